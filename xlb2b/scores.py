@@ -1,0 +1,73 @@
+"""Quantile and threshold scores (METHODOLOGY §3).
+
+Every score is an integer 1..k stored in a float array (NaN = not scored).
+``k`` is always "more": more expensive, more regular, more units.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_float(values) -> np.ndarray:
+    return np.asarray(values, dtype="float64").ravel()
+
+
+def percentile_inc(values, q: float) -> float:
+    """Excel's PERCENTILE.INC over the non-NaN values (linear interpolation
+    between closest ranks, numpy's default ``linear`` method)."""
+    v = _as_float(values)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return float("nan")
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"percentile must be in [0, 1], got {q}")
+    return float(np.percentile(v, q * 100.0, method="linear"))
+
+
+def quantile_cuts(values, k: int = 3, descending: bool = False) -> np.ndarray:
+    """The k−1 cut points: PERCENTILE.INC(values, j/k) for j = 1..k−1, or
+    PERCENTILE.INC(values, 1 − j/k) for descending metrics."""
+    if k < 2:
+        raise ValueError("k must be at least 2")
+    v = _as_float(values)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return np.full(k - 1, np.nan)
+    qs = np.arange(1, k) / k
+    if descending:
+        qs = 1.0 - qs
+    # the j/k are fractions of a whole percent: keep them exact in np.percentile
+    return np.percentile(v, qs * 100.0, method="linear")
+
+
+def quantile_score(values, k: int = 3, *, descending: bool = False, cuts=None):
+    """Score each value against quantile cut points.
+
+    Ascending: 1 + Σ_j [v > t_j]  (a value exactly on a cut point stays down).
+    Descending: 1 + Σ_j [v < t_j] with t_j = PERCENTILE.INC(v, 1 − j/k).
+    Returns ``(scores, cuts)``; scores are NaN where the value is NaN.
+    """
+    v = _as_float(values)
+    cuts = quantile_cuts(v, k, descending) if cuts is None else _as_float(cuts)
+    if cuts.size != k - 1:
+        raise ValueError(f"expected {k - 1} cut points, got {cuts.size}")
+    scores = np.ones(v.shape, dtype="float64")
+    for t in cuts:
+        scores += (v < t) if descending else (v > t)
+    scores[np.isnan(v)] = np.nan
+    return scores, cuts
+
+
+def threshold_score(values, bounds, *, descending: bool = False) -> np.ndarray:
+    """Fixed bounds.  Ascending lower bounds b_1 < b_2 < …: 1 + Σ [v ≥ b_j]
+    (a value exactly on a bound goes up).  Descending upper bounds:
+    1 + Σ [v < u_j].  NaN stays NaN."""
+    v = _as_float(values)
+    b = _as_float(bounds)
+    if np.any(np.diff(b) <= 0):
+        raise ValueError("bounds must be strictly increasing")
+    scores = np.ones(v.shape, dtype="float64")
+    for t in b:
+        scores += (v < t) if descending else (v >= t)
+    scores[np.isnan(v)] = np.nan
+    return scores
