@@ -12,16 +12,35 @@ def _as_float(values) -> np.ndarray:
     return np.asarray(values, dtype="float64").ravel()
 
 
-def percentile_inc(values, q: float) -> float:
-    """Excel's PERCENTILE.INC over the non-NaN values (linear interpolation
-    between closest ranks, numpy's default ``linear`` method)."""
+def _percentile_sorted(v: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Linear interpolation at 0-based ranks ``h`` of the sorted array ``v``.
+
+    Ranks within 1e-9 of a whole number are snapped to it, so that
+    PERCENTILE.INC(v, 1/3) on 4 values is exactly the 2nd value (as Excel and
+    LibreOffice give it), not a hair below it: a value equal to a cut point
+    must stay down."""
+    r = np.rint(h)
+    h = np.where(np.abs(h - r) < 1e-9, r, h)
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, v.size - 1)
+    frac = h - lo
+    return np.where(frac == 0, v[lo], v[lo] + frac * (v[hi] - v[lo]))
+
+
+def _clean_sorted(values) -> np.ndarray:
     v = _as_float(values)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return float("nan")
+    return np.sort(v[~np.isnan(v)])
+
+
+def percentile_inc(values, q: float) -> float:
+    """Excel's PERCENTILE.INC over the non-NaN values: rank h = (n−1)·q,
+    linear interpolation between the two closest ranks."""
     if not 0.0 <= q <= 1.0:
         raise ValueError(f"percentile must be in [0, 1], got {q}")
-    return float(np.percentile(v, q * 100.0, method="linear"))
+    v = _clean_sorted(values)
+    if v.size == 0:
+        return float("nan")
+    return float(_percentile_sorted(v, np.array([(v.size - 1) * q]))[0])
 
 
 def quantile_cuts(values, k: int = 3, descending: bool = False) -> np.ndarray:
@@ -29,15 +48,14 @@ def quantile_cuts(values, k: int = 3, descending: bool = False) -> np.ndarray:
     PERCENTILE.INC(values, 1 − j/k) for descending metrics."""
     if k < 2:
         raise ValueError("k must be at least 2")
-    v = _as_float(values)
-    v = v[~np.isnan(v)]
+    v = _clean_sorted(values)
     if v.size == 0:
         return np.full(k - 1, np.nan)
-    qs = np.arange(1, k) / k
+    j = np.arange(1, k)
     if descending:
-        qs = 1.0 - qs
-    # the j/k are fractions of a whole percent: keep them exact in np.percentile
-    return np.percentile(v, qs * 100.0, method="linear")
+        j = k - j
+    # rank (n−1)·j/k with the product taken in integers: exact when whole
+    return _percentile_sorted(v, ((v.size - 1) * j) / k)
 
 
 def quantile_score(values, k: int = 3, *, descending: bool = False, cuts=None):
