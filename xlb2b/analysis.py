@@ -1,0 +1,205 @@
+"""``analyze``: inputs → per-client metrics → segmentations → summaries."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import segments as seg
+from .errors import FATAL, INFO, WARNING, InputError, Report
+from .metrics import Window, client_metrics, market_metrics, resolve_window
+from .settings import Settings
+from .summary import SEGMENT_COLUMNS, summary_table
+from .tables import InputTable
+
+#: the canonical client columns, in order (METHODOLOGY §2–§4)
+CLIENT_COLUMNS = [
+    "client_id", "revenue", "gross_profit", "margin", "orders", "units", "lines", "avg_unit_price",
+    "avg_check", "depth", "skus", "categories", "top_category_share", "first_date", "last_date",
+    "recency_days", "tenure_months", "active_months", "months_observed", "regularity", "monthly_cv",
+    "ltv", "capacity_units", "revenue_per_capacity", "psc_p", "psc_s", "psc_c", "psc_code", "psc_group",
+    "spl_s", "spl_p", "spl_l", "spl_code", "kml_k", "kml_m", "kml_l", "kml_code", "suppliers", "hhi",
+    "market_spend", "sow", "dsl_d", "dsl_s", "dsl_l", "dsl_code", "dsl_level", "rfm_r", "rfm_f", "rfm_m",
+    "rfm_code", "rfm_segment", "abc_class", "xyz_class",
+]
+#: attributes carried along after the canonical columns when the data has them
+EXTRA_COLUMNS = ["name", "industry", "region", "manager", "overdue_days", "overdue_amount", "overdue_flag",
+                 "our_market_amount", "prev_revenue"]
+INT_COLUMNS = ["orders", "lines", "skus", "categories", "recency_days", "tenure_months", "active_months",
+               "months_observed", "suppliers", "psc_p", "psc_s", "psc_c", "spl_s", "spl_p", "spl_l",
+               "kml_k", "kml_m", "kml_l", "dsl_d", "dsl_s", "dsl_l", "dsl_level", "rfm_r", "rfm_f", "rfm_m"]
+CLIENT_ATTRIBUTES = ["name", "industry", "manager", "region", "capacity_units", "overdue_days",
+                     "overdue_amount", "overdue_flag"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Analysis:
+    clients: pd.DataFrame
+    excluded: pd.DataFrame
+    cut_points: dict[str, list[float]]
+    report: Report
+    window: Window
+    settings: Settings
+    inputs: dict[str, InputTable] = field(default_factory=dict)
+    competitors: pd.DataFrame | None = None
+    _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    SUMMARIES = tuple(SEGMENT_COLUMNS)
+
+    def summary(self, name: str) -> pd.DataFrame:
+        """The consulting table of §9 for one segmentation."""
+        if name not in SEGMENT_COLUMNS:
+            raise ValueError(f"unknown summary {name!r}; choose from {', '.join(SEGMENT_COLUMNS)}")
+        if name not in self._summaries:
+            grid_order = list(dict.fromkeys(c for row in self.settings.rfm_grid for c in row))
+            self._summaries[name] = summary_table(self.clients, name, competitors=self.competitors,
+                                                  grid_order=grid_order)
+        return self._summaries[name].copy()
+
+
+def _read(kind: str, source: Any, label: str | None = None) -> InputTable:
+    if isinstance(source, InputTable):
+        return source
+    from .inputs import read_table
+    return read_table(kind, source, name=label)
+
+
+def _last_value(tx: pd.DataFrame, col: str) -> pd.Series:
+    """The value of ``col`` on each client's latest line (region/manager)."""
+    sub = tx[["client_id", "date", col]].dropna(subset=[col])
+    if sub.empty:
+        return pd.Series(dtype=object)
+    sub = sub.sort_values("date", kind="stable")
+    return sub.groupby("client_id", sort=False)[col].last()
+
+
+def analyze(transactions: Any, clients: Any = None, market: Any = None,
+            settings: Settings | None = None, *, progress: Progress | None = None) -> Analysis:
+    """Run the whole client-base analysis.
+
+    ``transactions``, ``clients``, ``market``: file paths, DataFrames, 2-D
+    lists or :class:`InputTable`.  Raises :class:`InputError` (with its
+    report) when the input cannot be used; otherwise every problem found is
+    in ``Analysis.report``.
+    """
+    step = progress or (lambda _msg: None)
+    settings = settings or Settings()
+    report = Report()
+    step("reading transactions")
+    tx_t = _read("transactions", transactions)
+    report.extend(tx_t.report)
+    cl_t = mk_t = None
+    if clients is not None:
+        step("reading clients")
+        cl_t = _read("clients", clients)
+        report.extend(cl_t.report)
+    if market is not None:
+        step("reading market")
+        mk_t = _read("market", market)
+        report.extend(mk_t.report)
+    tx = tx_t.data
+    if tx.empty:
+        report.add("no usable transaction rows", file=tx_t.source, sheet=tx_t.sheet, severity=FATAL)
+        raise InputError(f"{tx_t.source or 'transactions'}: no usable transaction rows", report)
+
+    step("computing metrics")
+    window = resolve_window(tx["date"].to_numpy(), settings)
+    cm = client_metrics(tx, window, settings)
+    table = cm.table
+    if not cm.has_gross_profit:
+        report.add("gross profit unknown (no cost or gross_profit column): gross_profit, margin and every "
+                   "GP-based score (SPL L, DSL L) are left empty", file=tx_t.source, column="cost",
+                   severity=WARNING)
+    if not cm.has_categories:
+        report.add("no sku or category column: skus, categories and DSL are left empty",
+                   file=tx_t.source, column="category", severity=WARNING)
+
+    # attributes from the Clients table, then from the latest transaction line
+    attrs = pd.DataFrame({"client_id": table["client_id"]})
+    extra_ids: np.ndarray = np.array([], dtype=object)
+    if cl_t is not None:
+        cl = cl_t.data.drop_duplicates("client_id")
+        keep = ["client_id"] + [c for c in CLIENT_ATTRIBUTES if c in cl]
+        attrs = attrs.merge(cl[keep], on="client_id", how="left")
+        extra_ids = cl.loc[~cl["client_id"].isin(table["client_id"]), "client_id"].to_numpy()
+    for col in ("region", "manager"):
+        if col in tx and (col not in attrs or attrs[col].isna().any()):
+            last = _last_value(tx, col)
+            fill = attrs["client_id"].map(last)
+            attrs[col] = attrs[col].fillna(fill) if col in attrs else fill
+    table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)],
+                      axis=1)
+    if "capacity_units" in table:
+        table["revenue_per_capacity"] = np.where(table["capacity_units"] > 0,
+                                                 table["revenue"] / table["capacity_units"].where(
+                                                     table["capacity_units"] > 0), np.nan)
+
+    # who is analysed, who is excluded (and why)
+    in_window = table["lines"] > 0
+    positive = table["revenue"] > 0
+    reasons = np.where(~in_window, "no transactions in the window",
+                       "net revenue in the window is not positive (returns exceed purchases)")
+    excluded = pd.DataFrame({"client_id": table.loc[~positive, "client_id"].to_numpy(),
+                             "reason": reasons[~positive.to_numpy()],
+                             "revenue": table.loc[~positive, "revenue"].to_numpy()})
+    if len(extra_ids):
+        excluded = pd.concat([excluded, pd.DataFrame({"client_id": extra_ids,
+                                                      "reason": "in the Clients table but no transactions",
+                                                      "revenue": 0.0})], ignore_index=True)
+    c = table.loc[positive].reset_index(drop=True)
+
+    # market
+    competitors = None
+    if mk_t is not None:
+        mm = market_metrics(mk_t.data, window, settings)
+        competitors = mm.attrs.get("competitor_pairs")
+        c = c.merge(mm, on="client_id", how="left")
+        if not settings.our_supplier:
+            report.add("our_supplier is not set: SOW cannot be computed from the Market table",
+                       file=mk_t.source, column="supplier", severity=WARNING)
+        elif not (mm["our_market_amount"] > 0).any():
+            report.add(f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 "
+                       "for every client", file=mk_t.source, column="supplier", severity=WARNING)
+        missing = int(c["market_spend"].isna().sum())
+        if missing:
+            report.add(f"{missing} analysed client(s) have no purchases in the Market table in the window: "
+                       "their KML columns are empty", file=mk_t.source, severity=INFO)
+    else:
+        for col in ("suppliers", "hhi", "market_spend", "sow"):
+            c[col] = np.nan
+
+    step("segmenting")
+    cut_points: dict[str, list[float]] = {}
+    for fn in seg.ALL:
+        if fn is seg.kml and mk_t is None:
+            continue
+        s = fn(c, settings)
+        for col, values in s.columns.items():
+            c[col] = values
+        cut_points.update(s.cuts)
+        for m in s.messages:
+            report.add(m, severity=WARNING if m.startswith(("SPL", "DSL")) else INFO)
+    if mk_t is None:
+        for col in ("kml_k", "kml_m", "kml_l", "kml_code"):
+            c[col] = np.nan
+        report.add("no Market table: KML, suppliers, HHI and SOW are left empty", severity=INFO)
+
+    no_units = (c["units"] <= 0)
+    for cid in c.loc[no_units, "client_id"].head(50):
+        report.add("positive revenue but net units ≤ 0: no average unit price, no P score, no PSC code",
+                   column="quantity", value=cid, severity=INFO)
+
+    for col in CLIENT_COLUMNS:
+        if col not in c:
+            c[col] = np.nan
+    for col in INT_COLUMNS:
+        c[col] = pd.array(np.where(np.isnan(c[col].to_numpy(dtype="float64")), np.nan, c[col]),
+                          dtype="Int64") if c[col].notna().any() else pd.array([pd.NA] * len(c), dtype="Int64")
+    order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS if x in c]
+    c = c[order]
+    inputs = {k: t for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t)) if t is not None}
+    return Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors)

@@ -1,0 +1,311 @@
+"""Analysis window and per-client metrics (METHODOLOGY §1–§2).
+
+Everything is vectorised over integer client codes: one ``pd.factorize`` per
+key column, then ``np.bincount`` sums and hashed pair keys for distinct
+counts.  No per-client Python loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .settings import Settings
+
+DAY = np.timedelta64(1, "D")
+
+
+# ---------------------------------------------------------------- window
+@dataclass(frozen=True)
+class Window:
+    start: pd.Timestamp   # first day, inclusive
+    end: pd.Timestamp     # last day, inclusive
+
+    @property
+    def start_month(self) -> int:
+        return month_index(self.start)
+
+    @property
+    def end_month(self) -> int:
+        return month_index(self.end)
+
+    def preceding(self) -> "Window":
+        """The window of the same length just before this one: whole months
+        when this window is whole months, otherwise the same number of days."""
+        whole = self.start.day == 1 and (self.end + pd.Timedelta(days=1)).day == 1
+        if whole:
+            n = self.end_month - self.start_month + 1
+            start = self.start - pd.DateOffset(months=n)
+            return Window(pd.Timestamp(start), self.start - pd.Timedelta(days=1))
+        days = (self.end - self.start).days + 1
+        return Window(self.start - pd.Timedelta(days=days), self.start - pd.Timedelta(days=1))
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+
+
+def month_index(ts) -> int:
+    ts = pd.Timestamp(ts)
+    return ts.year * 12 + ts.month - 1
+
+
+def month_indices(dates: np.ndarray) -> np.ndarray:
+    """year*12 + month-1 for a datetime64 array, vectorised."""
+    m = dates.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    return m + 1970 * 12
+
+
+def _month_start(mi: int) -> pd.Timestamp:
+    return pd.Timestamp(year=mi // 12, month=mi % 12 + 1, day=1)
+
+
+def _month_end(mi: int) -> pd.Timestamp:
+    return _month_start(mi + 1) - pd.Timedelta(days=1)
+
+
+def resolve_window(dates, settings: Settings) -> Window:
+    """METHODOLOGY §1: default = 12 calendar months ending with the month of
+    the latest transaction; "all" = whole months spanning the data; explicit
+    dates as given."""
+    if settings.window == "explicit":
+        return Window(pd.Timestamp(settings.window_start), pd.Timestamp(settings.window_end))
+    d = np.asarray(dates, dtype="datetime64[ns]")
+    last = month_index(d.max())
+    if settings.window == "all":
+        return Window(_month_start(month_index(d.min())), _month_end(last))
+    return Window(_month_start(last - 11), _month_end(last))
+
+
+# ---------------------------------------------------------------- helpers
+def _codes(values, mask=None) -> tuple[np.ndarray, int]:
+    """Integer codes of a key column (optionally only where ``mask``)."""
+    v = values if mask is None else values[mask]
+    codes, uniques = pd.factorize(v, sort=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def count_distinct_pairs(c: np.ndarray, x: np.ndarray, nx: int, n: int) -> np.ndarray:
+    """Per client c: number of distinct x (x ≥ 0)."""
+    if c.size == 0:
+        return np.zeros(n, dtype=np.int64)
+    keys = pd.unique(c * np.int64(max(nx, 1)) + x)
+    return np.bincount(keys // max(nx, 1), minlength=n)
+
+
+def pair_sums(c: np.ndarray, x: np.ndarray, nx: int, weights: np.ndarray):
+    """Sums of ``weights`` per distinct (c, x): returns (client of pair, x of pair, sum)."""
+    key = c * np.int64(max(nx, 1)) + x
+    codes, uniq = pd.factorize(key, sort=False)
+    sums = np.bincount(codes, weights=weights, minlength=len(uniq))
+    return uniq // max(nx, 1), uniq % max(nx, 1), sums
+
+
+def group_max(c: np.ndarray, values: np.ndarray, n: int, fill) -> np.ndarray:
+    out = np.full(n, fill, dtype=values.dtype)
+    np.maximum.at(out, c, values)
+    return out
+
+
+def group_min(c: np.ndarray, values: np.ndarray, n: int, fill) -> np.ndarray:
+    out = np.full(n, fill, dtype=values.dtype)
+    np.minimum.at(out, c, values)
+    return out
+
+
+def _div(a, b) -> np.ndarray:
+    a = np.asarray(a, dtype="float64")
+    b = np.asarray(b, dtype="float64")
+    out = np.full(np.broadcast(a, b).shape, np.nan)
+    np.divide(a, b, out=out, where=(b != 0) & ~np.isnan(b))
+    return out
+
+
+# ---------------------------------------------------------------- metrics
+@dataclass
+class ClientMetrics:
+    table: pd.DataFrame          # one row per client seen in transactions (any period)
+    window: Window
+    has_gross_profit: bool
+    has_categories: bool
+
+
+def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> ClientMetrics:
+    """Per-client metrics of §2 for every client that appears in ``tx``.
+
+    ``tx`` is a canonical transactions frame (see :mod:`xlb2b.tables`).
+    Clients with no revenue in the window are kept here (revenue 0); the
+    caller decides who is analysed and who is excluded.
+    """
+    cid_all, n = _codes(tx["client_id"].to_numpy())
+    clients = pd.factorize(tx["client_id"].to_numpy(), sort=False)[1]
+    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+    amount = tx["amount"].to_numpy(dtype="float64")
+    purchase_all = amount > 0
+
+    # first purchase over the whole history
+    far = np.datetime64("2262-01-01", "ns")
+    first = group_min(cid_all[purchase_all], dates[purchase_all], n, far)
+
+    start = np.datetime64(window.start, "ns")
+    end_excl = np.datetime64(window.end + pd.Timedelta(days=1), "ns")
+    inw = (dates >= start) & (dates < end_excl)
+    c = cid_all[inw]
+    d = dates[inw]
+    amt = amount[inw]
+    buy = amt > 0
+
+    revenue = np.bincount(c, weights=amt, minlength=n)
+    lines = np.bincount(c, minlength=n)
+    if "quantity" in tx:
+        qty = tx["quantity"].to_numpy(dtype="float64")[inw]
+        units = np.bincount(c, weights=qty, minlength=n)
+    else:
+        units = lines.astype("float64")
+
+    if "gross_profit" in tx:
+        gp_line = tx["gross_profit"].to_numpy(dtype="float64")[inw]
+    elif "cost" in tx:
+        gp_line = amt - tx["cost"].to_numpy(dtype="float64")[inw]
+    else:
+        gp_line = None
+    gross_profit = np.bincount(c, weights=gp_line, minlength=n) if gp_line is not None else np.full(n, np.nan)
+
+    cb = c[buy]
+    # orders: order_id, or one order per (client, date)
+    if "order_id" in tx:
+        o, no = _codes(tx["order_id"].to_numpy()[inw][buy])
+    else:
+        o = ((d[buy] - start) // DAY).astype(np.int64)
+        no = int(o.max()) + 1 if o.size else 1
+    orders = count_distinct_pairs(cb, o, no, n)
+
+    # SKUs and categories (category falls back to sku)
+    cat_col = "category" if "category" in tx else ("sku" if "sku" in tx else None)
+    if "sku" in tx:
+        s, ns = _codes(tx["sku"].to_numpy()[inw][buy])
+        skus = count_distinct_pairs(cb, s, ns, n).astype("float64")
+    else:
+        skus = np.full(n, np.nan)
+    if cat_col is not None:
+        k, nk = _codes(tx[cat_col].to_numpy()[inw])
+        categories = count_distinct_pairs(cb, k[buy], nk, n).astype("float64")
+        pc, _, psum = pair_sums(c, k, nk, amt)
+        top = np.full(n, -np.inf)
+        np.maximum.at(top, pc, psum)
+        top_share = _div(np.where(np.isfinite(top), top, np.nan), revenue)
+    else:
+        categories = np.full(n, np.nan)
+        top_share = np.full(n, np.nan)
+
+    # months
+    m0, m1 = window.start_month, window.end_month
+    nm = m1 - m0 + 1
+    mi = month_indices(d) - m0
+    active = count_distinct_pairs(cb, mi[buy], nm, n)
+    never = np.datetime64("1678-01-01", "ns")
+    last = group_max(cb, d[buy], n, never)
+    last = np.where(last == never, np.datetime64("NaT", "ns"), last)
+    first_m = np.where(first < far, month_indices(first), m1 + 1)
+    obs_start = np.maximum(first_m, m0)
+    span = np.clip(m1 - obs_start + 1, 0, None)
+    months_observed = np.maximum(span, settings.months_observed_floor)
+
+    # monthly revenue matrix (clients x window months) for the CV
+    monthly = np.bincount(c * nm + mi, weights=amt, minlength=n * nm).reshape(n, nm)
+    mean = _div(revenue, months_observed)
+    observed = np.arange(nm)[None, :] >= (obs_start - m0)[:, None]
+    dev = np.where(observed, monthly - mean[:, None], 0.0)
+    ss = (dev * dev).sum(axis=1) + (months_observed - span) * mean * mean
+    with np.errstate(invalid="ignore"):
+        cv = np.where(mean > 0, np.sqrt(ss / months_observed) / np.where(mean > 0, mean, 1), np.nan)
+
+    # preceding window revenue (for growth)
+    prev = window.preceding()
+    pw = (dates >= np.datetime64(prev.start, "ns")) & (dates < np.datetime64(prev.end + pd.Timedelta(days=1), "ns"))
+    prev_revenue = np.bincount(cid_all[pw], weights=amount[pw], minlength=n)
+
+    end_day = np.datetime64(window.end, "ns")
+    recency = (end_day - last) // DAY
+    recency = np.where(np.isnat(last), np.nan, recency.astype("float64"))
+    tenure = np.where(first < far, m1 - first_m + 1, np.nan)
+
+    units_pos = units > 0
+    table = pd.DataFrame({
+        "client_id": clients,
+        "revenue": revenue,
+        "gross_profit": gross_profit,
+        "margin": _div(gross_profit, np.where(revenue > 0, revenue, np.nan)),
+        "orders": orders.astype("float64"),
+        "units": units,
+        "lines": lines.astype("float64"),
+        "avg_unit_price": np.where(units_pos, _div(revenue, units), np.nan),
+        "avg_check": _div(revenue, orders),
+        "depth": _div(units, orders),
+        "skus": skus,
+        "categories": categories,
+        "top_category_share": top_share,
+        "first_date": np.where(first < far, first, np.datetime64("NaT")),
+        "last_date": last,
+        "recency_days": recency,
+        "tenure_months": tenure,
+        "active_months": active.astype("float64"),
+        "months_observed": months_observed.astype("float64"),
+        "regularity": _div(active, months_observed),
+        "monthly_cv": cv,
+        "ltv": revenue,
+        "prev_revenue": prev_revenue,
+    })
+    return ClientMetrics(table, window, gp_line is not None, cat_col is not None)
+
+
+# ---------------------------------------------------------------- market (KML)
+def _norm_name(values) -> np.ndarray:
+    return pd.Series(values, dtype="object").astype(str).str.strip().str.casefold().to_numpy()
+
+
+def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.DataFrame:
+    """Per client of the Market table: distinct suppliers, HHI of supplier
+    shares, total market spend, our amount and SOW, counted over the rows
+    inside the window (all rows when the table has no dates).  Suppliers are
+    the pairs with a positive net amount; spend is their sum."""
+    if "date" in mkt:
+        d = mkt["date"].to_numpy(dtype="datetime64[ns]")
+        inw = (d >= np.datetime64(window.start, "ns")) & (d < np.datetime64(window.end + pd.Timedelta(days=1), "ns"))
+        mkt = mkt.loc[inw]
+    c, n = _codes(mkt["client_id"].to_numpy())
+    ids = pd.unique(mkt["client_id"].to_numpy())
+    sup_norm = _norm_name(mkt["supplier"].to_numpy())
+    s, ns = _codes(sup_norm)
+    pc, ps, psum = pair_sums(c, s, ns, mkt["amount"].to_numpy(dtype="float64"))
+    pos = psum > 0
+    pc, ps, psum = pc[pos], ps[pos], psum[pos]
+    spend = np.bincount(pc, weights=psum, minlength=n)
+    suppliers = np.bincount(pc, minlength=n)
+    share = psum / spend[pc]
+    hhi = np.bincount(pc, weights=share * share, minlength=n)
+    our_key = settings.our_supplier.strip().casefold()
+    sup_names = pd.unique(sup_norm)
+    ours = np.zeros(n)
+    if our_key:
+        hit = np.flatnonzero(sup_names == our_key)
+        if hit.size:
+            sel = ps == hit[0]
+            ours = np.bincount(pc[sel], weights=psum[sel], minlength=n)
+    has = spend > 0
+    sow = np.where(has, ours / np.where(has, spend, 1), np.nan) if our_key else np.full(n, np.nan)
+    out = pd.DataFrame({
+        "client_id": ids,
+        "suppliers": np.where(has, suppliers, np.nan),
+        "hhi": np.where(has, hhi, np.nan),
+        "market_spend": np.where(has, spend, np.nan),
+        "our_market_amount": np.where(has, ours, np.nan),
+        "sow": sow,
+    })
+    # competitors per client, kept for the KML summary (distinct competitor names)
+    comp = pd.DataFrame({"c": pc, "s": ps})
+    if our_key and (sup_names == our_key).any():
+        comp = comp[comp["s"] != np.flatnonzero(sup_names == our_key)[0]]
+    out.attrs["competitor_pairs"] = pd.DataFrame({"client_id": ids[comp["c"].to_numpy()],
+                                                  "supplier": sup_names[comp["s"].to_numpy()]})
+    return out

@@ -1,0 +1,218 @@
+"""Segmentations (METHODOLOGY §4): every one has the same call shape,
+``name(clients, settings) -> Segmentation`` with its score columns, its code
+and the cut points it used, so the workbook can show them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .scores import quantile_score, threshold_score
+from .settings import Settings
+
+
+@dataclass
+class Segmentation:
+    columns: dict[str, np.ndarray]                 # new client columns
+    cuts: dict[str, list[float]] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+def _f(df: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in df:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64")
+
+
+def join_code(parts: list[tuple[str, np.ndarray]], sep: str = "_") -> np.ndarray:
+    """('P', [3, 1]), ('S', [2, 2]) -> ['P3_S2', 'P1_S2']; missing if any part is."""
+    n = len(parts[0][1])
+    ok = np.ones(n, dtype=bool)
+    for _, s in parts:
+        ok &= ~np.isnan(s)
+    out = np.full(n, np.nan, dtype=object)
+    if ok.any():
+        pieces = [np.char.add(letter, s[ok].astype(np.int64).astype(str)) for letter, s in parts]
+        code = pieces[0]
+        for p in pieces[1:]:
+            code = np.char.add(np.char.add(code, sep), p)
+        out[ok] = code.astype(object)
+    return out
+
+
+def _qscore(values: np.ndarray, mask: np.ndarray, k: int, descending: bool = False):
+    """Quantile score over the values where ``mask`` (the scored clients)."""
+    v = np.where(mask, values, np.nan)
+    scores, cuts = quantile_score(v, k, descending=descending)
+    return scores, [float(t) for t in cuts]
+
+
+# ---------------------------------------------------------------- PSC
+def psc_groups(p: np.ndarray, s: np.ndarray, c: np.ndarray, tenure: np.ndarray,
+               rules: list[dict]) -> np.ndarray:
+    """The named-group rule table, top-down, first match wins (vectorised)."""
+    n = len(p)
+    out = np.full(n, np.nan, dtype=object)
+    todo = ~(np.isnan(p) | np.isnan(s) | np.isnan(c))
+    vals = {"p": p, "s": s, "c": c, "tenure": tenure}
+    for rule in rules:
+        hit = todo.copy()
+        for key, bound in rule.items():
+            if key == "group" or bound is None:
+                continue
+            dim, side = key.rsplit("_", 1)
+            v = vals[dim]
+            hit &= (v >= bound) if side == "min" else (v <= bound)
+        out[hit] = rule["group"]
+        todo &= ~hit
+    return out
+
+
+def psc(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+    k = settings.quantile_k
+    units = _f(clients, "units")
+    basis = "margin" if settings.psc_price_basis == "margin" else "avg_unit_price"
+    price = _f(clients, basis)
+    scored = (units > 0) & ~np.isnan(price)
+    p, p_cuts = _qscore(price, scored, k)
+    s = threshold_score(_f(clients, "regularity"), settings.psc_s_bounds)
+    c, c_cuts = _qscore(units, scored, k)
+    s_scored = np.where(scored, s, np.nan)
+    code = join_code([("P", p), ("S", s_scored), ("C", c)])
+    group = psc_groups(p, s_scored, c, _f(clients, "tenure_months"), settings.psc_groups)
+    msgs = []
+    if (~scored).any():
+        msgs.append(f"{int((~scored).sum())} client(s) have no {'margin' if basis == 'margin' else 'positive net units'}"
+                    " and get no PSC code")
+    return Segmentation({"psc_p": p, "psc_s": s, "psc_c": c, "psc_code": code, "psc_group": group},
+                        {"psc_p": p_cuts, "psc_c": c_cuts}, msgs)
+
+
+# ---------------------------------------------------------------- SPL
+def payment_score(clients: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """P3 no overdue, P2 overdue ≤ N days, P1 above or flagged."""
+    n = len(clients)
+    out = np.full(n, np.nan)
+    days, amount, flag = _f(clients, "overdue_days"), _f(clients, "overdue_amount"), _f(clients, "overdue_flag")
+    # least specific first, most specific last: days win over amount over flag
+    out = np.where(~np.isnan(flag), np.where(flag > 0, 1.0, 3.0), out)
+    out = np.where(~np.isnan(amount), np.where(amount > 0, 1.0, 3.0), out)
+    by_days = np.where(days <= 0, 3.0, np.where(days <= settings.spl_overdue_days, 2.0, 1.0))
+    out = np.where(~np.isnan(days), by_days, out)
+    return out
+
+
+def spl(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+    n = len(clients)
+    s = threshold_score(_f(clients, "regularity"), settings.psc_s_bounds)
+    p = payment_score(clients, settings)
+    gp = _f(clients, "gross_profit")
+    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k)
+    msgs = []
+    if np.isnan(p).all():
+        msgs.append("SPL not computed: no payment data (overdue_days, overdue_amount or overdue_flag "
+                    "in the Clients table)")
+        p = np.full(n, np.nan)
+    elif np.isnan(p).any():
+        msgs.append(f"{int(np.isnan(p).sum())} client(s) have no payment data and get no SPL code")
+    if np.isnan(gp).all():
+        msgs.append("SPL L not computed: gross profit unknown (no cost or gross_profit column)")
+    code = join_code([("S", s), ("P", p), ("L", l)])
+    return Segmentation({"spl_s": s, "spl_p": p, "spl_l": l, "spl_code": code}, {"spl_l": l_cuts}, msgs)
+
+
+# ---------------------------------------------------------------- KML
+def kml(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+    k = threshold_score(_f(clients, "suppliers"), settings.kml_k_bounds)
+    m = threshold_score(_f(clients, "hhi"), settings.kml_m_bounds)
+    spend = _f(clients, "market_spend")
+    l, l_cuts = _qscore(spend, spend > 0, settings.quantile_k)
+    code = join_code([("K", k), ("M", m), ("L", l)])
+    return Segmentation({"kml_k": k, "kml_m": m, "kml_l": l, "kml_code": code}, {"kml_l": l_cuts})
+
+
+# ---------------------------------------------------------------- DSL
+def dsl_level(d: np.ndarray, s: np.ndarray) -> np.ndarray:
+    lvl = np.where(d == 1, 1.0, np.where(s == 1, 2.0, 3.0))
+    return np.where(np.isnan(d) | np.isnan(s), np.nan, lvl)
+
+
+def dsl(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+    d = threshold_score(_f(clients, "categories"), settings.dsl_d_bounds)
+    s = threshold_score(_f(clients, "top_category_share"), settings.dsl_s_bounds, descending=True)
+    gp = _f(clients, "gross_profit")
+    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k)
+    msgs = []
+    if np.isnan(gp).all():
+        msgs.append("DSL L not computed: gross profit unknown (no cost or gross_profit column)")
+    code = join_code([("D", d), ("S", s), ("L", l)])
+    return Segmentation({"dsl_d": d, "dsl_s": s, "dsl_l": l, "dsl_code": code, "dsl_level": dsl_level(d, s)},
+                        {"dsl_l": l_cuts}, msgs)
+
+
+# ---------------------------------------------------------------- RFM
+def round_half_up(x: np.ndarray) -> np.ndarray:
+    return np.floor(np.asarray(x, dtype="float64") + 0.5)
+
+
+def rfm_segment(r, f, m, grid: list[list[str]]) -> np.ndarray:
+    """Grid lookup: row R (5 at the top), column FM = round-half-up((F+M)/2)."""
+    r, f, m = (np.asarray(a, dtype="float64") for a in (r, f, m))
+    fm = round_half_up((f + m) / 2)
+    ok = ~(np.isnan(r) | np.isnan(fm))
+    table = np.asarray(grid, dtype=object)
+    out = np.full(r.shape, np.nan, dtype=object)
+    out[ok] = table[5 - r[ok].astype(int), fm[ok].astype(int) - 1]
+    return out
+
+
+def rfm(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+    k = settings.rfm_k
+    rec, orders, rev = _f(clients, "recency_days"), _f(clients, "orders"), _f(clients, "revenue")
+    r, r_cuts = _qscore(rec, ~np.isnan(rec), k, descending=True)
+    f, f_cuts = _qscore(orders, ~np.isnan(orders), k)
+    m, m_cuts = _qscore(rev, ~np.isnan(rev), k)
+    code = join_code([("R", r), ("F", f), ("M", m)], sep="")
+    seg = rfm_segment(r, f, m, settings.rfm_grid) if k == 5 else np.full(len(r), np.nan, dtype=object)
+    return Segmentation({"rfm_r": r, "rfm_f": f, "rfm_m": m, "rfm_code": code, "rfm_segment": seg},
+                        {"rfm_r": r_cuts, "rfm_f": f_cuts, "rfm_m": m_cuts})
+
+
+# ---------------------------------------------------------------- ABC / XYZ
+def abc_classes(values, ids, cuts=(0.80, 0.95)) -> np.ndarray:
+    """Sort by value descending (ties: id ascending); share_before = value of
+    the clients before / total; A if < cuts[0], B if < cuts[1], else C."""
+    v = np.asarray(values, dtype="float64")
+    out = np.full(v.shape, np.nan, dtype=object)
+    ok = ~np.isnan(v)
+    if not ok.any():
+        return out
+    idx = np.flatnonzero(ok)
+    ids_ok = np.asarray(ids, dtype=object)[idx].astype(str)
+    order = idx[np.lexsort((ids_ok, -v[idx]))]
+    sv = v[order]
+    total = sv.sum()
+    cum_before = np.concatenate(([0.0], np.cumsum(sv)[:-1]))
+    before = cum_before / total if total > 0 else np.zeros_like(sv)
+    letters = np.array(["A", "B", "C"], dtype=object)
+    out[order] = letters[(before >= cuts[0]).astype(int) + (before >= cuts[1]).astype(int)]
+    return out
+
+
+def abc(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+    return Segmentation({"abc_class": abc_classes(_f(clients, "revenue"), clients["client_id"].to_numpy(),
+                                                  settings.abc_cuts)})
+
+
+def xyz_classes(cv, cuts=(0.10, 0.25)) -> np.ndarray:
+    cv = np.asarray(cv, dtype="float64")
+    out = np.where(cv <= cuts[0], "X", np.where(cv <= cuts[1], "Y", "Z")).astype(object)
+    return out   # NaN cv (mean 0) compares False everywhere -> Z
+
+
+def xyz(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+    return Segmentation({"xyz_class": xyz_classes(_f(clients, "monthly_cv"), settings.xyz_cuts)})
+
+
+ALL = (psc, spl, kml, dsl, rfm, abc, xyz)
