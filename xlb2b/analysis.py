@@ -68,13 +68,22 @@ def _read(kind: str, source: Any, label: str | None = None) -> InputTable:
     return read_table(kind, source, name=label)
 
 
-def _last_value(tx: pd.DataFrame, col: str) -> pd.Series:
-    """The value of ``col`` on each client's latest line (region/manager)."""
-    sub = tx[["client_id", "date", col]].dropna(subset=[col])
-    if sub.empty:
-        return pd.Series(dtype=object)
-    sub = sub.sort_values("date", kind="stable")
-    return sub.groupby("client_id", sort=False)[col].last()
+def _last_value(tx: pd.DataFrame, col: str, client_ids: np.ndarray) -> pd.Series:
+    """The value of ``col`` on each client's latest line that has one
+    (region, manager), vectorised: no sort of the whole table."""
+    ok = tx[col].notna().to_numpy()
+    codes, uniq = pd.factorize(tx["client_id"], sort=False)
+    vcodes, values = pd.factorize(tx[col], sort=False)
+    c, v = codes[ok], vcodes[ok]
+    d = tx["date"].to_numpy(dtype="datetime64[ns]")[ok].astype(np.int64)
+    latest = np.full(len(uniq), np.iinfo(np.int64).min)
+    np.maximum.at(latest, c, d)
+    sel = d == latest[c]
+    pick = np.full(len(uniq), -1)
+    pick[c[sel]] = v[sel]                  # later rows win among equal dates
+    vals = np.asarray(values, dtype=object)
+    out = pd.Series(np.where(pick >= 0, vals[np.maximum(pick, 0)], None), index=np.asarray(uniq, dtype=object))
+    return out.reindex(client_ids)
 
 
 def analyze(transactions: Any, clients: Any = None, market: Any = None,
@@ -128,8 +137,7 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         extra_ids = cl.loc[~cl["client_id"].isin(table["client_id"]), "client_id"].to_numpy()
     for col in ("region", "manager"):
         if col in tx and (col not in attrs or attrs[col].isna().any()):
-            last = _last_value(tx, col)
-            fill = attrs["client_id"].map(last)
+            fill = _last_value(tx, col, attrs["client_id"].to_numpy()).to_numpy()
             attrs[col] = attrs[col].fillna(fill) if col in attrs else fill
     table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)],
                       axis=1)

@@ -78,10 +78,10 @@ def resolve_window(dates, settings: Settings) -> Window:
 
 
 # ---------------------------------------------------------------- helpers
-def _codes(values, mask=None) -> tuple[np.ndarray, int]:
-    """Integer codes of a key column (optionally only where ``mask``)."""
-    v = values if mask is None else values[mask]
-    codes, uniques = pd.factorize(v, sort=False)
+def _codes(values) -> tuple[np.ndarray, int]:
+    """Integer codes of a key column (a Series is factorised in its own
+    storage: no round trip of Arrow strings through Python objects)."""
+    codes, uniques = pd.factorize(values, sort=False)
     return codes.astype(np.int64, copy=False), len(uniques)
 
 
@@ -137,8 +137,10 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> Clie
     Clients with no revenue in the window are kept here (revenue 0); the
     caller decides who is analysed and who is excluded.
     """
-    cid_all, n = _codes(tx["client_id"].to_numpy())
-    clients = pd.factorize(tx["client_id"].to_numpy(), sort=False)[1]
+    cid_all, clients = pd.factorize(tx["client_id"], sort=False)
+    cid_all = cid_all.astype(np.int64, copy=False)
+    clients = np.asarray(clients, dtype=object)
+    n = len(clients)
     dates = tx["date"].to_numpy(dtype="datetime64[ns]")
     amount = tx["amount"].to_numpy(dtype="float64")
     purchase_all = amount > 0
@@ -174,7 +176,8 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> Clie
     cb = c[buy]
     # orders: order_id, or one order per (client, date)
     if "order_id" in tx:
-        o, no = _codes(tx["order_id"].to_numpy()[inw][buy])
+        o, no = _codes(tx["order_id"])
+        o = o[inw][buy]
     else:
         o = ((d[buy] - start) // DAY).astype(np.int64)
         no = int(o.max()) + 1 if o.size else 1
@@ -183,12 +186,14 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> Clie
     # SKUs and categories (category falls back to sku)
     cat_col = "category" if "category" in tx else ("sku" if "sku" in tx else None)
     if "sku" in tx:
-        s, ns = _codes(tx["sku"].to_numpy()[inw][buy])
+        s, ns = _codes(tx["sku"])
+        s = s[inw][buy]
         skus = count_distinct_pairs(cb, s, ns, n).astype("float64")
     else:
         skus = np.full(n, np.nan)
     if cat_col is not None:
-        k, nk = _codes(tx[cat_col].to_numpy()[inw])
+        k, nk = _codes(tx[cat_col])
+        k = k[inw]
         categories = count_distinct_pairs(cb, k[buy], nk, n).astype("float64")
         pc, _, psum = pair_sums(c, k, nk, amt)
         top = np.full(n, -np.inf)
@@ -273,10 +278,14 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
         d = mkt["date"].to_numpy(dtype="datetime64[ns]")
         inw = (d >= np.datetime64(window.start, "ns")) & (d < np.datetime64(window.end + pd.Timedelta(days=1), "ns"))
         mkt = mkt.loc[inw]
-    c, n = _codes(mkt["client_id"].to_numpy())
-    ids = pd.unique(mkt["client_id"].to_numpy())
+    c, ids = pd.factorize(mkt["client_id"], sort=False)
+    c = c.astype(np.int64, copy=False)
+    ids = np.asarray(ids, dtype=object)
+    n = len(ids)
     sup_norm = _norm_name(mkt["supplier"].to_numpy())
-    s, ns = _codes(sup_norm)
+    s, sup_names = pd.factorize(sup_norm, sort=False)
+    s = s.astype(np.int64, copy=False)
+    ns = len(sup_names)
     pc, ps, psum = pair_sums(c, s, ns, mkt["amount"].to_numpy(dtype="float64"))
     pos = psum > 0
     pc, ps, psum = pc[pos], ps[pos], psum[pos]
@@ -285,7 +294,6 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
     share = psum / spend[pc]
     hhi = np.bincount(pc, weights=share * share, minlength=n)
     our_key = settings.our_supplier.strip().casefold()
-    sup_names = pd.unique(sup_norm)
     ours = np.zeros(n)
     if our_key:
         hit = np.flatnonzero(sup_names == our_key)
