@@ -1,0 +1,67 @@
+"""Time ``analyze`` on generated order lines against a bare pandas groupby.
+
+    python benchmarks/bench_analyze.py [--lines 1000000] [--clients 20000] [--repeat 3]
+
+Prints the best of ``--repeat`` runs of each (the machine is shared, so the
+ratio within one run is the figure to compare), and the peak resident memory
+of the process after the analysis.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+
+def rss_mib() -> float:
+    # ru_maxrss is KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--clients", type=int, default=20_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args(argv)
+
+    from xlb2b import analyze
+    from xlb2b.sample import generate
+
+    t = time.perf_counter()
+    data = generate(a.clients, lines=a.lines, seed=7)
+    tx = data.transactions
+    print(f"generated {len(tx):,} lines, {tx['client_id'].nunique():,} clients in "
+          f"{time.perf_counter() - t:.2f} s; RSS {rss_mib():,.0f} MiB")
+    rss_before = rss_mib()
+
+    def bare():
+        tx.groupby("client_id").agg(amount=("amount", "sum"), orders=("order_id", "nunique"),
+                                    last=("date", "max"))
+
+    def full():
+        analyze(tx, data.clients, data.market)
+
+    t_bare = best(bare, a.repeat)
+    t_full = best(full, a.repeat)
+    peak = rss_mib()
+    print(f"bare groupby (sum, nunique orders, max date): {t_bare:8.3f} s")
+    print(f"analyze (read+validate+metrics+segments):    {t_full:8.3f} s")
+    print(f"ratio analyze / groupby:                      {t_full / t_bare:8.2f}  (target <= 3)")
+    print(f"peak RSS {peak:,.0f} MiB (data alone {rss_before:,.0f} MiB; added by analysis "
+          f"{peak - rss_before:,.0f} MiB; target peak < 1536 MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
