@@ -60,6 +60,25 @@ class Analysis:
                                                   grid_order=grid_order)
         return self._summaries[name].copy()
 
+    def portfolio(self, manual: Any = None) -> tuple[pd.DataFrame, Report]:
+        """BCG portfolio scoring (§5): automatic factor ratings where the data
+        allows, managers' ratings (a DataFrame or file) laid over them, axis
+        scores, tiers and the localised strategy.  ``manual``: a DataFrame with
+        client_id and factor columns (English or Russian names).  Returns (table, report);
+        the table has client_id, the ten factor ratings, then the scores."""
+        from .portfolio import auto_ratings, bcg_scores, merge_ratings
+        auto = auto_ratings(self.clients, self.settings)
+        report = Report()
+        if manual is not None:
+            auto, report = merge_ratings(auto, manual)
+        scores = bcg_scores(auto, self.settings)
+        return auto.merge(scores, on="client_id", how="left"), report
+
+    def portrait(self, attributes: list[str] | None = None, klass: str = "A") -> pd.DataFrame:
+        """Target-client portrait (§4): traits over-represented among class-A clients."""
+        from .portrait import portrait
+        return portrait(self.clients, attributes, klass=klass)
+
 
 def _read(kind: str, source: Any, label: str | None = None) -> InputTable:
     if isinstance(source, InputTable):
