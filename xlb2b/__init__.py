@@ -1,6 +1,19 @@
-"""xlb2b: B2B client-base analytics and key-account planning for Excel."""
+"""xlb2b: B2B client-base analytics and key-account planning for Excel.
+
+The core never imports xlwings and runs under Pyodide (xlwings Lite).
+"""
+from .analysis import Analysis, analyze
 from .errors import InputError, Problem, Report
 from .settings import Settings
+from .tables import InputTable
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "Problem", "Report", "Settings", "__version__"]
+__all__ = ["Analysis", "InputError", "InputTable", "Problem", "Report", "Settings", "analyze",
+           "read_clients", "read_market", "read_transactions", "__version__"]
+
+
+def __getattr__(name):
+    if name in ("read_transactions", "read_clients", "read_market", "read_table"):
+        from . import inputs
+        return getattr(inputs, name)
+    raise AttributeError(f"module 'xlb2b' has no attribute {name!r}")

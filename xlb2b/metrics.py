@@ -231,8 +231,9 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> Clie
     prev_revenue = np.bincount(cid_all[pw], weights=amount[pw], minlength=n)
 
     end_day = np.datetime64(window.end, "ns")
-    recency = (end_day - last) // DAY
-    recency = np.where(np.isnat(last), np.nan, recency.astype("float64"))
+    seen = ~np.isnat(last)
+    recency = np.full(n, np.nan)
+    recency[seen] = ((end_day - last[seen]) // DAY).astype("float64")
     tenure = np.where(first < far, m1 - first_m + 1, np.nan)
 
     units_pos = units > 0

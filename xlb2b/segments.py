@@ -113,7 +113,9 @@ def spl(clients: pd.DataFrame, settings: Settings) -> Segmentation:
     if np.isnan(p).all():
         msgs.append("SPL not computed: no payment data (overdue_days, overdue_amount or overdue_flag "
                     "in the Clients table)")
-        p = np.full(n, np.nan)
+        nan = np.full(n, np.nan)
+        return Segmentation({"spl_s": nan, "spl_p": nan, "spl_l": nan,
+                             "spl_code": np.full(n, np.nan, dtype=object)}, {"spl_l": []}, msgs)
     elif np.isnan(p).any():
         msgs.append(f"{int(np.isnan(p).sum())} client(s) have no payment data and get no SPL code")
     if np.isnan(gp).all():
