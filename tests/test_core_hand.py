@@ -326,6 +326,30 @@ def test_explicit_window_ignores_later_lines():
     assert int(r["tenure_months"]) == 2                  # Feb .. Mar 2023
 
 
+def test_default_window_month_of_latest_line_even_a_return():
+    # latest transaction (a return) on 2025-01-05 -> M = Jan 2025 -> 2024-02-01 .. 2025-01-31
+    rows = [("A", "2024-01-31", 500),      # before the window
+            ("A", "2024-03-01", 100),
+            ("A", "2025-01-05", -10)]
+    a = analyze(frame(rows, ["client_id", "date", "amount"]))
+    r = row(a, "A")
+    assert r["revenue"] == approx(90)
+    # recency from 2025-01-31 to the last purchase 2024-03-01: 365 - 29 = 336 days
+    assert int(r["recency_days"]) == 336
+    # months observed: max(Feb 2024, Jan 2024) = Feb 2024 .. Jan 2025 = 12
+    assert int(r["months_observed"]) == 12
+    assert int(r["active_months"]) == 1
+
+
+def test_window_ends_are_inclusive_with_times_of_day():
+    rows = [("A", "2024-01-01 00:00", 10), ("A", "2024-12-31 18:30", 20), ("A", "2025-01-01 00:00", 1000)]
+    a = analyze(frame(rows, ["client_id", "date", "amount"]), settings=settings_2024())
+    r = row(a, "A")
+    assert r["revenue"] == approx(30)
+    assert int(r["recency_days"]) == 0
+    assert int(r["active_months"]) == 2
+
+
 # ---------------------------------------------------------------------------
 # §1 input forms
 
@@ -359,6 +383,28 @@ def test_rejected_value_is_reported_not_silently_dropped():
     a = analyze(df, settings=settings_2024())
     assert row(a, "A")["revenue"] == approx(15)
     assert any(p.column == "amount" for p in a.report), str(a.report)
+
+
+def test_rejected_csv_value_reports_line_and_column(tmp_path):
+    p = tmp_path / "tx.csv"
+    # line 1 header ; line 2 ok ; line 3 bad amount ; line 4 bad date ; lines 5-7 ok
+    p.write_text("client_id,date,amount\nA,2024-03-01,10\nA,2024-03-02,abc\nA,not a date,7\n"
+                 "A,2024-03-05,1\nA,2024-03-06,2\nA,2024-03-07,3\n", encoding="utf-8")
+    a = analyze(str(p), settings=settings_2024())
+    assert row(a, "A")["revenue"] == approx(16)       # 10 + 1 + 2 + 3
+    probs = list(a.report)
+    assert any(q.row == 3 and q.column == "amount" for q in probs), "\n".join(map(str, probs))
+    assert any(q.row == 4 and q.column == "date" for q in probs), "\n".join(map(str, probs))
+
+
+def test_rejected_xlsx_value_reports_sheet_row_and_column(tmp_path):
+    p = tmp_path / "tx.xlsx"
+    pd.DataFrame({"client_id": ["A", "A", "A"], "date": ["2024-03-01", "2024-03-02", "2024-03-03"],
+                  "amount": [10, 20, "x"]}).to_excel(p, sheet_name="Sales", index=False)
+    a = analyze(str(p), settings=settings_2024())
+    assert row(a, "A")["revenue"] == approx(30)
+    # Excel row 1 is the header, so the third data row is row 4
+    assert any(q.row == 4 and q.column == "amount" and q.sheet == "Sales" for q in a.report), str(a.report)
 
 
 def test_csv_path_input(tmp_path):
@@ -528,6 +574,20 @@ def test_psc_group_rule_table_is_editable_and_ordered():
         assert row(a, cid)["psc_group"] == "04 Normal"
 
 
+def test_psc_price_basis_margin():
+    """P from margin instead of price: prices 30 > 20 > 10 but margins .1 < .2 < .3.
+    Margin terciles over [.1, .2, .3]: h = 2/3 -> .1 + .1*2/3 ; h = 4/3 -> .2 + .1/3
+    -> a P1, b P2, c P3 (by price it would be the reverse)."""
+    rows = [("a", "a1", "2024-05-02", "s", "k", 10, 300, 270),   # price 30, margin 30/300 = .1
+            ("b", "b1", "2024-05-02", "s", "k", 10, 200, 160),   # price 20, margin 40/200 = .2
+            ("c", "c1", "2024-05-02", "s", "k", 10, 100, 70)]    # price 10, margin 30/100 = .3
+    a = analyze(frame(rows, TX_COLS), settings=settings_2024(psc_price_basis="margin"))
+    assert [int(row(a, c)["psc_p"]) for c in "abc"] == [1, 2, 3]
+    assert list(a.cut_points["psc_p"]) == [approx(0.1 + 0.1 * 2 / 3), approx(0.2 + 0.1 / 3)]
+    b = analyze(frame(rows, TX_COLS), settings=settings_2024())
+    assert [int(row(b, c)["psc_p"]) for c in "abc"] == [3, 2, 1]
+
+
 def test_units_not_positive_gets_no_p_no_psc_but_other_segments():
     rows = [
         ("a", "a1", "2024-06-15", "s", "k", 10, 100, 50),    # P = 10
@@ -590,6 +650,13 @@ def test_spl_from_overdue_days(gp_column):
         assert int(r["spl_s"]) == int(r["psc_s"])
     assert row(a, "b")["gross_profit"] == approx(24)
     assert list(a.cut_points["spl_l"]) == [approx(20), approx(28)]
+
+
+def test_spl_overdue_days_between_bounds():
+    cl = pd.DataFrame({"client_id": ["a", "b", "c"], "overdue_days": [15, 0.5, 400]})
+    a = analyze(_spl_tx(), clients=cl, settings=settings_2024())
+    # 15 -> P2 ; 0.5 (> 0, <= 30) -> P2 ; 400 -> P1
+    assert [int(row(a, c)["spl_p"]) for c in "abc"] == [2, 2, 1]
 
 
 def test_spl_from_overdue_amount_only():
@@ -682,6 +749,19 @@ def test_kml_suppliers_hhi_sow_and_codes():
         assert col in t.columns, col
     assert t["segment"].iloc[-1] == "Total"
     assert t["market_spend"].iloc[-1] == approx(850)       # 100 + 100 + 200 + 300 + 150
+    # d (absent from the market) sits in "(not segmented)" just above Total
+    assert t["segment"].iloc[-2] == "(not segmented)"
+    assert int(t["clients"].iloc[-2]) == 1 and t["revenue"].iloc[-2] == approx(100)
+    assert int(t["clients"].iloc[-1]) == 6 and t["revenue"].iloc[-1] == approx(600)
+
+
+def test_kml_market_only_clients_are_not_analysed():
+    m = _market()
+    m.loc[len(m)] = ["zz", "Us", 999, pd.Timestamp("2024-03-01")]
+    a = analyze(_kml_tx(), market=m, settings=settings_2024(our_supplier="Us"))
+    assert "zz" not in clients_of(a).index
+    # L cuts unchanged by zz: still over a, b, c, e, f
+    assert list(a.cut_points["kml_l"]) == [approx(350 / 3), approx(550 / 3)]
 
 
 def test_kml_market_without_dates_counts_every_row():

@@ -28,9 +28,23 @@ line = st.tuples(
     st.integers(0, 100),                      # cost as a percentage of amount
 )
 
-tables = st.tuples(st.lists(line, min_size=1, max_size=45), st.booleans(), st.booleans())
+client_attr = st.tuples(
+    st.sampled_from(CLIENTS),
+    st.one_of(st.none(), st.integers(1, 20)),     # capacity_units (None = unknown)
+    st.integers(0, 60),                           # overdue_days
+)
+market_row = st.tuples(
+    st.sampled_from(CLIENTS),
+    st.sampled_from(["Us", "X", "Y", "Z", "W"]),
+    st.integers(1, 500),
+    st.integers(0, 560),
+)
 
-PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+tables = st.tuples(st.lists(line, min_size=1, max_size=40), st.booleans(), st.booleans(),
+                   st.lists(client_attr, max_size=7, unique_by=lambda x: x[0]),
+                   st.lists(market_row, max_size=15))
+
+PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def build(rows, with_order_id: bool, with_category: bool) -> pd.DataFrame:
@@ -69,17 +83,35 @@ def clients_of(a) -> pd.DataFrame:
     return df
 
 
-def run(rows, with_order_id, with_category):
+def build_clients(attrs):
+    if not attrs:
+        return None
+    return pd.DataFrame({"client_id": [a[0] for a in attrs],
+                         "capacity_units": [np.nan if a[1] is None else float(a[1]) for a in attrs],
+                         "overdue_days": [float(a[2]) for a in attrs]})
+
+
+def build_market(mrows):
+    if not mrows:
+        return None
+    return pd.DataFrame({"client_id": [m[0] for m in mrows], "supplier": [m[1] for m in mrows],
+                         "amount": [float(m[2]) for m in mrows],
+                         "date": [pd.Timestamp(BASE + dt.timedelta(days=m[3])) for m in mrows]})
+
+
+def run(rows, with_order_id, with_category, attrs=(), mrows=()):
     df = build(rows, with_order_id, with_category)
     rev = window_revenue(df)
     assume((rev > 0).any())
-    return df, rev, analyze(df)
+    cl, mk = build_clients(attrs), build_market(mrows)
+    a = analyze(df, clients=cl, market=mk, settings=Settings(our_supplier="Us"))
+    return df, rev, a, (cl, mk)
 
 
 @PROPS
 @given(tables)
 def test_ltv_is_price_times_units(t):
-    df, rev, a = run(*t)
+    df, rev, a, inputs = run(*t)
     c = clients_of(a)
     pos = c[c["units"] > 0]
     for ltv, p, u, r in zip(pos["ltv"], pos["avg_unit_price"], pos["units"], pos["revenue"]):
@@ -93,12 +125,16 @@ def test_ltv_is_price_times_units(t):
 @PROPS
 @given(tables)
 def test_revenue_is_conserved_and_every_client_is_accounted_for(t):
-    df, rev, a = run(*t)
+    df, rev, a, inputs = run(*t)
     c = clients_of(a)
     excluded = set(a.excluded["client_id"])
     analysed = set(c.index)
     assert analysed.isdisjoint(excluded)
-    assert analysed | excluded == set(df["client_id"])
+    # every client of the transactions is analysed or excluded; the excluded list may
+    # also name clients of the Clients table that have no transactions at all
+    cl = inputs[0]
+    known = set(df["client_id"]) | (set(cl["client_id"]) if cl is not None else set())
+    assert set(df["client_id"]) <= analysed | excluded <= known
     # analysed = positive window revenue, by my own computation
     assert analysed == set(rev[rev > 0].index)
     excluded_rev = sum(rev.get(x, 0.0) for x in excluded)
@@ -117,7 +153,7 @@ SEGMENT_CODES = {"psc": "psc_code", "psc_group": "psc_group", "kml": "kml_code",
 @PROPS
 @given(tables)
 def test_one_code_per_client_and_summaries_add_up(t):
-    df, rev, a = run(*t)
+    df, rev, a, inputs = run(*t)
     c = clients_of(a)
     n = len(c)
     # every analysed client has these (GP known: a cost column is present)
@@ -127,6 +163,16 @@ def test_one_code_per_client_and_summaries_add_up(t):
     assert (c["psc_group"].notna() == (c["units"] > 0)).all()
     assert set(c["abc_class"]) <= {"A", "B", "C"}
     assert set(c["xyz_class"]) <= {"X", "Y", "Z"}
+    # codes agree with their scores
+    for cid, x in c.iterrows():
+        if pd.notna(x["psc_code"]):
+            assert x["psc_code"] == f"P{int(x['psc_p'])}_S{int(x['psc_s'])}_C{int(x['psc_c'])}"
+        assert x["rfm_code"] == f"R{int(x['rfm_r'])}F{int(x['rfm_f'])}M{int(x['rfm_m'])}"
+        assert x["dsl_code"] == f"D{int(x['dsl_d'])}_S{int(x['dsl_s'])}_L{int(x['dsl_l'])}"
+        for col in ("psc_p", "psc_c", "dsl_l"):
+            assert pd.isna(x[col]) or 1 <= int(x[col]) <= 3
+        for col in ("rfm_r", "rfm_f", "rfm_m"):
+            assert 1 <= int(x[col]) <= 5
     assert (c["months_observed"] >= 3).all()
     assert ((c["regularity"] > 0) & (c["regularity"] <= 1)).all()
     for name, col in SEGMENT_CODES.items():
@@ -143,10 +189,16 @@ def test_one_code_per_client_and_summaries_add_up(t):
         nots = body[body["segment"].astype(str) == "(not segmented)"]
         assert int(nots["clients"].sum()) == int(c[col].isna().sum()), name
         # additive columns: Total = column sum ; shares sum to 1
-        for col2 in ("revenue", "gross_profit", "capacity_units"):
+        for col2 in ("revenue", "gross_profit", "capacity_units", "market_spend"):
             if col2 in s.columns:
-                assert float(total[col2]) == pytest.approx(float(np.nansum(body[col2].astype(float))),
-                                                           rel=1e-9, abs=1e-9), (name, col2)
+                parts = body[col2].astype(float)
+                if parts.isna().all():
+                    assert pd.isna(total[col2]) or float(total[col2]) == 0, (name, col2)
+                else:
+                    assert float(total[col2]) == pytest.approx(float(np.nansum(parts)),
+                                                               rel=1e-9, abs=1e-9), (name, col2)
+        assert float(total["capacity_units"] if not pd.isna(total["capacity_units"]) else 0) == \
+            pytest.approx(float(np.nansum(c["capacity_units"].astype(float))), abs=1e-9)
         assert float(total["revenue"]) == pytest.approx(c["revenue"].sum(), rel=1e-9)
         assert float(body["revenue_share"].sum()) == pytest.approx(1.0, rel=1e-9)
         assert float(body["clients_share"].sum()) == pytest.approx(1.0, rel=1e-9)
@@ -159,10 +211,15 @@ def test_one_code_per_client_and_summaries_add_up(t):
 @PROPS
 @given(tables, st.randoms(use_true_random=False))
 def test_row_order_does_not_matter(t, rnd):
-    df, rev, a = run(*t)
+    df, rev, a, inputs = run(*t)
     idx = list(range(len(df)))
     rnd.shuffle(idx)
-    b = analyze(df.iloc[idx].reset_index(drop=True))
+    cl, mk = inputs
+    if cl is not None:
+        cl = cl.iloc[::-1].reset_index(drop=True)
+    if mk is not None:
+        mk = mk.sample(frac=1, random_state=rnd.randint(0, 10**6)).reset_index(drop=True)
+    b = analyze(df.iloc[idx].reset_index(drop=True), clients=cl, market=mk, settings=Settings(our_supplier="Us"))
     ca = clients_of(a).sort_index()
     cb = clients_of(b).sort_index()
     pd.testing.assert_frame_equal(ca, cb, check_like=True, rtol=1e-9)
@@ -176,7 +233,7 @@ def test_row_order_does_not_matter(t, rnd):
 @PROPS
 @given(tables)
 def test_abc_is_monotone_in_revenue(t):
-    df, rev, a = run(*t)
+    df, rev, a, inputs = run(*t)
     c = clients_of(a)
     order = {"A": 0, "B": 1, "C": 2}
     for x in c.itertuples():
