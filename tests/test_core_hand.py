@@ -914,6 +914,13 @@ def test_abc_crossing_client_is_a_and_ties_by_id():
     assert {c: row(a, c)["abc_class"] for c in "abcde"} == {"a": "A", "b": "A", "c": "B", "d": "B", "e": "C"}
 
 
+def test_abc_cuts_are_editable():
+    # cuts .50 / .90: share_before a 0 -> A ; b .50 -> B ; c .80 -> B ; d .90 -> C ; e .95 -> C
+    a = analyze(_one_line_each({"e": 5, "c": 10, "d": 5, "b": 30, "a": 50}),
+                settings=settings_2024(abc_cuts=(0.50, 0.90)))
+    assert {c: row(a, c)["abc_class"] for c in "abcde"} == {"a": "A", "b": "B", "c": "B", "d": "C", "e": "C"}
+
+
 def test_abc_ties_use_string_order_of_client_id():
     # "10" < "9" as strings ; big .90 of 100 -> A ; "10" before .90 -> B ; "9" before .95 -> C
     a = analyze(_one_line_each({"9": 5, "big": 90, "10": 5}), settings=settings_2024())
