@@ -163,7 +163,8 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> Clie
         qty = tx["quantity"].to_numpy(dtype="float64")[inw]
         units = np.bincount(c, weights=qty, minlength=n)
     else:
-        units = lines.astype("float64")
+        # one unit per line; a return line (negative amount) takes one back
+        units = np.bincount(c, weights=np.where(amt < 0, -1.0, 1.0), minlength=n)
 
     if "gross_profit" in tx:
         gp_line = tx["gross_profit"].to_numpy(dtype="float64")[inw]
