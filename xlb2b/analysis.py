@@ -151,6 +151,7 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     extra_ids: np.ndarray = np.array([], dtype=object)
     if cl_t is not None:
         cl = cl_t.data.drop_duplicates("client_id")
+        cl = cl.astype({col: object for col in cl.columns if isinstance(cl[col].dtype, pd.CategoricalDtype)})
         keep = ["client_id"] + [c for c in CLIENT_ATTRIBUTES if c in cl]
         attrs = attrs.merge(cl[keep], on="client_id", how="left")
         extra_ids = cl.loc[~cl["client_id"].isin(table["client_id"]), "client_id"].to_numpy()

@@ -833,15 +833,23 @@ def _mostly_distinct(s: pd.Series) -> bool:
     return sample.nunique(dropna=True) > 0.5 * max(int(sample.notna().sum()), 1)
 
 
-def _via_uniques(s: pd.Series, fn) -> _Parsed:
-    """Apply a parser to the distinct values of ``s`` and spread the result."""
-    f = None if _mostly_distinct(s) else _factorize(s)
+def _via_uniques(s: pd.Series, fn, *, always: bool = False) -> _Parsed:
+    """Apply a parser to the distinct values of ``s`` and spread the result
+    (``always``: even when most values differ, as for order numbers)."""
+    f = None if (not always and _mostly_distinct(s)) else _factorize(s)
     if f is None:
         return fn(s.reset_index(drop=True))
     codes, u = f
     pu = fn(u)
-    arr = pu.values.to_numpy()[codes]
-    values = pd.Series(arr, dtype=arr.dtype)   # object stays object (no str inference)
+    if pu.values.dtype == object:
+        # text: keep it categorical (codes into the distinct cleaned values),
+        # so the analysis reuses these codes instead of hashing a million
+        # strings again; two raw spellings that clean to one value merge here
+        ucodes, cats = pd.factorize(pu.values, use_na_sentinel=True)
+        values = pd.Series(pd.Categorical.from_codes(ucodes[codes], categories=pd.Index(cats, dtype=object)))
+    else:
+        arr = pu.values.to_numpy()[codes]
+        values = pd.Series(arr, dtype=arr.dtype)
     empty = pu.empty[codes]
     bad = _no_bad()
     if len(pu.bad):
@@ -930,7 +938,7 @@ def _parse(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
             # the values are parsed one distinct value at a time
             raw = _Raw(raw.frame, raw.headers, raw.rows, raw.grid,
                        _column_decimal_comma(s, raw.comma_default), raw.comma_default)
-        return _via_uniques(s, lambda u: _parse_direct(ctype, u, raw))
+        return _via_uniques(s, lambda u: _parse_direct(ctype, u, raw), always=ctype == TEXT)
     return _parse_direct(ctype, s, raw)
 
 
@@ -1491,7 +1499,8 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
         if COLUMN_TYPES[c] == DATE:
             v = v.astype("datetime64[ns]")
         elif COLUMN_TYPES[c] == TEXT:
-            v = v.astype(object)
+            if not isinstance(v.dtype, pd.CategoricalDtype):
+                v = v.astype(object)
         else:
             v = v.astype(np.float64)
         out[c] = v

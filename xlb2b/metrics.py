@@ -86,7 +86,9 @@ def _codes(values) -> tuple[np.ndarray, int]:
 
 
 def count_distinct_pairs(c: np.ndarray, x: np.ndarray, nx: int, n: int) -> np.ndarray:
-    """Per client c: number of distinct x (x ≥ 0)."""
+    """Per client c: number of distinct x; a missing x (code −1) is not a value."""
+    if (x < 0).any():
+        c, x = c[x >= 0], x[x >= 0]
     if c.size == 0:
         return np.zeros(n, dtype=np.int64)
     keys = pd.unique(c * np.int64(max(nx, 1)) + x)
@@ -101,16 +103,24 @@ def pair_sums(c: np.ndarray, x: np.ndarray, nx: int, weights: np.ndarray):
     return uniq // max(nx, 1), uniq % max(nx, 1), sums
 
 
-def group_max(c: np.ndarray, values: np.ndarray, n: int, fill) -> np.ndarray:
+def _group_extreme(ufunc, c: np.ndarray, values: np.ndarray, n: int, fill) -> np.ndarray:
+    """Per-client min/max.  Datetimes go through their int64 view: numpy's
+    fast ``ufunc.at`` path covers plain integers and floats only."""
+    if values.dtype.kind == "M":
+        out = np.full(n, fill, dtype=values.dtype)
+        ufunc.at(out.view(np.int64), c, values.view(np.int64))
+        return out
     out = np.full(n, fill, dtype=values.dtype)
-    np.maximum.at(out, c, values)
+    ufunc.at(out, c, values)
     return out
+
+
+def group_max(c: np.ndarray, values: np.ndarray, n: int, fill) -> np.ndarray:
+    return _group_extreme(np.maximum, c, values, n, fill)
 
 
 def group_min(c: np.ndarray, values: np.ndarray, n: int, fill) -> np.ndarray:
-    out = np.full(n, fill, dtype=values.dtype)
-    np.minimum.at(out, c, values)
-    return out
+    return _group_extreme(np.minimum, c, values, n, fill)
 
 
 def _div(a, b) -> np.ndarray:
@@ -196,7 +206,8 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> Clie
         k, nk = _codes(tx[cat_col])
         k = k[inw]
         categories = count_distinct_pairs(cb, k[buy], nk, n).astype("float64")
-        pc, _, psum = pair_sums(c, k, nk, amt)
+        known = k >= 0                      # lines without a category have no category share
+        pc, _, psum = pair_sums(c[known], k[known], nk, amt[known])
         top = np.full(n, -np.inf)
         np.maximum.at(top, pc, psum)
         top_share = _div(np.where(np.isfinite(top), top, np.nan), revenue)
@@ -284,9 +295,10 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
     c = c.astype(np.int64, copy=False)
     ids = np.asarray(ids, dtype=object)
     n = len(ids)
-    sup_norm = _norm_name(mkt["supplier"].to_numpy())
-    s, sup_names = pd.factorize(sup_norm, sort=False)
-    s = s.astype(np.int64, copy=False)
+    raw_codes, raw_names = pd.factorize(mkt["supplier"], sort=False)
+    # spellings that differ only in case or spaces are one supplier
+    s_of_raw, sup_names = pd.factorize(_norm_name(np.asarray(raw_names, dtype=object)), sort=False)
+    s = s_of_raw[raw_codes].astype(np.int64, copy=False)
     ns = len(sup_names)
     pc, ps, psum = pair_sums(c, s, ns, mkt["amount"].to_numpy(dtype="float64"))
     pos = psum > 0

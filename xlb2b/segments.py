@@ -26,18 +26,26 @@ def _f(df: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def join_code(parts: list[tuple[str, np.ndarray]], sep: str = "_") -> np.ndarray:
-    """('P', [3, 1]), ('S', [2, 2]) -> ['P3_S2', 'P1_S2']; missing if any part is."""
+    """('P', [3, 1]), ('S', [2, 2]) -> ['P3_S2', 'P1_S2']; missing if any part is.
+
+    Scores are small integers, so every possible code is built once and the
+    clients index into that table (no per-client string work)."""
     n = len(parts[0][1])
     ok = np.ones(n, dtype=bool)
     for _, s in parts:
         ok &= ~np.isnan(s)
     out = np.full(n, np.nan, dtype=object)
-    if ok.any():
-        pieces = [np.char.add(letter, s[ok].astype(np.int64).astype(str)) for letter, s in parts]
-        code = pieces[0]
-        for p in pieces[1:]:
-            code = np.char.add(np.char.add(code, sep), p)
-        out[ok] = code.astype(object)
+    if not ok.any():
+        return out
+    ints = [s[ok].astype(np.int64) for _, s in parts]
+    top = max(int(i.max()) for i in ints) + 1
+    idx = np.zeros(int(ok.sum()), dtype=np.int64)
+    for i in ints:
+        idx = idx * top + i
+    grids = np.meshgrid(*[np.arange(top)] * len(parts), indexing="ij")
+    table = np.array([sep.join(f"{letter}{g}" for (letter, _), g in zip(parts, combo))
+                      for combo in zip(*(g.ravel() for g in grids))], dtype=object)
+    out[ok] = table[idx]
     return out
 
 

@@ -32,7 +32,7 @@ class InputTable:
 
     ``data`` has the canonical columns with these dtypes: ``client_id``,
     ``order_id``, ``sku``, ``category``, ``supplier``, text attributes:
-    object (str); ``date``: datetime64[ns] (midnight); ``amount``, ``quantity``,
+    categorical over cleaned str values (object when built by hand; both work); ``date``: datetime64[ns] (midnight); ``amount``, ``quantity``,
     ``cost``, ``gross_profit``, ``capacity_units``, ``overdue_*``: float64
     (``overdue_flag``: float 1.0/0.0).  Rows rejected by validation are not in
     ``data``; each is in ``report``.  ``row`` (int column) holds the row number
