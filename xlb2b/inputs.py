@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ERROR, FATAL, WARNING, InputError, Problem, Report
+from .io_util import column_letter
 from .tables import SCHEMA, InputTable
 
 __all__ = [
@@ -484,15 +485,6 @@ def _from_grid(grid: pd.DataFrame, rownums: np.ndarray, canon_map: dict, ctx: _C
                 comma_default=comma_default)
 
 
-def _excel_letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _name_columns(headers: list[str], frame: pd.DataFrame, *, letters: bool,
                   positions: list[int] | None = None) -> list[str]:
     """Give unnamed columns a name and make names unique."""
@@ -501,7 +493,7 @@ def _name_columns(headers: list[str], frame: pd.DataFrame, *, letters: bool,
     used: set[str] = set()
     for h, p in zip(headers, positions):
         if not h:
-            h = f"column {_excel_letter(p)}" if letters else f"column {p + 1}"
+            h = f"column {column_letter(p)}" if letters else f"column {p + 1}"
         if h == "row":              # our own column of row numbers
             h = "row (source)"
         base, k = h, 1

@@ -1,20 +1,22 @@
-"""Small file helpers shared by every writer."""
+"""Small file helpers shared by every reader and writer."""
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder,
-    then rename: a reader never sees a half-written file."""
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
+    """Let ``write(tmp_name)`` fill a temporary file in the same folder, sync
+    it, then rename it over ``path``: a reader never sees a half-written file
+    and a failed write leaves the old file untouched."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
+        write(tmp)
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -23,3 +25,20 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(data)
+    atomic_write(path, write)
+
+
+def column_letter(index: int) -> str:
+    """0 -> "A", 25 -> "Z", 26 -> "AA" (Excel column names)."""
+    name = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        name = chr(65 + r) + name
+    return name

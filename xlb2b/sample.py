@@ -26,14 +26,14 @@ in the clients and market tables only (prospects).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .io_util import atomic_write, column_letter
 
 __all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER",
            "CSI_ATTRIBUTES"]
@@ -718,7 +718,7 @@ def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
     )
     for key, name, sheets in books:
         path = folder / name
-        _atomic(path, lambda tmp, sheets=sheets: _write_xlsx(tmp, sheets))
+        atomic_write(path, lambda tmp, sheets=sheets: _write_xlsx(tmp, sheets))
         out[key] = path
     path = folder / "transactions.csv"
     tx = data.transactions
@@ -726,26 +726,10 @@ def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
              for c in tx.columns if pd.api.types.is_datetime64_any_dtype(tx[c])}
     for c, v in dates.items():                                   # ISO dates; NaT stays empty
         dates[c] = np.where(v == "NaT", "", v).astype(object)
-    _atomic(path, lambda tmp: tx.assign(**dates).to_csv(tmp, index=False, encoding="utf-8",
+    atomic_write(path, lambda tmp: tx.assign(**dates).to_csv(tmp, index=False, encoding="utf-8",
                                                         lineterminator="\n"))
     out["transactions_csv"] = path
     return out
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _is_bool_object(s: pd.Series) -> bool:
@@ -753,15 +737,6 @@ def _is_bool_object(s: pd.Series) -> bool:
         return False
     known = s.dropna()
     return len(known) > 0 and isinstance(known.iloc[0], (bool, np.bool_))
-
-
-def _col_letter(j: int) -> str:
-    name = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        name = chr(65 + r) + name
-    return name
 
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -872,7 +847,7 @@ def _add_rows(skeleton: bytes, filename: str, sheets, chunk: int = 20_000) -> No
             if not sep:
                 raise RuntimeError(f"unexpected worksheet XML in {info.filename}")
             styles = _column_styles(before)
-            last = f"{_col_letter(len(specs) - 1)}{n_rows + 1}"
+            last = f"{column_letter(len(specs) - 1)}{n_rows + 1}"
             before = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', before, count=1)
             with zout.open(info.filename, "w") as f:            # deflated at _ZIP_LEVEL
                 f.write(before.encode("utf-8"))
@@ -945,7 +920,7 @@ def _rows_xml(specs, styles: dict[int, str], n_rows: int, chunk: int):
                     text = np.asarray(list(map(str, w.astype(np.int64).tolist())), dtype=object)
                 else:                                           # as XlsxWriter: 16 significant digits
                     text = np.asarray(list(map("{:.16G}".format, v.tolist())), dtype=object)
-            flat[:, b] = f'<c r="{_col_letter(j)}'
+            flat[:, b] = f'<c r="{column_letter(j)}'
             flat[:, b + 1] = rows
             flat[:, b + 2] = mid
             flat[:, b + 3] = text
