@@ -26,7 +26,7 @@ CLIENT_COLUMNS = [
 ]
 #: attributes carried along after the canonical columns when the data has them
 EXTRA_COLUMNS = ["name", "industry", "region", "manager", "overdue_days", "overdue_amount", "overdue_flag",
-                 "our_market_amount", "prev_revenue"]
+                 "our_market_amount", "prev_revenue", "share_before"]
 INT_COLUMNS = ["orders", "lines", "skus", "categories", "recency_days", "tenure_months", "active_months",
                "months_observed", "suppliers", "psc_p", "psc_s", "psc_c", "spl_s", "spl_p", "spl_l",
                "kml_k", "kml_m", "kml_l", "dsl_d", "dsl_s", "dsl_l", "dsl_level", "rfm_r", "rfm_f", "rfm_m"]

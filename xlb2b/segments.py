@@ -77,15 +77,25 @@ def psc_groups(p: np.ndarray, s: np.ndarray, c: np.ndarray, tenure: np.ndarray,
     return out
 
 
+def psc_basis(clients: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The values P and C are scored on: price (or margin) and units of the
+    clients with positive net units and a known price; NaN elsewhere."""
+    units = _f(clients, "units")
+    price = _f(clients, "margin" if settings.psc_price_basis == "margin" else "avg_unit_price")
+    scored = (units > 0) & ~np.isnan(price)
+    return np.where(scored, price, np.nan), np.where(scored, units, np.nan)
+
+
 def psc(clients: pd.DataFrame, settings: Settings) -> Segmentation:
     k = settings.quantile_k
-    units = _f(clients, "units")
     basis = "margin" if settings.psc_price_basis == "margin" else "avg_unit_price"
-    price = _f(clients, basis)
-    scored = (units > 0) & ~np.isnan(price)
-    p, p_cuts = _qscore(price, scored, k)
+    p_basis, c_basis = psc_basis(clients, settings)
+    scored = ~np.isnan(p_basis)
+    p, p_cuts = quantile_score(p_basis, k)
+    p_cuts = [float(t) for t in p_cuts]
     s = threshold_score(_f(clients, "regularity"), settings.psc_s_bounds)
-    c, c_cuts = _qscore(units, scored, k)
+    c, c_cuts = quantile_score(c_basis, k)
+    c_cuts = [float(t) for t in c_cuts]
     s_scored = np.where(scored, s, np.nan)
     code = join_code([("P", p), ("S", s_scored), ("C", c)])
     group = psc_groups(p, s_scored, c, _f(clients, "tenure_months"), settings.psc_groups)
@@ -190,11 +200,11 @@ def rfm(clients: pd.DataFrame, settings: Settings) -> Segmentation:
 
 
 # ---------------------------------------------------------------- ABC / XYZ
-def abc_classes(values, ids, cuts=(0.80, 0.95)) -> np.ndarray:
-    """Sort by value descending (ties: id ascending); share_before = value of
-    the clients before / total; A if < cuts[0], B if < cuts[1], else C."""
+def abc_share_before(values, ids) -> np.ndarray:
+    """Sort by value descending (ties: id ascending, as text); the share of
+    the total held by the clients before each one.  NaN stays NaN."""
     v = np.asarray(values, dtype="float64")
-    out = np.full(v.shape, np.nan, dtype=object)
+    out = np.full(v.shape, np.nan)
     ok = ~np.isnan(v)
     if not ok.any():
         return out
@@ -204,15 +214,28 @@ def abc_classes(values, ids, cuts=(0.80, 0.95)) -> np.ndarray:
     sv = v[order]
     total = sv.sum()
     cum_before = np.concatenate(([0.0], np.cumsum(sv)[:-1]))
-    before = cum_before / total if total > 0 else np.zeros_like(sv)
-    letters = np.array(["A", "B", "C"], dtype=object)
-    out[order] = letters[(before >= cuts[0]).astype(int) + (before >= cuts[1]).astype(int)]
+    out[order] = cum_before / total if total > 0 else 0.0
     return out
 
 
+def abc_from_share(before, cuts=(0.80, 0.95)) -> np.ndarray:
+    """A if share_before < cuts[0], B if < cuts[1], else C (missing stays missing)."""
+    before = np.asarray(before, dtype="float64")
+    out = np.full(before.shape, np.nan, dtype=object)
+    ok = ~np.isnan(before)
+    letters = np.array(["A", "B", "C"], dtype=object)
+    out[ok] = letters[(before[ok] >= cuts[0]).astype(int) + (before[ok] >= cuts[1]).astype(int)]
+    return out
+
+
+def abc_classes(values, ids, cuts=(0.80, 0.95)) -> np.ndarray:
+    """ABC classes: the client that crosses cuts[0] is still A."""
+    return abc_from_share(abc_share_before(values, ids), cuts)
+
+
 def abc(clients: pd.DataFrame, settings: Settings) -> Segmentation:
-    return Segmentation({"abc_class": abc_classes(_f(clients, "revenue"), clients["client_id"].to_numpy(),
-                                                  settings.abc_cuts)})
+    before = abc_share_before(_f(clients, "revenue"), clients["client_id"].to_numpy())
+    return Segmentation({"share_before": before, "abc_class": abc_from_share(before, settings.abc_cuts)})
 
 
 def xyz_classes(cv, cuts=(0.10, 0.25)) -> np.ndarray:
