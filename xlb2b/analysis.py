@@ -11,7 +11,7 @@ from . import segments as seg
 from .errors import FATAL, INFO, WARNING, InputError, Report
 from .metrics import Window, client_metrics, market_metrics, resolve_window
 from .settings import Settings
-from .summary import SEGMENT_COLUMNS, summary_table
+from .summary import SEGMENT_COLUMNS, SUM_COLUMNS, summary_table
 from .tables import InputTable
 
 #: the canonical client columns, in order (METHODOLOGY §2–§4)
@@ -50,15 +50,17 @@ class Analysis:
 
     SUMMARIES = tuple(SEGMENT_COLUMNS)
 
-    def summary(self, name: str) -> pd.DataFrame:
-        """The consulting table of §9 for one segmentation."""
+    def summary(self, name: str, *, with_sums: bool = False) -> pd.DataFrame:
+        """The consulting table of §9 for one segmentation (``with_sums``: also
+        the orders, units, skus and revenue-with-capacity sums behind the ratios)."""
         if name not in SEGMENT_COLUMNS:
             raise ValueError(f"unknown summary {name!r}; choose from {', '.join(SEGMENT_COLUMNS)}")
         if name not in self._summaries:
             grid_order = list(dict.fromkeys(c for row in self.settings.rfm_grid for c in row))
             self._summaries[name] = summary_table(self.clients, name, competitors=self.competitors,
-                                                  grid_order=grid_order)
-        return self._summaries[name].copy()
+                                                  grid_order=grid_order, with_sums=True)
+        t = self._summaries[name]
+        return (t if with_sums else t.drop(columns=SUM_COLUMNS)).copy()
 
     def portfolio(self, manual: Any = None) -> tuple[pd.DataFrame, Report]:
         """BCG portfolio scoring (§5): automatic factor ratings where the data

@@ -45,8 +45,12 @@ def _order(name: str, keys: list, grid_order: list[str] | None) -> list:
     return present + ([NOT_SEGMENTED] if NOT_SEGMENTED in keys else [])
 
 
+#: the sums every ratio is built from (``with_sums=True`` returns them too)
+SUM_COLUMNS = ["orders", "units", "skus", "revenue_cap"]
+
+
 def summary_table(clients: pd.DataFrame, name: str, *, competitors: pd.DataFrame | None = None,
-                  grid_order: list[str] | None = None) -> pd.DataFrame:
+                  grid_order: list[str] | None = None, with_sums: bool = False) -> pd.DataFrame:
     col = SEGMENT_COLUMNS[name]
     seg = clients[col].astype(object).where(clients[col].notna(), NOT_SEGMENTED)
     if name == "dsl_level":
@@ -106,4 +110,5 @@ def summary_table(clients: pd.DataFrame, name: str, *, competitors: pd.DataFrame
     t["slots"] = _ratio(t["units"], t["clients"])
     t["revenue_per_capacity"] = _ratio(t["revenue_cap"], t["capacity_units"])
     t["clients"] = t["clients"].astype("int64")
-    return t[BASE_COLUMNS + (KML_COLUMNS if kml else [])].reset_index(drop=True)
+    cols = BASE_COLUMNS + (KML_COLUMNS if kml else []) + (SUM_COLUMNS if with_sums else [])
+    return t[cols].reset_index(drop=True)
