@@ -1,0 +1,698 @@
+"""The analysis workbook: live formulas with cached values (METHODOLOGY §3–§4, §9).
+
+Metrics are written as values; every score, code, group and class is a
+formula that refers to the Settings sheet, every summary table is built with
+SUMIFS/COUNTIFS over the Clients sheet, and every formula carries the value
+the Python engine computed, so viewers that do not calculate show the right
+numbers while Excel recalculates live when a setting changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .io_util import atomic_write, column_letter
+from .locale import label, labels
+from .segments import psc_basis
+from .summary import NOT_SEGMENTED, TOTAL
+
+SUMMARY_ORDER = ["psc_group", "psc", "dsl_level", "dsl", "kml", "spl", "rfm_segment", "rfm", "abc", "xyz"]
+MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", "date", "text", "score"
+
+# Clients-sheet value columns: (key, number format)
+VALUE_COLUMNS: list[tuple[str, str]] = [
+    ("client_id", TEXT), ("name", TEXT), ("industry", TEXT), ("region", TEXT), ("manager", TEXT),
+    ("revenue", MONEY), ("gross_profit", MONEY), ("margin", SHARE), ("orders", INT), ("units", RATIO),
+    ("lines", INT), ("avg_unit_price", MONEY), ("avg_check", MONEY), ("depth", RATIO), ("skus", INT),
+    ("categories", INT), ("top_category_share", SHARE), ("first_date", DATE), ("last_date", DATE),
+    ("recency_days", INT), ("tenure_months", INT), ("active_months", INT), ("months_observed", INT),
+    ("regularity", SHARE), ("monthly_cv", RATIO), ("ltv", MONEY), ("capacity_units", RATIO),
+    ("revenue_per_capacity", MONEY), ("overdue_days", INT), ("overdue_amount", MONEY),
+    ("overdue_flag", INT), ("suppliers", INT), ("hhi", RATIO), ("market_spend", MONEY), ("sow", SHARE),
+    ("share_before", SHARE), ("psc_p_basis", RATIO), ("psc_c_basis", RATIO),
+]
+ALWAYS = {"client_id", "revenue", "orders", "units", "recency_days", "regularity", "monthly_cv",
+          "share_before", "psc_p_basis", "psc_c_basis", "tenure_months", "top_category_share",
+          "categories", "gross_profit", "suppliers", "hhi", "market_spend", "sow", "capacity_units",
+          "overdue_days", "overdue_amount", "overdue_flag", "skus"}
+FORMULA_COLUMNS = ["psc_p", "psc_s", "psc_c", "psc_code", "psc_group", "spl_s", "spl_p", "spl_l", "spl_code",
+                   "kml_k", "kml_m", "kml_l", "kml_code", "dsl_d", "dsl_s", "dsl_l", "dsl_code", "dsl_level",
+                   "rfm_r", "rfm_f", "rfm_m", "rfm_code", "rfm_segment", "abc_class", "xyz_class"]
+DEFAULT_HEADERS = {"psc_p_basis": "P basis", "psc_c_basis": "C basis", "share_before": "Revenue share before"}
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+def _excel(v: Any) -> Any:
+    """A Python result as Excel shows it: missing -> "" (formulas return "")."""
+    if _missing(v):
+        return ""
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def _q(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+class _Labels:
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __call__(self, key: str, default: str | None = None) -> str:
+        text = label(key, self.lang)
+        if text == key:
+            return default if default is not None else key.split(".", 1)[-1].replace("_", " ").capitalize()
+        return text
+
+    def translator(self, section: str) -> Callable[[Any], Any]:
+        """Map a default English name (PSC group, RFM segment) to this language."""
+        if self.lang == "en":
+            return lambda v: v
+        en = labels(section, "en")
+        loc = labels(section, self.lang)
+        table = {name: loc.get(key, name) for key, name in en.items()}
+        return lambda v: table.get(v, v) if isinstance(v, str) else v
+
+
+def _fast_sheet_class():
+    """A worksheet that takes our formulas as written.
+
+    XlsxWriter scans every formula with some thirty regular expressions to add
+    the ``_xlfn.`` prefix to newer functions; our formulas use only functions
+    of Excel 2016 and carry their prefixes already (``_xlfn.PERCENTILE.INC``),
+    so the scan is skipped: it costs more than everything else on a
+    20,000-client sheet.  Subclassing the worksheet is XlsxWriter's own
+    extension route (``add_worksheet(worksheet_class=...)``)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    class FastFormulaWorksheet(Worksheet):
+        def _prepare_formula(self, formula, expand_future_functions=False):
+            return formula[1:] if formula.startswith("=") else formula
+
+    return FastFormulaWorksheet
+
+
+class _Writer:
+    def __init__(self, analysis, filename: str, lang: str, sources: dict[str, str] | None):
+        import xlsxwriter
+
+        self.a = analysis
+        self.s = analysis.settings
+        self.t = _Labels(lang)
+        self.lang = lang
+        self.sources = sources or {k: v.source for k, v in analysis.inputs.items()}
+        self.wb = xlsxwriter.Workbook(filename, {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "nan_inf_to_errors": True})
+        self.group_tr = self.t.translator("psc_group")
+        self.rfm_tr = self.t.translator("rfm_segment")
+        self.sheet_class = _fast_sheet_class()
+        self.sheet_names = {k: self.t(f"sheet.{k}", k.replace("_", " ").title()) for k in (
+            ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
+            + [f"summary_{n}" for n in SUMMARY_ORDER])}
+        self._formats()
+        c = analysis.clients.copy()
+        pb, cb = psc_basis(c, self.s)
+        c["psc_p_basis"], c["psc_c_basis"] = pb, cb
+        self.c = c
+        self.n = len(c)
+        self.last = max(self.n, 1) + 1     # last data row (1-based) of the Clients sheet
+
+    # ------------------------------------------------------------------ formats
+    def _formats(self) -> None:
+        wb = self.wb
+        date = "dd.mm.yyyy" if self.lang == "ru" else "yyyy-mm-dd"
+        self.f = {
+            MONEY: wb.add_format({"num_format": "#,##0.00"}),
+            INT: wb.add_format({"num_format": "#,##0"}),
+            SHARE: wb.add_format({"num_format": "0.0%"}),
+            RATIO: wb.add_format({"num_format": "#,##0.00"}),
+            SCORE: wb.add_format({"num_format": "0", "align": "center"}),
+            DATE: wb.add_format({"num_format": date}),
+            TEXT: wb.add_format({}),
+        }
+        self.f_head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
+                                     "border": 1})
+        self.f_title = wb.add_format({"bold": True, "font_size": 14})
+        self.f_bold = wb.add_format({"bold": True})
+        self.f_wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.f_edit = {k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#FFF2CC", "border": 1})
+                       for k in (MONEY, INT, SHARE, RATIO, TEXT)}
+        self.f_calc = {k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#E2EFDA", "border": 1})
+                       for k in (MONEY, INT, SHARE, RATIO)}
+        self.f_total = {k: wb.add_format({"num_format": self.f[k].num_format, "bold": True, "top": 1})
+                        for k in (MONEY, INT, SHARE, RATIO, TEXT)}
+        self.f_link = wb.add_format({"font_color": "blue", "underline": 1})
+
+    # ------------------------------------------------------------------ helpers
+    def header(self, key: str) -> str:
+        return self.t(f"column.{key}", DEFAULT_HEADERS.get(key, key.replace("_", " ").capitalize()))
+
+    def value(self, ws, r: int, col: int, v: Any, fmt) -> None:
+        if _missing(v):
+            return
+        if isinstance(v, str):
+            ws.write_string(r, col, v, fmt)
+        elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+            ws.write_datetime(r, col, pd.Timestamp(v).to_pydatetime(), fmt)
+        elif isinstance(v, (bool, np.bool_)):
+            ws.write_boolean(r, col, bool(v), fmt)
+        else:
+            ws.write_number(r, col, float(v), fmt)
+
+    def name(self, key: str, sheet: str, row: int, col: int) -> None:
+        self.wb.define_name(key, f"={_q(sheet)}!${column_letter(col)}${row + 1}")
+
+    # ------------------------------------------------------------------ settings
+    def settings_sheet(self) -> None:
+        s, t = self.s, self.t
+        name = self.sheet_names["settings"]
+        ws = self.wb.add_worksheet(name, self.sheet_class)
+        self.ws_settings = ws
+        ws.set_column(0, 0, 46)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 2, 18)
+        ws.set_column(3, 3, 70)
+        ws.write_string(0, 0, t("sheet.settings", "Settings"), self.f_title)
+        ws.write_string(1, 0, t("contents.how_to_change", "Change any yellow cell: every score, code, class and "
+                                "summary recalculates. Green cells are calculated."), self.f_wrap)
+        row = 3
+        for key, txt in (("column.setting", "Setting"), ("column.value", "Value"), ("column.name", "Name"),
+                         ("column.hint", "What it is")):
+            ws.write_string(row, ["column.setting", "column.value", "column.name", "column.hint"].index(key),
+                            t(key, txt), self.f_head)
+        row += 1
+        w = self.a.window
+        for key, v in (("window_start", w.start), ("window_end", w.end)):
+            ws.write_string(row, 0, t(f"setting.{key}"))
+            ws.write_datetime(row, 1, v.to_pydatetime(), self.f[DATE])
+            ws.write_string(row, 2, key)
+            ws.write_string(row, 3, t(f"setting_hint.{key}", "Analysis window (metrics are computed for it)"))
+            self.name(key, name, row, 1)
+            row += 1
+        editable = [
+            ("psc_s2_min", s.psc_s_bounds[0], SHARE), ("psc_s3_min", s.psc_s_bounds[1], SHARE),
+            ("spl_overdue_days", s.spl_overdue_days, INT),
+            ("kml_k2_min", s.kml_k_bounds[0], INT), ("kml_k3_min", s.kml_k_bounds[1], INT),
+            ("kml_m2_min", s.kml_m_bounds[0], RATIO), ("kml_m3_min", s.kml_m_bounds[1], RATIO),
+            ("dsl_d2_min", s.dsl_d_bounds[0], INT), ("dsl_d3_min", s.dsl_d_bounds[1], INT),
+            ("dsl_s2_below", s.dsl_s_bounds[1], SHARE), ("dsl_s3_below", s.dsl_s_bounds[0], SHARE),
+            ("abc_a_below", s.abc_cuts[0], SHARE), ("abc_b_below", s.abc_cuts[1], SHARE),
+            ("xyz_x_max", s.xyz_cuts[0], SHARE), ("xyz_y_max", s.xyz_cuts[1], SHARE),
+        ]
+        for key, v, kind in editable:
+            ws.write_string(row, 0, t(f"setting.{key}"))
+            ws.write_number(row, 1, float(v), self.f_edit[kind])
+            ws.write_string(row, 2, key)
+            ws.write_string(row, 3, t(f"setting_hint.{key}", ""))
+            self.name(key, name, row, 1)
+            row += 1
+        # quantile cut points: PERCENTILE.INC over the bounded Clients columns
+        row += 1
+        ws.write_string(row, 0, t("setting.cut_points", "Quantile cut points (PERCENTILE.INC)"), self.f_bold)
+        row += 1
+        cuts = self.a.cut_points
+        specs = [("psc_p", "psc_p_basis", self.s.quantile_k, False), ("psc_c", "psc_c_basis", self.s.quantile_k, False),
+                 ("spl_l", "gross_profit", self.s.quantile_k, False), ("kml_l", "market_spend", self.s.quantile_k, False),
+                 ("dsl_l", "gross_profit", self.s.quantile_k, False), ("rfm_r", "recency_days", self.s.rfm_k, True),
+                 ("rfm_f", "orders", self.s.rfm_k, False), ("rfm_m", "revenue", self.s.rfm_k, False)]
+        for key, col, k, desc in specs:
+            rng = self.crange(col)
+            got = cuts.get(key) or []
+            for j in range(1, k):
+                q = f"{k - j}/{k}" if desc else f"{j}/{k}"
+                cached = _excel(got[j - 1]) if j - 1 < len(got) else ""
+                nm = f"{key}_cut{j}"
+                ws.write_string(row, 0, t(f"setting.{nm}", f"{key.upper().replace('_', ' ')} cut point {j}"))
+                ws.write_formula(row, 1, f"IFERROR(_xlfn.PERCENTILE.INC({rng},{q}),\"\")", self.f_calc[RATIO],
+                                 cached)
+                ws.write_string(row, 2, nm)
+                self.name(nm, name, row, 1)
+                row += 1
+        # PSC group rule table
+        row += 1
+        ws.write_string(row, 0, t("setting.psc_groups", "PSC named groups: first matching rule wins"), self.f_bold)
+        row += 1
+        rule_cols = ["rule_group", "p_min", "p_max", "s_min", "s_max", "c_min", "c_max", "tenure_min", "tenure_max"]
+        for j, key in enumerate(rule_cols):
+            ws.write_string(row, j, t(f"setting.{key}", key.replace("_", " ")), self.f_head)
+        row += 1
+        full = {"p_min": 1, "p_max": 3, "s_min": 1, "s_max": 3, "c_min": 1, "c_max": 3,
+                "tenure_min": 0, "tenure_max": 9999}
+        self.rules: list[dict[str, str]] = []
+        self.rule_rows: list[tuple[int, str]] = []
+        for rule in self.s.psc_groups:
+            refs: dict[str, str] = {}
+            group = self.group_tr(rule["group"])
+            ws.write_string(row, 0, group, self.f_edit[TEXT])
+            refs["group"] = f"{_q(name)}!$A${row + 1}"
+            for j, key in enumerate(rule_cols[1:], start=1):
+                v = rule.get(key)
+                v = full[key] if v is None else v
+                ws.write_number(row, j, float(v), self.f_edit[INT])
+                refs[key] = f"{_q(name)}!${column_letter(j)}${row + 1}"
+            self.rules.append(refs)
+            self.rule_rows.append((row, group))
+            row += 1
+        # RFM grid
+        row += 1
+        ws.write_string(row, 0, t("setting.rfm_grid", "RFM segments: row R (5 at the top), column FM = "
+                                  "round-half-up((F+M)/2)"), self.f_bold)
+        row += 1
+        for j in range(5):
+            ws.write_string(row, 1 + j, f"FM{j + 1}", self.f_head)
+        row += 1
+        top = row
+        for i, names in enumerate(self.s.rfm_grid):
+            ws.write_string(row, 0, f"R{5 - i}", self.f_head)
+            for j, nm in enumerate(names):
+                ws.write_string(row, 1 + j, self.rfm_tr(nm), self.f_edit[TEXT])
+            row += 1
+        self.wb.define_name("rfm_grid", f"={_q(name)}!$B${top + 1}:$F${top + 5}")
+        ws.freeze_panes(4, 0)
+
+    # ------------------------------------------------------------------ clients
+    def clients_layout(self) -> None:
+        c = self.c
+        cols = [(k, f) for k, f in VALUE_COLUMNS if k in c and (k in ALWAYS or c[k].notna().any())]
+        self.value_cols = cols
+        self.col: dict[str, int] = {k: i for i, (k, _) in enumerate(cols)}
+        for j, k in enumerate(FORMULA_COLUMNS):
+            self.col[k] = len(cols) + j
+
+    def crange(self, key: str) -> str:
+        letter = column_letter(self.col[key])
+        return f"{_q(self.sheet_names['clients'])}!${letter}$2:${letter}${self.last}"
+
+    def formulas(self) -> dict[str, Callable[[Callable[[str], str]], str]]:
+        """Formula per score/code column; ``x(key)`` gives the same-row cell."""
+        def q3(key, basis):
+            return lambda x: f'IF({x(basis)}="","",1+({x(basis)}>{key}_cut1)+({x(basis)}>{key}_cut2))'
+
+        def up(basis, b1, b2):
+            return lambda x: f'IF({x(basis)}="","",1+({x(basis)}>={b1})+({x(basis)}>={b2}))'
+
+        def code(parts, sep="_"):
+            def f(x):
+                blank = ",".join(f'{x(k)}=""' for _, k in parts)
+                join = f'&"{sep}"&'.join(f'"{letter}"&{x(k)}' for letter, k in parts)
+                return f'IF(OR({blank}),"",{join})'
+            return f
+
+        def group(x):
+            expr = '""'
+            for r in reversed(self.rules):
+                cond = ",".join([
+                    f"{x('psc_p')}>={r['p_min']}", f"{x('psc_p')}<={r['p_max']}",
+                    f"{x('psc_s')}>={r['s_min']}", f"{x('psc_s')}<={r['s_max']}",
+                    f"{x('psc_c')}>={r['c_min']}", f"{x('psc_c')}<={r['c_max']}",
+                    f"{x('tenure_months')}>={r['tenure_min']}", f"{x('tenure_months')}<={r['tenure_max']}"])
+                expr = f"IF(AND({cond}),{r['group']},{expr})"
+            return f'IF({x("psc_code")}="","",{expr})'
+
+        def spl_p(x):
+            d, a, f = (x(k) if k in self.col else '""' for k in ("overdue_days", "overdue_amount", "overdue_flag"))
+            return (f'IF(AND({d}="",{a}="",{f}=""),"",IF({d}<>"",IF({d}<=0,3,IF({d}<=spl_overdue_days,2,1)),'
+                    f'IF({a}<>"",IF({a}>0,1,3),IF({f}>0,1,3))))')
+
+        def rfm_q(key, basis, desc):
+            op = "<" if desc else ">"
+            return lambda x: (f'IF({x(basis)}="","",1+' + "+".join(
+                f"({x(basis)}{op}{key}_cut{j})" for j in range(1, 5)) + ")")
+
+        return {
+            "psc_p": q3("psc_p", "psc_p_basis"),
+            "psc_s": up("regularity", "psc_s2_min", "psc_s3_min"),
+            "psc_c": q3("psc_c", "psc_c_basis"),
+            "psc_code": lambda x: f'IF(OR({x("psc_p")}="",{x("psc_c")}=""),"",'
+                                  f'"P"&{x("psc_p")}&"_S"&{x("psc_s")}&"_C"&{x("psc_c")})',
+            "psc_group": group,
+            "spl_s": up("regularity", "psc_s2_min", "psc_s3_min"),
+            "spl_p": spl_p,
+            "spl_l": q3("spl_l", "gross_profit"),
+            "spl_code": code([("S", "spl_s"), ("P", "spl_p"), ("L", "spl_l")]),
+            "kml_k": up("suppliers", "kml_k2_min", "kml_k3_min"),
+            "kml_m": up("hhi", "kml_m2_min", "kml_m3_min"),
+            "kml_l": q3("kml_l", "market_spend"),
+            "kml_code": code([("K", "kml_k"), ("M", "kml_m"), ("L", "kml_l")]),
+            "dsl_d": up("categories", "dsl_d2_min", "dsl_d3_min"),
+            "dsl_s": lambda x: (f'IF({x("top_category_share")}="","",1+({x("top_category_share")}<dsl_s2_below)'
+                                f'+({x("top_category_share")}<dsl_s3_below))'),
+            "dsl_l": q3("dsl_l", "gross_profit"),
+            "dsl_code": code([("D", "dsl_d"), ("S", "dsl_s"), ("L", "dsl_l")]),
+            "dsl_level": lambda x: (f'IF(OR({x("dsl_d")}="",{x("dsl_s")}=""),"",IF({x("dsl_d")}=1,1,'
+                                    f'IF({x("dsl_s")}=1,2,3)))'),
+            "rfm_r": rfm_q("rfm_r", "recency_days", True),
+            "rfm_f": rfm_q("rfm_f", "orders", False),
+            "rfm_m": rfm_q("rfm_m", "revenue", False),
+            "rfm_code": code([("R", "rfm_r"), ("F", "rfm_f"), ("M", "rfm_m")], sep=""),
+            "rfm_segment": lambda x: (f'IF({x("rfm_code")}="","",INDEX(rfm_grid,6-{x("rfm_r")},'
+                                      f'INT(({x("rfm_f")}+{x("rfm_m")})/2+0.5)))'),
+            "abc_class": lambda x: (f'IF({x("share_before")}="","",IF({x("share_before")}<abc_a_below,"A",'
+                                    f'IF({x("share_before")}<abc_b_below,"B","C")))'),
+            "xyz_class": lambda x: (f'IF({x("monthly_cv")}="","Z",IF({x("monthly_cv")}<=xyz_x_max,"X",'
+                                    f'IF({x("monthly_cv")}<=xyz_y_max,"Y","Z")))'),
+        }
+
+    def clients_sheet(self) -> None:
+        name = self.sheet_names["clients"]
+        ws = self.wb.add_worksheet(name, self.sheet_class)
+        c = self.c
+        spl_off = c["spl_code"].isna().all() and c["spl_s"].isna().all()
+        formulas = self.formulas()
+        letters = {k: column_letter(i) for k, i in self.col.items()}
+        cached = {k: c[k].astype(object).to_numpy() for k in FORMULA_COLUMNS}
+        cached["psc_group"] = np.array([self.group_tr(v) for v in cached["psc_group"]], dtype=object)
+        cached["rfm_segment"] = np.array([self.rfm_tr(v) for v in cached["rfm_segment"]], dtype=object)
+        values = [(i, c[k].to_numpy(), self.f[fmt]) for i, (k, fmt) in enumerate(self.value_cols)]
+        score_fmt = self.f[SCORE]
+        for r in range(self.n):
+            row = r + 1
+            er = str(row + 1)
+            for i, arr, fmt in values:
+                self.value(ws, row, i, arr[r], fmt)
+            x = lambda k: letters[k] + er if k in letters else '""'
+            for k in FORMULA_COLUMNS:
+                if spl_off and k.startswith("spl_"):
+                    continue
+                ws.write_formula(row, self.col[k], formulas[k](x), score_fmt, _excel(cached[k][r]))
+        headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in FORMULA_COLUMNS]
+        ws.add_table(0, 0, max(self.n, 1), len(headers) - 1, {
+            "name": "Clients", "style": "Table Style Light 9",
+            "columns": [{"header": h} for h in headers]})
+        for k, i in self.col.items():
+            width = 12 if k not in ("client_id", "name", "psc_group", "rfm_segment") else 22
+            ws.set_column(i, i, width)
+        ws.set_row(0, 45)
+        ws.freeze_panes(1, 1)
+
+    # ------------------------------------------------------------------ summaries
+    def segment_keys(self, name: str) -> list[tuple[Any, str | None]]:
+        """(key, formula or None) per segment row, in the table's order."""
+        combos = lambda letters: [f"{a}{i}_{b}{j}_{c}{k}" for i in (3, 2, 1) for j in (3, 2, 1)
+                                  for k in (3, 2, 1) for a, b, c in [letters]]
+        if name == "psc":
+            return [(k, None) for k in combos(("P", "S", "C"))]
+        if name == "spl":
+            return [(k, None) for k in combos(("S", "P", "L"))]
+        if name == "kml":
+            return [(k, None) for k in combos(("K", "M", "L"))]
+        if name == "dsl":
+            return [(k, None) for k in combos(("D", "S", "L"))]
+        if name == "rfm":
+            return [(f"R{r}F{f}M{m}", None) for r in range(5, 0, -1) for f in range(5, 0, -1)
+                    for m in range(5, 0, -1)]
+        if name == "dsl_level":
+            return [(1, None), (2, None), (3, None)]
+        if name == "abc":
+            return [("A", None), ("B", None), ("C", None)]
+        if name == "xyz":
+            return [("X", None), ("Y", None), ("Z", None)]
+        if name == "psc_group":
+            settings = self.sheet_names["settings"]
+            rows = sorted(self.rule_rows, key=lambda t: t[1])
+            seen, out = set(), []
+            for row, group in rows:
+                if group not in seen:
+                    seen.add(group)
+                    out.append((group, f"{_q(settings)}!$A${row + 1}"))
+            return out
+        if name == "rfm_segment":
+            return [(self.rfm_tr(n), None) for n in dict.fromkeys(v for row in self.s.rfm_grid for v in row)]
+        raise ValueError(name)
+
+    def summary_sheet(self, name: str) -> None:
+        t = self.t
+        sheet = self.sheet_names[f"summary_{name}"]
+        ws = self.wb.add_worksheet(sheet, self.sheet_class)
+        kml = name == "kml"
+        py = self.a.summary(name, with_sums=True)
+        tr = self.group_tr if name == "psc_group" else self.rfm_tr if name == "rfm_segment" else (lambda v: v)
+        py["segment"] = [tr(v) for v in py["segment"]]
+        by_key = {(str(k) if not isinstance(k, str) else k): row for k, row in
+                  zip(py["segment"], py.to_dict("records"))}
+        keys = self.segment_keys(name)
+        code_col = {"psc": "psc_code", "psc_group": "psc_group", "spl": "spl_code", "kml": "kml_code",
+                    "dsl": "dsl_code", "dsl_level": "dsl_level", "rfm": "rfm_code", "rfm_segment": "rfm_segment",
+                    "abc": "abc_class", "xyz": "xyz_class"}[name]
+        code = self.crange(code_col)
+        has_gp = self.c["gross_profit"].notna().any()
+        visible = ["segment", "revenue", "revenue_share", "gross_profit", "gross_profit_share", "clients",
+                   "clients_share", "ltv", "avg_check", "avg_price", "depth", "orders_per_client", "diversity",
+                   "slots", "capacity_units", "revenue_per_capacity"]
+        if kml:
+            visible += ["market_spend", "sow", "recency_days", "competitors", "regions"]
+        sums = ["orders", "units", "skus", "revenue_cap"]
+        cols = visible + sums
+        L = {k: column_letter(i + (1 if k in sums else 0)) for i, k in enumerate(cols)}
+        C = {k: i + (1 if k in sums else 0) for i, k in enumerate(cols)}
+        fmt = {"revenue": MONEY, "revenue_share": SHARE, "gross_profit": MONEY, "gross_profit_share": SHARE,
+               "clients": INT, "clients_share": SHARE, "ltv": MONEY, "avg_check": MONEY, "avg_price": MONEY,
+               "depth": RATIO, "orders_per_client": RATIO, "diversity": RATIO, "slots": RATIO,
+               "capacity_units": RATIO, "revenue_per_capacity": MONEY, "market_spend": MONEY, "sow": SHARE,
+               "recency_days": RATIO, "competitors": INT, "regions": INT, "orders": INT, "units": RATIO,
+               "skus": INT, "revenue_cap": MONEY}
+        title = t(f"summary_title.{name}", name.upper())
+        ws.write_string(0, 0, title, self.f_title)
+        hrow = 2
+        for k in cols:
+            ws.write_string(hrow, C[k], self.header(k) if k != "revenue_cap" else
+                            t("column.revenue_cap", "Revenue of clients with capacity"), self.f_head)
+        first = hrow + 1
+        seg_rows = len(keys)
+        ns_row = first + seg_rows          # 0-based row of "(not segmented)"
+        tot_row = ns_row + 1
+        tot = str(tot_row + 1)
+        rng = self.crange
+
+        def cached(row_key, k):
+            rec = by_key.get(row_key)
+            if rec is None:
+                return 0 if k in ("revenue", "gross_profit", "clients", "capacity_units", "market_spend") + tuple(sums) \
+                    else ""
+            v = rec.get(k)
+            if k in ("revenue", "gross_profit", "capacity_units", "market_spend") + tuple(sums):
+                return 0.0 if _missing(v) else float(v)
+            return _excel(v)
+
+        def ratios(ws, r, key, f_of):
+            er = str(r + 1)
+            spec = {
+                "revenue_share": (f"{L['revenue']}{er}", f"{L['revenue']}${tot}"),
+                "gross_profit_share": (f"{L['gross_profit']}{er}", f"{L['gross_profit']}${tot}"),
+                "clients_share": (f"{L['clients']}{er}", f"{L['clients']}${tot}"),
+                "ltv": (f"{L['revenue']}{er}", f"{L['clients']}{er}"),
+                "avg_check": (f"{L['revenue']}{er}", f"{L['orders']}{er}"),
+                "avg_price": (f"{L['revenue']}{er}", f"{L['units']}{er}"),
+                "depth": (f"{L['units']}{er}", f"{L['orders']}{er}"),
+                "orders_per_client": (f"{L['orders']}{er}", f"{L['clients']}{er}"),
+                "diversity": (f"{L['skus']}{er}", f"{L['clients']}{er}"),
+                "slots": (f"{L['units']}{er}", f"{L['clients']}{er}"),
+                "revenue_per_capacity": (f"{L['revenue_cap']}{er}", f"{L['capacity_units']}{er}"),
+            }
+            for k, (num, den) in spec.items():
+                if k == "gross_profit_share" and not has_gp:
+                    continue
+                ws.write_formula(r, C[k], f'IFERROR({num}/{den},"")', f_of(fmt[k]), cached(key, k))
+
+        sum_src = {"revenue": "revenue", "gross_profit": "gross_profit", "capacity_units": "capacity_units",
+                   "orders": "orders", "units": "units", "skus": "skus", "market_spend": "market_spend"}
+        plain = lambda kind: self.f[kind]
+        for i, (key, key_formula) in enumerate(keys):
+            r = first + i
+            er = str(r + 1)
+            crit = f"$A{er}"
+            if key_formula:
+                ws.write_formula(r, 0, key_formula, self.f[TEXT], key)
+            elif isinstance(key, str):
+                ws.write_string(r, 0, key)
+            else:
+                ws.write_number(r, 0, key)
+            lookup = str(key) if not isinstance(key, str) else key
+            for k, src in sum_src.items():
+                if k not in C or (k == "gross_profit" and not has_gp) or src not in self.col:
+                    continue
+                ws.write_formula(r, C[k], f"SUMIFS({rng(src)},{code},{crit})", self.f[fmt[k]], cached(lookup, k))
+            ws.write_formula(r, C["clients"], f"COUNTIFS({code},{crit})", self.f[INT], cached(lookup, "clients"))
+            if "capacity_units" in self.col:
+                ws.write_formula(r, C["revenue_cap"], f'SUMIFS({rng("revenue")},{code},{crit},'
+                                 f'{rng("capacity_units")},">0")', self.f[MONEY], cached(lookup, "revenue_cap"))
+            if kml:
+                for k in ("sow", "recency_days"):
+                    if k in self.col:
+                        ws.write_formula(r, C[k], f'IFERROR(AVERAGEIFS({rng(k)},{code},{crit}),"")',
+                                         self.f[fmt[k]], cached(lookup, k))
+                for k in ("competitors", "regions"):
+                    self.value(ws, r, C[k], cached(lookup, k) if lookup in by_key else 0, self.f[INT])
+            ratios(ws, r, lookup, plain)
+        # (not segmented): the Total minus the rows above, so it stays right when settings change
+        r = ns_row
+        er = str(r + 1)
+        ws.write_string(r, 0, t("summary_title.not_segmented", NOT_SEGMENTED))
+        f_rows = lambda k: f"{L[k]}${tot}-SUM({L[k]}{first + 1}:{L[k]}{ns_row})"
+        for k in list(sum_src) + ["clients", "revenue_cap"]:
+            if k not in C or (k == "gross_profit" and not has_gp):
+                continue
+            if k in sum_src and sum_src[k] not in self.col:
+                continue
+            if k == "revenue_cap" and "capacity_units" not in self.col:
+                continue
+            ws.write_formula(r, C[k], f_rows(k), self.f[fmt[k]], cached(NOT_SEGMENTED, k))
+        if kml:
+            for k in ("sow", "recency_days", "competitors", "regions"):
+                self.value(ws, r, C[k], cached(NOT_SEGMENTED, k) if NOT_SEGMENTED in by_key else "", self.f[fmt[k]])
+        ratios(ws, r, NOT_SEGMENTED, plain)
+        # Total: straight from the Clients columns; its ratios from its own sums
+        r = tot_row
+        ws.write_string(r, 0, t("summary_title.total", TOTAL), self.f_total[TEXT])
+        tf = lambda kind: self.f_total.get(kind, self.f[kind])
+        for k, src in sum_src.items():
+            if k not in C or (k == "gross_profit" and not has_gp) or src not in self.col:
+                continue
+            ws.write_formula(r, C[k], f"SUM({rng(src)})", tf(fmt[k]), cached(TOTAL, k))
+        ws.write_formula(r, C["clients"], f"COUNTA({rng('client_id')})", tf(INT), cached(TOTAL, "clients"))
+        if "capacity_units" in self.col:
+            ws.write_formula(r, C["revenue_cap"], f'SUMIFS({rng("revenue")},{rng("capacity_units")},">0")',
+                             tf(MONEY), cached(TOTAL, "revenue_cap"))
+        if kml:
+            for k in ("sow", "recency_days"):
+                if k in self.col:
+                    ws.write_formula(r, C[k], f'IFERROR(AVERAGE({rng(k)}),"")', tf(fmt[k]), cached(TOTAL, k))
+            for k in ("competitors", "regions"):
+                self.value(ws, r, C[k], cached(TOTAL, k), tf(INT))
+        ratios(ws, r, TOTAL, tf)
+        ws.set_column(0, 0, 40 if name in ("psc_group", "rfm_segment") else 14)
+        ws.set_column(1, len(cols), 14)
+        ws.set_row(hrow, 45)
+        ws.freeze_panes(hrow + 1, 1)
+        self.summary_pos[name] = (sheet, first, ns_row - 1, C)
+        if name in ("psc", "kml", "psc_group"):
+            ws.conditional_format(first, C["revenue_share"], ns_row - 1, C["revenue_share"],
+                                  {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84",
+                                   "max_color": "#63BE7B"})
+            ws.conditional_format(first, C["clients_share"], ns_row - 1, C["clients_share"],
+                                  {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84",
+                                   "max_color": "#63BE7B"})
+
+    def bar_chart(self, name: str, anchor_col: int) -> None:
+        sheet, r0, r1, C = self.summary_pos[name]
+        chart = self.wb.add_chart({"type": "column"})
+        for k in ("revenue_share", "clients_share"):
+            chart.add_series({"name": self.header(k), "categories": [sheet, r0, 0, r1, 0],
+                              "values": [sheet, r0, C[k], r1, C[k]]})
+        chart.set_title({"name": self.t(f"summary_title.{name}", name)})
+        chart.set_y_axis({"num_format": "0%", "major_gridlines": {"visible": True}})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 720, "height": 360})
+        self.wb.get_worksheet_by_name(sheet).insert_chart(r1 + 4, 1, chart)
+
+    # ------------------------------------------------------------------ other sheets
+    def abc_curve(self) -> None:
+        sheet = self.sheet_names["abc_curve"]
+        ws = self.wb.add_worksheet(sheet, self.sheet_class)
+        rev = np.sort(self.c["revenue"].to_numpy(dtype=float))[::-1]
+        n = len(rev)
+        total = rev.sum()
+        idx = np.unique(np.linspace(0, n - 1, min(n, 1000)).round().astype(int)) if n else np.array([], int)
+        xs = np.concatenate(([0.0], (idx + 1) / n)) if n else np.array([0.0])
+        ys = np.concatenate(([0.0], np.cumsum(rev)[idx] / total)) if n and total > 0 else np.zeros_like(xs)
+        ws.write_string(0, 0, self.header("cumulative_share_clients"), self.f_head)
+        ws.write_string(0, 1, self.header("cumulative_share_revenue"), self.f_head)
+        for i, (x, y) in enumerate(zip(xs, ys), start=1):
+            ws.write_number(i, 0, float(x), self.f[SHARE])
+            ws.write_number(i, 1, float(y), self.f[SHARE])
+        ws.set_column(0, 1, 22)
+        ws.freeze_panes(1, 0)
+        chart = self.wb.add_chart({"type": "scatter", "subtype": "straight"})
+        chart.add_series({"name": self.t("summary_title.abc", "ABC"),
+                          "categories": [sheet, 1, 0, len(xs), 0], "values": [sheet, 1, 1, len(xs), 1]})
+        chart.set_title({"name": self.t("sheet.abc_curve", "ABC curve")})
+        chart.set_x_axis({"name": self.header("cumulative_share_clients"), "num_format": "0%", "min": 0, "max": 1})
+        chart.set_y_axis({"name": self.header("cumulative_share_revenue"), "num_format": "0%", "min": 0, "max": 1})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 720, "height": 420})
+        ws.insert_chart(1, 3, chart)
+
+    def frame_sheet(self, key: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+        ws = self.wb.add_worksheet(self.sheet_names[key], self.sheet_class)
+        formats = formats or {}
+        for j, col in enumerate(frame.columns):
+            ws.write_string(0, j, self.header(col), self.f_head)
+            ws.set_column(j, j, 60 if col == "reason" else 18)
+        for i, rec in enumerate(frame.itertuples(index=False), start=1):
+            for j, v in enumerate(rec):
+                col = frame.columns[j]
+                self.value(ws, i, j, v, self.f[formats.get(col, TEXT if isinstance(v, str) else RATIO)])
+        ws.freeze_panes(1, 0)
+        if len(frame):
+            ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+
+    def contents(self) -> None:
+        t = self.t
+        ws = self.wb.add_worksheet(self.sheet_names["contents"], self.sheet_class)
+        ws.set_column(0, 0, 34)
+        ws.set_column(1, 1, 100)
+        ws.write_string(0, 0, t("contents.title", "xlb2b client-base analysis"), self.f_title)
+        row = 2
+        info = [(t("contents.window", "Window"), str(self.a.window)),
+                (t("contents.generated", "Generated"), dt.datetime.now().strftime("%Y-%m-%d %H:%M"))]
+        for kind, src in self.sources.items():
+            info.append((f"{t('contents.inputs', 'Input')}: {kind}", str(src)))
+        info.append((t("contents.clients", "Clients analysed / excluded"),
+                     f"{self.n:,} / {len(self.a.excluded):,}"))
+        for k, v in info:
+            ws.write_string(row, 0, k, self.f_bold)
+            ws.write_string(row, 1, v)
+            row += 1
+        row += 1
+        ws.write_string(row, 1, t("contents.how_to_change", "Change any yellow cell on the Settings sheet; "
+                                  "every score, code, class and summary recalculates."), self.f_wrap)
+        row += 2
+        for key in ["settings", "clients"] + [f"summary_{n}" for n in SUMMARY_ORDER] + \
+                ["abc_curve", "portrait", "excluded", "input_issues"]:
+            sheet = self.sheet_names[key]
+            ws.write_url(row, 0, f"internal:{_q(sheet)}!A1", self.f_link, sheet)
+            ws.write_string(row, 1, t(f"contents.{key}", ""))
+            row += 1
+
+    # ------------------------------------------------------------------ all
+    def write(self) -> None:
+        self.summary_pos: dict[str, tuple] = {}
+        self.clients_layout()
+        self.contents()
+        self.settings_sheet()
+        self.clients_sheet()
+        for name in SUMMARY_ORDER:
+            self.summary_sheet(name)
+        self.bar_chart("psc_group", 1)
+        self.bar_chart("dsl_level", 1)
+        self.abc_curve()
+        try:
+            portrait = self.a.portrait()
+        except InputError:    # no attributes to compare: an empty sheet says so
+            portrait = pd.DataFrame(columns=["attribute", "value", "clients_a", "share_a", "clients_all",
+                                             "share_all", "lift"])
+        self.frame_sheet("portrait", portrait, {"share_a": SHARE, "share_all": SHARE, "lift": RATIO,
+                                                "clients_a": INT, "clients_all": INT})
+        self.frame_sheet("excluded", self.a.excluded, {"revenue": MONEY})
+        self.frame_sheet("input_issues", self.a.report.to_frame(), {"row": INT})
+        self.wb.close()
+
+
+def write_analysis_workbook(analysis, path, *, lang: str = "en", sources: dict[str, str] | None = None) -> Path:
+    """Write the analysis workbook to ``path`` atomically; returns the path."""
+    path = Path(path)
+    atomic_write(path, lambda tmp: _Writer(analysis, tmp, lang, sources).write())
+    return path
