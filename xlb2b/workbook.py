@@ -66,6 +66,16 @@ def _q(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
 
+def column_header(key: str, lang: str = "en") -> str:
+    """The header the workbook gives a client or summary column."""
+    return _Labels(lang)(f"column.{key}", DEFAULT_HEADERS.get(key, key.replace("_", " ").capitalize()))
+
+
+def sheet_name(key: str, lang: str = "en") -> str:
+    """The name of one of the workbook's sheets (keys as in the locale's [sheet])."""
+    return _Labels(lang)(f"sheet.{key}", key.replace("_", " ").title())
+
+
 class _Labels:
     def __init__(self, lang: str):
         self.lang = lang
@@ -119,7 +129,7 @@ class _Writer:
         self.group_tr = self.t.translator("psc_group")
         self.rfm_tr = self.t.translator("rfm_segment")
         self.sheet_class = _fast_sheet_class()
-        self.sheet_names = {k: self.t(f"sheet.{k}", k.replace("_", " ").title()) for k in (
+        self.sheet_names = {k: sheet_name(k, lang) for k in (
             ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
             + [f"summary_{n}" for n in SUMMARY_ORDER])}
         self._formats()
@@ -158,7 +168,7 @@ class _Writer:
 
     # ------------------------------------------------------------------ helpers
     def header(self, key: str) -> str:
-        return self.t(f"column.{key}", DEFAULT_HEADERS.get(key, key.replace("_", " ").capitalize()))
+        return column_header(key, self.lang)
 
     def value(self, ws, r: int, col: int, v: Any, fmt) -> None:
         if _missing(v):
