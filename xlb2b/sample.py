@@ -26,14 +26,14 @@ in the clients and market tables only (prospects).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .io_util import atomic_write, column_letter
+from .io_util import atomic_write
+from .xlsx_rows import Column, add_rows
 
 __all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER",
            "CSI_ATTRIBUTES"]
@@ -695,7 +695,6 @@ def _market(rng, n, n_months, prospect, z, total_rev, monthly_rev, cm_rev, cm_la
 _MONEY = {"amount", "cost", "overdue_amount"}
 _WHOLE = {"quantity", "capacity_units", "overdue_days", "nps", "importance", "satisfaction"}
 _EXCEL_MAX_ROWS = 1_048_576
-_ZIP_LEVEL = 3                # deflate level of the data sheets: fast, 15 % larger than 6
 
 
 def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
@@ -740,9 +739,6 @@ def _is_bool_object(s: pd.Series) -> bool:
 
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
-_XL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-_XL_CONTROL = re.compile("([\x00-\x08\x0b-\x1f])")
-_LEADING_TRAILING_SPACE = re.compile(r"^\s|\s$")
 
 
 def _column_specs(df: pd.DataFrame) -> list[tuple[str, str | None, float, object]]:
@@ -807,7 +803,9 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     finally:
         wb.close()
     if fast:
-        _add_rows(target.getvalue(), filename, [(len(df), specs) for (_, df), specs in zip(sheets, plans)])
+        add_rows(target.getvalue(), filename,
+                 {i: (len(df), [Column(kind, values) for kind, _, _, values in specs])
+                  for i, ((_, df), specs) in enumerate(zip(sheets, plans), start=1)})
 
 
 def _write_cells(ws, specs, n_rows: int, formats) -> None:
@@ -825,106 +823,3 @@ def _write_cells(ws, specs, n_rows: int, formats) -> None:
                     write_string(r, j, str(v))
             elif not pd.isna(v):
                 write_boolean(r, j, bool(v))
-
-
-def _add_rows(skeleton: bytes, filename: str, sheets, chunk: int = 20_000) -> None:
-    """Copy the XlsxWriter package ``skeleton`` to ``filename``, adding the
-    data rows of every sheet after its header row."""
-    import io
-    import zipfile
-
-    with zipfile.ZipFile(io.BytesIO(skeleton)) as zin, \
-            zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED, compresslevel=_ZIP_LEVEL) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
-            n_rows, specs = sheets[int(m.group(1)) - 1] if m else (0, None)
-            if not n_rows:
-                zout.writestr(info, data)
-                continue
-            xml = data.decode("utf-8")
-            before, sep, after = xml.partition("</sheetData>")
-            if not sep:
-                raise RuntimeError(f"unexpected worksheet XML in {info.filename}")
-            styles = _column_styles(before)
-            last = f"{column_letter(len(specs) - 1)}{n_rows + 1}"
-            before = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', before, count=1)
-            with zout.open(info.filename, "w") as f:            # deflated at _ZIP_LEVEL
-                f.write(before.encode("utf-8"))
-                for part in _rows_xml(specs, styles, n_rows, chunk):
-                    f.write(part)
-                f.write((sep + after).encode("utf-8"))
-
-
-def _column_styles(xml: str) -> dict[int, str]:
-    """Column index (0-based) -> the style index of its format, from <cols>."""
-    styles = {}
-    for attrs in re.findall(r"<col ([^>]*)/>", xml):
-        a = dict(re.findall(r'(\w+)="([^"]*)"', attrs))
-        if "style" in a:
-            for j in range(int(a["min"]) - 1, int(a["max"])):
-                styles[j] = a["style"]
-    return styles
-
-
-def _escape(text: str) -> str:
-    """Cell text as XlsxWriter writes it: literal _xHHHH_ escaped, control
-    characters as _xHHHH_, then XML-escaped."""
-    text = _XL_ESCAPE.sub(r"_x005F\1", text)
-    text = _XL_CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
-    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _rows_xml(specs, styles: dict[int, str], n_rows: int, chunk: int):
-    """The <row> elements for data rows 2..n_rows+1, as UTF-8 chunks.  Each
-    chunk is one join over an object array of XML fragments."""
-    width = 3 + 5 * len(specs) + 1
-    cols = []
-    for j, (kind, _, _, values) in enumerate(specs):
-        s = f' s="{styles[j]}"' if j in styles else ""
-        if kind == "s":
-            codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-            frags = []
-            for u in uniques:
-                space = ' xml:space="preserve"' if _LEADING_TRAILING_SPACE.search(str(u)) else ""
-                t = _escape(str(u))
-                frags.append(f"<t{space}>{t}</t>")
-            cols.append((kind, codes, np.asarray(frags + [""], dtype=object),
-                         f'"{s} t="inlineStr"><is>', "</is></c>"))
-        elif kind == "b":
-            cols.append((kind, values, None, f'"{s} t="b"><v>', "</v></c>"))
-        else:
-            cols.append((kind, values, None, f'"{s}><v>', "</v></c>"))
-    for i0 in range(0, n_rows, chunk):
-        i1 = min(n_rows, i0 + chunk)
-        rows = np.asarray([str(r) for r in range(i0 + 2, i1 + 2)], dtype=object)
-        flat = np.empty((i1 - i0, width), dtype=object)
-        flat[:, 0] = '<row r="'
-        flat[:, 1] = rows
-        flat[:, 2] = '">'
-        flat[:, -1] = "</row>"
-        for j, (kind, values, frags, mid, end) in enumerate(cols):
-            b = 3 + 5 * j
-            v = values[i0:i1]
-            if kind == "s":
-                miss = v < 0
-                text = frags[v]
-            elif kind == "b":
-                miss = pd.isna(v)
-                text = np.where(miss, "", np.where(np.where(miss, False, v).astype(bool), "1", "0")).astype(object)
-            else:
-                miss = ~np.isfinite(v)
-                w = np.where(miss, 0.0, v)
-                if np.array_equal(w, np.round(w)) and (np.abs(w) < 1e15).all():
-                    text = np.asarray(list(map(str, w.astype(np.int64).tolist())), dtype=object)
-                else:                                           # as XlsxWriter: 16 significant digits
-                    text = np.asarray(list(map("{:.16G}".format, v.tolist())), dtype=object)
-            flat[:, b] = f'<c r="{column_letter(j)}'
-            flat[:, b + 1] = rows
-            flat[:, b + 2] = mid
-            flat[:, b + 3] = text
-            flat[:, b + 4] = end
-            if miss.any():
-                flat[miss, b:b + 5] = ""
-        yield "".join(flat.ravel().tolist()).encode("utf-8")
