@@ -9,6 +9,7 @@ numbers while Excel recalculates live when a setting changes.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from pathlib import Path
 from typing import Any, Callable
@@ -18,6 +19,7 @@ import pandas as pd
 
 from .errors import InputError
 from .io_util import atomic_write, column_letter
+from .xlsx_rows import Column, add_rows, date_serials
 from .locale import label, labels
 from .segments import psc_basis
 from .summary import NOT_SEGMENTED, TOTAL
@@ -123,7 +125,9 @@ class _Writer:
         self.t = _Labels(lang)
         self.lang = lang
         self.sources = sources or {k: v.source for k, v in analysis.inputs.items()}
-        self.wb = xlsxwriter.Workbook(filename, {
+        self.filename = filename
+        self.buffer = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(self.buffer, {"in_memory": True,
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             "nan_inf_to_errors": True})
         self.group_tr = self.t.translator("psc_group")
@@ -377,36 +381,50 @@ class _Writer:
         }
 
     def clients_sheet(self) -> None:
+        """The Clients table.  XlsxWriter writes its header, column formats and
+        the table; the data rows are added by :mod:`xlb2b.xlsx_rows` after the
+        workbook closes (see :meth:`write`)."""
         name = self.sheet_names["clients"]
         ws = self.wb.add_worksheet(name, self.sheet_class)
         c = self.c
         spl_off = c["spl_code"].isna().all() and c["spl_s"].isna().all()
         formulas = self.formulas()
         letters = {k: column_letter(i) for k, i in self.col.items()}
-        cached = {k: c[k].astype(object).to_numpy() for k in FORMULA_COLUMNS}
-        cached["psc_group"] = np.array([self.group_tr(v) for v in cached["psc_group"]], dtype=object)
-        cached["rfm_segment"] = np.array([self.rfm_tr(v) for v in cached["rfm_segment"]], dtype=object)
-        values = [(i, c[k].to_numpy(), self.f[fmt]) for i, (k, fmt) in enumerate(self.value_cols)]
-        score_fmt = self.f[SCORE]
-        for r in range(self.n):
-            row = r + 1
-            er = str(row + 1)
-            for i, arr, fmt in values:
-                self.value(ws, row, i, arr[r], fmt)
-            x = lambda k: letters[k] + er if k in letters else '""'
-            for k in FORMULA_COLUMNS:
-                if spl_off and k.startswith("spl_"):
-                    continue
-                ws.write_formula(row, self.col[k], formulas[k](x), score_fmt, _excel(cached[k][r]))
+        token = "\x00"
+        rows = np.asarray([str(r) for r in range(2, self.n + 2)], dtype=object)
+        columns: list[Column] = []
+        for i, (k, kind) in enumerate(self.value_cols):
+            ws.set_column(i, i, 22 if k in ("client_id", "name") else 12, self.f[kind])
+            v = c[k]
+            if kind == TEXT:
+                columns.append(Column("s", v.astype(object).to_numpy()))
+            elif kind == DATE:
+                columns.append(Column("n", date_serials(v.to_numpy())))
+            else:
+                columns.append(Column("n", pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64",
+                                                                                      na_value=np.nan)))
+        translate = {"psc_group": self.group_tr, "rfm_segment": self.rfm_tr}
+        for k in FORMULA_COLUMNS:
+            ws.set_column(self.col[k], self.col[k], 22 if k in ("psc_group", "rfm_segment") else 10,
+                          self.f[SCORE])
+            if spl_off and k.startswith("spl_"):
+                columns.append(Column("s", np.full(self.n, None, dtype=object)))
+                continue
+            template = formulas[k](lambda key: (letters[key] + token) if key in letters else '""')
+            parts = template.split(token)
+            f = np.full(self.n, parts[0], dtype=object)
+            for part in parts[1:]:
+                f = f + rows + part
+            tr = translate.get(k, lambda v: v)
+            cached = np.asarray([_excel(tr(v)) for v in c[k].astype(object).to_numpy()], dtype=object)
+            columns.append(Column("f", f, cached))
         headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in FORMULA_COLUMNS]
         ws.add_table(0, 0, max(self.n, 1), len(headers) - 1, {
             "name": "Clients", "style": "Table Style Light 9",
             "columns": [{"header": h} for h in headers]})
-        for k, i in self.col.items():
-            width = 12 if k not in ("client_id", "name", "psc_group", "rfm_segment") else 22
-            ws.set_column(i, i, width)
         ws.set_row(0, 45)
         ws.freeze_panes(1, 1)
+        self.fast_rows[len(self.wb.worksheets())] = (self.n, columns)
 
     # ------------------------------------------------------------------ summaries
     def segment_keys(self, name: str) -> list[tuple[Any, str | None]]:
@@ -680,6 +698,7 @@ class _Writer:
     # ------------------------------------------------------------------ all
     def write(self) -> None:
         self.summary_pos: dict[str, tuple] = {}
+        self.fast_rows: dict[int, tuple[int, list[Column]]] = {}
         self.clients_layout()
         self.contents()
         self.settings_sheet()
@@ -699,6 +718,7 @@ class _Writer:
         self.frame_sheet("excluded", self.a.excluded, {"revenue": MONEY})
         self.frame_sheet("input_issues", self.a.report.to_frame(), {"row": INT})
         self.wb.close()
+        add_rows(self.buffer.getvalue(), self.filename, self.fast_rows)
 
 
 def write_analysis_workbook(analysis, path, *, lang: str = "en", sources: dict[str, str] | None = None) -> Path:
