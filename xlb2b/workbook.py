@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import InputError
 from .io_util import atomic_write, column_letter
-from .xlsx_rows import Column, add_rows, date_serials
+from .xlsx_rows import Column, add_rows, date_serials, escape_xml
 from .locale import label, labels
 from .segments import psc_basis
 from .summary import NOT_SEGMENTED, TOTAL
@@ -380,6 +380,23 @@ class _Writer:
                                     f'IF({x("monthly_cv")}<=xyz_y_max,"Y","Z")))'),
         }
 
+    @staticmethod
+    def cached_column(values: pd.Series, translate=None) -> np.ndarray:
+        """Engine results as the formulas show them: missing -> "", integers
+        as numbers, names translated."""
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            v = pd.to_numeric(values).to_numpy(dtype="float64", na_value=np.nan)
+            out = v.astype(object)
+            out[np.isnan(v)] = ""
+            return out
+        out = values.astype(object).to_numpy().copy()
+        miss = pd.isna(out)
+        out[miss] = ""
+        if translate is not None:
+            codes, uniques = pd.factorize(pd.Series(out[~miss], dtype=object))
+            out[~miss] = np.asarray([translate(u) for u in uniques], dtype=object)[codes]
+        return out
+
     def clients_sheet(self) -> None:
         """The Clients table.  XlsxWriter writes its header, column formats and
         the table; the data rows are added by :mod:`xlb2b.xlsx_rows` after the
@@ -411,13 +428,11 @@ class _Writer:
                 columns.append(Column("s", np.full(self.n, None, dtype=object)))
                 continue
             template = formulas[k](lambda key: (letters[key] + token) if key in letters else '""')
-            parts = template.split(token)
+            parts = escape_xml(template).split(token)
             f = np.full(self.n, parts[0], dtype=object)
             for part in parts[1:]:
                 f = f + rows + part
-            tr = translate.get(k, lambda v: v)
-            cached = np.asarray([_excel(tr(v)) for v in c[k].astype(object).to_numpy()], dtype=object)
-            columns.append(Column("f", f, cached))
+            columns.append(Column("f", f, self.cached_column(c[k], translate.get(k)), escaped=True))
         headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in FORMULA_COLUMNS]
         ws.add_table(0, 0, max(self.n, 1), len(headers) - 1, {
             "name": "Clients", "style": "Table Style Light 9",

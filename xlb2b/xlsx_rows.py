@@ -42,6 +42,7 @@ class Column:
     values: np.ndarray
     cached: np.ndarray | None = None
     style: int | None = None
+    escaped: bool = False     # formulas already XML-escaped (escape a template once, not every row)
 
 
 def escape_text(text: str) -> str:
@@ -86,14 +87,20 @@ def _text_cells(values) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(frags, dtype=object)[codes], codes < 0
 
 
-def _formula_cells(formulas, cached) -> np.ndarray:
-    f = pd.Series(formulas, dtype=object).str.replace("&", "&amp;", regex=False) \
-        .str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False).to_numpy(dtype=object)
+def escape_xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _formula_cells(formulas, cached, escaped: bool) -> np.ndarray:
+    f = np.asarray(formulas, dtype=object)
+    if not escaped:
+        f = np.asarray([escape_xml(x) for x in f], dtype=object)
     cached = np.asarray(cached, dtype=object)
     is_text = np.fromiter((isinstance(v, str) for v in cached), dtype=bool, count=len(cached))
     out = np.empty(len(cached), dtype=object)
     if is_text.any():
-        texts = np.asarray([escape_text(v) for v in cached[is_text]], dtype=object)
+        codes, uniques = pd.factorize(pd.Series(cached[is_text], dtype=object))
+        texts = np.asarray([escape_text(u) for u in uniques], dtype=object)[codes]
         out[is_text] = ' t="str"><f>' + f[is_text] + "</f><v>" + texts + "</v></c>"
     if (~is_text).any():
         nums = np.asarray([float(v) if v is not None else 0.0 for v in cached[~is_text]], dtype=float)
@@ -122,7 +129,7 @@ def rows_xml(columns: list[Column], styles: dict[int, str], n_rows: int, *, firs
                 cell = head + ' t="b"><v>' + bits + "</v></c>"
             elif col.kind == "f":
                 miss = np.zeros(len(v), dtype=bool)
-                cell = head + _formula_cells(v, col.cached[i0:i1])
+                cell = head + _formula_cells(v, col.cached[i0:i1], col.escaped)
             else:
                 v = np.asarray(v, dtype="float64")
                 miss = ~np.isfinite(v)
