@@ -520,9 +520,14 @@ class _Writer:
         tot = str(tot_row + 1)
         rng = self.crange
 
+        share_of = {"revenue_share": "revenue", "gross_profit_share": "gross_profit", "clients_share": "clients"}
+
         def cached(row_key, k):
             rec = by_key.get(row_key)
-            if rec is None:
+            if rec is None:      # a segment nobody is in: sums 0, shares 0 of a non-zero total
+                if k in share_of:
+                    total = by_key.get(TOTAL, {}).get(share_of[k])
+                    return 0.0 if not _missing(total) and total != 0 else ""
                 return 0 if k in ("revenue", "gross_profit", "clients", "capacity_units", "market_spend") + tuple(sums) \
                     else ""
             v = rec.get(k)
