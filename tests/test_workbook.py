@@ -91,3 +91,21 @@ def test_writes_the_full_sample_in_both_languages(tmp_path):
         p = write_analysis_workbook(a, tmp_path / f"{lang}.xlsx", lang=lang)
         wb = openpyxl.load_workbook(p, read_only=True)
         assert len(wb.sheetnames) == 17 and len(set(wb.sheetnames)) == 17
+
+
+def test_both_languages_give_the_same_numbers(tmp_path):
+    tx, cl, mk = tiny()
+    a = analyze(tx, cl, mk, YEAR)
+    books = {lang: openpyxl.load_workbook(write_analysis_workbook(a, tmp_path / f"{lang}.xlsx", lang=lang),
+                                          data_only=True) for lang in ("en", "ru")}
+    en, ru = books["en"], books["ru"]
+    compared = 0
+    for ws_en, ws_ru in zip(en.worksheets, ru.worksheets):
+        if ws_en.title == sheet_name("contents"):
+            continue
+        for row_en, row_ru in zip(ws_en.iter_rows(values_only=True), ws_ru.iter_rows(values_only=True)):
+            for x, y in zip(row_en, row_ru):
+                if isinstance(x, (int, float)) and not isinstance(x, bool):
+                    assert y == pytest.approx(x), (ws_en.title, x, y)
+                    compared += 1
+    assert compared > 500

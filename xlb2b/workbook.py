@@ -233,6 +233,25 @@ class _Writer:
             ws.write_string(row, 3, t(f"setting_hint.{key}", ""))
             self.name(key, name, row, 1)
             row += 1
+        # portfolio scoring (used by the BCG scoring sheet): weights and bounds, editable
+        row += 1
+        ws.write_string(row, 0, t("setting.bcg", "BCG portfolio scoring"), self.f_bold)
+        row += 1
+        bcg = [(f"bcg_weight_{k}", w, RATIO, t(f"bcg_factor.{k}", k)) for k, w in s.bcg_weights.items()]
+        bcg += [("bcg_tier_medium", s.bcg_tier_bounds[0], RATIO, None), ("bcg_tier_high", s.bcg_tier_bounds[1], RATIO, None)]
+        bcg += [(f"bcg_sow_{j + 2}", b, SHARE, None) for j, b in enumerate(s.bcg_sow_bounds)]
+        bcg += [("bant_threshold", s.bant_threshold, INT, None)]
+        for key, v, kind, text in bcg:
+            ws.write_string(row, 0, text or t(f"setting.{key}"))
+            ws.write_number(row, 1, float(v), self.f_edit[kind])
+            ws.write_string(row, 2, key)
+            ws.write_string(row, 3, t(f"setting_hint.{key}", ""))
+            self.name(key, name, row, 1)
+            row += 1
+        ws.write_string(row, 0, t("setting.our_supplier", "Our name in the Market table"))
+        ws.write_string(row, 1, s.our_supplier, self.f_edit[TEXT])
+        ws.write_string(row, 2, "our_supplier")
+        row += 1
         # quantile cut points: PERCENTILE.INC over the bounded Clients columns
         row += 1
         ws.write_string(row, 0, t("setting.cut_points", "Quantile cut points (PERCENTILE.INC)"), self.f_bold)
