@@ -1,82 +1,555 @@
-"""Command line: ``xlb2b demo [DIR]``.
+"""Command line: ``xlb2b analyze``, ``xlb2b demo``, ``xlb2b settings init``.
 
-Errors in the input print as a readable report and exit with status 2; no
-traceback reaches the user.
+Exit status: 0 success; 1 an expected error (an output exists, a folder is
+not writable, ...); 2 the input or the options cannot be used (the input
+report is printed as a table); 3 an internal error (set ``XLB2B_DEBUG=1`` to
+see the traceback).  No traceback reaches the user otherwise.
+
+Outputs are checked before any work starts, never overwritten without
+``--force``, and written atomically; input files are only read.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any, Iterable, Sequence
 
-from .errors import InputError
+from .errors import FATAL, InputError
 
-EXIT_OK, EXIT_INPUT = 0, 2
-
-
-def _print_table(df, title: str) -> None:
-    import pandas as pd
-    print(f"\n{title}")
-    with pd.option_context("display.width", 160, "display.max_columns", 12,
-                           "display.float_format", "{:,.2f}".format):
-        print(df.to_string(index=False))
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+#: rows of an input report printed before "... and N more"
+MAX_REPORT_ROWS = 50
+DEFAULT_SETTINGS_FILE = "xlb2b-settings.toml"
+SEVERITIES = ("fatal", "error", "warning", "info")
 
 
-def _print_report(report) -> None:
-    frame = report.to_frame()
-    if len(frame):
-        _print_table(frame.head(50), f"Input issues ({len(frame)}):")
+class CliError(Exception):
+    """An expected failure: printed as ``error: ...``, exit status 1."""
+
+
+# --------------------------------------------------------------------------
+# small helpers
+
+
+def _date(text: str) -> dt.date:
+    """argparse type: ISO date (2025-01-31) or dd.mm.yyyy (31.01.2025)."""
+    t = text.strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(t, fmt).date()
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD or DD.MM.YYYY)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return n
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force: bool = False) -> None:
+    """Refuse, before any work starts, an output that exists (without
+    ``force``), is an input, is named twice, or lands in a missing or
+    read-only folder."""
+    inputs = [Path(p) for p in inputs]
+    seen: list[Path] = []
+    for out in map(Path, outputs):
+        for inp in inputs:
+            if _same_file(out, inp):
+                raise CliError(f"{out} is one of the input files; choose another output name "
+                               "(input files are never overwritten)")
+        for other in seen:
+            if _same_file(out, other):
+                raise CliError(f"{out} is named for two outputs; choose different names")
+        seen.append(out)
+        if out.is_dir():
+            raise CliError(f"{out} is a folder; give a file name")
+        if out.exists() and not force:
+            raise CliError(f"{out} exists; use --force to overwrite")
+        folder = out.parent
+        if not folder.is_dir():
+            raise CliError(f"cannot write {out}: folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CliError(f"cannot write {out}: folder {folder} is not writable")
+
+
+def write_csv(frame, path: Path, lang: str = "en") -> Path:
+    """A table as CSV that Excel opens correctly: UTF-8 with BOM; ``;`` and a
+    decimal comma for ``ru`` (the Russian Excel's list separator), ``,`` and a
+    point for ``en``; dates as YYYY-MM-DD.  Written atomically."""
+    from .io_util import atomic_write
+    sep, decimal = (";", ",") if lang == "ru" else (",", ".")
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, decimal=decimal, index=False,
+                                                encoding="utf-8-sig", date_format="%Y-%m-%d",
+                                                lineterminator="\r\n"))
+    return Path(path)
+
+
+def _fmt_number(x: Any, lang: str, decimals: int = 0) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return ""
+    if v != v:                       # NaN
+        return ""
+    s = f"{v:,.{decimals}f}"
+    if lang == "ru":
+        s = s.replace(",", " ").replace(".", ",")
+    return s
+
+
+def _fmt_share(x: Any, lang: str) -> str:
+    try:
+        v = float(x) * 100
+    except (TypeError, ValueError):
+        return ""
+    s = _fmt_number(v, lang, 1)
+    return f"{s}%" if s else ""
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                 right: Sequence[bool] | None = None, widths: Sequence[int | None] | None = None,
+                 indent: str = "  ", width: int | None = None, cut_left: Sequence[int] = ()) -> str:
+    """A fixed-width text table; cells longer than ``widths[i]`` are cut with
+    "…" (at their start for the columns in ``cut_left``); with ``width`` (of
+    the whole line) the last column is wrapped, its continuation lines under
+    it, at least 40 characters wide."""
+    import textwrap
+    right = right or [False] * len(headers)
+    widths = widths or [None] * len(headers)
+    last = len(headers) - 1
+
+    def cell(v: Any, i: int) -> str:
+        s = "" if v is None else " ".join(str(v).split()) if i == last else \
+            str(v).replace("\r", " ").replace("\n", " ")
+        w = widths[i]
+        if w is None or len(s) <= w:
+            return s
+        if i in cut_left:                # a path: its end (the file name) matters
+            return "…" + s[len(s) - max(w - 1, 1):]
+        return s[: max(w - 1, 1)] + "…"
+
+    body = [[cell(v, i) for i, v in enumerate(r)] for r in rows]
+    size = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
+    pad = len(indent) + sum(size[:last]) + 2 * last
+    if width:
+        size[last] = min(size[last], max(width - pad - 1, 40, len(headers[last])))
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c.rjust(size[i]) if right[i] else c.ljust(size[i]) for i, c in enumerate(cells[:last])]
+        pieces = (textwrap.wrap(cells[last], size[last], break_on_hyphens=False) or [""]) if width \
+            else [cells[last]]
+        first = (indent + "  ".join(parts + [pieces[0]])).rstrip()
+        return "\n".join([first] + [" " * pad + p for p in pieces[1:]])
+
+    return "\n".join([line(list(headers)), line(["-" * n for n in size])] + [line(r) for r in body])
+
+
+def format_report(report, limit: int = MAX_REPORT_ROWS) -> str:
+    """The input problems as a table (file, sheet, row, column, value, reason),
+    the fatal ones first; at most ``limit`` rows, then "... and N more"."""
+    problems = sorted(report, key=lambda p: p.severity != FATAL)
+    rows = [(p.file, p.sheet, "" if p.row is None else p.row, p.column,
+             "" if p.value is None else p.value, p.reason) for p in problems[:limit]]
+    import shutil
+    text = format_table(["file", "sheet", "row", "column", "value", "reason"], rows,
+                        right=[False, False, True, False, False, False],
+                        widths=[40, 24, None, 28, 32, None], width=shutil.get_terminal_size((120, 24)).columns, cut_left=[0])
+    if len(problems) > limit:
+        text += f"\n  ... and {len(problems) - limit} more"
+    return text
+
+
+# --------------------------------------------------------------------------
+# progress
+
+
+class Stages:
+    """Progress over a list of stages, to stderr: it counts finished stages
+    and names the current one; no invented percentages.  On a terminal it is
+    a tqdm bar; otherwise (a log file, a pipe) one plain line per stage.  A
+    stage name not in the list extends it; a name seen before is ignored."""
+
+    def __init__(self, names: Iterable[str], enabled: bool = True):
+        self.names = list(names)
+        self.seen: set[str] = set()
+        self.enabled = enabled
+        self.tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        self.bar = None
+
+    def __call__(self, name: str) -> None:
+        if name in self.seen:
+            return
+        self.seen.add(name)
+        if name not in self.names:
+            self.names.append(name)
+        if not self.enabled:
+            return
+        i, total = self.names.index(name), len(self.names)
+        if not self.tty:
+            print(f"[{i + 1}/{total}] {name}", file=sys.stderr, flush=True)
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, initial=i, desc=name, file=sys.stderr, unit="stage",
+                            leave=True, dynamic_ncols=True, mininterval=0,
+                            bar_format="{desc:<22} {n}/{total} |{bar:24}| {elapsed}")
+        else:
+            self.bar.total = total
+            self.bar.n = i
+            self.bar.set_description_str(name, refresh=False)
+            self.bar.refresh()
+
+    def close(self, finished: bool) -> None:
+        if self.bar is None:
+            return
+        if finished:
+            self.bar.n = self.bar.total
+            self.bar.set_description_str("done", refresh=False)
+        self.bar.close()
+        self.bar = None
+
+    def __enter__(self) -> "Stages":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(finished=exc_type is None)
+
+
+# --------------------------------------------------------------------------
+# the terminal summary
+
+
+def _summary_rows(table, lang: str) -> list[list[str]]:
+    return [[str(r.segment), _fmt_number(r.revenue, lang), _fmt_share(r.revenue_share, lang),
+             _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]
+            for r in table.itertuples(index=False)]
+
+
+def format_summary_table(analysis, name: str, lang: str = "en") -> str:
+    """Segment, revenue, % revenue, clients, % clients, LTV of one summary."""
+    t = analysis.summary(name)
+    return format_table(["segment", "revenue", "% revenue", "clients", "% clients", "LTV"],
+                        _summary_rows(t, lang), right=[False] + [True] * 5, widths=[40] + [None] * 5)
+
+
+def _window_note(settings) -> str:
+    return {"default": "12 months to the month of the latest transaction",
+            "all": "all the data", "explicit": "as given"}[settings.window]
+
+
+def print_summary(analysis, lang: str, outputs: Sequence[Path], *, tables: Sequence[str] = ("psc_group",),
+                  issues_hint: str = "") -> None:
+    a = analysis
+    print(f"Window: {a.window} ({_window_note(a.settings)})")
+    print(f"Clients: {len(a.clients):,} analysed, {len(a.excluded):,} excluded")
+    if len(a.excluded):
+        for reason, n in a.excluded["reason"].value_counts().items():
+            print(f"  {n:>7,}  {reason}")
+    if len(a.clients) == 0:
+        print("warning: no client has positive revenue in the window; check the window options")
+    counts = Counter(p.severity for p in a.report)
+    if counts:
+        by = ", ".join(f"{counts[s]:,} {s}" for s in SEVERITIES if counts[s])
+        print(f"Input problems: {sum(counts.values()):,} ({by}){issues_hint}")
+    else:
+        print("Input problems: none")
+    titles = {"psc_group": "PSC groups", "abc": "ABC"}
+    for name in tables:
+        print(f"\n{titles.get(name, name)}")
+        print(format_summary_table(a, name, lang))
+    print("\nWritten:")
+    for p in outputs:
+        print(f"  {p}")
+
+
+# --------------------------------------------------------------------------
+# commands
+
+
+def cmd_analyze(args) -> int:
+    from .inputs import read_table
+    from .settings import Settings
+
+    parser = args.parser
+    if args.all and (args.start or args.end):
+        parser.error("--all cannot be combined with --start/--end")
+    if (args.start is None) != (args.end is None):
+        given, missing = ("--start", "--end") if args.start else ("--end", "--start")
+        parser.error(f"{given} needs {missing} too: give both ends of the window (or --all)")
+    if args.start and args.end < args.start:
+        parser.error(f"--end {args.end} is before --start {args.start}")
+
+    tx_path = Path(args.transactions)
+    out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-analysis.xlsx")
+    if out.suffix.lower() != ".xlsx":
+        raise CliError(f"{out}: the output workbook must be an .xlsx file")
+    csv_path = Path(args.csv) if args.csv else None
+    inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
+                                      ("market", args.market)) if v}
+    settings_in = [Path(args.settings)] if args.settings else []
+    outputs = [out] + ([csv_path] if csv_path else [])
+    check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
+
+    settings = Settings()
+    if args.settings:
+        try:
+            settings = Settings.load(args.settings)
+        except InputError as e:
+            msg = e.args[0] if e.args else "invalid settings"
+            if args.settings not in msg:
+                msg = f"{args.settings}: {msg}"
+            raise InputError(msg, e.report) from None
+    changes: dict[str, Any] = {}
+    if args.all:
+        changes["window"] = "all"
+    elif args.start:
+        changes.update(window="explicit", window_start=args.start, window_end=args.end)
+    if args.our_supplier is not None:
+        changes["our_supplier"] = args.our_supplier
+    if args.lang:
+        changes["locale"] = args.lang
+    settings = settings.copy(**changes)
+    lang = settings.locale
+
+    from .analysis import analyze
+    from .workbook import sheet_name, write_analysis_workbook
+
+    stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing workbook"]
+                   + (["writing CSV"] if csv_path else []))
+    with Stages(stage_names, enabled=not args.quiet) as stage:
+        tables = {}
+        for kind, path in inputs.items():
+            stage(f"reading {kind}")
+            tables[kind] = read_table(kind, path, sheet=args.sheet if kind == "transactions" else None)
+        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
+                    progress=stage)
+        stage("writing workbook")
+        sources = {k: (p.name if not t.sheet else f"{p.name}, sheet {t.sheet}")
+                   for (k, p), t in zip(inputs.items(), tables.values())}
+        write_analysis_workbook(a, out, lang=lang, sources=sources)
+        if csv_path:
+            stage("writing CSV")
+            write_csv(a.clients, csv_path, lang)
+    hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {out.name}" if len(a.report) else ""
+    print_summary(a, lang, outputs, issues_hint=hint)
+    return EXIT_OK
 
 
 def cmd_demo(args) -> int:
     from .analysis import analyze
     from .sample import generate, write_sample_files
     from .settings import Settings
+    from .workbook import sheet_name, write_analysis_workbook
 
     out = Path(args.dir)
-    out.mkdir(parents=True, exist_ok=True)
-    data = generate(args.clients, seed=args.seed)
-    files = write_sample_files(data, out)
-    settings = Settings(our_supplier=data.our_supplier)
-    a = analyze(data.transactions, data.clients, data.market, settings)
-    a.clients.to_csv(out / "clients_analysis.csv", index=False)
-    a.excluded.to_csv(out / "excluded.csv", index=False)
-    a.report.to_frame().to_csv(out / "input_issues.csv", index=False)
-    for name in a.SUMMARIES:
-        a.summary(name).to_csv(out / f"summary_{name}.csv", index=False)
-    print(f"Window {a.window}: {len(a.clients):,} clients analysed, {len(a.excluded):,} excluded")
-    cols = ["segment", "revenue", "revenue_share", "clients", "clients_share", "ltv", "avg_check"]
-    _print_table(a.summary("psc_group")[cols], "PSC groups")
-    _print_table(a.summary("abc")[cols], "ABC")
-    print("\nFiles:")
-    for p in list(files.values()) + [out / "clients_analysis.csv", out / "excluded.csv"]:
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out} exists and is not a folder")
+    lang = args.lang or "en"
+    stages = ["generating sample data", "writing sample files", "reading transactions", "reading clients",
+              "reading market", "computing metrics", "segmenting", "writing workbook", "writing CSV files"]
+    with Stages(stages, enabled=not args.quiet) as stage:
+        stage("generating sample data")
+        data = generate(args.clients, seed=args.seed)
+        stage("writing sample files")
+        out.mkdir(parents=True, exist_ok=True)
+        files = write_sample_files(data, out)
+        settings = Settings(our_supplier=data.our_supplier, locale=lang)
+        a = analyze(data.transactions, data.clients, data.market, settings, progress=stage)
+        stage("writing workbook")
+        workbook = write_analysis_workbook(a, out / "analysis.xlsx", lang=lang,
+                                           sources={k: files[k].name for k in ("transactions", "clients",
+                                                                                "market")})
+        stage("writing CSV files")
+        csvs = [write_csv(a.clients, out / "clients_analysis.csv", lang),
+                write_csv(a.excluded, out / "excluded.csv", lang),
+                write_csv(a.report.to_frame(), out / "input_issues.csv", lang)]
+        for name in a.SUMMARIES:
+            write_csv(a.summary(name), out / f"summary_{name}.csv", lang)
+    hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {workbook.name}" if len(a.report) else ""
+    print_summary(a, lang, [workbook] + csvs + [out / "summary_*.csv"], tables=("psc_group", "abc"),
+                  issues_hint=hint)
+    print("Sample inputs:")
+    for p in files.values():
         print(f"  {p}")
-    print(f"  {out}/summary_*.csv")
     return EXIT_OK
 
 
+def cmd_settings_init(args) -> int:
+    from .io_util import atomic_write_bytes
+    from .settings import Settings
+    from .settings_toml import commented_toml
+
+    path = Path(args.file)
+    check_outputs([path], force=args.force)
+    atomic_write_bytes(path, commented_toml(Settings()).encode("utf-8"))
+    print(f"Wrote the default settings to {path}.")
+    print(f"Edit it, then run: xlb2b analyze TRANSACTIONS --settings {path}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------
+# parser and entry point
+
+_EPILOG = ("exit status: 0 done; 1 error (e.g. an output exists: use --force); 2 the input or the "
+           "options cannot be used (the problems are listed); 3 internal error (XLB2B_DEBUG=1 shows "
+           "details)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="xlb2b", description="B2B client-base analytics for Excel")
-    sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="run the whole analysis on the built-in sample data")
-    d.add_argument("dir", nargs="?", default="xlb2b-demo", help="output folder (default: xlb2b-demo)")
-    d.add_argument("--clients", type=int, default=3000, help="number of sample clients")
-    d.add_argument("--seed", type=int, default=2024)
-    d.set_defaults(func=cmd_demo)
+    fmt = argparse.HelpFormatter
+    p = argparse.ArgumentParser(prog="xlb2b", description="B2B client-base analytics for Excel.",
+                                epilog=_EPILOG, formatter_class=fmt)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    a = sub.add_parser(
+        "analyze", formatter_class=fmt, epilog=_EPILOG,
+        help="analyse a transactions file and write the analysis workbook",
+        description="Read the transactions (and optionally the clients and market tables), run the "
+                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .csv, "
+                    ".parquet; Russian and English headers are recognised. Existing outputs are not "
+                    "overwritten without --force; input files are never modified.")
+    a.add_argument("transactions", metavar="TRANSACTIONS", help="transactions file (one row per order line)")
+    a.add_argument("--clients", metavar="FILE", help="clients table (names, industry, capacity, overdue)")
+    a.add_argument("--market", metavar="FILE", help="market table: each client's purchases by supplier")
+    a.add_argument("--sheet", metavar="NAME",
+                   help="sheet of the transactions workbook (default: a sheet named Transactions/"
+                        "Продажи/Sales, else the first)")
+    w = a.add_argument_group("window (overrides the settings file; default: the 12 months ending with "
+                             "the month of the latest transaction)")
+    w.add_argument("--start", type=_date, metavar="DATE", help="first day, YYYY-MM-DD or DD.MM.YYYY (with --end)")
+    w.add_argument("--end", type=_date, metavar="DATE", help="last day, inclusive (with --start)")
+    w.add_argument("--all", action="store_true", help="all the data (whole months)")
+    a.add_argument("--settings", metavar="FILE.toml",
+                   help="settings file (write a commented one with: xlb2b settings init)")
+    a.add_argument("--our-supplier", metavar="NAME",
+                   help="our company's name in the market table's supplier column (for share of wallet)")
+    a.add_argument("--lang", choices=("en", "ru"),
+                   help="language of the workbook and the CSV format (default: the settings' locale, en)")
+    a.add_argument("-o", "--output", metavar="OUT.xlsx",
+                   help="analysis workbook (default: TRANSACTIONS-analysis.xlsx beside the transactions)")
+    a.add_argument("--csv", metavar="CLIENTS.csv",
+                   help="also write the clients table as CSV (UTF-8 with BOM; ';' and decimal comma "
+                        "with --lang ru)")
+    a.add_argument("--force", action="store_true", help="overwrite existing output files")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    a.set_defaults(func=cmd_analyze, parser=a)
+
+    d = sub.add_parser(
+        "demo", formatter_class=fmt,
+        help="run the whole analysis on built-in sample data",
+        description="Generate sample data of a distributor, write it as input files (transactions, "
+                    "clients, market, survey, deliveries), run the analysis and write analysis.xlsx and "
+                    "CSV tables into DIR. The demo owns DIR: running it again overwrites the files it "
+                    "wrote there before (other files are left alone).")
+    d.add_argument("dir", nargs="?", default="xlb2b-demo", metavar="DIR",
+                   help="output folder (default: xlb2b-demo); its demo files are overwritten")
+    d.add_argument("--clients", type=_positive_int, default=3000, metavar="N", help="number of sample clients (default: 3000)")
+    d.add_argument("--seed", type=int, default=2024, help="random seed of the sample (default: 2024)")
+    d.add_argument("--lang", choices=("en", "ru"), help="language of the workbook and CSV format (default: en)")
+    d.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    d.set_defaults(func=cmd_demo, parser=d)
+
+    s = sub.add_parser("settings", help="settings files", description="Settings files.")
+    ssub = s.add_subparsers(dest="settings_command", required=True, metavar="ACTION")
+    si = ssub.add_parser(
+        "init", help="write the default settings as a commented TOML file",
+        description="Write every setting with its default value and a comment saying what it means. "
+                    "Edit the file and pass it to 'xlb2b analyze --settings'.")
+    si.add_argument("file", nargs="?", default=DEFAULT_SETTINGS_FILE, metavar="FILE.toml",
+                    help=f"file to write (default: {DEFAULT_SETTINGS_FILE})")
+    si.add_argument("--force", action="store_true", help="overwrite an existing file")
+    si.set_defaults(func=cmd_settings_init, parser=si)
     return p
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def _tolerant_output() -> None:
+    """A console that cannot show a character (Cyrillic names on a code-page
+    console) gets '?' instead of an exception."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
+def _exit_code(code: Any) -> int:
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    _tolerant_output()
+    parser = build_parser()
     try:
-        return args.func(args)
+        args = parser.parse_args(argv)
+    except SystemExit as e:              # --help, or a usage error (status 2)
+        return _exit_code(e.code)
+    try:
+        status = args.func(args)
+        sys.stdout.flush()               # a closed pipe shows here, not at exit
+        return status
+    except SystemExit as e:              # a usage error found after parsing
+        return _exit_code(e.code)
     except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        _print_report(e.report)
+        sys.stdout.flush()
+        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+        if len(e.report):
+            try:
+                text = format_report(e.report)
+            except Exception:  # noqa: BLE001 - the report must reach the user in some form
+                text = str(e.report)
+            print(text, file=sys.stderr)
         return EXIT_INPUT
-    except (OSError, ValueError) as e:
+    except CliError as e:
+        sys.stdout.flush()
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
+    except BrokenPipeError:              # e.g. `xlb2b analyze ... | head`: stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_ERROR
+    except OSError as e:
+        sys.stdout.flush()
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("XLB2B_DEBUG", "").strip() not in ("", "0"):
+            raise
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"internal error: {type(e).__name__}: {first}", file=sys.stderr)
+        print("run with XLB2B_DEBUG=1 for details", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
