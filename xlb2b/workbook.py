@@ -717,7 +717,7 @@ class _Writer:
                 (t("contents.generated", "Generated"), dt.datetime.now().strftime("%Y-%m-%d %H:%M"))]
         for kind, src in self.sources.items():
             info.append((f"{t('contents.inputs', 'Input')}: {kind}", str(src)))
-        info.append((t("contents.clients", "Clients analysed / excluded"),
+        info.append((t("contents.clients_count", "Clients analysed / excluded"),
                      f"{self.n:,} / {len(self.a.excluded):,}"))
         for k, v in info:
             ws.write_string(row, 0, k, self.f_bold)
