@@ -315,6 +315,7 @@ class _Writer:
             row += 1
         self.wb.define_name("rfm_grid", f"={_q(name)}!$B${top + 1}:$F${top + 5}")
         ws.freeze_panes(4, 0)
+        ws.fit_to_pages(1, 0)
 
     # ------------------------------------------------------------------ clients
     def clients_layout(self) -> None:
@@ -640,7 +641,9 @@ class _Writer:
             for k in ("competitors", "regions"):
                 self.value(ws, r, C[k], cached(TOTAL, k), tf(INT))
         ratios(ws, r, TOTAL, tf)
-        ws.set_column(0, 0, 40 if name in ("psc_group", "rfm_segment") else 14)
+        ws.set_column(0, 0, 52 if name == "psc_group" else 24 if name == "rfm_segment" else 14)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
         ws.set_column(1, len(cols), 14)
         ws.set_row(hrow, 45)
         ws.freeze_panes(hrow + 1, 1)
@@ -711,6 +714,8 @@ class _Writer:
         ws = self.wb.add_worksheet(self.sheet_names["contents"], self.sheet_class)
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 100)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
         ws.write_string(0, 0, t("contents.title", "xlb2b client-base analysis"), self.f_title)
         row = 2
         info = [(t("contents.window", "Window"), str(self.a.window)),
