@@ -132,8 +132,9 @@ def spl(clients: pd.DataFrame, settings: Settings) -> Segmentation:
         msgs.append("SPL not computed: no payment data (overdue_days, overdue_amount or overdue_flag "
                     "in the Clients table)")
         nan = np.full(n, np.nan)
+        # the L cut points are still shown (the workbook's Settings sheet computes them)
         return Segmentation({"spl_s": nan, "spl_p": nan, "spl_l": nan,
-                             "spl_code": np.full(n, np.nan, dtype=object)}, {"spl_l": []}, msgs)
+                             "spl_code": np.full(n, np.nan, dtype=object)}, {"spl_l": l_cuts}, msgs)
     elif np.isnan(p).any():
         msgs.append(f"{int(np.isnan(p).sum())} client(s) have no payment data and get no SPL code")
     if np.isnan(gp).all():
