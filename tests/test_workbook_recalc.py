@@ -27,8 +27,10 @@ def sample_analysis():
 
 
 def test_every_formula_recalculates_to_its_cached_value(tmp_path, sample_analysis):
+    from xlb2b.cli import main
     tx, cl, mk = tiny()
-    books = [write_analysis_workbook(sample_analysis, tmp_path / "sample-en.xlsx"),
+    assert main(["demo", str(tmp_path / "demo"), "--quiet"]) == 0          # the README's first command
+    books = [tmp_path / "demo" / "analysis.xlsx",write_analysis_workbook(sample_analysis, tmp_path / "sample-en.xlsx"),
              write_analysis_workbook(sample_analysis, tmp_path / "sample-ru.xlsx", lang="ru"),
              write_analysis_workbook(analyze(tx, cl, mk, YEAR), tmp_path / "tiny.xlsx"),
              write_analysis_workbook(analyze(tx, settings=YEAR), tmp_path / "no-clients-no-market.xlsx")]
