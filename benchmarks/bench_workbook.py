@@ -25,7 +25,7 @@ def timed(fn):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=1_250_000)
+    ap.add_argument("--lines", type=int, default=1_000_000)
     # about four in five generated clients buy in the last 12 months: 25,000 give ~20,000 analysed
     ap.add_argument("--clients", type=int, default=25_000)
     a = ap.parse_args(argv)
