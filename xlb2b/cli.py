@@ -239,8 +239,10 @@ class Stages:
 # the terminal summary
 
 
-def _summary_rows(table, lang: str) -> list[list[str]]:
-    return [[str(r.segment), _fmt_number(r.revenue, lang), _fmt_share(r.revenue_share, lang),
+def _summary_rows(table, lang: str, name: str = "") -> list[list[str]]:
+    from .workbook import segment_label
+    return [[str(segment_label(name, r.segment, lang)), _fmt_number(r.revenue, lang),
+             _fmt_share(r.revenue_share, lang),
              _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]
             for r in table.itertuples(index=False)]
 
@@ -249,7 +251,7 @@ def format_summary_table(analysis, name: str, lang: str = "en") -> str:
     """Segment, revenue, % revenue, clients, % clients, LTV of one summary."""
     t = analysis.summary(name)
     return format_table(["segment", "revenue", "% revenue", "clients", "% clients", "LTV"],
-                        _summary_rows(t, lang), right=[False] + [True] * 5, widths=[40] + [None] * 5)
+                        _summary_rows(t, lang, name), right=[False] + [True] * 5, widths=[40] + [None] * 5)
 
 
 def _window_note(settings) -> str:

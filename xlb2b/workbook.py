@@ -78,6 +78,18 @@ def sheet_name(key: str, lang: str = "en") -> str:
     return _Labels(lang)(f"sheet.{key}", key.replace("_", " ").title())
 
 
+def segment_label(summary: str, segment, lang: str = "en"):
+    """A summary row's segment as the workbook shows it in ``lang`` (default
+    PSC group and RFM segment names, Total and "(not segmented)" translated)."""
+    t = _Labels(lang)
+    if segment == TOTAL:
+        return t("summary_title.total", TOTAL)
+    if segment == NOT_SEGMENTED:
+        return t("summary_title.not_segmented", NOT_SEGMENTED)
+    section = {"psc_group": "psc_group", "rfm_segment": "rfm_segment"}.get(summary)
+    return t.translator(section)(segment) if section else segment
+
+
 class _Labels:
     def __init__(self, lang: str):
         self.lang = lang
