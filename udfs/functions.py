@@ -1,0 +1,853 @@
+"""Excel functions: ``=PSC_SEGMENT(...)``, ``=ABC_CLASS(...)``, ``=NPS(...)``…
+
+Every function is thin: :mod:`udfs.convert` turns the cells into arrays, one
+core function of :mod:`xlb2b` computes, and the result goes back as a column
+that spills (or one value).  A bad argument gives ``"#VALUE! <reason>"``,
+never a traceback.  Without any xlwings licence or Excel, the functions are
+plain Python functions taking lists.
+
+The docstrings feed Excel's function descriptions (first paragraph) and the
+reference ``docs/functions.md`` (``tools/gen_function_docs.py``): the line
+``Method:`` names the METHODOLOGY section, the line ``Example:`` is a call that
+the generator runs to show its result.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from xlb2b import segments as seg
+from xlb2b.errors import InputError
+from xlb2b.locale import label
+from xlb2b.metrics import Window, client_metrics, market_metrics, resolve_window
+from xlb2b.portfolio import AXES, TIERS, bant, bcg_scores
+from xlb2b.satisfaction import csi_detail, nps_detail, otif_detail
+from xlb2b.scores import quantile_score, threshold_score
+from xlb2b.settings import PSC_RULE_KEYS, STRATEGY_KEYS, Settings
+
+from . import convert as cv
+from .convert import UdfError, excel_description as _described, guard
+
+__all__ = [
+    "PSC_SEGMENT", "PSC_CUTS", "PSC_GROUP", "SPL_SEGMENT", "KML_SEGMENT", "DSL_SEGMENT", "DSL_LEVEL",
+    "RFM_SCORE", "RFM_SEGMENT", "ABC_CLASS", "XYZ_CLASS", "QUANTILE_SCORE", "HHI", "SOW", "REGULARITY",
+    "SLOTS", "LTV_B2B", "BCG_SCORE", "BCG_TIER", "BCG_STRATEGY", "BANT_SCORE", "ADP_FORECAST",
+    "PROGRESS_LEVEL", "NPS", "CSI", "OTIF", "B2B_METRICS", "B2B_SEGMENTS",
+]
+
+_DEFAULTS = Settings()
+
+
+def _settings(**changes) -> Settings:
+    """Default settings with some values replaced, validated by the core."""
+    try:
+        return _DEFAULTS.copy(**changes)
+    except InputError as e:
+        raise UdfError("; ".join(f"{p.column}: {p.reason}" for p in e.report.fatal) or str(e)) from None
+
+
+def _cuts(x, name: str, k: int) -> np.ndarray | None:
+    """k − 1 cut points in increasing order, or None when omitted."""
+    if cv.is_missing(x):
+        return None
+    c = cv.numbers(x, name)
+    c = c[~np.isnan(c)]
+    if c.size != k - 1:
+        raise UdfError(f"{name}: expected {k - 1} cut points, got {c.size}")
+    if np.any(np.diff(c) < 0):
+        raise UdfError(f"{name}: cut points must be in increasing order")
+    return c
+
+
+def _codes(x, name: str, letters: str, sep: str) -> list[np.ndarray]:
+    """Segment codes such as ``P3_S2_C1`` back into their score columns."""
+    t = cv.texts(x, name)
+    parts = pd.Series(t, dtype=object).str.upper()
+    pat = sep.join(f"{ch}([1-9])" for ch in letters)
+    m = parts.str.fullmatch(pat)
+    bad = np.flatnonzero(parts.notna().to_numpy() & ~m.fillna(False).to_numpy(dtype=bool))
+    if bad.size:
+        example = sep.join(f"{ch}1" for ch in letters)
+        raise UdfError(f"{name}: value {bad[0] + 1} ({t[bad[0]]!r}) is not a code like {example}")
+    ext = parts.str.extract(pat)
+    return [pd.to_numeric(ext[i], errors="coerce").to_numpy(dtype="float64") for i in range(len(letters))]
+
+
+# =================================================================== segments
+@_described
+@xw.func
+@xw.arg("price", doc="Average unit price per client (one row per client).")
+@xw.arg("regularity", doc="Regularity 0..1 (active months / months observed).")
+@xw.arg("units", doc="Units bought per client (slots).")
+@xw.arg("cut_points", ndim=2, doc="Optional: the PSC_CUTS table (rows P and C, k−1 cut points each; an S row replaces the S bounds).")
+@guard
+def PSC_SEGMENT(price, regularity, units, cut_points=None):
+    """PSC segment code per client, e.g. P3_S2_C1 (P price, S regularity, C units).
+
+    P and C are tercile scores (cut points PERCENTILE.INC of the column, or
+    the ``cut_points`` given), S a threshold score (S3 ≥ 0.75, S2 ≥ 0.40).
+    Clients without positive units get no code.
+
+    Method: METHODOLOGY §3–§4 (PSC)
+    Example: PSC_SEGMENT([[10], [20], [30], [40], [50], [60]], [[0.9], [0.5], [0.2], [0.8], [0.4], [1]], [[5], [50], [500], [20], [2], [100]])
+    """
+    p = cv.numbers(price, "price", min_value=0)
+    s = cv.numbers(regularity, "regularity", min_value=0)
+    c = cv.numbers(units, "units")
+    cv.same_length(price=p, regularity=s, units=c)
+    frame = pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
+    if cv.is_missing(cut_points):
+        p_basis, c_basis = seg.psc_basis(frame, _DEFAULTS)
+        cv.not_all_equal(p_basis, "price")
+        cv.not_all_equal(c_basis, "units")
+        return cv.column(seg.psc(frame, _DEFAULTS).columns["psc_code"])
+    k = _DEFAULTS.quantile_k
+    rows = _cut_table(cut_points, k)
+    bounds = rows.get("S", np.asarray(_DEFAULTS.psc_s_bounds))
+    p_basis, c_basis = seg.psc_basis(frame, _DEFAULTS)
+    ps, _ = quantile_score(p_basis, k, cuts=rows["P"])
+    cs, _ = quantile_score(c_basis, k, cuts=rows["C"])
+    ss = threshold_score(s, bounds)
+    ss = np.where(np.isnan(p_basis), np.nan, ss)
+    return cv.column(seg.join_code([("P", ps), ("S", ss), ("C", cs)]))
+
+
+def _cut_table(x, k: int) -> dict[str, np.ndarray]:
+    """The PSC_CUTS table (labelled rows P, S, C; a header row is skipped) or
+    two unlabelled rows (P, C) of k − 1 numbers."""
+    rows = [r for r in cv.grid(x) if not all(cv._blank(v) for v in r)]
+    out: dict[str, np.ndarray] = {}
+    plain = []
+    for r in rows:
+        head = r[0]
+        if isinstance(head, str) and head.strip().upper() in ("P", "S", "C"):
+            out[head.strip().upper()] = _cuts([r[1:]], f"cut_points row {head.strip()}",
+                                              k if head.strip().upper() != "S" else 3)
+        elif isinstance(head, str):
+            continue                                  # header row
+        else:
+            plain.append(r)
+    if not out and len(plain) == 2:
+        out = {"P": _cuts([plain[0]], "cut_points row 1", k), "C": _cuts([plain[1]], "cut_points row 2", k)}
+    if "P" not in out or "C" not in out:
+        raise UdfError("cut_points: expected rows P and C (as PSC_CUTS returns them)")
+    return out
+
+
+@_described
+@xw.func
+@xw.arg("price", doc="Average unit price per client.")
+@xw.arg("regularity", doc="Regularity 0..1 per client.")
+@xw.arg("units", doc="Units bought per client.")
+@guard
+def PSC_CUTS(price, regularity, units):
+    """The PSC cut points: a table with rows P, S, C and the cut points of each score.
+
+    P and C: PERCENTILE.INC of the scored clients' values at 1/3 and 2/3;
+    S: the fixed bounds 0.40 and 0.75.  Pass this table to PSC_SEGMENT to
+    score other clients on the same scale.
+
+    Method: METHODOLOGY §3–§4 (PSC)
+    Example: PSC_CUTS([[10], [20], [30], [40], [50], [60]], [[0.9], [0.5], [0.2], [0.8], [0.4], [1]], [[5], [50], [500], [20], [2], [100]])
+    """
+    p = cv.numbers(price, "price", min_value=0)
+    s = cv.numbers(regularity, "regularity", min_value=0)
+    c = cv.numbers(units, "units")
+    cv.same_length(price=p, regularity=s, units=c)
+    frame = pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
+    p_basis, c_basis = seg.psc_basis(frame, _DEFAULTS)
+    cv.not_all_equal(p_basis, "price")
+    cv.not_all_equal(c_basis, "units")
+    result = seg.psc(frame, _DEFAULTS)
+    k = _DEFAULTS.quantile_k
+    header = ["score"] + [f"cut {j}" for j in range(1, k)]
+    s_bounds = list(_DEFAULTS.psc_s_bounds) + [None] * (k - 1 - len(_DEFAULTS.psc_s_bounds))
+    return [header,
+            ["P"] + [cv.py(t) for t in result.cuts["psc_p"]],
+            ["S"] + [cv.py(t) for t in s_bounds],
+            ["C"] + [cv.py(t) for t in result.cuts["psc_c"]]]
+
+
+@_described
+@xw.func
+@xw.arg("code", doc="PSC code per client, e.g. P3_S2_C1.")
+@xw.arg("tenure_months", doc="Optional: months since the first purchase (New clients: ≤ 3).")
+@xw.arg("rules", ndim=2, doc="Optional: rule table with headers group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min, tenure_max; top-down, first match wins.")
+@guard
+def PSC_GROUP(code, tenure_months=None, rules=None):
+    """Named PSC group per client, e.g. "01 Best", from its PSC code.
+
+    The rule table is evaluated top-down and the first matching rule wins
+    (default: 06 New, 01 Best, 05 Misers, 02 Unstable best,
+    03 Systematic expensive but little, 04 Normal).
+
+    Method: METHODOLOGY §4 (PSC named groups)
+    Example: PSC_GROUP([["P3_S3_C3"], ["P1_S2_C3"], ["P2_S1_C2"], ["P2_S2_C2"]])
+    """
+    p, s, c = _codes(code, "code", "PSC", "_")
+    tenure = (np.full(p.size, np.nan) if cv.is_missing(tenure_months)
+              else cv.numbers(tenure_months, "tenure_months", min_value=0, allow_empty=True))
+    cv.same_length(code=p, tenure_months=tenure)
+    settings = _DEFAULTS if cv.is_missing(rules) else _settings(psc_groups=_rules(rules))
+    return cv.column(seg.psc_groups(p, s, c, tenure, settings.psc_groups))
+
+
+def _rules(x) -> list[dict]:
+    rows = [r for r in cv.grid(x) if not all(cv._blank(v) for v in r)]
+    if len(rows) < 2:
+        raise UdfError("rules: expected a header row (group, p_min, …) and at least one rule")
+    head = [str(h).strip().casefold() if h is not None else "" for h in rows[0]]
+    if "group" not in head:
+        raise UdfError("rules: no 'group' column in the header row")
+    unknown = [h for h in head if h and h != "group" and h not in PSC_RULE_KEYS]
+    if unknown:
+        raise UdfError(f"rules: unknown column {unknown[0]!r}; use group, {', '.join(PSC_RULE_KEYS)}")
+    out = []
+    for r in rows[1:]:
+        rule = {}
+        for h, v in zip(head, r):
+            if not h or cv._blank(v):
+                continue
+            rule[h] = str(v).strip() if h == "group" else cv.number(v, f"rules {h}")
+        out.append(rule)
+    return out
+
+
+@_described
+@xw.func
+@xw.arg("regularity", doc="Regularity 0..1 per client.")
+@xw.arg("overdue_days", doc="Days of overdue payment per client (0 = pays on time).")
+@xw.arg("gross_profit", doc="Gross profit per client.")
+@xw.arg("cut_points", ndim=2, doc="Optional: the k−1 cut points of the L (gross profit) score.")
+@guard
+def SPL_SEGMENT(regularity, overdue_days, gross_profit, cut_points=None):
+    """SPL segment code per client, e.g. S3_P2_L1 (regularity, payment discipline, gross profit).
+
+    S as in PSC; P3 no overdue, P2 overdue ≤ 30 days, P1 above; L terciles of
+    gross profit.
+
+    Method: METHODOLOGY §4 (SPL)
+    Example: SPL_SEGMENT([[0.9], [0.5], [0.2]], [[0], [12], [45]], [[100], [300], [200]])
+    """
+    s = cv.numbers(regularity, "regularity", min_value=0)
+    d = cv.numbers(overdue_days, "overdue_days", allow_empty=True)
+    gp = cv.numbers(gross_profit, "gross_profit")
+    cv.same_length(regularity=s, overdue_days=d, gross_profit=gp)
+    frame = pd.DataFrame({"regularity": s, "overdue_days": d, "gross_profit": gp})
+    if np.isnan(d).all():
+        raise UdfError("overdue_days: no payment data, SPL is not computed")
+    cuts = _cuts(cut_points, "cut_points", _DEFAULTS.quantile_k)
+    if cuts is None:
+        cv.not_all_equal(gp, "gross_profit")
+        return cv.column(seg.spl(frame, _DEFAULTS).columns["spl_code"])
+    l, _ = quantile_score(gp, _DEFAULTS.quantile_k, cuts=cuts)
+    sc = threshold_score(s, _DEFAULTS.psc_s_bounds)
+    return cv.column(seg.join_code([("S", sc), ("P", seg.payment_score(frame, _DEFAULTS)), ("L", l)]))
+
+
+@_described
+@xw.func
+@xw.arg("suppliers", doc="Number of distinct suppliers of the client.")
+@xw.arg("hhi", doc="Herfindahl–Hirschman index 0..1 of the client's supplier shares.")
+@xw.arg("market_spend", doc="Client's total market spend.")
+@xw.arg("cut_points", ndim=2, doc="Optional: the k−1 cut points of the L (market spend) score.")
+@guard
+def KML_SEGMENT(suppliers, hhi, market_spend, cut_points=None):
+    """KML segment code per prospect, e.g. K2_M3_L1 (competitors, concentration, market spend).
+
+    K1 = 1 supplier, K2 = 2–3, K3 ≥ 4; M3 HHI ≥ 0.60, M2 ≥ 0.35; L terciles
+    of the positive market spends.
+
+    Method: METHODOLOGY §4 (KML)
+    Example: KML_SEGMENT([[1], [3], [5]], [[1], [0.4], [0.2]], [[1000], [5000], [20000]])
+    """
+    k = cv.numbers(suppliers, "suppliers", min_value=0)
+    h = cv.numbers(hhi, "hhi", min_value=0)
+    if np.nanmax(h) > 1:
+        raise UdfError("hhi: must be between 0 and 1")
+    spend = cv.numbers(market_spend, "market_spend", min_value=0)
+    cv.same_length(suppliers=k, hhi=h, market_spend=spend)
+    frame = pd.DataFrame({"suppliers": k, "hhi": h, "market_spend": spend})
+    cuts = _cuts(cut_points, "cut_points", _DEFAULTS.quantile_k)
+    if cuts is None:
+        cv.not_all_equal(np.where(spend > 0, spend, np.nan), "market_spend")
+        return cv.column(seg.kml(frame, _DEFAULTS).columns["kml_code"])
+    l, _ = quantile_score(np.where(spend > 0, spend, np.nan), _DEFAULTS.quantile_k, cuts=cuts)
+    ks = threshold_score(k, _DEFAULTS.kml_k_bounds)
+    ms = threshold_score(h, _DEFAULTS.kml_m_bounds)
+    return cv.column(seg.join_code([("K", ks), ("M", ms), ("L", l)]))
+
+
+@_described
+@xw.func
+@xw.arg("categories", doc="Number of product categories the client buys.")
+@xw.arg("top_category_share", doc="Share 0..1 of the client's revenue in its biggest category.")
+@xw.arg("gross_profit", doc="Gross profit per client.")
+@xw.arg("cut_points", ndim=2, doc="Optional: the k−1 cut points of the L (gross profit) score.")
+@guard
+def DSL_SEGMENT(categories, top_category_share, gross_profit, cut_points=None):
+    """DSL segment code per client, e.g. D2_S1_L3 (diversity, evenness, gross profit).
+
+    D1 = 1 category, D2 = 2–3, D3 ≥ 4; S1 top share ≥ 0.80, S2 ≥ 0.50,
+    S3 below; L terciles of gross profit.
+
+    Method: METHODOLOGY §4 (DSL)
+    Example: DSL_SEGMENT([[1], [3], [5]], [[1], [0.9], [0.3]], [[100], [300], [200]])
+    """
+    d = cv.numbers(categories, "categories", min_value=0)
+    s = cv.numbers(top_category_share, "top_category_share", min_value=0)
+    if np.nanmax(s) > 1:
+        raise UdfError("top_category_share: must be between 0 and 1")
+    gp = cv.numbers(gross_profit, "gross_profit")
+    cv.same_length(categories=d, top_category_share=s, gross_profit=gp)
+    frame = pd.DataFrame({"categories": d, "top_category_share": s, "gross_profit": gp})
+    cuts = _cuts(cut_points, "cut_points", _DEFAULTS.quantile_k)
+    if cuts is None:
+        cv.not_all_equal(gp, "gross_profit")
+        return cv.column(seg.dsl(frame, _DEFAULTS).columns["dsl_code"])
+    l, _ = quantile_score(gp, _DEFAULTS.quantile_k, cuts=cuts)
+    ds = threshold_score(d, _DEFAULTS.dsl_d_bounds)
+    ss = threshold_score(s, _DEFAULTS.dsl_s_bounds, descending=True)
+    return cv.column(seg.join_code([("D", ds), ("S", ss), ("L", l)]))
+
+
+@_described
+@xw.func
+@xw.arg("code", doc="DSL code per client, e.g. D2_S1_L3.")
+@guard
+def DSL_LEVEL(code):
+    """DSL level 1..3 per client from its DSL code.
+
+    Level 1 = D1 (buys one category), Level 2 = D ≥ 2 and S1 (tried others),
+    Level 3 = D ≥ 2 and S ≥ 2 (buys different things evenly).
+
+    Method: METHODOLOGY §4 (DSL levels)
+    Example: DSL_LEVEL([["D1_S1_L2"], ["D2_S1_L3"], ["D3_S3_L1"]])
+    """
+    d, s, _ = _codes(code, "code", "DSL", "_")
+    return cv.column(seg.dsl_level(d, s))
+
+
+@_described
+@xw.func
+@xw.arg("recency_days", doc="Days since the client's last purchase.")
+@xw.arg("orders", doc="Number of orders per client.")
+@xw.arg("revenue", doc="Revenue per client.")
+@guard
+def RFM_SCORE(recency_days, orders, revenue):
+    """RFM code per client, e.g. R5F4M3: quintile scores of recency (fewer days = 5), orders and revenue.
+
+    Method: METHODOLOGY §3–§4 (RFM)
+    Example: RFM_SCORE([[5], [40], [200], [10], [90]], [[12], [3], [1], [8], [2]], [[900], [300], [50], [700], [120]])
+    """
+    r = cv.numbers(recency_days, "recency_days", min_value=0)
+    f = cv.numbers(orders, "orders", min_value=0)
+    m = cv.numbers(revenue, "revenue")
+    cv.same_length(recency_days=r, orders=f, revenue=m)
+    for v, name in ((r, "recency_days"), (f, "orders"), (m, "revenue")):
+        cv.not_all_equal(v, name)
+    frame = pd.DataFrame({"recency_days": r, "orders": f, "revenue": m})
+    return cv.column(seg.rfm(frame, _DEFAULTS).columns["rfm_code"])
+
+
+@_described
+@xw.func
+@xw.arg("code", doc="RFM code per client, e.g. R5F4M3.")
+@guard
+def RFM_SEGMENT(code):
+    """Named RFM segment per client, e.g. "Champions", from its RFM code (grid of R × round((F+M)/2)).
+
+    Method: METHODOLOGY §4 (RFM grid)
+    Example: RFM_SEGMENT([["R5F4M5"], ["R1F1M2"], ["R3F3M3"]])
+    """
+    r, f, m = _codes(code, "code", "RFM", "")
+    bad = np.flatnonzero((r > 5) | (f > 5) | (m > 5))
+    if bad.size:
+        raise UdfError(f"code: value {bad[0] + 1} has a score above 5")
+    return cv.column(seg.rfm_segment(r, f, m, _DEFAULTS.rfm_grid))
+
+
+@_described
+@xw.func
+@xw.arg("values", doc="Revenue (or another value) per client, ≥ 0.")
+@xw.arg("a_cut", doc="Optional: cumulative share that ends class A (default 0.80).")
+@xw.arg("b_cut", doc="Optional: cumulative share that ends class B (default 0.95).")
+@guard
+def ABC_CLASS(values, a_cut=None, b_cut=None):
+    """ABC class per client: A while the clients before it hold < 80 % of the total, B < 95 %, else C.
+
+    Clients are sorted by value descending (ties: the upper row first); the
+    client that crosses 80 % is still A.
+
+    Method: METHODOLOGY §4 (ABC)
+    Example: ABC_CLASS([[500], [300], [100], [60], [40]])
+    """
+    v = cv.numbers(values, "values", min_value=0)
+    a = cv.number(a_cut, "a_cut", _DEFAULTS.abc_cuts[0])
+    b = cv.number(b_cut, "b_cut", _DEFAULTS.abc_cuts[-1])
+    settings = _settings(abc_cuts=(a, b))
+    ids = np.array([f"{i:012d}" for i in range(v.size)], dtype=object)   # ties keep row order
+    return cv.column(seg.abc_classes(v, ids, settings.abc_cuts))
+
+
+_MONTH0 = pd.Timestamp("2000-01-01")
+
+
+@_described
+@xw.func
+@xw.arg("monthly_values", ndim=2, doc="Monthly revenue: one row per client, one column per month.")
+@xw.arg("x_cut", doc="Optional: highest coefficient of variation of class X (default 0.10).")
+@xw.arg("y_cut", doc="Optional: highest coefficient of variation of class Y (default 0.25).")
+@guard
+def XYZ_CLASS(monthly_values, x_cut=None, y_cut=None):
+    """XYZ class per client from its monthly revenue: X if the coefficient of variation ≤ 0.10, Y ≤ 0.25, else Z.
+
+    The coefficient of variation is the population standard deviation / mean
+    of the monthly revenue from the client's first purchase to the last month
+    (at least 3 months; zero months count), as in the analysis.
+
+    Method: METHODOLOGY §2 (monthly_cv), §4 (XYZ)
+    Example: XYZ_CLASS([[100, 100, 100, 100], [100, 80, 120, 100], [0, 300, 0, 100]])
+    """
+    rows = cv.grid(monthly_values)
+    if not rows or all(cv.is_missing(r) for r in rows):
+        raise UdfError("monthly_values: the range is empty")
+    width = max(len(r) for r in rows)
+    m = np.vstack([cv.numbers([r + [None] * (width - len(r))], "monthly_values", allow_empty=True)
+                   for r in rows])
+    x = cv.number(x_cut, "x_cut", _DEFAULTS.xyz_cuts[0])
+    y = cv.number(y_cut, "y_cut", _DEFAULTS.xyz_cuts[-1])
+    settings = _settings(xyz_cuts=(x, y))
+    n, k = m.shape
+    ci, mi = np.nonzero(~np.isnan(m))
+    months = pd.DatetimeIndex([_MONTH0 + pd.DateOffset(months=j) for j in range(k)])
+    tx = pd.DataFrame({"client_id": ci, "date": months[mi], "amount": m[ci, mi]})
+    window = Window(months[0], months[-1] + pd.offsets.MonthEnd(0))
+    table = client_metrics(tx, window, settings).table.set_index("client_id")
+    cvs = table["monthly_cv"].reindex(np.arange(n)).to_numpy(dtype="float64")
+    out = seg.xyz_classes(cvs, settings.xyz_cuts)
+    out[~np.isin(np.arange(n), ci)] = np.nan
+    return cv.column(out)
+
+
+@_described
+@xw.func
+@xw.arg("values", doc="Values to score, one per client.")
+@xw.arg("k", doc="Optional: number of classes (default 3).")
+@xw.arg("descending", doc="Optional: TRUE when smaller is better (e.g. recency); default FALSE.")
+@guard
+def QUANTILE_SCORE(values, k=None, descending=None):
+    """Quantile score 1..k per value (cut points PERCENTILE.INC at j/k; a value on a cut point stays down).
+
+    Method: METHODOLOGY §3 (quantile score)
+    Example: QUANTILE_SCORE([[1], [2], [3], [4], [5], [6]], 3)
+    """
+    v = cv.numbers(values, "values")
+    kk = cv.integer(k, "k", _DEFAULTS.quantile_k, 2)
+    desc = cv.flag(descending, "descending", False)
+    cv.not_all_equal(v, "values")
+    scores, _ = quantile_score(v, kk, descending=desc)
+    return cv.column(scores)
+
+
+# =================================================================== metrics
+@_described
+@xw.func
+@xw.arg("amounts_or_shares", doc="One client's purchases (or shares) per supplier.")
+@guard
+def HHI(amounts_or_shares):
+    """Herfindahl–Hirschman index 0..1 of one client's supplier shares (1 = a single supplier).
+
+    Shares are each supplier's positive amount / the total, so amounts and
+    shares give the same index.
+
+    Method: METHODOLOGY §4 (KML, M score)
+    Example: HHI([[50], [30], [20]])
+    """
+    v = cv.numbers(amounts_or_shares, "amounts_or_shares", min_value=0)
+    ok = ~np.isnan(v)
+    mkt = pd.DataFrame({"client_id": 0, "supplier": np.flatnonzero(ok).astype(str), "amount": v[ok]})
+    mm = market_metrics(mkt, Window(_MONTH0, _MONTH0), _DEFAULTS)
+    return cv.scalar(mm["hhi"].iloc[0] if len(mm) else np.nan, "amounts_or_shares: the total is 0")
+
+
+@_described
+@xw.func
+@xw.arg("our_amount", doc="What the client bought from us.")
+@xw.arg("total_amount", doc="What the client bought from all suppliers (the market).")
+@guard
+def SOW(our_amount, total_amount):
+    """Share of wallet per client: our amount / the client's total market spend (0..1).
+
+    Method: METHODOLOGY §4 (KML, SOW)
+    Example: SOW([[200], [50]], [[1000], [50]])
+    """
+    ours = cv.numbers(our_amount, "our_amount", min_value=0)
+    total = cv.numbers(total_amount, "total_amount", positive=True)
+    cv.same_length(our_amount=ours, total_amount=total)
+    bad = np.flatnonzero(ours > total)
+    if bad.size:
+        raise UdfError(f"our_amount: value {bad[0] + 1} is above the total amount")
+    # core function pending: SOW is computed inside market_metrics only
+    return cv.column(ours / total)
+
+
+@_described
+@xw.func
+@xw.arg("order_dates", doc="One client's order (purchase) dates.")
+@xw.arg("window_start", doc="Optional: first day of the analysis window (default: 12 months ending with the latest order's month).")
+@xw.arg("window_end", doc="Optional: last day of the analysis window.")
+@guard
+def REGULARITY(order_dates, window_start=None, window_end=None):
+    """Regularity 0..1 of one client: months with a purchase / months observed in the window.
+
+    Months are observed from the client's first purchase (at least 3); the
+    default window is the 12 calendar months ending with the latest order.
+
+    Method: METHODOLOGY §1–§2 (regularity)
+    Example: REGULARITY([[45292], [45323], [45383], [45597]])
+    """
+    d = cv.dates(order_dates, "order_dates")
+    start, end = cv.date(window_start, "window_start"), cv.date(window_end, "window_end")
+    if (start is None) != (end is None):
+        raise UdfError("give both window_start and window_end, or neither")
+    if start is not None:
+        settings = _settings(window="explicit", window_start=start.date(), window_end=end.date())
+    else:
+        settings = _DEFAULTS
+    window = resolve_window(d, settings)
+    tx = pd.DataFrame({"client_id": 0, "date": d, "amount": 1.0})
+    t = client_metrics(tx, window, settings).table
+    return cv.scalar(t["regularity"].iloc[0], "no purchase in the window")
+
+
+@_described
+@xw.func
+@xw.arg("revenue", doc="Revenue per client.")
+@xw.arg("avg_price", doc="Average unit price per client (> 0).")
+@guard
+def SLOTS(revenue, avg_price):
+    """Slots (units) per client: revenue / average unit price (the B2B profit formula LTV = P × slots).
+
+    Method: METHODOLOGY §2 (units, LTV)
+    Example: SLOTS([[1000], [450]], [[20], [15]])
+    """
+    r = cv.numbers(revenue, "revenue")
+    p = cv.numbers(avg_price, "avg_price", positive=True)
+    cv.same_length(revenue=r, avg_price=p)
+    # core function pending: the core derives slots (units) from transactions only
+    return cv.column(r / p)
+
+
+@_described
+@xw.func
+@xw.arg("avg_price", doc="Average unit price per client (≥ 0).")
+@xw.arg("slots", doc="Slots (units) per client.")
+@guard
+def LTV_B2B(avg_price, slots):
+    """Client value in the window by the B2B profit formula: LTV = average price × slots.
+
+    Method: METHODOLOGY §2 (LTV)
+    Example: LTV_B2B([[20], [15]], [[50], [30]])
+    """
+    p = cv.numbers(avg_price, "avg_price", min_value=0)
+    s = cv.numbers(slots, "slots")
+    cv.same_length(avg_price=p, slots=s)
+    # core function pending: the core derives LTV from transactions only
+    return cv.column(p * s)
+
+
+# =================================================================== portfolio
+def _ratings(x, name: str) -> np.ndarray:
+    rows = cv.grid(x)
+    width = max(len(r) for r in rows) if rows else 0
+    m = np.vstack([cv.numbers([r + [None] * (width - len(r))], name, allow_empty=True) for r in rows])
+    if np.isnan(m).all():
+        raise UdfError(f"{name}: the range is empty")
+    bad = np.argwhere(~np.isnan(m) & ((m < 1) | (m > 5)))
+    if bad.size:
+        i, j = bad[0]
+        raise UdfError(f"{name}: row {i + 1}, column {j + 1} is {m[i, j]:g}; ratings are 1..5")
+    return m
+
+
+@_described
+@xw.func
+@xw.arg("ratings", ndim=2, doc="Ratings 1..5 of one axis: one row per client, one column per factor (up to 5); empty = not rated.")
+@xw.arg("weights", ndim=2, doc="Optional: one weight ≥ 0 per factor column (default: equal).")
+@guard
+def BCG_SCORE(ratings, weights=None):
+    """Axis score per client: weighted mean Σ wᵢ·rᵢ / Σ wᵢ of the rated factors (missing ratings left out).
+
+    Method: METHODOLOGY §5 (portfolio scoring)
+    Example: BCG_SCORE([[4, 4, 3, 5, 2], [2, 1, 2, None, 3]])
+    """
+    r = _ratings(ratings, "ratings")
+    keys = AXES["relationship"]
+    if r.shape[1] > len(keys):
+        raise UdfError(f"ratings: one axis has {len(keys)} factors, got {r.shape[1]} columns")
+    w = (np.ones(r.shape[1]) if cv.is_missing(weights)
+         else cv.numbers(weights, "weights", min_value=0))
+    if w.size != r.shape[1] or np.isnan(w).any():
+        raise UdfError(f"weights: expected {r.shape[1]} weights (one per ratings column), got {w.size}")
+    frame = pd.DataFrame({keys[j]: r[:, j] for j in range(r.shape[1])})
+    frame.insert(0, "client_id", np.arange(len(frame)))
+    weights_all = {k: 0.0 for k in keys} | {keys[j]: float(w[j]) for j in range(w.size)}
+    out = bcg_scores(frame, _settings(bcg_weights=weights_all))
+    return cv.column(out["relationship"])
+
+
+def _tier_frame(score: np.ndarray, axis: str) -> pd.DataFrame:
+    """Scores as the single rated factor of an axis (weight 1): the core's
+    tier of that axis is then the tier of the score."""
+    return pd.DataFrame({"client_id": np.arange(score.size), AXES[axis][0]: score})
+
+
+_AXIS_ALIASES = {"attractiveness": "attractiveness", "a": "attractiveness",
+                 "relationship": "relationship", "r": "relationship"}
+
+
+@_described
+@xw.func
+@xw.arg("score", doc="Axis score 1..5 (from BCG_SCORE).")
+@xw.arg("axis", doc='Optional: "attractiveness" (High/Medium/Low, default) or "relationship" (Strong/Medium/Weak).')
+@guard
+def BCG_TIER(score, axis=None):
+    """Tier per client: top if the score ≥ 11/3, middle if ≥ 7/3, else bottom (High/Medium/Low or Strong/Medium/Weak).
+
+    Method: METHODOLOGY §5 (tiers)
+    Example: BCG_TIER([[4.2], [3], [1.5]])
+    """
+    s = cv.numbers(score, "score", min_value=1)
+    if np.nanmax(s) > 5:
+        raise UdfError("score: axis scores are 1..5")
+    name = cv.text(axis, "axis", "attractiveness").casefold()
+    if name not in _AXIS_ALIASES:
+        raise UdfError('axis: use "attractiveness" or "relationship"')
+    ax = _AXIS_ALIASES[name]
+    out = bcg_scores(_tier_frame(s, ax), _DEFAULTS)
+    return cv.column(out[f"{ax}_tier"].replace("", np.nan))
+
+
+@_described
+@xw.func
+@xw.arg("attractiveness", doc="Attractiveness score 1..5 or tier (High/Medium/Low).")
+@xw.arg("relationship", doc="Relationship score 1..5 or tier (Strong/Medium/Weak).")
+@xw.arg("lang", doc='Optional: "en" (default) or "ru".')
+@guard
+def BCG_STRATEGY(attractiveness, relationship, lang=None):
+    """Strategy of the BCG matrix per client, e.g. "Invest", from the two axis scores or tiers.
+
+    Method: METHODOLOGY §5 (strategy matrix)
+    Example: BCG_STRATEGY([[4.5], [3], [1.2]], [[2], [4], [4]])
+    """
+    lng = cv.text(lang, "lang", "en").casefold()
+    if lng not in ("en", "ru"):
+        raise UdfError('lang: use "en" or "ru"')
+    settings = _settings(locale=lng)
+    a_cells, r_cells = cv.raw(attractiveness, "attractiveness"), cv.raw(relationship, "relationship")
+    cv.same_length(attractiveness=a_cells, relationship=r_cells)
+    if all(isinstance(v, str) for v in a_cells if v is not None) and \
+            all(isinstance(v, str) for v in r_cells if v is not None):
+        a = pd.Series(a_cells, dtype=object).str.strip().str.capitalize()
+        r = pd.Series(r_cells, dtype=object).str.strip().str.capitalize()
+        bad = [(v, TIERS["attractiveness"]) for v in a.dropna() if v not in TIERS["attractiveness"]]
+        bad += [(v, TIERS["relationship"]) for v in r.dropna() if v not in TIERS["relationship"]]
+        if bad:
+            raise UdfError(f"{bad[0][0]!r} is not a tier; use {'/'.join(bad[0][1])}")
+        keys = (a + "|" + r).map({f"{x}|{y}": k for (x, y), k in STRATEGY_KEYS.items()})
+        return cv.column(keys.map(lambda k: label(f"strategy.{k}", lng) if isinstance(k, str) else np.nan))
+    a = cv.numbers(attractiveness, "attractiveness", min_value=1)
+    r = cv.numbers(relationship, "relationship", min_value=1)
+    if max(np.nanmax(a), np.nanmax(r)) > 5:
+        raise UdfError("axis scores are 1..5")
+    frame = pd.DataFrame({"client_id": np.arange(a.size), AXES["attractiveness"][0]: a,
+                          AXES["relationship"][0]: r})
+    out = bcg_scores(frame, settings)
+    return cv.column(out["strategy"].replace("", np.nan))
+
+
+@_described
+@xw.func
+@xw.arg("budget", doc="Has a budget: yes/no (TRUE/FALSE, 1/0, да/нет).")
+@xw.arg("account", doc="We talk to the decision maker: yes/no.")
+@xw.arg("need", doc="Has the need: yes/no.")
+@xw.arg("time", doc="Buys soon enough: yes/no.")
+@guard
+def BANT_SCORE(budget, account, need, time):
+    """BANT score 0..4 per lead: the number of yes answers (qualified at 4).
+
+    Method: METHODOLOGY §5 (BANT)
+    Example: BANT_SCORE([["yes"], ["yes"]], [[True], ["no"]], [[1], ["да"]], [["y"], [0]])
+    """
+    args = {"budget": budget, "account": account, "need": need, "time": time}
+    vals = {k: cv.raw(v, k) for k, v in args.items()}
+    cv.same_length(**vals)
+    score, _ = bant(*vals.values(), threshold=_DEFAULTS.bant_threshold)
+    score = np.atleast_1d(score)
+    bad = np.flatnonzero(np.isnan(score) & ~np.all([pd.isna(v) for v in vals.values()], axis=0))
+    if bad.size:
+        raise UdfError(f"row {bad[0] + 1}: every answer must be yes/no (TRUE/FALSE, 1/0, да/нет)")
+    return cv.column(score)
+
+
+# =================================================================== planning
+@_described
+@xw.func
+@xw.arg("need", doc="The client's need (what it buys from all suppliers this year).")
+@xw.arg("need_growth", doc="Expected growth of the need, e.g. 0.1 for +10 %.")
+@xw.arg("target_sow", doc="Our target share of the client's wallet, 0..1.")
+@guard
+def ADP_FORECAST(need, need_growth, target_sow):
+    """Next year's revenue forecast per client: need × (1 + need growth) × target share of wallet.
+
+    Method: METHODOLOGY §6 (Account Development Plan, forecast)
+    Example: ADP_FORECAST([[100000]], [[0.1]], [[0.3]])
+    """
+    n = cv.numbers(need, "need", min_value=0)
+    g = cv.numbers(need_growth, "need_growth", min_value=-1)
+    s = cv.numbers(target_sow, "target_sow", min_value=0)
+    if np.nanmax(s) > 1:
+        raise UdfError("target_sow: a share is 0..1")
+    cv.same_length(need=n, need_growth=g, target_sow=s)
+    # core function pending: the ADP forecast lives only in the sheet's formulas
+    return cv.column(n * (1 + g) * s)
+
+
+@_described
+@xw.func
+@xw.arg("ratings", ndim=2, doc="The six progress ratings 1..5 (a row or a column); several rows = several clients.")
+@guard
+def PROGRESS_LEVEL(ratings):
+    """Progress level: the mean of the progress ratings 1..5 (empty ratings left out).
+
+    Method: METHODOLOGY §6 (ADP progress level)
+    Example: PROGRESS_LEVEL([[3, 4, 3, 3, 4, 4]])
+    """
+    rows = cv.grid(ratings)
+    one = len(rows) == 1 or all(len(r) == 1 for r in rows)
+    m = _ratings([cv.cells(ratings)] if one else ratings, "ratings")
+    # core function pending: the progress level lives only in the sheet's formulas
+    with np.errstate(invalid="ignore"):
+        level = np.nanmean(np.where(np.isnan(m), np.nan, m), axis=1)
+    return cv.scalar(level[0], "ratings: no rating") if one else cv.column(level)
+
+
+# =================================================================== satisfaction
+@_described
+@xw.func
+@xw.arg("scores", doc="Answers 0..10 to 'How likely are you to recommend us?'; empty cells are left out.")
+@guard
+def NPS(scores):
+    """Net Promoter Score −100..100: 100 × (share of 9–10 − share of 0–6) over the answers.
+
+    Method: METHODOLOGY §8 (NPS)
+    Example: NPS([[10], [9], [8], [7], [6], [0], [10]])
+    """
+    v = cv.numbers(scores, "scores")
+    d = nps_detail(v)
+    if d["invalid"]:
+        raise UdfError(f"scores: {d['invalid']} answer(s) are not whole numbers 0..10")
+    return cv.scalar(d["nps"], "scores: no answer")
+
+
+@_described
+@xw.func
+@xw.arg("importance", doc="Importance of each criterion (≥ 0).")
+@xw.arg("satisfaction", doc="Satisfaction with each criterion, 0..scale_max.")
+@xw.arg("scale_max", doc="Optional: top of the satisfaction scale (default 5).")
+@guard
+def CSI(importance, satisfaction, scale_max=None):
+    """Customer Satisfaction Index 0..100: 100 × Σ importance·satisfaction / (Σ importance × scale max).
+
+    Method: METHODOLOGY §8 (CSI)
+    Example: CSI([[5], [3], [2]], [[4], [5], [3]])
+    """
+    i = cv.numbers(importance, "importance", min_value=0)
+    s = cv.numbers(satisfaction, "satisfaction", min_value=0)
+    top = cv.number(scale_max, "scale_max", 5.0)
+    if top <= 0:
+        raise UdfError("scale_max: must be > 0")
+    cv.same_length(importance=i, satisfaction=s)
+    over = np.flatnonzero(s > top)
+    if over.size:
+        raise UdfError(f"satisfaction: value {over[0] + 1} is above scale_max {top:g}")
+    return cv.scalar(csi_detail(i, s, top)["csi"], "no criterion with both values, or importances sum to 0")
+
+
+@_described
+@xw.func
+@xw.arg("on_time", doc="Per order: delivered on time, yes/no.")
+@xw.arg("in_full", doc="Per order: delivered in full, yes/no.")
+@guard
+def OTIF(on_time, in_full):
+    """On time in full: share 0..1 of the orders delivered on time and in full (orders with both answers).
+
+    Method: METHODOLOGY §8 (OTIF)
+    Example: OTIF([["yes"], ["yes"], ["no"], ["yes"]], [["yes"], ["no"], ["yes"], ["yes"]])
+    """
+    t, f = cv.raw(on_time, "on_time"), cv.raw(in_full, "in_full")
+    cv.same_length(on_time=t, in_full=f)
+    d = otif_detail(t, f)
+    blank = int((pd.isna(t) | pd.isna(f)).sum())
+    if d["unknown"] > blank:
+        raise UdfError(f"{d['unknown'] - blank} order(s) have an answer that is not yes/no")
+    return cv.scalar(d["otif"], "no order with both answers")
+
+
+# =================================================================== tables
+_METRIC_COLUMNS = ["client_id", "revenue", "gross_profit", "margin", "orders", "units", "avg_unit_price",
+                   "avg_check", "depth", "skus", "categories", "top_category_share", "recency_days",
+                   "tenure_months", "active_months", "months_observed", "regularity", "monthly_cv", "ltv"]
+_SEGMENT_COLUMNS = ["client_id", "psc_code", "psc_group", "spl_code", "kml_code", "dsl_code", "dsl_level",
+                    "rfm_code", "rfm_segment", "abc_class", "xyz_class"]
+
+
+def _analyze(transactions, window_start, window_end):
+    from xlb2b.analysis import analyze
+    rows = cv.grid(transactions)
+    if len(rows) < 2:
+        raise UdfError("transactions_with_headers: expected a header row and at least one transaction")
+    start, end = cv.date(window_start, "window_start"), cv.date(window_end, "window_end")
+    if (start is None) != (end is None):
+        raise UdfError("give both window_start and window_end, or neither")
+    settings = (_settings(window="explicit", window_start=start.date(), window_end=end.date())
+                if start is not None else _DEFAULTS)
+    try:
+        return analyze(rows, settings=settings)
+    except InputError as e:
+        fatal = e.report.fatal
+        raise UdfError(str(fatal[0]) if fatal else str(e).splitlines()[0]) from None
+
+
+@_described
+@xw.func
+@xw.arg("transactions_with_headers", ndim=2, doc="The transactions table with its header row (client, date, amount, …).")
+@xw.arg("window_start", doc="Optional: first day of the analysis window.")
+@xw.arg("window_end", doc="Optional: last day of the analysis window.")
+@guard
+def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None):
+    """Per-client metrics table with headers (revenue, orders, units, average price, regularity, …) from transactions.
+
+    Method: METHODOLOGY §1–§2 (window, per-client metrics)
+    Example: B2B_METRICS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]])
+    """
+    a = _analyze(transactions_with_headers, window_start, window_end)
+    return cv.table(a.clients[_METRIC_COLUMNS])
+
+
+@_described
+@xw.func
+@xw.arg("transactions_with_headers", ndim=2, doc="The transactions table with its header row (client, date, amount, …).")
+@xw.arg("window_start", doc="Optional: first day of the analysis window.")
+@xw.arg("window_end", doc="Optional: last day of the analysis window.")
+@guard
+def B2B_SEGMENTS(transactions_with_headers, window_start=None, window_end=None):
+    """Client id with every segment code (PSC, SPL, KML, DSL, RFM, ABC, XYZ) from transactions, with headers.
+
+    Method: METHODOLOGY §4 (segmentations)
+    Example: B2B_SEGMENTS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]])
+    """
+    a = _analyze(transactions_with_headers, window_start, window_end)
+    return cv.table(a.clients[_SEGMENT_COLUMNS])
