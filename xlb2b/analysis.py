@@ -218,10 +218,10 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
             c[col] = np.nan
         report.add("no Market table: KML, suppliers, HHI and SOW are left empty", severity=INFO)
 
-    no_units = (c["units"] <= 0)
-    for cid in c.loc[no_units, "client_id"].head(50):
-        report.add("positive revenue but net units ≤ 0: no average unit price, no P score, no PSC code",
-                   column="quantity", value=cid, severity=INFO)
+    no_units = c.loc[c["units"] <= 0, "client_id"]
+    for cid in no_units:
+        report.add(f"client {cid}: positive revenue but net units ≤ 0, so no average unit price, "
+                   "no P score and no PSC code", file=tx_t.source, column="quantity", value=cid, severity=INFO)
 
     for col in CLIENT_COLUMNS:
         if col not in c:
