@@ -6,6 +6,11 @@ cell arrives as ``None`` (Office.js also sends ``""``).  Everything here turns
 those shapes into flat numpy arrays, checks them, and turns the core's results
 back into a column (a 2-D list that spills in Excel).
 
+Every function returns a 2-D list (a single value as ``[[value]]``), handed
+to Excel as it is (``@xw.ret("raw")``): xlwings' per-cell conversion would
+cost more than the computation on long columns.  Arguments arrive raw as
+well (``@xw.arg(..., "raw")``) and are converted here.
+
 Errors: a bad argument raises :class:`UdfError`; the :func:`guard` wrapper
 turns it (and any other exception) into the text ``"#VALUE! <reason>"``.
 There is no error value shared by the classic COM path and the Office.js path
@@ -48,16 +53,17 @@ def guard(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except UdfError as e:
-            return error(str(e))
+            return [[error(str(e))]]
         except Exception as e:  # noqa: BLE001 - a cell must never show a traceback
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            return error(f"{type(e).__name__}: {msg}")
+            return [[error(f"{type(e).__name__}: {msg}")]]
     return wrapper
 
 
 # --------------------------------------------------------------------- shapes
 def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
+    # Pyodide (xlwings Lite) hands empty cells of raw arguments over as JsNull
+    return v is None or (isinstance(v, str) and not v.strip()) or type(v).__name__ == "JsNull"
 
 
 def grid(x: Any) -> list[list[Any]]:
@@ -73,9 +79,42 @@ def grid(x: Any) -> list[list[Any]]:
     return [[x]]
 
 
+def rows(x: Any) -> list[list[Any]]:
+    """A table-shaped argument as a list of rows: here a 1-D list is one row
+    (Excel hands a single-row range over as a 1-D list)."""
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)) and x and not any(isinstance(r, (list, tuple, np.ndarray)) for r in x):
+        return [list(x)]
+    return grid(x)
+
+
 def cells(x: Any) -> list[Any]:
     """Every cell, row by row (a single row or column keeps its order)."""
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)) and x and all(type(r) in (list, tuple) and len(r) == 1 for r in x):
+        return [r[0] for r in x]                       # a column: the common case, kept fast
     return [v for row in grid(x) for v in row]
+
+
+_PLAIN = {float, int, type(None), str}
+
+
+def _fast_numbers(flat: list[Any]) -> np.ndarray | None:
+    """Numbers and empty cells only (no text, no NaN): the vectorised path.
+    None when a slower look at each cell is needed."""
+    kinds = set(map(type, flat))
+    if not kinds <= _PLAIN:
+        return None
+    if str in kinds:
+        if any(v.strip() for v in flat if type(v) is str):
+            return None
+        flat = [None if type(v) is str else v for v in flat]
+    out = np.array(flat, dtype="float64")
+    if int(np.isnan(out).sum()) != flat.count(None) or np.isinf(out).any():
+        return None
+    return out
 
 
 def is_missing(x: Any) -> bool:
@@ -92,8 +131,9 @@ def numbers(x: Any, name: str, *, min_value: float | None = None, allow_empty: b
     """Numbers as float64, NaN for empty cells.  Text (also a number stored as
     text), booleans, NaN and infinities are refused with the position."""
     flat = cells(x)
-    out = np.full(len(flat), np.nan)
-    for i, v in enumerate(flat):
+    fast = _fast_numbers(flat)
+    out = fast if fast is not None else np.full(len(flat), np.nan)
+    for i, v in enumerate(flat if fast is None else ()):
         if _blank(v):
             continue
         if isinstance(v, (bool, np.bool_)):
@@ -234,11 +274,12 @@ def not_all_equal(values: np.ndarray, name: str) -> None:
 
 # --------------------------------------------------------------------- results
 def py(v: Any) -> Any:
-    """A core value as a plain cell value: missing → None, numpy → Python."""
+    """A core value as a plain cell value: missing → "" (an empty cell in
+    every runtime; results are returned raw), numpy → Python."""
     if v is None or v is pd.NA or v is pd.NaT:
-        return None
+        return ""
     if isinstance(v, (float, np.floating)) and math.isnan(v):
-        return None
+        return ""
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, pd.Timestamp):
@@ -250,15 +291,23 @@ def py(v: Any) -> Any:
 
 def column(values: Any) -> list[list[Any]]:
     """A column that spills: one row per value, empty cells for missing."""
-    return [[py(v)] for v in np.asarray(values, dtype=object).ravel()]
+    a = np.asarray(values)
+    if a.dtype.kind == "f":                              # numbers: NaN -> empty cell
+        return [["" if v != v else v] for v in a.ravel().tolist()]
+    a = a.astype(object).ravel()
+    missing = pd.isna(a)
+    if not missing.any() and all(type(v) is str for v in a):
+        return [[v] for v in a.tolist()]                  # codes: nothing to convert
+    return [[py(v)] for v in a]
 
 
-def scalar(value: Any, reason: str) -> Any:
-    """One result; a missing result is an error value with ``reason``."""
+def scalar(value: Any, reason: str) -> list[list[Any]]:
+    """One result (as a 1×1 range: results are returned raw, and Office.js
+    wants a matrix); a missing result is an error value with ``reason``."""
     v = py(value)
-    if v is None:
+    if v == "":
         raise UdfError(reason)
-    return v
+    return [[v]]
 
 
 def table(frame: pd.DataFrame) -> list[list[Any]]:

@@ -77,10 +77,11 @@ def _codes(x, name: str, letters: str, sep: str) -> list[np.ndarray]:
 # =================================================================== segments
 @_described
 @xw.func
-@xw.arg("price", doc="Average unit price per client (one row per client).")
-@xw.arg("regularity", doc="Regularity 0..1 (active months / months observed).")
-@xw.arg("units", doc="Units bought per client (slots).")
-@xw.arg("cut_points", ndim=2, doc="Optional: the PSC_CUTS table (rows P and C, k−1 cut points each; an S row replaces the S bounds).")
+@xw.ret("raw")
+@xw.arg("price", "raw", doc="Average unit price per client (one row per client).")
+@xw.arg("regularity", "raw", doc="Regularity 0..1 (active months / months observed).")
+@xw.arg("units", "raw", doc="Units bought per client (slots).")
+@xw.arg("cut_points", "raw", doc="Optional: the PSC_CUTS table (rows P and C, k−1 cut points each; an S row replaces the S bounds).")
 @guard
 def PSC_SEGMENT(price, regularity, units, cut_points=None):
     """PSC segment code per client, e.g. P3_S2_C1 (P price, S regularity, C units).
@@ -116,7 +117,7 @@ def PSC_SEGMENT(price, regularity, units, cut_points=None):
 def _cut_table(x, k: int) -> dict[str, np.ndarray]:
     """The PSC_CUTS table (labelled rows P, S, C; a header row is skipped) or
     two unlabelled rows (P, C) of k − 1 numbers."""
-    rows = [r for r in cv.grid(x) if not all(cv._blank(v) for v in r)]
+    rows = [r for r in cv.rows(x) if not all(cv._blank(v) for v in r)]
     out: dict[str, np.ndarray] = {}
     plain = []
     for r in rows:
@@ -137,9 +138,10 @@ def _cut_table(x, k: int) -> dict[str, np.ndarray]:
 
 @_described
 @xw.func
-@xw.arg("price", doc="Average unit price per client.")
-@xw.arg("regularity", doc="Regularity 0..1 per client.")
-@xw.arg("units", doc="Units bought per client.")
+@xw.ret("raw")
+@xw.arg("price", "raw", doc="Average unit price per client.")
+@xw.arg("regularity", "raw", doc="Regularity 0..1 per client.")
+@xw.arg("units", "raw", doc="Units bought per client.")
 @guard
 def PSC_CUTS(price, regularity, units):
     """The PSC cut points: a table with rows P, S, C and the cut points of each score.
@@ -171,9 +173,10 @@ def PSC_CUTS(price, regularity, units):
 
 @_described
 @xw.func
-@xw.arg("code", doc="PSC code per client, e.g. P3_S2_C1.")
-@xw.arg("tenure_months", doc="Optional: months since the first purchase (New clients: ≤ 3).")
-@xw.arg("rules", ndim=2, doc="Optional: rule table with headers group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min, tenure_max; top-down, first match wins.")
+@xw.ret("raw")
+@xw.arg("code", "raw", doc="PSC code per client, e.g. P3_S2_C1.")
+@xw.arg("tenure_months", "raw", doc="Optional: months since the first purchase (New clients: ≤ 3).")
+@xw.arg("rules", "raw", doc="Optional: rule table with headers group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min, tenure_max; top-down, first match wins.")
 @guard
 def PSC_GROUP(code, tenure_months=None, rules=None):
     """Named PSC group per client, e.g. "01 Best", from its PSC code.
@@ -194,7 +197,7 @@ def PSC_GROUP(code, tenure_months=None, rules=None):
 
 
 def _rules(x) -> list[dict]:
-    rows = [r for r in cv.grid(x) if not all(cv._blank(v) for v in r)]
+    rows = [r for r in cv.rows(x) if not all(cv._blank(v) for v in r)]
     if len(rows) < 2:
         raise UdfError("rules: expected a header row (group, p_min, …) and at least one rule")
     head = [str(h).strip().casefold() if h is not None else "" for h in rows[0]]
@@ -216,10 +219,11 @@ def _rules(x) -> list[dict]:
 
 @_described
 @xw.func
-@xw.arg("regularity", doc="Regularity 0..1 per client.")
-@xw.arg("overdue_days", doc="Days of overdue payment per client (0 = pays on time).")
-@xw.arg("gross_profit", doc="Gross profit per client.")
-@xw.arg("cut_points", ndim=2, doc="Optional: the k−1 cut points of the L (gross profit) score.")
+@xw.ret("raw")
+@xw.arg("regularity", "raw", doc="Regularity 0..1 per client.")
+@xw.arg("overdue_days", "raw", doc="Days of overdue payment per client (0 = pays on time).")
+@xw.arg("gross_profit", "raw", doc="Gross profit per client.")
+@xw.arg("cut_points", "raw", doc="Optional: the k−1 cut points of the L (gross profit) score.")
 @guard
 def SPL_SEGMENT(regularity, overdue_days, gross_profit, cut_points=None):
     """SPL segment code per client, e.g. S3_P2_L1 (regularity, payment discipline, gross profit).
@@ -248,10 +252,11 @@ def SPL_SEGMENT(regularity, overdue_days, gross_profit, cut_points=None):
 
 @_described
 @xw.func
-@xw.arg("suppliers", doc="Number of distinct suppliers of the client.")
-@xw.arg("hhi", doc="Herfindahl–Hirschman index 0..1 of the client's supplier shares.")
-@xw.arg("market_spend", doc="Client's total market spend.")
-@xw.arg("cut_points", ndim=2, doc="Optional: the k−1 cut points of the L (market spend) score.")
+@xw.ret("raw")
+@xw.arg("suppliers", "raw", doc="Number of distinct suppliers of the client.")
+@xw.arg("hhi", "raw", doc="Herfindahl–Hirschman index 0..1 of the client's supplier shares.")
+@xw.arg("market_spend", "raw", doc="Client's total market spend.")
+@xw.arg("cut_points", "raw", doc="Optional: the k−1 cut points of the L (market spend) score.")
 @guard
 def KML_SEGMENT(suppliers, hhi, market_spend, cut_points=None):
     """KML segment code per prospect, e.g. K2_M3_L1 (competitors, concentration, market spend).
@@ -281,10 +286,11 @@ def KML_SEGMENT(suppliers, hhi, market_spend, cut_points=None):
 
 @_described
 @xw.func
-@xw.arg("categories", doc="Number of product categories the client buys.")
-@xw.arg("top_category_share", doc="Share 0..1 of the client's revenue in its biggest category.")
-@xw.arg("gross_profit", doc="Gross profit per client.")
-@xw.arg("cut_points", ndim=2, doc="Optional: the k−1 cut points of the L (gross profit) score.")
+@xw.ret("raw")
+@xw.arg("categories", "raw", doc="Number of product categories the client buys.")
+@xw.arg("top_category_share", "raw", doc="Share 0..1 of the client's revenue in its biggest category.")
+@xw.arg("gross_profit", "raw", doc="Gross profit per client.")
+@xw.arg("cut_points", "raw", doc="Optional: the k−1 cut points of the L (gross profit) score.")
 @guard
 def DSL_SEGMENT(categories, top_category_share, gross_profit, cut_points=None):
     """DSL segment code per client, e.g. D2_S1_L3 (diversity, evenness, gross profit).
@@ -314,7 +320,8 @@ def DSL_SEGMENT(categories, top_category_share, gross_profit, cut_points=None):
 
 @_described
 @xw.func
-@xw.arg("code", doc="DSL code per client, e.g. D2_S1_L3.")
+@xw.ret("raw")
+@xw.arg("code", "raw", doc="DSL code per client, e.g. D2_S1_L3.")
 @guard
 def DSL_LEVEL(code):
     """DSL level 1..3 per client from its DSL code.
@@ -331,9 +338,10 @@ def DSL_LEVEL(code):
 
 @_described
 @xw.func
-@xw.arg("recency_days", doc="Days since the client's last purchase.")
-@xw.arg("orders", doc="Number of orders per client.")
-@xw.arg("revenue", doc="Revenue per client.")
+@xw.ret("raw")
+@xw.arg("recency_days", "raw", doc="Days since the client's last purchase.")
+@xw.arg("orders", "raw", doc="Number of orders per client.")
+@xw.arg("revenue", "raw", doc="Revenue per client.")
 @guard
 def RFM_SCORE(recency_days, orders, revenue):
     """RFM code per client, e.g. R5F4M3: quintile scores of recency (fewer days = 5), orders and revenue.
@@ -353,7 +361,8 @@ def RFM_SCORE(recency_days, orders, revenue):
 
 @_described
 @xw.func
-@xw.arg("code", doc="RFM code per client, e.g. R5F4M3.")
+@xw.ret("raw")
+@xw.arg("code", "raw", doc="RFM code per client, e.g. R5F4M3.")
 @guard
 def RFM_SEGMENT(code):
     """Named RFM segment per client, e.g. "Champions", from its RFM code (grid of R × round((F+M)/2)).
@@ -370,9 +379,10 @@ def RFM_SEGMENT(code):
 
 @_described
 @xw.func
-@xw.arg("values", doc="Revenue (or another value) per client, ≥ 0.")
-@xw.arg("a_cut", doc="Optional: cumulative share that ends class A (default 0.80).")
-@xw.arg("b_cut", doc="Optional: cumulative share that ends class B (default 0.95).")
+@xw.ret("raw")
+@xw.arg("values", "raw", doc="Revenue (or another value) per client, ≥ 0.")
+@xw.arg("a_cut", "raw", doc="Optional: cumulative share that ends class A (default 0.80).")
+@xw.arg("b_cut", "raw", doc="Optional: cumulative share that ends class B (default 0.95).")
 @guard
 def ABC_CLASS(values, a_cut=None, b_cut=None):
     """ABC class per client: A while the clients before it hold < 80 % of the total, B < 95 %, else C.
@@ -396,9 +406,10 @@ _MONTH0 = pd.Timestamp("2000-01-01")
 
 @_described
 @xw.func
-@xw.arg("monthly_values", ndim=2, doc="Monthly revenue: one row per client, one column per month.")
-@xw.arg("x_cut", doc="Optional: highest coefficient of variation of class X (default 0.10).")
-@xw.arg("y_cut", doc="Optional: highest coefficient of variation of class Y (default 0.25).")
+@xw.ret("raw")
+@xw.arg("monthly_values", "raw", doc="Monthly revenue: one row per client, one column per month.")
+@xw.arg("x_cut", "raw", doc="Optional: highest coefficient of variation of class X (default 0.10).")
+@xw.arg("y_cut", "raw", doc="Optional: highest coefficient of variation of class Y (default 0.25).")
 @guard
 def XYZ_CLASS(monthly_values, x_cut=None, y_cut=None):
     """XYZ class per client from its monthly revenue: X if the coefficient of variation ≤ 0.10, Y ≤ 0.25, else Z.
@@ -410,7 +421,7 @@ def XYZ_CLASS(monthly_values, x_cut=None, y_cut=None):
     Method: METHODOLOGY §2 (monthly_cv), §4 (XYZ)
     Example: XYZ_CLASS([[100, 100, 100, 100], [100, 80, 120, 100], [0, 300, 0, 100]])
     """
-    rows = cv.grid(monthly_values)
+    rows = cv.rows(monthly_values)
     if not rows or all(cv.is_missing(r) for r in rows):
         raise UdfError("monthly_values: the range is empty")
     width = max(len(r) for r in rows)
@@ -433,9 +444,10 @@ def XYZ_CLASS(monthly_values, x_cut=None, y_cut=None):
 
 @_described
 @xw.func
-@xw.arg("values", doc="Values to score, one per client.")
-@xw.arg("k", doc="Optional: number of classes (default 3).")
-@xw.arg("descending", doc="Optional: TRUE when smaller is better (e.g. recency); default FALSE.")
+@xw.ret("raw")
+@xw.arg("values", "raw", doc="Values to score, one per client.")
+@xw.arg("k", "raw", doc="Optional: number of classes (default 3).")
+@xw.arg("descending", "raw", doc="Optional: TRUE when smaller is better (e.g. recency); default FALSE.")
 @guard
 def QUANTILE_SCORE(values, k=None, descending=None):
     """Quantile score 1..k per value (cut points PERCENTILE.INC at j/k; a value on a cut point stays down).
@@ -454,7 +466,8 @@ def QUANTILE_SCORE(values, k=None, descending=None):
 # =================================================================== metrics
 @_described
 @xw.func
-@xw.arg("amounts_or_shares", doc="One client's purchases (or shares) per supplier.")
+@xw.ret("raw")
+@xw.arg("amounts_or_shares", "raw", doc="One client's purchases (or shares) per supplier.")
 @guard
 def HHI(amounts_or_shares):
     """Herfindahl–Hirschman index 0..1 of one client's supplier shares (1 = a single supplier).
@@ -474,8 +487,9 @@ def HHI(amounts_or_shares):
 
 @_described
 @xw.func
-@xw.arg("our_amount", doc="What the client bought from us.")
-@xw.arg("total_amount", doc="What the client bought from all suppliers (the market).")
+@xw.ret("raw")
+@xw.arg("our_amount", "raw", doc="What the client bought from us.")
+@xw.arg("total_amount", "raw", doc="What the client bought from all suppliers (the market).")
 @guard
 def SOW(our_amount, total_amount):
     """Share of wallet per client: our amount / the client's total market spend (0..1).
@@ -495,9 +509,10 @@ def SOW(our_amount, total_amount):
 
 @_described
 @xw.func
-@xw.arg("order_dates", doc="One client's order (purchase) dates.")
-@xw.arg("window_start", doc="Optional: first day of the analysis window (default: 12 months ending with the latest order's month).")
-@xw.arg("window_end", doc="Optional: last day of the analysis window.")
+@xw.ret("raw")
+@xw.arg("order_dates", "raw", doc="One client's order (purchase) dates.")
+@xw.arg("window_start", "raw", doc="Optional: first day of the analysis window (default: 12 months ending with the latest order's month).")
+@xw.arg("window_end", "raw", doc="Optional: last day of the analysis window.")
 @guard
 def REGULARITY(order_dates, window_start=None, window_end=None):
     """Regularity 0..1 of one client: months with a purchase / months observed in the window.
@@ -524,8 +539,9 @@ def REGULARITY(order_dates, window_start=None, window_end=None):
 
 @_described
 @xw.func
-@xw.arg("revenue", doc="Revenue per client.")
-@xw.arg("avg_price", doc="Average unit price per client (> 0).")
+@xw.ret("raw")
+@xw.arg("revenue", "raw", doc="Revenue per client.")
+@xw.arg("avg_price", "raw", doc="Average unit price per client (> 0).")
 @guard
 def SLOTS(revenue, avg_price):
     """Slots (units) per client: revenue / average unit price (the B2B profit formula LTV = P × slots).
@@ -542,8 +558,9 @@ def SLOTS(revenue, avg_price):
 
 @_described
 @xw.func
-@xw.arg("avg_price", doc="Average unit price per client (≥ 0).")
-@xw.arg("slots", doc="Slots (units) per client.")
+@xw.ret("raw")
+@xw.arg("avg_price", "raw", doc="Average unit price per client (≥ 0).")
+@xw.arg("slots", "raw", doc="Slots (units) per client.")
 @guard
 def LTV_B2B(avg_price, slots):
     """Client value in the window by the B2B profit formula: LTV = average price × slots.
@@ -560,7 +577,7 @@ def LTV_B2B(avg_price, slots):
 
 # =================================================================== portfolio
 def _ratings(x, name: str) -> np.ndarray:
-    rows = cv.grid(x)
+    rows = cv.rows(x)
     width = max(len(r) for r in rows) if rows else 0
     m = np.vstack([cv.numbers([r + [None] * (width - len(r))], name, allow_empty=True) for r in rows])
     if np.isnan(m).all():
@@ -574,14 +591,15 @@ def _ratings(x, name: str) -> np.ndarray:
 
 @_described
 @xw.func
-@xw.arg("ratings", ndim=2, doc="Ratings 1..5 of one axis: one row per client, one column per factor (up to 5); empty = not rated.")
-@xw.arg("weights", ndim=2, doc="Optional: one weight ≥ 0 per factor column (default: equal).")
+@xw.ret("raw")
+@xw.arg("ratings", "raw", doc="Ratings 1..5 of one axis: one row per client, one column per factor (up to 5); empty = not rated.")
+@xw.arg("weights", "raw", doc="Optional: one weight ≥ 0 per factor column (default: equal).")
 @guard
 def BCG_SCORE(ratings, weights=None):
     """Axis score per client: weighted mean Σ wᵢ·rᵢ / Σ wᵢ of the rated factors (missing ratings left out).
 
     Method: METHODOLOGY §5 (portfolio scoring)
-    Example: BCG_SCORE([[4, 4, 3, 5, 2], [2, 1, 2, None, 3]])
+    Example: BCG_SCORE([[4, 4, 3, 5, 2], [2, 1, 2, 1, 3]])
     """
     r = _ratings(ratings, "ratings")
     keys = AXES["relationship"]
@@ -610,8 +628,9 @@ _AXIS_ALIASES = {"attractiveness": "attractiveness", "a": "attractiveness",
 
 @_described
 @xw.func
-@xw.arg("score", doc="Axis score 1..5 (from BCG_SCORE).")
-@xw.arg("axis", doc='Optional: "attractiveness" (High/Medium/Low, default) or "relationship" (Strong/Medium/Weak).')
+@xw.ret("raw")
+@xw.arg("score", "raw", doc="Axis score 1..5 (from BCG_SCORE).")
+@xw.arg("axis", "raw", doc='Optional: "attractiveness" (High/Medium/Low, default) or "relationship" (Strong/Medium/Weak).')
 @guard
 def BCG_TIER(score, axis=None):
     """Tier per client: top if the score ≥ 11/3, middle if ≥ 7/3, else bottom (High/Medium/Low or Strong/Medium/Weak).
@@ -632,9 +651,10 @@ def BCG_TIER(score, axis=None):
 
 @_described
 @xw.func
-@xw.arg("attractiveness", doc="Attractiveness score 1..5 or tier (High/Medium/Low).")
-@xw.arg("relationship", doc="Relationship score 1..5 or tier (Strong/Medium/Weak).")
-@xw.arg("lang", doc='Optional: "en" (default) or "ru".')
+@xw.ret("raw")
+@xw.arg("attractiveness", "raw", doc="Attractiveness score 1..5 or tier (High/Medium/Low).")
+@xw.arg("relationship", "raw", doc="Relationship score 1..5 or tier (Strong/Medium/Weak).")
+@xw.arg("lang", "raw", doc='Optional: "en" (default) or "ru".')
 @guard
 def BCG_STRATEGY(attractiveness, relationship, lang=None):
     """Strategy of the BCG matrix per client, e.g. "Invest", from the two axis scores or tiers.
@@ -670,10 +690,11 @@ def BCG_STRATEGY(attractiveness, relationship, lang=None):
 
 @_described
 @xw.func
-@xw.arg("budget", doc="Has a budget: yes/no (TRUE/FALSE, 1/0, да/нет).")
-@xw.arg("account", doc="We talk to the decision maker: yes/no.")
-@xw.arg("need", doc="Has the need: yes/no.")
-@xw.arg("time", doc="Buys soon enough: yes/no.")
+@xw.ret("raw")
+@xw.arg("budget", "raw", doc="Has a budget: yes/no (TRUE/FALSE, 1/0, да/нет).")
+@xw.arg("account", "raw", doc="We talk to the decision maker: yes/no.")
+@xw.arg("need", "raw", doc="Has the need: yes/no.")
+@xw.arg("time", "raw", doc="Buys soon enough: yes/no.")
 @guard
 def BANT_SCORE(budget, account, need, time):
     """BANT score 0..4 per lead: the number of yes answers (qualified at 4).
@@ -695,9 +716,10 @@ def BANT_SCORE(budget, account, need, time):
 # =================================================================== planning
 @_described
 @xw.func
-@xw.arg("need", doc="The client's need (what it buys from all suppliers this year).")
-@xw.arg("need_growth", doc="Expected growth of the need, e.g. 0.1 for +10 %.")
-@xw.arg("target_sow", doc="Our target share of the client's wallet, 0..1.")
+@xw.ret("raw")
+@xw.arg("need", "raw", doc="The client's need (what it buys from all suppliers this year).")
+@xw.arg("need_growth", "raw", doc="Expected growth of the need, e.g. 0.1 for +10 %.")
+@xw.arg("target_sow", "raw", doc="Our target share of the client's wallet, 0..1.")
 @guard
 def ADP_FORECAST(need, need_growth, target_sow):
     """Next year's revenue forecast per client: need × (1 + need growth) × target share of wallet.
@@ -717,7 +739,8 @@ def ADP_FORECAST(need, need_growth, target_sow):
 
 @_described
 @xw.func
-@xw.arg("ratings", ndim=2, doc="The six progress ratings 1..5 (a row or a column); several rows = several clients.")
+@xw.ret("raw")
+@xw.arg("ratings", "raw", doc="The six progress ratings 1..5 (a row or a column); several rows = several clients.")
 @guard
 def PROGRESS_LEVEL(ratings):
     """Progress level: the mean of the progress ratings 1..5 (empty ratings left out).
@@ -737,7 +760,8 @@ def PROGRESS_LEVEL(ratings):
 # =================================================================== satisfaction
 @_described
 @xw.func
-@xw.arg("scores", doc="Answers 0..10 to 'How likely are you to recommend us?'; empty cells are left out.")
+@xw.ret("raw")
+@xw.arg("scores", "raw", doc="Answers 0..10 to 'How likely are you to recommend us?'; empty cells are left out.")
 @guard
 def NPS(scores):
     """Net Promoter Score −100..100: 100 × (share of 9–10 − share of 0–6) over the answers.
@@ -754,9 +778,10 @@ def NPS(scores):
 
 @_described
 @xw.func
-@xw.arg("importance", doc="Importance of each criterion (≥ 0).")
-@xw.arg("satisfaction", doc="Satisfaction with each criterion, 0..scale_max.")
-@xw.arg("scale_max", doc="Optional: top of the satisfaction scale (default 5).")
+@xw.ret("raw")
+@xw.arg("importance", "raw", doc="Importance of each criterion (≥ 0).")
+@xw.arg("satisfaction", "raw", doc="Satisfaction with each criterion, 0..scale_max.")
+@xw.arg("scale_max", "raw", doc="Optional: top of the satisfaction scale (default 5).")
 @guard
 def CSI(importance, satisfaction, scale_max=None):
     """Customer Satisfaction Index 0..100: 100 × Σ importance·satisfaction / (Σ importance × scale max).
@@ -778,8 +803,9 @@ def CSI(importance, satisfaction, scale_max=None):
 
 @_described
 @xw.func
-@xw.arg("on_time", doc="Per order: delivered on time, yes/no.")
-@xw.arg("in_full", doc="Per order: delivered in full, yes/no.")
+@xw.ret("raw")
+@xw.arg("on_time", "raw", doc="Per order: delivered on time, yes/no.")
+@xw.arg("in_full", "raw", doc="Per order: delivered in full, yes/no.")
 @guard
 def OTIF(on_time, in_full):
     """On time in full: share 0..1 of the orders delivered on time and in full (orders with both answers).
@@ -806,7 +832,7 @@ _SEGMENT_COLUMNS = ["client_id", "psc_code", "psc_group", "spl_code", "kml_code"
 
 def _analyze(transactions, window_start, window_end):
     from xlb2b.analysis import analyze
-    rows = cv.grid(transactions)
+    rows = cv.rows(transactions)
     if len(rows) < 2:
         raise UdfError("transactions_with_headers: expected a header row and at least one transaction")
     start, end = cv.date(window_start, "window_start"), cv.date(window_end, "window_end")
@@ -823,9 +849,10 @@ def _analyze(transactions, window_start, window_end):
 
 @_described
 @xw.func
-@xw.arg("transactions_with_headers", ndim=2, doc="The transactions table with its header row (client, date, amount, …).")
-@xw.arg("window_start", doc="Optional: first day of the analysis window.")
-@xw.arg("window_end", doc="Optional: last day of the analysis window.")
+@xw.ret("raw")
+@xw.arg("transactions_with_headers", "raw", doc="The transactions table with its header row (client, date, amount, …).")
+@xw.arg("window_start", "raw", doc="Optional: first day of the analysis window.")
+@xw.arg("window_end", "raw", doc="Optional: last day of the analysis window.")
 @guard
 def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None):
     """Per-client metrics table with headers (revenue, orders, units, average price, regularity, …) from transactions.
@@ -839,9 +866,10 @@ def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None):
 
 @_described
 @xw.func
-@xw.arg("transactions_with_headers", ndim=2, doc="The transactions table with its header row (client, date, amount, …).")
-@xw.arg("window_start", doc="Optional: first day of the analysis window.")
-@xw.arg("window_end", doc="Optional: last day of the analysis window.")
+@xw.ret("raw")
+@xw.arg("transactions_with_headers", "raw", doc="The transactions table with its header row (client, date, amount, …).")
+@xw.arg("window_start", "raw", doc="Optional: first day of the analysis window.")
+@xw.arg("window_end", "raw", doc="Optional: last day of the analysis window.")
 @guard
 def B2B_SEGMENTS(transactions_with_headers, window_start=None, window_end=None):
     """Client id with every segment code (PSC, SPL, KML, DSL, RFM, ABC, XYZ) from transactions, with headers.
