@@ -294,11 +294,10 @@ def column(values: Any) -> list[list[Any]]:
     a = np.asarray(values)
     if a.dtype.kind == "f":                              # numbers: NaN -> empty cell
         return [["" if v != v else v] for v in a.ravel().tolist()]
-    a = a.astype(object).ravel()
-    missing = pd.isna(a)
-    if not missing.any() and all(type(v) is str for v in a):
-        return [[v] for v in a.tolist()]                  # codes: nothing to convert
-    return [[py(v)] for v in a]
+    values = a.astype(object).ravel().tolist()
+    if set(map(type, values)) <= {str}:
+        return [[v] for v in values]                      # codes: nothing to convert
+    return [[py(v)] for v in values]
 
 
 def scalar(value: Any, reason: str) -> list[list[Any]]:
