@@ -359,3 +359,34 @@ def test_the_committed_function_reference_is_the_generated_one():
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_function_docs.py"), "--check"],
                          capture_output=True, text=True, cwd=str(ROOT))
     assert out.returncode == 0, out.stderr + out.stdout
+
+
+# ------------------------------------------------------------------ other runtimes' shapes
+def test_classic_com_shapes_tuples_and_dates():
+    # classic xlwings hands raw ranges over as tuples of tuples, dates as datetime
+    import datetime as dt
+    price = tuple((p,) for p in PRICE)
+    reg = tuple((r,) for r in REG)
+    units = tuple((u,) for u in UNITS)
+    assert F.PSC_SEGMENT(price, reg, units) == [[c] for c in col(call("PSC_SEGMENT", PRICE, REG, UNITS))]
+    days = ((dt.datetime(2024, 1, 1),), (dt.datetime(2024, 2, 1),), (dt.datetime(2024, 4, 1),),
+            (dt.datetime(2024, 11, 1),))
+    assert F.REGULARITY(days)[0][0] == pytest.approx(4 / 11)
+    assert F.REGULARITY(days, dt.datetime(2024, 1, 1), dt.datetime(2024, 12, 31))[0][0] == pytest.approx(4 / 12)
+
+
+def test_pyodide_empty_cells_are_empty():
+    class JsNull:                    # xlwings Lite hands empty cells of raw ranges over as JsNull
+        pass
+    price = [[10], [JsNull()], [30], [40], [50], [60]]
+    got = F.PSC_SEGMENT(price, [[r] for r in REG], [[u] for u in UNITS])
+    assert got[1] == [""] and got[0][0].startswith("P")
+    assert F.NPS([[10], [JsNull()], [0]]) == [[0.0]]
+
+
+def test_single_row_tables_through_the_office_js_path():
+    # Office.js hands a one-row range over as a 1-D list: table arguments read it as a row
+    assert col(call("BCG_SCORE", [[4, 4, 3, 5, 2]])) == [pytest.approx(3.6)]
+    assert col(call("XYZ_CLASS", [[100, 100, 100, 100]])) == ["X"]
+    assert one("PROGRESS_LEVEL", [[3], [4], [3], [3], [4], [4]]) == 3.5
+    assert col(call("BCG_SCORE", [[4, 2]], [[3, 1]])) == [pytest.approx(3.5)]
