@@ -390,3 +390,19 @@ def test_single_row_tables_through_the_office_js_path():
     assert col(call("XYZ_CLASS", [[100, 100, 100, 100]])) == ["X"]
     assert one("PROGRESS_LEVEL", [[3], [4], [3], [3], [4], [4]]) == 3.5
     assert col(call("BCG_SCORE", [[4, 2]], [[3, 1]])) == [pytest.approx(3.5)]
+
+
+def test_planning_columns_equal_the_core(clients):
+    from xlb2b import planning
+    c = clients
+    rev, price, units = c["revenue"].to_numpy(), c["avg_unit_price"].to_numpy(), c["units"].to_numpy()
+    spend = rev + c["market_spend"].to_numpy()
+    assert col(call("SOW", rev, spend)) == list(planning.share_of_wallet(rev, spend))
+    assert col(call("SLOTS", rev, price)) == list(planning.slots(rev, price))
+    assert col(call("LTV_B2B", price, units)) == list(planning.ltv(price, units))
+    g, t = c["hhi"].to_numpy() - 0.5, c["top_category_share"].to_numpy()
+    assert col(call("ADP_FORECAST", rev, g, t)) == list(planning.adp_forecast(rev, g, t))
+    block = np.column_stack([c["categories"].to_numpy()[:500].clip(1, 5)] * 6)
+    block[::7, 2] = np.nan
+    cells = [[None if np.isnan(v) else v for v in r] for r in block.tolist()]     # empty cells
+    assert col(call("PROGRESS_LEVEL", cells)) == [planning.progress_level(r) for r in block]

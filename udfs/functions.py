@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
+from xlb2b import planning
 from xlb2b import segments as seg
 from xlb2b.errors import InputError
 from xlb2b.locale import label
@@ -503,8 +504,7 @@ def SOW(our_amount, total_amount):
     bad = np.flatnonzero(ours > total)
     if bad.size:
         raise UdfError(f"our_amount: value {bad[0] + 1} is above the total amount")
-    # core function pending: SOW is computed inside market_metrics only
-    return cv.column(ours / total)
+    return cv.column(planning.share_of_wallet(ours, total))
 
 
 @_described
@@ -552,8 +552,7 @@ def SLOTS(revenue, avg_price):
     r = cv.numbers(revenue, "revenue")
     p = cv.numbers(avg_price, "avg_price", positive=True)
     cv.same_length(revenue=r, avg_price=p)
-    # core function pending: the core derives slots (units) from transactions only
-    return cv.column(r / p)
+    return cv.column(planning.slots(r, p))
 
 
 @_described
@@ -571,8 +570,7 @@ def LTV_B2B(avg_price, slots):
     p = cv.numbers(avg_price, "avg_price", min_value=0)
     s = cv.numbers(slots, "slots")
     cv.same_length(avg_price=p, slots=s)
-    # core function pending: the core derives LTV from transactions only
-    return cv.column(p * s)
+    return cv.column(planning.ltv(p, s))
 
 
 # =================================================================== portfolio
@@ -733,8 +731,7 @@ def ADP_FORECAST(need, need_growth, target_sow):
     if np.nanmax(s) > 1:
         raise UdfError("target_sow: a share is 0..1")
     cv.same_length(need=n, need_growth=g, target_sow=s)
-    # core function pending: the ADP forecast lives only in the sheet's formulas
-    return cv.column(n * (1 + g) * s)
+    return cv.column(planning.adp_forecast(n, g, s))
 
 
 @_described
@@ -751,9 +748,7 @@ def PROGRESS_LEVEL(ratings):
     rows = cv.grid(ratings)
     one = len(rows) == 1 or all(len(r) == 1 for r in rows)
     m = _ratings([cv.cells(ratings)] if one else ratings, "ratings")
-    # core function pending: the progress level lives only in the sheet's formulas
-    with np.errstate(invalid="ignore"):
-        level = np.nanmean(np.where(np.isnan(m), np.nan, m), axis=1)
+    level = np.array([planning.progress_level(row) for row in m])    # one row per client
     return cv.scalar(level[0], "ratings: no rating") if one else cv.column(level)
 
 
