@@ -413,3 +413,19 @@ def test_subprocess_success_and_input_error(tmp_path):
     assert "error:" in p.stderr and "amount" in p.stderr and "Traceback" not in p.stdout + p.stderr
     p = _subprocess(["analyze", "t.csv"], tmp_path)
     assert p.returncode == 1 and "exists; use --force" in p.stderr
+
+
+def test_map_option_names_unrecognised_headers(tmp_path, capsys):
+    src = tmp_path / "m.csv"
+    src.write_text("Покупатель;Когда;Сколько\nA;05.01.2025;100,50\nB;06.01.2025;20\n", encoding="utf-8")
+    out = tmp_path / "m.xlsx"
+    # without a mapping the headers are unknown: input error
+    assert main(["analyze", str(src), "-o", str(out), "--quiet"]) == 2
+    assert "--map client_id=" in " ".join(capsys.readouterr().err.split())     # the table wraps lines
+    code = main(["analyze", str(src), "-o", str(out), "--quiet", "--csv", str(tmp_path / "c.csv"),
+                 "--map", "client_id=Покупатель", "--map", "date=Когда", "--map", "amount=Сколько"])
+    assert code == 0
+    import pandas as pd
+    clients = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig")
+    assert dict(zip(clients["client_id"], clients["revenue"])) == {"A": 100.5, "B": 20.0}
+    assert main(["analyze", str(src), "-o", str(out), "--force", "--quiet", "--map", "client_id"]) == 2

@@ -288,6 +288,17 @@ def print_summary(analysis, lang: str, outputs: Sequence[Path], *, tables: Seque
 # commands
 
 
+def _mapping(parser, items: Sequence[str]) -> dict[str, str] | None:
+    """--map COLUMN=HEADER options as a reader mapping."""
+    out = {}
+    for item in items:
+        column, sep, header = item.partition("=")
+        if not sep or not column.strip() or not header.strip():
+            parser.error(f"--map needs COLUMN=HEADER, got {item!r}")
+        out[column.strip()] = header.strip()
+    return out or None
+
+
 def cmd_analyze(args) -> int:
     from .inputs import read_table
     from .settings import Settings
@@ -342,7 +353,9 @@ def cmd_analyze(args) -> int:
         tables = {}
         for kind, path in inputs.items():
             stage(f"reading {kind}")
-            tables[kind] = read_table(kind, path, sheet=args.sheet if kind == "transactions" else None)
+            tx = kind == "transactions"
+            tables[kind] = read_table(kind, path, sheet=args.sheet if tx else None,
+                                      mapping=_mapping(parser, args.map) if tx else None)
         a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
                     progress=stage)
         stage("writing workbook")
@@ -436,6 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--sheet", metavar="NAME",
                    help="sheet of the transactions workbook (default: a sheet named Transactions/"
                         "Продажи/Sales, else the first)")
+    a.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
+                   help="use HEADER of the transactions file as COLUMN (client_id, date, amount, order_id, "
+                        "sku, category, quantity, cost, gross_profit, region, manager); repeatable, e.g. "
+                        "--map client_id=Покупатель --map amount='Сумма с НДС'")
     w = a.add_argument_group("window (overrides the settings file; default: the 12 months ending with "
                              "the month of the latest transaction)")
     w.add_argument("--start", type=_date, metavar="DATE", help="first day, YYYY-MM-DD or DD.MM.YYYY (with --end)")

@@ -777,7 +777,8 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                                                + (c,)))
             ctx.add_fatal(f"required column {c!r} not found; headers found: "
                           f"{', '.join(map(repr, headers)) or '(none)'}; accepted headers for "
-                          f"{c!r}: {accepted} (or pass mapping={{{c!r}: '<your header>'}})",
+                          f"{c!r}: {accepted} (or name yours: --map {c}=<your header> on the command line, "
+                          f"mapping={{{c!r}: '<your header>'}} in Python)",
                           column=c)
     ctx.raise_if_fatal()
     return {c: result[c] for c in _columns_of(kind) if c in result}
