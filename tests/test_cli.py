@@ -421,7 +421,7 @@ def test_map_option_names_unrecognised_headers(tmp_path, capsys):
     out = tmp_path / "m.xlsx"
     # without a mapping the headers are unknown: input error
     assert main(["analyze", str(src), "-o", str(out), "--quiet"]) == 2
-    assert "--map client_id=" in " ".join(capsys.readouterr().err.split())     # the table wraps lines
+    assert "--map date=" in " ".join(capsys.readouterr().err.split())     # the table wraps lines
     code = main(["analyze", str(src), "-o", str(out), "--quiet", "--csv", str(tmp_path / "c.csv"),
                  "--map", "client_id=Покупатель", "--map", "date=Когда", "--map", "amount=Сколько"])
     assert code == 0
