@@ -92,3 +92,12 @@ def test_prev_revenue_feeds_growth_rating():
     # point stays down -> rating 1
     assert g["a"] == 1
     assert pd.isna(g["b"])
+
+
+def test_region_from_the_latest_line_does_not_depend_on_row_order():
+    # a: two lines on the latest day with different regions -> the greater in text order ("Kazan" < "Moscow")
+    rows = [("a", "2024-03-01", 10), ("a", "2024-05-01", 10), ("a", "2024-05-01", 10)]
+    regions = ["Omsk", "Moscow", "Kazan"]
+    one_way = analyze(tx(rows, region=regions), settings=YEAR_2024)
+    other_way = analyze(tx(rows[::-1], region=regions[::-1]), settings=YEAR_2024)
+    assert one(one_way, "a")["region"] == one(other_way, "a")["region"] == "Moscow"

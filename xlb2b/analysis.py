@@ -100,10 +100,16 @@ def _last_value(tx: pd.DataFrame, col: str, client_ids: np.ndarray) -> pd.Series
     latest = np.full(len(uniq), np.iinfo(np.int64).min)
     np.maximum.at(latest, c, d)
     sel = d == latest[c]
-    pick = np.full(len(uniq), -1)
-    pick[c[sel]] = v[sel]                  # later rows win among equal dates
+    # among lines of the same latest date take the greatest value in text order, so the
+    # result does not depend on the order of the rows
     vals = np.asarray(values, dtype=object)
-    out = pd.Series(np.where(pick >= 0, vals[np.maximum(pick, 0)], None), index=np.asarray(uniq, dtype=object))
+    order = np.argsort(vals.astype(str), kind="stable")
+    rank = np.empty(len(vals), dtype=np.int64)
+    rank[order] = np.arange(len(vals))
+    best = np.full(len(uniq), -1)
+    np.maximum.at(best, c[sel], rank[v[sel]])
+    out = pd.Series(np.where(best >= 0, vals[order[np.maximum(best, 0)]], None),
+                    index=np.asarray(uniq, dtype=object))
     return out.reindex(client_ids)
 
 
