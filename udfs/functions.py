@@ -94,25 +94,25 @@ def PSC_SEGMENT(price, regularity, units, cut_points=None):
     Method: METHODOLOGY §3–§4 (PSC)
     Example: PSC_SEGMENT([[10], [20], [30], [40], [50], [60]], [[0.9], [0.5], [0.2], [0.8], [0.4], [1]], [[5], [50], [500], [20], [2], [100]])
     """
-    p = cv.numbers(price, "price", min_value=0)
-    s = cv.numbers(regularity, "regularity", min_value=0)
-    c = cv.numbers(units, "units")
-    cv.same_length(price=p, regularity=s, units=c)
-    frame = pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
+    frame = _psc_frame(price, regularity, units)
     if cv.is_missing(cut_points):
         p_basis, c_basis = seg.psc_basis(frame, _DEFAULTS)
         cv.not_all_equal(p_basis, "price")
         cv.not_all_equal(c_basis, "units")
         return cv.column(seg.psc(frame, _DEFAULTS).columns["psc_code"])
-    k = _DEFAULTS.quantile_k
-    rows = _cut_table(cut_points, k)
-    bounds = rows.get("S", np.asarray(_DEFAULTS.psc_s_bounds))
-    p_basis, c_basis = seg.psc_basis(frame, _DEFAULTS)
-    ps, _ = quantile_score(p_basis, k, cuts=rows["P"])
-    cs, _ = quantile_score(c_basis, k, cuts=rows["C"])
-    ss = threshold_score(s, bounds)
-    ss = np.where(np.isnan(p_basis), np.nan, ss)
-    return cv.column(seg.join_code([("P", ps), ("S", ss), ("C", cs)]))
+    rows = _cut_table(cut_points, _DEFAULTS.quantile_k)
+    settings = _DEFAULTS if "S" not in rows else _settings(psc_s_bounds=tuple(rows["S"]))
+    result = seg.psc(frame, settings, cuts={"psc_p": rows["P"], "psc_c": rows["C"]})
+    return cv.column(result.columns["psc_code"])
+
+
+def _psc_frame(price, regularity, units) -> pd.DataFrame:
+    """The three PSC columns as the core's client table."""
+    p = cv.numbers(price, "price", min_value=0)
+    s = cv.numbers(regularity, "regularity", min_value=0)
+    c = cv.numbers(units, "units")
+    cv.same_length(price=p, regularity=s, units=c)
+    return pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
 
 
 def _cut_table(x, k: int) -> dict[str, np.ndarray]:
@@ -154,11 +154,7 @@ def PSC_CUTS(price, regularity, units):
     Method: METHODOLOGY §3–§4 (PSC)
     Example: PSC_CUTS([[10], [20], [30], [40], [50], [60]], [[0.9], [0.5], [0.2], [0.8], [0.4], [1]], [[5], [50], [500], [20], [2], [100]])
     """
-    p = cv.numbers(price, "price", min_value=0)
-    s = cv.numbers(regularity, "regularity", min_value=0)
-    c = cv.numbers(units, "units")
-    cv.same_length(price=p, regularity=s, units=c)
-    frame = pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
+    frame = _psc_frame(price, regularity, units)
     p_basis, c_basis = seg.psc_basis(frame, _DEFAULTS)
     cv.not_all_equal(p_basis, "price")
     cv.not_all_equal(c_basis, "units")

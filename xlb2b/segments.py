@@ -86,15 +86,19 @@ def psc_basis(clients: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np
     return np.where(scored, price, np.nan), np.where(scored, units, np.nan)
 
 
-def psc(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+def psc(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] | None = None) -> Segmentation:
+    """PSC scores, codes and named groups.  ``cuts`` ({"psc_p": [...],
+    "psc_c": [...]}) scores these clients on cut points computed elsewhere
+    (another population) instead of their own quantiles."""
     k = settings.quantile_k
+    cuts = cuts or {}
     basis = "margin" if settings.psc_price_basis == "margin" else "avg_unit_price"
     p_basis, c_basis = psc_basis(clients, settings)
     scored = ~np.isnan(p_basis)
-    p, p_cuts = quantile_score(p_basis, k)
+    p, p_cuts = quantile_score(p_basis, k, cuts=cuts.get("psc_p"))
     p_cuts = [float(t) for t in p_cuts]
     s = threshold_score(_f(clients, "regularity"), settings.psc_s_bounds)
-    c, c_cuts = quantile_score(c_basis, k)
+    c, c_cuts = quantile_score(c_basis, k, cuts=cuts.get("psc_c"))
     c_cuts = [float(t) for t in c_cuts]
     s_scored = np.where(scored, s, np.nan)
     code = join_code([("P", p), ("S", s_scored), ("C", c)])
