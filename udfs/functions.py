@@ -24,7 +24,7 @@ from xlb2b.locale import label
 from xlb2b.metrics import Window, client_metrics, market_metrics, resolve_window
 from xlb2b.portfolio import AXES, TIERS, bant, bcg_scores
 from xlb2b.satisfaction import csi_detail, nps_detail, otif_detail
-from xlb2b.scores import quantile_score, threshold_score
+from xlb2b.scores import quantile_score
 from xlb2b.settings import PSC_RULE_KEYS, STRATEGY_KEYS, Settings
 
 from . import convert as cv
@@ -241,10 +241,7 @@ def SPL_SEGMENT(regularity, overdue_days, gross_profit, cut_points=None):
     cuts = _cuts(cut_points, "cut_points", _DEFAULTS.quantile_k)
     if cuts is None:
         cv.not_all_equal(gp, "gross_profit")
-        return cv.column(seg.spl(frame, _DEFAULTS).columns["spl_code"])
-    l, _ = quantile_score(gp, _DEFAULTS.quantile_k, cuts=cuts)
-    sc = threshold_score(s, _DEFAULTS.psc_s_bounds)
-    return cv.column(seg.join_code([("S", sc), ("P", seg.payment_score(frame, _DEFAULTS)), ("L", l)]))
+    return cv.column(seg.spl(frame, _DEFAULTS, cuts={"spl_l": cuts}).columns["spl_code"])
 
 
 @_described
@@ -274,11 +271,7 @@ def KML_SEGMENT(suppliers, hhi, market_spend, cut_points=None):
     cuts = _cuts(cut_points, "cut_points", _DEFAULTS.quantile_k)
     if cuts is None:
         cv.not_all_equal(np.where(spend > 0, spend, np.nan), "market_spend")
-        return cv.column(seg.kml(frame, _DEFAULTS).columns["kml_code"])
-    l, _ = quantile_score(np.where(spend > 0, spend, np.nan), _DEFAULTS.quantile_k, cuts=cuts)
-    ks = threshold_score(k, _DEFAULTS.kml_k_bounds)
-    ms = threshold_score(h, _DEFAULTS.kml_m_bounds)
-    return cv.column(seg.join_code([("K", ks), ("M", ms), ("L", l)]))
+    return cv.column(seg.kml(frame, _DEFAULTS, cuts={"kml_l": cuts}).columns["kml_code"])
 
 
 @_described
@@ -308,11 +301,7 @@ def DSL_SEGMENT(categories, top_category_share, gross_profit, cut_points=None):
     cuts = _cuts(cut_points, "cut_points", _DEFAULTS.quantile_k)
     if cuts is None:
         cv.not_all_equal(gp, "gross_profit")
-        return cv.column(seg.dsl(frame, _DEFAULTS).columns["dsl_code"])
-    l, _ = quantile_score(gp, _DEFAULTS.quantile_k, cuts=cuts)
-    ds = threshold_score(d, _DEFAULTS.dsl_d_bounds)
-    ss = threshold_score(s, _DEFAULTS.dsl_s_bounds, descending=True)
-    return cv.column(seg.join_code([("D", ds), ("S", ss), ("L", l)]))
+    return cv.column(seg.dsl(frame, _DEFAULTS, cuts={"dsl_l": cuts}).columns["dsl_code"])
 
 
 @_described

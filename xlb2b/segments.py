@@ -49,10 +49,11 @@ def join_code(parts: list[tuple[str, np.ndarray]], sep: str = "_") -> np.ndarray
     return out
 
 
-def _qscore(values: np.ndarray, mask: np.ndarray, k: int, descending: bool = False):
-    """Quantile score over the values where ``mask`` (the scored clients)."""
+def _qscore(values: np.ndarray, mask: np.ndarray, k: int, descending: bool = False, cuts=None):
+    """Quantile score over the values where ``mask`` (the scored clients);
+    ``cuts`` given: score on those cut points instead of the values' own."""
     v = np.where(mask, values, np.nan)
-    scores, cuts = quantile_score(v, k, descending=descending)
+    scores, cuts = quantile_score(v, k, descending=descending, cuts=cuts)
     return scores, [float(t) for t in cuts]
 
 
@@ -125,12 +126,12 @@ def payment_score(clients: pd.DataFrame, settings: Settings) -> np.ndarray:
     return out
 
 
-def spl(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+def spl(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] | None = None) -> Segmentation:
     n = len(clients)
     s = threshold_score(_f(clients, "regularity"), settings.psc_s_bounds)
     p = payment_score(clients, settings)
     gp = _f(clients, "gross_profit")
-    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k)
+    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k, cuts=(cuts or {}).get("spl_l"))
     msgs = []
     if np.isnan(p).all():
         msgs.append("SPL not computed: no payment data (overdue_days, overdue_amount or overdue_flag "
@@ -148,11 +149,11 @@ def spl(clients: pd.DataFrame, settings: Settings) -> Segmentation:
 
 
 # ---------------------------------------------------------------- KML
-def kml(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+def kml(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] | None = None) -> Segmentation:
     k = threshold_score(_f(clients, "suppliers"), settings.kml_k_bounds)
     m = threshold_score(_f(clients, "hhi"), settings.kml_m_bounds)
     spend = _f(clients, "market_spend")
-    l, l_cuts = _qscore(spend, spend > 0, settings.quantile_k)
+    l, l_cuts = _qscore(spend, spend > 0, settings.quantile_k, cuts=(cuts or {}).get("kml_l"))
     code = join_code([("K", k), ("M", m), ("L", l)])
     return Segmentation({"kml_k": k, "kml_m": m, "kml_l": l, "kml_code": code}, {"kml_l": l_cuts})
 
@@ -163,11 +164,11 @@ def dsl_level(d: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(d) | np.isnan(s), np.nan, lvl)
 
 
-def dsl(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+def dsl(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] | None = None) -> Segmentation:
     d = threshold_score(_f(clients, "categories"), settings.dsl_d_bounds)
     s = threshold_score(_f(clients, "top_category_share"), settings.dsl_s_bounds, descending=True)
     gp = _f(clients, "gross_profit")
-    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k)
+    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k, cuts=(cuts or {}).get("dsl_l"))
     msgs = []
     if np.isnan(gp).all():
         msgs.append("DSL L not computed: gross profit unknown (no cost or gross_profit column)")
