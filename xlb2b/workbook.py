@@ -468,9 +468,11 @@ class _Writer:
         headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in FORMULA_COLUMNS]
         ws.add_table(0, 0, max(self.n, 1), len(headers) - 1, {
             "name": "Clients", "style": "Table Style Light 9",
-            "columns": [{"header": h} for h in headers]})
+            "columns": [{"header": h, "header_format": self.f_head} for h in headers]})
         ws.set_row(0, 45)
         ws.freeze_panes(1, 1)
+        ws.set_landscape()
+        ws.repeat_rows(0)
         self.fast_rows[len(self.wb.worksheets())] = (self.n, columns)
 
     # ------------------------------------------------------------------ summaries
