@@ -228,6 +228,15 @@ class _Writer:
             ws.write_string(row, 3, t(f"setting_hint.{key}", "Analysis window (metrics are computed for it)"))
             self.name(key, name, row, 1)
             row += 1
+        fixed = [("quantile_k", s.quantile_k), ("rfm_k", s.rfm_k), ("psc_price_basis", s.psc_price_basis),
+                 ("months_observed_floor", s.months_observed_floor)]
+        for key, v in fixed:
+            ws.write_string(row, 0, t(f"setting.{key}"))
+            self.value(ws, row, 1, v, self.f[INT] if not isinstance(v, str) else self.f[TEXT])
+            ws.write_string(row, 2, key)
+            ws.write_string(row, 3, t("setting_hint.fixed_here", "Fixed in this workbook: change it in the "
+                                      "settings file and run the analysis again."))
+            row += 1
         editable = [
             ("psc_s2_min", s.psc_s_bounds[0], SHARE), ("psc_s3_min", s.psc_s_bounds[1], SHARE),
             ("spl_overdue_days", s.spl_overdue_days, INT),
