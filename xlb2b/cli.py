@@ -1,4 +1,4 @@
-"""Command line: ``xlb2b analyze``, ``xlb2b demo``, ``xlb2b settings init``.
+"""Command line: ``xlb2b analyze``, ``xlb2b adp``, ``xlb2b demo``, ``xlb2b settings init``.
 
 Exit status: 0 success; 1 an expected error (an output exists, a folder is
 not writable, ...); 2 the input or the options cannot be used (the input
@@ -299,10 +299,47 @@ def _mapping(parser, items: Sequence[str]) -> dict[str, str] | None:
     return out or None
 
 
-def cmd_analyze(args) -> int:
-    from .inputs import read_table
+def _settings(args):
+    """The settings file (if any) with the command's overrides: window,
+    our supplier, language."""
     from .settings import Settings
 
+    settings = Settings()
+    if args.settings:
+        try:
+            settings = Settings.load(args.settings)
+        except InputError as e:
+            msg = e.args[0] if e.args else "invalid settings"
+            if args.settings not in msg:
+                msg = f"{args.settings}: {msg}"
+            raise InputError(msg, e.report) from None
+    changes: dict[str, Any] = {}
+    if getattr(args, "all", False):
+        changes["window"] = "all"
+    elif getattr(args, "start", None):
+        changes.update(window="explicit", window_start=args.start, window_end=args.end)
+    if args.our_supplier is not None:
+        changes["our_supplier"] = args.our_supplier
+    if args.lang:
+        changes["locale"] = args.lang
+    return settings.copy(**changes)
+
+
+def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
+    """Read the input files (the transactions with the command's --sheet and
+    --map, when it has them)."""
+    from .inputs import read_table
+
+    tables = {}
+    for kind, path in inputs.items():
+        stage(f"reading {kind}")
+        tx = kind == "transactions"
+        tables[kind] = read_table(kind, path, sheet=getattr(args, "sheet", None) if tx else None,
+                                  mapping=_mapping(args.parser, getattr(args, "map", [])) if tx else None)
+    return tables
+
+
+def cmd_analyze(args) -> int:
     parser = args.parser
     if args.all and (args.start or args.end):
         parser.error("--all cannot be combined with --start/--end")
@@ -323,25 +360,7 @@ def cmd_analyze(args) -> int:
     outputs = [out] + ([csv_path] if csv_path else [])
     check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
 
-    settings = Settings()
-    if args.settings:
-        try:
-            settings = Settings.load(args.settings)
-        except InputError as e:
-            msg = e.args[0] if e.args else "invalid settings"
-            if args.settings not in msg:
-                msg = f"{args.settings}: {msg}"
-            raise InputError(msg, e.report) from None
-    changes: dict[str, Any] = {}
-    if args.all:
-        changes["window"] = "all"
-    elif args.start:
-        changes.update(window="explicit", window_start=args.start, window_end=args.end)
-    if args.our_supplier is not None:
-        changes["our_supplier"] = args.our_supplier
-    if args.lang:
-        changes["locale"] = args.lang
-    settings = settings.copy(**changes)
+    settings = _settings(args)
     lang = settings.locale
 
     from .analysis import analyze
@@ -350,12 +369,7 @@ def cmd_analyze(args) -> int:
     stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
     with Stages(stage_names, enabled=not args.quiet) as stage:
-        tables = {}
-        for kind, path in inputs.items():
-            stage(f"reading {kind}")
-            tx = kind == "transactions"
-            tables[kind] = read_table(kind, path, sheet=args.sheet if tx else None,
-                                      mapping=_mapping(parser, args.map) if tx else None)
+        tables = _read_inputs(args, inputs, stage)
         a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
                     progress=stage)
         stage("writing workbook")
@@ -405,6 +419,76 @@ def cmd_demo(args) -> int:
                   issues_hint=hint)
     print("Sample inputs:")
     for p in files.values():
+        print(f"  {p}")
+    return EXIT_OK
+
+
+def _adp_file_name(cid: Any) -> str:
+    import re
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", str(cid)).strip(" .") or "client"
+    return f"ADP-{safe}.xlsx"
+
+
+def cmd_adp(args) -> int:
+    from .adp import write_adp_workbook
+
+    tx_path = Path(args.transactions)
+    inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
+                                      ("market", args.market)) if v}
+    settings_in = [Path(args.settings)] if args.settings else []
+    if args.split:
+        folder = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp")
+        if folder.exists() and not folder.is_dir():
+            raise CliError(f"{folder} exists and is not a folder; --split writes one file per client into "
+                           "a folder")
+        if not folder.parent.is_dir():
+            raise CliError(f"cannot write into {folder}: folder {folder.parent} does not exist")
+        if args.client and folder.is_dir():
+            check_outputs([folder / _adp_file_name(c) for c in args.client], list(inputs.values()) + settings_in,
+                          force=args.force)
+    else:
+        out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp.xlsx")
+        if out.suffix.lower() != ".xlsx":
+            raise CliError(f"{out}: the output workbook must be an .xlsx file")
+        check_outputs([out], list(inputs.values()) + settings_in, force=args.force)
+
+    settings = _settings(args)
+    lang = settings.locale
+    from .analysis import analyze
+
+    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing ADP"]
+    with Stages(stage_names, enabled=not args.quiet) as stage:
+        tables = _read_inputs(args, inputs, stage)
+        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
+                    progress=stage)
+        clients = a.clients.sort_values(["revenue", "client_id"], ascending=[False, True], kind="stable")
+        if args.client:
+            known = set(clients["client_id"].astype(str))
+            by_text = {str(c): c for c in clients["client_id"]}
+            unknown = [c for c in args.client if c not in known]
+            if unknown:
+                raise InputError(f"unknown client id(s): {', '.join(unknown)} (not among the "
+                                 f"{len(clients):,} analysed clients)")
+            ids = [by_text[c] for c in dict.fromkeys(args.client)]
+        elif args.top:
+            ids = list(clients["client_id"][:args.top])
+        else:
+            ids = list(clients.loc[clients["abc_class"].astype(str) == args.abc, "client_id"])
+        if not ids:
+            raise InputError("no analysed client matches the selection")
+        stage("writing ADP")
+        if args.split:
+            outputs = [folder / _adp_file_name(c) for c in ids]
+            folder.mkdir(exist_ok=True)
+            check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
+            for cid, path in zip(ids, outputs):
+                write_adp_workbook(a, [cid], path, lang=lang)
+        else:
+            outputs = [write_adp_workbook(a, ids, out, lang=lang)]
+    print(f"Window: {a.window} ({_window_note(a.settings)})")
+    print(f"ADP for {len(ids):,} client(s)")
+    print("Written:")
+    for p in outputs:
         print(f"  {p}")
     return EXIT_OK
 
@@ -487,6 +571,31 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", choices=("en", "ru"), help="language of the workbook and CSV format (default: en)")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     d.set_defaults(func=cmd_demo, parser=d)
+
+    ad = sub.add_parser(
+        "adp", formatter_class=fmt, epilog=_EPILOG,
+        help="write Account Development Plans for chosen clients",
+        description="Run the analysis and write an Account Development Plan sheet per chosen client "
+                    "(financials, segment labels, decision-maker map, tasks, forecast, progress-policy "
+                    "checklist) plus a revenue-plan sheet; with --split one workbook per client.")
+    ad.add_argument("transactions", metavar="TRANSACTIONS", help="transactions file (one row per order line)")
+    ad.add_argument("--clients", metavar="FILE", help="clients table (names, industry, manager)")
+    ad.add_argument("--market", metavar="FILE", help="market table (prefills the client's need)")
+    ad.add_argument("--our-supplier", metavar="NAME",
+                    help="our company's name in the market table's supplier column")
+    ad.add_argument("--settings", metavar="FILE.toml", help="settings file")
+    ad.add_argument("--lang", choices=("en", "ru"), help="language of the workbook (default: the settings' locale)")
+    pick = ad.add_mutually_exclusive_group(required=True)
+    pick.add_argument("--client", action="append", metavar="ID", help="a client id; repeatable")
+    pick.add_argument("--top", type=_positive_int, metavar="N", help="the N clients with the most revenue")
+    pick.add_argument("--abc", choices=("A", "B", "C"), help="every client of an ABC class")
+    ad.add_argument("--split", action="store_true", help="one workbook per client in the folder OUT")
+    ad.add_argument("-o", "--output", metavar="OUT",
+                    help="workbook (default: TRANSACTIONS-adp.xlsx), or with --split the folder "
+                         "(default: TRANSACTIONS-adp)")
+    ad.add_argument("--force", action="store_true", help="overwrite existing output files")
+    ad.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    ad.set_defaults(func=cmd_adp, parser=ad)
 
     s = sub.add_parser("settings", help="settings files", description="Settings files.")
     ssub = s.add_subparsers(dest="settings_command", required=True, metavar="ACTION")
