@@ -1,0 +1,584 @@
+"""Planning sheets rendered into a new workbook: BCG scoring, BANT
+qualification and satisfaction (NPS, CSI, OTIF) (METHODOLOGY §5, §8).
+
+Every result on these sheets is a live formula over the sheet's own editable
+cells (ratings, weights, tier bounds, the strategy/policy matrix, answers,
+survey and delivery rows) and carries the value the Python core computed, so
+viewers that do not calculate show the right numbers.  Ranges are bounded to
+the rows written; functions are those of Excel 2016 without prefixes.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .io_util import atomic_write, column_letter
+from .locale import label
+from .portfolio import AXES, FACTORS, TIERS, bant, yes_no
+from .satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
+from .settings import STRATEGY_KEYS, Settings
+from .workbook import _fast_sheet_class, _Labels
+
+#: first row (0-based) of the BCG table's data and its header row
+_BCG_HEAD = 5
+_BCG_FIRST = _BCG_HEAD + 1
+#: columns of the BCG sheet (0-based)
+_C_ID, _C_NAME, _C_REV = 0, 1, 2
+_C_F0 = 3                                   # first factor column
+_C_REL = _C_F0 + len(FACTORS)               # relationship score
+_C_ATT = _C_REL + 1
+_C_REL_MISS, _C_ATT_MISS = _C_ATT + 1, _C_ATT + 2
+_C_REL_TIER, _C_ATT_TIER = _C_ATT + 3, _C_ATT + 4
+_C_STRATEGY, _C_POLICY = _C_ATT + 5, _C_ATT + 6
+_C_MATRIX = _C_POLICY + 2                   # label column of the strategy matrix
+_TOL = "1E-9"
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, (float, np.floating)) and math.isnan(v))
+
+
+def _cached(v: Any) -> Any:
+    """A core result as a formula's cached value (missing -> "")."""
+    if _missing(v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    return v
+
+
+def _put(ws, r: int, c: int, v: Any, fmt=None) -> None:
+    """Write a plain value (blank for missing)."""
+    if _missing(v):
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(v, (bool, np.bool_)):
+        ws.write_boolean(r, c, bool(v), fmt)
+    elif isinstance(v, (int, float, np.integer, np.floating)):
+        ws.write_number(r, c, float(v), fmt)
+    elif isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"):
+        ws.write_datetime(r, c, pd.Timestamp(v).to_pydatetime(), fmt)
+    else:
+        ws.write_string(r, c, str(v), fmt)
+
+
+def _cell(r: int, c: int, *, abs_row: bool = False, abs_col: bool = False) -> str:
+    return f"{'$' if abs_col else ''}{column_letter(c)}{'$' if abs_row else ''}{r + 1}"
+
+
+def _abs(r: int, c: int) -> str:
+    return _cell(r, c, abs_row=True, abs_col=True)
+
+
+def _q(text: str) -> str:
+    """A text constant inside a formula."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _new_workbook(path: str):
+    import xlsxwriter
+    return xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
+                                      "strings_to_numbers": False, "nan_inf_to_errors": True})
+
+
+class _Formats:
+    def __init__(self, wb):
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
+                                   "border": 1})
+        self.bold = wb.add_format({"bold": True})
+        self.text = wb.add_format({})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.money = wb.add_format({"num_format": "#,##0.00"})
+        self.int = wb.add_format({"num_format": "0"})
+        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.edit = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "align": "center", "num_format": "0"})
+        self.edit_num = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.00"})
+        self.edit_text = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "top"})
+        self.calc = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.00"})
+        self.calc_int = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0"})
+        self.calc_text = wb.add_format({"bg_color": "#E2EFDA", "border": 1})
+        self.calc_wrap = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "text_wrap": True, "valign": "top"})
+        self.calc_share = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.0%"})
+        self.calc_1 = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.0"})
+
+
+def _unique_name(workbook, name: str) -> str:
+    taken = {ws.get_name().casefold() for ws in workbook.worksheets()}
+    if name.casefold() not in taken:
+        return name
+    i = 2
+    while f"{name} ({i})"[:31].casefold() in taken:
+        i += 1
+    return f"{name} ({i})"[:31]
+
+
+# =========================================================================== BCG
+
+def add_bcg_sheet(workbook, analysis, *, lang: str = "en", manual: pd.DataFrame | None = None):
+    """Add the BCG scoring sheet of ``analysis`` to an XlsxWriter ``workbook``.
+
+    Automatic ratings are prefilled from ``analysis.portfolio(manual)``
+    (managers' ratings in ``manual`` laid over them); every rating, weight,
+    tier bound and cell of the strategy/policy matrix is editable, and the
+    axis scores, missing counts, tiers, strategy and policy are formulas.
+    Returns the worksheet.
+    """
+    table, _report = analysis.portfolio(manual)
+    clients = analysis.clients
+    info = pd.DataFrame({"client_id": clients["client_id"]})
+    info["name"] = clients["name"] if "name" in clients.columns else np.nan
+    info["revenue"] = clients["revenue"] if "revenue" in clients.columns else np.nan
+    table = table.merge(info, on="client_id", how="left")
+    return add_bcg_table(workbook, table, settings=analysis.settings, lang=lang)
+
+
+def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = None, lang: str = "en"):
+    """Add a BCG scoring sheet for ``table``: ``client_id``, optional ``name``
+    and ``revenue``, the factor ratings (absent or NaN = not rated).  Scores,
+    tiers and strategy are computed by :func:`xlb2b.portfolio.bcg_scores` for
+    the cached values.  Returns the worksheet."""
+    from .portfolio import bcg_scores
+
+    s = settings or Settings()
+    t = _Labels(lang)
+    f = _Formats(workbook)
+    table = table.reset_index(drop=True)
+    scores = bcg_scores(table, s)
+    n = len(table)
+    ws = workbook.add_worksheet(_unique_name(workbook, t("bcg_sheet.sheet_name", "BCG scoring")),
+                                worksheet_class=_fast_sheet_class())
+    first, last = _BCG_FIRST, _BCG_FIRST + max(n, 1) - 1
+
+    ws.write_string(0, 0, t("bcg_sheet.title", "BCG portfolio scoring"), f.title)
+    lo, hi = float(s.bcg_tier_bounds[0]), float(s.bcg_tier_bounds[-1])
+    ws.write_string(1, _C_NAME, t("bcg_sheet.middle_from", "Middle tier from (score ≥)"), f.bold)
+    ws.write_number(1, _C_REV, lo, f.edit_num)
+    ws.write_string(2, _C_NAME, t("bcg_sheet.top_from", "Top tier from (score ≥)"), f.bold)
+    ws.write_number(2, _C_REV, hi, f.edit_num)
+    lo_ref, hi_ref = _abs(1, _C_REV), _abs(2, _C_REV)
+
+    # axis names over the factor columns, the weights row
+    w_row = _BCG_HEAD - 1
+    ws.write_string(w_row, _C_NAME, t("bcg_sheet.weights", "Weights"), f.bold)
+    col = _C_F0
+    axis_cols: dict[str, tuple[int, int]] = {}
+    for axis, keys in AXES.items():
+        start = _C_F0 + FACTORS.index(keys[0])
+        end = start + len(keys) - 1
+        axis_cols[axis] = (start, end)
+        if end > start:
+            ws.merge_range(w_row - 1, start, w_row - 1, end, t(f"axis.{axis}", axis.capitalize()), f.head)
+        else:
+            ws.write_string(w_row - 1, start, t(f"axis.{axis}", axis.capitalize()), f.head)
+    for i, k in enumerate(FACTORS):
+        col = _C_F0 + i
+        ws.write_number(w_row, col, float(s.bcg_weights.get(k, 1.0)), f.edit_num)
+    ws.data_validation(w_row, _C_F0, w_row, _C_F0 + len(FACTORS) - 1,
+                       {"validate": "decimal", "criteria": ">=", "value": 0,
+                        "error_message": t("bcg_sheet.weight_error", "A weight is a number ≥ 0.")})
+
+    # header
+    heads = [t("column.client_id", "Client"), t("column.name", "Name"), t("column.revenue", "Revenue")]
+    heads += [t(f"bcg_factor.{k}", k) for k in FACTORS]
+    heads += [t("bcg_sheet.relationship_score", "Relationship score"),
+              t("bcg_sheet.attractiveness_score", "Attractiveness score"),
+              t("bcg_sheet.relationship_missing", "Relationship: not rated"),
+              t("bcg_sheet.attractiveness_missing", "Attractiveness: not rated"),
+              t("bcg_sheet.relationship_tier", "Relationship tier"),
+              t("bcg_sheet.attractiveness_tier", "Attractiveness tier"),
+              t("bcg_sheet.strategy", "Strategy"), t("bcg_sheet.policy", "Policy")]
+    for c, h in enumerate(heads):
+        ws.write_string(_BCG_HEAD, c, h, f.head)
+    ws.set_row(_BCG_HEAD, 60)
+
+    # strategy and policy matrix (right of the table)
+    mc = _C_MATRIX
+    m_head = _BCG_HEAD          # header row of the strategy matrix
+    p_head = m_head + 5         # header row of the policy matrix
+    rel_t = [t(f"tier.relationship_{x.lower()}", x) for x in TIERS["relationship"]]
+    att_t = [t(f"tier.attractiveness_{x.lower()}", x) for x in TIERS["attractiveness"]]
+    ws.write_string(m_head - 1, mc, t("bcg_sheet.matrix", "Strategy matrix (editable)"), f.bold)
+    ws.write_string(p_head - 1, mc, t("bcg_sheet.policy_matrix", "Policy per matrix cell (editable)"), f.bold)
+    corner = t("bcg_sheet.corner", "Attractiveness \\ Relationship")
+    for head_row, kind in ((m_head, "strategy"), (p_head, "policy")):
+        ws.write_string(head_row, mc, corner, f.head)
+        for j, name in enumerate(rel_t):
+            ws.write_string(head_row, mc + 1 + j, name, f.head)
+        for i, a_code in enumerate(TIERS["attractiveness"]):
+            ws.write_string(head_row + 1 + i, mc, att_t[i], f.head)
+            for j, r_code in enumerate(TIERS["relationship"]):
+                key = STRATEGY_KEYS[(a_code, r_code)]
+                text = (label(f"strategy.{key}", lang) if kind == "strategy"
+                        else str(s.bcg_policies.get(key, "")))
+                ws.write_string(head_row + 1 + i, mc + 1 + j, text, f.edit_text)
+    ws.set_row(p_head + 1, 60)
+    ws.set_row(p_head + 2, 60)
+    ws.set_row(p_head + 3, 60)
+    rel_hdr = [_abs(m_head, mc + 1 + j) for j in range(3)]
+    att_hdr = [_abs(m_head + 1 + i, mc) for i in range(3)]
+    rel_rng = f"{_abs(m_head, mc + 1)}:{_abs(m_head, mc + 3)}"
+    att_rng = f"{_abs(m_head + 1, mc)}:{_abs(m_head + 3, mc)}"
+    strat_rng = f"{_abs(m_head + 1, mc + 1)}:{_abs(m_head + 3, mc + 3)}"
+    pol_rng = f"{_abs(p_head + 1, mc + 1)}:{_abs(p_head + 3, mc + 3)}"
+    tier_text = {("relationship", code): rel_t[i] for i, code in enumerate(TIERS["relationship"])}
+    tier_text.update({("attractiveness", code): att_t[i] for i, code in enumerate(TIERS["attractiveness"])})
+
+    # rows
+    R = {k: pd.to_numeric(table[k], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+         if k in table.columns else np.full(n, np.nan) for k in FACTORS}
+    names = table["name"] if "name" in table.columns else pd.Series([np.nan] * n)
+    revenue = table["revenue"] if "revenue" in table.columns else pd.Series([np.nan] * n)
+    for i in range(n):
+        r = first + i
+        _put(ws, r, _C_ID, table["client_id"].iloc[i], f.text)
+        _put(ws, r, _C_NAME, names.iloc[i], f.text)
+        _put(ws, r, _C_REV, revenue.iloc[i], f.money)
+        for j, k in enumerate(FACTORS):
+            _put(ws, r, _C_F0 + j, R[k][i], f.edit)
+        sc = scores.iloc[i]
+        refs = {}
+        for axis, c_score, c_miss, c_tier, hdr in (
+                ("relationship", _C_REL, _C_REL_MISS, _C_REL_TIER, rel_hdr),
+                ("attractiveness", _C_ATT, _C_ATT_MISS, _C_ATT_TIER, att_hdr)):
+            a, b = axis_cols[axis]
+            rat = f"{_cell(r, a)}:{_cell(r, b)}"
+            wts = f"{_abs(w_row, a)}:{_abs(w_row, b)}"
+            den = f'SUMPRODUCT({wts},--({rat}<>""))'
+            ws.write_formula(r, c_score, f'=IF({den}=0,"",SUMPRODUCT({wts},{rat})/{den})', f.calc,
+                             _cached(sc[axis]))
+            ws.write_formula(r, c_miss, f'=SUMPRODUCT(--({rat}=""),--({wts}>0))', f.calc_int,
+                             int(sc[f"{axis}_missing"]))
+            x = _cell(r, c_score)
+            tol = f"{_TOL}*MAX(ABS({x}),1)"
+            code = sc[f"{axis}_tier"]
+            ws.write_formula(r, c_tier, f'=IF({x}="","",IF({x}>={hi_ref}-{tol},{hdr[0]},'
+                                        f'IF({x}>={lo_ref}-{tol},{hdr[1]},{hdr[2]})))', f.calc_text,
+                             tier_text.get((axis, code), ""))
+            refs[axis] = _cell(r, c_tier)
+            x = None
+        key = sc["strategy_key"]
+        rt, at = refs["relationship"], refs["attractiveness"]
+        pos = f"MATCH({at},{att_rng},0),MATCH({rt},{rel_rng},0)"
+        ws.write_formula(r, _C_STRATEGY, f'=IF(OR({rt}="",{at}=""),"",INDEX({strat_rng},{pos}))', f.calc_text,
+                         label(f"strategy.{key}", lang) if key else "")
+        ws.write_formula(r, _C_POLICY, f'=IF(OR({rt}="",{at}=""),"",INDEX({pol_rng},{pos}))', f.calc_wrap,
+                         str(s.bcg_policies.get(key, "")) if key else "")
+    ws.data_validation(first, _C_F0, last, _C_F0 + len(FACTORS) - 1,
+                       {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5,
+                        "error_message": t("bcg_sheet.rating_error", "A rating is a whole number 1..5.")})
+
+    ws.set_column(_C_ID, _C_ID, 12)
+    ws.set_column(_C_NAME, _C_NAME, 30)
+    ws.set_column(_C_REV, _C_REV, 15)
+    ws.set_column(_C_F0, _C_F0 + len(FACTORS) - 1, 12)
+    ws.set_column(_C_REL, _C_ATT_MISS, 13)
+    ws.set_column(_C_REL_TIER, _C_ATT_TIER, 13)
+    ws.set_column(_C_STRATEGY, _C_STRATEGY, 26)
+    ws.set_column(_C_POLICY, _C_POLICY, 45)
+    ws.set_column(mc, mc, 22)
+    ws.set_column(mc + 1, mc + 3, 28)
+    ws.freeze_panes(_BCG_FIRST, _C_NAME + 1)
+    if n:
+        ws.autofilter(_BCG_HEAD, 0, last, _C_POLICY)
+        _bcg_chart(workbook, ws, t, first, last, p_head + 5, mc)
+    return ws
+
+
+def _bcg_chart(workbook, ws, t, first: int, last: int, row: int, col: int) -> None:
+    """A bubble chart of the matrix: x relationship, y attractiveness, size revenue.
+
+    XlsxWriter has no bubble type: a scatter chart is written and turned into a
+    native bubble chart (``c:bubbleChart``) when the file is closed."""
+    name = ws.get_name().replace("'", "''")
+    chart = workbook.add_chart({"type": "scatter"})
+    chart.add_series({
+        "name": t("bcg_sheet.chart_series", "Clients"),
+        "categories": f"='{name}'!${column_letter(_C_REL)}${first + 1}:${column_letter(_C_REL)}${last + 1}",
+        "values": f"='{name}'!${column_letter(_C_ATT)}${first + 1}:${column_letter(_C_ATT)}${last + 1}",
+        "marker": {"type": "circle", "size": 6},
+    })
+    chart.set_title({"name": t("bcg_sheet.chart_title", "BCG matrix")})
+    chart.set_x_axis({"name": t("axis.relationship", "Relationship"), "min": 1, "max": 5,
+                      "major_unit": 1})
+    chart.set_y_axis({"name": t("axis.attractiveness", "Attractiveness"), "min": 1, "max": 5,
+                      "major_unit": 1})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 640, "height": 480})
+    ws.insert_chart(row, col, chart)
+
+
+# =========================================================================== BANT
+
+def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = None,
+                   settings: Settings | None = None, lang: str = "en"):
+    """Add the BANT qualification sheet: ``leads`` has ``client_id``, optional
+    ``name``, and ``budget``, ``account``, ``need``, ``time`` (yes/no in any
+    form :func:`xlb2b.portfolio.yes_no` reads; absent = not answered).  The
+    answers are editable (a yes/no list), score and qualified are formulas.
+    Returns the worksheet."""
+    s = settings or Settings()
+    thr = int(s.bant_threshold if threshold is None else threshold)
+    t = _Labels(lang)
+    f = _Formats(workbook)
+    leads = leads.reset_index(drop=True)
+    n = len(leads)
+    ws = workbook.add_worksheet(_unique_name(workbook, t("bant_sheet.sheet_name", "BANT")),
+                                worksheet_class=_fast_sheet_class())
+    yes, no = t("bant_sheet.yes", "yes"), t("bant_sheet.no", "no")
+    ws.write_string(0, 0, t("bant_sheet.title", "BANT qualification"), f.title)
+    ws.write_string(1, 0, t("bant_sheet.threshold", "Qualified from score"), f.bold)
+    ws.write_number(1, 2, thr, f.edit)
+    ws.write_string(2, 0, t("bant_sheet.yes_word", "Answer counted as yes"), f.bold)
+    ws.write_string(2, 2, yes, f.calc_text)
+    ws.write_string(3, 0, t("bant_sheet.no_word", "Answer counted as no"), f.bold)
+    ws.write_string(3, 2, no, f.calc_text)
+    thr_ref, yes_ref, no_ref = _abs(1, 2), _abs(2, 2), _abs(3, 2)
+    head = 5
+    parts = ("budget", "account", "need", "time")
+    heads = [t("column.client_id", "Client"), t("column.name", "Name")]
+    heads += [t(f"bant.{p}", p.capitalize()) for p in parts]
+    heads += [t("bant.score", "BANT score"), t("bant.qualified", "Qualified")]
+    for c, h in enumerate(heads):
+        ws.write_string(head, c, h, f.head)
+    for j, p in enumerate(parts):
+        ws.write_comment(head, 2 + j, t(f"bant.{p}_hint", p))
+    first = head + 1
+    last = first + max(n, 1) - 1
+    answers = {p: leads[p] if p in leads.columns else pd.Series([np.nan] * n) for p in parts}
+    score, qualified = bant(*[answers[p].reset_index(drop=True) for p in parts], threshold=thr)
+    names = leads["name"] if "name" in leads.columns else pd.Series([np.nan] * n)
+    for i in range(n):
+        r = first + i
+        _put(ws, r, 0, leads["client_id"].iloc[i], f.text)
+        _put(ws, r, 1, names.iloc[i], f.text)
+        for j, p in enumerate(parts):
+            v = answers[p].iloc[i]
+            yn = yes_no([v])[0]
+            _put(ws, r, 2 + j, yes if yn == 1 else no if yn == 0 else (np.nan if _missing(v) else str(v)),
+                 f.edit_text)
+        rng = f"{_cell(r, 2)}:{_cell(r, 5)}"
+        ws.write_formula(r, 6, f'=IF(COUNTIF({rng},{yes_ref})+COUNTIF({rng},{no_ref})<4,"",'
+                               f'COUNTIF({rng},{yes_ref}))', f.calc_int, _cached(score.iloc[i]))
+        x = _cell(r, 6)
+        ws.write_formula(r, 7, f'=IF({x}="",FALSE,{x}>={thr_ref})', f.calc_text, bool(qualified.iloc[i]))
+    ws.data_validation(first, 2, last, 5, {"validate": "list", "source": [yes, no]})
+    ws.data_validation(1, 2, 1, 2, {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 4})
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 5, 11)
+    ws.set_column(6, 7, 13)
+    ws.freeze_panes(first, 2)
+    return ws
+
+
+# =========================================================================== satisfaction
+
+def _plain(values) -> list:
+    """Values for the sheet: numbers where the core reads a number (numeric text
+    too), the text otherwise, None for blanks."""
+    num, blank = _numbers(values)
+    raw = np.asarray(values, dtype=object).ravel()
+    return [None if b else (float(x) if not math.isnan(x) else str(v)) for x, b, v in zip(num, blank, raw)]
+
+
+def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFrame | None,
+                           deliveries: pd.DataFrame | None, *, lang: str = "en", scale_max: float = 5):
+    """Add the satisfaction sheet: NPS from ``survey`` (client_id, date, nps),
+    CSI from ``csi`` (client_id, attribute, importance, satisfaction) overall
+    and per client, OTIF from ``deliveries`` (order_id, client_id, date,
+    on_time, in_full).  The tables are editable; the results are formulas.
+    Returns the worksheet."""
+    t = _Labels(lang)
+    f = _Formats(workbook)
+    survey = (survey if survey is not None else pd.DataFrame(columns=["client_id", "date", "nps"])).reset_index(drop=True)
+    csi = (csi if csi is not None else pd.DataFrame(columns=["client_id", "attribute", "importance", "satisfaction"])
+           ).reset_index(drop=True)
+    deliveries = (deliveries if deliveries is not None
+                  else pd.DataFrame(columns=["order_id", "client_id", "date", "on_time", "in_full"])).reset_index(drop=True)
+    ws = workbook.add_worksheet(_unique_name(workbook, t("satisfaction_sheet.sheet_name", "Satisfaction")),
+                                worksheet_class=_fast_sheet_class())
+    yes, no = t("bant_sheet.yes", "yes"), t("bant_sheet.no", "no")
+    head, first = 2, 3
+    ws.write_string(0, 0, t("satisfaction_sheet.title", "Customer satisfaction: NPS, CSI, OTIF"), f.title)
+
+    def col(frame, name):
+        return frame[name] if name in frame.columns else pd.Series([np.nan] * len(frame))
+
+    # ---- data tables
+    C_NPS, C_CSI, C_CSIC, C_DEL = 3, 8, 16, 21
+    def headers(c0, keys):
+        for j, (k, d) in enumerate(keys):
+            ws.write_string(head, c0 + j, t(f"satisfaction_sheet.{k}", d), f.head)
+
+    def last_of(n):
+        return first + max(n, 1) - 1
+
+    # NPS answers
+    headers(C_NPS, [("client", "Client"), ("date", "Date"), ("nps_score", "Score 0–10")])
+    ns = len(survey)
+    nps_vals = _plain(col(survey, "nps"))
+    for i in range(ns):
+        _put(ws, first + i, C_NPS, col(survey, "client_id").iloc[i], f.text)
+        _put(ws, first + i, C_NPS + 1, col(survey, "date").iloc[i], f.date)
+        _put(ws, first + i, C_NPS + 2, nps_vals[i], f.edit)
+    nps_rng = f"{_abs(first, C_NPS + 2)}:{_abs(last_of(ns), C_NPS + 2)}"
+
+    # CSI pairs with their helper columns
+    headers(C_CSI, [("client", "Client"), ("attribute", "Attribute"), ("importance", "Importance"),
+                    ("satisfaction", "Satisfaction"), ("used", "Used (1/0)"),
+                    ("weighted", "Importance × satisfaction"), ("weight", "Importance used")])
+    nc = len(csi)
+    imp, sat = _plain(col(csi, "importance")), _plain(col(csi, "satisfaction"))
+    smax = _abs(first + 5, 1)   # the CSI scale maximum in the results block
+    for i in range(nc):
+        r = first + i
+        _put(ws, r, C_CSI, col(csi, "client_id").iloc[i], f.text)
+        _put(ws, r, C_CSI + 1, col(csi, "attribute").iloc[i], f.text)
+        _put(ws, r, C_CSI + 2, imp[i], f.edit)
+        _put(ws, r, C_CSI + 3, sat[i], f.edit)
+        ci, cs = _cell(r, C_CSI + 2), _cell(r, C_CSI + 3)
+        ok = (isinstance(imp[i], float) and isinstance(sat[i], float) and imp[i] >= 0
+              and 0 <= sat[i] <= scale_max)
+        ws.write_formula(r, C_CSI + 4, f"=IF(AND(ISNUMBER({ci}),ISNUMBER({cs})),"
+                                       f"IF(AND({ci}>=0,{cs}>=0,{cs}<={smax}),1,0),0)", f.calc_int, int(ok))
+        u = _cell(r, C_CSI + 4)
+        ws.write_formula(r, C_CSI + 5, f"=IF({u}=1,{ci}*{cs},0)", f.calc, imp[i] * sat[i] if ok else 0)
+        ws.write_formula(r, C_CSI + 6, f"=IF({u}=1,{ci},0)", f.calc, imp[i] if ok else 0)
+    cl = last_of(nc)
+    csi_client = f"{_abs(first, C_CSI)}:{_abs(cl, C_CSI)}"
+    csi_imp = f"{_abs(first, C_CSI + 2)}:{_abs(cl, C_CSI + 2)}"
+    csi_sat = f"{_abs(first, C_CSI + 3)}:{_abs(cl, C_CSI + 3)}"
+    csi_used = f"{_abs(first, C_CSI + 4)}:{_abs(cl, C_CSI + 4)}"
+    csi_num = f"{_abs(first, C_CSI + 5)}:{_abs(cl, C_CSI + 5)}"
+    csi_den = f"{_abs(first, C_CSI + 6)}:{_abs(cl, C_CSI + 6)}"
+
+    # CSI per client
+    headers(C_CSIC, [("client", "Client"), ("csi", "CSI"), ("pairs", "Pairs used")])
+    by = (csi_by_client(csi.assign(client_id=col(csi, "client_id")), scale_max=scale_max)
+          if nc else pd.DataFrame(columns=["client_id", "csi", "pairs"]))
+    for i in range(len(by)):
+        r = first + i
+        _put(ws, r, C_CSIC, by["client_id"].iloc[i], f.text)
+        k = _cell(r, C_CSIC)
+        ws.write_formula(r, C_CSIC + 1, f'=IF(SUMIFS({csi_den},{csi_client},{k})=0,"",'
+                                        f'100*SUMIFS({csi_num},{csi_client},{k})/'
+                                        f'(SUMIFS({csi_den},{csi_client},{k})*{smax}))', f.calc_1,
+                         _cached(by["csi"].iloc[i]))
+        ws.write_formula(r, C_CSIC + 2, f"=SUMIFS({csi_used},{csi_client},{k})", f.calc_int,
+                         int(by["pairs"].iloc[i]))
+
+    # deliveries
+    headers(C_DEL, [("order", "Order"), ("client", "Client"), ("date", "Date"), ("on_time", "On time"),
+                    ("in_full", "In full")])
+    nd = len(deliveries)
+    for i in range(nd):
+        r = first + i
+        _put(ws, r, C_DEL, col(deliveries, "order_id").iloc[i], f.text)
+        _put(ws, r, C_DEL + 1, col(deliveries, "client_id").iloc[i], f.text)
+        _put(ws, r, C_DEL + 2, col(deliveries, "date").iloc[i], f.date)
+        for j, name in ((3, "on_time"), (4, "in_full")):
+            v = col(deliveries, name).iloc[i]
+            yn = yes_no([v])[0]
+            _put(ws, r, C_DEL + j, yes if yn == 1 else no if yn == 0 else (None if _missing(v) else str(v)),
+                 f.edit_text)
+    dl = last_of(nd)
+    d_t = f"{_abs(first, C_DEL + 3)}:{_abs(dl, C_DEL + 3)}"
+    d_f = f"{_abs(first, C_DEL + 4)}:{_abs(dl, C_DEL + 4)}"
+    if nc:
+        ws.data_validation(first, C_CSI + 2, cl, C_CSI + 3, {"validate": "decimal", "criteria": ">=", "value": 0})
+    if nd:
+        ws.data_validation(first, C_DEL + 3, dl, C_DEL + 4, {"validate": "list", "source": [yes, no]})
+    if ns:
+        ws.data_validation(first, C_NPS + 2, last_of(ns), C_NPS + 2,
+                           {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 10})
+
+    # ---- results (columns A:B)
+    nd_ = nps_detail(col(survey, "nps")) if ns else {"nps": np.nan, "promoters": 0, "passives": 0,
+                                                     "detractors": 0, "valid": 0, "invalid": 0}
+    cd = csi_detail(col(csi, "importance"), col(csi, "satisfaction"), scale_max) if nc else \
+        {"csi": np.nan, "pairs": 0}
+    od = otif_detail(col(deliveries, "on_time"), col(deliveries, "in_full")) if nd else \
+        {"otif": np.nan, "on_time_in_full": 0, "known": 0, "on_time": 0, "in_full": 0}
+    ws.write_string(head, 0, t("satisfaction_sheet.measure", "Measure"), f.head)
+    ws.write_string(head, 1, t("satisfaction_sheet.value", "Value"), f.head)
+    rows = [
+        ("promoters", "Promoters (9–10)", f'=COUNTIFS({nps_rng},">=9",{nps_rng},"<=10")', nd_["promoters"], f.calc_int),
+        ("passives", "Passives (7–8)", f'=COUNTIFS({nps_rng},">=7",{nps_rng},"<=8")', nd_["passives"], f.calc_int),
+        ("detractors", "Detractors (0–6)", f'=COUNTIFS({nps_rng},">=0",{nps_rng},"<=6")', nd_["detractors"], f.calc_int),
+        ("valid", "Valid answers", "=B4+B5+B6", nd_["valid"], f.calc_int),
+        ("nps", "NPS", '=IF(B7=0,"",100*(B4-B6)/B7)', nd_["nps"], f.calc_1),
+        ("scale_max", "CSI scale maximum", None, float(scale_max), f.edit_num),
+        ("csi_pairs", "CSI pairs used", f"=SUM({csi_used})", cd["pairs"], f.calc_int),
+        ("csi", "CSI", f'=IF(SUMPRODUCT({csi_used},{csi_imp})=0,"",100*SUMPRODUCT({csi_used},{csi_imp},{csi_sat})/'
+                       f'(SUMPRODUCT({csi_used},{csi_imp})*{smax}))', cd["csi"], f.calc_1),
+        ("known", "Orders with known outcome",
+         f'=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(yes)},{d_f},{_q(no)})'
+         f'+COUNTIFS({d_t},{_q(no)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(no)},{d_f},{_q(no)})', od["known"], f.calc_int),
+        ("on_time_known", "On time", f'=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(yes)},{d_f},{_q(no)})',
+         od["on_time"], f.calc_int),
+        ("in_full_known", "In full", f'=COUNTIFS({d_f},{_q(yes)},{d_t},{_q(yes)})+COUNTIFS({d_f},{_q(yes)},{d_t},{_q(no)})',
+         od["in_full"], f.calc_int),
+        ("otif_hits", "On time and in full", f'=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})', od["on_time_in_full"],
+         f.calc_int),
+        ("otif", "OTIF", '=IF(B12=0,"",B15/B12)', od["otif"], f.calc_share),
+    ]
+    for i, (k, d, formula, value, fmt) in enumerate(rows):
+        r = first + i
+        ws.write_string(r, 0, t(f"satisfaction_sheet.{k}", d), f.text)
+        if formula is None:
+            ws.write_number(r, 1, value, fmt)
+        else:
+            ws.write_formula(r, 1, formula, fmt, _cached(value))
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 12)
+    ws.set_column(C_NPS, C_NPS + 2, 12)
+    ws.set_column(C_CSI, C_CSI, 12)
+    ws.set_column(C_CSI + 1, C_CSI + 1, 24)
+    ws.set_column(C_CSI + 2, C_CSI + 6, 13)
+    ws.set_column(C_CSIC, C_CSIC + 2, 12)
+    ws.set_column(C_DEL, C_DEL + 4, 12)
+    ws.set_row(head, 45)
+    ws.freeze_panes(first, 0)
+    return ws
+
+
+# =========================================================================== files
+
+def write_bcg_workbook(analysis, path, *, lang: str = "en", manual: pd.DataFrame | None = None) -> Path:
+    """Write a workbook with the BCG scoring sheet of ``analysis`` to ``path``
+    atomically; returns the path."""
+    path = Path(path)
+
+    def write(tmp: str) -> None:
+        wb = _new_workbook(tmp)
+        add_bcg_sheet(wb, analysis, lang=lang, manual=manual)
+        wb.close()
+    atomic_write(path, write)
+    return path
+
+
+def write_planning_workbook(path, *, analysis=None, lang: str = "en", manual=None, leads=None,
+                            survey=None, csi=None, deliveries=None, settings: Settings | None = None) -> Path:
+    """Write any of the three sheets into one new workbook (atomically)."""
+    path = Path(path)
+
+    def write(tmp: str) -> None:
+        wb = _new_workbook(tmp)
+        if analysis is not None:
+            add_bcg_sheet(wb, analysis, lang=lang, manual=manual)
+        if leads is not None:
+            add_bant_sheet(wb, leads, settings=settings or (analysis.settings if analysis is not None else None),
+                           lang=lang)
+        if survey is not None or csi is not None or deliveries is not None:
+            add_satisfaction_sheet(wb, survey, csi, deliveries, lang=lang)
+        wb.close()
+    atomic_write(path, write)
+    return path
