@@ -141,35 +141,45 @@ def _cell(row: int, col: int, absolute: bool = True) -> str:
 
 
 # ---------------------------------------------------------------- writer
+class _Context:
+    """What every ADP sheet needs, computed once for all the chosen clients:
+    their analysis rows, BCG portfolio rows and the two years' financials."""
+
+    def __init__(self, analysis, client_ids: Sequence[Any]):
+        ids = list(dict.fromkeys(client_ids))
+        c = analysis.clients.set_index("client_id", drop=False)
+        missing = [i for i in ids if i not in c.index]
+        if missing:
+            raise KeyError(", ".join(map(str, missing)))
+        self.c = c.loc[ids]
+        port, _ = analysis.portfolio()
+        self.port = port.set_index("client_id").reindex(ids)
+        self.year = int(analysis.window.end.year)
+        tx = analysis.inputs.get("transactions")
+        if tx is not None:
+            self.fin = financials_table(tx, ids, self.year, analysis.settings)
+        else:
+            nan = pd.DataFrame(np.nan, index=ids, columns=[k for k, _ in FINANCIALS])
+            self.fin = {self.year - 1: nan, self.year: nan}
+
+
 class _AdpWriter:
-    def __init__(self, analysis, client_ids: Sequence[Any], lang: str):
+    def __init__(self, ctx: _Context, client_ids: Sequence[Any], lang: str):
         import xlsxwriter
 
-        self.a = analysis
         self.lang = lang
         self.ids = list(client_ids)
         self.buffer = io.BytesIO()
         self.wb = xlsxwriter.Workbook(self.buffer, {
             "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
             "strings_to_numbers": False, "nan_inf_to_errors": True})
-        from .workbook import _fast_sheet_class
+        from .workbook import _fast_sheet_class, _Labels
         self.sheet_class = _fast_sheet_class()
+        self.group_tr = _Labels(lang).translator("psc_group")
+        self.rfm_tr = _Labels(lang).translator("rfm_segment")
         self.L = labels("adp", lang)
         self.yes, self.no = self.L["yes"], self.L["no"]
-        c = analysis.clients.set_index("client_id", drop=False)
-        missing = [i for i in self.ids if i not in c.index]
-        if missing:
-            raise KeyError(", ".join(map(str, missing)))
-        self.c = c.loc[self.ids]
-        port, _ = analysis.portfolio()
-        self.port = port.set_index("client_id").reindex(self.ids)
-        self.year = int(analysis.window.end.year)
-        tx = analysis.inputs.get("transactions")
-        if tx is not None:
-            self.fin = financials_table(tx, self.ids, self.year, analysis.settings)
-        else:
-            nan = pd.DataFrame(np.nan, index=self.ids, columns=[k for k, _ in FINANCIALS])
-            self.fin = {self.year - 1: nan, self.year: nan}
+        self.c, self.port, self.fin, self.year = ctx.c, ctx.port, ctx.fin, ctx.year
         self._formats()
 
     # -------------------------------------------------------------- formats
@@ -182,6 +192,7 @@ class _AdpWriter:
             "title": f({**base, "bold": True, "font_size": 14}),
             "section": f({**base, "bold": True, "font_size": 11, "font_color": "#1F4E78", "bottom": 1}),
             "label": f({**base, "text_wrap": True}),
+            "strong": f({**base, "bold": True, "font_color": "#1F4E78"}),
             "hint": f({**base, "italic": True, "font_color": "#7F7F7F"}),
             "header": f({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
             "text": f({**base, "text_wrap": True}),
@@ -248,11 +259,12 @@ class _AdpWriter:
         # 1-3
         for key, value in (("s1_company", name), ("s2_manager", _text(row.get("manager"))),
                            ("s3_industry", _text(row.get("industry")))):
-            ws.write_string(r, 0, L[key], F["section"])
+            ws.write_string(r, 0, L[key], F["strong"])
             ws.merge_range(r, 1, r, 3, value, F["in"])
             r += 1
         # 4 progress level
-        ws.write_string(r, 0, L["s4_progress"], F["section"])
+        ws.write_string(r, 0, L["s4_progress"], F["strong"])
+        ws.write_string(r, 2, L["rating_hint"], F["hint"])
         level_row = r
         r += 1
         first = r
@@ -264,7 +276,6 @@ class _AdpWriter:
                 ws.write_blank(r, 1, None, F["in_int"])
             else:
                 ws.write_number(r, 1, value, F["in_int"])
-            ws.write_string(r, 2, L["rating_hint"], F["hint"])
             r += 1
         last = r - 1
         self._rating(ws, first, last, 1)
@@ -328,13 +339,13 @@ class _AdpWriter:
         dsl_text = "" if np.isnan(dsl) else str(int(dsl))
         seg_rows = [
             ("client_id", str(cid)),
-            ("psc_group", label(f"psc_group.{psc_group}", self.lang) if psc_group else ""),
+            ("psc_group", self.group_tr(psc_group)),
             ("psc_code", _text(row.get("psc_code"))),
             ("dsl_level", dsl_text),
             ("kml_code", _text(row.get("kml_code"))),
             ("abc_xyz", abc_xyz),
             ("rfm_code", _text(row.get("rfm_code"))),
-            ("rfm_segment", label(f"rfm_segment.{rfm_seg}", self.lang) if rfm_seg else ""),
+            ("rfm_segment", self.rfm_tr(rfm_seg)),
             ("bcg_attractiveness", label(f"tier.attractiveness_{at.lower()}", self.lang) if at else ""),
             ("bcg_relationship", label(f"tier.relationship_{rt.lower()}", self.lang) if rt else ""),
             ("bcg_strategy", label(f"strategy.{strategy_key}", self.lang) if strategy_key else ""),
@@ -483,8 +494,10 @@ class _AdpWriter:
         L, F = self.L, self.fmt
         ws = self.wb.add_worksheet(name, worksheet_class=self.sheet_class)
         ws.set_column(0, 0, 40)
-        ws.set_column(1, 1, 30)
+        ws.set_column(1, 1, 34)
         ws.set_column(2, 2, 18)
+        ws.fit_to_pages(1, 0)
+        ws.set_paper(9)
         ws.merge_range(0, 0, 0, 2, L["plan_sheet"], F["title"])
         ws.write_string(1, 0, L["input_hint"], F["hint"])
         self._header(ws, 3, ["plan_client", "plan_sheet_col", "plan_forecast"])
@@ -527,11 +540,22 @@ class _AdpWriter:
         Path(filename).write_bytes(self.buffer.getvalue())
 
 
+def write_adp_workbooks(analysis, groups: Iterable[tuple[Sequence[Any], Any]], *,
+                        lang: str = "en") -> list[Path]:
+    """Several ADP workbooks at once (``xlb2b adp --split``): ``groups`` is
+    ``[(client_ids, path), ...]``; the portfolio and the financials are
+    computed once for all of them.  Each file is written atomically."""
+    groups = [(list(ids), Path(path)) for ids, path in groups]
+    ctx = _Context(analysis, [i for ids, _ in groups for i in ids])
+    out = []
+    for ids, path in groups:
+        atomic_write(path, _AdpWriter(ctx, ids, lang).write)
+        out.append(path)
+    return out
+
+
 def write_adp_workbook(analysis, client_ids: Sequence[Any], path, *, lang: str = "en") -> Path:
     """One ADP sheet per client of ``client_ids`` (in that order) and the
     revenue plan, written atomically to ``path``.  Raises KeyError naming the
     ids that are not among the analysed clients."""
-    writer = _AdpWriter(analysis, client_ids, lang)
-    path = Path(path)
-    atomic_write(path, writer.write)
-    return path
+    return write_adp_workbooks(analysis, [(client_ids, path)], lang=lang)[0]

@@ -430,7 +430,7 @@ def _adp_file_name(cid: Any) -> str:
 
 
 def cmd_adp(args) -> int:
-    from .adp import write_adp_workbook
+    from .adp import write_adp_workbook, write_adp_workbooks
 
     tx_path = Path(args.transactions)
     inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
@@ -481,8 +481,7 @@ def cmd_adp(args) -> int:
             outputs = [folder / _adp_file_name(c) for c in ids]
             folder.mkdir(exist_ok=True)
             check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
-            for cid, path in zip(ids, outputs):
-                write_adp_workbook(a, [cid], path, lang=lang)
+            write_adp_workbooks(a, [([cid], path) for cid, path in zip(ids, outputs)], lang=lang)
         else:
             outputs = [write_adp_workbook(a, ids, out, lang=lang)]
     print(f"Window: {a.window} ({_window_note(a.settings)})")
