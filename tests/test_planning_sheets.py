@@ -246,3 +246,30 @@ def test_bcg_sheet_layout(tmp_path, sample_analysis):
     formulas = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
     assert formulas and all(":" not in f or "$" in f or "SUMPRODUCT" in f for f in formulas)
     assert not any("_xlfn" in f for f in formulas)
+
+
+def test_native_bubble_chart(tmp_path, sample_analysis):
+    import zipfile
+    _, a = sample_analysis
+    p = write_bcg_workbook(a, tmp_path / "bcg.xlsx")
+    with zipfile.ZipFile(p) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        xml = z.read(charts[0]).decode()
+    assert "<c:bubbleChart>" in xml and "<c:scatterChart>" not in xml
+    last = FIRST + len(a.clients) - 1
+    assert f"<c:xVal><c:numRef><c:f>'BCG scoring'!$N${FIRST}:$N${last}</c:f>" in xml      # relationship
+    assert f"<c:yVal><c:numRef><c:f>'BCG scoring'!$O${FIRST}:$O${last}</c:f>" in xml      # attractiveness
+    assert f"<c:bubbleSize><c:numRef><c:f>'BCG scoring'!$C${FIRST}:$C${last}</c:f>" in xml  # revenue
+
+
+@requires_soffice
+def test_russian_sheet_uses_russian_labels(books):
+    _, out = books["sample_ru"]
+    book = openpyxl.load_workbook(out, data_only=True)
+    assert book.sheetnames == ["Скоринг BCG", "BANT", "Удовлетворённость"]
+    ws = book.worksheets[0]
+    tiers = {ws.cell(r, COL["rel_tier"] + 1).value for r in range(FIRST, ws.max_row + 1)}
+    assert tiers <= {"Сильные", "Средние", "Слабые", None} and len(tiers - {None}) >= 2
+    ws = book.worksheets[1]
+    assert ws.cell(7, 3).value == "да"

@@ -288,30 +288,102 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     ws.freeze_panes(_BCG_FIRST, _C_NAME + 1)
     if n:
         ws.autofilter(_BCG_HEAD, 0, last, _C_POLICY)
-        _bcg_chart(workbook, ws, t, first, last, p_head + 5, mc)
+        rev = [None if _missing(v) else float(v) for v in pd.to_numeric(revenue, errors="coerce")]
+        _bcg_chart(workbook, ws, t, first, last, p_head + 5, mc, rev)
     return ws
 
 
-def _bcg_chart(workbook, ws, t, first: int, last: int, row: int, col: int) -> None:
-    """A bubble chart of the matrix: x relationship, y attractiveness, size revenue.
+def _bubble_chart_class():
+    """XlsxWriter has no bubble chart: a scatter chart that writes
+    ``c:bubbleChart`` (series with ``c:xVal``, ``c:yVal`` and ``c:bubbleSize``,
+    two value axes as the scatter chart has)."""
+    from xlsxwriter.chart_scatter import ChartScatter
 
-    XlsxWriter has no bubble type: a scatter chart is written and turned into a
-    native bubble chart (``c:bubbleChart``) when the file is closed."""
+    class ChartBubble(ChartScatter):
+        def __init__(self, options=None):
+            super().__init__(options)
+            self.bubble_sizes: list[tuple[str, list]] = []
+            self.bubble_scale = 100
+
+        def _write_chart_type(self, args) -> None:
+            series = self._get_primary_axes_series() if args["primary_axes"] else self._get_secondary_axes_series()
+            if not series:
+                return
+            self._xml_start_tag("c:bubbleChart")
+            self._xml_empty_tag("c:varyColors", [("val", 0)])
+            for data in series:
+                self._write_bubble_ser(data)
+            self._xml_empty_tag("c:bubbleScale", [("val", self.bubble_scale)])
+            self._xml_empty_tag("c:showNegBubbles", [("val", 0)])
+            self._write_axis_ids(args)
+            self._xml_end_tag("c:bubbleChart")
+
+        def _numbers(self, data_id) -> list:
+            data = self.formula_data[data_id] if data_id is not None else None
+            return [v if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in data or []]
+
+        def _write_x_val(self, series) -> None:
+            # always numbers (a scatter chart falls back to text for "" results)
+            self._xml_start_tag("c:xVal")
+            self._write_num_ref(series.get("categories"), self._numbers(series.get("cat_data_id")), "num")
+            self._xml_end_tag("c:xVal")
+
+        def _write_y_val(self, series) -> None:
+            self._xml_start_tag("c:yVal")
+            self._write_num_ref(series.get("values"), self._numbers(series.get("val_data_id")), "num")
+            self._xml_end_tag("c:yVal")
+
+        def _write_bubble_ser(self, series) -> None:
+            index = self.series_index
+            self.series_index += 1
+            self._xml_start_tag("c:ser")
+            self._write_idx(index)
+            self._write_order(index)
+            self._write_series_name(series)
+            self._write_sp_pr(series)
+            self._xml_empty_tag("c:invertIfNegative", [("val", 0)])
+            self._write_d_lbls(series.get("labels"))
+            self._write_x_val(series)
+            self._write_y_val(series)
+            formula, data = self.bubble_sizes[index]
+            self._xml_start_tag("c:bubbleSize")
+            self._write_num_ref(formula, data, "num")
+            self._xml_end_tag("c:bubbleSize")
+            self._xml_empty_tag("c:bubble3D", [("val", 0)])
+            self._xml_end_tag("c:ser")
+
+    return ChartBubble
+
+
+def _bcg_chart(workbook, ws, t, first: int, last: int, row: int, col: int, revenue: list) -> None:
+    """A native bubble chart of the matrix: x relationship, y attractiveness,
+    bubble size revenue."""
     name = ws.get_name().replace("'", "''")
-    chart = workbook.add_chart({"type": "scatter"})
+
+    def rng(c: int) -> str:
+        return f"='{name}'!${column_letter(c)}${first + 1}:${column_letter(c)}${last + 1}"
+
+    chart = _bubble_chart_class()({"type": "scatter"})
+    chart.embedded = True
+    chart.date_1904 = workbook.date_1904
+    chart.remove_timezone = workbook.remove_timezone
+    workbook.charts.append(chart)
     chart.add_series({
         "name": t("bcg_sheet.chart_series", "Clients"),
-        "categories": f"='{name}'!${column_letter(_C_REL)}${first + 1}:${column_letter(_C_REL)}${last + 1}",
-        "values": f"='{name}'!${column_letter(_C_ATT)}${first + 1}:${column_letter(_C_ATT)}${last + 1}",
-        "marker": {"type": "circle", "size": 6},
+        "categories": rng(_C_REL),
+        "values": rng(_C_ATT),
+        "fill": {"color": "#5B9BD5", "transparency": 40},
+        "border": {"color": "#2F5597"},
     })
+    chart.bubble_sizes.append((rng(_C_REV), revenue))
+    chart.bubble_scale = 30
     chart.set_title({"name": t("bcg_sheet.chart_title", "BCG matrix")})
-    chart.set_x_axis({"name": t("axis.relationship", "Relationship"), "min": 1, "max": 5,
-                      "major_unit": 1})
+    chart.set_x_axis({"name": t("axis.relationship", "Relationship"), "min": 1, "max": 5, "major_unit": 1,
+                      "major_gridlines": {"visible": True}})
     chart.set_y_axis({"name": t("axis.attractiveness", "Attractiveness"), "min": 1, "max": 5,
                       "major_unit": 1})
     chart.set_legend({"none": True})
-    chart.set_size({"width": 640, "height": 480})
+    chart.set_size({"width": 720, "height": 540})
     ws.insert_chart(row, col, chart)
 
 
