@@ -84,38 +84,52 @@ def _cell(wb, sheet: str, name: str):
     return wb[title][first]
 
 
+def _fill(path, yes: str) -> str:
+    """Put the seed's ratings, the forecast inputs and six steps done into the
+    first ADP sheet (with openpyxl); returns that sheet's title."""
+    wb = openpyxl.load_workbook(path)
+    sheet = wb.sheetnames[0]
+
+    def column_rows(name):
+        title, ref = _local(wb[sheet], name)
+        first = ref.split(":")[0]
+        col = "".join(ch for ch in first if ch.isalpha())
+        return wb[title], col, int("".join(ch for ch in first if ch.isdigit()))
+
+    ws, col, row = column_rows("ratings")
+    for i, v in enumerate([3, 4, 3, 3, 4, 4]):
+        ws[f"{col}{row + i}"] = v
+    _cell(wb, sheet, "need").value = 10_000_000
+    _cell(wb, sheet, "need_growth").value = 0.1
+    _cell(wb, sheet, "target_sow").value = 0.4
+    ws, col, row = column_rows("steps_done")
+    for i in (0, 2, 5, 9, 14, 22):
+        ws[f"{col}{row + i}"] = yes
+    ws[f"{col}{row + 1}"] = "no" if yes == "yes" else "нет"
+    wb.save(path)
+    return sheet
+
+
 @pytest.fixture(scope="module")
 def books(analysis, top3, tmp_path_factory):
-    """The generated workbook (en and ru) and a copy with the seed's inputs,
-    recalculated by LibreOffice in one start."""
+    """The generated workbook (en and ru) and copies with the seed's inputs."""
     src = tmp_path_factory.mktemp("adp_src")
     plain = write_adp_workbook(analysis, top3, src / "plain.xlsx")
     plain_ru = write_adp_workbook(analysis, top3, src / "plain_ru.xlsx", lang="ru")
     filled = write_adp_workbook(analysis, top3, src / "filled.xlsx")
-    wb = openpyxl.load_workbook(filled)
-    sheet = wb.sheetnames[0]
-    title, ref = _local(wb[sheet], "ratings")
-    first_row = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit()))
-    col = "".join(ch for ch in ref.split(":")[0] if ch.isalpha())
-    for i, v in enumerate([3, 4, 3, 3, 4, 4]):
-        wb[title][f"{col}{first_row + i}"] = v
-    _cell(wb, sheet, "need").value = 10_000_000
-    _cell(wb, sheet, "need_growth").value = 0.1
-    _cell(wb, sheet, "target_sow").value = 0.4
-    title, ref = _local(wb[sheet], "steps_done")
-    col = "".join(ch for ch in ref.split(":")[0] if ch.isalpha())
-    first_row = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit()))
-    for i in (0, 2, 5, 9, 14, 22):
-        wb[title][f"{col}{first_row + i}"] = "yes"
-    wb.save(filled)
-    return {"plain": plain, "plain_ru": plain_ru, "filled": filled, "sheet": sheet}
+    filled_ru = write_adp_workbook(analysis, top3, src / "filled_ru.xlsx", lang="ru")
+    sheet = _fill(filled, "yes")
+    sheet_ru = _fill(filled_ru, "да")
+    return {"plain": plain, "plain_ru": plain_ru, "filled": filled, "filled_ru": filled_ru,
+            "sheet": sheet, "sheet_ru": sheet_ru}
 
 
 @pytest.fixture(scope="module")
 def recalculated(books, soffice, tmp_path_factory):  # noqa: F811
+    """All four workbooks recalculated by LibreOffice in one start."""
+    keys = ("plain", "plain_ru", "filled", "filled_ru")
     out = tmp_path_factory.mktemp("adp_recalc")
-    paths = recalc_many([books["plain"], books["plain_ru"], books["filled"]], out)
-    return dict(zip(("plain", "plain_ru", "filled"), paths))
+    return dict(zip(keys, recalc_many([books[k] for k in keys], out)))
 
 
 def test_workbook_layout(books, analysis, top3):
@@ -185,6 +199,16 @@ def test_seed_inputs_recalculated(books, recalculated):
     assert _cell(wb, plan, "gap").value == pytest.approx(-total)
 
 
+@requires_soffice
+def test_seed_inputs_recalculated_ru(books, recalculated):
+    wb = openpyxl.load_workbook(recalculated["filled_ru"], data_only=True)
+    sheet = books["sheet_ru"]
+    assert sheet.startswith("ПРК ")
+    assert _cell(wb, sheet, "progress_level").value == pytest.approx(3.5)
+    assert _cell(wb, sheet, "forecast").value == pytest.approx(4_400_000)
+    assert _cell(wb, sheet, "completion_share").value == pytest.approx(6 / 23)
+
+
 def test_checklist_order_and_locales():
     assert len(STEPS) == 23
     assert label("progress_step.step_01", "ru").startswith("Отправляем презентацию")
@@ -226,6 +250,15 @@ def test_cli_split(sample_files, tmp_path):
     # a second run refuses the existing files, then --force overwrites them
     assert main(_args(files, "--top", "2", "--split", "-o", str(out))) == 1
     assert main(_args(files, "--top", "2", "--split", "-o", str(out), "--force")) == 0
+
+
+def test_cli_abc_class(sample_files, tmp_path):
+    _, files = sample_files
+    out = tmp_path / "a.xlsx"
+    assert main(_args(files, "--abc", "A", "-o", str(out), "--lang", "ru")) == 0
+    wb = openpyxl.load_workbook(out)
+    assert len(wb.sheetnames) >= 2 and wb.sheetnames[-1] == "План выручки"
+    assert all(s.startswith("ПРК ") for s in wb.sheetnames[:-1])
 
 
 def test_cli_unknown_client(sample_files, tmp_path, capsys):

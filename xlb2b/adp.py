@@ -193,7 +193,7 @@ class _AdpWriter:
             "section": f({**base, "bold": True, "font_size": 11, "font_color": "#1F4E78", "bottom": 1}),
             "label": f({**base, "text_wrap": True}),
             "strong": f({**base, "bold": True, "font_color": "#1F4E78"}),
-            "hint": f({**base, "italic": True, "font_color": "#7F7F7F"}),
+            "hint": f({**base, "italic": True, "font_color": "#7F7F7F", "indent": 1}),
             "header": f({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
             "text": f({**base, "text_wrap": True}),
             "value": f({**base, "border": 1, "border_color": "#BFBFBF", "text_wrap": True}),
