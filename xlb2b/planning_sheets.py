@@ -89,7 +89,7 @@ def _new_workbook(path: str):
 
 
 class _Formats:
-    def __init__(self, wb):
+    def __init__(self, wb, lang: str = "en"):
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
                                    "border": 1})
@@ -98,7 +98,7 @@ class _Formats:
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.money = wb.add_format({"num_format": "#,##0.00"})
         self.int = wb.add_format({"num_format": "0"})
-        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.date = wb.add_format({"num_format": "dd.mm.yyyy" if lang == "ru" else "yyyy-mm-dd"})
         self.edit = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "align": "center", "num_format": "0"})
         self.edit_num = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.00"})
         self.edit_text = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "top"})
@@ -149,7 +149,7 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
 
     s = settings or Settings()
     t = _Labels(lang)
-    f = _Formats(workbook)
+    f = _Formats(workbook, lang)
     table = table.reset_index(drop=True)
     scores = bcg_scores(table, s)
     n = len(table)
@@ -199,35 +199,36 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
         ws.write_string(_BCG_HEAD, c, h, f.head)
     ws.set_row(_BCG_HEAD, 60)
 
-    # strategy and policy matrix (right of the table)
+    # strategy and policy matrix: right of the table, above its header (rows 2..5),
+    # side by side, so no client row grows
     mc = _C_MATRIX
-    m_head = _BCG_HEAD          # header row of the strategy matrix
-    p_head = m_head + 5         # header row of the policy matrix
+    m_head = p_head = 1         # header rows of the strategy and the policy matrix
+    pc = mc + 5                 # label column of the policy matrix
     rel_t = [t(f"tier.relationship_{x.lower()}", x) for x in TIERS["relationship"]]
     att_t = [t(f"tier.attractiveness_{x.lower()}", x) for x in TIERS["attractiveness"]]
-    ws.write_string(m_head - 1, mc, t("bcg_sheet.matrix", "Strategy matrix (editable)"), f.bold)
-    ws.write_string(p_head - 1, mc, t("bcg_sheet.policy_matrix", "Policy per matrix cell (editable)"), f.bold)
+    ws.write_string(0, mc, t("bcg_sheet.matrix", "Strategy matrix (editable)"), f.bold)
+    ws.write_string(0, pc, t("bcg_sheet.policy_matrix", "Policy per matrix cell (editable)"), f.bold)
     corner = t("bcg_sheet.corner", "Attractiveness \\ Relationship")
-    for head_row, kind in ((m_head, "strategy"), (p_head, "policy")):
-        ws.write_string(head_row, mc, corner, f.head)
+    for head_row, c0, kind in ((m_head, mc, "strategy"), (p_head, pc, "policy")):
+        ws.write_string(head_row, c0, corner, f.head)
         for j, name in enumerate(rel_t):
-            ws.write_string(head_row, mc + 1 + j, name, f.head)
+            ws.write_string(head_row, c0 + 1 + j, name, f.head)
         for i, a_code in enumerate(TIERS["attractiveness"]):
-            ws.write_string(head_row + 1 + i, mc, att_t[i], f.head)
+            ws.write_string(head_row + 1 + i, c0, att_t[i], f.head)
             for j, r_code in enumerate(TIERS["relationship"]):
                 key = STRATEGY_KEYS[(a_code, r_code)]
                 text = (label(f"strategy.{key}", lang) if kind == "strategy"
                         else str(s.bcg_policies.get(key, "")))
-                ws.write_string(head_row + 1 + i, mc + 1 + j, text, f.edit_text)
-    ws.set_row(p_head + 1, 60)
-    ws.set_row(p_head + 2, 60)
-    ws.set_row(p_head + 3, 60)
+                ws.write_string(head_row + 1 + i, c0 + 1 + j, text, f.edit_text)
+    ws.set_row(1, 30)
+    for r in (2, 3, 4):
+        ws.set_row(r, 45)
     rel_hdr = [_abs(m_head, mc + 1 + j) for j in range(3)]
     att_hdr = [_abs(m_head + 1 + i, mc) for i in range(3)]
     rel_rng = f"{_abs(m_head, mc + 1)}:{_abs(m_head, mc + 3)}"
     att_rng = f"{_abs(m_head + 1, mc)}:{_abs(m_head + 3, mc)}"
     strat_rng = f"{_abs(m_head + 1, mc + 1)}:{_abs(m_head + 3, mc + 3)}"
-    pol_rng = f"{_abs(p_head + 1, mc + 1)}:{_abs(p_head + 3, mc + 3)}"
+    pol_rng = f"{_abs(p_head + 1, pc + 1)}:{_abs(p_head + 3, pc + 3)}"
     tier_text = {("relationship", code): rel_t[i] for i, code in enumerate(TIERS["relationship"])}
     tier_text.update({("attractiveness", code): att_t[i] for i, code in enumerate(TIERS["attractiveness"])})
 
@@ -283,13 +284,15 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     ws.set_column(_C_REL_TIER, _C_ATT_TIER, 13)
     ws.set_column(_C_STRATEGY, _C_STRATEGY, 26)
     ws.set_column(_C_POLICY, _C_POLICY, 45)
-    ws.set_column(mc, mc, 22)
-    ws.set_column(mc + 1, mc + 3, 28)
+    ws.set_column(mc, mc, 18)
+    ws.set_column(mc + 1, mc + 3, 24)
+    ws.set_column(pc, pc, 18)
+    ws.set_column(pc + 1, pc + 3, 36)
     ws.freeze_panes(_BCG_FIRST, _C_NAME + 1)
     if n:
         ws.autofilter(_BCG_HEAD, 0, last, _C_POLICY)
         rev = [None if _missing(v) else float(v) for v in pd.to_numeric(revenue, errors="coerce")]
-        _bcg_chart(workbook, ws, t, first, last, p_head + 5, mc, rev)
+        _bcg_chart(workbook, ws, t, first, last, first, mc, rev)
     return ws
 
 
@@ -399,7 +402,7 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     s = settings or Settings()
     thr = int(s.bant_threshold if threshold is None else threshold)
     t = _Labels(lang)
-    f = _Formats(workbook)
+    f = _Formats(workbook, lang)
     leads = leads.reset_index(drop=True)
     n = len(leads)
     ws = workbook.add_worksheet(_unique_name(workbook, t("bant_sheet.sheet_name", "BANT")),
@@ -469,7 +472,7 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     on_time, in_full).  The tables are editable; the results are formulas.
     Returns the worksheet."""
     t = _Labels(lang)
-    f = _Formats(workbook)
+    f = _Formats(workbook, lang)
     survey = (survey if survey is not None else pd.DataFrame(columns=["client_id", "date", "nps"])).reset_index(drop=True)
     csi = (csi if csi is not None else pd.DataFrame(columns=["client_id", "attribute", "importance", "satisfaction"])
            ).reset_index(drop=True)
