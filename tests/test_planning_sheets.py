@@ -52,6 +52,12 @@ DELIVERIES = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4", "O5"], "client_i
 LEADS = pd.DataFrame({"client_id": ["L1", "L2", "L3", "L4"], "name": ["One", "Two", "Three", "Four"],
                       "budget": ["yes", "yes", "да", "yes"], "account": [True, "no", 1, None],
                       "need": ["y", "yes", "yes", "yes"], "time": [1, "yes", "yes", "yes"]})
+# every cell of the matrix: relationship and attractiveness ratings for top, middle, bottom
+_LEVELS = {"top": (4, 4, 3), "middle": (3, 2, 2), "bottom": (2, 2, 2)}
+ALL9 = pd.DataFrame([
+    {"client_id": f"{a}-{r}", "price_orientation": _LEVELS[r][0], "dependence": _LEVELS[r][1],
+     "loyalty": _LEVELS[r][2], "potential": _LEVELS[a][0], "growth": _LEVELS[a][1], "margin": _LEVELS[a][2]}
+    for a in _LEVELS for r in _LEVELS])
 WEIGHTS = {"sow": 0.0, "growth": 3.0, "margin": 0.5, "competition": 2.0}
 
 
@@ -73,6 +79,7 @@ def books(tmp_path_factory, sample_analysis):
         add_bcg_table(wb, HAND)
         add_bant_sheet(wb, LEADS)
         add_satisfaction_sheet(wb, SURVEY, CSI, DELIVERIES)
+        add_bcg_table(wb, ALL9, lang="ru")
         wb.close()
     paths["hand"] = src / "hand.xlsx"
     hand(str(paths["hand"]))
@@ -140,6 +147,35 @@ def test_hand_bcg_tiers_and_strategy_after_recalculation(books):
     assert ws.cell(FIRST + 3, COL["rel_miss"] + 1).value == 5
     assert _blank(ws.cell(FIRST + 3, COL["rel"] + 1).value) == ""
     assert ws.cell(FIRST, COL["policy"] + 1).value.startswith("Full service")
+
+
+@requires_soffice
+def test_strategy_of_every_matrix_cell(books):
+    from xlb2b.locale import label
+    from xlb2b.settings import STRATEGY_KEYS
+    src, out = books["hand"]
+    ws = _values(out, 3)
+    tier = {"top": ("High", "Strong"), "middle": ("Medium", "Medium"), "bottom": ("Low", "Weak")}
+    for i, cid in enumerate(ALL9["client_id"]):
+        a, r = cid.split("-")
+        key = STRATEGY_KEYS[(tier[a][0], tier[r][1])]
+        assert ws.cell(FIRST + i, 1).value == cid
+        assert ws.cell(FIRST + i, COL["strategy"] + 1).value == label(f"strategy.{key}", "ru")
+        assert ws.cell(FIRST + i, COL["policy"] + 1).value == Settings().bcg_policies[key]
+    assert len({ws.cell(FIRST + i, COL["strategy"] + 1).value for i in range(9)}) == 8   # "invest" twice
+
+
+def test_manual_ratings_are_prefilled(tmp_path, sample_analysis):
+    _, a = sample_analysis
+    cid = a.clients["client_id"].iloc[0]
+    manual = pd.DataFrame({"client_id": [cid], "Loyalty": [5], "Контакты с ЛПР": [2]})
+    p = write_bcg_workbook(a, tmp_path / "manual.xlsx", manual=manual)
+    ws = openpyxl.load_workbook(p).worksheets[0]
+    row = next(r for r in range(FIRST, ws.max_row + 1) if ws.cell(r, 1).value == cid)
+    assert ws.cell(row, 4 + FACTORS.index("loyalty")).value == 5
+    assert ws.cell(row, 4 + FACTORS.index("decision_makers")).value == 2
+    other = FIRST if row != FIRST else FIRST + 1
+    assert ws.cell(other, 4 + FACTORS.index("loyalty")).value is None    # managers' factor left blank
 
 
 @requires_soffice
