@@ -237,14 +237,16 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
          if k in table.columns else np.full(n, np.nan) for k in FACTORS}
     names = table["name"] if "name" in table.columns else pd.Series([np.nan] * n)
     revenue = table["revenue"] if "revenue" in table.columns else pd.Series([np.nan] * n)
+    ids, names_l, revenue_l = table["client_id"].tolist(), names.tolist(), revenue.tolist()
+    score_rows = scores.to_dict("records")
     for i in range(n):
         r = first + i
-        _put(ws, r, _C_ID, table["client_id"].iloc[i], f.text)
-        _put(ws, r, _C_NAME, names.iloc[i], f.text)
-        _put(ws, r, _C_REV, revenue.iloc[i], f.money)
+        _put(ws, r, _C_ID, ids[i], f.text)
+        _put(ws, r, _C_NAME, names_l[i], f.text)
+        _put(ws, r, _C_REV, revenue_l[i], f.money)
         for j, k in enumerate(FACTORS):
             _put(ws, r, _C_F0 + j, R[k][i], f.edit)
-        sc = scores.iloc[i]
+        sc = score_rows[i]
         refs = {}
         for axis, c_score, c_miss, c_tier, hdr in (
                 ("relationship", _C_REL, _C_REL_MISS, _C_REL_TIER, rel_hdr),
@@ -430,20 +432,24 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     answers = {p: leads[p] if p in leads.columns else pd.Series([np.nan] * n) for p in parts}
     score, qualified = bant(*[answers[p].reset_index(drop=True) for p in parts], threshold=thr)
     names = leads["name"] if "name" in leads.columns else pd.Series([np.nan] * n)
+    words = {}
+    for p in parts:
+        raw = answers[p].tolist()
+        yn = yes_no(np.asarray(raw, dtype=object)) if raw else np.zeros(0)
+        words[p] = [yes if y == 1 else no if y == 0 else (None if _missing(v) else str(v)) for y, v in zip(yn, raw)]
+    ids, names_l = leads["client_id"].tolist(), names.tolist()
+    score_l, qualified_l = list(score), list(qualified)
     for i in range(n):
         r = first + i
-        _put(ws, r, 0, leads["client_id"].iloc[i], f.text)
-        _put(ws, r, 1, names.iloc[i], f.text)
+        _put(ws, r, 0, ids[i], f.text)
+        _put(ws, r, 1, names_l[i], f.text)
         for j, p in enumerate(parts):
-            v = answers[p].iloc[i]
-            yn = yes_no([v])[0]
-            _put(ws, r, 2 + j, yes if yn == 1 else no if yn == 0 else (np.nan if _missing(v) else str(v)),
-                 f.edit_text)
+            _put(ws, r, 2 + j, words[p][i], f.edit_text)
         rng = f"{_cell(r, 2)}:{_cell(r, 5)}"
         ws.write_formula(r, 6, f'=IF(COUNTIF({rng},{yes_ref})+COUNTIF({rng},{no_ref})<4,"",'
-                               f'COUNTIF({rng},{yes_ref}))', f.calc_int, _cached(score.iloc[i]))
+                               f'COUNTIF({rng},{yes_ref}))', f.calc_int, _cached(score_l[i]))
         x = _cell(r, 6)
-        ws.write_formula(r, 7, f'=IF({x}="",FALSE,{x}>={thr_ref})', f.calc_text, bool(qualified.iloc[i]))
+        ws.write_formula(r, 7, f'=IF({x}="",FALSE,{x}>={thr_ref})', f.calc_text, bool(qualified_l[i]))
     ws.data_validation(first, 2, last, 5, {"validate": "list", "source": [yes, no]})
     ws.data_validation(1, 2, 1, 2, {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 4})
     ws.set_column(0, 0, 12)
@@ -485,7 +491,16 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     ws.write_string(0, 0, t("satisfaction_sheet.title", "Customer satisfaction: NPS, CSI, OTIF"), f.title)
 
     def col(frame, name):
-        return frame[name] if name in frame.columns else pd.Series([np.nan] * len(frame))
+        return frame[name] if name in frame.columns else pd.Series([np.nan] * len(frame), dtype=object)
+
+    def values(frame, name) -> list:
+        return col(frame, name).tolist()
+
+    def answers(frame, name) -> list:
+        """yes/no answers as the sheet's words; other text kept, blanks None."""
+        raw = values(frame, name)
+        yn = yes_no(np.asarray(raw, dtype=object)) if raw else np.zeros(0)
+        return [yes if y == 1 else no if y == 0 else (None if _missing(v) else str(v)) for y, v in zip(yn, raw)]
 
     # ---- data tables
     C_NPS, C_CSI, C_CSIC, C_DEL = 3, 8, 16, 21
@@ -500,9 +515,10 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     headers(C_NPS, [("client", "Client"), ("date", "Date"), ("nps_score", "Score 0–10")])
     ns = len(survey)
     nps_vals = _plain(col(survey, "nps"))
+    s_ids, s_dates = values(survey, "client_id"), values(survey, "date")
     for i in range(ns):
-        _put(ws, first + i, C_NPS, col(survey, "client_id").iloc[i], f.text)
-        _put(ws, first + i, C_NPS + 1, col(survey, "date").iloc[i], f.date)
+        _put(ws, first + i, C_NPS, s_ids[i], f.text)
+        _put(ws, first + i, C_NPS + 1, s_dates[i], f.date)
         _put(ws, first + i, C_NPS + 2, nps_vals[i], f.edit)
     nps_rng = f"{_abs(first, C_NPS + 2)}:{_abs(last_of(ns), C_NPS + 2)}"
 
@@ -513,10 +529,11 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     nc = len(csi)
     imp, sat = _plain(col(csi, "importance")), _plain(col(csi, "satisfaction"))
     smax = _abs(first + 5, 1)   # the CSI scale maximum in the results block
+    c_ids, c_att = values(csi, "client_id"), values(csi, "attribute")
     for i in range(nc):
         r = first + i
-        _put(ws, r, C_CSI, col(csi, "client_id").iloc[i], f.text)
-        _put(ws, r, C_CSI + 1, col(csi, "attribute").iloc[i], f.text)
+        _put(ws, r, C_CSI, c_ids[i], f.text)
+        _put(ws, r, C_CSI + 1, c_att[i], f.text)
         _put(ws, r, C_CSI + 2, imp[i], f.edit)
         _put(ws, r, C_CSI + 3, sat[i], f.edit)
         ci, cs = _cell(r, C_CSI + 2), _cell(r, C_CSI + 3)
@@ -539,31 +556,28 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     headers(C_CSIC, [("client", "Client"), ("csi", "CSI"), ("pairs", "Pairs used")])
     by = (csi_by_client(csi.assign(client_id=col(csi, "client_id")), scale_max=scale_max)
           if nc else pd.DataFrame(columns=["client_id", "csi", "pairs"]))
+    by_ids, by_csi, by_pairs = by["client_id"].tolist(), by["csi"].tolist(), by["pairs"].tolist()
     for i in range(len(by)):
         r = first + i
-        _put(ws, r, C_CSIC, by["client_id"].iloc[i], f.text)
+        _put(ws, r, C_CSIC, by_ids[i], f.text)
         k = _cell(r, C_CSIC)
         ws.write_formula(r, C_CSIC + 1, f'=IF(SUMIFS({csi_den},{csi_client},{k})=0,"",'
                                         f'100*SUMIFS({csi_num},{csi_client},{k})/'
                                         f'(SUMIFS({csi_den},{csi_client},{k})*{smax}))', f.calc_1,
-                         _cached(by["csi"].iloc[i]))
+                         _cached(by_csi[i]))
         ws.write_formula(r, C_CSIC + 2, f"=SUMIFS({csi_used},{csi_client},{k})", f.calc_int,
-                         int(by["pairs"].iloc[i]))
+                         int(by_pairs[i]))
 
     # deliveries
     headers(C_DEL, [("order", "Order"), ("client", "Client"), ("date", "Date"), ("on_time", "On time"),
                     ("in_full", "In full")])
     nd = len(deliveries)
+    d_cols = [values(deliveries, "order_id"), values(deliveries, "client_id"), values(deliveries, "date"),
+              answers(deliveries, "on_time"), answers(deliveries, "in_full")]
+    d_fmts = [f.text, f.text, f.date, f.edit_text, f.edit_text]
     for i in range(nd):
-        r = first + i
-        _put(ws, r, C_DEL, col(deliveries, "order_id").iloc[i], f.text)
-        _put(ws, r, C_DEL + 1, col(deliveries, "client_id").iloc[i], f.text)
-        _put(ws, r, C_DEL + 2, col(deliveries, "date").iloc[i], f.date)
-        for j, name in ((3, "on_time"), (4, "in_full")):
-            v = col(deliveries, name).iloc[i]
-            yn = yes_no([v])[0]
-            _put(ws, r, C_DEL + j, yes if yn == 1 else no if yn == 0 else (None if _missing(v) else str(v)),
-                 f.edit_text)
+        for j in range(5):
+            _put(ws, first + i, C_DEL + j, d_cols[j][i], d_fmts[j])
     dl = last_of(nd)
     d_t = f"{_abs(first, C_DEL + 3)}:{_abs(dl, C_DEL + 3)}"
     d_f = f"{_abs(first, C_DEL + 4)}:{_abs(dl, C_DEL + 4)}"
