@@ -42,8 +42,8 @@ HAND_WANT = {  # tiers and strategy (English labels)
     "D": ("", "", ""),
 }
 
-SURVEY = pd.DataFrame({"client_id": list("AAABBBC"), "date": pd.Timestamp("2025-06-01"),
-                       "nps": [10, 9, 8, 7, 6, 0, 10]})
+SURVEY = pd.DataFrame({"client_id": list("AAABBBCCCCC"), "date": pd.Timestamp("2025-06-01"),
+                       "nps": [10, 9, 8, 7, 6, 0, 10, 8.5, "x", None, 11]})   # the last four are not valid
 CSI = pd.DataFrame({"client_id": ["A", "A", "B", "B"], "attribute": ["Quality", "Price", "Quality", "Price"],
                     "importance": [5, 3, 2, 4], "satisfaction": [4, 5, 1, 7]})   # (4, 7): 7 > 5, not used
 DELIVERIES = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4", "O5"], "client_id": list("AABBC"),
@@ -83,6 +83,13 @@ def books(tmp_path_factory, sample_analysis):
         wb.close()
     paths["hand"] = src / "hand.xlsx"
     hand(str(paths["hand"]))
+
+    paths["empty"] = src / "empty.xlsx"
+    wb = _new_workbook(str(paths["empty"]))
+    add_bcg_table(wb, pd.DataFrame({"client_id": []}))
+    add_bant_sheet(wb, pd.DataFrame({"client_id": []}))
+    add_satisfaction_sheet(wb, None, None, None)
+    wb.close()
 
     paths["sample_en"] = write_planning_workbook(
         src / "sample_en.xlsx", analysis=a, leads=LEADS, survey=d.survey, csi=d.csi, deliveries=d.deliveries)
@@ -197,6 +204,7 @@ def test_hand_nps_csi_otif(books):
     assert v["Promoters (9–10)"] == 3
     assert v["Passives (7–8)"] == 2
     assert v["Detractors (0–6)"] == 2
+    assert v["Valid answers"] == 7
     assert v["NPS"] == pytest.approx(100 * (3 / 7 - 2 / 7))
     # CSI: (5·4 + 3·5 + 2·1) / ((5 + 3 + 2)·5) = 37 / 50; the pair (4, 7) is off the scale
     assert v["CSI"] == pytest.approx(74.0)
@@ -219,7 +227,7 @@ def test_hand_bant(books):
 
 
 @requires_soffice
-@pytest.mark.parametrize("name", ["sample_en", "sample_ru"])
+@pytest.mark.parametrize("name", ["sample_en", "sample_ru", "empty", "hand"])
 def test_every_formula_recalculates_to_its_cached_value(books, name):
     src, out = books[name]
     assert compare_recalculated(src, out) == []

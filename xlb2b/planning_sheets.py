@@ -462,12 +462,21 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
 
 # =========================================================================== satisfaction
 
-def _plain(values) -> list:
+def _plain(values, *, whole: bool = False) -> list:
     """Values for the sheet: numbers where the core reads a number (numeric text
-    too), the text otherwise, None for blanks."""
+    too), the text otherwise, None for blanks.  ``whole``: a number that is not
+    whole is written as text, so COUNTIFS leaves it out as the core does."""
     num, blank = _numbers(values)
     raw = np.asarray(values, dtype=object).ravel()
-    return [None if b else (float(x) if not math.isnan(x) else str(v)) for x, b, v in zip(num, blank, raw)]
+    out = []
+    for x, b, v in zip(num, blank, raw):
+        if b:
+            out.append(None)
+        elif math.isnan(x) or (whole and x != round(x)):
+            out.append(str(v))
+        else:
+            out.append(float(x))
+    return out
 
 
 def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFrame | None,
@@ -514,7 +523,7 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     # NPS answers
     headers(C_NPS, [("client", "Client"), ("date", "Date"), ("nps_score", "Score 0–10")])
     ns = len(survey)
-    nps_vals = _plain(col(survey, "nps"))
+    nps_vals = _plain(col(survey, "nps"), whole=True)
     s_ids, s_dates = values(survey, "client_id"), values(survey, "date")
     for i in range(ns):
         _put(ws, first + i, C_NPS, s_ids[i], f.text)
