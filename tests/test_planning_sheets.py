@@ -44,8 +44,8 @@ HAND_WANT = {  # tiers and strategy (English labels)
 
 SURVEY = pd.DataFrame({"client_id": list("AAABBBCCCCC"), "date": pd.Timestamp("2025-06-01"),
                        "nps": [10, 9, 8, 7, 6, 0, 10, 8.5, "x", None, 11]})   # the last four are not valid
-CSI = pd.DataFrame({"client_id": ["A", "A", "B", "B"], "attribute": ["Quality", "Price", "Quality", "Price"],
-                    "importance": [5, 3, 2, 4], "satisfaction": [4, 5, 1, 7]})   # (4, 7): 7 > 5, not used
+CSI = pd.DataFrame({"client_id": ["A", "A", "B", "B", "A*"], "attribute": ["Quality", "Price", "Quality", "Price", "Price"],
+                    "importance": [5, 3, 2, 4, 1], "satisfaction": [4, 5, 1, 7, 5]})   # (4, 7): 7 > 5, not used
 DELIVERIES = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4", "O5"], "client_id": list("AABBC"),
                            "date": pd.Timestamp("2025-06-01"),
                            "on_time": ["yes", True, "no", 1, None], "in_full": ["yes", "no", "yes", "yes", "yes"]})
@@ -206,12 +206,12 @@ def test_hand_nps_csi_otif(books):
     assert v["Detractors (0–6)"] == 2
     assert v["Valid answers"] == 7
     assert v["NPS"] == pytest.approx(100 * (3 / 7 - 2 / 7))
-    # CSI: (5·4 + 3·5 + 2·1) / ((5 + 3 + 2)·5) = 37 / 50; the pair (4, 7) is off the scale
-    assert v["CSI"] == pytest.approx(74.0)
-    assert v["CSI pairs used"] == 3
-    # per client: A (5·4 + 3·5) / (8·5) = 87.5, B 2·1 / (2·5) = 20
-    per = {ws.cell(r, 17).value: ws.cell(r, 18).value for r in range(4, 6)}
-    assert per == {"A": pytest.approx(87.5), "B": pytest.approx(20.0)}
+    # CSI: (5·4 + 3·5 + 2·1 + 1·5) / ((5 + 3 + 2 + 1)·5) = 42 / 55; the pair (4, 7) is off the scale
+    assert v["CSI"] == pytest.approx(100 * 42 / 55)
+    assert v["CSI pairs used"] == 4
+    # per client: A (5·4 + 3·5) / (8·5) = 87.5, B 2·1 / (2·5) = 20; "A*" is its own client, not a pattern
+    per = {ws.cell(r, 17).value: ws.cell(r, 18).value for r in range(4, 7)}
+    assert per == {"A": pytest.approx(87.5), "B": pytest.approx(20.0), "A*": pytest.approx(100.0)}
     # OTIF: O5 has no on-time answer; O1 and O4 of the 4 known orders are on time and in full
     assert v["Orders with known outcome"] == 4
     assert v["On time and in full"] == 2

@@ -570,11 +570,14 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
         r = first + i
         _put(ws, r, C_CSIC, by_ids[i], f.text)
         k = _cell(r, C_CSIC)
-        ws.write_formula(r, C_CSIC + 1, f'=IF(SUMIFS({csi_den},{csi_client},{k})=0,"",'
-                                        f'100*SUMIFS({csi_num},{csi_client},{k})/'
-                                        f'(SUMIFS({csi_den},{csi_client},{k})*{smax}))', f.calc_1,
+        # SUMPRODUCT over an exact comparison: SUMIFS would read an id such as
+        # "A*" or ">5" as a pattern
+        match = f"--({csi_client}={k})"
+        ws.write_formula(r, C_CSIC + 1, f'=IF(SUMPRODUCT({match},{csi_den})=0,"",'
+                                        f'100*SUMPRODUCT({match},{csi_num})/'
+                                        f'(SUMPRODUCT({match},{csi_den})*{smax}))', f.calc_1,
                          _cached(by_csi[i]))
-        ws.write_formula(r, C_CSIC + 2, f"=SUMIFS({csi_used},{csi_client},{k})", f.calc_int,
+        ws.write_formula(r, C_CSIC + 2, f"=SUMPRODUCT({match},{csi_used})", f.calc_int,
                          int(by_pairs[i]))
 
     # deliveries
