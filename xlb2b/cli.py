@@ -339,7 +339,8 @@ def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
     return tables
 
 
-def cmd_analyze(args) -> int:
+def _check_window(args) -> None:
+    """--start/--end/--all are consistent, or a usage error (exit 2)."""
     parser = args.parser
     if args.all and (args.start or args.end):
         parser.error("--all cannot be combined with --start/--end")
@@ -348,6 +349,10 @@ def cmd_analyze(args) -> int:
         parser.error(f"{given} needs {missing} too: give both ends of the window (or --all)")
     if args.start and args.end < args.start:
         parser.error(f"--end {args.end} is before --start {args.start}")
+
+
+def cmd_analyze(args) -> int:
+    _check_window(args)
 
     tx_path = Path(args.transactions)
     out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-analysis.xlsx")
@@ -432,6 +437,7 @@ def _adp_file_name(cid: Any) -> str:
 def cmd_adp(args) -> int:
     from .adp import write_adp_workbook, write_adp_workbooks
 
+    _check_window(args)
     tx_path = Path(args.transactions)
     inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
                                       ("market", args.market)) if v}
@@ -513,19 +519,9 @@ _EPILOG = ("exit status: 0 done; 1 error (e.g. an output exists: use --force); 2
            "details)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.HelpFormatter
-    p = argparse.ArgumentParser(prog="xlb2b", description="B2B client-base analytics for Excel.",
-                                epilog=_EPILOG, formatter_class=fmt)
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    a = sub.add_parser(
-        "analyze", formatter_class=fmt, epilog=_EPILOG,
-        help="analyse a transactions file and write the analysis workbook",
-        description="Read the transactions (and optionally the clients and market tables), run the "
-                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .csv, "
-                    ".parquet; Russian and English headers are recognised. Existing outputs are not "
-                    "overwritten without --force; input files are never modified.")
+def _add_input_options(a) -> None:
+    """Inputs, column mapping, window, settings, our supplier and language: the
+    options shared by the commands that run the analysis."""
     a.add_argument("transactions", metavar="TRANSACTIONS", help="transactions file (one row per order line)")
     a.add_argument("--clients", metavar="FILE", help="clients table (names, industry, capacity, overdue)")
     a.add_argument("--market", metavar="FILE", help="market table: each client's purchases by supplier")
@@ -547,6 +543,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="our company's name in the market table's supplier column (for share of wallet)")
     a.add_argument("--lang", choices=("en", "ru"),
                    help="language of the workbook and the CSV format (default: the settings' locale, en)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.HelpFormatter
+    p = argparse.ArgumentParser(prog="xlb2b", description="B2B client-base analytics for Excel.",
+                                epilog=_EPILOG, formatter_class=fmt)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    a = sub.add_parser(
+        "analyze", formatter_class=fmt, epilog=_EPILOG,
+        help="analyse a transactions file and write the analysis workbook",
+        description="Read the transactions (and optionally the clients and market tables), run the "
+                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .csv, "
+                    ".parquet; Russian and English headers are recognised. Existing outputs are not "
+                    "overwritten without --force; input files are never modified.")
+    _add_input_options(a)
     a.add_argument("-o", "--output", metavar="OUT.xlsx",
                    help="analysis workbook (default: TRANSACTIONS-analysis.xlsx beside the transactions)")
     a.add_argument("--csv", metavar="CLIENTS.csv",
@@ -577,13 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the analysis and write an Account Development Plan sheet per chosen client "
                     "(financials, segment labels, decision-maker map, tasks, forecast, progress-policy "
                     "checklist) plus a revenue-plan sheet; with --split one workbook per client.")
-    ad.add_argument("transactions", metavar="TRANSACTIONS", help="transactions file (one row per order line)")
-    ad.add_argument("--clients", metavar="FILE", help="clients table (names, industry, manager)")
-    ad.add_argument("--market", metavar="FILE", help="market table (prefills the client's need)")
-    ad.add_argument("--our-supplier", metavar="NAME",
-                    help="our company's name in the market table's supplier column")
-    ad.add_argument("--settings", metavar="FILE.toml", help="settings file")
-    ad.add_argument("--lang", choices=("en", "ru"), help="language of the workbook (default: the settings' locale)")
+    _add_input_options(ad)
     pick = ad.add_mutually_exclusive_group(required=True)
     pick.add_argument("--client", action="append", metavar="ID", help="a client id; repeatable")
     pick.add_argument("--top", type=_positive_int, metavar="N", help="the N clients with the most revenue")
