@@ -9,23 +9,10 @@ of the process after the analysis.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 
-
-def rss_mib() -> float:
-    # ru_maxrss is KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from _timing import best, rss_mib
 
 
 def main(argv=None) -> int:

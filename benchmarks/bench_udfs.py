@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
@@ -27,20 +26,12 @@ import xlwings as xw  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
 from udfs import functions as F  # noqa: E402
+from _timing import best  # noqa: E402
 
 
 def body(name: str, args: list) -> dict:
     return {"func_name": name, "args": args, "caller_address": "Sheet1!E2", "version": xw.__version__,
             "client": "Office.js", "runtime": "1.4", "culture_info_name": "en-US", "date_format": "M/d/yyyy"}
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> int:
