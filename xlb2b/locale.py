@@ -1,8 +1,10 @@
 """Labels for people: strategy names, tiers, factor names… in English and Russian.
 
 Codes (``strengthen``, ``High``, ``P3_S2_C1``) are language-neutral; what a
-person reads comes from the locale files ``xlb2b/locales/<lang>.toml``.  Each
-file is a set of flat TOML tables (sections); a label is looked up as
+person reads comes from the locale files ``xlb2b/locales/<lang>.toml`` and
+``xlb2b/locales/<lang>.<part>.toml`` (one part per group of sheets; a section
+may live in one file only).  Each file is a set of flat TOML tables
+(sections); a label is looked up as
 ``"section.key"``::
 
     >>> label("strategy.invest", "ru")
@@ -38,8 +40,19 @@ def _table(lang: str) -> dict[str, str]:
     """All labels of one language as ``{"section.key": text}`` ({} if unknown)."""
     if lang not in LANGUAGES:
         return {}
-    text = resources.files(__package__).joinpath("locales", f"{lang}.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(text))
+    folder = resources.files(__package__).joinpath("locales")
+    names = sorted(p.name for p in folder.iterdir()
+                   if p.name == f"{lang}.toml" or (p.name.startswith(f"{lang}.") and p.name.endswith(".toml")))
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for name in names:
+        data = tomllib.loads(folder.joinpath(name).read_text(encoding="utf-8"))
+        for section in data:
+            if section in seen:
+                raise ValueError(f"locale section [{section}] is in both {seen[section]} and {name}")
+            seen[section] = name
+        out.update(_flatten(data))
+    return out
 
 
 def label(key: str, lang: str = "en") -> str:
