@@ -164,17 +164,25 @@ class _Context:
 
 
 class _AdpWriter:
-    def __init__(self, ctx: _Context, client_ids: Sequence[Any], lang: str):
-        import xlsxwriter
+    """Writes ADP sheets and the revenue plan into ``workbook`` (an XlsxWriter
+    workbook, or anything with its interface such as the recording workbook
+    that renders into an open Excel workbook); without one it makes its own
+    in-memory XlsxWriter workbook for :meth:`write`."""
 
+    def __init__(self, ctx: _Context, client_ids: Sequence[Any], lang: str, workbook=None):
         self.lang = lang
         self.ids = list(client_ids)
-        self.buffer = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(self.buffer, {
-            "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False, "nan_inf_to_errors": True})
+        self.buffer = None
+        if workbook is None:
+            import xlsxwriter
+
+            self.buffer = io.BytesIO()
+            workbook = xlsxwriter.Workbook(self.buffer, {
+                "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                "strings_to_numbers": False, "nan_inf_to_errors": True})
+        self.wb = workbook
         from .workbook import _fast_sheet_class, _Labels
-        self.sheet_class = _fast_sheet_class()
+        self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
         self.group_tr = _Labels(lang).translator("psc_group")
         self.rfm_tr = _Labels(lang).translator("rfm_segment")
         self.L = labels("adp", lang)
@@ -237,11 +245,16 @@ class _AdpWriter:
             ref += f":{_cell(last_row, col)}"
         self.wb.define_name(f"{_q(sheet)}!{name}", f"={ref}")
 
+    def _add_sheet(self, name: str):
+        if self.sheet_class is not None:
+            return self.wb.add_worksheet(name, worksheet_class=self.sheet_class)
+        return self.wb.add_worksheet(name)
+
     # -------------------------------------------------------------- ADP sheet
     def adp_sheet(self, sheet: str, cid: Any) -> int:
         """Write one ADP sheet; returns the 0-based row of its forecast cell."""
         L, F = self.L, self.fmt
-        ws = self.wb.add_worksheet(sheet, worksheet_class=self.sheet_class)
+        ws = self._add_sheet(sheet)
         ws.set_column(0, 0, 38)
         ws.set_column(1, 3, 18)
         ws.set_column(4, 7, 16)
@@ -492,7 +505,7 @@ class _AdpWriter:
     # -------------------------------------------------------------- revenue plan
     def plan_sheet(self, name: str, rows: list[tuple[Any, str, int, Any]]) -> None:
         L, F = self.L, self.fmt
-        ws = self.wb.add_worksheet(name, worksheet_class=self.sheet_class)
+        ws = self._add_sheet(name)
         ws.set_column(0, 0, 40)
         ws.set_column(1, 1, 34)
         ws.set_column(2, 2, 18)
@@ -525,17 +538,27 @@ class _AdpWriter:
         ws.write_formula(r, 2, f"={target}-{sum_cell}", F["result"], 0.0 - total)
         self._name(name, "gap", r, 2)
 
-    def write(self, filename: str) -> None:
-        plan_name = sheet_names([self.L["plan_sheet"]])[0]
+    def add_sheets(self, taken: Iterable[str] = (), *, plan: bool = True) -> list[str]:
+        """Add an ADP sheet per client (and the revenue plan when ``plan``);
+        sheet names avoid ``taken`` (case-insensitively).  Returns the names
+        added, ADP sheets first."""
+        taken = list(taken)
+        plan_name = sheet_names([self.L["plan_sheet"]], taken=taken)[0] if plan else None
         prefix = self.L["sheet_prefix"]
         titles = [f"{prefix} {_text(self.c.loc[cid].get('name')) or cid}" for cid in self.ids]
-        names = sheet_names(titles, taken=[plan_name])
+        names = sheet_names(titles, taken=taken + ([plan_name] if plan_name else []))
         rows = []
         for cid, sheet in zip(self.ids, names):
             frow = self.adp_sheet(sheet, cid)
             need = _num(self.c.loc[cid].get("market_spend"))
             rows.append((cid, sheet, frow, _cached(float(planning.adp_forecast(need, 0.0, 0.0)))))
-        self.plan_sheet(plan_name, rows)
+        if plan_name:
+            self.plan_sheet(plan_name, rows)
+            names.append(plan_name)
+        return names
+
+    def write(self, filename: str) -> None:
+        self.add_sheets()
         self.wb.close()
         Path(filename).write_bytes(self.buffer.getvalue())
 
@@ -552,6 +575,14 @@ def write_adp_workbooks(analysis, groups: Iterable[tuple[Sequence[Any], Any]], *
         atomic_write(path, _AdpWriter(ctx, ids, lang).write)
         out.append(path)
     return out
+
+
+def add_adp_sheets(workbook, analysis, client_ids: Sequence[Any], *, lang: str = "en",
+                   taken: Iterable[str] = (), plan: bool = True) -> list[str]:
+    """Add the ADP sheets of ``client_ids`` (and the revenue plan) to an open
+    XlsxWriter-like ``workbook``; names avoid ``taken``.  Returns the names."""
+    ids = list(dict.fromkeys(client_ids))
+    return _AdpWriter(_Context(analysis, ids), ids, lang, workbook).add_sheets(taken, plan=plan)
 
 
 def write_adp_workbook(analysis, client_ids: Sequence[Any], path, *, lang: str = "en") -> Path:
