@@ -169,7 +169,7 @@ class _AdpWriter:
     that renders into an open Excel workbook); without one it makes its own
     in-memory XlsxWriter workbook for :meth:`write`."""
 
-    def __init__(self, ctx: _Context, client_ids: Sequence[Any], lang: str, workbook=None):
+    def __init__(self, ctx: _Context | None, client_ids: Sequence[Any], lang: str, workbook=None):
         self.lang = lang
         self.ids = list(client_ids)
         self.buffer = None
@@ -187,7 +187,10 @@ class _AdpWriter:
         self.rfm_tr = _Labels(lang).translator("rfm_segment")
         self.L = labels("adp", lang)
         self.yes, self.no = self.L["yes"], self.L["no"]
-        self.c, self.port, self.fin, self.year = ctx.c, ctx.port, ctx.fin, ctx.year
+        if ctx is None:         # blank sheets: no client data
+            self.c = self.port = self.fin = self.year = None
+        else:
+            self.c, self.port, self.fin, self.year = ctx.c, ctx.port, ctx.fin, ctx.year
         self._formats()
 
     # -------------------------------------------------------------- formats
@@ -214,6 +217,7 @@ class _AdpWriter:
             "result_level": f({**base, "bold": True, "num_format": "0.00", "border": 1, "bg_color": "#E2EFDA"}),
             "in": f({**inp, "text_wrap": True}),
             "in_money": f({**inp, "num_format": "#,##0"}),
+            "in_number": f({**inp, "num_format": "#,##0.00"}),
             "in_pct": f({**inp, "num_format": "0.0%"}),
             "in_int": f({**inp, "num_format": "0", "align": "center"}),
             "in_date": f({**inp, "num_format": date}),
@@ -247,12 +251,46 @@ class _AdpWriter:
 
     def _add_sheet(self, name: str):
         if self.sheet_class is not None:
-            return self.wb.add_worksheet(name, worksheet_class=self.sheet_class)
-        return self.wb.add_worksheet(name)
+            self.last_sheet = self.wb.add_worksheet(name, worksheet_class=self.sheet_class)
+        else:
+            self.last_sheet = self.wb.add_worksheet(name)
+        return self.last_sheet
+
+    def _checklist(self, ws, sheet: str, r: int) -> int:
+        """The 23-step progress-policy checklist from row ``r`` (its section
+        title first): done / date / owner inputs, the completion share and the
+        names ``steps_done`` and ``completion_share``.  Returns the row of the
+        completion share."""
+        L, F = self.L, self.fmt
+        r = self._section(ws, r, "checklist")
+        ws.merge_range(r, 0, r, 3, L["step"], F["header"])
+        self._header(ws, r, ["step_done", "step_date", "step_owner"], col=4)
+        r += 1
+        first = r
+        for i, step in enumerate(STEPS, 1):
+            ws.merge_range(r, 0, r, 3, f"{i}. {label(f'progress_step.{step}', self.lang)}", F["value"])
+            ws.write_blank(r, 4, None, F["in"])
+            ws.write_blank(r, 5, None, F["in_date"])
+            ws.write_blank(r, 6, None, F["in"])
+            r += 1
+        last = r - 1
+        self._yes_no(ws, first, last, 4)
+        self._name(sheet, "steps_done", first, 4, last)
+        ws.write_string(r, 0, L["completion"], F["label"])
+        yes = self.yes.replace('"', '""')
+        ws.write_formula(r, 1, f"=COUNTIF({_cell(first, 4)}:{_cell(last, 4)},\"{yes}\")/"
+                               f"{planning.PROGRESS_STEPS}",
+                         F["result_pct"], planning.progress_share([False] * planning.PROGRESS_STEPS))
+        self._name(sheet, "completion_share", r, 1)
+        return r
 
     # -------------------------------------------------------------- ADP sheet
     def adp_sheet(self, sheet: str, cid: Any) -> int:
-        """Write one ADP sheet; returns the 0-based row of its forecast cell."""
+        """Write one ADP sheet; returns the 0-based row of its forecast cell.
+
+        ``cid`` None writes the blank sheet: the same layout with every client
+        fact (company, financials, segment labels, need, our revenue) an empty
+        input and every result a formula that stays empty until it has input."""
         L, F = self.L, self.fmt
         ws = self._add_sheet(sheet)
         ws.set_column(0, 0, 38)
@@ -262,11 +300,12 @@ class _AdpWriter:
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
         ws.set_margins(0.4, 0.4, 0.5, 0.5)
-        row = self.c.loc[cid]
-        port = self.port.loc[cid]
-        name = _text(row.get("name")) or str(cid)
+        blank = cid is None
+        row = {} if blank else self.c.loc[cid]
+        port = {} if blank else self.port.loc[cid]
+        name = "" if blank else _text(row.get("name")) or str(cid)
 
-        ws.merge_range(0, 0, 0, 7, f"{L['title']}: {name}", F["title"])
+        ws.merge_range(0, 0, 0, 7, L["title"] if blank else f"{L['title']}: {name}", F["title"])
         ws.write_string(1, 0, L["input_hint"], F["hint"])
         r = 3
         # 1-3
@@ -312,13 +351,18 @@ class _AdpWriter:
         # 7 financials
         r = self._section(ws, r, "s7_financials")
         ws.write_string(r, 0, L["indicator"], F["header"])
-        ws.write_number(r, 1, self.year - 1, F["header"])
-        ws.write_number(r, 2, self.year, F["header"])
+        if blank:
+            ws.write_string(r, 1, L["year_prev"], F["header"])
+            ws.write_string(r, 2, L["year_cur"], F["header"])
+            prev = cur = {k: np.nan for k, _ in FINANCIALS}
+        else:
+            ws.write_number(r, 1, self.year - 1, F["header"])
+            ws.write_number(r, 2, self.year, F["header"])
+            prev, cur = self.fin[self.year - 1].loc[cid], self.fin[self.year].loc[cid]
         ws.write_string(r, 3, L["change"], F["header"])
         r += 1
-        prev, cur = self.fin[self.year - 1].loc[cid], self.fin[self.year].loc[cid]
         for key, _src in FINANCIALS:
-            fmt = F["number"] if key in ("depth",) else F["money"]
+            fmt = F[("in_" if blank else "") + ("number" if key in ("depth",) else "money")]
             ws.write_string(r, 0, L[f"fin_{key}"], F["label"])
             for col, v in ((1, _num(prev[key])), (2, _num(cur[key]))):
                 if np.isnan(v):
@@ -351,7 +395,7 @@ class _AdpWriter:
         strategy_key = _text(port.get("strategy_key"))
         dsl_text = "" if np.isnan(dsl) else str(int(dsl))
         seg_rows = [
-            ("client_id", str(cid)),
+            ("client_id", "" if blank else str(cid)),
             ("psc_group", self.group_tr(psc_group)),
             ("psc_code", _text(row.get("psc_code"))),
             ("dsl_level", dsl_text),
@@ -365,7 +409,7 @@ class _AdpWriter:
         ]
         for key, value in seg_rows:
             ws.write_string(r, 0, L[key], F["label"])
-            ws.merge_range(r, 1, r, 3, value, F["value"])
+            ws.merge_range(r, 1, r, 3, value, F["in" if blank else "value"])
             r += 1
         r += 1
         # activities from open sources
@@ -455,7 +499,10 @@ class _AdpWriter:
             self._name(sheet, key, r, 1)
             r += 1
         ws.write_string(r, 0, L["our_revenue"], F["label"])
-        ws.write_number(r, 1, revenue, F["money"])
+        if blank:
+            ws.write_blank(r, 1, None, F["in_money"])
+        else:
+            ws.write_number(r, 1, revenue, F["money"])
         cells["our_revenue"] = _cell(r, 1)
         self._name(sheet, "our_revenue", r, 1)
         r += 1
@@ -479,31 +526,36 @@ class _AdpWriter:
             r += 1
         r += 1
         # progress-policy checklist
-        r = self._section(ws, r, "checklist")
-        ws.merge_range(r, 0, r, 3, L["step"], F["header"])
-        self._header(ws, r, ["step_done", "step_date", "step_owner"], col=4)
-        r += 1
-        first = r
-        for i, step in enumerate(STEPS, 1):
-            ws.merge_range(r, 0, r, 3, f"{i}. {label(f'progress_step.{step}', self.lang)}", F["value"])
-            ws.write_blank(r, 4, None, F["in"])
-            ws.write_blank(r, 5, None, F["in_date"])
-            ws.write_blank(r, 6, None, F["in"])
-            r += 1
-        last = r - 1
-        self._yes_no(ws, first, last, 4)
-        self._name(sheet, "steps_done", first, 4, last)
-        ws.write_string(r, 0, L["completion"], F["label"])
-        yes = self.yes.replace('"', '""')
-        ws.write_formula(r, 1, f"=COUNTIF({_cell(first, 4)}:{_cell(last, 4)},\"{yes}\")/"
-                               f"{planning.PROGRESS_STEPS}",
-                         F["result_pct"], planning.progress_share([False] * planning.PROGRESS_STEPS))
-        self._name(sheet, "completion_share", r, 1)
+        r = self._checklist(ws, sheet, r)
         ws.print_area(0, 0, r, 7)
         return forecast_row
 
     # -------------------------------------------------------------- revenue plan
-    def plan_sheet(self, name: str, rows: list[tuple[Any, str, int, Any]]) -> None:
+    def checklist_sheet(self, name: str, client_name: str | None = None) -> None:
+        """A sheet with only the progress-policy checklist of one client (the
+        client's name an input, prefilled with ``client_name``)."""
+        L, F = self.L, self.fmt
+        ws = self._add_sheet(name)
+        ws.set_column(0, 0, 38)
+        ws.set_column(1, 3, 18)
+        ws.set_column(4, 7, 16)
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(0.4, 0.4, 0.5, 0.5)
+        ws.merge_range(0, 0, 0, 7, L["checklist_title"], F["title"])
+        ws.write_string(1, 0, L["input_hint"], F["hint"])
+        ws.write_string(3, 0, L["s1_company"], F["strong"])
+        ws.merge_range(3, 1, 3, 3, client_name or "", F["in"])
+        self._name(name, "client", 3, 1)
+        r = self._checklist(ws, name, 5)
+        ws.freeze_panes(7, 0)
+        ws.print_area(0, 0, r, 6)
+
+    def plan_sheet(self, name: str, rows: list[tuple[Any, str, int, Any]], blank_rows: int = 0) -> None:
+        """The revenue plan: one row per ADP sheet of ``rows`` (client, link,
+        the sheet's forecast), the total, the target and the gap; with
+        ``blank_rows`` instead, that many empty input rows where the manager
+        lists clients and their forecasts."""
         L, F = self.L, self.fmt
         ws = self._add_sheet(name)
         ws.set_column(0, 0, 40)
@@ -523,6 +575,11 @@ class _AdpWriter:
             ws.write_formula(r, 2, f"={_q(sheet)}!{_cell(frow, 1)}", F["money"], cached)
             total += cached if isinstance(cached, float) else 0.0
             r += 1
+        for _ in range(blank_rows):
+            ws.write_blank(r, 0, None, F["in"])
+            ws.write_blank(r, 1, None, F["in"])
+            ws.write_blank(r, 2, None, F["in_money"])
+            r += 1
         first, last = 4, max(r - 1, 4)
         ws.write_string(r, 1, L["plan_total"], F["label"])
         ws.write_formula(r, 2, f"=SUM({_cell(first, 2)}:{_cell(last, 2)})", F["result"], total)
@@ -537,6 +594,11 @@ class _AdpWriter:
         ws.write_string(r, 1, L["plan_gap"], F["label"])
         ws.write_formula(r, 2, f"={target}-{sum_cell}", F["result"], 0.0 - total)
         self._name(name, "gap", r, 2)
+        if blank_rows:
+            self._name(name, "clients", first, 0, last)
+            self._name(name, "forecasts", first, 2, last)
+            ws.freeze_panes(4, 0)
+        ws.print_area(0, 0, r, 2)
 
     def add_sheets(self, taken: Iterable[str] = (), *, plan: bool = True) -> list[str]:
         """Add an ADP sheet per client (and the revenue plan when ``plan``);
@@ -583,6 +645,39 @@ def add_adp_sheets(workbook, analysis, client_ids: Sequence[Any], *, lang: str =
     XlsxWriter-like ``workbook``; names avoid ``taken``.  Returns the names."""
     ids = list(dict.fromkeys(client_ids))
     return _AdpWriter(_Context(analysis, ids), ids, lang, workbook).add_sheets(taken, plan=plan)
+
+
+def add_blank_adp_sheet(workbook, *, lang: str = "en", taken: Iterable[str] = ()) -> str:
+    """Add one blank ADP sheet (every section, empty inputs, live formulas) to
+    an open XlsxWriter-like ``workbook``, named after the locale's prefix
+    (``ADP``) and avoiding ``taken``.  Returns its name."""
+    w = _AdpWriter(None, [], lang, workbook)
+    name = sheet_names([w.L["sheet_prefix"]], taken=taken)[0]
+    w.adp_sheet(name, None)
+    return name
+
+
+def add_blank_revenue_plan(workbook, *, lang: str = "en", rows: int = 20,
+                           taken: Iterable[str] = ()) -> str:
+    """Add a blank revenue plan: ``rows`` input rows (client, ADP sheet,
+    forecast), the total, the target and the gap.  Returns the sheet name."""
+    w = _AdpWriter(None, [], lang, workbook)
+    name = sheet_names([w.L["plan_sheet"]], taken=taken)[0]
+    w.plan_sheet(name, [], blank_rows=rows)
+    return name
+
+
+def add_checklist_sheet(workbook, *, lang: str = "en", client_name: str | None = None):
+    """Add a progress-policy checklist sheet (the 23 steps with done / date /
+    owner inputs and the completion share; sheet-scoped names ``client``,
+    ``steps_done``, ``completion_share``) to ``workbook``.  Returns the
+    worksheet."""
+    w = _AdpWriter(None, [], lang, workbook)
+    title = w.L["checklist_sheet"] + (f" {client_name}" if client_name else "")
+    existing = workbook.worksheets() if hasattr(workbook, "worksheets") else []
+    name = sheet_names([title], taken=[ws.get_name() for ws in existing])[0]
+    w.checklist_sheet(name, client_name)
+    return w.last_sheet
 
 
 def write_adp_workbook(analysis, client_ids: Sequence[Any], path, *, lang: str = "en") -> Path:

@@ -102,6 +102,9 @@ class _Formats:
         self.edit = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "align": "center", "num_format": "0"})
         self.edit_num = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.00"})
         self.edit_text = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "top"})
+        self.edit_money = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "#,##0"})
+        self.edit_date = wb.add_format({"bg_color": "#FFF2CC", "border": 1,
+                                        "num_format": "dd.mm.yyyy" if lang == "ru" else "yyyy-mm-dd"})
         self.calc = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.00"})
         self.calc_int = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0"})
         self.calc_text = wb.add_format({"bg_color": "#E2EFDA", "border": 1})
@@ -140,11 +143,22 @@ def add_bcg_sheet(workbook, analysis, *, lang: str = "en", manual: pd.DataFrame 
     return add_bcg_table(workbook, table, settings=analysis.settings, lang=lang)
 
 
-def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = None, lang: str = "en"):
+def add_bcg_blank_sheet(workbook, *, lang: str = "en", rows: int = 30, settings: Settings | None = None):
+    """Add a blank BCG scoring sheet: ``rows`` empty client rows (id, name,
+    revenue and ratings are inputs), the weights, tier bounds, the
+    strategy/policy matrix and the bubble chart over those rows.  Returns the
+    worksheet."""
+    table = pd.DataFrame({"client_id": [np.nan] * rows})
+    return add_bcg_table(workbook, table, settings=settings, lang=lang, _blank=True)
+
+
+def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = None, lang: str = "en",
+                  _blank: bool = False):
     """Add a BCG scoring sheet for ``table``: ``client_id``, optional ``name``
     and ``revenue``, the factor ratings (absent or NaN = not rated).  Scores,
     tiers and strategy are computed by :func:`xlb2b.portfolio.bcg_scores` for
-    the cached values.  Returns the worksheet."""
+    the cached values.  Returns the worksheet.  (``_blank``: the rows are empty
+    inputs of a template, id, name and revenue included.)"""
     from .portfolio import bcg_scores
 
     s = settings or Settings()
@@ -241,9 +255,9 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     score_rows = scores.to_dict("records")
     for i in range(n):
         r = first + i
-        _put(ws, r, _C_ID, ids[i], f.text)
-        _put(ws, r, _C_NAME, names_l[i], f.text)
-        _put(ws, r, _C_REV, revenue_l[i], f.money)
+        _put(ws, r, _C_ID, ids[i], f.edit_text if _blank else f.text)
+        _put(ws, r, _C_NAME, names_l[i], f.edit_text if _blank else f.text)
+        _put(ws, r, _C_REV, revenue_l[i], f.edit_money if _blank else f.money)
         for j, k in enumerate(FACTORS):
             _put(ws, r, _C_F0 + j, R[k][i], f.edit)
         sc = score_rows[i]
@@ -293,6 +307,9 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     ws.freeze_panes(_BCG_FIRST, _C_NAME + 1)
     if n:
         ws.autofilter(_BCG_HEAD, 0, last, _C_POLICY)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
         rev = [None if _missing(v) else float(v) for v in pd.to_numeric(revenue, errors="coerce")]
         _bcg_chart(workbook, ws, t, first, last, first, mc, rev)
     return ws
@@ -309,6 +326,13 @@ def _bubble_chart_class():
             super().__init__(options)
             self.bubble_sizes: list[tuple[str, list]] = []
             self.bubble_scale = 100
+
+        def add_series(self, options=None) -> None:
+            options = dict(options or {})
+            sizes = options.pop("bubble_sizes", None)
+            data = options.pop("bubble_sizes_data", None)
+            super().add_series(options)
+            self.bubble_sizes.append((sizes, data))
 
         def _write_chart_type(self, args) -> None:
             series = self._get_primary_axes_series() if args["primary_axes"] else self._get_secondary_axes_series()
@@ -360,6 +384,24 @@ def _bubble_chart_class():
     return ChartBubble
 
 
+def _add_bubble_chart(workbook, options: dict):
+    """``workbook.add_chart({"type": "bubble", ...})``: an XlsxWriter workbook
+    gets the bubble chart class above (XlsxWriter has none); series take the
+    sizes as ``bubble_sizes`` (a range) and ``bubble_sizes_data`` (cached
+    values)."""
+    import xlsxwriter
+
+    if not isinstance(workbook, xlsxwriter.Workbook):
+        return workbook.add_chart(dict(options))
+    chart = _bubble_chart_class()({"type": "scatter"})
+    chart.bubble_scale = int(options.get("bubble_scale", 100))
+    chart.embedded = True
+    chart.date_1904 = workbook.date_1904
+    chart.remove_timezone = workbook.remove_timezone
+    workbook.charts.append(chart)
+    return chart
+
+
 def _bcg_chart(workbook, ws, t, first: int, last: int, row: int, col: int, revenue: list) -> None:
     """A native bubble chart of the matrix: x relationship, y attractiveness,
     bubble size revenue."""
@@ -368,20 +410,16 @@ def _bcg_chart(workbook, ws, t, first: int, last: int, row: int, col: int, reven
     def rng(c: int) -> str:
         return f"='{name}'!${column_letter(c)}${first + 1}:${column_letter(c)}${last + 1}"
 
-    chart = _bubble_chart_class()({"type": "scatter"})
-    chart.embedded = True
-    chart.date_1904 = workbook.date_1904
-    chart.remove_timezone = workbook.remove_timezone
-    workbook.charts.append(chart)
+    chart = _add_bubble_chart(workbook, {"type": "bubble", "bubble_scale": 30})
     chart.add_series({
         "name": t("bcg_sheet.chart_series", "Clients"),
         "categories": rng(_C_REL),
         "values": rng(_C_ATT),
         "fill": {"color": "#5B9BD5", "transparency": 40},
         "border": {"color": "#2F5597"},
+        "bubble_sizes": rng(_C_REV),
+        "bubble_sizes_data": revenue,
     })
-    chart.bubble_sizes.append((rng(_C_REV), revenue))
-    chart.bubble_scale = 30
     chart.set_title({"name": t("bcg_sheet.chart_title", "BCG matrix")})
     chart.set_x_axis({"name": t("axis.relationship", "Relationship"), "min": 1, "max": 5, "major_unit": 1,
                       "major_gridlines": {"visible": True}})
@@ -394,8 +432,16 @@ def _bcg_chart(workbook, ws, t, first: int, last: int, row: int, col: int, reven
 
 # =========================================================================== BANT
 
+def add_bant_blank_sheet(workbook, *, lang: str = "en", rows: int = 30, settings: Settings | None = None):
+    """Add a blank BANT sheet: ``rows`` empty lead rows (id, name and the four
+    answers are inputs), the threshold, score and qualified formulas.
+    Returns the worksheet."""
+    leads = pd.DataFrame({"client_id": [np.nan] * rows})
+    return add_bant_sheet(workbook, leads, settings=settings, lang=lang, _blank=True)
+
+
 def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = None,
-                   settings: Settings | None = None, lang: str = "en"):
+                   settings: Settings | None = None, lang: str = "en", _blank: bool = False):
     """Add the BANT qualification sheet: ``leads`` has ``client_id``, optional
     ``name``, and ``budget``, ``account``, ``need``, ``time`` (yes/no in any
     form :func:`xlb2b.portfolio.yes_no` reads; absent = not answered).  The
@@ -441,8 +487,8 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     score_l, qualified_l = list(score), list(qualified)
     for i in range(n):
         r = first + i
-        _put(ws, r, 0, ids[i], f.text)
-        _put(ws, r, 1, names_l[i], f.text)
+        _put(ws, r, 0, ids[i], f.edit_text if _blank else f.text)
+        _put(ws, r, 1, names_l[i], f.edit_text if _blank else f.text)
         for j, p in enumerate(parts):
             _put(ws, r, 2 + j, words[p][i], f.edit_text)
         rng = f"{_cell(r, 2)}:{_cell(r, 5)}"
@@ -479,13 +525,30 @@ def _plain(values, *, whole: bool = False) -> list:
     return out
 
 
+def add_satisfaction_blank_sheet(workbook, *, lang: str = "en", rows: int = 50, clients: int = 20,
+                                 scale_max: float = 5):
+    """Add a blank satisfaction sheet: ``rows`` empty input rows in each of the
+    survey, CSI and delivery tables and ``clients`` rows of the CSI-per-client
+    table, with every result a formula over them.  Returns the worksheet."""
+    empty = [np.nan] * rows
+    survey = pd.DataFrame({"client_id": empty, "date": empty, "nps": empty})
+    csi = pd.DataFrame({"client_id": empty, "attribute": empty, "importance": empty, "satisfaction": empty})
+    deliveries = pd.DataFrame({"order_id": empty, "client_id": empty, "date": empty, "on_time": empty,
+                               "in_full": empty})
+    return add_satisfaction_sheet(workbook, survey, csi, deliveries, lang=lang, scale_max=scale_max,
+                                  _blank_clients=clients)
+
+
 def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFrame | None,
-                           deliveries: pd.DataFrame | None, *, lang: str = "en", scale_max: float = 5):
+                           deliveries: pd.DataFrame | None, *, lang: str = "en", scale_max: float = 5,
+                           _blank_clients: int = 0):
     """Add the satisfaction sheet: NPS from ``survey`` (client_id, date, nps),
     CSI from ``csi`` (client_id, attribute, importance, satisfaction) overall
     and per client, OTIF from ``deliveries`` (order_id, client_id, date,
     on_time, in_full).  The tables are editable; the results are formulas.
-    Returns the worksheet."""
+    Returns the worksheet.  (``_blank_clients``: a template; every row is an
+    empty input and the CSI-per-client table has that many input ids.)"""
+    blank = _blank_clients > 0
     t = _Labels(lang)
     f = _Formats(workbook, lang)
     survey = (survey if survey is not None else pd.DataFrame(columns=["client_id", "date", "nps"])).reset_index(drop=True)
@@ -526,8 +589,8 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     nps_vals = _plain(col(survey, "nps"), whole=True)
     s_ids, s_dates = values(survey, "client_id"), values(survey, "date")
     for i in range(ns):
-        _put(ws, first + i, C_NPS, s_ids[i], f.text)
-        _put(ws, first + i, C_NPS + 1, s_dates[i], f.date)
+        _put(ws, first + i, C_NPS, s_ids[i], f.edit_text if blank else f.text)
+        _put(ws, first + i, C_NPS + 1, s_dates[i], f.edit_date if blank else f.date)
         _put(ws, first + i, C_NPS + 2, nps_vals[i], f.edit)
     nps_rng = f"{_abs(first, C_NPS + 2)}:{_abs(last_of(ns), C_NPS + 2)}"
 
@@ -541,8 +604,8 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     c_ids, c_att = values(csi, "client_id"), values(csi, "attribute")
     for i in range(nc):
         r = first + i
-        _put(ws, r, C_CSI, c_ids[i], f.text)
-        _put(ws, r, C_CSI + 1, c_att[i], f.text)
+        _put(ws, r, C_CSI, c_ids[i], f.edit_text if blank else f.text)
+        _put(ws, r, C_CSI + 1, c_att[i], f.edit_text if blank else f.text)
         _put(ws, r, C_CSI + 2, imp[i], f.edit)
         _put(ws, r, C_CSI + 3, sat[i], f.edit)
         ci, cs = _cell(r, C_CSI + 2), _cell(r, C_CSI + 3)
@@ -564,21 +627,24 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     # CSI per client
     headers(C_CSIC, [("client", "Client"), ("csi", "CSI"), ("pairs", "Pairs used")])
     by = (csi_by_client(csi.assign(client_id=col(csi, "client_id")), scale_max=scale_max)
-          if nc else pd.DataFrame(columns=["client_id", "csi", "pairs"]))
+          if nc and not blank else pd.DataFrame(columns=["client_id", "csi", "pairs"]))
+    if blank:
+        by = pd.DataFrame({"client_id": [None] * _blank_clients, "csi": [np.nan] * _blank_clients,
+                           "pairs": [0] * _blank_clients})
     by_ids, by_csi, by_pairs = by["client_id"].tolist(), by["csi"].tolist(), by["pairs"].tolist()
     for i in range(len(by)):
         r = first + i
-        _put(ws, r, C_CSIC, by_ids[i], f.text)
+        _put(ws, r, C_CSIC, by_ids[i], f.edit_text if blank else f.text)
         k = _cell(r, C_CSIC)
         # SUMPRODUCT over an exact comparison: SUMIFS would read an id such as
-        # "A*" or ">5" as a pattern
+        # "A*" or ">5" as a pattern; an empty id gives empty results
         match = f"--({csi_client}={k})"
-        ws.write_formula(r, C_CSIC + 1, f'=IF(SUMPRODUCT({match},{csi_den})=0,"",'
+        ws.write_formula(r, C_CSIC + 1, f'=IF(OR({k}="",SUMPRODUCT({match},{csi_den})=0),"",'
                                         f'100*SUMPRODUCT({match},{csi_num})/'
                                         f'(SUMPRODUCT({match},{csi_den})*{smax}))', f.calc_1,
                          _cached(by_csi[i]))
-        ws.write_formula(r, C_CSIC + 2, f"=SUMPRODUCT({match},{csi_used})", f.calc_int,
-                         int(by_pairs[i]))
+        ws.write_formula(r, C_CSIC + 2, f'=IF({k}="","",SUMPRODUCT({match},{csi_used}))', f.calc_int,
+                         "" if blank else int(by_pairs[i]))
 
     # deliveries
     headers(C_DEL, [("order", "Order"), ("client", "Client"), ("date", "Date"), ("on_time", "On time"),
@@ -586,7 +652,8 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     nd = len(deliveries)
     d_cols = [values(deliveries, "order_id"), values(deliveries, "client_id"), values(deliveries, "date"),
               answers(deliveries, "on_time"), answers(deliveries, "in_full")]
-    d_fmts = [f.text, f.text, f.date, f.edit_text, f.edit_text]
+    d_fmts = ([f.edit_text, f.edit_text, f.edit_date] if blank else [f.text, f.text, f.date]) \
+        + [f.edit_text, f.edit_text]
     for i in range(nd):
         for j in range(5):
             _put(ws, first + i, C_DEL + j, d_cols[j][i], d_fmts[j])
