@@ -378,7 +378,8 @@ class _AdpWriter:
         r += 1
         # 8 joint projects
         r = self._section(ws, r, "s8_projects")
-        self._header(ws, r, ["project", "status", "notes"])
+        self._header(ws, r, ["project", "status"])
+        ws.merge_range(r, 2, r, 7, L["notes"], F["header"])
         r += 1
         for _ in range(PROJECT_ROWS):
             ws.write_blank(r, 0, None, F["in"])

@@ -110,6 +110,10 @@ class _Formats:
         self.calc_text = wb.add_format({"bg_color": "#E2EFDA", "border": 1})
         self.calc_wrap = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "text_wrap": True, "valign": "top"})
         self.calc_share = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.0%"})
+        # helper columns: zeros of empty rows are not shown
+        self.calc_int_hide0 = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0;-0;;@"})
+        self.calc_hide0 = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.00;-0.00;;@"})
+        self.bold_wrap = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         self.calc_1 = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.0"})
 
 
@@ -173,9 +177,9 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
 
     ws.write_string(0, 0, t("bcg_sheet.title", "BCG portfolio scoring"), f.title)
     lo, hi = float(s.bcg_tier_bounds[0]), float(s.bcg_tier_bounds[-1])
-    ws.write_string(1, _C_NAME, t("bcg_sheet.middle_from", "Middle tier from (score ≥)"), f.bold)
+    ws.write_string(1, _C_NAME, t("bcg_sheet.middle_from", "Middle tier from (score ≥)"), f.bold_wrap)
     ws.write_number(1, _C_REV, lo, f.edit_num)
-    ws.write_string(2, _C_NAME, t("bcg_sheet.top_from", "Top tier from (score ≥)"), f.bold)
+    ws.write_string(2, _C_NAME, t("bcg_sheet.top_from", "Top tier from (score ≥)"), f.bold_wrap)
     ws.write_number(2, _C_REV, hi, f.edit_num)
     lo_ref, hi_ref = _abs(1, _C_REV), _abs(2, _C_REV)
 
@@ -292,24 +296,27 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
                        {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5,
                         "error_message": t("bcg_sheet.rating_error", "A rating is a whole number 1..5.")})
 
-    ws.set_column(_C_ID, _C_ID, 12)
-    ws.set_column(_C_NAME, _C_NAME, 30)
-    ws.set_column(_C_REV, _C_REV, 15)
-    ws.set_column(_C_F0, _C_F0 + len(FACTORS) - 1, 12)
+    ws.set_column(_C_ID, _C_ID, 10)
+    ws.set_column(_C_NAME, _C_NAME, 24)
+    ws.set_column(_C_REV, _C_REV, 12)
+    ws.set_column(_C_F0, _C_F0 + len(FACTORS) - 1, 11)
     ws.set_column(_C_REL, _C_ATT_MISS, 13)
     ws.set_column(_C_REL_TIER, _C_ATT_TIER, 13)
-    ws.set_column(_C_STRATEGY, _C_STRATEGY, 26)
-    ws.set_column(_C_POLICY, _C_POLICY, 45)
+    ws.set_column(_C_STRATEGY, _C_STRATEGY, 22)
+    ws.set_column(_C_POLICY, _C_POLICY, 40)
     ws.set_column(mc, mc, 18)
     ws.set_column(mc + 1, mc + 3, 24)
     ws.set_column(pc, pc, 18)
     ws.set_column(pc + 1, pc + 3, 36)
     ws.freeze_panes(_BCG_FIRST, _C_NAME + 1)
+    # the printed page is the scoring table; the matrices and the chart are beside it
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(0.3, 0.3, 0.4, 0.4)
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, last, _C_POLICY)
     if n:
         ws.autofilter(_BCG_HEAD, 0, last, _C_POLICY)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
         rev = [None if _missing(v) else float(v) for v in pd.to_numeric(revenue, errors="coerce")]
         _bcg_chart(workbook, ws, t, first, last, first, mc, rev)
     return ws
@@ -503,6 +510,9 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     ws.set_column(2, 5, 11)
     ws.set_column(6, 7, 13)
     ws.freeze_panes(first, 2)
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, last, 7)
     return ws
 
 
@@ -612,10 +622,10 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
         ok = (isinstance(imp[i], float) and isinstance(sat[i], float) and imp[i] >= 0
               and 0 <= sat[i] <= scale_max)
         ws.write_formula(r, C_CSI + 4, f"=IF(AND(ISNUMBER({ci}),ISNUMBER({cs})),"
-                                       f"IF(AND({ci}>=0,{cs}>=0,{cs}<={smax}),1,0),0)", f.calc_int, int(ok))
+                                       f"IF(AND({ci}>=0,{cs}>=0,{cs}<={smax}),1,0),0)", f.calc_int_hide0, int(ok))
         u = _cell(r, C_CSI + 4)
-        ws.write_formula(r, C_CSI + 5, f"=IF({u}=1,{ci}*{cs},0)", f.calc, imp[i] * sat[i] if ok else 0)
-        ws.write_formula(r, C_CSI + 6, f"=IF({u}=1,{ci},0)", f.calc, imp[i] if ok else 0)
+        ws.write_formula(r, C_CSI + 5, f"=IF({u}=1,{ci}*{cs},0)", f.calc_hide0, imp[i] * sat[i] if ok else 0)
+        ws.write_formula(r, C_CSI + 6, f"=IF({u}=1,{ci},0)", f.calc_hide0, imp[i] if ok else 0)
     cl = last_of(nc)
     csi_client = f"{_abs(first, C_CSI)}:{_abs(cl, C_CSI)}"
     csi_imp = f"{_abs(first, C_CSI + 2)}:{_abs(cl, C_CSI + 2)}"
@@ -705,16 +715,27 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
             ws.write_number(r, 1, value, fmt)
         else:
             ws.write_formula(r, 1, formula, fmt, _cached(value))
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 12)
-    ws.set_column(C_NPS, C_NPS + 2, 12)
-    ws.set_column(C_CSI, C_CSI, 12)
-    ws.set_column(C_CSI + 1, C_CSI + 1, 24)
-    ws.set_column(C_CSI + 2, C_CSI + 6, 13)
-    ws.set_column(C_CSIC, C_CSIC + 2, 12)
-    ws.set_column(C_DEL, C_DEL + 4, 12)
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 9)
+    ws.set_column(C_NPS, C_NPS, 11)
+    ws.set_column(C_NPS + 1, C_NPS + 1, 10)
+    ws.set_column(C_NPS + 2, C_NPS + 2, 7)
+    ws.set_column(C_CSI, C_CSI, 11)
+    ws.set_column(C_CSI + 1, C_CSI + 1, 16)
+    ws.set_column(C_CSI + 2, C_CSI + 6, 10)
+    ws.set_column(C_CSIC, C_CSIC, 11)
+    ws.set_column(C_CSIC + 1, C_CSIC + 2, 7)
+    ws.set_column(C_DEL, C_DEL + 1, 10)
+    ws.set_column(C_DEL + 2, C_DEL + 2, 10)
+    ws.set_column(C_DEL + 3, C_DEL + 4, 7)
+    for a, b in ((2, C_NPS - 1), (C_NPS + 3, C_CSI - 1), (C_CSI + 7, C_CSIC - 1), (C_CSIC + 3, C_DEL - 1)):
+        ws.set_column(a, b, 2)      # the gaps between the tables
     ws.set_row(head, 45)
     ws.freeze_panes(first, 0)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(0.3, 0.3, 0.4, 0.4)
+    ws.fit_to_pages(1, 0)
     return ws
 
 
