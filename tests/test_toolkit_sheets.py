@@ -274,3 +274,22 @@ def test_verdict_wording_is_the_seeds():
                                     "дополнительные затраты не изменяются.")
     assert ru["healthy"].startswith("Здоровый подход к экономическому покупателю")
     assert ru["unhealthy"].startswith("Нездоровый подход к экономическому покупателю")
+
+
+# ---------------------------------------------------------------- layout
+
+def test_own_tco_items_get_rows_and_sheets_get_unique_names(tmp_path):
+    from xlb2b.toolkit_sheets import OWN_TCO_ROWS, tco_frame
+    names, values = tco_frame({"price": (10, 12), "Spare parts": (1, None), "Insurance": (2, 3),
+                               "Fuel": (None, 4), "Audit": (5, 5)})
+    assert names[7:] == ["Spare parts", "Insurance", "Fuel", "Audit"]      # more own items than empty rows
+    assert len(tco_frame(None)[0]) == 7 + OWN_TCO_ROWS
+    assert values[0].tolist() == [10, 12] and np.isnan(values[7, 1])
+    wb = _new_workbook(str(tmp_path / "two.xlsx"))
+    first, second = add_tco_sheet(wb), add_tco_sheet(wb, blank=True)
+    wb.close()
+    assert (first.get_name(), second.get_name()) == ("TCO", "TCO (2)")
+    book = openpyxl.load_workbook(tmp_path / "two.xlsx")
+    assert book["TCO (2)"].defined_names["tco_ours_total"].attr_text == "'TCO (2)'!$B$17"
+    with pytest.raises(ValueError):
+        add_priority_sheet(_new_workbook(str(tmp_path / "w.xlsx")), weights=[1, 2])

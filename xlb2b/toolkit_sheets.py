@@ -89,6 +89,16 @@ def _name(workbook, sheet: str, name: str, ref: str) -> None:
     workbook.define_name(f"{_sheet_ref(sheet)}!{name}", f"={_sheet_ref(sheet)}!{ref}")
 
 
+def _add_sheet(workbook, name: str):
+    """A new worksheet called ``name`` (``name (2)``… when the workbook has one already)."""
+    listing = getattr(workbook, "worksheets", None)
+    taken = {ws.get_name().casefold() for ws in listing()} if callable(listing) else set()
+    unique, i = name, 2
+    while unique.casefold() in taken:
+        unique, i = f"{name} ({i})"[:31], i + 1
+    return workbook.add_worksheet(unique)
+
+
 def _new_workbook(path: str):
     import xlsxwriter
     return xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
@@ -172,7 +182,8 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
     L = labels("tco_sheet", lang)
     F = _Formats(workbook)
     sheet = L["sheet_name"]
-    ws = workbook.add_worksheet(sheet)
+    ws = _add_sheet(workbook, sheet)
+    sheet = ws.get_name()
     names, values = tco_frame({} if blank else (EXAMPLE_TCO if items is None else items))
     ws.set_column(0, 0, 40)
     ws.set_column(1, 3, 16)
@@ -286,7 +297,8 @@ def add_spin_sheet(workbook, *, lang: str = "en"):
     W = labels("toolkit_sheets", lang)
     F = _Formats(workbook)
     sheet = L["sheet_name"]
-    ws = workbook.add_worksheet(sheet)
+    ws = _add_sheet(workbook, sheet)
+    sheet = ws.get_name()
     widths = (18, 34, 52, 9, 34, 28)
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
@@ -388,7 +400,8 @@ def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool
     L = labels("priority_sheet", lang)
     F = _Formats(workbook)
     sheet = L["sheet_name"]
-    ws = workbook.add_worksheet(sheet)
+    ws = _add_sheet(workbook, sheet)
+    sheet = ws.get_name()
     rows, from_analysis = _segments(analysis, lang, blank)
     k = len(PRIORITY_CRITERIA)
     w = np.ones(k) if weights is None else np.asarray(weights, dtype="float64").ravel()
