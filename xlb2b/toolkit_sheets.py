@@ -130,7 +130,10 @@ class _Formats:
         self.in_word = f({**inp, "align": "center"})
         self.out_money = f({**res, "num_format": "#,##0"})
         self.out_money_bold = f({**res, "num_format": "#,##0", "bold": True})
+        self.out_diff = f({**res, "num_format": "#,##0;[Red]-#,##0"})
+        self.out_diff_bold = f({**res, "num_format": "#,##0;[Red]-#,##0", "bold": True})
         self.out_pct = f({**res, "num_format": "0.0%", "bold": True})
+        self.out_pct_signed = f({**res, "num_format": "0.0%;[Red]-0.0%", "bold": True})
         self.out_score = f({**res, "num_format": "0.00", "align": "center"})
         self.out_int = f({**res, "num_format": "0", "align": "center"})
         self.out_text = f({**res, "text_wrap": True})
@@ -218,7 +221,7 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
                 ws.write_number(r, c, float(v), F.in_money)
         a, b = _a1(r, c_us), _a1(r, c_them)
         diff = "" if np.isnan(values[i]).all() else float(np.nansum([values[i, 1], -values[i, 0]]))
-        ws.write_formula(r, c_diff, f'=IF(AND({a}="",{b}=""),"",N({b})-N({a}))', F.out_money, diff)
+        ws.write_formula(r, c_diff, f'=IF(AND({a}="",{b}=""),"",N({b})-N({a}))', F.out_diff, diff)
         ws.write_blank(r, 4, None, F.in_text)
     ws.data_validation(first, c_us, last, c_them, {
         "validate": "decimal", "criteria": ">=", "value": 0,
@@ -240,7 +243,7 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
         a, b = _a1(r, c_us), _a1(r, c_them)
         both = np.nan_to_num(vals)
         diff = "" if np.isnan(totals).all() else float(both[1] - both[0])
-        ws.write_formula(r, c_diff, f'=IF(AND({a}="",{b}=""),"",N({b})-N({a}))', F.out_money_bold, diff)
+        ws.write_formula(r, c_diff, f'=IF(AND({a}="",{b}=""),"",N({b})-N({a}))', F.out_diff_bold, diff)
     ws.write_blank(r_total, 4, None, F.label)
     ws.write_blank(r_extra, 4, None, F.label)
 
@@ -248,7 +251,7 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
     ws.write_string(r_adv, 0, L["advantage"], F.label_bold)
     adv = tco_advantage(totals[0], totals[1])
     ws.write_formula(r_adv, c_us, f'=IF(OR({tu}="",{tc}=""),"",IF({tc}=0,"",({tc}-{tu})/{tc}))',
-                     F.out_pct, _cached(float(adv)))
+                     F.out_pct_signed, _cached(float(adv)))
 
     pu, pc = _a1(first, c_us), _a1(first, c_them)
     eu, ec = _a1(r_extra, c_us), _a1(r_extra, c_them)
