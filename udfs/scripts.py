@@ -1,9 +1,31 @@
-"""Scripts behind the buttons (ribbon, task pane, sheet buttons).
+"""Scripts behind the buttons (classic ribbon, Lite sheet buttons, Server
+ribbon commands).
 
-Each takes the workbook (``book: xw.Book``) and works on it in place."""
+Each script takes the workbook (``book: xw.Book``) and works on it in place:
+it reads the workbook's own tables, runs the core, lays the sheets out once
+(:mod:`xlb2b.live` records the same layout code that writes our files) and
+replays them into the book.  Nothing already in the book is overwritten: new
+sheets get a free name ("ADP Acme (2)" on a second run); only the analysis
+sheets a previous run wrote (listed on its Contents sheet) are replaced, and
+the values the user edited on their Settings sheet are read back first.
+Problems reach the user as a message box, never as a traceback.
+"""
 from __future__ import annotations
 
+import functools
+import re
+from typing import Any, Callable
+
 import xlwings as xw
+
+from xlb2b import adp as _adp
+from xlb2b.analysis import analyze
+from xlb2b.errors import InputError
+from xlb2b.inputs import SHEET_NAMES
+from xlb2b.live import RecordingWorkbook, render
+from xlb2b.locale import label, labels
+from xlb2b.planning_sheets import add_bcg_sheet
+from xlb2b.workbook import add_analysis_sheets, analysis_sheet_names, settings_from_sheet
 
 #: button tag -> script name (the ribbon, the Lite buttons and the Server
 #: manifest use the same tags)
@@ -17,3 +39,328 @@ BUTTONS: dict[str, str] = {
     "settings": "open_settings",
     "help": "show_help",
 }
+
+#: most ADP sheets one button press adds (a workbook of hundreds of sheets
+#: is for the command line: ``xlb2b adp --abc A --split``)
+MAX_ADP_SHEETS = 50
+
+_CYRILLIC = re.compile("[А-Яа-яЁё]")
+
+
+class _Stop(Exception):
+    """A message for the user; the script ends without changing the book."""
+
+
+# ----------------------------------------------------------------- helpers
+def _lang(book) -> str:
+    """Russian when the book's sheet names are Russian, else English."""
+    names = [s.name for s in book.sheets]
+    return "ru" if any(_CYRILLIC.search(n) for n in names) else "en"
+
+
+def _say(book, text: str, lang: str) -> None:
+    try:
+        book.app.alert(text, title=label("script.title", lang))
+    except Exception:       # an engine without message boxes: the status bar is all we have
+        print(text)
+
+
+def _script(func: Callable) -> Callable:
+    """Turn every failure into a message box (no traceback reaches the user)."""
+    @functools.wraps(func)
+    def run(book):
+        lang = _lang(book)
+        try:
+            return func(book, lang)
+        except _Stop as stop:
+            _say(book, str(stop), lang)
+        except InputError as e:
+            _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
+        except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
+            _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
+        return book
+    return run
+
+
+def _sheet(book, name: str):
+    for s in book.sheets:
+        if s.name.casefold() == name.casefold():
+            return s
+    return None
+
+
+def _rows(sheet) -> list[list[Any]]:
+    values = sheet.used_range.options(ndim=2).value
+    return [list(r) for r in values] if values else []
+
+
+def _previous_analysis(book, lang: str) -> list[str]:
+    """The sheets a previous analysis run wrote into ``book``: those listed on
+    its Contents sheet (column A) under our title."""
+    for lng in (lang, "en", "ru"):
+        contents = _sheet(book, analysis_sheet_names(lng)[0])
+        if contents is None:
+            continue
+        rows = _rows(contents)
+        if not rows or rows[0][0] != label("contents.title", lng):
+            continue
+        ours = set(analysis_sheet_names(lng))
+        listed = {str(r[0]) for r in rows[1:] if r and isinstance(r[0], str)}
+        return [s.name for s in book.sheets if s.name == contents.name or
+                (s.name in listed and re.sub(r" \(\d+\)$", "", s.name) in ours)]
+    return []
+
+
+def _inputs(book, skip: set[str]) -> dict[str, Any]:
+    """The workbook's own tables: transactions (required), clients, market,
+    found by sheet name (as the command line finds them in files)."""
+    found: dict[str, Any] = {}
+    for kind, names in SHEET_NAMES.items():
+        for n in names:
+            s = _sheet(book, n)
+            if s is not None and s.name not in skip:
+                rows = _rows(s)
+                if rows:
+                    found[kind] = (s.name, rows)
+                break
+    return found
+
+
+def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
+    skip = skip or set(_previous_analysis(book, lang))
+    found = _inputs(book, skip)
+    if "transactions" not in found:
+        raise _Stop(label("script.no_transactions", lang))
+    where = lambda kind: f"{book.name}, sheet {found[kind][0]}"   # noqa: E731
+    args = {kind: found[kind][1] for kind in found}
+    from xlb2b.inputs import read_table
+    tables = {k: read_table(k, v, name=where(k)) for k, v in args.items()}
+    return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
+
+
+def _render(book, build: Callable[[RecordingWorkbook, list[str]], Any]) -> list[str]:
+    rec = RecordingWorkbook()
+    build(rec, [s.name for s in book.sheets])
+    existing = {n.name for n in book.names}
+    for name, _ in rec.names:
+        if "!" not in name and name in existing:
+            book.names[name].delete()       # a name of ours from a replaced sheet
+    added = render(book, rec)
+    if added:
+        book.sheets[added[0]].activate()
+    return added
+
+
+def _client_ids(book, analysis, lang: str) -> list[Any]:
+    """The client in the selected cell, or in its row (a Clients table row)."""
+    try:
+        sel = book.selection
+    except Exception:
+        sel = None
+    if sel is None:
+        raise _Stop(label("script.no_client", lang))
+    ids = analysis.clients["client_id"]
+    by_id = {str(v).strip().casefold(): v for v in ids}
+    by_name = {}
+    if "name" in analysis.clients:
+        by_name = {str(n).strip().casefold(): i for n, i in zip(analysis.clients["name"], ids)
+                   if isinstance(n, str)}
+    value = sel.value
+    values = value if isinstance(value, list) else [value]
+    flat = [v for row in values for v in (row if isinstance(row, list) else [row])]
+    candidates = [v for v in flat if v is not None]
+    if not candidates:
+        raise _Stop(label("script.no_client", lang))
+    row_values = _rows(sel.sheet)
+    r = sel.row - 1
+    if 0 <= r < len(row_values):
+        candidates += [v for v in row_values[r] if v is not None]
+    for v in candidates:
+        key = (f"{v:g}" if isinstance(v, float) else str(v)).strip().casefold()
+        if key in by_id:
+            return [by_id[key]]
+        if key in by_name:
+            return [by_name[key]]
+    raise _Stop(label("script.unknown_client", lang).format(value=candidates[0]))
+
+
+# ----------------------------------------------------------------- scripts
+@xw.script
+def analyze_client_base(book: xw.Book):
+    """Analyse the workbook's Transactions (and Clients, Market) sheets and
+    write the analysis sheets; a second run replaces them, keeping the values
+    edited on Settings."""
+    return _analyze(book)
+
+
+@_script
+def _analyze(book, lang: str):
+    previous = _previous_analysis(book, lang)
+    settings = None
+    old_settings = [n for n in previous if re.sub(r" \(\d+\)$", "", n) in
+                    (label("sheet.settings", "en"), label("sheet.settings", "ru"))]
+    if old_settings:
+        try:
+            settings = settings_from_sheet(_rows(_sheet(book, old_settings[0])),
+                                           where=f"{book.name}, sheet {old_settings[0]}")
+        except ValueError as e:
+            raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+    a = _analysis(book, lang, settings=settings, skip=set(previous))
+    for name in previous:
+        _sheet(book, name).delete()
+    added = _render(book, lambda rec, taken: add_analysis_sheets(rec, a, lang=lang, taken=taken,
+                                                                sources={k: v.source for k, v in
+                                                                         a.inputs.items()}))
+    _say(book, label("script.done_analysis", lang).format(
+        clients=f"{len(a.clients):,}", sheets=len(added), problems=len(a.report),
+        issues=label("sheet.input_issues", lang)), lang)
+    return book
+
+
+@xw.script
+def refresh(book: xw.Book):
+    """Run the analysis again on the current data (the Analyze button)."""
+    return _analyze(book)
+
+
+@xw.script
+def build_adp(book: xw.Book):
+    """Add an Account Development Plan sheet for the client in the selected
+    cell (its id or name, or any cell of its row in a Clients table)."""
+    return _build_adp(book)
+
+
+@_script
+def _build_adp(book, lang: str):
+    a = _analysis(book, lang)
+    ids = _client_ids(book, a, lang)
+    added = _render(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken,
+                                                                plan=False))
+    _say(book, label("script.done_adp", lang).format(sheets=", ".join(added)), lang)
+    return book
+
+
+@xw.script
+def build_adps_a(book: xw.Book):
+    """Add an ADP sheet for every A client (by revenue, at most 50) and the
+    revenue plan that sums their forecasts."""
+    return _build_adps_a(book)
+
+
+@_script
+def _build_adps_a(book, lang: str):
+    a = _analysis(book, lang)
+    c = a.clients[a.clients["abc_class"] == "A"].sort_values("revenue", ascending=False, kind="stable")
+    if c.empty:
+        raise _Stop(label("script.no_a_clients", lang))
+    ids = list(c["client_id"][:MAX_ADP_SHEETS])
+    added = _render(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken))
+    text = label("script.done_adp", lang).format(sheets=f"{len(added)}")
+    if len(c) > MAX_ADP_SHEETS:
+        text += "\n" + label("script.too_many", lang).format(count=len(c), limit=MAX_ADP_SHEETS)
+    _say(book, text, lang)
+    return book
+
+
+@xw.script
+def add_bcg_scoring(book: xw.Book):
+    """Add the BCG portfolio scoring sheet (automatic ratings prefilled,
+    manager ratings editable, tiers, strategy and the bubble chart)."""
+    return _add_bcg(book)
+
+
+@_script
+def _add_bcg(book, lang: str):
+    a = _analysis(book, lang)
+
+    added = _render(book, lambda rec, taken: _renamed(rec, taken, lambda: add_bcg_sheet(rec, a, lang=lang)))
+    _say(book, label("script.done_adp", lang).format(sheets=", ".join(added)), lang)
+    return book
+
+
+def _renamed(rec: RecordingWorkbook, taken: list[str], build: Callable[[], Any]) -> None:
+    """Build sheets whose layout code picks its own names, then give any name
+    already in the book a number (formulas and names follow)."""
+    build()
+    free = _adp.sheet_names([s.name for s in rec.sheets], taken)
+    for sheet, name in zip(rec.sheets, free):
+        if sheet.name != name:
+            rec.rename(sheet.name, name)
+
+
+@xw.script
+def add_progress_checklist(book: xw.Book):
+    """Add the 23-step progress-policy checklist for the selected client (or
+    a blank one when no client is selected)."""
+    return _add_checklist(book)
+
+
+@_script
+def _add_checklist(book, lang: str):
+    client = None
+    try:
+        a = _analysis(book, lang)
+        cid = _client_ids(book, a, lang)[0]
+        row = a.clients.set_index("client_id").loc[cid]
+        client = str(row.get("name")) if isinstance(row.get("name"), str) else str(cid)
+    except _Stop:
+        client = None
+    added = _render(book, lambda rec, taken: _renamed(
+        rec, taken, lambda: _adp.add_checklist_sheet(rec, lang=lang, client_name=client)))
+    _say(book, label("script.done_adp", lang).format(sheets=", ".join(added)), lang)
+    return book
+
+
+@xw.script
+def open_settings(book: xw.Book):
+    """Go to the Settings sheet of the analysis."""
+    return _open_settings(book)
+
+
+@_script
+def _open_settings(book, lang: str):
+    for name in _previous_analysis(book, lang):
+        if re.sub(r" \(\d+\)$", "", name) in (label("sheet.settings", "en"), label("sheet.settings", "ru")):
+            book.sheets[name].activate()
+            return book
+    raise _Stop(label("script.no_settings", lang))
+
+
+@xw.script
+def show_help(book: xw.Book):
+    """Add a help sheet: what each button does and the functions in cells."""
+    return _show_help(book)
+
+
+@_script
+def _show_help(book, lang: str):
+    def build(rec, taken):
+        ws = rec.add_worksheet(_adp.sheet_names([label("script.help_sheet", lang)], taken)[0])
+        title = rec.add_format({"bold": True, "font_size": 14})
+        head = rec.add_format({"bold": True, "font_color": "#1F4E78"})
+        wrap = rec.add_format({"text_wrap": True, "valign": "top"})
+        ws.set_column(0, 0, 28)
+        ws.set_column(1, 1, 100)
+        ws.write_string(0, 0, label("script.help_title", lang), title)
+        r = 2
+        ws.write_string(r, 0, label("script.help_buttons", lang), head)
+        r += 1
+        for tag in BUTTONS:
+            text = label(f"button.{tag}", lang)
+            name, _, what = text.partition(": ")
+            ws.write_string(r, 0, name, wrap)
+            ws.write_string(r, 1, what, wrap)
+            r += 1
+        r += 1
+        ws.write_string(r, 0, label("script.help_functions", lang), head)
+        r += 1
+        from udfs import functions
+        for fname in sorted(n for n in dir(functions) if n.isupper() and callable(getattr(functions, n))):
+            doc = (getattr(functions, fname).__doc__ or "").strip().split("\n\n")[0]
+            ws.write_string(r, 0, f"={fname}(...)".lstrip("="), wrap)
+            ws.write_string(r, 1, " ".join(doc.split()), wrap)
+            r += 1
+        r += 1
+        ws.write_string(r, 0, label("script.help_more", lang), wrap)
+    _render(book, build)
+    return book

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -129,25 +129,31 @@ def _fast_sheet_class():
 
 
 class _Writer:
-    def __init__(self, analysis, filename: str, lang: str, sources: dict[str, str] | None):
-        import xlsxwriter
-
+    def __init__(self, analysis, filename: str | None, lang: str, sources: dict[str, str] | None,
+                 workbook=None, taken: Iterable[str] = ()):
         self.a = analysis
         self.s = analysis.settings
         self.t = _Labels(lang)
         self.lang = lang
         self.sources = sources or {k: v.source for k, v in analysis.inputs.items()}
         self.filename = filename
-        self.buffer = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(self.buffer, {"in_memory": True,
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-            "nan_inf_to_errors": True})
+        self.buffer = None
+        if workbook is None:
+            import xlsxwriter
+
+            self.buffer = io.BytesIO()
+            workbook = xlsxwriter.Workbook(self.buffer, {"in_memory": True,
+                "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                "nan_inf_to_errors": True})
+        self.wb = workbook
         self.group_tr = self.t.translator("psc_group")
         self.rfm_tr = self.t.translator("rfm_segment")
-        self.sheet_class = _fast_sheet_class()
-        self.sheet_names = {k: sheet_name(k, lang) for k in (
-            ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
-            + [f"summary_{n}" for n in SUMMARY_ORDER])}
+        # the fast row path writes file XML; a recording workbook takes the rows as they are
+        self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
+        from .adp import sheet_names as _free
+        keys = (["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
+                + [f"summary_{n}" for n in SUMMARY_ORDER])
+        self.sheet_names = dict(zip(keys, _free([sheet_name(k, lang) for k in keys], taken)))
         self._formats()
         c = analysis.clients.copy()
         pb, cb = psc_basis(c, self.s)
@@ -764,6 +770,13 @@ class _Writer:
 
     # ------------------------------------------------------------------ all
     def write(self) -> None:
+        self.build()
+        self.wb.close()
+        add_rows(self.buffer.getvalue(), self.filename, self.fast_rows)
+
+    def build(self) -> None:
+        """Lay every sheet out in ``self.wb``; the Clients rows are left in
+        ``self.fast_rows`` ({sheet number: (rows, columns)})."""
         self.summary_pos: dict[str, tuple] = {}
         self.fast_rows: dict[int, tuple[int, list[Column]]] = {}
         self.clients_layout()
@@ -784,8 +797,27 @@ class _Writer:
                                                 "clients_a": INT, "clients_all": INT})
         self.frame_sheet("excluded", self.a.excluded, {"revenue": MONEY})
         self.frame_sheet("input_issues", self.a.report.to_frame(), {"row": INT})
-        self.wb.close()
-        add_rows(self.buffer.getvalue(), self.filename, self.fast_rows)
+
+
+def add_analysis_sheets(workbook, analysis, *, lang: str = "en",
+                        sources: dict[str, str] | None = None, taken: Iterable[str] = ()) -> list[str]:
+    """Lay the analysis sheets out in a recording workbook
+    (:class:`xlb2b.live.RecordingWorkbook`), the Clients rows included, for
+    :func:`xlb2b.live.render`; sheet names avoid ``taken`` (a number is
+    added).  Returns the sheet names."""
+    w = _Writer(analysis, None, lang, sources, workbook, taken)
+    w.build()
+    sheets = workbook.worksheets()
+    for number, (_n, columns) in w.fast_rows.items():
+        sheets[number - 1].add_rows(1, columns)
+    return [ws.get_name() for ws in sheets]
+
+
+def analysis_sheet_names(lang: str = "en") -> list[str]:
+    """The names of the sheets the analysis writes, in ``lang``."""
+    return [sheet_name(k, lang) for k in (
+        ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
+        + [f"summary_{n}" for n in SUMMARY_ORDER])]
 
 
 def write_analysis_workbook(analysis, path, *, lang: str = "en", sources: dict[str, str] | None = None) -> Path:
@@ -793,3 +825,59 @@ def write_analysis_workbook(analysis, path, *, lang: str = "en", sources: dict[s
     path = Path(path)
     atomic_write(path, lambda tmp: _Writer(analysis, tmp, lang, sources).write())
     return path
+
+
+#: Settings-sheet keys (column "Name") -> (Settings field, position in a tuple or dict key)
+_SHEET_SETTINGS: dict[str, tuple[str, Any]] = {
+    "psc_s2_min": ("psc_s_bounds", 0), "psc_s3_min": ("psc_s_bounds", 1),
+    "spl_overdue_days": ("spl_overdue_days", None),
+    "kml_k2_min": ("kml_k_bounds", 0), "kml_k3_min": ("kml_k_bounds", 1),
+    "kml_m2_min": ("kml_m_bounds", 0), "kml_m3_min": ("kml_m_bounds", 1),
+    "dsl_d2_min": ("dsl_d_bounds", 0), "dsl_d3_min": ("dsl_d_bounds", 1),
+    "dsl_s2_below": ("dsl_s_bounds", 1), "dsl_s3_below": ("dsl_s_bounds", 0),
+    "abc_a_below": ("abc_cuts", 0), "abc_b_below": ("abc_cuts", 1),
+    "xyz_x_max": ("xyz_cuts", 0), "xyz_y_max": ("xyz_cuts", 1),
+    "bcg_tier_medium": ("bcg_tier_bounds", 0), "bcg_tier_high": ("bcg_tier_bounds", 1),
+    "bcg_sow_2": ("bcg_sow_bounds", 0), "bcg_sow_3": ("bcg_sow_bounds", 1),
+    "bcg_sow_4": ("bcg_sow_bounds", 2), "bcg_sow_5": ("bcg_sow_bounds", 3),
+    "bant_threshold": ("bant_threshold", None), "our_supplier": ("our_supplier", None),
+}
+
+
+def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
+    """The settings a Settings sheet of ours holds (its rows as a 2-D list:
+    label, value, name, hint), over ``base`` (default settings): the
+    thresholds, bounds, BCG weights, tiers, SOW bounds, BANT threshold and our
+    supplier name the user may have edited.  Values that are not numbers
+    where numbers belong raise ``ValueError`` naming the row."""
+    from .settings import Settings
+
+    s = base or Settings()
+    d = s.to_dict()
+    for i, row in enumerate(rows or [], 1):
+        row = list(row) + [None] * 3
+        key, value = row[2], row[1]
+        if not isinstance(key, str):
+            continue
+        if key.startswith("bcg_weight_") and key[len("bcg_weight_"):] in d["bcg_weights"]:
+            field_, pos = "bcg_weights", key[len("bcg_weight_"):]
+        elif key in _SHEET_SETTINGS:
+            field_, pos = _SHEET_SETTINGS[key]
+        else:
+            continue
+        if field_ == "our_supplier":
+            d[field_] = "" if value is None else str(value)
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}, row {i}, column B ({key}): {value!r} is not a number") from None
+        if pos is None:
+            d[field_] = int(number) if field_ == "bant_threshold" else number
+        elif isinstance(pos, str):
+            d[field_] = {**d[field_], pos: number}
+        else:
+            seq = list(d[field_])
+            seq[pos] = number
+            d[field_] = seq
+    return Settings.from_dict(d, source=where)
