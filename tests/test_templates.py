@@ -95,6 +95,13 @@ def test_templates_expose_the_documented_names():
             "sales_plan"} <= local("adp")
     assert {"client", "steps_done", "completion_share"} <= local("checklist")
     assert {"clients", "forecasts", "forecast_total", "target", "gap"} <= local("revenue_plan")
+    assert {"bcg_clients", "bcg_names", "bcg_revenue", "bcg_ratings", "bcg_weights", "bcg_middle_from",
+            "bcg_top_from", "bcg_strategy", "bcg_policy", "bcg_strategy_matrix",
+            "bcg_policy_matrix"} <= local("bcg_scoring")
+    assert {"bant_threshold", "bant_clients", "bant_names", "bant_answers", "bant_scores",
+            "bant_qualified"} <= local("bant")
+    assert {"nps_answers", "csi_pairs", "csi_clients", "deliveries", "nps", "csi_scale_max", "csi",
+            "otif"} <= local("satisfaction")
 
 
 # ---------------------------------------------------------------- blank = filled layout

@@ -117,6 +117,14 @@ class _Formats:
         self.calc_1 = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.0"})
 
 
+def _define(workbook, ws, names: dict[str, tuple[int, int, int, int]]) -> None:
+    """Sheet-scoped names: ``{name: (first row, first col, last row, last col)}``."""
+    sheet = "'" + ws.get_name().replace("'", "''") + "'"
+    for name, (r1, c1, r2, c2) in names.items():
+        ref = _abs(r1, c1) + ("" if (r1, c1) == (r2, c2) else ":" + _abs(r2, c2))
+        workbook.define_name(f"{sheet}!{name}", f"={sheet}!{ref}")
+
+
 def _unique_name(workbook, name: str) -> str:
     taken = {ws.get_name().casefold() for ws in workbook.worksheets()}
     if name.casefold() not in taken:
@@ -309,6 +317,15 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     ws.set_column(pc, pc, 18)
     ws.set_column(pc + 1, pc + 3, 36)
     ws.freeze_panes(_BCG_FIRST, _C_NAME + 1)
+    nf = _C_F0 + len(FACTORS) - 1
+    _define(workbook, ws, {
+        "bcg_clients": (first, _C_ID, last, _C_ID), "bcg_names": (first, _C_NAME, last, _C_NAME),
+        "bcg_revenue": (first, _C_REV, last, _C_REV), "bcg_ratings": (first, _C_F0, last, nf),
+        "bcg_weights": (w_row, _C_F0, w_row, nf), "bcg_middle_from": (1, _C_REV, 1, _C_REV),
+        "bcg_top_from": (2, _C_REV, 2, _C_REV), "bcg_strategy": (first, _C_STRATEGY, last, _C_STRATEGY),
+        "bcg_policy": (first, _C_POLICY, last, _C_POLICY),
+        "bcg_strategy_matrix": (m_head + 1, mc + 1, m_head + 3, mc + 3),
+        "bcg_policy_matrix": (p_head + 1, pc + 1, p_head + 3, pc + 3)})
     # the printed page is the scoring table; the matrices and the chart are beside it
     ws.set_landscape()
     ws.set_paper(9)
@@ -510,6 +527,9 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     ws.set_column(2, 5, 11)
     ws.set_column(6, 7, 13)
     ws.freeze_panes(first, 2)
+    _define(workbook, ws, {"bant_threshold": (1, 2, 1, 2), "bant_clients": (first, 0, last, 0),
+                           "bant_names": (first, 1, last, 1), "bant_answers": (first, 2, last, 5),
+                           "bant_scores": (first, 6, last, 6), "bant_qualified": (first, 7, last, 7)})
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     ws.print_area(0, 0, last, 7)
@@ -731,6 +751,12 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     for a, b in ((2, C_NPS - 1), (C_NPS + 3, C_CSI - 1), (C_CSI + 7, C_CSIC - 1), (C_CSIC + 3, C_DEL - 1)):
         ws.set_column(a, b, 2)      # the gaps between the tables
     ws.set_row(head, 45)
+    _define(workbook, ws, {
+        "nps_answers": (first, C_NPS, last_of(ns), C_NPS + 2), "csi_pairs": (first, C_CSI, cl, C_CSI + 3),
+        "csi_clients": (first, C_CSIC, first + max(len(by), 1) - 1, C_CSIC),
+        "deliveries": (first, C_DEL, dl, C_DEL + 4), "nps": (first + 4, 1, first + 4, 1),
+        "csi_scale_max": (first + 5, 1, first + 5, 1), "csi": (first + 7, 1, first + 7, 1),
+        "otif": (first + 12, 1, first + 12, 1)})
     ws.freeze_panes(first, 0)
     ws.set_landscape()
     ws.set_paper(9)
