@@ -400,7 +400,8 @@ def cmd_demo(args) -> int:
         raise CliError(f"{out} exists and is not a folder")
     lang = args.lang or "en"
     stages = ["generating sample data", "writing sample files", "reading transactions", "reading clients",
-              "reading market", "computing metrics", "segmenting", "writing workbook", "writing CSV files"]
+              "reading market", "computing metrics", "segmenting", "writing workbook", "writing ADPs",
+              "writing planning sheets", "writing CSV files"]
     with Stages(stages, enabled=not args.quiet) as stage:
         stage("generating sample data")
         data = generate(args.clients, seed=args.seed)
@@ -413,6 +414,17 @@ def cmd_demo(args) -> int:
         workbook = write_analysis_workbook(a, out / "analysis.xlsx", lang=lang,
                                            sources={k: files[k].name for k in ("transactions", "clients",
                                                                                 "market")})
+        stage("writing ADPs")
+        from .adp import write_adp_workbook
+        top = list(a.clients.sort_values(["revenue", "client_id"], ascending=[False, True],
+                                         kind="stable")["client_id"][:DEMO_ADP_CLIENTS])
+        adps = write_adp_workbook(a, top, out / "adp_top_clients.xlsx", lang=lang)
+        stage("writing planning sheets")
+        from .planning_sheets import write_planning_workbook
+        from .toolkit_sheets import write_toolkit_workbook
+        planning = write_planning_workbook(out / "planning.xlsx", analysis=a, lang=lang,
+                                           survey=data.survey, csi=data.csi, deliveries=data.deliveries)
+        toolkit = write_toolkit_workbook(out / "toolkit.xlsx", analysis=a, lang=lang)
         stage("writing CSV files")
         csvs = [write_csv(a.clients, out / "clients_analysis.csv", lang),
                 write_csv(a.excluded, out / "excluded.csv", lang),
@@ -420,12 +432,17 @@ def cmd_demo(args) -> int:
         for name in a.SUMMARIES:
             write_csv(a.summary(name), out / f"summary_{name}.csv", lang)
     hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {workbook.name}" if len(a.report) else ""
-    print_summary(a, lang, [workbook] + csvs + [out / "summary_*.csv"], tables=("psc_group", "abc"),
+    print_summary(a, lang, [workbook, adps, planning, toolkit] + csvs + [out / "summary_*.csv"],
+                  tables=("psc_group", "abc"),
                   issues_hint=hint)
     print("Sample inputs:")
     for p in files.values():
         print(f"  {p}")
     return EXIT_OK
+
+
+#: ADP sheets the demo writes (the clients with the most revenue)
+DEMO_ADP_CLIENTS = 10
 
 
 def _adp_file_name(cid: Any) -> str:
@@ -442,7 +459,20 @@ def cmd_adp(args) -> int:
     inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
                                       ("market", args.market)) if v}
     settings_in = [Path(args.settings)] if args.settings else []
-    if args.split:
+    into = Path(args.into) if getattr(args, "into", None) else None
+    if into is not None:
+        if args.split:
+            raise CliError("--into adds the sheets to one workbook; it cannot be used with --split")
+        if not into.is_file():
+            raise CliError(f"{into}: no such workbook (--into adds the ADP sheets to an existing .xlsx/.xlsm)")
+        if into.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise CliError(f"{into}: --into needs an .xlsx or .xlsm workbook")
+        out = Path(args.output) if args.output else into
+        if out != into:
+            if out.suffix.lower() != into.suffix.lower():
+                raise CliError(f"{out}: the output must keep the workbook's type ({into.suffix})")
+            check_outputs([out], list(inputs.values()) + settings_in, force=args.force)
+    elif args.split:
         folder = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp")
         if folder.exists() and not folder.is_dir():
             raise CliError(f"{folder} exists and is not a folder; --split writes one file per client into "
@@ -488,6 +518,15 @@ def cmd_adp(args) -> int:
             folder.mkdir(exist_ok=True)
             check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
             write_adp_workbooks(a, [([cid], path) for cid, path in zip(ids, outputs)], lang=lang)
+        elif into is not None:
+            import tempfile
+
+            from .xlsx_merge import add_sheets
+            with tempfile.TemporaryDirectory() as tmp:
+                generated = write_adp_workbook(a, ids, Path(tmp) / "adp.xlsx", lang=lang)
+                added = add_sheets(into, generated, out)
+            outputs = [out]
+            print(f"Sheets added to {out.name}: {', '.join(added)}")
         else:
             outputs = [write_adp_workbook(a, ids, out, lang=lang)]
     print(f"Window: {a.window} ({_window_note(a.settings)})")
@@ -595,6 +634,10 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("--top", type=_positive_int, metavar="N", help="the N clients with the most revenue")
     pick.add_argument("--abc", choices=("A", "B", "C"), help="every client of an ABC class")
     ad.add_argument("--split", action="store_true", help="one workbook per client in the folder OUT")
+    ad.add_argument("--into", metavar="BOOK",
+                    help="add the sheets to this existing .xlsx/.xlsm (its sheets, formulas, names, macros "
+                         "and charts are kept; a taken sheet name gets a number); written to -o if given, "
+                         "else back to BOOK")
     ad.add_argument("-o", "--output", metavar="OUT",
                     help="workbook (default: TRANSACTIONS-adp.xlsx), or with --split the folder "
                          "(default: TRANSACTIONS-adp)")
