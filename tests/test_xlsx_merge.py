@@ -481,3 +481,46 @@ def test_refusals(source, tmp_path):
     with pytest.raises(InputError, match="COST_TOTAL"):
         add_sheets(book, gen.getvalue())
     assert book.read_bytes() == before
+
+
+def _prefixed(xml: bytes) -> bytes:
+    """The part rewritten the way the Open XML SDK writes it: every
+    SpreadsheetML element with an ``x:`` prefix, and an mc:Ignorable root."""
+    text = xml.decode()
+    text = re.sub(r"<(/?)([A-Za-z]+)([\s/>])", r"<\1x:\2\3", text)
+    text = text.replace(f'xmlns="{xm.MAIN_NS}"', f'xmlns:x="{xm.MAIN_NS}" '
+                        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+                        'mc:Ignorable="x14ac" xmlns:x14ac="http://schemas.microsoft.com/office/'
+                        'spreadsheetml/2009/9/ac"', 1)
+    return text.encode()
+
+
+def test_prefixed_workbook_and_styles_parts(source, tmp_path):
+    source_bytes, names = source
+    plain = tmp_path / "plain.xlsx"
+    _user_book_openpyxl(plain, ["Other"])
+    parts = _members(plain)
+    book = tmp_path / "sdk.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, raw in parts.items():
+            z.writestr(name, _prefixed(raw) if name in ("xl/workbook.xml", "xl/styles.xml") else raw)
+    assert openpyxl.load_workbook(book).sheetnames == ["Budget", "Other"]
+    assert xm.sheet_names_of(book) == ["Budget", "Other"]
+    before = _members(book)
+    out = tmp_path / "out.xlsx"
+    assert add_sheets(book, source_bytes, out) == names
+    after = _members(out)
+    for part in ("xl/workbook.xml", "xl/styles.xml"):
+        head_before = re.match(rb"(?:<\?xml[^>]*>\s*)?<[^>]*>", before[part]).group(0)
+        assert after[part].startswith(head_before)          # root and its declarations as they were
+        assert not re.search(rb"<(?!x:|/x:|\?xml)[A-Za-z]", after[part])  # no element left unprefixed
+    src = openpyxl.load_workbook(io.BytesIO(source_bytes))
+    new = openpyxl.load_workbook(out)
+    assert new.sheetnames == ["Budget", "Other", *names]
+    assert _cells(new["Budget"]) == _cells(openpyxl.load_workbook(book)["Budget"])
+    for name in names:
+        assert _cells(new[name]) == _cells(src[name])
+        for coord in (c for c in _cells(src[name]) if src[name][c].has_style):
+            assert _style(new[name][coord]) == _style(src[name][coord])
+        assert {k: v.attr_text for k, v in new[name].defined_names.items()} == \
+            {k: v.attr_text for k, v in src[name].defined_names.items()}

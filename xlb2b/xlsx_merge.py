@@ -66,7 +66,7 @@ from .adp import sheet_names
 from .errors import FATAL, InputError, Report
 from .io_util import atomic_write_bytes
 
-__all__ = ["add_sheets", "rename_references", "MergeError"]
+__all__ = ["add_sheets", "sheet_names_of", "rename_references", "MergeError"]
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -268,7 +268,7 @@ class _Package:
     def read(cls, raw: bytes, label: str) -> "_Package":
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                infos = [i for i in zf.infolist() if not i.is_dir()]
+                infos = zf.infolist()
                 data = {i.filename: zf.read(i) for i in infos}
         except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as e:
             raise MergeError(f"{label} is not a readable Excel workbook: {e}") from e
@@ -1043,6 +1043,28 @@ def _read_source(source: Any) -> tuple[bytes, str]:
     path = Path(source)
     _check_target_file(path)
     return path.read_bytes(), path.name
+
+
+def sheet_names_of(path: str | Path) -> list[str]:
+    """The sheet names of the workbook at ``path``, in tab order, read from its
+    workbook part only (fast for big files).  Pass them as ``taken`` to a
+    writer (``add_adp_sheets(..., taken=...)``) so that the generated sheets,
+    their hyperlink texts included, already carry the names they will have
+    after :func:`add_sheets`."""
+    path = Path(path)
+    _check_target_file(path)
+    with zipfile.ZipFile(path) as zf:
+        pkg = _Package(path.name, [], {}, {})
+        wanted = ["_rels/.rels"]
+        lower = {n.lower(): n for n in zf.namelist()}
+        pkg.lower = lower
+        pkg.data = {lower[n]: zf.read(lower[n]) for n in wanted if n in lower}
+        part = _Merge.workbook_part(pkg)
+        real = lower.get(part.lower())
+        if real is None:
+            raise _refuse(path.name, "its workbook part is missing")
+        root = _parse(zf.read(real), f"{path.name} ({part})")
+    return [e.get("name", "") for e in root.iter(f"{{{MAIN_NS}}}sheet")]
 
 
 def add_sheets(target: str | Path, source: bytes | str | Path, out: str | Path | None = None, *,
