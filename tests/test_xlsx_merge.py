@@ -333,6 +333,7 @@ def test_rename_references_by_hand():
         "=SUM(Table3[Amount])+Table3[[#This Row],[Item]]"
     assert rename_references("=SUM(Data:Summary!A1)", m) == "=SUM('Data (2):Summary'!A1)"
     assert rename_references("=data", m) == "=data"  # a name, not a sheet
+    assert rename_references("Data!A1*2", m) == "'Data (2)'!A1*2"  # as stored in the file, without "="
 
 
 @requires_soffice
@@ -528,3 +529,68 @@ def test_prefixed_workbook_and_styles_parts(source, tmp_path):
             assert _style(new[name][coord]) == _style(src[name][coord])
         assert {k: v.attr_text for k, v in new[name].defined_names.items()} == \
             {k: v.attr_text for k, v in src[name].defined_names.items()}
+
+
+@requires_soffice
+def test_merge_into_an_excel_saved_xlsm(source, tmp_path):
+    """xlwings' quickstart.xlsm was saved by Excel itself (mc:Ignorable,
+    revision ids, extension lists, a VBA project)."""
+    import xlwings
+    source_bytes, names = source
+    book = tmp_path / "quickstart.xlsm"
+    book.write_bytes((Path(xlwings.__file__).parent / "quickstart.xlsm").read_bytes())
+    before = _members(book)
+    assert add_sheets(book, source_bytes) == names
+    after = _members(book)
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed <= {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+                       "xl/worksheets/sheet1.xml"}
+    assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
+    root = re.match(rb"<\?xml[^>]*>\s*<workbook\b[^>]*>", before["xl/workbook.xml"]).group(0)
+    assert after["xl/workbook.xml"].startswith(root)
+    assert b"<extLst>" in after["xl/workbook.xml"] and b"xr:revisionPtr" in after["xl/workbook.xml"]
+    old = openpyxl.load_workbook(_zip_bytes(before), keep_vba=True)
+    new = openpyxl.load_workbook(book, keep_vba=True)
+    assert new.sheetnames == old.sheetnames + names
+    for ws in old.worksheets:
+        assert _cells(new[ws.title]) == _cells(ws)
+    src = openpyxl.load_workbook(io.BytesIO(source_bytes))
+    for name in names:
+        assert _cells(new[name]) == _cells(src[name])
+    assert new.active.title == names[0]
+    fresh = recalc(book, tmp_path / "lo")
+    assert compare_recalculated(book, fresh) == []
+
+
+def _zip_bytes(members: dict[str, bytes]) -> io.BytesIO:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    buf.seek(0)
+    return buf
+
+
+def test_global_and_local_names_follow_the_rename(tmp_path):
+    gen = tmp_path / "gen.xlsx"
+    g = xlsxwriter.Workbook(str(gen))
+    ws = g.add_worksheet("Budget")
+    ws.write_number("A1", 21)
+    ws.write_formula("A2", "=Budget!A1*2", None, 42)
+    ws.write_url("A3", "internal:Budget!A1", string="top")
+    g.define_name("gen_total", "=Budget!$A$2")
+    g.define_name("Budget!half", "=Budget!$A$1/2")
+    g.close()
+    book = tmp_path / "user.xlsx"
+    _user_book_openpyxl(book, ["Other"])      # has "Budget" (local name "here" on "Other")
+    assert add_sheets(book, gen, activate=False) == ["Budget (2)"]
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == ["Budget", "Other", "Budget (2)"]
+    new = wb["Budget (2)"]
+    assert new["A2"].value == "='Budget (2)'!A1*2"
+    assert new["A3"].hyperlink.location == "'Budget (2)'!A1"
+    assert wb.defined_names["gen_total"].attr_text == "'Budget (2)'!$A$2"
+    assert wb.defined_names["cost_total"].attr_text == "Budget!$D$1"
+    assert new.defined_names["half"].attr_text == "'Budget (2)'!$A$1/2"
+    assert wb["Other"].defined_names["here"].attr_text == "'Other'!$A$1"
+    assert wb.active.title == "Budget"

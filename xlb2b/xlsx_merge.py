@@ -190,7 +190,7 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
             i = j
             continue
         prev = formula[i - 1] if i else ""
-        m = _IDENT.match(formula, i) if not (prev.isalnum() or prev in "_.") else None
+        m = _IDENT.match(formula, i) if not (prev.isalnum() or prev in ("_", ".")) else None
         if m:
             end = m.end()
             word = m.group(0)
