@@ -334,6 +334,8 @@ def test_rename_references_by_hand():
     assert rename_references("=SUM(Data:Summary!A1)", m) == "=SUM('Data (2):Summary'!A1)"
     assert rename_references("=data", m) == "=data"  # a name, not a sheet
     assert rename_references("Data!A1*2", m) == "'Data (2)'!A1*2"  # as stored in the file, without "="
+    assert rename_references("=Лист1!A1+ЛИСТ1!B2", {"лист1": "Лист1 (2)"}) == "='Лист1 (2)'!A1+'Лист1 (2)'!B2"
+    assert rename_references("=IFERROR(#REF!,1)", {"ref": "REF (2)"}) == "=IFERROR(#REF!,1)"
 
 
 @requires_soffice

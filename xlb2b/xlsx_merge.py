@@ -55,6 +55,8 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -200,7 +202,7 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
                 if m2 and m2.end() < n and formula[m2.end()] == "!":
                     end = m2.end()
                     word = formula[i:end]
-            if end < n and formula[end] == "!" and prev != "]":
+            if end < n and formula[end] == "!" and prev not in ("]", "#"):
                 new = _map_sheet(word, sheets)
                 out.append(_quote_sheet(new) if new is not None else word)
             elif end < n and formula[end] == "[" and word.lower() in tables:
@@ -255,26 +257,61 @@ def _rename_in_xml(xml: str, sheets: dict[str, str], tables: dict[str, str]) -> 
 
 # =========================================================================== package
 
+class _Members(Mapping):
+    """The members of a zip in memory, inflated when first asked for (a big
+    data sheet that the merge does not touch is never inflated)."""
+
+    def __init__(self, zf: zipfile.ZipFile, label: str):
+        self.zf, self.label = zf, label
+        self.names = [i.filename for i in zf.infolist()]
+        self.cache: dict[str, bytes] = {}
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self.cache:
+            try:
+                self.cache[name] = self.zf.read(name)
+            except KeyError:
+                raise
+            except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError, zlib.error) as e:
+                raise MergeError(f"{self.label}: member {name} cannot be read: {e}") from e
+        return self.cache[name]
+
+    def head(self, name: str, size: int) -> bytes:
+        """The first ``size`` bytes of a member, without inflating the rest."""
+        if name in self.cache:
+            return self.cache[name][:size]
+        try:
+            with self.zf.open(name) as f:
+                return f.read(size)
+        except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError, zlib.error) as e:
+            raise MergeError(f"{self.label}: member {name} cannot be read: {e}") from e
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 @dataclass
 class _Package:
     """A zip package in memory: members in order, with their zip headers."""
 
     label: str
     infos: list[zipfile.ZipInfo]
-    data: dict[str, bytes]
+    data: Mapping[str, bytes]
     lower: dict[str, str] = field(default_factory=dict)
     raw: bytes = b""
 
     @classmethod
     def read(cls, raw: bytes, label: str) -> "_Package":
         try:
-            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                infos = zf.infolist()
-                data = {i.filename: zf.read(i) for i in infos}
+            zf = zipfile.ZipFile(io.BytesIO(raw))
+            infos = zf.infolist()
         except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as e:
             raise MergeError(f"{label} is not a readable Excel workbook: {e}") from e
-        pkg = cls(label, infos, data, raw=raw)
-        pkg.lower = {n.lower(): n for n in data}
+        pkg = cls(label, infos, _Members(zf, label), raw=raw)
+        pkg.lower = {i.filename.lower(): i.filename for i in infos}
         return pkg
 
     def get(self, name: str) -> bytes | None:
@@ -641,8 +678,9 @@ def _sheet_xml(xml: str, strings: list[str], style: _StyleMerger | None, sheets:
 
 def _vml_idmap_max(pkg: _Package) -> int:
     top = 0
-    for name, raw in pkg.data.items():
+    for name in pkg.data:
         if name.lower().endswith(".vml"):
+            raw = pkg.data[name]
             for m in re.finditer(rb'<(?:\w+:)?idmap\b[^>]*\sdata="([^"]*)"', raw):
                 for v in re.findall(rb"\d+", m.group(1)):
                     top = max(top, int(v))
@@ -990,6 +1028,11 @@ class _Merge:
             part = _resolve(t_wb, r.target)
             real = self.t.lower.get(part.lower())
             if real is None:
+                continue
+            head = self.t.data.head(real, 1 << 16) if isinstance(self.t.data, _Members) else self.t.data[real]
+            # the sheet views come before the cells: the head of a big sheet is enough
+            if (not re.search(rb'<(?:\w+:)?sheetView\b[^>]*\stabSelected\s*=\s*"(?:1|true)"', head)
+                    and re.search(rb"</(?:\w+:)?sheetViews>|<(?:\w+:)?sheetData\b|<(?:\w+:)?sheetView\b[^>]*/>", head)):
                 continue
             xml = self.t.data[real].decode("utf-8")
             view = re.search(r"<(?:\w+:)?sheetView\b[^>]*>", xml)
