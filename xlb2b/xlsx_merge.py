@@ -34,9 +34,9 @@ Choices:
   it would silently point the new formulas at the user's name, and renaming it
   would change formulas the user may build on.  Sheet-local names never clash
   because their sheets are new.
-* A table whose name is taken in the target is renamed (``Table1`` ->
-  ``Table2``...) and the structured references of the new sheets follow; table
-  ids are renumbered after the target's highest.
+* A table whose name is taken in the target (by a table or a defined name)
+  gets the first free ``TableN`` name and the structured references of the new
+  sheets follow; table ids are renumbered after the target's highest.
 * ``calcChain.xml`` is kept as it is: it lists only the user's formula cells,
   which are all still there; Excel adds the new sheets' formulas to the chain
   when it next calculates (the new formulas carry their cached values).
@@ -789,7 +789,7 @@ class _Merge:
         table_ids: dict[str, int] = {}
         next_id = max(t_table_ids, default=0) + 1
         taken_tables = set(t_tables) | t_names | {e.get("name", "").lower() for e in s_defined}
-        for part, name in self.source_tables(s_sheets):
+        for part, name in self.source_tables():
             table_ids[part] = next_id
             next_id += 1
             if name.lower() in taken_tables:
@@ -873,7 +873,7 @@ class _Merge:
         names.discard("")
         return names, ids
 
-    def source_tables(self, s_sheets) -> list[tuple[str, str]]:
+    def source_tables(self) -> list[tuple[str, str]]:
         out = []
         for name in self.s.data:
             if (self.s_ct.type_of(name) or "").endswith("spreadsheetml.table+xml"):
