@@ -1,0 +1,283 @@
+"""The classic xlwings add-in: xlb2b.xlam (built with LibreOffice), its ribbon
+(customUI.xml), the VBA callback (xlb2b.bas), the Python dispatcher
+(udfs.ribbon) and the VBA wrappers xlwings' "Import Functions" writes for
+udfs.functions."""
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from lo import requires_soffice, soffice  # noqa: E402,F401 (fixture)
+from udfs.addin import build as B  # noqa: E402
+
+NS = "http://schemas.microsoft.com/office/2009/07/customui"
+BUTTONS = {  # button tag -> script, as udfs.scripts.BUTTONS must say
+    "analyze": "analyze_client_base", "adp": "build_adp", "adp_a": "build_adps_a",
+    "bcg": "add_bcg_scoring", "checklist": "add_progress_checklist", "refresh": "refresh",
+    "settings": "open_settings", "help": "show_help",
+}
+LABELS = {
+    "analyze": "Analyze client base", "adp": "Build ADP for selected client",
+    "adp_a": "Build ADPs for A clients", "bcg": "Add BCG scoring",
+    "checklist": "Add progress checklist", "refresh": "Refresh", "settings": "Settings", "help": "Help",
+}
+# the customUI elements and attributes this ribbon may use
+ALLOWED = {
+    "customUI": {"onLoad", "loadImage"},
+    "ribbon": {"startFromScratch"},
+    "tabs": set(),
+    "tab": {"id", "label", "insertAfterMso", "insertBeforeMso", "keytip"},
+    "group": {"id", "label", "keytip"},
+    "button": {"id", "tag", "onAction", "label", "size", "imageMso", "screentip", "supertip", "keytip"},
+}
+
+
+def bas_code() -> str:
+    """Our module as the VBA editor shows it: no Attribute lines, LF endings."""
+    text = B.BAS.read_text(encoding="utf-8").replace("\r\n", "\n")
+    return "\n".join(r for r in text.split("\n") if not r.startswith("Attribute VB_")).strip()
+
+
+def ribbon_callbacks() -> set[str]:
+    """Subs of the .bas with the ribbon callback signature (control As IRibbonControl)."""
+    return set(re.findall(r"^\s*Public\s+Sub\s+(\w+)\s*\(\s*control\s+As\s+IRibbonControl\s*\)",
+                          B.BAS.read_text(encoding="utf-8"), flags=re.M | re.I))
+
+
+def buttons(root) -> list:
+    return root.findall(f".//{{{NS}}}button")
+
+
+# ------------------------------------------------------------------ the sources
+
+def test_bas_has_the_one_callback_and_runs_dispatch_through_xlwings_addin():
+    assert ribbon_callbacks() == {B.CALLBACK}
+    text = B.BAS.read_text(encoding="utf-8")
+    assert 'Application.Run "xlwings.xlam!RunPython"' in text
+    assert "udfs.ribbon.dispatch('\" & control.Tag & \"')" in text
+    name, code = B.vba_module(text)
+    assert name == "xlb2b"
+    assert "Attribute" not in code and code.strip() == bas_code()
+
+
+def test_vba_module_rejects_a_bas_without_a_name():
+    with pytest.raises(ValueError, match="VB_Name"):
+        B.vba_module("Sub X()\nEnd Sub\n")
+    assert B.vba_module('Attribute VB_Name = "M"\r\nAttribute VB_Exposed = False\r\nSub X()\r\nEnd Sub\r\n\r\n') \
+        == ("M", "Sub X()\nEnd Sub\n")
+
+
+def test_custom_ui_is_well_formed_with_known_elements_only():
+    root = ET.parse(B.CUSTOM_UI).getroot()
+    assert root.tag == f"{{{NS}}}customUI"
+    for el in root.iter():
+        ns, _, local = el.tag.partition("}")
+        assert ns == "{" + NS, el.tag
+        assert local in ALLOWED, local
+        assert set(el.attrib) <= ALLOWED[local], (local, set(el.attrib) - ALLOWED[local])
+    tabs = root.findall(f"./{{{NS}}}ribbon/{{{NS}}}tabs/{{{NS}}}tab")
+    assert [t.get("label") for t in tabs] == ["B2B"]
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    assert len(ids) == len(set(ids)), "ids must be unique"
+
+
+def test_custom_ui_buttons_are_the_scripts_buttons_and_call_the_bas_callback():
+    from udfs import scripts
+
+    assert scripts.BUTTONS == BUTTONS
+    bs = buttons(ET.parse(B.CUSTOM_UI).getroot())
+    tags = [b.get("tag") for b in bs]
+    assert sorted(tags) == sorted(scripts.BUTTONS)       # every tag a key, every key a button
+    assert {b.get("tag"): b.get("label") for b in bs} == LABELS
+    callbacks = ribbon_callbacks()
+    for b in bs:
+        assert b.get("onAction") in callbacks, b.attrib
+        assert b.get("imageMso"), b.attrib
+
+
+# ------------------------------------------------------------------ dispatch
+
+class FakeApp:
+    def __init__(self):
+        self.alerts = []
+
+    def alert(self, prompt, title=None, **kw):
+        self.alerts.append((prompt, title))
+
+
+class FakeBook:
+    def __init__(self):
+        self.app = FakeApp()
+
+
+@pytest.fixture
+def caller(monkeypatch):
+    from udfs import ribbon
+
+    book = FakeBook()
+    monkeypatch.setattr(ribbon.xw.Book, "caller", classmethod(lambda cls: book))
+    return book
+
+
+@pytest.mark.parametrize("tag", sorted(BUTTONS))
+def test_dispatch_calls_the_script_of_the_tag_with_the_calling_book(monkeypatch, caller, tag):
+    from udfs import ribbon, scripts
+
+    calls = []
+    for t, name in BUTTONS.items():
+        monkeypatch.setattr(scripts, name, lambda book, _n=name: calls.append((_n, book)), raising=False)
+    assert ribbon.dispatch(tag) is None
+    assert calls == [(BUTTONS[tag], caller)]
+    assert caller.app.alerts == []
+
+
+def test_dispatch_of_an_unknown_tag_shows_a_message_and_does_not_raise(monkeypatch, caller):
+    from udfs import ribbon, scripts
+
+    called = []
+    for name in BUTTONS.values():
+        monkeypatch.setattr(scripts, name, lambda book: called.append(book), raising=False)
+    message = ribbon.dispatch("nonsense")
+    assert called == []
+    assert "'nonsense'" in message and "analyze" in message and "Traceback" not in message
+    assert caller.app.alerts == [(message, "xlb2b")]
+
+
+def test_dispatch_without_excel_prints_the_message(monkeypatch, capsys):
+    from udfs import ribbon
+
+    def no_caller(cls):
+        raise RuntimeError("no Excel")
+
+    monkeypatch.setattr(ribbon.xw.Book, "caller", classmethod(no_caller))
+    message = ribbon.dispatch("nonsense")
+    assert message in capsys.readouterr().err
+
+
+def test_dispatch_of_a_tag_whose_script_is_missing_says_so(monkeypatch, caller):
+    from udfs import ribbon, scripts
+
+    monkeypatch.delattr(scripts, "show_help", raising=False)
+    message = ribbon.dispatch("help")
+    assert "show_help" in message and caller.app.alerts == [(message, "xlb2b")]
+
+
+# ------------------------------------------------------------------ Import Functions
+
+WRAPPER = textwrap.dedent("""\
+    # xlwings' classic UDF path (xlwings/udfs.py) imports pywin32 at module level; with
+    # inert stand-ins for those modules it imports on Linux, and its own decorators
+    # (xlfunc/xlarg/xlret: what @xw.func means on Windows) then decorate udfs.functions.
+    import io, sys, types
+    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
+        sys.modules[name] = types.ModuleType(name)
+    sys.modules["pythoncom"].CoInitialize = lambda: None
+    sys.modules["win32com.client"].Dispatch = None
+    sys.modules["win32com"].client = sys.modules["win32com.client"]
+    import xlwings as xw
+    import xlwings.udfs as xu
+    xw.func, xw.arg, xw.ret, xw.script, xw.sub = xu.xlfunc, xu.xlarg, xu.xlret, xu.xlsub, xu.xlsub
+    import udfs.functions as F
+
+    class Workbook:  # the workbook "Import Functions" writes into
+        Name = "Book1.xlsm"
+
+    out = io.StringIO()
+    xu.generate_vba_wrapper("udfs.functions", F, out, Workbook())
+    sys.stdout.write(out.getvalue())
+""")
+
+
+def test_import_functions_wraps_every_function_of_udfs_functions():
+    env = {k: v for k, v in os.environ.items() if k not in ("XLWINGS_ON_SERVER", "XLWINGS_LICENSE_KEY")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, "-c", WRAPPER], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    vba = out.stdout
+    from udfs import functions as F
+
+    declared = re.findall(r"^Function (\w+)\(", vba, flags=re.M)
+    assert sorted(declared) == sorted(F.__all__) and len(declared) == 28
+    for name in F.__all__:
+        assert f'XLPy.CallUDF("udfs.functions", "{name}", ' in vba
+    # arguments with defaults are Optional in Excel
+    assert "Function ABC_CLASS(values, Optional a_cut, Optional b_cut)" in vba
+
+
+# ------------------------------------------------------------------ the built add-in
+
+@pytest.fixture(scope="module")
+def xlam(tmp_path_factory, soffice):  # noqa: F811
+    return B.build_addin(tmp_path_factory.mktemp("addin") / "xlb2b.xlam", soffice=soffice)
+
+
+@requires_soffice
+def test_built_addin_holds_our_vba_module(xlam):
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(xlam))
+    try:
+        assert parser.detect_vba_macros()
+        modules = {name: code for _, stream, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+    assert list(modules) == ["xlb2b.bas"]
+    code = modules["xlb2b.bas"].replace("\r\n", "\n")
+    assert 'Attribute VB_Name = "xlb2b"' in code
+    shown = "\n".join(r for r in code.split("\n") if not r.startswith("Attribute VB_")).strip()
+    assert shown == bas_code()
+
+
+@requires_soffice
+def test_built_addin_is_an_addin_package_with_the_ribbon(xlam):
+    with zipfile.ZipFile(xlam) as z:
+        assert z.testzip() is None
+        names = z.namelist()
+        types = ET.fromstring(z.read("[Content_Types].xml"))
+        rels = ET.fromstring(z.read("_rels/.rels"))
+        ui = z.read(B.CUSTOM_UI_PART)
+        wb_rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        infos = z.infolist()
+    assert names[0] == "[Content_Types].xml"
+    assert ui == B.CUSTOM_UI.read_bytes()
+    overrides = {o.get("PartName"): o.get("ContentType") for o in types}
+    assert overrides["/xl/workbook.xml"] == "application/vnd.ms-excel.addin.macroEnabled.main+xml"
+    assert overrides["/xl/vbaProject.bin"] == "application/vnd.ms-office.vbaProject"
+    assert any(o.get("Extension") == "xml" for o in types)   # customUI14.xml's type
+    ui_rels = [r for r in rels if r.get("Type") == B.UI_REL_TYPE]
+    assert [r.get("Target") for r in ui_rels] == ["customUI/customUI14.xml"]
+    assert len({r.get("Id") for r in rels}) == len(rels)
+    assert "relationships/vbaProject" in wb_rels
+    assert {i.date_time for i in infos} == {B.ZIP_TIME}
+
+
+@requires_soffice
+def test_build_command_writes_the_addin_and_reports_failures(tmp_path, soffice, capsys):  # noqa: F811
+    out = tmp_path / "sub" / "my.xlam"
+    assert B.main(["-o", str(out), "--soffice", soffice]) == 0
+    assert zipfile.is_zipfile(out) and str(out) in capsys.readouterr().out
+    assert B.main(["-o", str(tmp_path / "x.xlsm"), "--soffice", soffice]) == 1
+    assert ".xlam" in capsys.readouterr().err
+    assert B.main(["-o", str(tmp_path / "y.xlam"), "--soffice", "no-such-soffice"]) == 1
+    assert "LibreOffice not found" in capsys.readouterr().err
+    assert not (tmp_path / "y.xlam").exists()
+
+
+def test_build_reports_a_macro_that_did_not_store_the_workbook(tmp_path, monkeypatch):
+    """soffice exits 0 without writing anything: the builder must notice."""
+    monkeypatch.setattr(B, "_run", lambda cmd, env, timeout: ("", ""))
+    (tmp_path / "profile" / "user" / "basic" / "Standard").mkdir(parents=True)
+    with pytest.raises(B.AddinBuildError, match="the macro did not run"):
+        B._vba_workbook(B.BAS, tmp_path, "/bin/true", 5)

@@ -1,0 +1,2 @@
+"""Sources of the classic xlwings add-in ``xlb2b.xlam`` (the "B2B" ribbon tab)
+and its builder :mod:`udfs.addin.build`."""
