@@ -2,7 +2,6 @@
 (customUI.xml), the VBA callback (xlb2b.bas), the Python dispatcher
 (udfs.ribbon) and the VBA wrappers xlwings' "Import Functions" writes for
 udfs.functions."""
-import io
 import os
 import re
 import subprocess

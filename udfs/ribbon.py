@@ -7,6 +7,8 @@ for that tag with the calling workbook (``xw.Book.caller()``).
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
 import sys
 
 import xlwings as xw
@@ -49,5 +51,9 @@ def dispatch(tag: str) -> str | None:
                    "of the xlb2b package does not have: update the package.")
         _tell(message)
         return message
-    script(xw.Book.caller())
+    # under Lite/Server flavours of xlwings, @xw.script wraps the function; the
+    # classic ribbon calls the function underneath
+    result = inspect.unwrap(script)(xw.Book.caller())
+    if inspect.isawaitable(result):
+        asyncio.run(result)
     return None
