@@ -51,9 +51,11 @@ def dispatch(tag: str) -> str | None:
                    "of the xlb2b package does not have: update the package.")
         _tell(message)
         return message
-    # under Lite/Server flavours of xlwings, @xw.script wraps the function; the
-    # classic ribbon calls the function underneath
-    result = inspect.unwrap(script)(xw.Book.caller())
+    # the Lite/Server flavour of @xw.script wraps the function in a coroutine
+    # that expects the runtime's arguments; the classic ribbon calls the function
+    if hasattr(script, "__xlscript__"):
+        script = getattr(script, "__wrapped__", script)
+    result = script(xw.Book.caller())
     if inspect.isawaitable(result):
         asyncio.run(result)
     return None

@@ -22,7 +22,10 @@ async def _run(tag: str, book: xw.Book) -> None:
     Under Lite and Server, udfs.scripts' own ``@xw.script`` turns its functions
     into the runtime's wrappers (which expect the runtime's arguments), so the
     function underneath is called."""
-    result = inspect.unwrap(getattr(_scripts, _scripts.BUTTONS[tag]))(book)
+    fn = getattr(_scripts, _scripts.BUTTONS[tag])
+    if hasattr(fn, "__xlscript__"):        # the runtime's wrapper: call the function it wraps
+        fn = getattr(fn, "__wrapped__", fn)
+    result = fn(book)
     if inspect.isawaitable(result):
         await result
 
