@@ -5,6 +5,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from lo import requires_soffice, soffice  # noqa: F401
 from xlb2b.cli import DEMO_ADP_CLIENTS, main
 
 
@@ -67,3 +68,14 @@ def test_adp_into_refuses_split_and_missing_books(demo, tmp_path, capsys):
     assert main(["adp", str(demo / "transactions.xlsx"), "--top", "1", "--into", str(book), "--split",
                  "--quiet"]) != 0
     assert "--split" in capsys.readouterr().err
+
+
+@requires_soffice
+def test_addin_build_command(tmp_path, capsys, soffice):
+    out = tmp_path / "xlb2b.xlam"
+    assert main(["addin", "build", "-o", str(out), "--soffice", soffice]) == 0
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+    assert "xl/vbaProject.bin" in names and "customUI/customUI14.xml" in names
+    assert main(["addin", "build", "-o", str(tmp_path / "b.xlam"), "--soffice", str(tmp_path / "none")]) == 1
+    assert "LibreOffice not found" in capsys.readouterr().err

@@ -441,6 +441,14 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_addin_build(args) -> int:
+    try:
+        from udfs.addin.build import main as build_main
+    except ImportError as e:
+        raise CliError(f"the add-in sources (package udfs) are not installed: {e}") from None
+    return build_main(["-o", args.output, "--soffice", args.soffice])
+
+
 #: ADP sheets the demo writes (the clients with the most revenue)
 DEMO_ADP_CLIENTS = 10
 
@@ -644,6 +652,14 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--force", action="store_true", help="overwrite existing output files")
     ad.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ad.set_defaults(func=cmd_adp, parser=ad)
+
+    ai = sub.add_parser("addin", help="the Excel add-in", description="The classic Excel add-in.")
+    aisub = ai.add_subparsers(dest="addin_command", required=True, metavar="COMMAND")
+    ab = aisub.add_parser("build", help="build xlb2b.xlam (ribbon tab B2B) with LibreOffice",
+                          description="Build the classic add-in xlb2b.xlam from udfs/addin (needs soffice).")
+    ab.add_argument("-o", "--output", default="xlb2b.xlam", metavar="PATH", help="the add-in file (default: xlb2b.xlam)")
+    ab.add_argument("--soffice", default="soffice", metavar="PATH", help="LibreOffice's soffice (default: on the PATH)")
+    ab.set_defaults(func=cmd_addin_build, parser=ab)
 
     s = sub.add_parser("settings", help="settings files", description="Settings files.")
     ssub = s.add_subparsers(dest="settings_command", required=True, metavar="ACTION")
