@@ -16,20 +16,11 @@ import re
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from officejs import ROOT, server_imports  # noqa: E402
 
-_saved = {k: os.environ.get(k) for k in ("XLWINGS_LICENSE_KEY", "XLWINGS_ON_SERVER")}
-os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"
-os.environ["XLWINGS_ON_SERVER"] = "true"
-try:
-    if "xlwings" in sys.modules and not getattr(sys.modules["xlwings"], "on_server", False):
-        for _m in [m for m in sys.modules if m == "xlwings" or m.startswith(("xlwings.", "udfs"))]:
-            del sys.modules[_m]
+with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_functions_meta, custom_scripts_meta  # noqa: E402
     from udfs import functions as F  # noqa: E402
@@ -39,12 +30,6 @@ try:
     _spec = importlib.util.spec_from_file_location("xlb2b_lite_main", ROOT / "udfs" / "lite" / "main.py")
     lite_main = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(lite_main)
-finally:
-    for _k, _v in _saved.items():
-        if _v is None:
-            os.environ.pop(_k, None)
-        else:
-            os.environ[_k] = _v
 
 import pytest  # noqa: E402
 

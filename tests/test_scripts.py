@@ -7,30 +7,12 @@ actions it sends back to Excel are checked: sheets added, the cells written
 independent renderer), validation, names, charts, and that the sheets already
 in the book are left alone.
 """
-import os
-import sys
-from pathlib import Path
+from officejs import server_imports
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-_saved = {k: os.environ.get(k) for k in ("XLWINGS_LICENSE_KEY", "XLWINGS_ON_SERVER")}
-os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"
-os.environ["XLWINGS_ON_SERVER"] = "true"
-try:
-    if "xlwings" in sys.modules and not getattr(sys.modules["xlwings"], "on_server", False):
-        for _m in [m for m in sys.modules if m == "xlwings" or m.startswith(("xlwings.", "udfs"))]:
-            del sys.modules[_m]
+with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_scripts_call, custom_scripts_meta  # noqa: E402
     from udfs import scripts as S  # noqa: E402
-finally:
-    for _k, _v in _saved.items():
-        if _v is None:
-            os.environ.pop(_k, None)
-        else:
-            os.environ[_k] = _v
 
 import asyncio  # noqa: E402
 import datetime as dt  # noqa: E402
