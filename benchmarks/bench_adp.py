@@ -29,7 +29,7 @@ def main(argv=None) -> int:
 
     from xlb2b import Settings, analyze
     from xlb2b.adp import add_adp_sheets, write_adp_workbook
-    from xlb2b.live import RecordingWorkbook, rectangles  # noqa: F401 - imported for the live layout
+    from xlb2b.live import RecordingWorkbook
     from xlb2b.sample import generate, write_sample_files
     from xlb2b.workbook import write_analysis_workbook
     from xlb2b.xlsx_merge import add_sheets

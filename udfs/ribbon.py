@@ -44,17 +44,13 @@ def dispatch(tag: str) -> str | None:
     returns it, without raising.
     """
     name = scripts.BUTTONS.get(str(tag))
-    script = getattr(scripts, name, None) if name is not None else None
+    script = scripts.button_function(str(tag)) if name is not None and hasattr(scripts, name) else None
     if script is None:
         message = (unknown_button_message(str(tag)) if name is None else
                    f"xlb2b: the button {tag!r} needs the script {name!r}, which this version "
                    "of the xlb2b package does not have: update the package.")
         _tell(message)
         return message
-    # the Lite/Server flavour of @xw.script wraps the function in a coroutine
-    # that expects the runtime's arguments; the classic ribbon calls the function
-    if hasattr(script, "__xlscript__"):
-        script = getattr(script, "__wrapped__", script)
     result = script(xw.Book.caller())
     if inspect.isawaitable(result):
         asyncio.run(result)

@@ -13,7 +13,9 @@ Problems reach the user as a message box, never as a traceback.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
+import sys
 from typing import Any, Callable
 
 import xlwings as xw
@@ -21,9 +23,9 @@ import xlwings as xw
 from xlb2b import adp as _adp
 from xlb2b.analysis import analyze
 from xlb2b.errors import InputError
-from xlb2b.inputs import SHEET_NAMES
+from xlb2b.inputs import SHEET_NAMES, read_table
 from xlb2b.live import RecordingWorkbook, render
-from xlb2b.locale import label, labels
+from xlb2b.locale import label
 from xlb2b.planning_sheets import add_bcg_sheet
 from xlb2b.workbook import add_analysis_sheets, analysis_sheet_names, settings_from_sheet
 
@@ -45,10 +47,41 @@ BUTTONS: dict[str, str] = {
 MAX_ADP_SHEETS = 50
 
 _CYRILLIC = re.compile("[А-Яа-яЁё]")
+_NUMBER_SUFFIX = re.compile(r" \(\d+\)$")
+
+
+def _unnumbered(name: str) -> str:
+    """A sheet name without the " (2)" a repeated name got."""
+    return _NUMBER_SUFFIX.sub("", name)
+
+
+def _is_settings_sheet(name: str) -> bool:
+    return _unnumbered(name) in (label("sheet.settings", "en"), label("sheet.settings", "ru"))
 
 
 class _Stop(Exception):
     """A message for the user; the script ends without changing the book."""
+
+
+def button_function(tag: str) -> Callable:
+    """The plain function of the script behind button ``tag`` (KeyError for
+    an unknown tag, AttributeError for a script this module lacks).
+
+    Under Lite and Server, ``@xw.script`` replaces a function with the
+    runtime's wrapper, which expects the runtime's arguments; the ribbon, the
+    Lite buttons and the Server commands call the function underneath with
+    the book they have."""
+    fn = getattr(sys.modules[__name__], BUTTONS[tag])
+    if hasattr(fn, "__xlscript__"):
+        fn = getattr(fn, "__wrapped__", fn)
+    return fn
+
+
+async def run_button(tag: str, book) -> None:
+    """Run the script behind button ``tag`` on ``book`` (Lite and Server)."""
+    result = button_function(tag)(book)
+    if inspect.isawaitable(result):
+        await result
 
 
 # ----------------------------------------------------------------- helpers
@@ -107,7 +140,7 @@ def _previous_analysis(book, lang: str) -> list[str]:
         ours = set(analysis_sheet_names(lng))
         listed = {str(r[0]) for r in rows[1:] if r and isinstance(r[0], str)}
         return [s.name for s in book.sheets if s.name == contents.name or
-                (s.name in listed and re.sub(r" \(\d+\)$", "", s.name) in ours)]
+                (s.name in listed and _unnumbered(s.name) in ours)]
     return []
 
 
@@ -131,10 +164,8 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     found = _inputs(book, skip)
     if "transactions" not in found:
         raise _Stop(label("script.no_transactions", lang))
-    where = lambda kind: f"{book.name}, sheet {found[kind][0]}"   # noqa: E731
-    args = {kind: found[kind][1] for kind in found}
-    from xlb2b.inputs import read_table
-    tables = {k: read_table(k, v, name=where(k)) for k, v in args.items()}
+    tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}")
+              for kind, (sheet, rows) in found.items()}
     return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
 
 
@@ -197,8 +228,7 @@ def analyze_client_base(book: xw.Book):
 def _analyze(book, lang: str):
     previous = _previous_analysis(book, lang)
     settings = None
-    old_settings = [n for n in previous if re.sub(r" \(\d+\)$", "", n) in
-                    (label("sheet.settings", "en"), label("sheet.settings", "ru"))]
+    old_settings = [n for n in previous if _is_settings_sheet(n)]
     if old_settings:
         try:
             settings = settings_from_sheet(_rows(_sheet(book, old_settings[0])),
@@ -320,7 +350,7 @@ def open_settings(book: xw.Book):
 @_script
 def _open_settings(book, lang: str):
     for name in _previous_analysis(book, lang):
-        if re.sub(r" \(\d+\)$", "", name) in (label("sheet.settings", "en"), label("sheet.settings", "ru")):
+        if _is_settings_sheet(name):
             book.sheets[name].activate()
             return book
     raise _Stop(label("script.no_settings", lang))

@@ -69,9 +69,6 @@ class Format:
     def __init__(self, props: dict | None = None):
         self.props = dict(props or {})
 
-    def key(self) -> tuple:
-        return tuple(sorted((k, str(v)) for k, v in self.props.items()))
-
     def __getattr__(self, name: str) -> Any:
         # XlsxWriter formats expose their properties as attributes (fmt.num_format)
         if name.startswith("_") or name == "props":
@@ -539,10 +536,13 @@ def _validation(rng, options: dict) -> None:
     kind = options.get("validate")
     if kind == "list":
         source = options["source"]
-        if isinstance(source, str):
-            dv.set_list(rng.sheet.book.names[source[1:]] if source.startswith("=") and
-                        "!" not in source and source[1:] in [n.name for n in rng.sheet.book.names]
-                        else rng.sheet.range(source.lstrip("=").split("!")[-1].replace("$", "")))
+        if isinstance(source, str):           # a range: "=$A$1:$A$5" or "='Sheet'!$A$1:$A$5"
+            ref = source.lstrip("=").replace("$", "")
+            sheet = rng.sheet
+            if "!" in ref:
+                name, ref = ref.rsplit("!", 1)
+                sheet = rng.sheet.book.sheets[name.strip("'").replace("''", "'")]
+            dv.set_list(sheet.range(ref))
         else:
             dv.set_list([str(s) for s in source])
         return
