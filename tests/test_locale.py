@@ -30,19 +30,28 @@ TABLE_HEADERS = ["rule_group", "p_min", "p_max", "s_min", "s_max", "c_min", "c_m
 BAD_SHEET_CHARS = set("[]:*?/\\")
 
 
-def raw(lang: str) -> dict:
-    text = resources.files("xlb2b").joinpath("locales", f"{lang}.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+def raw(lang: str, part: str = "") -> dict:
+    name = f"{lang}.{part}.toml" if part else f"{lang}.toml"
+    return tomllib.loads(resources.files("xlb2b").joinpath("locales", name).read_text(encoding="utf-8"))
+
+
+def parts() -> list[str]:
+    """"" for <lang>.toml, then every <part> of <lang>.<part>.toml files in English."""
+    names = [p.name for p in resources.files("xlb2b").joinpath("locales").iterdir()]
+    return [""] + sorted(n[len("en."):-len(".toml")] for n in names
+                         if n.startswith("en.") and n.endswith(".toml") and n != "en.toml")
 
 
 def test_same_sections_and_keys_in_every_language():
-    en = raw("en")
-    for lang in LANGUAGES:
-        t = raw(lang)
-        assert set(t) == set(en), lang
-        for section in en:
-            assert set(t[section]) == set(en[section]), (lang, section)
-            assert all(isinstance(v, str) and v.strip() for v in t[section].values()), (lang, section)
+    assert {"toolkit", "scripts"} <= set(parts())
+    for part in parts():
+        en = raw("en", part)
+        for lang in LANGUAGES:
+            t = raw(lang, part)
+            assert set(t) == set(en), (lang, part)
+            for section in en:
+                assert set(t[section]) == set(en[section]), (lang, part, section)
+                assert all(isinstance(v, str) and v.strip() for v in t[section].values()), (lang, section)
 
 
 def test_required_sections_present():

@@ -4,9 +4,6 @@ edited with openpyxl recalculated to what the core gives (one LibreOffice
 start for every workbook of the module)."""
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-
 import numpy as np
 import openpyxl
 import pytest
@@ -14,7 +11,7 @@ import pytest
 from lo import cached_values, compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401
 from xlb2b import sample
 from xlb2b.analysis import analyze
-from xlb2b.locale import LANGUAGES, labels
+from xlb2b.locale import labels
 from xlb2b.planning import priority_rank, priority_score, tco_advantage, tco_approach, tco_total
 from xlb2b.settings import Settings
 from xlb2b.toolkit_sheets import (_new_workbook, add_priority_sheet, add_spin_sheet, add_tco_sheet,
@@ -252,19 +249,6 @@ def test_spin_sheet_alone():
 
 
 # ---------------------------------------------------------------- locale files
-
-def test_toolkit_locales_have_the_same_keys():
-    def raw(lang):
-        return tomllib.loads(resources.files("xlb2b").joinpath("locales", f"{lang}.toolkit.toml")
-                             .read_text(encoding="utf-8"))
-    en = raw("en")
-    for lang in LANGUAGES:
-        t = raw(lang)
-        assert set(t) == set(en), lang
-        for section in en:
-            assert set(t[section]) == set(en[section]), (lang, section)
-            assert all(isinstance(v, str) and v.strip() for v in t[section].values()), (lang, section)
-
 
 def test_verdict_wording_is_the_seeds():
     ru = labels("tco_sheet", "ru")
