@@ -146,6 +146,20 @@ def _skip_brackets(f: str, i: int) -> int:
     return n
 
 
+def _closing_quote(formula: str, i: int) -> int:
+    """Index of the quote that closes the one at ``i`` (a doubled quote is
+    part of the text); ``len(formula)`` when it is never closed."""
+    q, j, n = formula[i], i + 1, len(formula)
+    while j < n:
+        if formula[j] == q:
+            if j + 1 < n and formula[j + 1] == q:
+                j += 2
+                continue
+            return j
+        j += 1
+    return n
+
+
 def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, str] | None = None) -> str:
     """``formula`` with its references to the sheets of ``sheets`` (lower-cased
     old name -> new name) and the tables of ``tables`` (lower-cased old name ->
@@ -158,26 +172,12 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
     while i < n:
         ch = formula[i]
         if ch == '"':
-            j = i + 1
-            while j < n:
-                if formula[j] == '"':
-                    if j + 1 < n and formula[j + 1] == '"':
-                        j += 2
-                        continue
-                    break
-                j += 1
+            j = _closing_quote(formula, i)
             out.append(formula[i:j + 1])
             i = j + 1
             continue
         if ch == "'":
-            j = i + 1
-            while j < n:
-                if formula[j] == "'":
-                    if j + 1 < n and formula[j + 1] == "'":
-                        j += 2
-                        continue
-                    break
-                j += 1
+            j = _closing_quote(formula, i)
             quoted = formula[i:j + 1]
             if j + 1 < n and formula[j + 1] == "!":
                 new = _map_sheet(formula[i + 1:j].replace("''", "'"), sheets)
