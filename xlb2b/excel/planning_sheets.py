@@ -18,7 +18,8 @@ import pandas as pd
 
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import label
-from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant, yes_no
+from xlb2b.analysis.answers import yes_no
+from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
 from xlb2b.analysis.satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
 from xlb2b.settings import STRATEGY_KEYS, Settings
 from xlb2b.excel.analysis_sheets import _fast_sheet_class, _Labels
@@ -468,7 +469,7 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
                    settings: Settings | None = None, lang: str = "en", _blank: bool = False):
     """Add the BANT qualification sheet: ``leads`` has ``client_id``, optional
     ``name``, and ``budget``, ``account``, ``need``, ``time`` (yes/no in any
-    form :func:`xlb2b.planning.portfolio.yes_no` reads; absent = not answered).  The
+    form :func:`xlb2b.analysis.answers.yes_no` reads; absent = not answered).  The
     answers are editable (a yes/no list), score and qualified are formulas.
     Returns the worksheet."""
     s = settings or Settings()
