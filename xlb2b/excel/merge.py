@@ -64,7 +64,7 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from xlb2b.excel.adp_sheets import sheet_names
+from xlb2b.excel.names import sheet_names
 from xlb2b.errors import FATAL, InputError, Report
 from xlb2b.io_util import atomic_write_bytes
 
