@@ -1,4 +1,6 @@
-"""Planning sheets rendered into a new workbook: BCG scoring, BANT
+"""Planning sheets: BCG scoring, BANT qualification and satisfaction (NPS, CSI, OTIF) as live formulas.
+
+Planning sheets rendered into a new workbook: BCG scoring, BANT
 qualification and satisfaction (NPS, CSI, OTIF) (METHODOLOGY §5, §8).
 
 Every result on these sheets is a live formula over the sheet's own editable

@@ -1,4 +1,6 @@
-"""Toolkit sheets rendered into a workbook: the TCO calculator, the SPIN
+"""Toolkit sheets: the TCO calculator, the SPIN question bank and the segment-priority plan.
+
+Toolkit sheets rendered into a workbook: the TCO calculator, the SPIN
 question bank and the segment-priority plan (METHODOLOGY §10, seeds 001 and
 002).
 
