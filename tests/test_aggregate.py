@@ -11,6 +11,8 @@ from tests.engines import ENGINES, connect, load
 from xlb2b.analysis import metrics
 from xlb2b.settings import Settings
 
+#: ratios over revenue: undefined (NaN) when revenue is 0
+OVER_REVENUE = {"top_category_share", "margin"}
 MONEY = {"revenue", "gross_profit", "units", "ltv", "prev_revenue", "avg_unit_price", "avg_check",
          "market_spend", "our_market_amount"}
 
@@ -26,6 +28,11 @@ def assert_same_tables(pandas_table: pd.DataFrame, engine_table: pd.DataFrame) -
     a = a.reset_index(drop=True)
     b = engine_table.sort_values("client_id").reset_index(drop=True)
     assert list(a["client_id"]) == list(b["client_id"])
+    # a fully returned sale: pandas' float sums may leave ±2e-13, the engine's are exactly 0
+    net_zero = np.zeros(len(a), dtype=bool)
+    if "revenue" in a:
+        net_zero = np.abs(a["revenue"].to_numpy(dtype="float64")) < 1e-6
+        assert (b.loc[net_zero, "revenue"] == 0).all()
     for col in a.columns:
         x, y = a[col].to_numpy(), b[col].to_numpy()
         if col == "client_id":
@@ -34,6 +41,8 @@ def assert_same_tables(pandas_table: pd.DataFrame, engine_table: pd.DataFrame) -
             assert np.array_equal(x.astype("datetime64[ns]"), y.astype("datetime64[ns]"), equal_nan=True), col
             continue
         x, y = x.astype("float64"), y.astype("float64")
+        if col in OVER_REVENUE:
+            x, y = x[~net_zero], y[~net_zero]
         assert np.array_equal(np.isnan(x), np.isnan(y)), f"{col}: missing values differ"
         ok = ~np.isnan(x)
         if col in MONEY:

@@ -157,6 +157,16 @@ def client_aggregates(t, window: Window) -> dict[str, pd.DataFrame]:
     return out
 
 
+#: engine sums are rounded to this many decimals: every engine adds floats in its own
+#: order, and a fully returned sale must come out as exactly 0 (not ±2e-13) everywhere,
+#: so that who has positive revenue never depends on the engine
+SUM_DECIMALS = 6
+
+
+def _sums(x: np.ndarray) -> np.ndarray:
+    return np.round(x, SUM_DECIMALS) + 0.0   # + 0.0 turns −0.0 into 0.0
+
+
 def client_metrics_from_aggregates(agg: dict[str, pd.DataFrame], window: Window, settings: Settings,
                                    *, has_gross_profit: bool, has_categories: bool,
                                    has_skus: bool) -> ClientMetrics:
@@ -172,16 +182,16 @@ def client_metrics_from_aggregates(agg: dict[str, pd.DataFrame], window: Window,
             return np.full(n, np.nan)
         return pd.to_numeric(b[col], errors="coerce").fillna(fill).to_numpy(dtype="float64")
 
-    revenue = num("revenue")
-    units = num("units")
+    revenue = _sums(num("revenue"))
+    units = _sums(num("units"))
     lines = num("lines")
     orders = num("orders")
     active = num("active_months")
-    gross_profit = num("gross_profit") if has_gross_profit else np.full(n, np.nan)
+    gross_profit = _sums(num("gross_profit")) if has_gross_profit else np.full(n, np.nan)
     skus = num("skus") if has_skus else np.full(n, np.nan)
     categories = num("categories") if has_categories else np.full(n, np.nan)
     if has_categories:
-        top = pd.to_numeric(b["top_category_revenue"], errors="coerce").to_numpy(dtype="float64")
+        top = _sums(pd.to_numeric(b["top_category_revenue"], errors="coerce").to_numpy(dtype="float64"))
         top_share = _div(top, revenue)
     else:
         top_share = np.full(n, np.nan)
@@ -199,7 +209,7 @@ def client_metrics_from_aggregates(agg: dict[str, pd.DataFrame], window: Window,
     mo = agg["monthly"]
     code = pd.Index(ids).get_indexer(mo["client_id"].astype(str).to_numpy(dtype=object))
     mi = mo["month"].to_numpy(dtype=np.int64)
-    x = mo["revenue"].to_numpy(dtype="float64")
+    x = _sums(mo["revenue"].to_numpy(dtype="float64"))
     mean = _div(revenue, months_observed)
     seen = mi >= obs_start[code]
     dev = x[seen] - mean[code[seen]]
@@ -237,8 +247,8 @@ def client_metrics_from_aggregates(agg: dict[str, pd.DataFrame], window: Window,
         "regularity": _div(active, months_observed),
         "monthly_cv": cv,
         "ltv": revenue,
-        "prev_revenue": num("prev_revenue"),
-        "prev_units": num("prev_units"),
+        "prev_revenue": _sums(num("prev_revenue")),
+        "prev_units": _sums(num("prev_units")),
         "purchase_dates": num("purchase_dates"),
         "median_gap_days": num("median_gap", np.nan),
     })
