@@ -82,8 +82,29 @@ class Analysis:
         return portrait(self.clients, attributes, klass=klass)
 
 
+def _is_engine(source: Any) -> bool:
+    """An input that stays in a database engine (:class:`xlb2b.inputs.scan.EngineInput`)."""
+    return type(source).__name__ == "EngineInput" and hasattr(source, "table")
+
+
+def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[str, pd.Series]]:
+    """Window, per-client metrics and each client's latest region/manager, computed
+    by the engine behind ``tx_e`` (xlb2b.analysis.aggregate)."""
+    from xlb2b.analysis import aggregate
+    t = tx_e.table
+    window = aggregate.engine_window(t, settings)
+    cm = aggregate.client_metrics_engine(t, window, settings)
+    latest = {col: aggregate.last_values(t, col) for col in ("region", "manager") if col in t.columns}
+    return window, cm, latest
+
+
+def _as_input_table(e: Any) -> InputTable:
+    """What the workbook writers need of an engine input: kind, source, report, columns."""
+    return InputTable(kind=e.kind, data=pd.DataFrame(), report=e.report, source=e.source, columns=e.columns)
+
+
 def _read(kind: str, source: Any, label: str | None = None) -> InputTable:
-    if isinstance(source, InputTable):
+    if isinstance(source, InputTable) or _is_engine(source):
         return source
     from xlb2b.inputs import read_table
     return read_table(kind, source, name=label)
@@ -137,14 +158,20 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         step("reading market")
         mk_t = _read("market", market)
         report.extend(mk_t.report)
-    tx = tx_t.data
-    if tx.empty:
-        report.add("no usable transaction rows", file=tx_t.source, sheet=tx_t.sheet, severity=FATAL)
+    engine = _is_engine(tx_t)
+    tx = None if engine else tx_t.data
+    if (tx_t.rows == 0) if engine else tx.empty:
+        report.add("no usable transaction rows", file=tx_t.source, sheet=getattr(tx_t, "sheet", ""),
+                   severity=FATAL)
         raise InputError(f"{tx_t.source or 'transactions'}: no usable transaction rows", report)
 
     step("computing metrics")
-    window = resolve_window(tx["date"].to_numpy(), settings)
-    cm = client_metrics(tx, window, settings)
+    latest: dict[str, pd.Series] = {}
+    if engine:
+        window, cm, latest = _engine_metrics(tx_t, settings)
+    else:
+        window = resolve_window(tx["date"].to_numpy(), settings)
+        cm = client_metrics(tx, window, settings)
     table = cm.table
     if not cm.has_gross_profit:
         report.add("gross profit unknown (no cost or gross_profit column): gross_profit, margin and every "
@@ -164,8 +191,9 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         attrs = attrs.merge(cl[keep], on="client_id", how="left")
         extra_ids = cl.loc[~cl["client_id"].isin(table["client_id"]), "client_id"].to_numpy()
     for col in ("region", "manager"):
-        if col in tx and (col not in attrs or attrs[col].isna().any()):
-            fill = _last_value(tx, col, attrs["client_id"].to_numpy()).to_numpy()
+        if (col in latest if engine else col in tx) and (col not in attrs or attrs[col].isna().any()):
+            ids = attrs["client_id"].to_numpy()
+            fill = (latest[col].reindex(ids) if engine else _last_value(tx, col, ids)).to_numpy()
             attrs[col] = attrs[col].fillna(fill) if col in attrs else fill
     table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)],
                       axis=1)
@@ -191,7 +219,11 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     # market
     competitors = None
     if mk_t is not None:
-        mm = market_metrics(mk_t.data, window, settings)
+        if _is_engine(mk_t):
+            from xlb2b.analysis.aggregate import market_metrics_engine
+            mm = market_metrics_engine(mk_t.table, window, settings)
+        else:
+            mm = market_metrics(mk_t.data, window, settings)
         competitors = mm.attrs.get("competitor_pairs")
         c = c.merge(mm, on="client_id", how="left")
         if not settings.our_supplier:
@@ -237,5 +269,6 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
                           dtype="Int64") if c[col].notna().any() else pd.array([pd.NA] * len(c), dtype="Int64")
     order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS if x in c]
     c = c[order]
-    inputs = {k: t for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t)) if t is not None}
+    inputs = {k: (_as_input_table(t) if _is_engine(t) else t)
+              for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t)) if t is not None}
     return Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors)
