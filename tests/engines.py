@@ -57,8 +57,13 @@ def _spark():
         pytest.skip("Spark needs a Java runtime: apt-get install default-jre-headless")
     import ibis
     if "con" not in _SPARK:
+        import tempfile
+
         from pyspark.sql import SparkSession
+        home = tempfile.mkdtemp(prefix="xlb2b-spark-")
         session = (SparkSession.builder.master("local[1]").appName("xlb2b-tests")
+                   .config("spark.sql.warehouse.dir", os.path.join(home, "warehouse"))
+                   .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
                    .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
                    .config("spark.sql.session.timeZone", "UTC").config("spark.driver.memory", "1g")
                    .getOrCreate())
@@ -76,7 +81,16 @@ def load(con, df: pd.DataFrame, prefix: str = "t"):
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     frame = canonical_frame(df)
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    t = con.create_table(name, arrow, overwrite=True)
+    if con.name == "pyspark":
+        # through a parquet file: loading from pandas would turn missing text into 'NaN'
+        import tempfile
+
+        import pyarrow.parquet as pq
+        path = os.path.join(tempfile.mkdtemp(prefix="xlb2b-spark-in-"), f"{name}.parquet")
+        pq.write_table(arrow, path)
+        t = con.read_parquet(path, table_name=name)
+    else:
+        t = con.create_table(name, arrow, overwrite=True)
     if "date" in t.columns:
         t = t.mutate(date=t.date.cast("date"))
     return t

@@ -32,6 +32,7 @@ from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.tables import SCHEMA
+from xlb2b.inputs.values import _TOTAL_VARIANTS
 
 #: examples listed per column and reason
 EXAMPLES = 5
@@ -44,7 +45,6 @@ _FIRST_REAL_DAY = dt.date(1900, 3, 1)
 _NUMBER_RE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 _ISO_RE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ].*)?$"
 _DMY_RE = r"^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}( .*)?$"
-_TOTAL_WORDS = ("итого", "всего", "общий итог", "total", "grand total", "totals")
 _DATE_HELP = "expected a date, an Excel date number, YYYY-MM-DD or DD.MM.YYYY"
 _SOURCE_COLUMNS = ("_file", "_line")
 
@@ -213,14 +213,15 @@ def _date(col):
     iso = s.re_search(_ISO_RE)
     dmy = s.re_search(_DMY_RE)
     serial_txt = s.re_search(r"^[0-9]{2,7}([.][0-9]+)?$")
-    head = s.split(" ")[0].split("T")[0]
     structured = iso | dmy
 
     def part(i_iso, i_dmy):   # digits only where a pattern matched, so every cast succeeds
-        txt = ibis.cases((iso, head.split("-")[i_iso]), (dmy, head.split(".")[i_dmy]), else_="0")
+        # (regular expressions, not split: Spark's split takes its separator as a pattern)
+        txt = ibis.cases((iso, s.re_extract(r"^([0-9]+)-([0-9]+)-([0-9]+)", i_iso)),
+                         (dmy, s.re_extract(r"^([0-9]+)[.]([0-9]+)[.]([0-9]+)", i_dmy)), else_="0")
         return txt.cast("int32")
 
-    y, m, d = part(0, 2), part(1, 1), part(2, 0)
+    y, m, d = part(1, 3), part(2, 2), part(3, 1)
     real = structured & (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m))
     num = serial_txt.ifelse(s.cast("float64"), ibis.null("float64"))
     serial_ok = serial_txt & (num >= 61) & (num <= 2958465)
@@ -254,7 +255,8 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
         if ctype == TEXT:
             v = _text(col)
             if c == "client_id":
-                total_row = v.lower().isin(list(_TOTAL_WORDS)) | v.lower().isin([w + ":" for w in _TOTAL_WORDS])
+                # spelled-out variants rather than lower(): a database in the C locale lowers ASCII only
+                total_row = v.isin(sorted(_TOTAL_VARIANTS))
         elif ctype == NUMBER:
             v, bad, why = _number(col)
             checks.append((c, why, bad))
