@@ -97,8 +97,10 @@ def duckdb_connection(temp_dir: str | None = None):
     except ImportError:
         raise InputError("large inputs need DuckDB: pip install 'xlb2b[scale]'") from None
     spill = temp_dir or tempfile.mkdtemp(prefix="xlb2b-duckdb-")
-    con = ibis.duckdb.connect(memory_limit=DUCKDB_MEMORY_LIMIT, temp_directory=spill,
-                              preserve_insertion_order=False)
+    # a database file in the temporary folder: the validated lines are stored there once
+    # (DuckDB's compressed columns, on disk), so the aggregation does not parse the files again
+    con = ibis.duckdb.connect(os.path.join(spill, "work.duckdb"), memory_limit=DUCKDB_MEMORY_LIMIT,
+                              temp_directory=os.path.join(spill, "spill"), preserve_insertion_order=False)
     return con
 
 
@@ -139,7 +141,7 @@ def open_files(kind: str, pattern: str | os.PathLike, *, mapping: Mapping[str, A
         raise
     except Exception as e:  # noqa: BLE001 - the engine's own message, shortened
         raise InputError(f"{label}: cannot read the {kind} files: {str(e).splitlines()[0]}") from None
-    return validate(kind, t, mapping=mapping, label=label, con=con)
+    return validate(kind, t, mapping=mapping, label=label, con=con, store=f"{kind}_lines")
 
 
 def open_database(kind: str, url: str, *, table: str | None = None, query: str | None = None,
@@ -232,9 +234,12 @@ def _date(col):
 
 
 def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con=None,
-             today: dt.date | None = None) -> EngineInput:
+             today: dt.date | None = None, store: str | None = None) -> EngineInput:
     """Match the headers, parse and check every canonical column in the engine,
-    count the rejected rows per column and reason, fetch the first examples."""
+    count the rejected rows per column and reason, fetch the first examples.
+    ``store``: a table name in ``con`` to keep the parsed lines in (files: they are
+    parsed once, the later queries read the engine's own storage); without it the
+    result stays a view over ``t`` (databases: nothing is copied)."""
     ibis = _ibis()
     ctx = _Ctx(kind=kind, label=label)
     headers = [c for c in t.columns if c not in _SOURCE_COLUMNS]
@@ -272,26 +277,38 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
         else:
             raise InputError(f"{label}: column {c!r} ({ctype}) is not supported for database inputs")
         parsed[c] = v
-        raw_empty = _text(col).isnull() if ctype != TEXT else v.isnull()
+        raw_empty = v.isnull() if ctype == TEXT else (_text(col).isnull() if col.type().is_string()
+                                                      else col.isnull())
         empty_row = empty_row & raw_empty
         if c in required:
             checks.append((c, f"empty {_WHAT.get(c, c)}", raw_empty))
 
-    def flag(e):
-        return e.fill_null(False).ifelse(1, 0)
-
-    blank = empty_row.fill_null(False)
-    total = total_row.fill_null(False) & ~blank
-    candidate = ~blank & ~total
+    # one projection computes every parsed value and every check once per row; the
+    # counts, the examples and the clean table read its columns
+    bad_cols = {f"_b{i}": bad.fill_null(False) for i, (_c, _why, bad) in enumerate(checks)}
     any_bad = ibis.literal(False)
-    for _c, _why, bad in checks:
-        any_bad = any_bad | bad.fill_null(False)
-    sums = {"_rows": t.count(), "_blank": flag(blank).sum(), "_total": flag(total).sum(),
-            "_rejected": flag(candidate & any_bad).sum()}
-    for i, (_c, _why, bad) in enumerate(checks):
-        sums[f"_c{i}"] = flag(candidate & bad).sum()
+    for b in bad_cols.values():
+        any_bad = any_bad | b
+    blank = empty_row.fill_null(False)
+    p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()}, **bad_cols,
+                 _blank=blank, _total=total_row.fill_null(False) & ~blank, _any=any_bad)
+    p = p.mutate(_candidate=~p._blank & ~p._total)
+    if store is not None:
+        try:
+            p = con.create_table(store, p, overwrite=True)
+        except Exception as e:  # noqa: BLE001
+            raise InputError(f"{label}: the engine could not read the {kind} table: "
+                             f"{str(e).splitlines()[0]}") from None
+
+    def flag(e):
+        return e.ifelse(1, 0)
+
+    sums = {"_rows": p.count(), "_blank": flag(p._blank).sum(), "_total": flag(p._total).sum(),
+            "_rejected": flag(p._candidate & p._any).sum()}
+    for i in range(len(checks)):
+        sums[f"_c{i}"] = flag(p._candidate & p[f"_b{i}"]).sum()
     try:
-        counts = t.aggregate(**sums).to_pandas().iloc[0]
+        counts = p.aggregate(**sums).to_pandas().iloc[0]
     except Exception as e:  # noqa: BLE001
         raise InputError(f"{label}: the engine could not read the {kind} table: {str(e).splitlines()[0]}") \
             from None
@@ -299,12 +316,12 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
     n_rejected = int(counts["_rejected"] or 0)
     report = ctx.report
     key_cols = [src[c] for c in ("client_id", "order_id", "date") if c in src]
-    for i, (c, why, bad) in enumerate(checks):
+    for i, (c, why, _bad) in enumerate(checks):
         k = int(counts[f"_c{i}"] or 0)
         if not k:
             continue
         report.add(f"{why}: {k} row(s) rejected", file=label, column=src[c], severity=ERROR)
-        ex = t.filter(candidate & bad.fill_null(False)).select("_file", "_line", *dict.fromkeys(key_cols + [src[c]]))
+        ex = p.filter(p._candidate & p[f"_b{i}"]).select("_file", "_line", *dict.fromkeys(key_cols + [src[c]]))
         for _, r in ex.limit(EXAMPLES).to_pandas().iterrows():
             key = ", ".join(f"{h}={r[h]!r}" for h in key_cols if h != src[c])
             line = None if pd.isna(r["_line"]) else int(r["_line"])
@@ -323,7 +340,7 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
     if n_rejected * 2 > n_rows:
         ctx.fatal(f"{n_rejected} of {n_rows} rows rejected; more than half usually means a wrong column "
                   "(check the headers or pass a mapping); the counts and first examples are listed above")
-    clean = t.filter(candidate & ~any_bad).select(**{c: parsed[c] for c in positions})
+    clean = p.filter(p._candidate & ~p._any).select(**{c: p[f"_v_{c}"] for c in positions})
     return EngineInput(kind=kind, table=clean, report=report, source=label, columns=src,
                        rows=n_rows - n_rejected, rejected=n_rejected, con=con)
 
