@@ -167,3 +167,20 @@ def test_whole_analysis_from_a_database_table_matches_pandas(con, sample):
     e = scan.validate("transactions", t, mapping=None, label="tx", con=con)
     s = Settings(our_supplier=sample.our_supplier)
     _compare_analyses(analyze(tx, sample.clients, None, s), analyze(e, sample.clients, None, s))
+
+
+# ---------------------------------------------------------------- the command line
+def test_cli_analyzes_a_parquet_glob(tmp_path, sample):
+    from xlb2b.cli import main
+    tx = sample.transactions
+    tx.iloc[: len(tx) // 2].to_parquet(tmp_path / "a.parquet")
+    tx.iloc[len(tx) // 2:].to_parquet(tmp_path / "b.parquet")
+    out = tmp_path / "out.xlsx"
+    assert main(["analyze", str(tmp_path / "*.parquet"), "-o", str(out), "-q"]) == 0
+    assert out.stat().st_size > 0
+
+
+def test_cli_db_needs_a_table_or_a_query(capsys):
+    from xlb2b.cli import main
+    assert main(["analyze", "--db", "duckdb://x.db"]) == 2
+    assert "--table NAME or --query SQL" in capsys.readouterr().err
