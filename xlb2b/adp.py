@@ -243,10 +243,11 @@ class _AdpWriter:
         ws.data_validation(first, col, last, col, {"validate": "integer", "criteria": "between",
                                                    "minimum": 1, "maximum": 5})
 
-    def _name(self, sheet: str, name: str, row: int, col: int, last_row: int | None = None) -> None:
+    def _name(self, sheet: str, name: str, row: int, col: int, last_row: int | None = None,
+              last_col: int | None = None) -> None:
         ref = f"{_q(sheet)}!{_cell(row, col)}"
-        if last_row is not None:
-            ref += f":{_cell(last_row, col)}"
+        if last_row is not None or last_col is not None:
+            ref += f":{_cell(row if last_row is None else last_row, col if last_col is None else last_col)}"
         self.wb.define_name(f"{_q(sheet)}!{name}", f"={ref}")
 
     def _add_sheet(self, name: str):
@@ -313,6 +314,7 @@ class _AdpWriter:
                            ("s3_industry", _text(row.get("industry")))):
             ws.write_string(r, 0, L[key], F["strong"])
             ws.merge_range(r, 1, r, 3, value, F["in"])
+            self._name(sheet, key[3:], r, 1)
             r += 1
         # 4 progress level
         ws.write_string(r, 0, L["s4_progress"], F["strong"])
@@ -360,6 +362,8 @@ class _AdpWriter:
             ws.write_number(r, 2, self.year, F["header"])
             prev, cur = self.fin[self.year - 1].loc[cid], self.fin[self.year].loc[cid]
         ws.write_string(r, 3, L["change"], F["header"])
+        self._name(sheet, "years", r, 1, last_col=2)
+        self._name(sheet, "financials", r + 1, 1, r + len(FINANCIALS), 2)
         r += 1
         for key, _src in FINANCIALS:
             fmt = F[("in_" if blank else "") + ("number" if key in ("depth",) else "money")]
@@ -411,6 +415,7 @@ class _AdpWriter:
         for key, value in seg_rows:
             ws.write_string(r, 0, L[key], F["label"])
             ws.merge_range(r, 1, r, 3, value, F["in" if blank else "value"])
+            self._name(sheet, key, r, 1)
             r += 1
         r += 1
         # activities from open sources
@@ -455,6 +460,7 @@ class _AdpWriter:
                 ws.write_blank(r, col, None, F[fk])
             r += 1
         last = r - 1
+        self._name(sheet, "dm_map", first, 0, last, 7)
         self._list(ws, first, last, 2, [L[f"role_{k}"] for k in ROLES])
         self._rating(ws, first, last, 3)
         self._list(ws, first, last, 5, [L[f"status_{k}"] for k in STATUSES])
@@ -474,6 +480,7 @@ class _AdpWriter:
             ws.write_blank(r, 6, None, F["in"])
             r += 1
         self._yes_no(ws, first, r - 1, 6)
+        self._name(sheet, "tasks", first, 0, r - 1, 6)
         r += 1
         # planning questions
         r = self._section(ws, r, "questions")
