@@ -22,7 +22,7 @@ from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.excel.rows import Column, add_rows, date_serials, escape_xml
 from xlb2b.locale import label, labels
 from xlb2b.analysis.segments import psc_basis
-from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
+from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL, abc_curve_points
 
 SUMMARY_ORDER = ["psc_group", "psc", "dsl_level", "dsl", "kml", "spl", "rfm_segment", "rfm", "abc", "xyz"]
 MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", "date", "text", "score"
@@ -701,12 +701,8 @@ class _Writer:
     def abc_curve(self) -> None:
         sheet = self.sheet_names["abc_curve"]
         ws = self.wb.add_worksheet(sheet, self.sheet_class)
-        rev = np.sort(self.c["revenue"].to_numpy(dtype=float))[::-1]
-        n = len(rev)
-        total = rev.sum()
-        idx = np.unique(np.linspace(0, n - 1, min(n, 1000)).round().astype(int)) if n else np.array([], int)
-        xs = np.concatenate(([0.0], (idx + 1) / n)) if n else np.array([0.0])
-        ys = np.concatenate(([0.0], np.cumsum(rev)[idx] / total)) if n and total > 0 else np.zeros_like(xs)
+        points = abc_curve_points(self.c["revenue"].to_numpy(dtype=float))
+        xs, ys = points[:, 0], points[:, 1]
         ws.write_string(0, 0, self.header("cumulative_share_clients"), self.f_head)
         ws.write_string(0, 1, self.header("cumulative_share_revenue"), self.f_head)
         for i, (x, y) in enumerate(zip(xs, ys), start=1):

@@ -8,7 +8,7 @@ own formulas and macros are theirs.
 
 * **ADP names** are sheet-scoped (``'ADP'!company``): :func:`fill_adp_template`
   copies the template sheet once per client at the package level (the
-  machinery of :mod:`xlb2b.xlsx_merge`: images, charts, tables, comments,
+  machinery of :mod:`xlb2b.excel.merge`: images, charts, tables, comments,
   validations and the sheet's own names travel with each copy) and writes the
   client's values into the named cells of each copy.
 * **Report names** are workbook names (``summary_abc``): :func:`fill_report`
@@ -42,11 +42,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import planning
-from . import xlsx_merge as xm
-from .errors import FATAL, INFO, InputError, Report
-from .io_util import atomic_write_bytes, column_letter
-from .locale import label
+from xlb2b import planning
+from xlb2b.excel import merge as xm
+from xlb2b.errors import FATAL, INFO, InputError, Report
+from xlb2b.io_util import atomic_write_bytes, column_letter
+from xlb2b.locale import label
 
 __all__ = ["Name", "VOCABULARY", "FillError", "FillResult", "adp_values", "report_values",
            "fill_adp_template", "fill_report", "template_names"]
@@ -76,7 +76,7 @@ class Name:
 
 
 def _adp_vocabulary() -> list[Name]:
-    from .adp import FINANCIALS, RATINGS
+    from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS
     f = lambda n, what, ex: Name(n, "sheet", "field", (1, 1), what, ex)  # noqa: E731
     return [
         f("client_id", "the client's id", "C0042"),
@@ -127,7 +127,7 @@ def _adp_vocabulary() -> list[Name]:
 
 
 def _report_vocabulary() -> list[Name]:
-    from .summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
+    from xlb2b.analysis.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
     out = [
         Name("window_start", "workbook", "field", (1, 1), "first day of the analysis window (a date)", "2025-01-01"),
         Name("window_end", "workbook", "field", (1, 1), "last day of the analysis window (a date)", "2025-12-31"),
@@ -203,8 +203,8 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
     """{client_id: {name: value or rows}} for the ADP names we write
     (fields: one value; tables: a list of rows, :data:`KEEP` for cells left
     as they are).  Values are the ones our own ADP sheets show."""
-    from .adp import FINANCIALS, RATINGS, _Context
-    from .workbook import _Labels
+    from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS, _Context
+    from xlb2b.excel.analysis_sheets import _Labels
 
     ids = list(dict.fromkeys(client_ids))
     ctx = _Context(analysis, ids)
@@ -242,23 +242,10 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
     return out
 
 
-def abc_curve_points(revenue: Any, limit: int = 1000) -> np.ndarray:
-    """The ABC curve as the analysis workbook draws it: (cumulative share of
-    clients, cumulative share of revenue) from (0, 0), clients by revenue
-    descending, at most ``limit`` + 1 points evenly spread over the clients."""
-    rev = np.sort(np.asarray(revenue, dtype=float))[::-1]
-    n = len(rev)
-    total = rev.sum()
-    idx = np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(int)) if n else np.array([], int)
-    xs = np.concatenate(([0.0], (idx + 1) / n)) if n else np.array([0.0])
-    ys = np.concatenate(([0.0], np.cumsum(rev)[idx] / total)) if n and total > 0 else np.zeros_like(xs)
-    return np.column_stack([xs, ys])
-
-
 def report_values(analysis, *, lang: str = "en") -> dict[str, Any]:
     """{name: value or rows} for every report name of the vocabulary."""
-    from .summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
-    from .workbook import segment_label
+    from xlb2b.analysis.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS, abc_curve_points
+    from xlb2b.excel.analysis_sheets import segment_label
 
     out: dict[str, Any] = {
         "window_start": pd.Timestamp(analysis.window.start),
@@ -1042,7 +1029,7 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
         out = tpl_path.with_name(f"{tpl_path.stem}-filled{tpl_path.suffix}") if out is None else Path(out)
     if target_book.kind in (".xlsm", ".xltm", ".xlam") and out.suffix.lower() == ".xlsx":
         raise xm._refuse(target_path.name, f"it holds macros; write it to a {target_book.kind} file, not {out.name}")
-    from .adp import sheet_names
+    from xlb2b.excel.adp_sheets import sheet_names
     names = sheet_names(_client_sheet_titles(values), taken=[n for n, _ in target_book.sheets])
     yes = label("adp.yes", lang)
     t_pkg = target_book.pkg
