@@ -610,6 +610,12 @@ class FillError(xm.MergeError):
     """The template cannot be filled; ``.report`` names every name, sheet and cell."""
 
 
+def _refuse(label: str, reason: str) -> FillError:
+    report = Report()
+    report.add(reason, file=label, severity=FATAL)
+    return FillError(f"cannot fill {label}: {reason}", report)
+
+
 @dataclass
 class FillResult:
     """What a fill did: the sheets added (ADP) or filled (report), the names
@@ -639,7 +645,7 @@ class _Book:
         ct = xm._ContentTypes.of(pkg)
         self.kind = xm.WORKBOOK_TYPES.get(ct.type_of(self.wb_part) or "")
         if self.kind is None:
-            raise xm._refuse(pkg.label, "its workbook part is not SpreadsheetML XML; save it as .xlsx or .xlsm")
+            raise _refuse(pkg.label, "its workbook part is not SpreadsheetML XML; save it as .xlsx or .xlsm")
         self.ct = ct
         self.wb_xml = pkg.text(self.wb_part)
         self.p, decls = xm._root_prefixes(self.wb_xml, f"{pkg.label} (workbook)")
@@ -756,6 +762,7 @@ class _Checks:
     def __init__(self, label: str):
         self.label = label
         self.report = Report()
+        self.protected: set[str] = set()
 
     def refuse(self, name: str, sheet: str, cell: str, reason: str) -> None:
         self.report.add(f"name {name!r} ({cell}): {reason}", file=self.label, sheet=sheet, column=cell,
@@ -775,7 +782,10 @@ def _check_cells(chk: _Checks, sheet: _Sheet, t: _Target, cells: Iterable[tuple[
     formula (unless the name is a result), into a protected sheet or an Excel table."""
     name = t.entry.name
     if sheet.protected:
-        chk.refuse(name, sheet.name, t.ref.where(), "the sheet is protected (Review > Unprotect Sheet)")
+        if sheet.name not in chk.protected:
+            chk.protected.add(sheet.name)
+            chk.refuse(name, sheet.name, t.ref.where(), "the sheet is protected (Review > Unprotect Sheet); "
+                       "unprotect it, or copy it unprotected, to fill it")
         return
     for r, c in cells:
         m = sheet.merged_at(r, c)
@@ -1028,7 +1038,7 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
         target_book = book
         out = tpl_path.with_name(f"{tpl_path.stem}-filled{tpl_path.suffix}") if out is None else Path(out)
     if target_book.kind in (".xlsm", ".xltm", ".xlam") and out.suffix.lower() == ".xlsx":
-        raise xm._refuse(target_path.name, f"it holds macros; write it to a {target_book.kind} file, not {out.name}")
+        raise _refuse(target_path.name, f"it holds macros; write it to a {target_book.kind} file, not {out.name}")
     from xlb2b.excel.adp_sheets import sheet_names
     names = sheet_names(_client_sheet_titles(values), taken=[n for n, _ in target_book.sheets])
     yes = label("adp.yes", lang)
@@ -1090,7 +1100,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
     out = path if out is None else Path(out)
     book = _read_book(path)
     if book.kind in (".xlsm", ".xltm", ".xlam") and out.suffix.lower() == ".xlsx":
-        raise xm._refuse(path.name, f"it holds macros; write it to a {book.kind} file, not {out.name}")
+        raise _refuse(path.name, f"it holds macros; write it to a {book.kind} file, not {out.name}")
     chk = _Checks(path.name)
     targets = _match_names(book, chk, [dn for dn in book.names if dn.local is None], "workbook")
     for dn in book.names:
