@@ -446,3 +446,76 @@ def test_report_refused_when_the_table_cannot_grow(analysis, tmp_path):
     assert path.read_bytes() == before
     p = next(p for p in e.value.report.fatal if p.sheet == "Monthly")
     assert "summary_abc" in p.reason and "B8" in p.reason and "not empty" in p.reason
+
+
+# ---------------------------------------------------------------- command line
+def _inputs(d: Path) -> list[str]:
+    tx = d / "sales.csv"
+    tx.write_text("client,date,order,sku,amount,quantity\n"
+                  + "".join(f"{c},{dt},{o},{s},{a},{q}\n" for c, dt, o, s, a, q in TX), encoding="utf-8")
+    clients = d / "clients.csv"
+    clients.write_text("client,name,industry,manager\nC1,Alpha LLC,Clinic,Anna\nC2,Beta,Lab,Boris\n"
+                       "C3,Gamma,Clinic,Anna\n", encoding="utf-8")
+    market = d / "market.csv"
+    market.write_text("client,supplier,amount,date\nC1,Us,2000,2025-05-01\nC1,Rival,3000,2025-05-01\n"
+                      "C3,Rival,1200,2025-05-01\n", encoding="utf-8")
+    return [str(tx), "--clients", str(clients), "--market", str(market), "--our-supplier", "Us",
+            "--start", "2025-01-01", "--end", "2025-12-31", "-q"]
+
+
+def test_cli_adp_template_and_report(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    args = _inputs(tmp_path)
+    tpl = build_template(tmp_path / "plan.xlsx")
+    out = tmp_path / "plans.xlsx"
+    assert main(["adp", *args, "--client", "C1", "--client", "C3", "--template", str(tpl),
+                 "--template-sheet", SHEET, "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Alpha LLC, Gamma" in text and "prepared_by" in text
+    assert _named(openpyxl.load_workbook(out), "Gamma")["need"] == 1200
+    report = build_report(tmp_path / "report.xlsx")
+    assert main(["report", *args, "--template", str(report)]) == 0
+    assert openpyxl.load_workbook(report)["Monthly"]["B7"].value == 5800
+    blocked = build_template(tmp_path / "bad.xlsx", formula_on_company=True)
+    assert main(["adp", *args, "--top", "1", "--template", str(blocked), "-o", str(tmp_path / "x.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "'company' (B5)" in err and SHEET in err and not (tmp_path / "x.xlsx").exists()
+
+
+# ---------------------------------------------------------------- the vocabulary
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _names_of(path: Path) -> set[str]:
+    wb = openpyxl.load_workbook(path)
+    names = set(wb.defined_names.keys())
+    for ws in wb.worksheets:
+        names |= set(ws.defined_names.keys())
+    return names
+
+
+def test_blank_adp_template_uses_exactly_the_adp_names():
+    adp = {n.name for n in fill.ADP_NAMES}
+    for lang in ("en", "ru"):
+        assert _names_of(ROOT / "workbook_templates" / lang / "adp.xlsx") == adp
+
+
+def test_every_name_of_our_templates_is_in_the_vocabulary():
+    known = {n.name for n in fill.VOCABULARY}
+    for path in sorted((ROOT / "workbook_templates" / "en").glob("*.xlsx")):
+        assert _names_of(path) <= known, path.name
+
+
+def test_docs_list_every_name():
+    text = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
+    missing = [n.name for n in fill.VOCABULARY if f"`{n.name}`" not in text]
+    assert missing == []
+
+
+def test_our_blank_template_fills_without_notes(analysis, tmp_path):
+    res = fill_adp_template(analysis, ["C1"], ROOT / "workbook_templates" / "en" / "adp.xlsx", tmp_path / "a.xlsx")
+    assert len(res.info) == 0 and res.sheets == ["Alpha LLC"]
+    named = _named(openpyxl.load_workbook(tmp_path / "a.xlsx"), "Alpha LLC")
+    assert named["company"] == "Alpha LLC" and named["financials"][0] == [1000, 2000]
+    ooxml_ok(tmp_path / "a.xlsx")

@@ -554,7 +554,7 @@ class _AdpWriter:
         ws.write_string(1, 0, L["input_hint"], F["hint"])
         ws.write_string(3, 0, L["s1_company"], F["strong"])
         ws.merge_range(3, 1, 3, 3, client_name or "", F["in"])
-        self._name(name, "client", 3, 1)
+        self._name(name, "company", 3, 1)
         r = self._checklist(ws, name, 5)
         ws.freeze_panes(7, 0)
         ws.print_area(0, 0, r, 6)
@@ -677,7 +677,7 @@ def add_blank_revenue_plan(workbook, *, lang: str = "en", rows: int = 20,
 
 def add_checklist_sheet(workbook, *, lang: str = "en", client_name: str | None = None):
     """Add a progress-policy checklist sheet (the 23 steps with done / date /
-    owner inputs and the completion share; sheet-scoped names ``client``,
+    owner inputs and the completion share; sheet-scoped names ``company``,
     ``steps_done``, ``completion_share``) to ``workbook``.  Returns the
     worksheet."""
     w = _AdpWriter(None, [], lang, workbook)

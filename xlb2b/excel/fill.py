@@ -85,10 +85,10 @@ def _adp_vocabulary() -> list[Name]:
           "Anna Petrova"),
         f("industry", "client type / industry (Clients table)", "Dental clinics"),
         Name("years", "sheet", "table", (1, 2), "the previous and the current calendar year (headers of "
-             "the financials)", "2024 | 2025"),
+             "the financials)", "2024 · 2025"),
         Name("financials", "sheet", "table", (len(FINANCIALS), 2),
              "§6 item 7 for the previous and the current year, one row each: "
-             + ", ".join(k for k, _ in FINANCIALS), "revenue row: 118 400 | 131 250"),
+             + ", ".join(k for k, _ in FINANCIALS), "revenue row: 118 400 · 131 250"),
         f("psc_group", "PSC group (translated)", "01 Best"),
         f("psc_code", "PSC code", "P3_S3_C2"),
         f("dsl_level", "DSL level 1..3 (a number)", "2"),
@@ -119,11 +119,15 @@ def _adp_vocabulary() -> list[Name]:
         Name("company_revenue", "sheet", "input", (1, 1), "the client's own revenue (manager)", "12 000 000"),
         Name("sales_plan", "sheet", "input", (1, 1), "our sales plan for the client (manager)", "150 000"),
         Name("dm_map", "sheet", "input", (None, 8), "decision-maker map: name, position, role, influence, "
-             "attitude, status, last contact, owner (manager)", "Ivan Orlov | CFO | decision maker | 5 | ..."),
-        Name("tasks", "sheet", "input", (None, 7), "tasks: what, who, due, done (manager)", "Visit plant | Anna | ..."),
+             "attitude, status, last contact, owner (manager)", "Ivan Orlov · CFO · decision maker · 5 · ..."),
+        Name("tasks", "sheet", "input", (None, 7), "tasks: what, who, due, done (manager)", "Visit plant · Anna · 2026-03-01 · no"),
         Name("steps_done", "sheet", "input", (None, 1), "the progress-policy checklist: done yes/no per step "
              "(manager)", "yes"),
     ]
+
+
+_SUMMARY_EXAMPLES = {"psc": "P3_S3_C2", "psc_group": "01 Best", "spl": "S3_P3_L2", "kml": "K2_M3_L1", "dsl": "D2_S2_L3",
+                     "dsl_level": "2", "rfm": "R5F4M4", "rfm_segment": "Champions", "abc": "A", "xyz": "Y"}
 
 
 def _report_vocabulary() -> list[Name]:
@@ -137,15 +141,37 @@ def _report_vocabulary() -> list[Name]:
         cols = BASE_COLUMNS + (KML_COLUMNS if key == "kml" else [])
         out.append(Name(f"summary_{key}", "workbook", "table", (None, len(cols)),
                         f"§9 summary by {key}: one row per segment, then Total; columns " + ", ".join(cols),
-                        "01 Best | 1 250 000 | 41.2% | ...", total=True))
+                        f"{_SUMMARY_EXAMPLES.get(key, key)} · 1 250 000 · 41.2% · ...", total=True))
     out.append(Name("abc_curve", "workbook", "table", (None, 2), "the ABC (Pareto) curve: cumulative share "
-                    "of clients, cumulative share of revenue, from (0, 0), at most 1001 points", "0.05 | 0.38"))
+                    "of clients, cumulative share of revenue, from (0, 0), at most 1001 points", "0.05 · 0.38"))
     return out
 
 
-VOCABULARY: list[Name] = _adp_vocabulary() + _report_vocabulary()
+#: the names of our other blank templates (workbook_templates/): known to the
+#: fill, left as they are (they hold those sheets' own inputs and formulas)
+_OTHER_TEMPLATES = {
+    "revenue plan": ("clients | forecasts | forecast_total | target | gap", "='ADP Acme'!forecast"),
+    "BCG scoring": ("bcg_clients | bcg_names | bcg_revenue | bcg_ratings | bcg_weights | bcg_middle_from | "
+                    "bcg_top_from | bcg_strategy | bcg_policy | bcg_strategy_matrix | bcg_policy_matrix", "4"),
+    "BANT": ("bant_threshold | bant_clients | bant_names | bant_answers | bant_scores | bant_qualified", "yes"),
+    "satisfaction": ("nps_answers | csi_pairs | csi_clients | deliveries | nps | csi_scale_max | csi | otif", "9"),
+    "toolkit": ("tco_ours_price | tco_ours_items | tco_ours_total | tco_competitor_price | tco_competitor_items | "
+                "tco_competitor_total | tco_difference | tco_advantage | tco_approach | spin_situation_questions | "
+                "spin_situation_asked | spin_problem_questions | spin_problem_asked | spin_implication_questions | "
+                "spin_implication_asked | spin_need_payoff_questions | spin_need_payoff_asked | priority_segments | "
+                "priority_weights | priority_ratings | priority_scores | priority_ranks | priority_hypotheses",
+                "12 500"),
+}
+
+
+def _other_vocabulary() -> list[Name]:
+    return [Name(n.strip(), "sheet", "input", (None, 1), f"{template} template: its own input or result", example)
+            for template, (names, example) in _OTHER_TEMPLATES.items() for n in names.split("|")]
+
+
+VOCABULARY: list[Name] = _adp_vocabulary() + _report_vocabulary() + _other_vocabulary()
 _BY_NAME = {n.name.lower(): n for n in VOCABULARY}
-ADP_NAMES = [n for n in VOCABULARY if n.scope == "sheet"]
+ADP_NAMES = _adp_vocabulary()
 REPORT_NAMES = [n for n in VOCABULARY if n.scope == "workbook"]
 
 
