@@ -17,7 +17,7 @@ import xlsxwriter
 
 from lo import recalc_many, requires_soffice, soffice  # noqa: F401
 from test_xlsx_merge import _png, _vba_project
-from xlb2b.errors import FATAL, INFO
+from xlb2b.errors import FATAL, INFO, WARNING
 from xlb2b.excel import fill
 from xlb2b.excel.fill import FillError, fill_adp_template, fill_report
 from xlb2b.pipeline import analyze
@@ -295,6 +295,8 @@ def test_into_another_workbook_with_a_taken_name(analysis, tmp_path):
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames == ["Beta", "Beta (2)"] and wb["Beta"]["A1"].value == 7
     assert _named(wb, "Beta (2)")["company"] == "Beta"
+    # the template's "need incl. VAT" uses the template workbook's vat_rate, which book.xlsx lacks
+    assert [(p.severity, p.column) for p in res.info if "vat_rate" in p.reason] == [(WARNING, "B53")]
     ooxml_ok(book)
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 
 from xlb2b import planning
 from xlb2b.excel import merge as xm
-from xlb2b.errors import FATAL, INFO, InputError, Report
+from xlb2b.errors import FATAL, INFO, WARNING, Report
 from xlb2b.io_util import atomic_write_bytes, column_letter
 from xlb2b.locale import label
 
@@ -1016,6 +1016,25 @@ def _sheet_source(book: _Book, index: int, xml: str) -> xm._Package:
     return src
 
 
+def _check_references(chk: _Checks, sheet: _Sheet, source: _Book, target: _Book) -> None:
+    """Warn about the template sheet's formulas that refer to sheets or
+    workbook names the target workbook lacks (they show #REF! / #NAME? there)."""
+    t_sheets = {n.lower() for n, _ in target.sheets}
+    s_globals = {dn.name.lower() for dn in source.names if dn.local is None}
+    t_globals = {dn.name.lower() for dn in target.names if dn.local is None}
+    seen = set()
+    for r, c, f in sheet.formula_cells():
+        words = {w.lower() for w in re.findall(r"[A-Za-z_\\\u00A1-\uFFFF][\w.\u00A1-\uFFFF]*", f)}
+        missing = [f"sheet {x!r}" for x in sorted(_sheet_refs(f) - t_sheets - {sheet.name.lower()})]
+        missing += [f"name {x!r}" for x in sorted((words & s_globals) - t_globals)]
+        for m in missing:
+            if m not in seen:
+                seen.add(m)
+                chk.report.add(f"the formula in {_addr(r, c)} refers to {m}, which {target.pkg.label} lacks; "
+                               "the copies show an error there until you add it", file=chk.label,
+                               sheet=sheet.name, column=_addr(r, c), severity=WARNING)
+
+
 def _client_sheet_titles(values: dict[Any, dict[str, Any]]) -> list[str]:
     return [str(v.get("company") or cid) for cid, v in values.items()]
 
@@ -1065,6 +1084,8 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
         out = tpl_path.with_name(f"{tpl_path.stem}-filled{tpl_path.suffix}") if out is None else Path(out)
     if target_book.kind in (".xlsm", ".xltm", ".xlam") and out.suffix.lower() == ".xlsx":
         raise _refuse(target_path.name, f"it holds macros; write it to a {target_book.kind} file, not {out.name}")
+    if into is not None:
+        _check_references(chk, base, book, target_book)
     from xlb2b.excel.adp_sheets import sheet_names
     names = sheet_names(_client_sheet_titles(values), taken=[n for n, _ in target_book.sheets])
     yes = label("adp.yes", lang)
