@@ -521,3 +521,60 @@ def test_our_blank_template_fills_without_notes(analysis, tmp_path):
     named = _named(openpyxl.load_workbook(tmp_path / "a.xlsx"), "Alpha LLC")
     assert named["company"] == "Alpha LLC" and named["financials"][0] == [1000, 2000]
     ooxml_ok(tmp_path / "a.xlsx")
+
+
+def test_prefixed_template_parts_fill_the_same(analysis, tmp_path):
+    """The template's workbook, sheet and shared strings written the way the
+    Open XML SDK writes them (every element with an ``x:`` prefix)."""
+    import re
+
+    def _prefixed(xml: bytes) -> bytes:
+        text = re.sub(r"<(/?)([A-Za-z][A-Za-z0-9]*)([\s/>])", r"<\1x:\2\3", xml.decode())
+        return text.replace('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                            'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"', 1).encode()
+
+    plain = build_template(tmp_path / "plain.xlsx")
+    sdk = tmp_path / "sdk.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(sdk, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            raw = src.read(info)
+            if info.filename in ("xl/workbook.xml", "xl/worksheets/sheet1.xml"):
+                raw = _prefixed(raw)
+            z.writestr(info.filename, raw)
+    res = fill_adp_template(analysis, ["C1", "C3"], sdk, tmp_path / "out.xlsx")
+    wb = openpyxl.load_workbook(res.path)
+    a = _named(wb, "Alpha LLC")
+    assert a["company"] == "Alpha LLC" and a["financials"][0] == [1000, 2000] and a["need"] == 5000
+    assert _named(wb, "Gamma")["financials"][2] == [600, 800]
+    assert openpyxl.load_workbook(res.path, data_only=True)["Alpha LLC"]["B50"].value == pytest.approx(2750)
+    ooxml_ok(res.path)
+
+
+def test_excel_saved_macro_workbook_as_template(analysis, tmp_path):
+    """xlwings' quickstart.xlsm, saved by Excel (revision ids, code names, a
+    VBA project, an empty sheet), with three names typed in Name Manager."""
+    import re
+
+    import xlwings
+    book = tmp_path / "quick.xlsm"
+    with zipfile.ZipFile(Path(xlwings.__file__).parent / "quickstart.xlsm") as src, \
+            zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            raw = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                raw = raw.replace(b"</sheets>", b'</sheets><definedNames><definedName name="company" '
+                                  b'localSheetId="0">Sheet1!$B$2</definedName><definedName name="need" '
+                                  b'localSheetId="0">Sheet1!$B$3</definedName><definedName name="our_revenue" '
+                                  b'localSheetId="0">Sheet1!$B$4</definedName></definedNames>')
+            z.writestr(info, raw)
+    before = _members(book)
+    res = fill_adp_template(analysis, ["C1", "C3"], book, tmp_path / "out.xlsm")
+    after = _members(res.path)
+    wb = openpyxl.load_workbook(res.path, keep_vba=True)
+    assert wb.sheetnames == ["Sheet1", "_xlwings.conf", "Alpha LLC", "Gamma"]
+    assert [wb["Gamma"][c].value for c in ("B2", "B3", "B4")] == ["Gamma", 1200, 800]
+    assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
+    assert after["xl/worksheets/sheet2.xml"] == before["xl/worksheets/sheet2.xml"]
+    copies = [after[n] for n in after if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n) and n not in before]
+    assert len(copies) == 2 and not any(b"codeName" in c or b"xr:uid" in c for c in copies)
+    ooxml_ok(res.path)

@@ -953,6 +953,20 @@ def _fill_sheet(sheet: _Sheet, targets: list[_Target], values: dict[str, Any], y
     sheet.strip_caches(keep)
 
 
+def _as_copy(xml: str, p: str) -> str:
+    """A sheet made ready to be a second sheet of its workbook: no VBA code
+    name (two sheets cannot share one; Excel gives the copy its own, as it
+    does for any sheet added without one) and no revision uid on the root."""
+    def sheet_pr(m: re.Match) -> str:
+        return re.sub(r'\s+codeName\s*=\s*"[^"]*"', "", m.group(0))
+    xml = re.sub(rf"<{re.escape(p)}sheetPr\b[^>]*>", sheet_pr, xml, count=1)
+    root = re.search(rf"<{re.escape(p)}worksheet\b[^>]*>", xml)
+    if root:
+        tag = re.sub(r'\s+xr:uid\s*=\s*"[^"]*"', "", root.group(0))
+        xml = xml[:root.start()] + tag + xml[root.end():]
+    return xml
+
+
 def _reachable(pkg: xm._Package, part: str) -> list[str]:
     """``part`` and every internal part its relationships lead to."""
     seen, todo = [], [part]
@@ -1093,7 +1107,7 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
     for k, (cid, new_name) in enumerate(zip(values, names)):
         sheet = book.sheet(sheet_name)
         _fill_sheet(sheet, targets, values[cid], yes)
-        source = _sheet_source(book, index, sheet.xml())
+        source = _sheet_source(book, index, _as_copy(sheet.xml(), sheet.p))
         try:
             merge = xm._Merge(t_pkg, source, k == 0, names=[new_name])
             merge.run()
