@@ -160,6 +160,12 @@ def build_template(path: Path, *, vba: bool = False, company_cell: str = "B5", f
     ws.write_formula("B78", '=COUNTIF(E55:E77,"yes")/23', pct, 1 / 23)
     name("completion_share", "$B$78")
     name("dm_map", "$A$81:$H$86")
+    for r, (what, share) in enumerate([("digital X-ray", 0.3), ("second clinic", 0.5)], start=88):
+        ws.write_string(f"A{r}", what)
+        ws.write_number(f"B{r}", share, pct)
+    name("initiatives", "$A$88:$B$90")
+    ws.write_formula("B91", '=IFERROR(AVERAGE(B88:B90),"")', pct, 0.4)
+    name("coverage", "$B$91")
     if protect:
         ws.protect()
     lists.write_number("A1", 0.2)
@@ -236,6 +242,7 @@ def test_results_carry_cached_values_computed_by_hand(filled):
     assert a["B49"].value == 3000                                           # 5000 - 2000
     assert a["B50"].value == pytest.approx(5000 * 1.1 * 0.5)                # the template's 10 % and 50 %
     assert a["B78"].value == pytest.approx(1 / 23)                          # one step marked yes
+    assert a["B91"].value == pytest.approx((0.3 + 0.5) / 2)                 # the template's initiatives
     assert b["B50"].value in (None, "")                                     # no need known: empty
     # the template's own formulas lose their stale cached values
     assert a["B51"].value is None and a["G13"].value is None
@@ -316,7 +323,7 @@ def test_libreoffice_recalculates_the_templates_formulas(filled, tmp_path):
     # every cached value we wrote is what LibreOffice computes
     cached = openpyxl.load_workbook(res.path, data_only=True)
     for sheet in ("Alpha LLC", "Beta", "Gamma"):
-        for cell in ("B35", "B48", "B49", "B50", "B78"):
+        for cell in ("B35", "B48", "B49", "B50", "B78", "B91"):
             mine, lo = cached[sheet][cell].value, wb[sheet][cell].value
             assert (mine in (None, "") and lo in (None, "")) or mine == pytest.approx(lo), (sheet, cell)
 

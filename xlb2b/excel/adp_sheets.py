@@ -385,6 +385,7 @@ class _AdpWriter:
         self._header(ws, r, ["project", "status"])
         ws.merge_range(r, 2, r, 7, L["notes"], F["header"])
         r += 1
+        self._name(sheet, "projects", r, 0, r + PROJECT_ROWS - 1, 7)
         for _ in range(PROJECT_ROWS):
             ws.write_blank(r, 0, None, F["in"])
             ws.write_blank(r, 1, None, F["in"])
@@ -424,6 +425,7 @@ class _AdpWriter:
         ws.merge_range(r, 1, r, 5, L["activity"], F["header"])
         ws.merge_range(r, 6, r, 7, L["source"], F["header"])
         r += 1
+        self._name(sheet, "activities", r, 0, r + ACTIVITY_ROWS - 1, 7)
         for _ in range(ACTIVITY_ROWS):
             ws.write_blank(r, 0, None, F["in_date"])
             ws.merge_range(r, 1, r, 5, "", F["in"])
@@ -441,6 +443,7 @@ class _AdpWriter:
             ws.write_blank(r, 1, None, F["in_pct"])
             r += 1
         last = r - 1
+        self._name(sheet, "initiatives", first, 0, last, 1)
         ws.data_validation(first, 1, last, 1, {"validate": "decimal", "criteria": "between",
                                                "minimum": 0, "maximum": 1})
         ws.write_string(r, 0, L["help_share_avg"], F["label"])

@@ -112,12 +112,18 @@ def _adp_vocabulary() -> list[Name]:
              "=need*(1+need_growth)*target_sow"),
         Name("completion_share", "sheet", "result", (1, 1), "checklist steps done / 23 (formula)",
              '=COUNTIF(steps_done,"yes")/23'),
-        Name("coverage", "sheet", "result", (1, 1), "average share of the initiatives we cover (formula; "
-             "recalculated by Excel, no cached value)", "=AVERAGE(B60:B63)"),
+        Name("coverage", "sheet", "result", (1, 1), "average share of the initiatives we can help with "
+             "(formula over the second column of initiatives)", "=AVERAGE(B60:B63)"),
         Name("need_growth", "sheet", "input", (1, 1), "expected growth of the need (manager)", "5%"),
         Name("target_sow", "sheet", "input", (1, 1), "target share of wallet (manager)", "40%"),
         Name("company_revenue", "sheet", "input", (1, 1), "the client's own revenue (manager)", "12 000 000"),
         Name("sales_plan", "sheet", "input", (1, 1), "our sales plan for the client (manager)", "150 000"),
+        Name("projects", "sheet", "input", (None, 8), "joint projects: project, status, notes (manager)",
+             "Joint seminar · planned · for the clinic's staff"),
+        Name("activities", "sheet", "input", (None, 8), "the client's activities from open sources: date, "
+             "activity, source (manager)", "2025-11-02 · opened a second clinic · city news"),
+        Name("initiatives", "sheet", "input", (None, 2), "the client's initiatives and the share we can help "
+             "with (manager)", "digital X-ray · 40%"),
         Name("dm_map", "sheet", "input", (None, 8), "decision-maker map: name, position, role, influence, "
              "attitude, status, last contact, owner (manager)", "Ivan Orlov · CFO · decision maker · 5 · ..."),
         Name("tasks", "sheet", "input", (None, 7), "tasks: what, who, due, done (manager)", "Visit plant · Anna · 2026-03-01 · no"),
@@ -924,6 +930,11 @@ def _adp_results(sheet: _Sheet, pos: dict[str, _Ref], yes: str) -> dict[str, Any
         out["forecast"] = (float(planning.adp_forecast(need, 0.0 if math.isnan(g) else g,
                                                        0.0 if math.isnan(t) else t))
                            if not math.isnan(need) else "")
+    if "initiatives" in pos:
+        ref = pos["initiatives"]
+        shares = [number(sheet.value(r, ref.c2)) for r in range(ref.r1, ref.r2 + 1)]
+        shares = [x for x in shares if not math.isnan(x)]
+        out["coverage"] = sum(shares) / len(shares) if shares else ""
     if "steps_done" in pos:
         ref = pos["steps_done"]
         done = [isinstance(v, str) and v.strip().casefold() == yes.casefold()
