@@ -236,7 +236,7 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
     (fields: one value; tables: a list of rows, :data:`KEEP` for cells left
     as they are).  Values are the ones our own ADP sheets show."""
     from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS, _Context
-    from xlb2b.excel.analysis_sheets import _Labels
+    from xlb2b.excel.labels import _Labels
 
     ids = list(dict.fromkeys(client_ids))
     ctx = _Context(analysis, ids)
@@ -277,7 +277,7 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
 def report_values(analysis, *, lang: str = "en") -> dict[str, Any]:
     """{name: value or rows} for every report name of the vocabulary."""
     from xlb2b.analysis.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS, abc_curve_points
-    from xlb2b.excel.analysis_sheets import segment_label
+    from xlb2b.excel.labels import segment_label
 
     out: dict[str, Any] = {
         "window_start": pd.Timestamp(analysis.window.start),
@@ -1111,7 +1111,7 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
         raise _refuse(target_path.name, f"it holds macros; write it to a {target_book.kind} file, not {out.name}")
     if into is not None:
         _check_references(chk, base, book, target_book)
-    from xlb2b.excel.adp_sheets import sheet_names
+    from xlb2b.excel.names import sheet_names
     names = sheet_names(_client_sheet_titles(values), taken=[n for n, _ in target_book.sheets])
     yes = label("adp.yes", lang)
     t_pkg = target_book.pkg
