@@ -585,3 +585,34 @@ def test_excel_saved_macro_workbook_as_template(analysis, tmp_path):
     copies = [after[n] for n in after if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n) and n not in before]
     assert len(copies) == 2 and not any(b"codeName" in c or b"xr:uid" in c for c in copies)
     ooxml_ok(res.path)
+
+
+def test_excel_table_named_like_a_report_table_grows(analysis, tmp_path):
+    path = tmp_path / "tables.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Data")
+    ws.add_table("A2:P4", {"name": "summary_psc_group", "columns": [{"header": f"c{i}"} for i in range(16)],
+                           "data": [[0] * 16, [0] * 16]})
+    ws.write_formula("R2", "=SUM(summary_psc_group[c1])", None, 0)
+    ws.add_table("A10:P12", {"name": "summary_abc", "total_row": True,
+                             "columns": [{"header": f"d{i}"} for i in range(16)], "data": [[0] * 16]})
+    wb.close()
+    with pytest.raises(FillError, match="Total Row"):
+        fill_report(analysis, path, tmp_path / "refused.xlsx")
+    assert not (tmp_path / "refused.xlsx").exists()
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Data")
+    ws.add_table("A2:P4", {"name": "summary_psc_group", "columns": [{"header": f"c{i}"} for i in range(16)],
+                           "data": [[0] * 16, [0] * 16]})
+    ws.write_formula("R2", "=SUM(summary_psc_group[c1])", None, 0)
+    wb.close()
+    res = fill_report(analysis, path, tmp_path / "out.xlsx")
+    assert res.filled == ["summary_psc_group"]
+    out = openpyxl.load_workbook(res.path)
+    t = out["Data"].tables["summary_psc_group"]
+    # PSC groups: C1 "02 Unstable best", C2 and C3 "04 Normal", then Total: 3 data rows under the header
+    assert t.ref == "A2:P5" and t.autoFilter.ref == "A2:P5"
+    assert [out["Data"][f"A{r}"].value for r in range(2, 6)] == ["c0", "02 Unstable best", "04 Normal", "Total"]
+    assert [out["Data"][f"B{r}"].value for r in range(3, 6)] == [2000, 3800, 5800]
+    ooxml_ok(res.path)

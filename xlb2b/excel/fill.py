@@ -739,6 +739,28 @@ class _Book:
                         out.append((root.get("displayName") or root.get("name", ""), area))
         return out
 
+    def table_parts(self) -> list[dict[str, Any]]:
+        """Every Excel table of the workbook: sheet, part, name, area
+        (0-based, header included), header and totals row counts."""
+        out = []
+        for sheet, part in self.sheets:
+            if part is None:
+                continue
+            for r in xm._rels(self.pkg, part):
+                if not r.type.endswith("/table") or r.external:
+                    continue
+                t = xm._resolve(part, r.target)
+                if not self.pkg.has(t):
+                    continue
+                root = xm._parse(self.pkg.get(t), f"{self.pkg.label} ({t})")
+                area = _Sheet._area(root.get("ref", ""))
+                if area:
+                    out.append({"sheet": sheet, "part": self.pkg.lower[t.lower()],
+                                "name": root.get("displayName") or root.get("name", ""), "area": area,
+                                "header": int(root.get("headerRowCount", "1") or 1),
+                                "totals": int(root.get("totalsRowCount", "0") or 0)})
+        return out
+
 
 def _read_book(path: Path) -> _Book:
     xm._check_target_file(path)
@@ -782,8 +804,10 @@ def _write_package(pkg: xm._Package, changed: dict[str, bytes]) -> bytes:
 @dataclass
 class _Target:
     entry: Name
-    dn: _DefinedName
+    dn: _DefinedName | None
     ref: _Ref
+    #: the Excel table whose data rows the target is (report tables named as tables)
+    table: dict[str, Any] | None = None
 
 
 def _where(ref: _Ref, r: int | None = None, c: int | None = None) -> str:
@@ -1152,6 +1176,18 @@ def _mentions(formula: str, sheets: set[str], names: set[str]) -> bool:
     return bool(words & names)
 
 
+def _resize_table(xml: str, table: dict[str, Any], new_r2: int) -> bytes:
+    """The table part with its range (and its filter's) ending at row ``new_r2``."""
+    r1, c1, _, c2 = table["area"]
+    ref = f"{_addr(r1, c1)}:{_addr(new_r2, c2)}"
+
+    def fix(m: re.Match) -> str:
+        return xm._set_attr(m.group(0), "ref", ref)
+    xml = re.sub(r"<(?:\w+:)?table\b[^>]*>", fix, xml, count=1)
+    xml = re.sub(r"<(?:\w+:)?autoFilter\b[^>]*>", fix, xml, count=1)
+    return xml.encode("utf-8")
+
+
 def fill_report(analysis, template: str | Path, out: str | Path | None = None, *, lang: str = "en") -> FillResult:
     """Write the current analysis into every report name of the vocabulary
     that ``template`` defines (workbook names), to ``out`` (default: the
@@ -1167,6 +1203,11 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
     range's last row wherever it lands.  When there are fewer rows, the rows
     no longer used are emptied and take the formatting of the row below the
     old range.  The name is redefined to the new size.  Nothing else moves.
+
+    An Excel table (Insert > Table) named like a report table (``summary_abc``)
+    is filled the same way: its data rows are the range (the header row is
+    the user's), and the table's range and filter grow or shrink with them.
+    A table with a Total Row is refused (the summaries bring their own).
     """
     path = Path(template)
     out = path if out is None else Path(out)
@@ -1179,6 +1220,24 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         if dn.local is not None and dn.name.lower() in {n.name for n in REPORT_NAMES}:
             chk.info(f"name {dn.name!r} is sheet-scoped; report tables are workbook names; left as it is",
                      book.sheets[dn.local][0] if dn.local < len(book.sheets) else "")
+    # Excel tables (Insert > Table) named like a report table: their data rows are the range
+    named = {t.entry.name for t in targets}
+    for tb in book.table_parts():
+        entry = _BY_NAME.get(tb["name"].lower())
+        if entry is None or entry.scope != "workbook" or entry.kind != "table" or entry.name in named:
+            continue
+        r1, c1, r2, c2 = tb["area"]
+        ref = _Ref(tb["sheet"], r1 + tb["header"], c1, r2, c2)
+        if tb["totals"]:
+            chk.refuse(entry.name, tb["sheet"], _addr(r2, c1), "the Excel table has a Total Row; turn it off "
+                       "(Table Design > Total Row): the summaries bring their own Total row")
+        elif ref.cols != entry.shape[1] or ref.r2 < ref.r1:
+            chk.refuse(entry.name, tb["sheet"], ref.where(), f"the Excel table has {ref.cols} column(s) and "
+                       f"{max(ref.rows, 0)} data row(s); {entry.name} needs {entry.shape[1]} columns and at "
+                       "least one data row")
+        else:
+            targets.append(_Target(entry, None, ref, tb))
+            named.add(entry.name)
     if not targets and not chk.report.fatal:
         chk.refuse("(none)", "", "", "the workbook has no report name of the fill vocabulary (summary_abc, "
                    "summary_psc_group, abc_curve, window_start...); see docs/templates.md")
@@ -1194,7 +1253,8 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         rows = v if isinstance(v, list) else [[v]]
         n = len(rows)
         new_r2 = t.ref.r1 + n - 1
-        tables = book.tables_on(book.sheets[book.sheet_index(t.ref.sheet)][1])
+        tables = [(name, area) for name, area in book.tables_on(book.sheets[book.sheet_index(t.ref.sheet)][1])
+                  if t.table is None or name != t.table["name"]]
         cells = [(r, c) for r in range(t.ref.r1, max(t.ref.r2, new_r2) + 1) for c in range(t.ref.c1, t.ref.c2 + 1)]
         if new_r2 >= MAX_ROWS:
             chk.refuse(t.entry.name, sheet.name, t.ref.where(), f"{n} rows do not fit below row {t.ref.r1 + 1}")
@@ -1211,7 +1271,8 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
                 chk.refuse(t.entry.name, sheet.name, _addr(r, blocked),
                            f"the table needs {n} rows ({_addr(t.ref.r1, t.ref.c1)}:{_addr(new_r2, t.ref.c2)}) and "
                            f"cell {_addr(r, blocked)} below it is not empty; insert "
-                           f"{new_r2 - t.ref.r2} empty row(s) below the table, or make the name bigger")
+                           f"{new_r2 - t.ref.r2} empty row(s) below the table"
+                           + (", or make the name bigger" if t.table is None else ""))
                 break
         plans.append((t, rows, new_r2, cells))
     # two filled ranges must not overlap
@@ -1224,6 +1285,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
     chk.raise_if_refused("refresh the report tables of")
 
     renamed: dict[int, str] = {}
+    changed: dict[str, bytes] = {}
     for t, rows, new_r2, _ in plans:
         sheet = sheets[t.ref.sheet.lower()]
         old_n, n = t.ref.rows, len(rows)
@@ -1245,8 +1307,10 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         for r in range(t.ref.r1 + n, t.ref.r2 + 1):
             for c in range(t.ref.c1, t.ref.c2 + 1):
                 sheet.write(r, c, None, style=below[c] or "0")
-        if new_r2 != t.ref.r2:
+        if new_r2 != t.ref.r2 and t.dn is not None:
             renamed[id(t.dn)] = _Ref(t.ref.sheet, t.ref.r1, t.ref.c1, new_r2, t.ref.c2).text()
+        elif new_r2 != t.ref.r2:
+            changed[t.table["part"]] = _resize_table(book.pkg.text(t.table["part"]), t.table, new_r2)
 
     # stale cached values: formulas on the filled sheets, and on every sheet
     # (or name) that refers to a changed sheet or a filled name
@@ -1270,7 +1334,6 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
                 sheets[name.lower()] = s
                 changed_sheets.add(name.lower())
                 grew = True
-    changed: dict[str, bytes] = {}
     for key, sheet in sheets.items():
         sheet.strip_caches()
         part = book.sheets[book.sheet_index(sheet.name)][1]
