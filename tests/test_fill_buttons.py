@@ -117,3 +117,19 @@ def test_refresh_report_refuses_when_something_is_below():
     actions = _run(_report_book(blocked=True), "refresh_report_tables")
     assert [a["func"] for a in actions] == ["alert"]
     assert "summary_abc" in actions[0]["args"][0] and "B7" in actions[0]["args"][0]
+
+
+def test_refresh_report_resizes_an_excel_table_named_like_a_report_table():
+    monthly = [[""] * 16 for _ in range(10)]
+    sheets = _data_sheets() + [("Monthly", monthly)]
+    book = _book(sheets, [])
+    table = {"name": "summary_abc", "range_address": "$A$4:$P$6", "header_row_range_address": "$A$4:$P$4",
+             "data_body_range_address": "$A$5:$P$6", "total_row_range_address": None, "show_headers": True,
+             "show_totals": False, "show_autofilter": True, "table_style": "TableStyleMedium2"}
+    book.api["sheets"][2]["tables"] = [table]
+    actions = _run(book, "refresh_report_tables")
+    resize = [a for a in actions if a["func"] == "resizeTable"]
+    assert resize and resize[0]["args"] == [0, "$A$4:$P$7"]         # header row 4, three data rows
+    rows = _writes(actions)[(2, 4, 0)]
+    assert [r[0] for r in rows] == ["A", "B", "Total"] and [r[1] for r in rows] == [5000, 1000, 6000]
+    assert not [a for a in actions if a["func"] == "setNameRefersTo"]

@@ -430,6 +430,25 @@ def _refresh_report(book, lang: str):
             if ref is None or ref.cols != entry.shape[1] or (entry.shape[0] is not None and ref.rows != entry.shape[0]):
                 raise _Stop(label("script.bad_name", lang).format(name=n, sheet=ref.sheet if ref else "", cell=refers))
             targets.append((entry, obj, ref))
+    named = {e.name for e, _, _ in targets}
+    for sh in book.sheets:                   # Excel tables named like a report table
+        try:
+            tables = list(sh.tables)
+        except Exception:                    # an engine without tables in its payload
+            tables = []
+        for tb in tables:
+            entry = fill._BY_NAME.get(str(tb.name).lower())
+            if entry is None or entry.name not in report or entry.kind != "table" or entry.name in named:
+                continue
+            body = tb.data_body_range
+            if tb.show_totals or body is None:
+                raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name,
+                                                                  cell="Total Row"))
+            ref = fill._parse_ref(f"{fill.xm._quote_sheet(sh.name)}!{body.address}")
+            if ref is None or ref.cols != entry.shape[1]:
+                raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name, cell=body.address))
+            targets.append((entry, tb, ref))
+            named.add(entry.name)
     if not targets:
         raise _Stop(label("script.no_report_names", lang))
     a = _analysis(book, lang)
@@ -462,8 +481,11 @@ def _refresh_report(book, lang: str):
         if new_r2 < ref.r2:
             sheet.range((new_r2 + 2, ref.c1 + 1), (ref.r2 + 1, ref.c2 + 1)).value = \
                 [[""] * width for _ in range(ref.r2 - new_r2)]
+        if new_r2 != ref.r2 and hasattr(obj, "resize"):   # an Excel table: its header row stays on top
+            top = ref.r1 if getattr(obj, "show_headers", True) else ref.r1 + 1
+            obj.resize(sheet.range((top, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)))
         sheet.range((ref.r1 + 1, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).value = cells
-        if new_r2 != ref.r2:
+        if new_r2 != ref.r2 and not hasattr(obj, "resize"):
             obj.refers_to = "=" + fill._Ref(ref.sheet, ref.r1, ref.c1, new_r2, ref.c2).text()
     _say(book, label("script.done_report", lang).format(tables=", ".join(e.name for e, *_ in plans)), lang)
     return book
