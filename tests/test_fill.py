@@ -222,6 +222,8 @@ def test_named_cells_hold_the_hand_checked_values(filled):
     assert (a["need"], a["our_revenue"]) == (5000, 2000)
     # two suppliers (K2), shares 0.4 and 0.6 -> HHI 0.52 (M2)
     assert a["kml_code"].startswith("K2_M2_")
+    # BCG: attractiveness High and relationship Medium -> Invest (METHODOLOGY §5 matrix)
+    assert (a["bcg_attractiveness"], a["bcg_relationship"], a["bcg_strategy"]) == ("High", "Medium", "Invest")
     b = _named(wb, "Beta")
     assert (b["company"], b["manager"], b["industry"]) == ("Beta", "Boris", "Lab")
     assert b["financials"][0] == [0, 3000] and b["financials"][2] == [None, 3000]   # no 2024 orders: no check
@@ -502,6 +504,11 @@ def _names_of(path: Path) -> set[str]:
     for ws in wb.worksheets:
         names |= set(ws.defined_names.keys())
     return names
+
+
+def test_vocabulary_names_are_unique():
+    names = [n.name.lower() for n in fill.VOCABULARY]
+    assert len(names) == len(set(names))
 
 
 def test_blank_adp_template_uses_exactly_the_adp_names():

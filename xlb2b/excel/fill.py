@@ -171,8 +171,13 @@ _OTHER_TEMPLATES = {
 
 
 def _other_vocabulary() -> list[Name]:
+    """The other templates' names that are not already ADP or report names
+    (``bcg_strategy`` is both the BCG sheet's strategy column and an ADP field:
+    the ADP meaning wins on an ADP sheet)."""
+    taken = {n.name for n in _adp_vocabulary() + _report_vocabulary()}
     return [Name(n.strip(), "sheet", "input", (None, 1), f"{template} template: its own input or result", example)
-            for template, (names, example) in _OTHER_TEMPLATES.items() for n in names.split("|")]
+            for template, (names, example) in _OTHER_TEMPLATES.items() for n in names.split("|")
+            if n.strip() not in taken]
 
 
 VOCABULARY: list[Name] = _adp_vocabulary() + _report_vocabulary() + _other_vocabulary()
