@@ -58,13 +58,14 @@ def main(argv=None) -> int:
         report = tmp / "report.xlsx"
         wb = xlsxwriter.Workbook(str(report))
         names = report_values(an)
-        ws = wb.add_worksheet("Report")
+        wb.add_worksheet("Report")
         row = 0
         for name, v in names.items():
             width = len(v[0]) if isinstance(v, list) else 1
             height = len(v) if isinstance(v, list) else 1
             last = f"${chr(65 + width - 1) if width <= 26 else 'Z'}${row + height}"
-            wb.define_name(name, f"=Report!$A${row + 1}:{last}" if (width, height) != (1, 1) else f"=Report!$A${row + 1}")
+            first = f"=Report!$A${row + 1}"
+            wb.define_name(name, f"{first}:{last}" if (width, height) != (1, 1) else first)
             row += height + 1
         wb.close()
         t_rep, rep = timed(lambda: fill_report(an, report, tmp / "report-out.xlsx"))

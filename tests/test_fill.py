@@ -14,9 +14,9 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-
 from lo import recalc_many, requires_soffice, soffice  # noqa: F401
 from test_xlsx_merge import _png, _vba_project
+
 from xlb2b.errors import FATAL, INFO, WARNING
 from xlb2b.excel import fill
 from xlb2b.excel.fill import FillError, fill_adp_template, fill_report

@@ -9,6 +9,7 @@ from officejs import server_imports
 with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_scripts_call  # noqa: E402
+
     from udfs import scripts as S  # noqa: E402
 
 import asyncio  # noqa: E402

@@ -35,16 +35,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlb2b import planning
-from xlb2b.excel import merge as xm
 from xlb2b.errors import FATAL, INFO, WARNING, Report
+from xlb2b.excel import merge as xm
 from xlb2b.io_util import atomic_write_bytes, column_letter
 from xlb2b.locale import label
 
@@ -126,7 +127,8 @@ def _adp_vocabulary() -> list[Name]:
              "with (manager)", "digital X-ray · 40%"),
         Name("dm_map", "sheet", "input", (None, 8), "decision-maker map: name, position, role, influence, "
              "attitude, status, last contact, owner (manager)", "Ivan Orlov · CFO · decision maker · 5 · ..."),
-        Name("tasks", "sheet", "input", (None, 7), "tasks: what, who, due, done (manager)", "Visit plant · Anna · 2026-03-01 · no"),
+        Name("tasks", "sheet", "input", (None, 7), "tasks: what, who, due, done (manager)",
+             "Visit plant · Anna · 2026-03-01 · no"),
         Name("steps_done", "sheet", "input", (None, 1), "the progress-policy checklist: done yes/no per step "
              "(manager)", "yes"),
     ]
@@ -1059,7 +1061,7 @@ def _sheet_source(book: _Book, index: int, xml: str) -> xm._Package:
                                           + "</Relationships>").encode("utf-8")
     data["_rels/.rels"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
                            f'xmlns="{xm.PKG_REL_NS}"><Relationship Id="rId1" Type="{xm.RT_OFFICE_DOCUMENT}" '
-                           f'Target="{wb}"/></Relationships>').encode("utf-8")
+                           f'Target="{wb}"/></Relationships>').encode()
     ct = pkg.text("[Content_Types].xml")
     if "/xl/workbook.xml" not in ct:
         ct = ct.replace("</Types>", f'<Override PartName="/{wb}" ContentType="application/vnd.openxmlformats-'
@@ -1339,7 +1341,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
                 sheets[name.lower()] = s
                 changed_sheets.add(name.lower())
                 grew = True
-    for key, sheet in sheets.items():
+    for sheet in sheets.values():
         sheet.strip_caches()
         part = book.sheets[book.sheet_index(sheet.name)][1]
         changed[book.pkg.lower[part.lower()]] = sheet.xml().encode("utf-8")
