@@ -383,6 +383,8 @@ def build_report(path: Path, *, blocked: bool = False) -> Path:
     psc.write_string("A20", "Notes: prepared by finance")
     other.write_number("A1", 100)
     other.write_formula("A2", "=A1*2", None, 200)
+    kpi = wb.add_worksheet("KPI")
+    kpi.write_formula("A1", "=Monthly!R5*100", None, 0)
     wb.close()
     return path
 
@@ -443,7 +445,10 @@ def test_report_formulas_recalculate(analysis, tmp_path):
     out = recalc_many([path], tmp_path / "lo")[0]
     ws = openpyxl.load_workbook(out, data_only=True)["Monthly"]
     assert ws["R5"].value == pytest.approx(5000 / 5800)
-    assert openpyxl.load_workbook(path, data_only=True)["Monthly"]["R5"].value is None   # stale cache dropped
+    assert openpyxl.load_workbook(out, data_only=True)["KPI"]["A1"].value == pytest.approx(500000 / 5800)
+    cached = openpyxl.load_workbook(path, data_only=True)
+    assert cached["Monthly"]["R5"].value is None and cached["KPI"]["A1"].value is None   # stale caches dropped
+    assert cached["Budget"]["A2"].value == 200                                         # not depending: kept
 
 
 def test_report_refused_when_the_table_cannot_grow(analysis, tmp_path):
