@@ -117,11 +117,11 @@ def _psc_frame(price, regularity, units) -> pd.DataFrame:
     return pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
 
 
-def _cut_table(x, k: int) -> dict[str, np.ndarray]:
+def _cut_table(x, k: int) -> dict[str, np.ndarray | None]:
     """The PSC_CUTS table (labelled rows P, S, C; a header row is skipped) or
     two unlabelled rows (P, C) of k − 1 numbers."""
     rows = [r for r in cv.rows(x) if not all(cv._blank(v) for v in r)]
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray | None] = {}
     plain = []
     for r in rows:
         head = r[0]

@@ -679,7 +679,9 @@ def _tolerant_output() -> None:
     console) gets '?' instead of an exception."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
         except (AttributeError, ValueError, OSError):
             pass
 

@@ -26,6 +26,7 @@ in the clients and market tables only (prospects).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -509,9 +510,9 @@ def generate(n_clients: int = 3000, *, years: int = 2, lines: int | None = None,
     t_month = day_month[t_day]
     cm_key = t_client * n_months + t_month
     cm_rev = np.bincount(cm_key, weights=t_amount, minlength=n * n_months).reshape(n, n_months)
-    cm_last = np.full(n * n_months, -1, dtype=np.int64)
-    np.maximum.at(cm_last, cm_key, t_day)
-    cm_last = cm_last.reshape(n, n_months)
+    cm_last_flat = np.full(n * n_months, -1, dtype=np.int64)
+    np.maximum.at(cm_last_flat, cm_key, t_day)
+    cm_last = cm_last_flat.reshape(n, n_months)
     total_rev = cm_rev.sum(axis=1)
     span = (m1 - m0 + 1).astype(float)
     monthly_rev = np.maximum(total_rev, 0.0) / span
@@ -717,7 +718,7 @@ def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
     )
     for key, name, sheets in books:
         path = folder / name
-        atomic_write(path, lambda tmp, sheets=sheets: _write_xlsx(tmp, sheets))
+        atomic_write(path, functools.partial(_write_xlsx, sheets=sheets))
         out[key] = path
     path = folder / "transactions.csv"
     tx = data.transactions
@@ -741,11 +742,11 @@ def _is_bool_object(s: pd.Series) -> bool:
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 
-def _column_specs(df: pd.DataFrame) -> list[tuple[str, str | None, float, object]]:
+def _column_specs(df: pd.DataFrame) -> list[tuple[str, str | None, float, np.ndarray]]:
     """Per column: (kind, number format key, width, values).  kind is "n"
     (float64 values, NaN = blank), "s" (object values, None/NaN = blank) or
     "b" (True/False/None); dates become Excel serial numbers."""
-    specs = []
+    specs: list[tuple[str, str | None, float, np.ndarray]] = []
     for col in df.columns:
         s = df[col]
         name = str(col)
@@ -777,7 +778,8 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     import io
     import xlsxwriter
 
-    target = io.BytesIO() if fast else filename
+    buffer = io.BytesIO()
+    target = buffer if fast else filename
     options = {"in_memory": True} if fast else {"constant_memory": True}
     wb = xlsxwriter.Workbook(target, {**options, "strings_to_numbers": False,
                                       "strings_to_formulas": False, "strings_to_urls": False})
@@ -803,7 +805,7 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     finally:
         wb.close()
     if fast:
-        add_rows(target.getvalue(), filename,
+        add_rows(buffer.getvalue(), filename,
                  {i: (len(df), [Column(kind, values) for kind, _, _, values in specs])
                   for i, ((_, df), specs) in enumerate(zip(sheets, plans), start=1)})
 

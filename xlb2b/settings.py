@@ -152,15 +152,15 @@ class Settings:
         if self.window not in ("default", "all", "explicit"):
             r.add("window must be 'default', 'all' or 'explicit'", column="window", value=self.window, severity=FATAL)
         for name in ("window_start", "window_end"):
-            v = getattr(self, name)
-            if isinstance(v, str) and v:
+            day: Any = getattr(self, name)
+            if isinstance(day, str) and day:
                 try:
-                    v = dt.date.fromisoformat(v)
+                    day = dt.date.fromisoformat(day)
                 except ValueError:
-                    r.add("not a date (use YYYY-MM-DD)", column=name, value=v, severity=FATAL)
-            if isinstance(v, dt.datetime):
-                v = v.date()
-            setattr(self, name, v or None)
+                    r.add("not a date (use YYYY-MM-DD)", column=name, value=day, severity=FATAL)
+            if isinstance(day, dt.datetime):
+                day = day.date()
+            setattr(self, name, day or None)
         if self.window == "explicit":
             if self.window_start is None or self.window_end is None:
                 r.add("an explicit window needs both window_start and window_end", column="window", severity=FATAL)

@@ -308,11 +308,11 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
     share = psum / spend[pc]
     hhi = np.bincount(pc, weights=share * share, minlength=n)
     our_key = settings.our_supplier.strip().casefold()
-    ours = np.zeros(n)
+    ours: np.ndarray = np.zeros(n)
     if our_key:
         hit = np.flatnonzero(sup_names == our_key)
         if hit.size:
-            sel = ps == hit[0]
+            sel = ps == int(hit[0])
             ours = np.bincount(pc[sel], weights=psum[sel], minlength=n)
     has = spend > 0
     sow = np.where(has, ours / np.where(has, spend, 1), np.nan) if our_key else np.full(n, np.nan)

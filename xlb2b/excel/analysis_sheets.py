@@ -210,7 +210,8 @@ class _Writer:
         row += 1
         ws.write_string(row, 0, t("setting.bcg", "BCG portfolio scoring"), self.f_bold)
         row += 1
-        bcg = [(f"bcg_weight_{k}", w, RATIO, t(f"bcg_factor.{k}", k)) for k, w in s.bcg_weights.items()]
+        bcg: list[tuple[str, Any, str, str | None]] = [
+            (f"bcg_weight_{k}", w, RATIO, t(f"bcg_factor.{k}", k)) for k, w in s.bcg_weights.items()]
         bcg += [("bcg_tier_medium", s.bcg_tier_bounds[0], RATIO, None), ("bcg_tier_high", s.bcg_tier_bounds[1], RATIO, None)]
         bcg += [(f"bcg_sow_{j + 2}", b, SHARE, None) for j, b in enumerate(s.bcg_sow_bounds)]
         bcg += [("bant_threshold", s.bant_threshold, INT, None)]
@@ -461,7 +462,8 @@ class _Writer:
         if name == "psc_group":
             settings = self.sheet_names["settings"]
             rows = sorted(self.rule_rows, key=lambda t: t[1])
-            seen, out = set(), []
+            seen: set[str] = set()
+            out: list[tuple[Any, str | None]] = []
             for row, group in rows:
                 if group not in seen:
                     seen.add(group)
@@ -716,6 +718,8 @@ class _Writer:
 
     # ------------------------------------------------------------------ all
     def write(self) -> None:
+        if self.buffer is None or self.filename is None:
+            raise ValueError("this writer renders into a given workbook; it has no file of its own")
         self.build()
         self.wb.close()
         add_rows(self.buffer.getvalue(), self.filename, self.fast_rows)
