@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlb2b.io_util import atomic_write
 from xlb2b.excel.rows import Column, add_rows
+from xlb2b.io_util import atomic_write
 
 __all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER",
            "CSI_ATTRIBUTES"]
@@ -604,7 +604,7 @@ def _client_names(rng, ind: np.ndarray, region: np.ndarray) -> list[str]:
     ending = rng.integers(0, len(_NAME_ENDS), n)
     number = rng.integers(1, 60, n)
     names = []
-    for i, (s, e, k, r, no) in enumerate(zip(stem.tolist(), ending.tolist(), ind.tolist(),
+    for _i, (s, e, k, r, no) in enumerate(zip(stem.tolist(), ending.tolist(), ind.tolist(),
                                               region.tolist(), number.tolist())):
         word = _NAME_STEMS[s] + _NAME_ENDS[e]
         city = _REGIONS[r][0]
@@ -776,6 +776,7 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     with the column formats XlsxWriter assigned (``fast=False`` writes every
     cell through XlsxWriter instead; both give the same workbook content)."""
     import io
+
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -793,7 +794,7 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
         for sheet_name, df in sheets:
             ws = wb.add_worksheet(sheet_name)
             specs = _column_specs(df)
-            for j, (col, (kind, key, width, _)) in enumerate(zip(df.columns, specs)):
+            for j, (col, (_kind, key, width, _)) in enumerate(zip(df.columns, specs)):
                 ws.set_column(j, j, max(width, len(str(col)) + 3), formats[key])
                 ws.write_string(0, j, str(col), head)
             ws.freeze_panes(1, 0)

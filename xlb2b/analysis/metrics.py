@@ -30,7 +30,7 @@ class Window:
     def end_month(self) -> int:
         return month_index(self.end)
 
-    def preceding(self) -> "Window":
+    def preceding(self) -> Window:
         """The window of the same length just before this one: whole months
         when this window is whole months, otherwise the same number of days."""
         whole = self.start.day == 1 and (self.end + pd.Timedelta(days=1)).day == 1

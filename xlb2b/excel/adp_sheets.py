@@ -11,19 +11,20 @@ reachable through sheet-scoped names (``'ADP C001'!forecast``).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlb2b import planning
+from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.excel.labels import _Labels
 from xlb2b.excel.names import BAD_SHEET_CHARS, _q, sheet_names  # noqa: F401
 from xlb2b.excel.rows import _fast_sheet_class
 from xlb2b.io_util import atomic_write
 from xlb2b.locale import label, labels
-from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.settings import Settings
 
 #: the six ratings behind the progress level (§6, item 4), DSL first

@@ -11,19 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from xlb2b.analysis.segments import psc_basis
+from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
 from xlb2b.errors import InputError
-from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
 from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml
-from xlb2b.analysis.segments import psc_basis
-from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
+from xlb2b.io_util import atomic_write, column_letter
 
 SUMMARY_ORDER = ["psc_group", "psc", "dsl_level", "dsl", "kml", "spl", "rfm_segment", "rfm", "abc", "xyz"]
 MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", "date", "text", "score"

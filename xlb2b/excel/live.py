@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from xlb2b.io_util import column_letter
 
@@ -521,7 +522,7 @@ def _apply_format(rng, props: dict) -> None:
         _apply_aspect(rng, key, value)
 
 
-def _format_cells(sheet, cells: dict[tuple[int, int], "Cell"]) -> None:
+def _format_cells(sheet, cells: dict[tuple[int, int], Cell]) -> None:
     groups: dict[tuple[str, str], tuple[str, Any, list]] = {}
     for rc, cell in cells.items():
         if cell.fmt is None or not cell.fmt.props:
@@ -658,7 +659,7 @@ def render(book, recording: RecordingWorkbook, *, before=None) -> list[str]:
                 cols.column_width = _points(width) if points else width
             if fmt is not None and fmt.props and nrows:
                 _apply_format(cols, fmt.props)
-        for r, (height, fmt) in sorted(rs.rows.items()):
+        for r, (height, _fmt) in sorted(rs.rows.items()):
             if height is not None:
                 sheet.range((r + 1, 1)).row_height = height
         if nrows:

@@ -56,16 +56,16 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from xlb2b.excel.names import sheet_names
 from xlb2b.errors import FATAL, InputError, Report
+from xlb2b.excel.names import sheet_names
 from xlb2b.io_util import atomic_write_bytes
 
 __all__ = ["add_sheets", "sheet_names_of", "rename_references", "MergeError"]
@@ -304,7 +304,7 @@ class _Package:
     raw: bytes = b""
 
     @classmethod
-    def read(cls, raw: bytes, label: str) -> "_Package":
+    def read(cls, raw: bytes, label: str) -> _Package:
         try:
             zf = zipfile.ZipFile(io.BytesIO(raw))
             infos = zf.infolist()
@@ -383,7 +383,7 @@ class _ContentTypes:
     overrides: dict[str, str]
 
     @classmethod
-    def of(cls, pkg: _Package) -> "_ContentTypes":
+    def of(cls, pkg: _Package) -> _ContentTypes:
         root = _parse(pkg.get("[Content_Types].xml") or b"", f"{pkg.label} ([Content_Types].xml)")
         d = {e.get("Extension", "").lower(): e.get("ContentType", "") for e in root.iter(f"{{{CT_NS}}}Default")}
         o = {e.get("PartName", "").lstrip("/").lower(): e.get("ContentType", "")
@@ -825,7 +825,7 @@ class _Merge:
         visible = [i for i, (_, e, _) in enumerate(s_sheets) if e.get("state", "visible") == "visible"]
         select_idx = visible[0] if (self.activate and visible) else None
         new_sheet_parts = []
-        for i, (_, e, rel) in enumerate(s_sheets):
+        for i, (_, _e, rel) in enumerate(s_sheets):
             src_part = _resolve(s_wb, rel.target)
             new_sheet_parts.append(self.copy_part(src_part, sheet_select=(i == select_idx)))
 

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlb2b.io_util import atomic_write, column_letter
-from xlb2b.locale import label
 from xlb2b.analysis.answers import yes_no
-from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
 from xlb2b.analysis.satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
-from xlb2b.settings import STRATEGY_KEYS, Settings
 from xlb2b.excel.labels import _Labels
 from xlb2b.excel.rows import _fast_sheet_class
+from xlb2b.io_util import atomic_write, column_letter
+from xlb2b.locale import label
+from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
+from xlb2b.settings import STRATEGY_KEYS, Settings
 
 #: first row (0-based) of the BCG table's data and its header row
 _BCG_HEAD = 5

@@ -27,8 +27,16 @@ import numpy as np
 
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import labels
-from xlb2b.planning import (PRIORITY_CRITERIA, PROFIT_KEYS, TCO_ITEMS, priority_rank, priority_score,
-                       tco_advantage, tco_approach, tco_total)
+from xlb2b.planning import (
+    PRIORITY_CRITERIA,
+    PROFIT_KEYS,
+    TCO_ITEMS,
+    priority_rank,
+    priority_score,
+    tco_advantage,
+    tco_approach,
+    tco_total,
+)
 
 #: empty rows for the user's own TCO items, SPIN questions per block, segments
 OWN_TCO_ROWS = 3

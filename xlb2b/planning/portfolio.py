@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlb2b.errors import ERROR, FATAL, WARNING, InputError, Report
-from xlb2b.locale import find_key, label
 from xlb2b.analysis.answers import yes_no
 from xlb2b.analysis.scores import quantile_score, threshold_score
+from xlb2b.errors import ERROR, FATAL, WARNING, InputError, Report
+from xlb2b.locale import find_key, label
 from xlb2b.settings import BCG_FACTORS, STRATEGY_KEYS, Settings
 
 #: factor keys in the order of BCG_FACTORS
