@@ -372,7 +372,8 @@ def _fill_template(book, lang: str):
     from xlb2b.excel import fill
 
     adp_names = {n.name for n in fill.ADP_NAMES}
-    best, found = None, []
+    best = None
+    found: list[tuple[str, str]] = []
     for sh in book.sheets:
         mine = [(n, refers) for n, _, refers in _names_of(book, sh) if n in adp_names]
         if len(mine) > len(found):
@@ -386,8 +387,9 @@ def _fill_template(book, lang: str):
     for n, refers in found:
         ref = fill._parse_ref(refers)
         entry = fill._BY_NAME[n.lower()]
-        rows, cols = entry.shape
-        if ref is None or (entry.kind != "input" and (ref.cols != cols or (rows is not None and ref.rows != rows))):
+        n_rows, n_cols = entry.shape
+        if ref is None or (entry.kind != "input" and (ref.cols != n_cols
+                                                      or (n_rows is not None and ref.rows != n_rows))):
             raise _Stop(label("script.bad_name", lang).format(name=n, sheet=best.name, cell=refers))
         refs[n] = ref
     name = _adp.sheet_names([str(values.get("company") or cid)], taken=[s.name for s in book.sheets])[0]
@@ -395,10 +397,10 @@ def _fill_template(book, lang: str):
     copy = book.sheets[len(book.sheets) - 1]
     copy.name = name
     for n, ref in refs.items():
-        v = values.get(n)
         if n not in values:
             continue
-        rows = v if isinstance(v, list) else [[v]]
+        v = values[n]
+        rows: list[list[Any]] = v if isinstance(v, list) else [[v]]
         if n == "ratings":              # only the DSL level; the manager's five ratings stay
             rows = rows[:1]
         cells = [["" if x is None else (x.to_pydatetime() if hasattr(x, "to_pydatetime") else x) for x in r]
@@ -438,9 +440,10 @@ def _refresh_report(book, lang: str):
         except Exception:                    # an engine without tables in its payload
             tables = []
         for tb in tables:
-            entry = fill._BY_NAME.get(str(tb.name).lower())
-            if entry is None or entry.name not in report or entry.kind != "table" or entry.name in named:
+            known = fill._BY_NAME.get(str(tb.name).lower())
+            if known is None or known.name not in report or known.kind != "table" or known.name in named:
                 continue
+            entry = known
             body = tb.data_body_range
             if tb.show_totals or body is None:
                 raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name,

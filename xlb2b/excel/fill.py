@@ -379,8 +379,8 @@ def _parse_ref(text: str) -> _Ref | None:
     parts = rest[1:].split(":")
     if len(parts) > 2:
         return None
-    cells = [_parse_cell(p) for p in parts]
-    if any(c is None for c in cells):
+    cells = [c for c in (_parse_cell(p) for p in parts) if c is not None]
+    if len(cells) != len(parts):
         return None
     (r1, c1), (r2, c2) = cells[0], cells[-1]
     return _Ref(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
@@ -459,15 +459,16 @@ class _Sheet:
                 row.cells[col] = _Cell(ca, cm.group(2) or "")
             self.rows[r] = row
             self.order.append(r)
-        self.merges = [self._area(a) for a in re.findall(rf'<{p}mergeCell\b[^>]*\sref="([^"]+)"', self.tail)]
-        self.merges = [a for a in self.merges if a]
+        areas = (self._area(a) for a in re.findall(rf'<{p}mergeCell\b[^>]*\sref="([^"]+)"', self.tail))
+        self.merges = [a for a in areas if a is not None]
         self.protected = re.search(rf'<{p}sheetProtection\b[^>]*\ssheet="(?:1|true)"', self.tail) is not None
         self.cols = self._col_styles(self.head)
 
     @staticmethod
     def _area(ref: str) -> tuple[int, int, int, int] | None:
-        parts = [_parse_cell(x) for x in ref.split(":")]
-        if any(x is None for x in parts):
+        texts = ref.split(":")
+        parts = [x for x in (_parse_cell(t) for t in texts) if x is not None]
+        if len(parts) != len(texts):
             return None
         (r1, c1), (r2, c2) = parts[0], parts[-1]
         return r1, c1, r2, c2
@@ -586,7 +587,7 @@ class _Sheet:
             inner += f"<{self.p}v>{_number(value)}</{self.p}v>"
         row.cells[c] = _Cell(attrs, inner)
 
-    def strip_caches(self, keep: set[tuple[int, int]] = frozenset()) -> int:
+    def strip_caches(self, keep: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset()) -> int:
         """Drop the cached value of every formula cell but those of ``keep``;
         returns how many were dropped."""
         p = re.escape(self.p)
@@ -729,10 +730,18 @@ class _Book:
                 return i
         return None
 
-    def sheet(self, name: str) -> _Sheet:
+    def sheet_part(self, name: str) -> str:
+        """The worksheet part of sheet ``name`` (FillError when it has none)."""
         i = self.sheet_index(name)
-        part = self.sheets[i][1]
-        return _Sheet(self.pkg.text(part), self.strings, self.pkg.label, self.sheets[i][0])
+        part = None if i is None else self.sheets[i][1]
+        if part is None:
+            raise FillError(f"{self.pkg.label}: {name!r} is not a worksheet of the workbook")
+        return part
+
+    def sheet(self, name: str) -> _Sheet:
+        part = self.sheet_part(name)
+        i = self.sheet_index(name)
+        return _Sheet(self.pkg.text(part), self.strings, self.pkg.label, self.sheets[i or 0][0])
 
     def tables_on(self, part: str) -> list[tuple[str, tuple[int, int, int, int]]]:
         out = []
@@ -740,10 +749,10 @@ class _Book:
             if r.type.endswith("/table") and not r.external:
                 t = xm._resolve(part, r.target)
                 if self.pkg.has(t):
-                    root = xm._parse(self.pkg.get(t), f"{self.pkg.label} ({t})")
+                    root = xm._parse(self.pkg.get(t) or b"", f"{self.pkg.label} ({t})")
                     area = _Sheet._area(root.get("ref", ""))
                     if area:
-                        out.append((root.get("displayName") or root.get("name", ""), area))
+                        out.append((root.get("displayName") or root.get("name") or "", area))
         return out
 
     def table_parts(self) -> list[dict[str, Any]]:
@@ -759,7 +768,7 @@ class _Book:
                 t = xm._resolve(part, r.target)
                 if not self.pkg.has(t):
                     continue
-                root = xm._parse(self.pkg.get(t), f"{self.pkg.label} ({t})")
+                root = xm._parse(self.pkg.get(t) or b"", f"{self.pkg.label} ({t})")
                 area = _Sheet._area(root.get("ref", ""))
                 if area:
                     out.append({"sheet": sheet, "part": self.pkg.lower[t.lower()],
@@ -815,10 +824,6 @@ class _Target:
     ref: _Ref
     #: the Excel table whose data rows the target is (report tables named as tables)
     table: dict[str, Any] | None = None
-
-
-def _where(ref: _Ref, r: int | None = None, c: int | None = None) -> str:
-    return _addr(r, c) if r is not None else ref.where()
 
 
 class _Checks:
@@ -896,7 +901,8 @@ def _match_names(book: _Book, chk: _Checks, names: Iterable[_DefinedName], scope
         if ref is None:
             chk.refuse(dn.name, where, dn.text, "the name does not point at one range of cells")
             continue
-        if book.sheet_index(ref.sheet) is None or book.sheets[book.sheet_index(ref.sheet)][1] is None:
+        index = book.sheet_index(ref.sheet)
+        if index is None or book.sheets[index][1] is None:
             chk.refuse(dn.name, ref.sheet, ref.where(), f"the name points at sheet {ref.sheet!r}, "
                        "which is not a worksheet of this workbook")
             continue
@@ -1011,7 +1017,8 @@ def _as_copy(xml: str, p: str) -> str:
 
 def _reachable(pkg: xm._Package, part: str) -> list[str]:
     """``part`` and every internal part its relationships lead to."""
-    seen, todo = [], [part]
+    seen: list[str] = []
+    todo = [part]
     while todo:
         p = todo.pop()
         if p.lower() in {s.lower() for s in seen} or not pkg.has(p):
@@ -1026,7 +1033,8 @@ def _reachable(pkg: xm._Package, part: str) -> list[str]:
 def _sheet_source(book: _Book, index: int, xml: str) -> xm._Package:
     """A package holding only the template sheet (filled), the parts it uses,
     the template's styles and shared strings, and the sheet's own names."""
-    name, part = book.sheets[index]
+    name = book.sheets[index][0]
+    part = book.sheet_part(name)
     pkg = book.pkg
     data: dict[str, bytes] = {}
     for p in _reachable(pkg, part):
@@ -1034,7 +1042,7 @@ def _sheet_source(book: _Book, index: int, xml: str) -> xm._Package:
         data[real] = pkg.data[real]
         rels = xm._rels_name(real)
         if pkg.has(rels):
-            data[pkg.lower[rels.lower()]] = pkg.get(rels)
+            data[pkg.lower[rels.lower()]] = pkg.get(rels) or b""
     real_part = pkg.lower[part.lower()]
     data[real_part] = xml.encode("utf-8")
     wb = "xl/workbook.xml"
@@ -1117,7 +1125,7 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
     local = [dn for dn in book.names if dn.local == index]
     targets = _match_names(book, chk, local, "sheet", sheet_name)
     base = book.sheet(sheet_name)
-    tables = book.tables_on(book.sheets[index][1])
+    tables = book.tables_on(book.sheet_part(sheet_name))
     for t in targets:
         if t.entry.kind == "input":
             continue
@@ -1260,7 +1268,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         rows = v if isinstance(v, list) else [[v]]
         n = len(rows)
         new_r2 = t.ref.r1 + n - 1
-        tables = [(name, area) for name, area in book.tables_on(book.sheets[book.sheet_index(t.ref.sheet)][1])
+        tables = [(name, area) for name, area in book.tables_on(book.sheet_part(t.ref.sheet))
                   if t.table is None or name != t.table["name"]]
         cells = [(r, c) for r in range(t.ref.r1, max(t.ref.r2, new_r2) + 1) for c in range(t.ref.c1, t.ref.c2 + 1)]
         if new_r2 >= MAX_ROWS:
@@ -1316,7 +1324,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
                 sheet.write(r, c, None, style=below[c] or "0")
         if new_r2 != t.ref.r2 and t.dn is not None:
             renamed[id(t.dn)] = _Ref(t.ref.sheet, t.ref.r1, t.ref.c1, new_r2, t.ref.c2).text()
-        elif new_r2 != t.ref.r2:
+        elif new_r2 != t.ref.r2 and t.table is not None:
             changed[t.table["part"]] = _resize_table(book.pkg.text(t.table["part"]), t.table, new_r2)
 
     # stale cached values: formulas on the filled sheets, and on every sheet
@@ -1343,7 +1351,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
                 grew = True
     for sheet in sheets.values():
         sheet.strip_caches()
-        part = book.sheets[book.sheet_index(sheet.name)][1]
+        part = book.sheet_part(sheet.name)
         changed[book.pkg.lower[part.lower()]] = sheet.xml().encode("utf-8")
     xml = book.wb_xml
     for dn in sorted(book.names, key=lambda d: -d.span[0]):
