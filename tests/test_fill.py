@@ -372,6 +372,9 @@ def build_report(path: Path, *, blocked: bool = False) -> Path:
         top.write_number(4, c, 0, row)
         top.write_number(5, c, 0, total)
     wb.define_name("summary_abc", "=Monthly!$A$5:$P$6")
+    top.conditional_format("B5:B6", {"type": "3_color_scale"})          # a heat map of the revenue column
+    top.conditional_format("B2:B9", {"type": "cell", "criteria": ">", "value": 0,
+                                     "format": wb.add_format({"italic": True})})  # not the table's rows
     top.write_string("R4", "A share of revenue")
     top.write_formula("R5", '=INDEX(summary_abc,1,2)/INDEX(summary_abc,ROWS(summary_abc),2)', None, 0)
     if blocked:
@@ -403,6 +406,7 @@ def test_report_tables_refreshed_and_grown(analysis, tmp_path):
     assert ws["C5"].value == pytest.approx(5000 / 5800) and ws["F5"].value == 2 and ws["F7"].value == 3
     assert ws["B7"].font.b and not ws["B6"].font.b and not ws["B5"].font.b       # Total keeps its look
     assert ws["B6"].fill.fgColor.rgb == ws["B5"].fill.fgColor.rgb                 # a new row looks like the first
+    assert sorted(str(r.sqref) for r in ws.conditional_formatting) == ["B2:B9", "B5:B7"]   # the heat map follows
     p = wb["PSC"]
     assert wb.defined_names["summary_psc_group"].attr_text.replace("'", "") == "PSC!$A$2:$P$4"
     assert [p["A4"].value, p["B4"].value, p["F4"].value] == ["Total", 5800, 3]

@@ -605,6 +605,29 @@ class _Sheet:
                 n += 1
         return n
 
+    def follow_table(self, r1: int, c1: int, r2: int, c2: int, new_r2: int) -> int:
+        """Conditional formats and data validations whose area covers exactly
+        the table's rows (within its columns) follow the table to ``new_r2``;
+        returns how many areas changed."""
+        changed = 0
+
+        def area(text: str) -> str:
+            nonlocal changed
+            a = self._area(text.replace("$", ""))
+            if a is None or (a[0], a[2]) != (r1, r2) or a[1] < c1 or a[3] > c2:
+                return text
+            changed += 1
+            return f"{_addr(a[0], a[1])}:{_addr(new_r2, a[3])}"
+
+        def sqref(m: re.Match) -> str:
+            return m.group(1) + " ".join(area(t) for t in m.group(2).split()) + m.group(3)
+
+        p = re.escape(self.p)
+        tail = re.sub(rf'(<{p}(?:conditionalFormatting|dataValidation)\b[^>]*\ssqref=")([^"]*)(")', sqref, self.tail)
+        tail = re.sub(r"(<(?:\w+:)?sqref>)([^<]*)(</(?:\w+:)?sqref>)", sqref, tail)
+        self.tail = tail
+        return changed
+
     def formula_cells(self) -> Iterable[tuple[int, int, str]]:
         p = re.escape(self.p)
         for r, row in self.rows.items():
@@ -1217,7 +1240,9 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
     height of its row); a summary's Total row keeps the formatting of the
     range's last row wherever it lands.  When there are fewer rows, the rows
     no longer used are emptied and take the formatting of the row below the
-    old range.  The name is redefined to the new size.  Nothing else moves.
+    old range.  The name is redefined to the new size, and conditional
+    formats and validations over exactly the table's rows follow it.
+    Nothing else moves.
 
     An Excel table (Insert > Table) named like a report table (``summary_abc``)
     is filled the same way: its data rows are the range (the header row is
@@ -1322,6 +1347,8 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         for r in range(t.ref.r1 + n, t.ref.r2 + 1):
             for c in range(t.ref.c1, t.ref.c2 + 1):
                 sheet.write(r, c, None, style=below[c] or "0")
+        if new_r2 != t.ref.r2:
+            sheet.follow_table(t.ref.r1, t.ref.c1, t.ref.r2, t.ref.c2, new_r2)
         if new_r2 != t.ref.r2 and t.dn is not None:
             renamed[id(t.dn)] = _Ref(t.ref.sheet, t.ref.r1, t.ref.c1, new_r2, t.ref.c2).text()
         elif new_r2 != t.ref.r2 and t.table is not None:
