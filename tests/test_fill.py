@@ -166,6 +166,12 @@ def build_template(path: Path, *, vba: bool = False, company_cell: str = "B5", f
     name("initiatives", "$A$88:$B$90")
     ws.write_formula("B91", '=IFERROR(AVERAGE(B88:B90),"")', pct, 0.4)
     name("coverage", "$B$91")
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"name": "Revenue", "categories": f"={q}!$D$13:$D$20", "values": f"={q}!$F$13:$F$20"})
+    ws.insert_chart("J20", chart)
+    ws.add_table("J2:K4", {"name": "Contacts", "columns": [{"header": "Who"}, {"header": "Phone"}],
+                           "data": [["Olga", "123"], ["Petr", "456"]]})
+    ws.write_formula("J6", "=ROWS(Contacts)", None, 2)
     if protect:
         ws.protect()
     lists.write_number("A1", 0.2)
@@ -267,11 +273,11 @@ def test_untouched_parts_byte_identical(filled):
             assert after[name] == data.replace(b' tabSelected="1"', b""), name
         elif name not in changed:
             assert after[name] == data, name
-    # each copy has its own drawing with the same logo bytes
+    # each copy has its own drawing; the three copies share one copy of the logo
     drawings = [n for n in after if n.startswith("xl/drawings/drawing") and n.endswith(".xml")]
     assert len(drawings) == 4
     media = [after[n] for n in after if n.startswith("xl/media/")]
-    assert len(media) == 4 and len(set(media)) == 1
+    assert len(media) == 2 and len(set(media)) == 1
     ooxml_ok(res.path)
 
 
@@ -632,3 +638,25 @@ def test_excel_table_named_like_a_report_table_grows(analysis, tmp_path):
     assert [out["Data"][f"A{r}"].value for r in range(2, 6)] == ["c0", "02 Unstable best", "04 Normal", "Total"]
     assert [out["Data"][f"B{r}"].value for r in range(3, 6)] == [2000, 3800, 5800]
     ooxml_ok(res.path)
+
+
+def test_each_copy_has_its_own_chart_and_table(filled):
+    _, res = filled
+    members = _members(res.path)
+    charts = [members[n].decode() for n in members if n.startswith("xl/charts/chart")]
+    for sheet in ("Account plan", "Alpha LLC", "Beta", "Gamma"):
+        assert sum(f"'{sheet}'!$F$13:$F$20" in c or f"{sheet}!$F$13:$F$20" in c for c in charts) == 1, sheet
+    wb = openpyxl.load_workbook(res.path)
+    tables = {s: list(wb[s].tables) for s in ("Account plan", "Alpha LLC", "Beta", "Gamma")}
+    assert tables["Account plan"] == ["Contacts"]
+    own = [tables[s][0] for s in ("Alpha LLC", "Beta", "Gamma")]
+    assert len(set(own) | {"Contacts"}) == 4
+    for sheet, name in zip(("Alpha LLC", "Beta", "Gamma"), own):
+        assert wb[sheet]["J6"].value == f"=ROWS({name})" and wb[sheet].tables[name].ref == "J2:K4"
+
+
+def test_table_renames_reach_bare_table_names():
+    from xlb2b.excel.merge import rename_references
+    assert rename_references('=ROWS(Contacts)+SUM(Contacts[Phone])+LEN("Contacts")+Sheet1!Contacts',
+                             {}, {"contacts": "Contacts_1"}) == \
+        '=ROWS(Contacts_1)+SUM(Contacts_1[Phone])+LEN("Contacts")+Sheet1!Contacts'

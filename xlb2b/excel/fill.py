@@ -1053,52 +1053,117 @@ def _reachable(pkg: xm._Package, part: str) -> list[str]:
     return seen
 
 
-def _sheet_source(book: _Book, index: int, xml: str) -> xm._Package:
-    """A package holding only the template sheet (filled), the parts it uses,
-    the template's styles and shared strings, and the sheet's own names."""
-    name = book.sheets[index][0]
-    part = book.sheet_part(name)
+def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm._Package:
+    """A package holding one copy per ``(sheet name, filled sheet XML)`` of
+    the template sheet: each with its own drawing, chart, comment and table
+    parts (images are shared), its references to the template sheet and its
+    tables renamed to its own, and its own copy of the sheet's names; plus the
+    template's styles and shared strings.  :class:`xlsx_merge._Merge` adds it
+    to the target in one pass."""
+    import posixpath
+
+    tpl_name = book.sheets[index][0]
+    part = book.sheet_part(tpl_name)
     pkg = book.pkg
+    ct = xm._ContentTypes.of(pkg)
+    reach = [pkg.lower[p.lower()] for p in _reachable(pkg, part)]
     data: dict[str, bytes] = {}
-    for p in _reachable(pkg, part):
-        real = pkg.lower[p.lower()]
-        data[real] = pkg.data[real]
-        rels = xm._rels_name(real)
-        if pkg.has(rels):
-            data[pkg.lower[rels.lower()]] = pkg.get(rels) or b""
-    real_part = pkg.lower[part.lower()]
-    data[real_part] = xml.encode("utf-8")
+    overrides: dict[str, str] = {}
+    table_names = {}
+    for p in reach:
+        if (ct.type_of(p) or "").endswith("spreadsheetml.table+xml"):
+            root = xm._parse(pkg.data[p], f"{pkg.label} ({p})")
+            table_names[p] = root.get("displayName") or root.get("name") or ""
+    sheet_parts = []
+    for k, (new_name, xml) in enumerate(copies, start=1):
+        def renamed(real: str, k: int = k) -> str:
+            if real.lower().startswith("xl/media/"):
+                return real                               # pictures: one part for every copy
+            d, b = posixpath.split(real)
+            stem, ext = posixpath.splitext(b)
+            return posixpath.join(d, f"{stem.rstrip('0123456789') or stem}{100000 * k + len(stem)}{ext}")
+        sheets = {tpl_name.lower(): new_name}
+        tables = {old.lower(): f"{old}_{k}" for old in table_names.values() if old}
+        for p in reach:
+            new = renamed(p)
+            ctype = ct.type_of(p) or "application/octet-stream"
+            overrides[new] = ctype
+            if p == pkg.lower[part.lower()]:
+                raw = xm._rename_in_xml(xml, sheets, tables).encode("utf-8")
+                sheet_parts.append(new)
+            elif ctype.endswith(("drawingml.chart+xml", "spreadsheetml.table+xml")):
+                text = xm._rename_in_xml(pkg.data[p].decode("utf-8"), sheets, tables)
+                if p in table_names and table_names[p]:
+                    m = re.search(r"<(?:\w+:)?table\b[^>]*>", text)
+                    if m:
+                        tag = xm._set_attr(xm._set_attr(m.group(0), "name", tables[table_names[p].lower()]),
+                                           "displayName", tables[table_names[p].lower()])
+                        text = text[:m.start()] + tag + text[m.end():]
+                raw = text.encode("utf-8")
+            else:
+                raw = pkg.data[p]
+            data[new] = raw
+            rels = xm._rels(pkg, p)
+            if rels:
+                lines = []
+                for r in rels:
+                    target = r.target
+                    if not r.external:
+                        real = pkg.lower.get(xm._resolve(p, r.target).lower())
+                        if real is None:
+                            continue                     # a dangling relationship: not carried over
+                        target = xm._relative(new, renamed(real))
+                    mode = ' TargetMode="External"' if r.external else ""
+                    lines.append(f'<Relationship Id="{xm._esc_attr(r.id)}" Type="{xm._esc_attr(r.type)}" '
+                                 f'Target="{xm._esc_attr(target)}"{mode}/>')
+                data[xm._rels_name(new)] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                                            f'<Relationships xmlns="{xm.PKG_REL_NS}">' + "".join(lines)
+                                            + "</Relationships>").encode("utf-8")
     wb = "xl/workbook.xml"
-    rel_lines = [f'<Relationship Id="rId1" Type="{xm.RT_WORKSHEET}" Target="/{real_part}"/>']
+    rel_lines = [f'<Relationship Id="rIdS{k}" Type="{xm.RT_WORKSHEET}" Target="/{sp}"/>'
+                 for k, sp in enumerate(sheet_parts, start=1)]
     if book.styles_part and pkg.has(book.styles_part):
-        s = pkg.lower[book.styles_part.lower()]
-        data[s] = pkg.data[s]
-        rel_lines.append(f'<Relationship Id="rId2" Type="{xm.RT_STYLES}" Target="/{s}"/>')
+        st = pkg.lower[book.styles_part.lower()]
+        data[st] = pkg.data[st]
+        rel_lines.append(f'<Relationship Id="rIdStyles" Type="{xm.RT_STYLES}" Target="/{st}"/>')
     if book.sst_part:
-        s = pkg.lower[book.sst_part.lower()]
-        data[s] = pkg.data[s]
-        rel_lines.append(f'<Relationship Id="rId3" Type="{xm.RT_SHARED_STRINGS}" Target="/{s}"/>')
-    names = "".join(
-        f'<definedName name="{xm._esc_attr(dn.name)}" localSheetId="0"'
-        + "".join(f' {k}="{xm._esc_attr(v)}"' for k, v in dn.attrs.items() if k not in ("name", "localSheetId"))
-        + f">{xm._esc_text(dn.text)}</definedName>"
-        for dn in book.names if dn.local == index)
+        st = pkg.lower[book.sst_part.lower()]
+        data[st] = pkg.data[st]
+        rel_lines.append(f'<Relationship Id="rIdStrings" Type="{xm.RT_SHARED_STRINGS}" Target="/{st}"/>')
+    local = [dn for dn in book.names if dn.local == index]
+    names = []
+    for k, (new_name, _) in enumerate(copies):
+        sheets = {tpl_name.lower(): new_name}
+        tables = {old.lower(): f"{old}_{k + 1}" for old in table_names.values() if old}
+        for dn in local:
+            names.append(f'<definedName name="{xm._esc_attr(dn.name)}" localSheetId="{k}"'
+                         + "".join(f' {a}="{xm._esc_attr(v)}"' for a, v in dn.attrs.items()
+                                   if a not in ("name", "localSheetId"))
+                         + f">{xm._esc_text(xm.rename_references(dn.text, sheets, tables))}</definedName>")
+    sheet_list = "".join(f'<sheet name="{xm._esc_attr(n)}" sheetId="{k}" r:id="rIdS{k}"/>'
+                         for k, (n, _) in enumerate(copies, start=1))
     data[wb] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{xm.MAIN_NS}" '
-                f'xmlns:r="{xm.REL_NS}"><sheets><sheet name="{xm._esc_attr(name)}" sheetId="1" r:id="rId1"/>'
-                f"</sheets>" + (f"<definedNames>{names}</definedNames>" if names else "")
-                + "</workbook>").encode("utf-8")
+                f'xmlns:r="{xm.REL_NS}"><sheets>{sheet_list}</sheets>'
+                + (f"<definedNames>{''.join(names)}</definedNames>" if names else "") + "</workbook>").encode("utf-8")
     data["xl/_rels/workbook.xml.rels"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                                           f'<Relationships xmlns="{xm.PKG_REL_NS}">' + "".join(rel_lines)
                                           + "</Relationships>").encode("utf-8")
     data["_rels/.rels"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
                            f'xmlns="{xm.PKG_REL_NS}"><Relationship Id="rId1" Type="{xm.RT_OFFICE_DOCUMENT}" '
                            f'Target="{wb}"/></Relationships>').encode()
-    ct = pkg.text("[Content_Types].xml")
-    if "/xl/workbook.xml" not in ct:
-        ct = ct.replace("</Types>", f'<Override PartName="/{wb}" ContentType="application/vnd.openxmlformats-'
-                        'officedocument.spreadsheetml.sheet.main+xml"/></Types>')
-    data["[Content_Types].xml"] = ct.encode("utf-8")
-    src = xm._Package(f"{pkg.label} (sheet {name})", [], data)
+    types = [f'<Default Extension="{xm._esc_attr(e)}" ContentType="{xm._esc_attr(t)}"/>'
+             for e, t in ct.defaults.items()]
+    types += [f'<Override PartName="/{xm._esc_attr(n)}" ContentType="{xm._esc_attr(t)}"/>'
+              for n, t in overrides.items()]
+    for workbook_part in (book.styles_part, book.sst_part):
+        if workbook_part and pkg.has(workbook_part):
+            types.append(f'<Override PartName="/{pkg.lower[workbook_part.lower()]}" '
+                         f'ContentType="{ct.type_of(workbook_part)}"/>')
+    types.append(f'<Override PartName="/{wb}" ContentType="application/vnd.openxmlformats-officedocument.'
+                 'spreadsheetml.sheet.main+xml"/>')
+    data["[Content_Types].xml"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types '
+                                   f'xmlns="{xm.CT_NS}">' + "".join(types) + "</Types>").encode("utf-8")
+    src = xm._Package(f"{pkg.label} (sheet {tpl_name})", [], data)
     src.lower = {k.lower(): k for k in data}
     return src
 
@@ -1176,19 +1241,20 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
     from xlb2b.excel.names import sheet_names
     names = sheet_names(_client_sheet_titles(values), taken=[n for n, _ in target_book.sheets])
     yes = label("adp.yes", lang)
-    t_pkg = target_book.pkg
-    for k, (cid, new_name) in enumerate(zip(values, names)):
+    copies = []
+    for cid, new_name in zip(values, names):
         sheet = book.sheet(sheet_name)
         _fill_sheet(sheet, targets, values[cid], yes)
-        source = _sheet_source(book, index, _as_copy(sheet.xml(), sheet.p))
-        try:
-            merge = xm._Merge(t_pkg, source, k == 0, names=[new_name])
-            merge.run()
-            data = merge.write()
-        except xm.MergeError as e:
-            raise FillError(str(e).replace("the generated workbook", f"the template sheet {sheet_name!r}"),
-                            e.report) from None
-        t_pkg = xm._Package.read(data, target_path.name)
+        copies.append((new_name, _as_copy(sheet.xml(), sheet.p)))
+    source = _copies_source(book, index, copies)
+    try:
+        merge = xm._Merge(target_book.pkg, source, True, names=names)
+        merge.run()
+        data = merge.write()
+    except xm.MergeError as e:
+        raise FillError(str(e).replace("the generated workbook", f"the template sheet {sheet_name!r}"),
+                        e.report) from None
+    t_pkg = xm._Package.read(data, target_path.name)
     final = _Book(t_pkg)
     wb_real = t_pkg.lower[final.wb_part.lower()]
     data = _write_package(t_pkg, {wb_real: _set_full_calc(final.wb_xml, final.p).encode("utf-8")})

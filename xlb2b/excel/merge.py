@@ -163,8 +163,9 @@ def _closing_quote(formula: str, i: int) -> int:
 def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, str] | None = None) -> str:
     """``formula`` with its references to the sheets of ``sheets`` (lower-cased
     old name -> new name) and the tables of ``tables`` (lower-cased old name ->
-    new name) renamed.  Text constants, external references (``[1]Sheet!A1``)
-    and structured-reference brackets are left alone; renamed sheets are
+    new name) renamed, in structured references (``Sales[Amount]``) and as
+    bare names (``ROWS(Sales)``).  Text constants, external references
+    (``[1]Sheet!A1``) and structured-reference brackets are left alone; renamed sheets are
     quoted (``'ADP Acme (2)'!B5``)."""
     tables = tables or {}
     out: list[str] = []
@@ -205,7 +206,8 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
             if end < n and formula[end] == "!" and prev not in ("]", "#"):
                 new = _map_sheet(word, sheets)
                 out.append(_quote_sheet(new) if new is not None else word)
-            elif end < n and formula[end] == "[" and word.lower() in tables:
+            elif word.lower() in tables and prev != "!" and not (end < n and formula[end] == "("):
+                # a table's structured reference: Sales[Amount], or the bare name (its data rows)
                 out.append(tables[word.lower()])
             else:
                 out.append(word)
