@@ -95,9 +95,13 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force
 def write_csv(frame, path: Path, lang: str = "en") -> Path:
     """A table as CSV that Excel opens correctly: UTF-8 with BOM; ``;`` and a
     decimal comma for ``ru`` (the Russian Excel's list separator), ``,`` and a
-    point for ``en``; dates as YYYY-MM-DD.  Written atomically."""
-    from xlb2b.io_util import atomic_write
+    point for ``en``; dates as YYYY-MM-DD.  A text cell that begins with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so that
+    a spreadsheet shows it instead of running it as a formula (numbers stay
+    numbers).  Written atomically."""
+    from xlb2b.io_util import atomic_write, csv_safe_frame
     sep, decimal = (";", ",") if lang == "ru" else (",", ".")
+    frame = csv_safe_frame(frame)
     atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, decimal=decimal, index=False,
                                                 encoding="utf-8-sig", date_format="%Y-%m-%d",
                                                 lineterminator="\r\n"))
