@@ -83,3 +83,63 @@ def test_csv_safe_frame_touches_only_text_cells():
     assert list(safe["c"].astype(str)) == ["'=a", "b", "b", "b"]
     assert safe["m"].tolist() == [-5, "'-5", "'@", 1.5]
     assert df["t"].iloc[0] == "\tx"                               # the input is not changed
+
+
+# --------------------------------------------------------------------------
+# dates that cannot be real (METHODOLOGY §13)
+
+
+def test_future_date_is_rejected_and_does_not_move_the_window(tmp_path):
+    from xlb2b import analyze
+    src = tmp_path / "sales.csv"
+    src.write_text("Client,Date,Amount\nA,2025-03-03,100\nB,2025-03-10,50\nC,2099-01-01,1000\n",
+                   encoding="utf-8")
+    a = analyze(str(src))
+    # the window ends with the month of the latest real date, March 2025 (not 2099)
+    assert (str(a.window.start.date()), str(a.window.end.date())) == ("2024-04-01", "2025-03-31")
+    assert sorted(a.clients["client_id"]) == ["A", "B"]
+    assert a.clients["revenue"].sum() == 150.0                  # 100 + 50; the 1000 is out
+    bad = [p for p in a.report if p.row == 4]
+    assert len(bad) == 1 and bad[0].column == "Date" and bad[0].value == "2099-01-01"
+    assert bad[0].reason.startswith("date after the day of the run")
+
+
+def test_empty_date_of_accounting_exports_is_rejected():
+    rows = [["Клиент", "Дата", "Сумма"],
+            ["A", "30.12.1899", 5],                 # row 2: the "empty date" of 1C
+            ["A", "31.12.1899", 5],                 # 3
+            ["A", dt.datetime(1899, 12, 30), 5],    # 4: the same as a date cell
+            ["A", 1, 5],                            # 5: Excel serial 1 = 1900-01-01
+            ["A", "28.02.1900", 5],                 # 6
+            ["A", "01.03.1900", 7]]                 # 7: the first day taken as real
+    rows += [["B", "15.03.2024", 10]] * 6           # 8..13
+    t = read_transactions(rows)
+    bad = sorted(p.row for p in t.report)
+    assert bad == [2, 3, 4, 5, 6]
+    assert all(p.reason.startswith("date before 1900-03-01") for p in t.report)
+    # kept: 7 (A, 1900-03-01) and 6 × 10 for B → 67
+    assert t.data["amount"].sum() == 67.0 and t.data["row"].tolist() == list(range(7, 14))
+
+
+def test_one_day_of_grace_after_the_day_of_the_run(monkeypatch):
+    from xlb2b.inputs import dates
+    monkeypatch.setattr(dates, "_run_day", lambda: __import__("numpy").datetime64("2025-06-10", "D"))
+    rows = [["Client", "Date", "Amount"],
+            ["A", "2025-06-10", 1],     # the day of the run
+            ["A", "2025-06-11", 2],     # + 1 day: accepted (time zones)
+            ["A", "2025-06-12", 4],     # + 2 days: rejected
+            ["A", "2025-06-01", 8]]
+    t = read_transactions(rows)
+    assert [p.row for p in t.report] == [4]
+    assert "(2025-06-10)" in t.report.problems[0].reason
+    assert t.data["amount"].sum() == 11.0            # 1 + 2 + 8
+
+
+def test_future_dates_in_a_dataframe_column_are_rejected_too(monkeypatch):
+    from xlb2b.inputs import dates
+    monkeypatch.setattr(dates, "_run_day", lambda: __import__("numpy").datetime64("2025-06-10", "D"))
+    df = pd.DataFrame({"client_id": ["A", "A", "B"], "amount": [1.0, 2.0, 4.0],
+                       "date": pd.to_datetime(["2025-01-01", "2030-01-01", "2025-02-01"])})
+    t = read_transactions(df)
+    assert [p.row for p in t.report] == [3]           # the DataFrame's second row is row 3
+    assert t.data["amount"].sum() == 5.0              # 1 + 4
