@@ -143,3 +143,69 @@ def test_future_dates_in_a_dataframe_column_are_rejected_too(monkeypatch):
     t = read_transactions(df)
     assert [p.row for p in t.report] == [3]           # the DataFrame's second row is row 3
     assert t.data["amount"].sum() == 5.0              # 1 + 4
+
+
+# --------------------------------------------------------------------------
+# ambiguity is an error
+
+
+def test_two_columns_with_the_same_header_are_refused_naming_both(tmp_path):
+    path = workbook(tmp_path / "two.xlsx", [["Клиент", "Дата", "Сумма", "Сумма"],
+                                            ["A", "15.03.2024", 100, 120]])
+    with pytest.raises(InputError) as e:
+        read_transactions(path)
+    why = fatal_reasons(e.value)
+    assert "several columns can be 'amount'" in why
+    assert "'Сумма' (column C) and 'Сумма' (column D)" in why
+    # choosing one by its header is refused as well: both columns have it
+    with pytest.raises(InputError) as e:
+        read_transactions(path, mapping={"amount": "Сумма"})
+    assert "2 columns have that header: 'Сумма' (column C) and 'Сумма' (column D)" in fatal_reasons(e.value)
+    # the name given to the second one in messages chooses it: 120
+    t = read_transactions(path, mapping={"amount": "Сумма (2)"})
+    assert t.data["amount"].tolist() == [120.0]
+
+
+def test_two_dataframe_columns_with_the_same_name_are_refused():
+    df = pd.DataFrame([["A", "2024-03-15", 1, 2]], columns=["client", "date", "amount", "amount"])
+    with pytest.raises(InputError) as e:
+        read_transactions(df)
+    assert "several columns can be 'amount'" in fatal_reasons(e.value)
+
+
+def test_ids_differing_in_case_or_lookalike_letters_are_merged_and_listed():
+    rows = [["Клиент", "Дата", "Сумма"],
+            ["ООО Ромашка", "01.03.2024", 100],     # row 2: Cyrillic
+            ["ООО Ромашка", "02.03.2024", 50],      # 3
+            ["OOO Ромашка", "03.03.2024", 20],      # 4: three Latin O's
+            ["ооо ромашка", "04.03.2024", 5],       # 5: lower case
+            ["Береза", "05.03.2024", 7],            # 6: another client
+            ["KM-1", "06.03.2024", 1],              # 7: Latin K and M
+            ["КМ-1", "07.03.2024", 2]]              # 8: Cyrillic К and М (1 row each: first wins)
+    t = read_transactions(rows)
+    rev = t.data.groupby("client_id", observed=True)["amount"].sum().to_dict()
+    # the most used spelling wins: 100 + 50 + 20 + 5 = 175; KM-1 (first seen): 1 + 2 = 3
+    assert rev == {"ООО Ромашка": 175.0, "Береза": 7.0, "KM-1": 3.0}
+    merges = [(p.row, p.value, p.severity) for p in t.report]
+    assert merges == [(4, "OOO Ромашка", WARNING), (5, "ооо ромашка", WARNING), (8, "КМ-1", WARNING)]
+    assert "read as the same client 'ООО Ромашка' (row 4)" in t.report.problems[0].reason
+
+
+def test_lookalike_ids_in_the_clients_table_follow_the_transactions_spelling():
+    from xlb2b import analyze
+    tx = [["Client", "Date", "Amount", "Qty"], ["KOPA", "2024-03-01", 30, 1],
+          ["Bera", "2024-03-02", 10, 1]]
+    clients = [["Client", "Name", "Region"], ["КОРА", "Кора ООО", "Север"],   # Cyrillic К О Р А
+               ["Bera", "Бера", "Юг"]]
+    a = analyze(tx, clients)
+    got = a.clients.set_index("client_id")
+    assert got.loc["KOPA", "name"] == "Кора ООО" and got.loc["KOPA", "revenue"] == 30.0
+    assert len(a.excluded) == 0                                   # nobody "without transactions"
+    notes = [p for p in a.report if p.value == "КОРА"]
+    assert len(notes) == 1 and notes[0].row == 2 and notes[0].severity == WARNING
+
+
+def test_clients_table_lookalike_duplicates_are_a_repeated_id():
+    t = read_clients([["Client", "Name"], ["ab1", "first"], ["AB1", "second"], ["c", "x"]])
+    assert t.data["client_id"].tolist() == ["ab1", "c"]
+    assert [(p.row, p.severity) for p in t.report] == [(3, WARNING), (3, "error")]

@@ -137,6 +137,11 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         step("reading market")
         mk_t = _read("market", market)
         report.extend(mk_t.report)
+    from xlb2b.inputs.ids import align_client_ids
+    for_clients = align_client_ids(cl_t, tx_t)       # one spelling of an id across the tables
+    for_market = align_client_ids(mk_t, tx_t)
+    cl_t, mk_t = for_clients[0], for_market[0]
+    report.extend(for_clients[1] + for_market[1])
     tx = tx_t.data
     if tx.empty:
         report.add("no usable transaction rows", file=tx_t.source, sheet=tx_t.sheet, severity=FATAL)

@@ -48,8 +48,9 @@ def _from_frame(df: pd.DataFrame, canon_map: dict, ctx: _Ctx) -> _Raw:
             keep = [i for i in range(len(labels)) if i != pos]
             frame = frame[keep].set_axis(range(len(keep)), axis=1)
             headers = [headers[i] for i in keep]
+    keys = [(h,) for h in headers]      # as written: two columns named alike stay alike
     headers = _name_columns(headers, frame, letters=False)
-    return _Raw(frame, headers, rows, grid=False)
+    return _Raw(frame, headers, rows, grid=False, keys=keys)
 
 
 def _from_rows(rows: list, canon_map: dict, ctx: _Ctx) -> _Raw:
