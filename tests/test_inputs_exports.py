@@ -209,3 +209,89 @@ def test_clients_table_lookalike_duplicates_are_a_repeated_id():
     t = read_clients([["Client", "Name"], ["ab1", "first"], ["AB1", "second"], ["c", "x"]])
     assert t.data["client_id"].tolist() == ["ab1", "c"]
     assert [(p.row, p.severity) for p in t.report] == [(3, WARNING), (3, "error")]
+
+
+# --------------------------------------------------------------------------
+# headers and sheets
+
+
+@pytest.fixture(params=["calamine", "openpyxl"])
+def engine(request, monkeypatch):
+    """Run a test through both workbook readers."""
+    from xlb2b.inputs.sources import xlsx as xlsx_source
+    if request.param == "openpyxl":
+        monkeypatch.setattr(xlsx_source, "_import_calamine", lambda: None)
+    return request.param
+
+
+def test_header_over_two_rows_with_merged_cells(tmp_path, engine):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Клиент", "Дата", "Продажи", None, "Примечание"])      # row 1
+    ws.append([None, None, "Сумма", "Количество", None])               # row 2
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("B1:B2")
+    ws.merge_cells("C1:D1")
+    ws.merge_cells("E1:E2")
+    ws.append(["A", "01.03.2024", 100, 2, "x"])                       # row 3
+    ws.append(["B", "02.03.2024", 40.5, 1, None])                     # row 4
+    ws.append(["A", "03.03.2024", 9.5, 3, None])                      # row 5
+    wb.save(tmp_path / "two-rows.xlsx")
+    t = read_transactions(tmp_path / "two-rows.xlsx")
+    assert t.columns["amount"] == "Продажи / Сумма" and t.columns["quantity"] == "Продажи / Количество"
+    assert t.data["row"].tolist() == [3, 4, 5]
+    assert t.data["amount"].sum() == 150.0                 # 100 + 40.5 + 9.5
+    assert t.data["quantity"].sum() == 6.0                 # 2 + 1 + 3
+    assert "Примечание" in t.data.columns
+
+
+def test_two_row_header_in_a_csv_file(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("Контрагент;Период;Выручка;\n;;Сумма;Себестоимость\n"
+                    "A;01.03.2024;10;4\nB;01.03.2024;20;5\n", encoding="utf-8")
+    t = read_transactions(path)
+    # GP = (10 - 4) + (20 - 5) = 21: both sub-columns are read under the group heading
+    assert (t.data["amount"] - t.data["cost"]).sum() == 21.0
+    assert t.columns["cost"] == "Выручка / Себестоимость"
+
+
+def test_header_under_a_long_parameter_block(tmp_path, engine):
+    params = [[f"Параметр {i}:", f"значение {i}"] for i in range(1, 27)]     # rows 1..26
+    rows = params + [["Контрагент", "Дата", "Сумма"],                         # row 27
+                     ["A", "01.03.2024", 5], ["B", "02.03.2024", 6]]
+    t = read_transactions(workbook(tmp_path / "deep.xlsx", rows))
+    assert t.data["row"].tolist() == [28, 29] and t.data["amount"].sum() == 11.0
+
+
+def test_missing_column_message_says_how_deep_it_looked(tmp_path):
+    rows = [["Отчет"], ["Клиент", "Дата", "Итог"], ["A", "01.03.2024", 5]]
+    with pytest.raises(InputError) as e:
+        read_transactions(workbook(tmp_path / "no-amount.xlsx", rows))
+    why = fatal_reasons(e.value)
+    assert "required column 'amount' not found" in why
+    assert "row 2 was taken as the header row, the best match among the first 100 rows" in why
+
+
+def test_data_on_the_second_sheet_is_found_and_named(tmp_path, engine):
+    path = workbook(tmp_path / "report.xlsx", [["Параметры отчета"], ["Период", "март 2024"]],
+                    title="Параметры",
+                    extra={"Данные": [["Клиент", "Дата", "Сумма"], ["A", "01.03.2024", 70],
+                                      ["B", "02.03.2024", 30]]})
+    t = read_transactions(path)
+    assert t.sheet == "Данные" and t.data["amount"].sum() == 100.0        # 70 + 30
+    note = [p for p in t.report if p.severity == WARNING]
+    assert len(note) == 1 and "read sheet 'Данные' instead" in note[0].reason
+    assert note[0].sheet == "Данные"
+
+
+def test_several_sheets_with_the_table_are_listed_and_sheet_is_asked_for(tmp_path, capsys):
+    table = [["Клиент", "Дата", "Сумма"], ["A", "01.03.2024", 1]]
+    path = workbook(tmp_path / "many.xlsx", [["Параметры"]], title="Параметры",
+                    extra={"2023": table, "2024": table})
+    with pytest.raises(InputError) as e:
+        read_transactions(path)
+    assert "several other sheets have one: '2023', '2024'; choose the sheet with --sheet" \
+        in fatal_reasons(e.value)
+    rc, _, err = run(capsys, "analyze", path, "-o", tmp_path / "o.xlsx", "-q")
+    assert rc == 2 and "--sheet" in err
+    assert read_transactions(path, sheet="2024").data["amount"].sum() == 1.0

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from xlb2b.errors import WARNING, InputError
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.tables import SCHEMA
@@ -340,3 +341,43 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                           column=c)
     ctx.raise_if_fatal()
     return {c: result[c] for c in _columns_of(kind) if c in result}
+
+
+# --------------------------------------------------------------------------
+# which sheet holds the table
+
+
+def _grid_has_table(rows: list[list[Any]], canon_map: dict, ctx: _Ctx) -> bool:
+    """Whether the first rows of a sheet hold a header row naming every
+    required column (checked exactly as the reading itself would)."""
+    if not rows:
+        return False
+    width = max(len(r) for r in rows)
+    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+    trial = _Ctx(kind=ctx.kind, label=ctx.label)
+    try:
+        raw = _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, trial, letters=True)
+        _match_columns(raw, canon_map, trial)
+    except InputError:
+        return False
+    return True
+
+
+def _other_sheet(names: list[str], first: str, head_of: Callable[[str], list[list[Any]]],
+                 canon_map: dict, ctx: _Ctx) -> str | None:
+    """The sheet to read when the default sheet ``first`` has no usable table:
+    the one other sheet whose first rows name every required column (said in
+    the report), None when no sheet has them; several: refused, naming them."""
+    found = [n for n in names if n != first and _grid_has_table(head_of(n), canon_map, ctx)]
+    if not found:
+        return None
+    if len(found) > 1:
+        listing = ", ".join(repr(n) for n in found)
+        ctx.fatal(f"sheet {first!r} has no table with the required columns, and several other "
+                  f"sheets have one: {listing}; choose the sheet with --sheet NAME on the command "
+                  "line (sheet=NAME in Python)")
+    ctx.sheet = found[0]
+    ctx.report.problems.append(ctx.problem(
+        f"sheet {first!r} has no table with the required columns: read sheet {found[0]!r} "
+        "instead (choose another with --sheet NAME)", severity=WARNING))
+    return found[0]
