@@ -1,7 +1,6 @@
 """The public readers: read_transactions, read_clients, read_market, read_table."""
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping
 
 from xlb2b.inputs.context import _Ctx, _default_label
@@ -72,8 +71,9 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
     raw = _load(source, sheet, canon_map, ctx)
     positions = _match_columns(raw, canon_map, ctx)
     data = _validate(raw, positions, ctx)
-    src = name or (str(source) if isinstance(source, (str, os.PathLike)) else ctx.label)
-    return InputTable(kind=kind, data=data, report=ctx.report, source=src, sheet=ctx.sheet,
+    # the name every problem of this table carries, so that the analysis's own notes
+    # about it (column problems) name the file the same way as the row problems
+    return InputTable(kind=kind, data=data, report=ctx.report, source=ctx.label, sheet=ctx.sheet,
                       columns={c: raw.headers[p] for c, p in positions.items()})
 
 

@@ -56,7 +56,8 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
     n_rows = int(candidate.sum())
     if n_rows == 0:
         ctx.fatal("no data rows" + (" (only total lines)" if total_row.any() else "")
-                  + ": the table has a header but nothing under it")
+                  + ": the table has a header but nothing under it; check that this is the "
+                  "right file or sheet")
 
     # (position, column order, reason, column) for every bad cell
     cells: list[tuple[int, int, str, str]] = []
@@ -113,7 +114,8 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
         first = "; ".join(str(q) for q in problems[:3])
         ctx.report.problems.extend(problems)
         ctx.fatal(f"{n_rejected} of {n_rows} rows rejected; more than half usually means a "
-                  f"wrong column (check the headers or pass a mapping). First problems: {first}")
+                  "wrong column: check the headers, or choose the right one with --map "
+                  f"COLUMN=<header> (mapping= in Python). First problems: {first}")
     ctx.report.problems.extend(sorted(problems, key=lambda q: (q.row, q.severity != ERROR)))
 
     keep = candidate & ~rejected

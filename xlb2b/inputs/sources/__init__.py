@@ -34,9 +34,9 @@ def _load(source: Any, sheet: Any, canon_map: dict[str, str | None], ctx: _Ctx) 
 
 def _from_path(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     if not path.exists():
-        ctx.fatal(f"file not found: {path}")
+        ctx.fatal(f"file not found: {path}; check the folder and the file name")
     if path.is_dir():
-        ctx.fatal(f"{path} is a folder, not a file")
+        ctx.fatal(f"{path} is a folder, not a file; give the path of the file inside it")
     ext = path.suffix.lower()
     if ext in (".xlsx", ".xlsm", ".xltx", ".xltm"):
         return _read_xlsx(path, sheet, canon_map, ctx)
@@ -51,6 +51,6 @@ def _from_path(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         ctx.fatal(f"{ext} files are not supported: open the file and save it as .xlsx "
                   "(Excel Workbook) or .csv")
     ctx.fatal(f"unsupported file type {ext or '(no extension)'!r}: expected .xlsx, .xlsm, "
-              ".csv, .txt or .parquet")
+              ".xls, .xlsb, .ods, .csv, .txt or .parquet; save the table in one of these formats")
 
 

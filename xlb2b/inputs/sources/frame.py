@@ -55,7 +55,8 @@ def _from_frame(df: pd.DataFrame, canon_map: dict, ctx: _Ctx) -> _Raw:
 
 def _from_rows(rows: list, canon_map: dict, ctx: _Ctx) -> _Raw:
     if not rows:
-        ctx.fatal("the range is empty: no header row and no data")
+        ctx.fatal("the range is empty: no header row and no data; select the table with its "
+                  "header row")
     if not any(isinstance(r, (list, tuple)) for r in rows):
         rows = [[v] for v in rows]  # a single column comes as a flat list
     rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in rows]

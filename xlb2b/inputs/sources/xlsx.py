@@ -9,7 +9,11 @@ import pandas as pd
 
 from xlb2b.errors import InputError
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.guards import _check_workbook_zip
+from xlb2b.inputs.guards import (
+    _check_workbook_zip,
+    _refuse_formulas_without_values,
+    _unreadable_workbook,
+)
 from xlb2b.inputs.headers import (
     HEADER_SCAN_ROWS,
     SHEET_NAMES,
@@ -35,7 +39,7 @@ def _import_calamine():
 
 def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
     if not names:
-        ctx.fatal("the workbook has no sheets")
+        ctx.fatal("the workbook has no sheets; check that this is the right file")
     listing = ", ".join(repr(n) for n in names)
     if sheet is None:
         wanted = {_norm_header(s) for s in SHEET_NAMES[ctx.kind]}
@@ -51,7 +55,7 @@ def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
     close = [n for n in names if _norm_header(n) == _norm_header(sheet)]
     if len(close) == 1:
         return close[0]
-    ctx.fatal(f"no sheet named {sheet!r}; sheets: {listing}")
+    ctx.fatal(f"no sheet named {sheet!r}; sheets: {listing}; give one of these with --sheet")
 
 
 def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, canon_map: dict,
@@ -73,7 +77,7 @@ def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, can
 
 
 def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
-    _check_workbook_zip(path, ctx)
+    formulas = _check_workbook_zip(path, ctx)
     calamine = _import_calamine()
     try:
         if calamine is not None:
@@ -114,9 +118,11 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
-        ctx.fatal(f"cannot read the workbook: {type(e).__name__}: {e}")
+        _unreadable_workbook(e, ctx)
+    _refuse_formulas_without_values(formulas, ctx)
     if not rows:
-        ctx.fatal("the sheet is empty")
+        ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with "
+                  "--sheet NAME")
     width = max(len(r) for r in rows)
     rows = [r + [None] * (width - len(r)) if len(r) < width else r for r in rows]
     grid = pd.DataFrame(rows, dtype=object)
