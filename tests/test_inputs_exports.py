@@ -295,3 +295,138 @@ def test_several_sheets_with_the_table_are_listed_and_sheet_is_asked_for(tmp_pat
     rc, _, err = run(capsys, "analyze", path, "-o", tmp_path / "o.xlsx", "-q")
     assert rc == 2 and "--sheet" in err
     assert read_transactions(path, sheet="2024").data["amount"].sum() == 1.0
+
+
+# --------------------------------------------------------------------------
+# refusals in plain words
+
+
+def _good_workbook(path: Path, n: int = 2000) -> Path:
+    rows = [["Клиент", "Дата", "Сумма"]] + [[f"K{i % 7}", "01.03.2024", i] for i in range(n)]
+    return workbook(path, rows)
+
+
+def _rewrite(src: Path, dst: Path, member: str, change) -> Path:
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zo:
+        for info in zi.infolist():
+            data = zi.read(info)
+            zo.writestr(info, change(data) if info.filename == member else data)
+    return dst
+
+
+def refusal(capsys, path: Path, tmp_path: Path) -> str:
+    rc, out, err = run(capsys, "analyze", path, "-o", tmp_path / "out.xlsx", "-q")
+    assert rc == 2 and out == ""
+    assert "internal error" not in err and "Error -3" not in err and "XmlError" not in err
+    return " ".join(err.split())
+
+
+def test_damaged_compressed_sheet_data_says_the_workbook_is_damaged(tmp_path, capsys):
+    good = _good_workbook(tmp_path / "good.xlsx")
+    data = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(200, 260):                 # scramble compressed bytes inside the sheet
+        data[start + k] ^= 0x5A
+    bad = tmp_path / "damaged.xlsx"
+    bad.write_bytes(bytes(data))
+    err = refusal(capsys, bad, tmp_path)
+    assert "the workbook is damaged" in err and "open it in Excel or LibreOffice" in err
+
+
+def test_cut_short_workbook_says_the_workbook_is_damaged(tmp_path, capsys):
+    good = _good_workbook(tmp_path / "good.xlsx")
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    err = refusal(capsys, cut, tmp_path)
+    assert "the workbook is damaged: the file is cut short" in err
+
+
+def test_broken_sheet_xml_is_damaged_without_library_text(tmp_path, capsys, engine):
+    good = _good_workbook(tmp_path / "good.xlsx", 50)
+    bad = _rewrite(good, tmp_path / "badxml.xlsx", "xl/worksheets/sheet1.xml",
+                   lambda b: b[: len(b) // 2] + b'<c r="Z9" t="s')
+    with pytest.raises(InputError) as e:
+        read_transactions(bad)
+    why = fatal_reasons(e.value)
+    assert why.startswith("the workbook is damaged: its contents cannot be read")
+    assert "Error" not in why and "xml" not in why.lower()
+
+
+@pytest.mark.parametrize("chunk", [None, 4096])
+def test_dtd_after_a_long_comment_is_refused(tmp_path, monkeypatch, chunk):
+    from xlb2b.inputs import guards
+    if chunk:                                      # the declaration straddles two pieces
+        monkeypatch.setattr(guards, "XML_CHUNK_BYTES", chunk)
+    good = _good_workbook(tmp_path / "good.xlsx", 20)
+    pad = b"x" * (3 * 4096 - 40)
+    bad = _rewrite(good, tmp_path / "dtd.xlsx", "xl/worksheets/sheet1.xml",
+                   lambda b: b'<?xml version="1.0"?><!--' + pad + b'--><!doctype w [<!ENTITY a "b">]>' + b)
+    with pytest.raises(InputError) as e:
+        read_transactions(bad)
+    assert "declares a DTD or entities" in fatal_reasons(e.value)
+
+
+def test_formulas_saved_without_values_are_named_with_the_fix(tmp_path, capsys):
+    rows = [["Клиент", "Дата", "Сумма"]] + [[f"K{i}", "01.03.2024", f"={i}*2"] for i in range(5)]
+    path = workbook(tmp_path / "formulas.xlsx", rows)      # openpyxl stores no computed values
+    err = refusal(capsys, path, tmp_path)
+    assert "holds 5 formula(s) saved without their computed values (the first in cell C2)" in err
+    assert "Open it in Excel or LibreOffice Calc, save it, and run again" in err
+
+
+def test_formulas_with_cached_values_are_read(tmp_path):
+    import xlsxwriter
+    path = tmp_path / "cached.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["Клиент", "Дата", "Сумма", "Примечание"])
+    ws.write_row(1, 0, ["A", "01.03.2024"])
+    ws.write_formula(1, 2, "=20+5", None, 25)
+    ws.write_formula(1, 3, '=""', None, "")             # an empty text result is a value
+    ws.write_row(2, 0, ["B", "02.03.2024", 5])
+    wb.close()
+    t = read_transactions(path)
+    assert t.data["amount"].sum() == 30.0                # 25 + 5
+
+
+def test_every_amount_zero_is_said_as_such(tmp_path, capsys):
+    path = tmp_path / "zero.csv"
+    path.write_text("Client,Date,Amount\nA,2025-03-01,0\nB,2025-03-02,0\nA,2025-03-03,0\n",
+                    encoding="utf-8")
+    err = refusal(capsys, path, tmp_path)
+    assert "every amount in column 'Amount' is 0 (3 rows)" in err
+    assert "returns exceed purchases" not in err
+
+
+def test_zero_revenue_client_is_not_said_to_have_returns(tmp_path):
+    from xlb2b import analyze
+    a = analyze([["Client", "Date", "Amount"], ["A", "2025-03-01", 10], ["B", "2025-03-02", 0],
+                 ["C", "2025-03-03", 5], ["C", "2025-03-04", -8]])
+    why = dict(zip(a.excluded["client_id"], a.excluded["reason"]))
+    assert why == {"B": "net revenue in the window is 0",
+                   "C": "net revenue in the window is negative (returns exceed purchases)"}
+
+
+def test_row_and_column_problems_name_the_file_alike(tmp_path):
+    from xlb2b import analyze
+    path = tmp_path / "sales.csv"
+    path.write_text("Client,Date,Amount\nA,2025-03-01,10\nB,oops,5\nA,2025-03-02,1\n", encoding="utf-8")
+    a = analyze(str(path))
+    files = {p.file for p in a.report if p.file}
+    assert files == {"sales.csv"}
+    assert any(p.row == 3 for p in a.report) and any(p.column == "cost" for p in a.report)
+
+
+def test_unclosed_quote_in_csv_is_explained(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('Client,Date,Amount\nA,2025-03-01,1\n"B,2025-03-02,' + "x" * 200_000 + "\n",
+                    encoding="utf-8")
+    try:
+        t = read_transactions(path)
+    except InputError as e:
+        why = fatal_reasons(e)
+        assert "Error" not in why and ("not closed" in why or "rows rejected" in why)
+    else:
+        assert t.data["amount"].sum() == 1.0

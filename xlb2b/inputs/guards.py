@@ -26,10 +26,9 @@ RATIO_CHECK_MIN_BYTES = 10 * 1024 ** 2
 XML_CHUNK_BYTES = 1024 * 1024
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-#: a formula element not followed by a value (or by an empty one) before the cell ends
-_FORMULA_NO_VALUE = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+#: a formula element and the value saved after it (group 1: the value text, None: no value)
+_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>([^<]*)</v>)?")
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
-_TEXT_TYPE = re.compile(rb'\bt="(?:str|inlineStr)"')
 
 #: what to do with a damaged workbook
 _REPAIR = ("open it in Excel or LibreOffice (they may repair it), save it as .xlsx (Excel "
@@ -42,9 +41,13 @@ def _damaged(ctx: _Ctx, what: str) -> NoReturn:
 
 @dataclass
 class FormulaCells:
-    """Formula cells of one worksheet part saved without a computed value."""
+    """Formula cells of one worksheet part: how many were saved without a
+    computed value (the first of them), and how many with one.  An empty saved
+    value is what a formula giving "" leaves too, so a sheet counts as never
+    calculated only when none of its formulas has a value."""
     count: int = 0
     first: str = ""
+    with_values: int = 0
 
 
 def _scan_xml(m, name: str, ctx: _Ctx, path: Path, formulas: dict[str, FormulaCells]) -> None:
@@ -55,12 +58,12 @@ def _scan_xml(m, name: str, ctx: _Ctx, path: Path, formulas: dict[str, FormulaCe
     while True:
         chunk = m.read(XML_CHUNK_BYTES)
         buf = carry + chunk
-        if _DTD.search(buf):
+        if b"!" in buf and _DTD.search(buf):      # one-byte search first (memchr): "!" is rare
             ctx.fatal(f"refused {path.name}: {name} declares a DTD or entities, which Excel "
                       "never writes (such a file can be crafted to overload the reader); save "
                       "the data from the program that made it as a new .xlsx file")
         if not chunk:                       # the end: the last cells are complete
-            if sheet and b"<f" in buf:
+            if sheet:
                 _count_formulas(buf, len(buf), name, formulas)
             break
         cut = max(len(buf) - 16, 0)         # a declaration split between two pieces
@@ -68,20 +71,20 @@ def _scan_xml(m, name: str, ctx: _Ctx, path: Path, formulas: dict[str, FormulaCe
             at = buf.rfind(b"<c", max(0, len(buf) - 65536))
             if at > 0:
                 cut = at                    # an unfinished cell waits for the next piece
-            if b"<f" in buf:
-                _count_formulas(buf, cut, name, formulas)
+            _count_formulas(buf, cut, name, formulas)
         carry = buf[cut:]
 
 
 def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells]) -> None:
-    for hit in _FORMULA_NO_VALUE.finditer(buf, 0, end):
-        at = buf.rfind(b"<c", 0, hit.start())
-        tag = buf[at:buf.find(b">", at) + 1] if at >= 0 else b""
-        if b"<v" in buf[hit.start():hit.end()] and _TEXT_TYPE.search(tag):
-            continue                        # an empty text result ("") is a value
-        f = formulas.setdefault(name, FormulaCells())
+    f = formulas.setdefault(name, FormulaCells())
+    for hit in _FORMULA.finditer(buf, 0, end):
+        value = hit.group(1)
+        if value is not None and value.strip():
+            f.with_values += 1
+            continue
         if not f.count:
-            ref = _CELL_REF.search(tag)
+            at = buf.rfind(b"<c", 0, hit.start())
+            ref = _CELL_REF.search(buf, at, hit.start()) if at >= 0 else None
             f.first = ref.group(1).decode() if ref else ""
         f.count += 1
 
@@ -152,7 +155,7 @@ def _check_workbook_zip(path: Path, ctx: _Ctx) -> dict[str, FormulaCells]:
                 if i.filename.lower().endswith((".xml", ".rels", ".vml")):
                     with zf.open(i) as m:
                         _scan_xml(m, i.filename, ctx, path, formulas)
-            parts = _sheet_parts(zf, names) if formulas else {}
+            parts = _sheet_parts(zf, names) if any(f.count for f in formulas.values()) else {}
     except InputError:
         raise
     except RuntimeError as e:     # zipfile: an encrypted member
@@ -169,7 +172,7 @@ def _refuse_formulas_without_values(formulas: dict[str, FormulaCells], ctx: _Ctx
     """Refuse the sheet being read when it holds formulas saved without their
     computed values: their cells would read as empty."""
     f = formulas.get(ctx.sheet)
-    if f and f.count:
+    if f and f.count and not f.with_values:
         at = f" (the first in cell {f.first})" if f.first else ""
         ctx.fatal(f"sheet {ctx.sheet!r} holds {f.count:,} formula(s) saved without their "
                   f"computed values{at}, so the values cannot be read: the file was written by "
