@@ -430,3 +430,121 @@ def test_unclosed_quote_in_csv_is_explained(tmp_path):
         assert "Error" not in why and ("not closed" in why or "rows rejected" in why)
     else:
         assert t.data["amount"].sum() == 1.0
+
+
+# --------------------------------------------------------------------------
+# .xls, .xlsb, .ods through python-calamine
+
+
+def _legacy_reader(monkeypatch, present: bool):
+    from xlb2b.inputs.sources import legacy
+    if not present:
+        monkeypatch.setattr(legacy, "_import_calamine", lambda: None)
+    elif legacy._import_calamine() is None:
+        pytest.skip("python-calamine is not installed")
+
+
+@pytest.mark.parametrize("name", ["legacy.xls", "legacy.ods"])
+def test_xls_and_ods_are_read_with_the_same_validation(name, monkeypatch):
+    _legacy_reader(monkeypatch, True)
+    t = read_transactions(DATA / name)
+    assert t.sheet == "Данные"                                  # found behind «Параметры»
+    assert t.data["amount"].sum() == 1600.0                     # 1250.5 + 300 + 49.5
+    assert t.data.groupby("client_id", observed=True)["amount"].sum().to_dict() == \
+        {"ООО Ромашка": 1300.0, "ИП Петров": 300.0}
+    assert t.data["date"].tolist() == [pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-15"),
+                                       pd.Timestamp("2024-03-20")]
+    bad = [p for p in t.report if p.row is not None]
+    assert [(p.row, p.column) for p in bad] == [(5, "Дата")]     # the 2099 line
+    assert bad[0].reason.startswith("date after the day of the run")
+
+
+def _record(typ: int, body: bytes = b"") -> bytes:
+    """One BIFF12 record (MS-XLSB 2.1.4): type and size in 7-bit groups."""
+    head = bytearray()
+    head.append((typ & 0x7F) | (0x80 if typ > 0x7F else 0))
+    if typ > 0x7F:
+        head.append(typ >> 7)
+    n = len(body)
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        head.append(b | (0x80 if n else 0))
+        if not n:
+            break
+    return bytes(head) + body
+
+
+def _wide(text: str) -> bytes:
+    return len(text).to_bytes(4, "little") + text.encode("utf-16-le")
+
+
+def write_xlsb(path: Path, sheet: str, rows) -> Path:
+    """A minimal .xlsb: one worksheet of text (BrtCellSt) and number (BrtCellReal) cells."""
+    import struct
+    book = (_record(0x83) + _record(0x8F)
+            + _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(sheet))
+            + _record(0x90) + _record(0x84))
+    data = bytearray(_record(0x81))
+    data += _record(0x94, struct.pack("<IIII", 0, len(rows) - 1, 0, max(map(len, rows)) - 1))
+    data += _record(0x91)
+    for r, row in enumerate(rows):
+        data += _record(0x00, struct.pack("<IIHBBB", r, 0, 300, 0, 0, 0))
+        for c, v in enumerate(row):
+            if isinstance(v, str):
+                data += _record(0x06, struct.pack("<II", c, 0) + _wide(v))
+            elif v is not None:
+                data += _record(0x05, struct.pack("<IId", c, 0, float(v)))
+    data += _record(0x92) + _record(0x82)
+    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+          'package/2006/content-types"><Default Extension="bin" ContentType="application/'
+          'vnd.ms-excel.sheet.binary.macroEnabled.main"/><Default Extension="rels" ContentType='
+          '"application/vnd.openxmlformats-package.relationships+xml"/></Types>')
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/{t}" Target="{p}"/>'
+            '</Relationships>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", ct)
+        zf.writestr("_rels/.rels", rels.format(t="officeDocument", p="xl/workbook.bin"))
+        zf.writestr("xl/_rels/workbook.bin.rels", rels.format(t="worksheet", p="worksheets/sheet1.bin"))
+        zf.writestr("xl/workbook.bin", book)
+        zf.writestr("xl/worksheets/sheet1.bin", bytes(data))
+    return path
+
+
+def test_xlsb_is_read_with_the_same_validation(tmp_path, monkeypatch):
+    _legacy_reader(monkeypatch, True)
+    path = write_xlsb(tmp_path / "sales.xlsb", "Продажи", [
+        ["Отчет о продажах"],                           # row 1: a title
+        ["Клиент", "Дата", "Сумма"],                    # row 2
+        ["A", "01.03.2024", 120.25],                     # 3
+        ["B", "02.03.2024", 79.75],                      # 4
+        ["A", "31.12.1899", 500],                        # 5: the empty date of 1C
+        ["Итого", None, 700]])                           # 6: a total line
+    t = read_transactions(path)
+    assert t.sheet == "Продажи" and t.data["amount"].sum() == 200.0     # 120.25 + 79.75
+    assert t.data["row"].tolist() == [3, 4]
+    assert [(p.row, p.severity) for p in t.report] == [(5, "error"), (6, WARNING)]
+
+
+@pytest.mark.parametrize("name", ["legacy.xls", "legacy.ods"])
+def test_legacy_formats_without_calamine_ask_for_xlsx(name, monkeypatch):
+    _legacy_reader(monkeypatch, False)
+    with pytest.raises(InputError) as e:
+        read_transactions(DATA / name)
+    assert "save it as .xlsx" in fatal_reasons(e.value)
+
+
+def test_damaged_xls_and_renamed_web_page_are_explained(tmp_path, monkeypatch):
+    _legacy_reader(monkeypatch, True)
+    broken = tmp_path / "broken.xls"
+    broken.write_bytes((DATA / "legacy.xls").read_bytes()[:3000])
+    with pytest.raises(InputError) as e:
+        read_transactions(broken)
+    assert fatal_reasons(e.value).startswith("the workbook is damaged")
+    page = tmp_path / "report.xls"
+    page.write_text("<html><table><tr><td>Клиент</td></tr></table></html>", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_transactions(page)
+    assert "probably a web page or text saved under the .xls extension" in fatal_reasons(e.value)

@@ -113,10 +113,33 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     return out
 
 
-def _check_workbook_zip(path: Path, ctx: _Ctx) -> dict[str, FormulaCells]:
-    """Refuse files that are not xlsx zips, damaged archives, zip bombs and XML
-    with DTDs, before any XML parser sees them.  Returns, per sheet name, the
-    formula cells saved without a computed value."""
+#: the part every workbook of a zip format holds
+_WORKBOOK_PART = {".xlsx": "workbook.xml", ".xlsb": "workbook.bin", ".ods": "content.xml"}
+
+
+def _check_archive(path: Path, ext: str, ctx: _Ctx) -> None:
+    """The guards for a .xls, .xlsb or .ods file: a binary .xls must be one
+    (not a web page or text renamed) and not too large; the zip formats get
+    the same checks as .xlsx."""
+    if ext not in (".xls", ".xlt"):
+        _check_workbook_zip(path, ctx, ext=ext)
+        return
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    if not magic.startswith(b"\xd0\xcf\x11\xe0"):
+        ctx.fatal(f"{path.name} is not an Excel .xls workbook: it is probably a web page or text "
+                  "saved under the .xls extension (some programs export so); open it in Excel "
+                  "and save it as .xlsx, or, if it is text, give it the .csv extension")
+    size = path.stat().st_size
+    if size > MAX_UNCOMPRESSED_BYTES:
+        ctx.fatal(f"refused {path.name}: it is {size / 2 ** 30:.1f} GiB, more than the limit of "
+                  f"{MAX_UNCOMPRESSED_BYTES / 2 ** 30:.1f} GiB; export the data as .csv")
+
+
+def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx") -> dict[str, FormulaCells]:
+    """Refuse files that are not workbook zips, damaged archives, zip bombs and
+    XML with DTDs, before any XML parser sees them.  Returns, per sheet name,
+    the formula cells saved without a computed value (.xlsx)."""
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
@@ -127,7 +150,7 @@ def _check_workbook_zip(path: Path, ctx: _Ctx) -> dict[str, FormulaCells]:
         if magic.startswith(b"PK"):
             _damaged(ctx, "the file is cut short (it was not saved, copied or downloaded to "
                           "the end)")
-        ctx.fatal(f"{path.name} is not an Excel workbook (.xlsx files are zip archives); check "
+        ctx.fatal(f"{path.name} is not an Excel workbook ({ext} files are zip archives); check "
                   "that this is the right file, and if it is a CSV or text file give it the "
                   ".csv extension")
     formulas: dict[str, FormulaCells] = {}
@@ -135,8 +158,9 @@ def _check_workbook_zip(path: Path, ctx: _Ctx) -> dict[str, FormulaCells]:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
-            if "[Content_Types].xml" not in names or not any(
-                    n.endswith("workbook.xml") for n in names):
+            part = _WORKBOOK_PART.get(ext, "workbook.xml")
+            if ("[Content_Types].xml" not in names and ext != ".ods") or not any(
+                    n.endswith(part) for n in names):
                 ctx.fatal(f"{path.name} is not an Excel workbook (no workbook part inside); "
                           "check that this is the right file")
             total = sum(i.file_size for i in infos)
