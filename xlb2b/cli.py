@@ -578,7 +578,7 @@ def _add_input_options(a) -> None:
     a.add_argument("--market", metavar="FILE", help="market table: each client's purchases by supplier")
     a.add_argument("--sheet", metavar="NAME",
                    help="sheet of the transactions workbook (default: a sheet named Transactions/"
-                        "Продажи/Sales, else the first)")
+                        "Продажи/Sales, else the first, or the one sheet holding the required columns)")
     a.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
                    help="use HEADER of the transactions file as COLUMN (client_id, date, amount, order_id, "
                         "sku, category, quantity, cost, gross_profit, region, manager); repeatable, e.g. "
@@ -606,8 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", formatter_class=fmt, epilog=_EPILOG,
         help="analyse a transactions file and write the analysis workbook",
         description="Read the transactions (and optionally the clients and market tables), run the "
-                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .csv, "
-                    ".parquet; Russian and English headers are recognised. Existing outputs are not "
+                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .xls/.xlsb/.ods "
+                    "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. Existing outputs are not "
                     "overwritten without --force; input files are never modified.")
     _add_input_options(a)
     a.add_argument("-o", "--output", metavar="OUT.xlsx",

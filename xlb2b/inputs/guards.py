@@ -1,4 +1,4 @@
-"""Archive guards: oversized, over-compressed or entity-laden workbooks are refused before parsing."""
+"""Archive guards: oversized, damaged, over-compressed, entity-laden or never-calculated workbooks are refused in plain words."""
 from __future__ import annotations
 
 import html
