@@ -45,12 +45,14 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
     """Read ``source`` as a table of ``kind`` ("transactions", "clients",
     "market") and validate it.
 
-    ``source``: path to ``.xlsx``/``.xlsm``/``.csv``/``.txt``/``.parquet``, a
+    ``source``: path to ``.xlsx``/``.xlsm``/``.xls``/``.xlsb``/``.ods``/``.csv``/``.txt``/``.parquet``, a
     pandas DataFrame, a 2-D list (first row = headers) or an
     :class:`InputTable` (returned as is).
     ``sheet``: workbook sheet name or 0-based index; by default a sheet named
     after the kind ("Transactions", "Продажи", "Clients", "Клиенты", "Market",
-    "Рынок") if there is one, else the first sheet.
+    "Рынок") if there is one, else the first sheet; when that sheet has no table
+    with the required columns and exactly one other sheet has, that one (the
+    report says so; several: refused, naming them).
     ``mapping``: ``{canonical: source header}`` (or the reverse), which wins
     over the built-in aliases; ``{canonical: None}`` stops a column from being
     recognised by alias.
