@@ -8,7 +8,6 @@ out by hand in a comment next to it.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import zipfile
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from xlb2b.cli import main
 from xlb2b.errors import FATAL, WARNING, InputError
-from xlb2b.inputs import read_clients, read_market, read_transactions
+from xlb2b.inputs import read_clients, read_transactions
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -15,8 +15,9 @@ import datetime as dt
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from xlb2b.errors import FATAL, InputError
 
@@ -232,7 +233,7 @@ class Stages:
         self.bar.close()
         self.bar = None
 
-    def __enter__(self) -> "Stages":
+    def __enter__(self) -> Stages:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -244,7 +245,7 @@ class Stages:
 
 
 def _summary_rows(table, lang: str, name: str = "") -> list[list[str]]:
-    from xlb2b.excel.analysis_sheets import segment_label
+    from xlb2b.excel.labels import segment_label
     return [[str(segment_label(name, r.segment, lang)), _fmt_number(r.revenue, lang),
              _fmt_share(r.revenue_share, lang),
              _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]
@@ -372,8 +373,8 @@ def cmd_analyze(args) -> int:
     settings = _settings(args)
     lang = settings.locale
 
-    from xlb2b.pipeline import analyze
     from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
+    from xlb2b.pipeline import analyze
 
     stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
@@ -394,10 +395,10 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
     from xlb2b.pipeline import analyze
     from xlb2b.sample import generate, write_sample_files
     from xlb2b.settings import Settings
-    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
 
     out = Path(args.dir)
     if out.exists() and not out.is_dir():
@@ -607,7 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse a transactions file and write the analysis workbook",
         description="Read the transactions (and optionally the clients and market tables), run the "
                     "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .xls/.xlsb/.ods "
-                    "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. Existing outputs are not "
+                    "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. "
+                    "Existing outputs are not "
                     "overwritten without --force; input files are never modified.")
     _add_input_options(a)
     a.add_argument("-o", "--output", metavar="OUT.xlsx",
@@ -683,7 +685,9 @@ def _tolerant_output() -> None:
     console) gets '?' instead of an exception."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
         except (AttributeError, ValueError, OSError):
             pass
 

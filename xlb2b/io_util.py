@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
@@ -86,7 +86,7 @@ def csv_safe_frame(frame):
                     else:
                         s = s.astype(object).map(csv_safe_text)
                     changed = True
-        elif dtype == object or isinstance(dtype, pd.StringDtype):
+        elif pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype):
             safe = s.map(csv_safe_text)
             if not safe.equals(s):
                 s, changed = safe, True

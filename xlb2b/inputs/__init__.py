@@ -6,8 +6,9 @@ person sees in the source for every kept row, and a report of every row that
 was left out and why.  Nothing is dropped silently.
 
 Sources: an ``.xlsx``/``.xlsm`` workbook, an ``.xls``/``.xlsb``/``.ods`` workbook
-(through python-calamine), a ``.csv``/``.txt`` file, a ``.parquet`` file, a pandas DataFrame, or a 2-D list whose first row holds the
-headers (what an Excel range gives).
+(through python-calamine), a ``.csv``/``.txt`` file, a ``.parquet`` file, a
+pandas DataFrame, or a 2-D list whose first row holds the headers (what an
+Excel range gives).
 
 >>> import xlb2b.inputs as inputs
 >>> t = inputs.read_transactions([["Клиент", "Дата", "Сумма"],

@@ -1,4 +1,4 @@
-"""Archive guards: oversized, damaged, over-compressed, entity-laden or never-calculated workbooks are refused in plain words."""
+"""Archive guards: oversized, damaged, zip-bomb, entity-laden or uncalculated workbooks are refused in plain words."""
 from __future__ import annotations
 
 import html

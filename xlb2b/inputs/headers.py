@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -208,7 +209,8 @@ def _header_row(texts: list[list[str]], grid: pd.DataFrame, ctx: _Ctx, canon_map
                   "empty; put the table's headers in one row above the data" if len(grid)
                   else "the table is empty: the file holds no rows; check that this is the "
                        "right file or sheet")
-    best = (h, 1, [(t,) for t in texts[h]], matches[h])
+    one_row: list[tuple[str, ...]] = [(t,) for t in texts[h]]
+    best: tuple[int, int, list[tuple[str, ...]], int] = (h, 1, one_row, matches[h])
     for top in (h - 1, h):
         if top < 0 or top + 1 >= len(texts):
             continue
@@ -313,9 +315,9 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
         for i in range(len(headers)):
             if i in taken:
                 continue
-            c = next((lookup[k] for k in map(_norm_header, _keys(raw, i)) if k in lookup), None)
-            if c is not None and c not in canon_map and c not in result:
-                found.setdefault(c, []).append(i)
+            hit = next((lookup[k] for k in map(_norm_header, _keys(raw, i)) if k in lookup), None)
+            if hit is not None and hit not in canon_map and hit not in result:
+                found.setdefault(hit, []).append(i)
         for c, pos in found.items():
             if len(pos) > 1:
                 names = " and ".join(_where(raw, p) for p in pos)

@@ -1,7 +1,8 @@
 """The public readers: read_transactions, read_clients, read_market, read_table."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from xlb2b.inputs.context import _Ctx, _default_label
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping

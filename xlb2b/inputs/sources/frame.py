@@ -48,7 +48,7 @@ def _from_frame(df: pd.DataFrame, canon_map: dict, ctx: _Ctx) -> _Raw:
             keep = [i for i in range(len(labels)) if i != pos]
             frame = frame[keep].set_axis(range(len(keep)), axis=1)
             headers = [headers[i] for i in keep]
-    keys = [(h,) for h in headers]      # as written: two columns named alike stay alike
+    keys: list[tuple[str, ...]] = [(h,) for h in headers]   # as written: two alike stay alike
     headers = _name_columns(headers, frame, letters=False)
     return _Raw(frame, headers, rows, grid=False, keys=keys)
 
