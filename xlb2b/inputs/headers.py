@@ -167,10 +167,14 @@ def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[A
     to the right over the empty upper cells that have a sub-heading, and a
     heading merged down ("Клиент" over an empty cell) stays as it is.  Per
     column the texts are the joined "upper / lower", then the lower, then the
-    upper one.  The lower row counts as a header row only when it holds text
-    and no numbers or dates, and it has a sub-heading under an empty upper cell.
+    upper one when it is the column's own.  The lower row counts as a header
+    row only when it holds text and no numbers or dates and has a sub-heading
+    under an empty upper cell, and the upper row has at least two headings (a
+    single cell above is a title).
     """
     if any(v is not None and not isinstance(v, str) for v in lower_values):
+        return None
+    if sum(1 for u in upper if u) < 2:      # a title line above the header, not a header
         return None
     n = len(upper)
     if not any(lower[i] and not upper[i] for i in range(n)):
@@ -184,9 +188,10 @@ def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[A
             if j >= 0 and upper[j] and lower[j]:
                 spread[i] = upper[j]
     out: list[tuple[str, ...]] = []
-    for u, lo in zip(spread, lower):
+    for own, u, lo in zip(upper, spread, lower):
         if u and lo:
-            out.append((f"{u} / {lo}", lo, u))
+            # a group heading spread over a sub-heading never names the column alone
+            out.append((f"{u} / {lo}", lo, u) if own else (f"{u} / {lo}", lo))
         else:
             out.append((u or lo,))
     return out
