@@ -472,3 +472,82 @@ def test_planning_columns_equal_the_core(clients):
     block[::7, 2] = np.nan
     cells = [[None if np.isnan(v) else v for v in r] for r in block.tolist()]     # empty cells
     assert col(call("PROGRESS_LEVEL", cells)) == [planning.progress_level(r) for r in block]
+
+
+# ------------------------------------------------------------------ both languages
+def _cyrillic(text):
+    """Mostly Russian: at least a quarter of the letters are Cyrillic (codes and names stay Latin)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in letters) >= 0.25 * len(letters) > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_function_and_argument_is_described_in_english_and_russian(name):
+    fn = getattr(F, name)
+    ru = cv.russian_doc(fn)
+    args = [a["name"] for a in fn.__xlfunc__["args"]]
+    assert set(ru) == {""} | set(args), (name, set(ru) ^ ({""} | set(args)))
+    assert all(_cyrillic(t) for t in ru.values()), ru
+    english = fn.__xlfunc__["ret"]["doc"]
+    assert english and not _cyrillic(english) and "RU" not in english
+    for a in fn.__xlfunc__["args"]:
+        assert a["doc"] and not _cyrillic(a["doc"]), (name, a["name"])
+    assert "RU" not in cv.english_doc(fn)
+
+
+def test_russian_metadata_for_office_js_replaces_every_description():
+    meta = custom_functions_meta(F)
+    ru = cv.localized_meta(meta, F, "ru")
+    assert [f["id"] for f in ru["functions"]] == [f["id"] for f in meta["functions"]]
+    for en_f, ru_f in zip(meta["functions"], ru["functions"]):
+        assert ru_f["description"] == cv.russian_doc(getattr(F, en_f["id"]))[""]
+        assert ru_f["name"] == en_f["name"] and ru_f["result"] == en_f["result"]
+        for p_en, p_ru in zip(en_f["parameters"], ru_f["parameters"]):
+            assert p_ru["name"] == p_en["name"] and _cyrillic(p_ru["description"])
+            assert p_ru.get("optional") == p_en.get("optional")
+    assert not _cyrillic(meta["functions"][0]["description"])      # the English one is untouched
+
+
+def test_russian_reference_uses_ru_ru_syntax():
+    text = (ROOT / "docs" / "functions.ru.md").read_text(encoding="utf-8")
+    for name in NAMES:
+        assert f"#### {name}\n" in text, name
+        assert cv.russian_doc(getattr(F, name))[""] in text, name
+    # arguments split by ';', decimal comma, array columns by '\'
+    assert "=SOW({200;50}; {1000;50})" in text
+    assert "=ADP_FORECAST(100000; 0,1; 0,3)" in text
+    assert "=BCG_SCORE({4\\4\\3\\5\\2;2\\1\\2\\1\\3})" in text
+    assert "Результат: `0,363636`" in text                        # REGULARITY 4/11
+    assert "=PSC_SEGMENT(10, " not in text and "0.1" not in text.split("## Справочник")[1]
+
+
+# ------------------------------------------------------------------ whole-client settings
+TX = [["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70],
+      ["C", 45323, 30]]
+
+
+def test_b2b_segments_takes_the_abc_cuts():
+    # revenues A 150, B 70, C 30 of 250: shares before A 0, B 0.6, C 0.88
+    seg = call("B2B_SEGMENTS", TX)
+    abc = {r[0]: r[seg[0].index("abc_class")] for r in seg[1:]}
+    assert abc == {"A": "A", "B": "A", "C": "B"}     # default 0.80 / 0.95: B (0.6 < 0.8) is A
+    seg = call("B2B_SEGMENTS", TX, None, None, None, [[0.5, 0.7]])
+    abc = {r[0]: r[seg[0].index("abc_class")] for r in seg[1:]}
+    assert abc == {"A": "A", "B": "B", "C": "C"}     # 0.6 ≥ 0.5: B; 0.88 ≥ 0.7: C
+
+
+def test_b2b_metrics_takes_the_window_and_the_s_bounds():
+    # window Jan 2024 only: A bought once (100); B and C bought in February, outside
+    m = call("B2B_METRICS", TX, 45292, 45322)
+    rows = {r[0]: dict(zip(m[0], r)) for r in m[1:]}
+    assert list(rows) == ["A"] and rows["A"]["revenue"] == 100
+    assert rows["A"]["regularity"] == pytest.approx(1 / 3)      # 1 month of at least 3 observed
+    # default window (12 months to Feb 2024): A active 2 of 3 months -> 0.667: S2 by default
+    # (0.40 <= s < 0.75), S3 when S3 starts at 0.6
+    codes = lambda out: {r[0]: r[out[0].index("psc_code")] for r in out[1:]}  # noqa: E731
+    assert "_S2_" in codes(call("B2B_SEGMENTS", TX))["A"]
+    assert "_S3_" in codes(call("B2B_SEGMENTS", TX, None, None, [[0.5, 0.6]]))["A"]
+    bad = call("B2B_METRICS", TX, None, None, [[0.5]])
+    assert is_error(bad) and "s_bounds: expected 2 numbers" in bad.message
+    bad = call("B2B_METRICS", TX, None, None, [[0.9, 0.5]])
+    assert is_error(bad) and "increasing" in bad.message
