@@ -451,3 +451,103 @@ def test_vba_text_cuts_to_the_macro_options_limit_and_escapes_quotes():
     cut = _vba_strings("d = " + W.vba_text("x" * 300) + "\n")
     assert cut == ["x" * 254 + "\u2026"]            # 255 characters; the ellipsis makes it B2BText
     assert W.vba_text("да") == 'B2BText("04340430")'
+
+
+# ------------------------------------------------------------------ the VBA, run by LibreOffice
+
+SELF_TEST = """
+Public Sub B2BSelfTest()
+    Dim v As Variant, r As Variant, f As Integer, g As Integer, s As String, sRow As String
+    f = FreeFile
+    Open Environ("XLB2B_TEST_IN") For Input As #f
+    g = FreeFile
+    Open Environ("XLB2B_TEST_LOG") For Output As #g
+    Do While Not EOF(f)
+        Line Input #f, sRow
+        v = sRow
+        If Left(sRow, 4) = "num:" Then v = CDbl(Mid(sRow, 5))
+        r = B2BError(v)
+        If IsError(r) Then
+            s = "error"
+            If r = CVErr(2015) Then s = s & " 2015"
+            If r = CVErr(2042) Then s = s & " 2042"
+            If r = CVErr(2036) Then s = s & " 2036"
+        Else
+            s = "value"
+        End If
+        Print #g, s
+    Loop
+    s = B2BText("04340430")
+    Print #g, "text " & AscW(Mid(s, 1, 1)) & " " & AscW(Mid(s, 2, 1)) & " " & Len(s)
+    Close #g
+    Close #f
+End Sub
+"""
+
+RUN_SELF_TEST = """\
+Sub RunSelfTest
+    On Error GoTo Failed
+    Dim aLoad(1) As New com.sun.star.beans.PropertyValue
+    aLoad(0).Name = "Hidden"
+    aLoad(0).Value = True
+    aLoad(1).Name = "MacroExecutionMode"
+    aLoad(1).Value = 4
+    oDoc = StarDesktop.loadComponentFromURL(ConvertToURL(Environ("XLB2B_TEST_DOC")), "_blank", 0, aLoad())
+    oScript = oDoc.getScriptProvider().getScript( _
+        "vnd.sun.star.script:VBAProject.xlb2b_functions.B2BSelfTest?language=Basic&location=document")
+    oScript.invoke(Array(), Array(), Array())
+    oDoc.close(True)
+    StarDesktop.terminate()
+    Exit Sub
+Failed:
+    Dim iLog As Integer
+    iLog = FreeFile
+    Open Environ("XLB2B_TEST_LOG") For Append As #iLog
+    Print #iLog, "failed " & Err & ": " & Error(Err)
+    Close #iLog
+    StarDesktop.terminate()
+End Sub
+"""
+
+
+@requires_soffice
+def test_the_vba_turns_the_classic_result_of_every_bad_argument_case_into_its_error_value(
+        tmp_path, soffice, module_text, monkeypatch):  # noqa: F811
+    """LibreOffice's VBA-compatible Basic runs B2BError of the generated module on what each of
+    the bad-argument cases returns on the classic path, and on results that are no errors."""
+    from xml.sax.saxutils import escape
+
+    from udf_cases import BAD, xl
+    from udfs import convert as cv
+    from udfs import functions as F
+
+    monkeypatch.setattr(cv, "runtime", lambda: "classic")
+    inputs, want = [], []
+    for name, args, reason, error in BAD:
+        out = getattr(F, name)(*[xl(a) for a in args])
+        assert len(out) == 1 and len(out[0]) == 1, (name, out)
+        inputs.append(out[0][0])
+        want.append(f"error {next(e.vba for e in cv.ERRORS.values() if e.text == error)}")
+    for good in ("P1_S2_C3", "#VALUE!", "#N/Ax", "num:3.5", F.B2B_EXPLAIN("NPS", [[11]])[0][0]):
+        inputs.append(good)
+        want.append("value")
+    assert len(inputs) == 45 + 5
+    (tmp_path / "in.txt").write_text("\n".join(inputs) + "\n", encoding="utf-8")
+    name, code = B.vba_module(module_text)
+    doc = B._vba_workbook([("normal", name, code + SELF_TEST)], tmp_path, soffice, 180)
+    std = tmp_path / "profile" / "user" / "basic" / "Standard"
+    (std / "xlb2bTest.xba").write_text(B._XBA.format(name="xlb2bTest", code=escape(RUN_SELF_TEST)),
+                                       encoding="utf-8")
+    (std / "script.xlb").write_text(B._XLB.replace(
+        ' <library:element library:name="xlb2bBuild"/>\n',
+        ' <library:element library:name="xlb2bBuild"/>\n <library:element library:name="xlb2bTest"/>\n'),
+        encoding="utf-8")
+    log = tmp_path / "test.log"
+    env = dict(os.environ, XLB2B_TEST_DOC=str(doc), XLB2B_TEST_IN=str(tmp_path / "in.txt"),
+               XLB2B_TEST_LOG=str(log))
+    B._run([soffice, "--headless", "--norestore", "--nolockcheck", "--nologo", "--nodefault",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "macro:///Standard.xlb2bTest.RunSelfTest"], env, 180)
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    assert lines[:-1] == want, lines
+    assert lines[-1] == "text 1076 1072 2"            # B2BText("04340430") = "да"
