@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = [
     "xlb2b/cli.py", "xlb2b/locales/en.toml",
     "udfs/__init__.py", "udfs/functions.py", "udfs/convert.py", "udfs/scripts.py", "udfs/ribbon.py",
-    "udfs/addin/__init__.py", "udfs/addin/build.py", "udfs/addin/xlb2b.bas", "udfs/addin/customUI.xml",
+    "udfs/addin/__init__.py", "udfs/addin/build.py", "udfs/addin/wrappers.py", "udfs/addin/xlb2b.bas",
+    "udfs/addin/customUI.xml",
     "udfs/lite/__init__.py", "udfs/lite/main.py", "udfs/lite/build.py", "udfs/lite/requirements.txt",
     "udfs/server/__init__.py", "udfs/server/custom_functions/__init__.py",
     "udfs/server/custom_scripts/__init__.py", "udfs/server/manifest_ribbon.xml", "udfs/server/ribbon.js",

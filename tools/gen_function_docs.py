@@ -125,6 +125,8 @@ def section(name: str, lang: str = "en") -> str:
         out += ["| argument | description |", "|---|---|"]
     else:
         out = [f"### {name}", "", f"`{name}({sig})`", "", ru[""], ""]
+        if "note" in ru:
+            out += [ru["note"], ""]
         if method:
             out += [f"Определение: {method}.", ""]
         out += ["| аргумент | описание |", "|---|---|"]
@@ -191,6 +193,27 @@ The functions of xlwings' *Import Functions* (a module `xlwings_udfs` in the wor
 `#VALUE! <reason>` instead: classic xlwings cannot hand an error value back from Python. Use the
 functions of `xlb2b.xlam` (see [install.md](install.md)).
 
+Sources of these choices (nobody has checked them in Excel itself):
+
+- xlwings Server answers an `XlwingsError` with HTTP 400 and its message, any other exception with
+  500 and, outside development, "An error occurred." (`xlwings_server/main.py`); its
+  `custom-functions-code.js` (`showError`) throws `CustomFunctions.Error(invalidValue, message)` for a
+  failed call, "only visible by hovering over the error flag". Lite's runtime returns
+  `{"error": str(e)}` for an exception (`xlwings_server/wasm/wasm_runtime.py`), handed to the same
+  `showError` ([xlwings-server](https://github.com/xlwings/xlwings-server)).
+- xlwings' Office.js engine writes `"#N/A"` and `"#NUM!"` as the error cell values
+  `{"type": "Error", "errorType": "NotAvailable" | "Num"}` from custom functions runtime 1.4
+  (`xlwings/pro/_xlofficejs.py`, `errorstr_to_errortype`; `custom_functions_meta` sets
+  `allowErrorForDataTypeAny`). A `raw` result is handed over unchanged, so the functions return that
+  value themselves.
+- Microsoft: [`CustomFunctions.Error`](https://learn.microsoft.com/en-us/javascript/api/custom-functions-runtime/customfunctions.error)
+  (CustomFunctionsRuntime 1.2) and [`CustomFunctions.ErrorCode`](https://learn.microsoft.com/en-us/javascript/api/custom-functions-runtime/customfunctions.errorcode):
+  the message shows in the error indicator menu; `#NUM!` and `#DIV/0!` take no custom message.
+- Classic xlwings: the wrappers *Import Functions* writes (`xlwings/udfs.py`,
+  `generate_vba_wrapper`) return `Err.Description` as text when Python fails, and a Python result
+  cannot be an error value ([xlwings#776](https://github.com/xlwings/xlwings/issues/776)); VBA's
+  `CVErr(xlErrValue)` (2015), `CVErr(xlErrNA)` (2042) and `CVErr(xlErrNum)` (2036) are.
+
 ## Excel 2016 and 2019 (no dynamic arrays)
 
 A column function returns one value per input row; without dynamic arrays Excel does not spill it.
@@ -244,7 +267,8 @@ ERRORS_RU = """\
 
 Функции, импортированные кнопкой xlwings *Import Functions* (модуль `xlwings_udfs` в книге), вместо
 этого возвращают текст `#VALUE! <причина>`: классический xlwings не может вернуть из Python значение
-ошибки. Используйте функции надстройки `xlb2b.xlam` (см. [install.md](install.md)).
+ошибки. Используйте функции надстройки `xlb2b.xlam` (см. [install.md](install.md)). Источники этих
+решений перечислены в [английской версии](functions.md#errors).
 
 ## Excel 2016 и 2019 (без динамических массивов)
 

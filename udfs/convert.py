@@ -418,23 +418,34 @@ def table(frame: pd.DataFrame) -> list[list[Any]]:
 
 # --------------------------------------------------------------------- metadata
 def english_doc(fn: Callable) -> str:
-    """The docstring without its Russian lines (``RU: …``, ``RU <argument>: …``)."""
-    doc = fn.__doc__ or ""
-    return "\n".join(r for r in doc.split("\n") if not r.strip().startswith("RU"))
+    """The docstring without its Russian lines (``RU: …``, ``RU <argument>: …``
+    and their indented continuations)."""
+    rows, indent = [], None
+    for row in (fn.__doc__ or "").split("\n"):
+        m = re.match(r"(\s*)RU(?:\s+\w+)?:", row)
+        if m:
+            indent = len(m.group(1))
+        elif indent is not None and row.strip() and len(row) - len(row.lstrip()) > indent:
+            pass                                     # a Russian line goes on
+        else:
+            indent = None
+            rows.append(row)
+    return "\n".join(rows)
 
 
 def russian_doc(fn: Callable) -> dict[str, str]:
     """The Russian texts of a docstring: ``""`` the description, one key per
-    argument (lines ``RU: …`` and ``RU <argument>: …``; a line may go on in
-    the next lines, indented further)."""
+    argument (lines ``RU: …`` and ``RU <argument>: …``), ``"note"`` an
+    explanation for the reference (``RU note: …``); a line may go on in the
+    next lines, indented further."""
     out: dict[str, str] = {}
-    key = None
+    key, indent = None, 0
     for row in (fn.__doc__ or "").split("\n"):
-        m = re.match(r"\s*RU(?:\s+(\w+))?:\s*(.*)$", row)
+        m = re.match(r"(\s*)RU(?:\s+(\w+))?:\s*(.*)$", row)
         if m:
-            key = m.group(1) or ""
-            out[key] = m.group(2).strip()
-        elif key is not None and row.strip() and not re.match(r"\s*\w+:", row):
+            key, indent = m.group(2) or "", len(m.group(1))
+            out[key] = m.group(3).strip()
+        elif key is not None and row.strip() and len(row) - len(row.lstrip()) > indent:
             out[key] += " " + row.strip()
         else:
             key = None
@@ -463,6 +474,6 @@ def localized_meta(meta: dict, module: Any, lang: str = "ru") -> dict:
         if "" in texts:
             f["description"] = texts[""]
         for p in f.get("parameters", []):
-            if p["name"] in texts:
+            if p["name"] in texts and p["name"] != "note":
                 p["description"] = texts[p["name"]]
     return out

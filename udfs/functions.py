@@ -985,13 +985,20 @@ _SETTINGS_ARGS_DOC = {
 def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None, s_bounds=None, abc_cuts=None):
     """Per-client metrics table with headers (revenue, orders, units, average price, regularity, …) from transactions.
 
-    The optional arguments are the Settings values that change the numbers:
-    give the workbook's window to reproduce its Clients sheet.
+    The optional arguments are the Settings values that change the numbers.
+    The analysis workbook names them, so on its Transactions sheet
+    ``=B2B_METRICS(Transactions!A1:E5000, window_start, window_end,
+    psc_s2_min:psc_s3_min, abc_a_below:abc_b_below)`` gives the numbers of its
+    Clients sheet, also after a setting was edited.
 
     Method: METHODOLOGY §1–§2 (window, per-client metrics)
     Example: B2B_METRICS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]])
 
     RU: Таблица показателей по клиентам с заголовками (выручка, заказы, единицы, средняя цена, регулярность, …) из транзакций.
+    RU note: Необязательные аргументы — значения листа Settings, которые меняют числа. В книге анализа у них
+        есть имена, поэтому `=B2B_METRICS(Transactions!A1:E5000; window_start; window_end;
+        psc_s2_min:psc_s3_min; abc_a_below:abc_b_below)` даёт числа её листа Clients, в том числе после
+        изменения настройки.
     RU transactions_with_headers: Таблица транзакций со строкой заголовков (клиент, дата, сумма, …).
     RU window_start: Необязательно: первый день окна анализа (лист Settings: начало окна).
     RU window_end: Необязательно: последний день окна анализа (лист Settings: конец окна).
@@ -1015,12 +1022,17 @@ def B2B_SEGMENTS(transactions_with_headers, window_start=None, window_end=None, 
     """Client id with every segment code (PSC, SPL, KML, DSL, RFM, ABC, XYZ) from transactions, with headers.
 
     The optional arguments are the Settings values that change the codes:
-    the window, the PSC S bounds and the ABC cuts.
+    the window, the PSC S bounds and the ABC cuts; in the analysis workbook
+    ``=B2B_SEGMENTS(Transactions!A1:E5000, window_start, window_end,
+    psc_s2_min:psc_s3_min, abc_a_below:abc_b_below)``.
 
     Method: METHODOLOGY §4 (segmentations)
     Example: B2B_SEGMENTS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]], None, None, [[0.5, 0.9]], [[0.6, 0.9]])
 
     RU: Код клиента и все коды сегментов (PSC, SPL, KML, DSL, RFM, ABC, XYZ) из транзакций, с заголовками.
+    RU note: Необязательные аргументы — окно, границы S для PSC и границы ABC с листа Settings; в книге
+        анализа `=B2B_SEGMENTS(Transactions!A1:E5000; window_start; window_end; psc_s2_min:psc_s3_min;
+        abc_a_below:abc_b_below)`.
     RU transactions_with_headers: Таблица транзакций со строкой заголовков (клиент, дата, сумма, …).
     RU window_start: Необязательно: первый день окна анализа (лист Settings: начало окна).
     RU window_end: Необязательно: последний день окна анализа (лист Settings: конец окна).
@@ -1051,10 +1063,13 @@ def B2B_EXPLAIN(function_name, arg1=None, arg2=None, arg3=None, arg4=None, arg5=
     arguments. Excel's classic add-in shows no message with an error value,
     and Office.js shows one only for #VALUE! (on the error flag).
 
-    Method: this reference, section "Errors"
+    Method: the section Errors above
     Example: B2B_EXPLAIN("NPS", [[11], [5]])
 
     RU: Почему функция даёт ошибку при этих аргументах: причина и ошибка текстом, или «OK».
+    RU note: Используйте рядом с ячейкой, где видно #ЗНАЧ!, #Н/Д или #ЧИСЛО!, с теми же аргументами:
+        классическая надстройка Excel не показывает сообщение у значения ошибки, а Office.js показывает
+        его только у #ЗНАЧ! (на флажке ошибки). Причина пишется по-английски.
     RU function_name: Имя функции xlb2b, например "PSC_SEGMENT".
     RU arg1: Необязательно: первый аргумент функции, как в её вызове.
     RU arg2: Необязательно: второй аргумент.
