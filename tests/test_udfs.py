@@ -494,3 +494,36 @@ def test_b2b_metrics_takes_the_window_and_the_s_bounds():
     assert is_error(bad) and "s_bounds: expected 2 numbers" in bad.message
     bad = call("B2B_METRICS", TX, None, None, [[0.9, 0.5]])
     assert is_error(bad) and "increasing" in bad.message
+
+
+# ------------------------------------------------------------------ shapes (Excel 2016/2019)
+# An array formula over the output range (Ctrl+Shift+Enter) and INDEX(result, row) need one result
+# row per input row, one column, in input order; one value is a 1x1 range; tables have a header.
+SINGLE = {"HHI", "NPS", "CSI", "OTIF", "REGULARITY", "B2B_EXPLAIN"}
+TABLES = {"PSC_CUTS": (4, 3), "B2B_METRICS": (3, 19), "B2B_SEGMENTS": (3, 11)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_function_returns_the_shape_an_array_formula_fills(name):
+    import re as _re
+
+    example = _re.search(r"Example: (.*)", cv.english_doc(getattr(F, name))).group(1)
+    args = eval("[" + _re.match(r"\w+\((.*)\)$", example).group(1) + "]", {})
+    out = call(name, *args)
+    assert isinstance(out, list) and out and all(isinstance(r, list) for r in out), out
+    shape = (len(out), len({len(r) for r in out}) == 1 and len(out[0]))
+    if name in SINGLE or (name == "PROGRESS_LEVEL"):
+        assert shape == (1, 1)
+    elif name in TABLES:
+        assert shape == TABLES[name]
+    else:                                   # a column: one row per client (the first argument's rows)
+        first = args[0]
+        assert shape == (len(first), 1), (name, shape)
+
+
+def test_a_column_keeps_empty_rows_so_the_filled_range_lines_up():
+    price = [10, None, 30, None, 50, 60, 70]
+    reg = [0.9, 0.5, 0.2, 0.8, 0.4, 1.0, 0.3]
+    units = [5, 50, 500, 20, 2, 100, 7]
+    got = col(call("PSC_SEGMENT", price, reg, units))
+    assert len(got) == 7 and got[1] == "" and got[3] == "" and all(got[i] for i in (0, 2, 4, 5, 6))
