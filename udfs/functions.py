@@ -1,4 +1,6 @@
-"""Excel functions: ``=PSC_SEGMENT(...)``, ``=ABC_CLASS(...)``, ``=NPS(...)``…
+"""Excel cell functions (=PSC_SEGMENT, =ABC_CLASS, =NPS and the rest), thin over the core.
+
+Excel functions: ``=PSC_SEGMENT(...)``, ``=ABC_CLASS(...)``, ``=NPS(...)``…
 
 Every function is thin: :mod:`udfs.convert` turns the cells into arrays, one
 core function of :mod:`xlb2b` computes, and the result goes back as a column

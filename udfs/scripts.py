@@ -1,4 +1,6 @@
-"""Scripts behind the buttons (classic ribbon, Lite sheet buttons, Server
+"""Scripts behind the buttons: classic ribbon, Lite sheet buttons and Server ribbon commands.
+
+Scripts behind the buttons (classic ribbon, Lite sheet buttons, Server
 ribbon commands).
 
 Each script takes the workbook (``book: xw.Book``) and works on it in place:

@@ -240,7 +240,7 @@ class Stages:
 
 
 def _summary_rows(table, lang: str, name: str = "") -> list[list[str]]:
-    from xlb2b.excel.analysis_sheets import segment_label
+    from xlb2b.excel.labels import segment_label
     return [[str(segment_label(name, r.segment, lang)), _fmt_number(r.revenue, lang),
              _fmt_share(r.revenue_share, lang),
              _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]

@@ -704,5 +704,5 @@ def free_names(book, titles: Iterable[str]) -> list[str]:
     """Sheet names for ``titles`` that are free in ``book`` ("ADP Acme (2)"
     when "ADP Acme" is taken): a second run adds a numbered sheet and never
     touches the user's."""
-    from xlb2b.excel.adp_sheets import sheet_names
+    from xlb2b.excel.names import sheet_names
     return sheet_names(titles, taken=[s.name for s in book.sheets])

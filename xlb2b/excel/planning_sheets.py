@@ -1,4 +1,6 @@
-"""Planning sheets rendered into a new workbook: BCG scoring, BANT
+"""Planning sheets: BCG scoring, BANT qualification and satisfaction (NPS, CSI, OTIF) as live formulas.
+
+Planning sheets rendered into a new workbook: BCG scoring, BANT
 qualification and satisfaction (NPS, CSI, OTIF) (METHODOLOGY §5, §8).
 
 Every result on these sheets is a live formula over the sheet's own editable
@@ -18,10 +20,12 @@ import pandas as pd
 
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import label
-from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant, yes_no
+from xlb2b.analysis.answers import yes_no
+from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
 from xlb2b.analysis.satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
 from xlb2b.settings import STRATEGY_KEYS, Settings
-from xlb2b.excel.analysis_sheets import _fast_sheet_class, _Labels
+from xlb2b.excel.labels import _Labels
+from xlb2b.excel.rows import _fast_sheet_class
 
 #: first row (0-based) of the BCG table's data and its header row
 _BCG_HEAD = 5
@@ -468,7 +472,7 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
                    settings: Settings | None = None, lang: str = "en", _blank: bool = False):
     """Add the BANT qualification sheet: ``leads`` has ``client_id``, optional
     ``name``, and ``budget``, ``account``, ``need``, ``time`` (yes/no in any
-    form :func:`xlb2b.planning.portfolio.yes_no` reads; absent = not answered).  The
+    form :func:`xlb2b.analysis.answers.yes_no` reads; absent = not answered).  The
     answers are editable (a yes/no list), score and qualified are formulas.
     Returns the worksheet."""
     s = settings or Settings()

@@ -1,4 +1,6 @@
-"""Toolkit sheets rendered into a workbook: the TCO calculator, the SPIN
+"""Toolkit sheets: the TCO calculator, the SPIN question bank and the segment-priority plan.
+
+Toolkit sheets rendered into a workbook: the TCO calculator, the SPIN
 question bank and the segment-priority plan (METHODOLOGY §10, seeds 001 and
 002).
 
@@ -377,7 +379,7 @@ def _segments(analysis, lang: str, blank: bool) -> tuple[list[dict], bool]:
                 for i, rt in enumerate(EXAMPLE_RATINGS)]
         return rows + [dict(empty) for _ in range(SPARE_SEGMENT_ROWS)], False
     from xlb2b.analysis.summary import TOTAL
-    from xlb2b.excel.analysis_sheets import segment_label
+    from xlb2b.excel.labels import segment_label
     table = analysis.summary("psc_group")
     rows = []
     for seg, clients, revenue in zip(table["segment"], table["clients"], table["revenue"]):
