@@ -321,7 +321,8 @@ def package_structure(path) -> dict:
         "addin": types["/xl/workbook.xml"] == B.ADDIN_CONTENT_TYPE,
         "workbook_code_name": wb_code,
         "documents": sorted(documents),
-        "sheet_module_is_the_sheet": sheet_code in documents and base(sheet_code) == "00020820-0000-0000-C000-000000000046",
+        "sheet_module_is_the_sheet": sheet_code in documents
+        and base(sheet_code) == "00020820-0000-0000-C000-000000000046",
         "workbook_module_is_the_workbook": base(wb_code) == "00020819-0000-0000-C000-000000000046",
     }
 
@@ -523,7 +524,7 @@ def test_the_vba_turns_the_classic_result_of_every_bad_argument_case_into_its_er
 
     monkeypatch.setattr(cv, "runtime", lambda: "classic")
     inputs, want = [], []
-    for name, args, reason, error in BAD:
+    for name, args, _reason, error in BAD:
         out = getattr(F, name)(*[xl(a) for a in args])
         assert len(out) == 1 and len(out[0]) == 1, (name, out)
         inputs.append(out[0][0])

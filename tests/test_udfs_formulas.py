@@ -93,7 +93,7 @@ def solved(tmp_path_factory):
     # Excel 2016/2019: one row of a column result in a plain cell; and an array formula
     # over more rows than the result has (the rows below show #N/A)
     ws["I2"] = f"=INDEX(PSC_SEGMENT($A$2:$A${last},$B$2:$B${last},$C$2:$C${last}),5)"
-    ws["I3"] = f"=INDEX(B2B_METRICS(Y1:AA4),3,2)"
+    ws["I3"] = "=INDEX(B2B_METRICS(Y1:AA4),3,2)"
     ws["Y1"], ws["Z1"], ws["AA1"] = "client", "date", "amount"
     for r, (c, d, a) in enumerate([("A", 45292, 100), ("A", 45323, 50), ("B", 45323, 70)], start=2):
         ws[f"Y{r}"], ws[f"Z{r}"], ws[f"AA{r}"] = c, d, a

@@ -21,16 +21,17 @@ import xlwings as xw
 
 from xlb2b import planning
 from xlb2b.analysis import segments as seg
-from xlb2b.errors import InputError
-from xlb2b.locale import label
 from xlb2b.analysis.metrics import Window, client_metrics, market_metrics, resolve_window
-from xlb2b.planning.portfolio import AXES, TIERS, bant, bcg_scores
 from xlb2b.analysis.satisfaction import csi_detail, nps_detail, otif_detail
 from xlb2b.analysis.scores import quantile_score
+from xlb2b.errors import InputError
+from xlb2b.locale import label
+from xlb2b.planning.portfolio import AXES, TIERS, bant, bcg_scores
 from xlb2b.settings import PSC_RULE_KEYS, STRATEGY_KEYS, Settings
 
 from . import convert as cv
-from .convert import UdfError, excel_description as _described, guard
+from .convert import UdfError, guard
+from .convert import excel_description as _described
 
 __all__ = [
     "PSC_SEGMENT", "PSC_CUTS", "PSC_GROUP", "SPL_SEGMENT", "KML_SEGMENT", "DSL_SEGMENT", "DSL_LEVEL",
@@ -123,11 +124,11 @@ def _psc_frame(price, regularity, units) -> pd.DataFrame:
     return pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
 
 
-def _cut_table(x, k: int) -> dict[str, np.ndarray]:
+def _cut_table(x, k: int) -> dict[str, np.ndarray | None]:
     """The PSC_CUTS table (labelled rows P, S, C; a header row is skipped) or
     two unlabelled rows (P, C) of k − 1 numbers."""
     rows = [r for r in cv.rows(x) if not all(cv._blank(v) for v in r)]
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray | None] = {}
     plain = []
     for r in rows:
         head = r[0]
@@ -201,7 +202,8 @@ def PSC_GROUP(code, tenure_months=None, rules=None):
     RU: Именованная группа PSC по каждому клиенту, например «01 Best», по его коду PSC.
     RU code: Код PSC по каждому клиенту, например P3_S2_C1.
     RU tenure_months: Необязательно: месяцев с первой покупки (новые клиенты: ≤ 3).
-    RU rules: Необязательно: таблица правил с заголовками group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min, tenure_max; сверху вниз, первое совпадение.
+    RU rules: Необязательно: таблица правил с заголовками group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min,
+        tenure_max; сверху вниз, первое совпадение.
     """
     p, s, c = _codes(code, "code", "PSC", "_")
     tenure = (np.full(p.size, np.nan) if cv.is_missing(tenure_months)
@@ -374,7 +376,8 @@ def RFM_SCORE(recency_days, orders, revenue):
     Method: METHODOLOGY §3–§4 (RFM)
     Example: RFM_SCORE([[5], [40], [200], [10], [90]], [[12], [3], [1], [8], [2]], [[900], [300], [50], [700], [120]])
 
-    RU: Код RFM по каждому клиенту, например R5F4M3: квинтильные оценки давности (меньше дней — 5), числа заказов и выручки.
+    RU: Код RFM по каждому клиенту, например R5F4M3: квинтильные оценки давности (меньше дней — 5), числа заказов и
+        выручки.
     RU recency_days: Дней с последней покупки клиента.
     RU orders: Число заказов по каждому клиенту.
     RU revenue: Выручка по каждому клиенту.
@@ -498,7 +501,8 @@ def QUANTILE_SCORE(values, k=None, descending=None):
     Method: METHODOLOGY §3 (quantile score)
     Example: QUANTILE_SCORE([[1], [2], [3], [4], [5], [6]], 3)
 
-    RU: Квантильная оценка 1..k каждого значения (точки отсечения PERCENTILE.INC в j/k; значение на точке отсечения остаётся ниже).
+    RU: Квантильная оценка 1..k каждого значения (точки отсечения PERCENTILE.INC в j/k; значение на точке отсечения
+        остаётся ниже).
     RU values: Оцениваемые значения, по одному на клиента.
     RU k: Необязательно: число классов (по умолчанию 3).
     RU descending: Необязательно: ИСТИНА, когда меньше — лучше (например, давность); по умолчанию ЛОЖЬ.
@@ -666,7 +670,8 @@ def BCG_SCORE(ratings, weights=None):
     Method: METHODOLOGY §5 (portfolio scoring)
     Example: BCG_SCORE([[4, 4, 3, 5, 2], [2, 1, 2, 1, 3]])
 
-    RU: Оценка по оси для каждого клиента: взвешенное среднее Σ wᵢ·rᵢ / Σ wᵢ оценённых факторов (пустые оценки не учитываются).
+    RU: Оценка по оси для каждого клиента: взвешенное среднее Σ wᵢ·rᵢ / Σ wᵢ оценённых факторов (пустые оценки не
+        учитываются).
     RU ratings: Оценки 1..5 одной оси: строка на клиента, столбец на фактор (до 5); пусто — не оценено.
     RU weights: Необязательно: по одному весу ≥ 0 на столбец факторов (по умолчанию равные).
     """
@@ -707,7 +712,8 @@ def BCG_TIER(score, axis=None):
     Method: METHODOLOGY §5 (tiers)
     Example: BCG_TIER([[4.2], [3], [1.5]])
 
-    RU: Уровень по каждому клиенту: верхний, если оценка ≥ 11/3, средний — ≥ 7/3, иначе нижний (High/Medium/Low или Strong/Medium/Weak).
+    RU: Уровень по каждому клиенту: верхний, если оценка ≥ 11/3, средний — ≥ 7/3, иначе нижний (High/Medium/Low или
+        Strong/Medium/Weak).
     RU score: Оценка по оси 1..5 (из BCG_SCORE).
     RU axis: Необязательно: "attractiveness" (High/Medium/Low, по умолчанию) или "relationship" (Strong/Medium/Weak).
     """
@@ -881,7 +887,8 @@ def CSI(importance, satisfaction, scale_max=None):
     Method: METHODOLOGY §8 (CSI)
     Example: CSI([[5], [3], [2]], [[4], [5], [3]])
 
-    RU: Индекс удовлетворённости клиентов (CSI) 0..100: 100 × Σ важность·удовлетворённость / (Σ важность × максимум шкалы).
+    RU: Индекс удовлетворённости клиентов (CSI) 0..100: 100 × Σ важность·удовлетворённость / (Σ важность × максимум
+        шкалы).
     RU importance: Важность каждого критерия (≥ 0).
     RU satisfaction: Удовлетворённость каждым критерием, 0..scale_max.
     RU scale_max: Необязательно: верх шкалы удовлетворённости (по умолчанию 5).
@@ -913,7 +920,8 @@ def OTIF(on_time, in_full):
     Method: METHODOLOGY §8 (OTIF)
     Example: OTIF([["yes"], ["yes"], ["no"], ["yes"]], [["yes"], ["no"], ["yes"], ["yes"]])
 
-    RU: Вовремя и в полном объёме (OTIF): доля 0..1 заказов, доставленных вовремя и полностью (заказы с обоими ответами).
+    RU: Вовремя и в полном объёме (OTIF): доля 0..1 заказов, доставленных вовремя и полностью (заказы с обоими
+        ответами).
     RU on_time: По каждому заказу: доставлен вовремя, да/нет.
     RU in_full: По каждому заказу: доставлен полностью, да/нет.
     """
@@ -996,7 +1004,8 @@ def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None, s
     Method: METHODOLOGY §1–§2 (window, per-client metrics)
     Example: B2B_METRICS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]])
 
-    RU: Таблица показателей по клиентам с заголовками (выручка, заказы, единицы, средняя цена, регулярность, …) из транзакций.
+    RU: Таблица показателей по клиентам с заголовками (выручка, заказы, единицы, средняя цена, регулярность, …) из
+        транзакций.
     RU note: Необязательные аргументы — значения листа Settings, которые меняют числа. В книге анализа у них
         есть имена, поэтому `=B2B_METRICS(Transactions!A1:E5000; window_start; window_end;
         psc_s2_min:psc_s3_min; abc_a_below:abc_b_below)` даёт числа её листа Clients, в том числе после
@@ -1004,8 +1013,10 @@ def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None, s
     RU transactions_with_headers: Таблица транзакций со строкой заголовков (клиент, дата, сумма, …).
     RU window_start: Необязательно: первый день окна анализа (лист Settings: начало окна).
     RU window_end: Необязательно: последний день окна анализа (лист Settings: конец окна).
-    RU s_bounds: Необязательно: границы S для PSC, две ячейки: наименьшая регулярность S2 и S3 (по умолчанию 0,40; 0,75).
-    RU abc_cuts: Необязательно: границы ABC, две ячейки: накопленная доля, на которой заканчиваются A и B (по умолчанию 0,80; 0,95).
+    RU s_bounds: Необязательно: границы S для PSC, две ячейки: наименьшая регулярность S2 и S3 (по умолчанию 0,40;
+        0,75).
+    RU abc_cuts: Необязательно: границы ABC, две ячейки: накопленная доля, на которой заканчиваются A и B (по
+        умолчанию 0,80; 0,95).
     """
     a = _analyze(transactions_with_headers, window_start, window_end, s_bounds, abc_cuts)
     return cv.table(a.clients[_METRIC_COLUMNS])
@@ -1038,8 +1049,10 @@ def B2B_SEGMENTS(transactions_with_headers, window_start=None, window_end=None, 
     RU transactions_with_headers: Таблица транзакций со строкой заголовков (клиент, дата, сумма, …).
     RU window_start: Необязательно: первый день окна анализа (лист Settings: начало окна).
     RU window_end: Необязательно: последний день окна анализа (лист Settings: конец окна).
-    RU s_bounds: Необязательно: границы S для PSC, две ячейки: наименьшая регулярность S2 и S3 (по умолчанию 0,40; 0,75).
-    RU abc_cuts: Необязательно: границы ABC, две ячейки: накопленная доля, на которой заканчиваются A и B (по умолчанию 0,80; 0,95).
+    RU s_bounds: Необязательно: границы S для PSC, две ячейки: наименьшая регулярность S2 и S3 (по умолчанию 0,40;
+        0,75).
+    RU abc_cuts: Необязательно: границы ABC, две ячейки: накопленная доля, на которой заканчиваются A и B (по
+        умолчанию 0,80; 0,95).
     """
     a = _analyze(transactions_with_headers, window_start, window_end, s_bounds, abc_cuts)
     return cv.table(a.clients[_SEGMENT_COLUMNS])
@@ -1084,7 +1097,8 @@ def B2B_EXPLAIN(function_name, arg1=None, arg2=None, arg3=None, arg4=None, arg5=
     name = cv.text(function_name, "function_name", "").upper()
     names = [n for n in __all__ if n != "B2B_EXPLAIN"]
     if name not in names:
-        return [[f"function_name: {name or '(empty)'} is not an xlb2b function; use one of {', '.join(names)} (#VALUE!)"]]
+        return [[f"function_name: {name or '(empty)'} is not an xlb2b function; "
+                 f"use one of {', '.join(names)} (#VALUE!)"]]
     fn = globals()[name]
     args = [arg1, arg2, arg3, arg4, arg5, arg6, arg7]
     body = getattr(fn, "__wrapped__", fn)
