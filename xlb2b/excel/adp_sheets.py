@@ -11,19 +11,20 @@ reachable through sheet-scoped names (``'ADP C001'!forecast``).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlb2b import planning
+from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.excel.labels import _Labels
 from xlb2b.excel.names import BAD_SHEET_CHARS, _q, sheet_names  # noqa: F401
 from xlb2b.excel.rows import _fast_sheet_class
 from xlb2b.io_util import atomic_write
 from xlb2b.locale import label, labels
-from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.settings import Settings
 
 #: the six ratings behind the progress level (§6, item 4), DSL first
@@ -169,9 +170,11 @@ class _AdpWriter:
         self.rfm_tr = _Labels(lang).translator("rfm_segment")
         self.L = labels("adp", lang)
         self.yes, self.no = self.L["yes"], self.L["no"]
-        if ctx is None:         # blank sheets: no client data
-            self.c = self.port = self.fin = self.year = None
-        else:
+        self.c: Any = None      # blank sheets: no client data
+        self.port: Any = None
+        self.fin: Any = None
+        self.year: Any = None
+        if ctx is not None:
             self.c, self.port, self.fin, self.year = ctx.c, ctx.port, ctx.fin, ctx.year
         self._formats()
 
@@ -225,10 +228,11 @@ class _AdpWriter:
         ws.data_validation(first, col, last, col, {"validate": "integer", "criteria": "between",
                                                    "minimum": 1, "maximum": 5})
 
-    def _name(self, sheet: str, name: str, row: int, col: int, last_row: int | None = None) -> None:
+    def _name(self, sheet: str, name: str, row: int, col: int, last_row: int | None = None,
+              last_col: int | None = None) -> None:
         ref = f"{_q(sheet)}!{_cell(row, col)}"
-        if last_row is not None:
-            ref += f":{_cell(last_row, col)}"
+        if last_row is not None or last_col is not None:
+            ref += f":{_cell(row if last_row is None else last_row, col if last_col is None else last_col)}"
         self.wb.define_name(f"{_q(sheet)}!{name}", f"={ref}")
 
     def _add_sheet(self, name: str):
@@ -295,6 +299,7 @@ class _AdpWriter:
                            ("s3_industry", _text(row.get("industry")))):
             ws.write_string(r, 0, L[key], F["strong"])
             ws.merge_range(r, 1, r, 3, value, F["in"])
+            self._name(sheet, key[3:], r, 1)
             r += 1
         # 4 progress level
         ws.write_string(r, 0, L["s4_progress"], F["strong"])
@@ -304,12 +309,12 @@ class _AdpWriter:
         first = r
         dsl = _num(row.get("dsl_level"))
         ratings = [dsl] + [np.nan] * (len(RATINGS) - 1)
-        for key, value in zip(RATINGS, ratings):
+        for key, rating_value in zip(RATINGS, ratings):
             ws.write_string(r, 0, L[f"rating_{key}"], F["label"])
-            if np.isnan(value):
+            if np.isnan(rating_value):
                 ws.write_blank(r, 1, None, F["in_int"])
             else:
-                ws.write_number(r, 1, value, F["in_int"])
+                ws.write_number(r, 1, rating_value, F["in_int"])
             r += 1
         last = r - 1
         self._rating(ws, first, last, 1)
@@ -342,6 +347,8 @@ class _AdpWriter:
             ws.write_number(r, 2, self.year, F["header"])
             prev, cur = self.fin[self.year - 1].loc[cid], self.fin[self.year].loc[cid]
         ws.write_string(r, 3, L["change"], F["header"])
+        self._name(sheet, "years", r, 1, last_col=2)
+        self._name(sheet, "financials", r + 1, 1, r + len(FINANCIALS), 2)
         r += 1
         for key, _src in FINANCIALS:
             fmt = F[("in_" if blank else "") + ("number" if key in ("depth",) else "money")]
@@ -363,6 +370,7 @@ class _AdpWriter:
         self._header(ws, r, ["project", "status"])
         ws.merge_range(r, 2, r, 7, L["notes"], F["header"])
         r += 1
+        self._name(sheet, "projects", r, 0, r + PROJECT_ROWS - 1, 7)
         for _ in range(PROJECT_ROWS):
             ws.write_blank(r, 0, None, F["in"])
             ws.write_blank(r, 1, None, F["in"])
@@ -393,6 +401,7 @@ class _AdpWriter:
         for key, value in seg_rows:
             ws.write_string(r, 0, L[key], F["label"])
             ws.merge_range(r, 1, r, 3, value, F["in" if blank else "value"])
+            self._name(sheet, key, r, 1)
             r += 1
         r += 1
         # activities from open sources
@@ -401,6 +410,7 @@ class _AdpWriter:
         ws.merge_range(r, 1, r, 5, L["activity"], F["header"])
         ws.merge_range(r, 6, r, 7, L["source"], F["header"])
         r += 1
+        self._name(sheet, "activities", r, 0, r + ACTIVITY_ROWS - 1, 7)
         for _ in range(ACTIVITY_ROWS):
             ws.write_blank(r, 0, None, F["in_date"])
             ws.merge_range(r, 1, r, 5, "", F["in"])
@@ -418,6 +428,7 @@ class _AdpWriter:
             ws.write_blank(r, 1, None, F["in_pct"])
             r += 1
         last = r - 1
+        self._name(sheet, "initiatives", first, 0, last, 1)
         ws.data_validation(first, 1, last, 1, {"validate": "decimal", "criteria": "between",
                                                "minimum": 0, "maximum": 1})
         ws.write_string(r, 0, L["help_share_avg"], F["label"])
@@ -437,6 +448,7 @@ class _AdpWriter:
                 ws.write_blank(r, col, None, F[fk])
             r += 1
         last = r - 1
+        self._name(sheet, "dm_map", first, 0, last, 7)
         self._list(ws, first, last, 2, [L[f"role_{k}"] for k in ROLES])
         self._rating(ws, first, last, 3)
         self._list(ws, first, last, 5, [L[f"status_{k}"] for k in STATUSES])
@@ -456,6 +468,7 @@ class _AdpWriter:
             ws.write_blank(r, 6, None, F["in"])
             r += 1
         self._yes_no(ws, first, r - 1, 6)
+        self._name(sheet, "tasks", first, 0, r - 1, 6)
         r += 1
         # planning questions
         r = self._section(ws, r, "questions")
@@ -471,13 +484,13 @@ class _AdpWriter:
         need = _num(row.get("market_spend"))
         revenue = _num(row.get("revenue"))
         cells = {}
-        for key, value, fmt in (("need", need, "in_money"), ("need_growth", np.nan, "in_pct"),
+        for key, amount, fmt in (("need", need, "in_money"), ("need_growth", np.nan, "in_pct"),
                                 ("target_sow", np.nan, "in_pct")):
             ws.write_string(r, 0, L[key], F["label"])
-            if np.isnan(value):
+            if np.isnan(amount):
                 ws.write_blank(r, 1, None, F[fmt])
             else:
-                ws.write_number(r, 1, value, F[fmt])
+                ws.write_number(r, 1, amount, F[fmt])
             cells[key] = _cell(r, 1)
             self._name(sheet, key, r, 1)
             r += 1
@@ -500,9 +513,9 @@ class _AdpWriter:
             ("forecast", f"=IF(ISNUMBER({n}),{n}*(1+N({g}))*N({t}),\"\")", fc, "result"),
         ]
         forecast_row = r
-        for key, formula, value, fmt in results:
+        for key, formula, cached_value, fmt in results:
             ws.write_string(r, 0, L[key], F["label"])
-            ws.write_formula(r, 1, formula, F[fmt], _cached(np.asarray(value).item()))
+            ws.write_formula(r, 1, formula, F[fmt], _cached(np.asarray(cached_value).item()))
             self._name(sheet, key, r, 1)
             if key == "forecast":
                 forecast_row = r
@@ -529,7 +542,7 @@ class _AdpWriter:
         ws.write_string(1, 0, L["input_hint"], F["hint"])
         ws.write_string(3, 0, L["s1_company"], F["strong"])
         ws.merge_range(3, 1, 3, 3, client_name or "", F["in"])
-        self._name(name, "client", 3, 1)
+        self._name(name, "company", 3, 1)
         r = self._checklist(ws, name, 5)
         ws.freeze_panes(7, 0)
         ws.print_area(0, 0, r, 6)
@@ -603,6 +616,8 @@ class _AdpWriter:
         return names
 
     def write(self, filename: str) -> None:
+        if self.buffer is None:
+            raise ValueError("this writer renders into a given workbook; it has no file of its own")
         self.add_sheets()
         self.wb.close()
         Path(filename).write_bytes(self.buffer.getvalue())
@@ -652,7 +667,7 @@ def add_blank_revenue_plan(workbook, *, lang: str = "en", rows: int = 20,
 
 def add_checklist_sheet(workbook, *, lang: str = "en", client_name: str | None = None):
     """Add a progress-policy checklist sheet (the 23 steps with done / date /
-    owner inputs and the completion share; sheet-scoped names ``client``,
+    owner inputs and the completion share; sheet-scoped names ``company``,
     ``steps_done``, ``completion_share``) to ``workbook``.  Returns the
     worksheet."""
     w = _AdpWriter(None, [], lang, workbook)

@@ -57,6 +57,7 @@ class EngineInput:
     table: Any                       # ibis table: canonical columns, validated rows only
     report: Report = field(default_factory=Report)
     source: str = ""
+    sheet: str = ""                  # always empty (files and tables have no sheets); as InputTable
     columns: dict[str, str] = field(default_factory=dict)
     rows: int = 0                    # rows kept
     rejected: int = 0
