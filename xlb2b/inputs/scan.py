@@ -15,9 +15,11 @@ extra (ibis, DuckDB); nothing here is imported by the core.
 """
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import glob
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +100,8 @@ def duckdb_connection(temp_dir: str | None = None):
     except ImportError:
         raise InputError("large inputs need DuckDB: pip install 'xlb2b[scale]'") from None
     spill = temp_dir or tempfile.mkdtemp(prefix="xlb2b-duckdb-")
+    if temp_dir is None:      # the copy of the lines goes when the process ends
+        atexit.register(shutil.rmtree, spill, True)
     # a database file in the temporary folder: the validated lines are stored there once
     # (DuckDB's compressed columns, on disk), so the aggregation does not parse the files again
     con = ibis.duckdb.connect(os.path.join(spill, "work.duckdb"), memory_limit=DUCKDB_MEMORY_LIMIT,
