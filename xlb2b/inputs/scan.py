@@ -298,9 +298,13 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
     p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()}, **bad_cols,
                  _blank=blank, _total=total_row.fill_null(False) & ~blank, _any=any_bad)
     p = p.mutate(_candidate=~p._blank & ~p._total)
+    raw_p = p        # with the source columns, for the examples
     if store is not None:
+        # only the parsed values and the flags are kept (the source text is not copied)
+        keep = ["_file", "_line", *(f"_v_{c}" for c in parsed), *bad_cols, "_blank", "_total", "_any",
+                "_candidate"]
         try:
-            p = con.create_table(store, p, overwrite=True)
+            p = con.create_table(store, p.select(*keep), overwrite=True)
         except Exception as e:  # noqa: BLE001
             raise InputError(f"{label}: the engine could not read the {kind} table: "
                              f"{str(e).splitlines()[0]}") from None
@@ -326,7 +330,8 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
         if not k:
             continue
         report.add(f"{why}: {k} row(s) rejected", file=label, column=src[c], severity=ERROR)
-        ex = p.filter(p._candidate & p[f"_b{i}"]).select("_file", "_line", *dict.fromkeys(key_cols + [src[c]]))
+        ex = raw_p.filter(raw_p._candidate & raw_p[f"_b{i}"]).select(
+            "_file", "_line", *dict.fromkeys(key_cols + [src[c]]))
         for _, r in ex.limit(EXAMPLES).to_pandas().iterrows():
             key = ", ".join(f"{h}={r[h]!r}" for h in key_cols if h != src[c])
             line = None if pd.isna(r["_line"]) else int(r["_line"])
