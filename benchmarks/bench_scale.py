@@ -180,7 +180,8 @@ def main(argv=None) -> int:
             print(f"{lines:>11,} {which:<9} {r['seconds']:>8.1f} {r['rss_gib']:>7.2f} G {ratio:>10.2f}  {note}")
         d, g = results.get("duckdb", {}), results.get("group by", {})
         if "seconds" in d and "seconds" in g:
-            print(f"{lines:>11,} targets: peak RSS {d['rss_gib']:.2f} GiB (≤ 2: {'yes' if d['rss_gib'] <= 2 else 'NO'}), "
+            rss_ok = "yes" if d["rss_gib"] <= 2 else "NO"
+            print(f"{lines:>11,} targets: peak RSS {d['rss_gib']:.2f} GiB (≤ 2: {rss_ok}), "
                   f"time {d['seconds'] / g['seconds']:.2f}× group by (≤ 3: "
                   f"{'yes' if d['seconds'] <= 3 * g['seconds'] else 'NO'})")
         if not a.keep:

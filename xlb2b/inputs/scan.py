@@ -1,4 +1,4 @@
-"""Inputs too big for memory: parquet globs, large CSVs and database tables opened as ibis tables, validated in the engine.
+"""Inputs too big for memory: parquet globs, large CSVs and database tables, validated in the engine.
 
 The pandas readers load a table whole; these open it where it lies (embedded
 DuckDB for files, the database itself for ``--db``) and express every check
@@ -21,9 +21,10 @@ import glob
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
