@@ -206,6 +206,10 @@ def test_csv_cp1251_semicolon_decimal_comma(tmp_path):
         (6, "Контрагент", "empty client id", "", ERROR),
         (9, "Количество", "empty quantity", "", ERROR),
         (10, "", "a total line, not data: left out", None, WARNING),
+        # the total line says 987 664,30; the accepted lines add up to 987 654,30
+        (10, "Сумма", "does not reconcile: total (row 10): the report says 987 664.30, the "
+         "accepted lines add up to 987 654.30, difference 10.00; rows 6, 9 of its lines were "
+         "rejected (see above)", 987664.3, WARNING),
     ]
 
 

@@ -16,3 +16,13 @@ class _Raw:
     decimal_comma: bool | None = None   # None: decide per column
     comma_default: bool = True          # decision when a column gives no evidence
 
+
+
+@dataclass
+class HeaderFound:
+    """Where a grid's header row was found, for the reading report."""
+    row: int                 # the header's row number as the user sees it
+    columns: list[int]       # grid position (0-based) of every column kept
+    matched: int             # headers in that row that are known names (0: first filled row)
+    scanned: int             # rows looked at
+    letters: bool            # columns are named by letters (a worksheet), else by number

@@ -6,7 +6,9 @@ from typing import Any, Mapping
 
 from xlb2b.inputs.context import _Ctx, _default_label
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping
+from xlb2b.inputs.reading import describe
 from xlb2b.inputs.sources import _load
+from xlb2b.inputs.structure import find_layout
 from xlb2b.inputs.tables import SCHEMA, InputTable
 from xlb2b.inputs.validate import _validate
 
@@ -69,11 +71,15 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
         return source
     ctx = _Ctx(kind=kind, label=name or _default_label(source))
     canon_map = _normalise_mapping(kind, mapping, ctx)
-    raw = _load(source, sheet, canon_map, ctx)
-    positions = _match_columns(raw, canon_map, ctx)
+    raw0 = _load(source, sheet, canon_map, ctx)
+    positions0 = _match_columns(raw0, canon_map, ctx)
+    # subtotal/total/group rows out, the client filled in where the layout says so
+    raw, positions, layout = find_layout(raw0, positions0, ctx)
     data = _validate(raw, positions, ctx)
     src = name or (str(source) if isinstance(source, (str, os.PathLike)) else ctx.label)
+    columns = {c: raw.headers[p] for c, p in positions.items()}
+    reading = describe(kind, source, raw0, raw, positions, canon_map, ctx, data, layout, columns)
     return InputTable(kind=kind, data=data, report=ctx.report, source=src, sheet=ctx.sheet,
-                      columns={c: raw.headers[p] for c, p in positions.items()})
+                      columns=columns, reading=reading)
 
 
