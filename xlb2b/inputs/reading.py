@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 import zipfile
 from collections import Counter
@@ -291,6 +292,8 @@ def _alternatives(fld: str, chosen: int, raw: _Raw, taken: dict[int, str], kind:
         if p == chosen:
             continue
         key = _norm_header(h)
+        if key in _LOOKUP[kind] and _LOOKUP[kind][key] != fld:
+            continue                  # the accepted name of another field
         tokens = set(key.split())
         hit = next((a for a, w in words if w and w <= tokens), None)
         use = f"; it is read as {taken[p]}" if p in taken else ""
@@ -301,8 +304,6 @@ def _alternatives(fld: str, chosen: int, raw: _Raw, taken: dict[int, str], kind:
             out.append((repr(h), f"a fallback name, used only when no column has an accepted name{use}"))
             continue
         if p in taken or fld not in ("date", "amount"):
-            continue
-        if _norm_header(h) in _LOOKUP[kind]:
             continue
         ctype = DATE if fld == "date" else NUMBER
         share = _sample_share(raw.frame[p], ctype, raw)
@@ -328,6 +329,8 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
         cols = hf.columns or [0]
         if hf.letters:
             r.cells = f"{column_letter(min(cols))}{hf.row}:{column_letter(max(cols))}{last_row or hf.row}"
+        elif isinstance(source, (str, os.PathLike)):
+            r.cells = f"lines {hf.row}–{last_row or hf.row}, fields {min(cols) + 1}–{max(cols) + 1}"
         else:
             r.cells = f"rows {hf.row}–{last_row or hf.row}, columns {min(cols) + 1}–{max(cols) + 1}"
         if hf.matched:
@@ -341,7 +344,7 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
     else:
         r.cells = f"{len(raw0.frame):,} rows × {raw0.frame.shape[1]:,} columns"
         r.header = "the column labels of the table"
-    if isinstance(source, (str, Path)) and Path(source).suffix.lower() in (".xlsx", ".xlsm", ".xltx",
+    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in (".xlsx", ".xlsm", ".xltx",
                                                                              ".xltm"):
         r.other_sheets = [(n, s) for n, s in workbook_sheets(Path(source)) if n != ctx.sheet]
 
