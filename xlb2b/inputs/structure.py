@@ -21,7 +21,9 @@ The rules (docs/reading.md states them for users):
   subtotals and totals are left out and listed; the accepted lines are later
   reconciled against every subtotal and total (:func:`reconcile`).
 * Refused: group rows that mostly do not add up (another layout, e.g. more than
-  one level of grouping), and client names written under their lines.
+  one level of grouping); client names written under their lines (at least
+  two such rows); rows with a client and an amount but no date that make up a
+  fifth of the rows or more without forming a grouped report.
 * A **client cell standing for several rows** (merged or written once): lines
   with a date and an amount but no client, right under a line with a client.
   Filled down when such runs occur at least twice and make up at least a fifth
@@ -48,6 +50,9 @@ FILL_DOWN_MIN_SHARE = 0.2
 FILL_DOWN_MIN_RUNS = 2
 #: group rows that add up, as a share of all rows that look like group rows, to read a grouped report
 GROUPS_MIN_SHARE = 0.5
+#: rows with a client and an amount but no date, as a share of the rows, that make a table
+#: refused when they do not form a grouped report
+NOT_LINES_MIN_SHARE = 0.2
 #: a sum matches when it differs by at most this per line summed (half a kopeck / cent) ...
 SUM_TOLERANCE_PER_LINE = 0.005
 #: ... plus this fraction of the sum (floating-point rounding of large sums)
@@ -174,12 +179,14 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
             _, lo, hi, _s = hit
             same = all(norm[i] == norm[k] for i in range(lo, hi + 1) if named[i])
             if not named[k] or same:
-                kind = "subtotal"
+                # the sum of every line, none after it: the grand total
+                kind = "total" if (hit is above and C[lo] == 0 and C[len(L)] == C[k + 1]) else "subtotal"
             else:
                 kind = "group" if hit is below else "footer"
             kinds[k] = (kind, lo, hi)
-            sums_before += x
-            sum_lines += hit[0]
+            if kind != "total":
+                sums_before += x
+                sum_lines += hit[0]
             continue
         if C[k] >= 1 and (close(x, P[k], C[k]) or (sum_lines and close(x, sums_before, sum_lines))):
             kinds[k] = ("total", 0, k - 1)
@@ -193,7 +200,7 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     headings = [k for k, v in kinds.items() if v[0] == "heading"]
     where = lambda ks: _rows_text(rows[L[np.asarray(sorted(ks), dtype=np.int64)]])   # noqa: E731
 
-    if footers and len(footers) >= len(groups):
+    if len(footers) >= 2 and len(footers) >= len(groups):
         ctx.fatal(f"this looks like a grouped report with each client's name under its lines "
                   f"({where(footers)} hold a client name and the sum of the lines above them); "
                   f"it cannot be read safely: {EXPORT_FLAT}")
@@ -208,6 +215,12 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
         ctx.fatal(f"rows with a client, no date and an amount ({where(groups + loose)}) look like the "
                   f"group rows of a grouped report, but most of their amounts do not equal the sum of "
                   f"the lines beneath them; it cannot be read safely: {EXPORT_FLAT}")
+    dateless = len(groups) + len(loose) + len(footers)
+    if not grouped and dateless >= 2 and dateless >= NOT_LINES_MIN_SHARE * len(L):
+        ctx.fatal(f"{dateless} of {len(L)} rows have a client and an amount but no date "
+                  f"({where(groups + loose + footers)}): either their dates are missing, or this is a report "
+                  f"with group rows (for example grouped by client and document) that is not one row per "
+                  f"line; it cannot be read safely: fill in the dates, or {EXPORT_FLAT}")
     if not grouped:
         groups = []
     elif len(headings):
