@@ -64,10 +64,11 @@ def check(data: pd.DataFrame, ctx: _Ctx, columns: dict[str, str], reading) -> li
     if len(data) and "date" in data:
         found += _far_in_time(data, columns.get("date", "date"))
     if len(data) and "client_id" in data:
-        found += _spelling(data, columns.get("client_id", "client_id"))
-    if len(data) and "client_id" in data and "amount" in data:
-        found += _copies(data)
-        found += _kept_sums(data, columns.get("amount", "amount"))
+        codes, uniq = _codes(data["client_id"])
+        found += _spelling(data, codes, uniq, columns.get("client_id", "client_id"))
+        if "amount" in data:
+            found += _copies(data, codes)
+            found += _kept_sums(data, codes, columns.get("amount", "amount"))
     found += _other_columns(reading)
     for text, row, column in found:
         ctx.report.problems.append(ctx.problem(text, row=row, column=column, severity=WARNING))
@@ -75,16 +76,35 @@ def check(data: pd.DataFrame, ctx: _Ctx, columns: dict[str, str], reading) -> li
     return [t for t, _r, _c in found]
 
 
+def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column and its distinct values (categorical columns have them already)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy(dtype=np.int64), np.asarray(s.cat.categories, dtype=object)
+    codes, uniq = pd.factorize(s, sort=False)
+    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+
+
 def _far_in_time(data: pd.DataFrame, column: str) -> list[tuple[str, int | None, str]]:
-    d = data["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    d = data["date"].to_numpy(dtype="datetime64[ns]").view(np.int64) // 86_400_000_000_000
     n = len(d)
     if n < FAR_MIN_LINES:
         return []
-    order = np.argsort(d, kind="stable")
-    s = d[order]
     k = min(max(1, int(FAR_MAX_SHARE * n)), FAR_MAX_LINES)
     out = []
     rows = data["row"].to_numpy()
+    # only the k+2 earliest and the k+2 latest dates matter: no sort of the whole column
+    m = k + 2
+    if n > 2 * m:
+        part = np.argpartition(d, [m - 1, n - m])
+        lo = part[:m][np.argsort(d[part[:m]], kind="stable")]
+        hi = part[n - m:][np.argsort(d[part[n - m:]], kind="stable")]
+        order = np.empty(n, dtype=np.int64)     # filled at both ends only
+        order[:m], order[n - m:] = lo, hi
+        s = np.zeros(n, dtype=np.int64)
+        s[:m], s[n - m:] = d[lo], d[hi]
+    else:
+        order = np.argsort(d, kind="stable")
+        s = d[order]
     # late lines: a gap among the last k+1 sorted dates
     gaps = np.diff(s[n - k - 1:])
     if len(gaps) and gaps.max() > FAR_DAYS:
@@ -110,9 +130,8 @@ def _far_in_time(data: pd.DataFrame, column: str) -> list[tuple[str, int | None,
     return out
 
 
-def _spelling(data: pd.DataFrame, column: str) -> list[tuple[str, int | None, str]]:
-    ids = data["client_id"]
-    codes, uniq = pd.factorize(ids, sort=False)
+def _spelling(data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray,
+              column: str) -> list[tuple[str, int | None, str]]:
     if len(uniq) < 2:
         return []
     keys = pd.Series([_spelling_key(u) for u in uniq])
@@ -132,15 +151,38 @@ def _spelling(data: pd.DataFrame, column: str) -> list[tuple[str, int | None, st
              None, column)]
 
 
-def _copies(data: pd.DataFrame) -> list[tuple[str, int | None, str]]:
+def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None, str]]:
     cols = [c for c in ("client_id", "date", "amount", "order_id", "sku", "quantity") if c in data]
     n = len(data)
     if n < 2 * COPIES_MIN:
         return []
-    gid = data.groupby(cols, sort=False, observed=True, dropna=False).ngroup().to_numpy()
-    _u, first = np.unique(gid, return_index=True)
-    orig = first[np.searchsorted(_u, gid)]
+    # one 64-bit hash per line from the fields' codes; the lines it pairs are compared exactly below
+    h = np.zeros(n, dtype=np.uint64)
+    for j, c in enumerate(cols):
+        if c == "client_id":
+            v = codes.astype(np.uint64)
+        elif c == "date":
+            v = data[c].to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.uint64)
+        elif pd.api.types.is_float_dtype(data[c].dtype):
+            v = np.nan_to_num(data[c].to_numpy(dtype=np.float64), nan=-0.5).view(np.uint64)
+        else:
+            v = _codes(data[c])[0].astype(np.uint64)
+        with np.errstate(over="ignore"):
+            h = (h ^ v) * np.uint64(0x100000001B3 + 2 * j)
+    if int(pd.Series(h).duplicated().sum()) < COPIES_MIN:
+        return []                      # the usual case: no line repeats another
+    gid, _u = pd.factorize(h)
+    first = np.full(len(_u), n, dtype=np.int64)
+    np.minimum.at(first, gid, np.arange(n))
+    orig = first[gid]
     dup = orig != np.arange(n)
+    if dup.any():          # a hash shared by different lines is not a copy
+        idx = np.flatnonzero(dup)
+        same = np.ones(len(idx), dtype=bool)
+        for c in cols:
+            a, b = data[c].iloc[idx].to_numpy(), data[c].iloc[orig[idx]].to_numpy()
+            same &= (a == b) | (pd.isna(a) & pd.isna(b))
+        dup[idx[~same]] = False
     if int(dup.sum()) < COPIES_MIN:
         return []
     # a copy continues a block when the line before it is a copy of the line before its original
@@ -159,12 +201,11 @@ def _copies(data: pd.DataFrame) -> list[tuple[str, int | None, str]]:
              "copies; if they are genuine repeated sales, nothing to do", int(copies[0]), "")]
 
 
-def _kept_sums(data: pd.DataFrame, column: str) -> list[tuple[str, int | None, str]]:
+def _kept_sums(data: pd.DataFrame, codes: np.ndarray, column: str) -> list[tuple[str, int | None, str]]:
     out = []
     amt = data["amount"].to_numpy(dtype=np.float64)
     rows = data["row"].to_numpy()
     n = len(amt)
-    codes = pd.factorize(data["client_id"], sort=False)[0]
     start = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     end = np.r_[start[1:], n]                 # exclusive
     long_ = (end - start) >= 3

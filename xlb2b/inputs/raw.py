@@ -1,7 +1,7 @@
 """The raw table every source becomes: header texts, cell values, row numbers as a person sees them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ class _Raw:
     grid: bool = True        # values came from cells (xlsx/csv/list), not typed columns
     decimal_comma: bool | None = None   # None: decide per column
     comma_default: bool = True          # decision when a column gives no evidence
+    parsed: dict = field(default_factory=dict)   # position -> _Parsed already computed for it
 
 
 

@@ -42,7 +42,7 @@ from xlb2b.inputs.columns import NUMBER, TEXT
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.parse import _parse
 from xlb2b.inputs.raw import _Raw
-from xlb2b.inputs.values import _blank_mask
+from xlb2b.inputs.values import _blank_mask, _Parsed
 
 #: fill a blank client cell down only when blank-client lines are at least this share of lines
 FILL_DOWN_MIN_SHARE = 0.2
@@ -144,7 +144,8 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     key = _parse(TEXT, f[pk].reset_index(drop=True), raw)
     ktext = key.values.astype(object).to_numpy()
     ktotal = key.total if key.total is not None else np.zeros(n, dtype=bool)
-    amt = _parse(NUMBER, f[pa].reset_index(drop=True), raw).values.to_numpy(dtype=np.float64)
+    amt_parsed = _parse(NUMBER, f[pa].reset_index(drop=True), raw)
+    amt = amt_parsed.values.to_numpy(dtype=np.float64)
     lay.amounts, lay.amount_rows = amt, np.asarray(raw.rows)
     rows = np.asarray(raw.rows)
 
@@ -157,41 +158,60 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     C = np.concatenate([[0], np.cumsum(~marker)])           # lines before position k
     mpos = np.flatnonzero(marker)
     named = ~key_blank[L] & ~ktotal[L]
-    norm = np.array([str(t).casefold() if t == t and t is not None else "" for t in ktext[L]],
-                    dtype=object) if len(mpos) else None
 
     kinds: dict[int, tuple[str, int, int]] = {}    # marker position -> (kind, first, last) positions
+    # the blocks of lines between neighbouring markers, for every marker at once
+    prev_m = np.r_[-1, mpos[:-1]]
+    next_m = np.r_[mpos[1:], len(L)]
+    x_all = a[mpos]
+    cnt_above, sum_above = C[mpos] - C[prev_m + 1], P[mpos] - P[prev_m + 1]
+    cnt_below, sum_below = C[next_m] - C[mpos + 1], P[next_m] - P[mpos + 1]
+
+    def fits(cnt, tot):
+        return (cnt >= 1) & (np.abs(x_all - tot) <= SUM_TOLERANCE_PER_LINE * np.maximum(cnt, 1)
+                             + SUM_TOLERANCE_RELATIVE * np.abs(tot))
+
+    hit_above, hit_below = fits(cnt_above, sum_above), fits(cnt_below, sum_below)
+    lines_total = int(C[len(L)])
     sums_before = 0.0                              # amounts of subtotals/groups already found
     sum_lines = 0
-    for j, k in enumerate(mpos):
-        prev_m = mpos[j - 1] if j else -1
-        next_m = mpos[j + 1] if j + 1 < len(mpos) else len(L)
-        x = a[k]
-        if np.isnan(x):
-            if named[k] and next_m > k + 1:
-                kinds[k] = ("heading", k + 1, next_m - 1)
+    for j, k, x, pm, nm, ha, hb, ca, cb, nk in zip(
+            range(len(mpos)), mpos.tolist(), x_all.tolist(), prev_m.tolist(), next_m.tolist(),
+            hit_above.tolist(), hit_below.tolist(), cnt_above.tolist(), cnt_below.tolist(),
+            named[mpos].tolist()):
+        if x != x:                                 # no amount
+            if nk and nm > k + 1:
+                kinds[k] = ("heading", k + 1, nm - 1)
             continue
-        above = (C[k] - C[prev_m + 1], prev_m + 1, k - 1, P[k] - P[prev_m + 1])
-        below = (C[next_m] - C[k + 1], k + 1, next_m - 1, P[next_m] - P[k + 1])
-        order = (below, above) if named[k] else (above, below)
-        hit = next((b for b in order if b[0] >= 1 and close(x, b[3], b[0])), None)
+        hit = None
+        for side in (("below", "above") if nk else ("above", "below")):
+            if side == "below" and hb:
+                hit = ("below", k + 1, nm - 1, cb)
+                break
+            if side == "above" and ha:
+                hit = ("above", pm + 1, k - 1, ca)
+                break
         if hit is not None:
-            _, lo, hi, _s = hit
-            same = all(norm[i] == norm[k] for i in range(lo, hi + 1) if named[i])
-            if not named[k] or same:
+            side, lo, hi, cnt = hit
+            same = True
+            if nk:
+                keys = ktext[L[lo:hi + 1]][named[lo:hi + 1]]
+                same = bool(np.all(keys == ktext[L[k]]))
+            if not nk or same:
                 # the sum of every line, none after it: the grand total
-                kind = "total" if (hit is above and C[lo] == 0 and C[len(L)] == C[k + 1]) else "subtotal"
+                kind = "total" if (side == "above" and C[lo] == 0 and lines_total == C[k + 1]) else "subtotal"
             else:
-                kind = "group" if hit is below else "footer"
+                kind = "group" if side == "below" else "footer"
             kinds[k] = (kind, lo, hi)
             if kind != "total":
                 sums_before += x
-                sum_lines += hit[0]
+                sum_lines += cnt
             continue
-        if C[k] >= 1 and (close(x, P[k], C[k]) or (sum_lines and close(x, sums_before, sum_lines))):
+        ck = int(C[k])
+        if ck >= 1 and (close(x, float(P[k]), ck) or (sum_lines and close(x, sums_before, sum_lines))):
             kinds[k] = ("total", 0, k - 1)
             continue
-        kinds[k] = ("unmatched_named" if named[k] else "unmatched", k + 1, next_m - 1)
+        kinds[k] = ("unmatched_named" if nk else "unmatched", k + 1, nm - 1)
 
     groups = [k for k, v in kinds.items() if v[0] == "group"]
     footers = [k for k, v in kinds.items() if v[0] == "footer"]
@@ -233,6 +253,7 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
             f"those headings are the clients, {EXPORT_FLAT}")
 
     key_col = f[pk].to_numpy(dtype=object, copy=True)
+    key_raw = f[pk].to_numpy(dtype=object)
     sku_text = None
     drop = np.zeros(n, dtype=bool)
     problems: list = []
@@ -254,15 +275,17 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                                         row=int(rows[L[k]]), column=key_header,
                                         value=ktext[L[k]], severity=ERROR))
             drop[L[k]] = True
-        for j, k in enumerate(heads):
+        bounds = np.asarray(sorted(m for m, v in kinds.items()
+                                   if v[0] in ("group", "unmatched_named", "total")), dtype=np.int64)
+        for k in heads:
             i = L[k]
-            end = next((m for m in mpos if m > k and kinds.get(m, ("",))[0] in
-                        ("group", "unmatched_named", "total")), len(L))
-            block = [q for q in range(k + 1, end) if not marker[q]]
-            ln = L[np.asarray(block, dtype=np.int64)]
+            nxt = np.searchsorted(bounds, k, side="right")
+            end = int(bounds[nxt]) if nxt < len(bounds) else len(L)
+            block = np.arange(k + 1, end)
+            ln = L[block[~marker[k + 1:end]]]
             client = str(ktext[i])
             sku_text[ln] = ktext[ln]
-            key_col[ln] = f[pk].iat[i]
+            key_col[ln] = key_raw[i]
             matched = kinds[k][0] == "group"
             lay.groups.append(Group(client, int(rows[i]), float(a[k]), rows[ln]))
             lay.sums.append(SumRow(int(rows[i]), "group", float(a[k]), client, rows[ln], matched))
@@ -302,21 +325,19 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     # client cells standing for several rows
     if not grouped:
         keyless = ~marker & key_blank[L]
-        runs: list[tuple[int, int, int]] = []
-        k = 0
-        while k < len(L):
-            if keyless[k] and k > 0 and not marker[k - 1] and not keyless[k - 1]:
-                s = k
-                while k + 1 < len(L) and keyless[k + 1]:
-                    k += 1
-                runs.append((s - 1, s, k))
-            k += 1
+        before = np.r_[False, keyless[:-1]]
+        after = np.r_[keyless[1:], False]
+        s_pos = np.flatnonzero(keyless & ~before)
+        e_pos = np.flatnonzero(keyless & ~after)
+        valid = s_pos > 0
+        valid[valid] = ~marker[s_pos[valid] - 1]
+        runs = list(zip((s_pos[valid] - 1).tolist(), s_pos[valid].tolist(), e_pos[valid].tolist()))
         lines = int((~marker).sum())
         filled = sum(e - s + 1 for _, s, e in runs)
         if len(runs) >= FILL_DOWN_MIN_RUNS and filled >= FILL_DOWN_MIN_SHARE * lines:
             lay.name = FILLED if lay.name == FLAT else f"{lay.name}; client cells stand for several rows"
             for src, s, e in runs:
-                key_col[L[s:e + 1]] = f[pk].iat[L[src]]
+                key_col[L[s:e + 1]] = key_raw[L[src]]
                 lay.filled.append((int(rows[L[src]]), int(rows[L[s]]), int(rows[L[e]])))
                 problems.append(ctx.problem(
                     f"no client id: taken from row {int(rows[L[src]])} above, whose client cell stands "
@@ -327,6 +348,8 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
 
     ctx.report.problems.extend(problems)
     if not drop.any() and not lay.filled and sku_text is None:
+        raw.parsed[pa] = amt_parsed           # validation takes these instead of parsing again
+        raw.parsed[pk] = key
         return raw, positions, lay
     frame = f.copy()
     frame[pk] = key_col
@@ -344,35 +367,54 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     keep = ~drop
     frame = frame.loc[keep].reset_index(drop=True)
     out = _Raw(frame, headers, rows[keep], raw.grid, raw.decimal_comma, raw.comma_default)
+    out.parsed[pa] = _subset(amt_parsed, keep)
+    if not lay.filled and sku_text is None:     # the client cells are as read
+        out.parsed[pk] = _subset(key, keep)
     return out, positions, lay
+
+
+def _subset(p: _Parsed, keep: np.ndarray) -> _Parsed:
+    """A parsed column restricted to the rows kept (positions renumbered)."""
+    new_pos = np.cumsum(keep) - 1
+    bad_idx = p.bad.index.to_numpy(dtype=np.int64)
+    ok = keep[bad_idx] if len(bad_idx) else np.zeros(0, dtype=bool)
+    bad = pd.Series(p.bad.to_numpy()[ok], index=pd.Index(new_pos[bad_idx[ok]], dtype=np.int64), dtype=object)
+    return _Parsed(p.values[keep].reset_index(drop=True), p.empty[keep], bad,
+                   None if p.total is None else p.total[keep])
 
 
 def reconcile(lay: Layout, data: pd.DataFrame, ctx: _Ctx, amount_header: str) -> None:
     """Compare the accepted lines with every subtotal and total left out; list each difference."""
-    if not lay.sums or "amount" not in data:
+    sums = [x for x in lay.sums if not np.isnan(x.amount)]
+    if not sums or "amount" not in data:
         return
-    acc = pd.Series(data["amount"].to_numpy(dtype=np.float64), index=data["row"].to_numpy())
-    acc = acc[~acc.index.duplicated()]
+    rows = data["row"].to_numpy(dtype=np.int64)
+    amt = data["amount"].to_numpy(dtype=np.float64)
+    order = np.argsort(rows, kind="stable")
+    rows, amt = rows[order], amt[order]
+    cov = np.concatenate([x.covers for x in sums]).astype(np.int64)
+    sizes = np.array([len(x.covers) for x in sums], dtype=np.int64)
+    sid = np.repeat(np.arange(len(sums)), sizes)
+    offsets = np.r_[0, np.cumsum(sizes)]
+    pos = np.minimum(np.searchsorted(rows, cov), max(len(rows) - 1, 0))
+    found = (rows[pos] == cov) if len(rows) else np.zeros(len(cov), dtype=bool)
+    got = np.bincount(sid, weights=np.where(found, np.nan_to_num(amt[pos] if len(rows) else 0.0), 0.0),
+                      minlength=len(sums))
     ok = bad = 0
-    for s in lay.sums:
-        if np.isnan(s.amount):
-            continue
-        got = acc.reindex(s.covers).dropna()
-        total = float(got.sum())
-        if close(s.amount, total, max(len(s.covers), 1)):
+    for j, x in enumerate(sums):
+        total = float(got[j])
+        if close(x.amount, total, max(len(x.covers), 1)):
             ok += 1
             continue
         bad += 1
-        missing = [int(r) for r in s.covers if r not in acc.index]
-        who = {"group": f"client {s.key!r}", "subtotal": "subtotal",
-               "total": "total"}[s.kind]
-        why = (f"; {_rows_text(np.asarray(missing))} of its lines were rejected (see above)" if missing
+        missing = x.covers[~found[offsets[j]:offsets[j + 1]]]
+        who = {"group": f"client {x.key!r}", "subtotal": "subtotal", "total": "total"}[x.kind]
+        why = (f"; {_rows_text(missing)} of its lines were rejected (see above)" if len(missing)
                else "; the report's own figure differs from its lines")
-        text = (f"{who} (row {s.row}): the report says {fmt_amount(s.amount)}, the accepted lines add up "
-                f"to {fmt_amount(total)}, difference {fmt_amount(s.amount - total)}{why}")
+        text = (f"{who} (row {x.row}): the report says {fmt_amount(x.amount)}, the accepted lines add up "
+                f"to {fmt_amount(total)}, difference {fmt_amount(x.amount - total)}{why}")
         lay.reconciliation.append(text)
-        ctx.report.problems.append(ctx.problem(f"does not reconcile: {text}", row=s.row,
-                                               column=amount_header, value=s.amount, severity=WARNING))
-    if ok + bad:
-        lay.reconciliation.insert(0, f"{ok} of {ok + bad} subtotal/total rows equal the sum of the "
-                                     "accepted lines they cover")
+        ctx.report.problems.append(ctx.problem(f"does not reconcile: {text}", row=x.row,
+                                               column=amount_header, value=x.amount, severity=WARNING))
+    lay.reconciliation.insert(0, f"{ok} of {ok + bad} subtotal/total rows equal the sum of the "
+                                 "accepted lines they cover")
