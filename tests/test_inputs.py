@@ -208,8 +208,8 @@ def test_csv_cp1251_semicolon_decimal_comma(tmp_path):
         (10, "", "a total line, not data: left out", None, WARNING),
         # the total line says 987 664,30; the accepted lines add up to 987 654,30
         (10, "Сумма", "does not reconcile: total (row 10): the report says 987 664.30, the "
-         "accepted lines add up to 987 654.30, difference 10.00; rows 6, 9 of its lines were "
-         "rejected (see above)", 987664.3, WARNING),
+         "accepted lines add up to 987 654.30, difference 10.00; rejected among its lines: "
+         "rows 6, 9 (see above)", 987664.3, WARNING),
     ]
 
 

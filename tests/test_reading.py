@@ -89,7 +89,7 @@ def test_grouped_report_difference_is_listed_by_client():
     rec = t.reading.reconciliation
     assert rec[0] == "2 of 4 subtotal/total rows equal the sum of the accepted lines they cover"
     assert ("client 'ООО Ромашка' (row 3): the report says 3 000.00, the accepted lines add up to "
-            "1 000.00, difference 2 000.00; row 5 of its lines were rejected (see above)") in rec
+            "1 000.00, difference 2 000.00; rejected among its lines: row 5 (see above)") in rec
     assert any(x.startswith("total (row 11): the report says 3 750.00, the accepted lines add up to 1 750.00")
                for x in rec)
     assert [p.row for p in t.report if p.reason.startswith("does not reconcile")] == [3, 11]

@@ -234,7 +234,7 @@ def _part_size(zf: zipfile.ZipFile, part: str) -> str:
             cols = _col_number(d.group(3)) - _col_number(d.group(1)) + 1
             if rows > 1 or cols > 1:
                 return f"{d.group(1).decode()}{d.group(2).decode()}:{d.group(3).decode()}" \
-                       f"{d.group(4).decode()}, {rows:,} rows × {cols:,} columns"
+                       f"{d.group(4).decode()}, {rows:,} row{'s' * (rows != 1)} × {cols:,} column{'s' * (cols != 1)}"
         last = None
         blob, seen = head, len(head)
         while True:

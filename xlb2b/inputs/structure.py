@@ -409,7 +409,7 @@ def reconcile(lay: Layout, data: pd.DataFrame, ctx: _Ctx, amount_header: str) ->
         bad += 1
         missing = x.covers[~found[offsets[j]:offsets[j + 1]]]
         who = {"group": f"client {x.key!r}", "subtotal": "subtotal", "total": "total"}[x.kind]
-        why = (f"; {_rows_text(missing)} of its lines were rejected (see above)" if len(missing)
+        why = (f"; rejected among its lines: {_rows_text(missing)} (see above)" if len(missing)
                else "; the report's own figure differs from its lines")
         text = (f"{who} (row {x.row}): the report says {fmt_amount(x.amount)}, the accepted lines add up "
                 f"to {fmt_amount(total)}, difference {fmt_amount(x.amount - total)}{why}")
