@@ -295,7 +295,8 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                     f"({_rows_text(rows[ln])}) as given; see the reconciliation")
             problems.append(ctx.problem(f"group row of client {client!r}: {said}; its lines are read as "
                                         "this client's, the row itself is left out",
-                                        row=int(rows[i]), column=key_header, value=client, severity=WARNING))
+                                        row=int(rows[i]), column=key_header, value=client,
+                                        severity=INFO if matched else WARNING))
         lay.evidence.append(f"{len(groups)} of {len(heads)} group rows (a client, no date) equal the sum "
                             f"of the lines beneath them, whose client cells hold other texts (the "
                             f"nomenclature); read as a flat list, each line with its group's client")
