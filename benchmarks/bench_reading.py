@@ -16,7 +16,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-
 from _timing import best
 
 

@@ -307,7 +307,7 @@ def test_reading_report_of_a_workbook(tmp_path, engine):
     assert (r.file, r.sheet, r.cells) == ("sales.xlsx", "Продажи", "A3:F8")
     assert r.other_sheets == [("Параметры", "A1:B3, 3 rows × 2 columns"), ("Пусто", "empty")]
     assert r.header.startswith("row 3, the row with the most known column names (3)")
-    f = {fs.field: fs for fs in r.fields}
+    f = {fs.name: fs for fs in r.fields}
     assert (f["amount"].column, f["amount"].where) == ("Сумма", "column C")
     alts = dict(f["amount"].alternatives)
     assert alts["'Сумма с НДС'"].startswith("its header contains 'Сумма'")

@@ -673,7 +673,7 @@ class _Writer:
         chart.set_size({"width": 720, "height": 420})
         ws.insert_chart(1, 3, chart)
 
-    def frame_sheet(self, key: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+    def frame_sheet(self, key: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> Any:
         ws = self.wb.add_worksheet(self.sheet_names[key], self.sheet_class)
         formats = formats or {}
         for j, col in enumerate(frame.columns):

@@ -90,7 +90,7 @@ def _far_in_time(data: pd.DataFrame, column: str) -> list[tuple[str, int | None,
     if n < FAR_MIN_LINES:
         return []
     k = min(max(1, int(FAR_MAX_SHARE * n)), FAR_MAX_LINES)
-    out = []
+    out: list[tuple[str, int | None, str]] = []
     rows = data["row"].to_numpy()
     # only the k+2 earliest and the k+2 latest dates matter: no sort of the whole column
     m = k + 2
@@ -202,7 +202,7 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
 
 
 def _kept_sums(data: pd.DataFrame, codes: np.ndarray, column: str) -> list[tuple[str, int | None, str]]:
-    out = []
+    out: list[tuple[str, int | None, str]] = []
     amt = data["amount"].to_numpy(dtype=np.float64)
     rows = data["row"].to_numpy()
     n = len(amt)
@@ -233,14 +233,14 @@ def _kept_sums(data: pd.DataFrame, codes: np.ndarray, column: str) -> list[tuple
 
 
 def _other_columns(reading) -> list[tuple[str, int | None, str]]:
-    out = []
+    out: list[tuple[str, int | None, str]] = []
     for fs in reading.fields:
-        if fs.field not in ("client_id", "date", "amount"):
+        if fs.name not in ("client_id", "date", "amount"):
             continue
         named = [c for c, why in fs.alternatives if why.startswith("its header contains")]
         if named:
-            out.append((f"{fs.field} was read from {fs.column!r}, but {', '.join(named)} could also be it "
+            out.append((f"{fs.name} was read from {fs.column!r}, but {', '.join(named)} could also be it "
                         f"(its header contains a name of this field); if it should be used, name it: "
-                        f"--map {fs.field}=<header> (mapping={{{fs.field!r}: '<header>'}} in Python)",
+                        f"--map {fs.name}=<header> (mapping={{{fs.name!r}: '<header>'}} in Python)",
                         None, fs.column))
     return out

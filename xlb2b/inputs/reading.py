@@ -17,7 +17,7 @@ from xlb2b.errors import ERROR, WARNING
 from xlb2b.inputs import plausibility
 from xlb2b.inputs.columns import DATE, NUMBER
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.headers import ALIASES, SECONDARY_ALIASES, _LOOKUP, _LOOKUP2, _norm_header
+from xlb2b.inputs.headers import _LOOKUP, _LOOKUP2, ALIASES, _norm_header
 from xlb2b.inputs.parse import _parse
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.structure import FLAT, Layout, fmt_amount, reconcile
@@ -35,7 +35,7 @@ SIZE_SCAN_BYTES = 32 * 1024 ** 2
 @dataclass
 class FieldSource:
     """One field of the table and the source column it was read from."""
-    field: str
+    name: str                        # the field (canonical column)
     column: str                      # the source header
     where: str                       # "column C" / "field 3" / "" (a DataFrame)
     how: str                         # why this column
@@ -110,7 +110,7 @@ class Reading:
         out.append(("header", self.header))
         for fs in self.fields:
             src = f"{fs.column!r}" + (f" ({fs.where})" if fs.where else "")
-            out.append((f"field {fs.field}", f"{src}: {fs.how}"))
+            out.append((f"field {fs.name}", f"{src}: {fs.how}"))
             for col, why in fs.alternatives:
                 out.append(("", f"  not {col}: {why}"))
         out.append(("layout", self.layout))
@@ -131,8 +131,8 @@ class Reading:
         if self.other_sheets:
             out.append("  not read: " + ", ".join(f"{n!r} ({size})" for n, size in self.other_sheets))
         out.append(f"  header: {self.header}")
-        out.append("  fields: " + ", ".join(f"{fs.field} ← {fs.column!r}" for fs in self.fields))
-        alts = [(fs.field, c, w) for fs in self.fields for c, w in fs.alternatives]
+        out.append("  fields: " + ", ".join(f"{fs.name} ← {fs.column!r}" for fs in self.fields))
+        alts = [(fs.name, c, w) for fs in self.fields for c, w in fs.alternatives]
         for f_, c, w in alts[:limit]:
             out.append(f"    {f_} could also be {c}: {w}")
         if len(alts) > limit:
@@ -340,7 +340,7 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
             r.header = (f"row {hf.row}: no known column name in the first {hf.scanned} rows, so the first "
                         "row with two or more filled cells")
         if hf.row > 1:
-            r.header += f"; rows above it were not read"
+            r.header += "; rows above it were not read"
     else:
         r.cells = f"{len(raw0.frame):,} rows × {raw0.frame.shape[1]:,} columns"
         r.header = "the column labels of the table"
@@ -368,6 +368,8 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
     left_rows: dict[int, str] = {}
     sums = {s.row: s.kind for s in lay.sums}
     for q in mine:
+        if q.row is None:
+            continue
         if q.severity == ERROR and q.row not in rejected_rows:
             rejected_rows[q.row] = _reason_key(q.reason)
         elif q.row in sums and q.row not in left_rows:

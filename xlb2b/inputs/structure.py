@@ -1,4 +1,4 @@
-"""Report layouts found from the numbers and the grid's shape: subtotal and total rows, grouped reports, key cells standing for several rows.
+"""Report layouts found from the numbers and the grid's shape: subtotals, totals, grouped reports, filled-down keys.
 
 The rules (docs/reading.md states them for users):
 
@@ -32,7 +32,6 @@ The rules (docs/reading.md states them for users):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,8 +106,8 @@ class Layout:
     amount_rows: np.ndarray | None = None                   # the row numbers of ``amounts``
 
 
-def _rows_text(rows: np.ndarray, limit: int = 6) -> str:
-    rows = [int(r) for r in rows]
+def _rows_text(row_numbers: np.ndarray, limit: int = 6) -> str:
+    rows = [int(r) for r in row_numbers]
     if not rows:
         return "no rows"
     if rows == list(range(rows[0], rows[-1] + 1)) and len(rows) > 2:
@@ -175,8 +174,8 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     lines_total = int(C[len(L)])
     sums_before = 0.0                              # amounts of subtotals/groups already found
     sum_lines = 0
-    for j, k, x, pm, nm, ha, hb, ca, cb, nk in zip(
-            range(len(mpos)), mpos.tolist(), x_all.tolist(), prev_m.tolist(), next_m.tolist(),
+    for k, x, pm, nm, ha, hb, ca, cb, nk in zip(
+            mpos.tolist(), x_all.tolist(), prev_m.tolist(), next_m.tolist(),
             hit_above.tolist(), hit_below.tolist(), cnt_above.tolist(), cnt_below.tolist(),
             named[mpos].tolist()):
         if x != x:                                 # no amount
@@ -318,7 +317,7 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
         lay.name = FLAT_SUBTOTALS
         lay.evidence.append(f"{len(lay.sums)} row(s) without a date (or labelled as a total) equal the sum "
                             "of the lines next to them")
-    for k, (kind, lo, hi) in sorted(kinds.items()):
+    for k, (kind, _lo, _hi) in sorted(kinds.items()):
         if kind == "unmatched" and ktotal[L[k]] and not np.isnan(a[k]):
             lay.sums.append(SumRow(int(rows[L[k]]), "total", float(a[k]), str(ktext[L[k]]),
                                    rows[L[~marker & (np.arange(len(L)) < k)]], matched=False))
