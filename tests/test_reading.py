@@ -456,3 +456,18 @@ def test_no_rival_column_no_warning():
     t = read_transactions(rows)
     assert warnings_of(t) == []
     assert all(fs.alternatives == [] for fs in t.reading.fields)
+
+
+def test_a_refused_table_still_says_what_was_read(tmp_path, capsys):
+    from xlb2b.cli import main
+    path = tmp_path / "t.csv"
+    path.write_text("Клиент;Дата;Сумма;Сумма с НДС\na;01.01.2024;x;1\nb;02.01.2024;y;2\nc;03.01.2024;3;3\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_transactions(path)
+    r = e.value.report.readings[0]
+    assert r.layout.startswith("refused") and (r.rows_read, r.rows_accepted) == (3, 0)
+    assert r.rejected == {"not a number": 2}
+    assert main(["analyze", str(path), "-o", str(tmp_path / "o.xlsx"), "-q"]) == 2
+    out = capsys.readouterr().out
+    assert "amount could also be 'Сумма с НДС'" in out

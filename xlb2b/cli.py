@@ -336,9 +336,10 @@ def _settings(args):
 def print_readings(readings: Iterable[Any]) -> None:
     """The reading report of each input, compactly (stdout)."""
     for r in readings:
-        if r is None:
+        if r is None or getattr(r, "shown", False):
             continue
         print("Read " + "\n".join(r.lines()), flush=True)
+        r.shown = True            # printed once, even when an error later carries it again
 
 
 def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
@@ -728,6 +729,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:              # a usage error found after parsing
         return _exit_code(e.code)
     except InputError as e:
+        try:                 # what was read from the refused table, to see which column was taken
+            print_readings(getattr(e.report, "readings", []))
+        except Exception:  # noqa: BLE001 - the error itself must reach the user
+            pass
         sys.stdout.flush()
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         if len(e.report):

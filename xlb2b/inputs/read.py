@@ -7,7 +7,8 @@ from typing import Any
 
 from xlb2b.inputs.context import _Ctx, _default_label
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping
-from xlb2b.inputs.reading import describe
+from xlb2b.errors import InputError
+from xlb2b.inputs.reading import describe, partial
 from xlb2b.inputs.sources import _load
 from xlb2b.inputs.structure import find_layout
 from xlb2b.inputs.tables import SCHEMA, InputTable
@@ -75,8 +76,14 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
     raw0 = _load(source, sheet, canon_map, ctx)
     positions0 = _match_columns(raw0, canon_map, ctx)
     # subtotal/total/group rows out, the client filled in where the layout says so
-    raw, positions, layout = find_layout(raw0, positions0, ctx)
-    data = _validate(raw, positions, ctx)
+    raw, positions, layout = raw0, positions0, None
+    try:
+        raw, positions, layout = find_layout(raw0, positions0, ctx)
+        data = _validate(raw, positions, ctx)
+    except InputError as e:   # refused: what was read so far still goes with the refusal
+        partial(kind, source, raw0, raw, positions, canon_map, ctx, layout)
+        e.report = ctx.report
+        raise
     src = name or (str(source) if isinstance(source, (str, os.PathLike)) else ctx.label)
     columns = {c: raw.headers[p] for c, p in positions.items()}
     reading = describe(kind, source, raw0, raw, positions, canon_map, ctx, data, layout, columns)

@@ -67,6 +67,7 @@ class Reading:
     date_last: pd.Timestamp | None = None
     reconciliation: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    shown: bool = False                               # printed already (the command line)
 
     # ------------------------------------------------------------ views
     def where(self) -> str:
@@ -423,5 +424,24 @@ def describe(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str,
     for note in lay.notes:
         ctx.report.problems.append(ctx.problem(note, severity=WARNING))
     plausibility.check(data, ctx, columns, reading)
+    ctx.report.readings.append(reading)
+    return reading
+
+
+def partial(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str, int], canon_map: dict,
+            ctx: _Ctx, lay: Layout | None) -> Reading | None:
+    """The reading report of a table that was refused: where it was read, its header and fields
+    (no rows were accepted); put in ``ctx.report.readings``.  None when it cannot be made."""
+    try:
+        data = pd.DataFrame({"row": np.array([], dtype=np.int64)})
+        reading = build_reading(kind, source, raw0, raw, positions, canon_map, ctx, data, lay or Layout())
+    except Exception:  # noqa: BLE001 - the refusal itself must reach the user
+        return None
+    reading.layout = "refused: " + reading.layout if lay is not None else "refused"
+    f = raw.frame
+    blank = np.ones(len(f), dtype=bool)
+    for p in range(f.shape[1]):
+        blank &= _blank_mask(f[p])
+    reading.rows_read = int((~blank).sum())     # the table was refused: every non-blank row
     ctx.report.readings.append(reading)
     return reading
