@@ -90,6 +90,14 @@ def test_grouped_report_never_gives_products_as_clients_from_xlsx(tmp_path, engi
         "ООО Ромашка": 3000.0, "ООО Лютик": 500.0, "ИП Сидоров": 250.0}
 
 
+def test_grouped_report_with_its_total_first():
+    g = [GROUPED[1], GROUPED[10]] + GROUPED[2:10]           # «Итого» 3750 right under the header
+    t = read_transactions(g)
+    assert t.data["amount"].sum() == 3750.0
+    assert t.reading.reconciliation == ["4 of 4 subtotal/total rows equal the sum of the accepted lines they cover"]
+    assert not any(w.startswith("does not reconcile") for w in warnings_of(t))
+
+
 def test_grouped_report_difference_is_listed_by_client():
     g = [list(r) for r in GROUPED]
     g[4][3] = "две тысячи"                                   # row 5 rejected: not a number
@@ -276,6 +284,8 @@ def test_client_cell_standing_for_the_rows_beneath_is_filled_down():
         "Альфа": 150.0, "Бета": 105.0, "Гамма": 10.0}
     assert [(p.row, p.severity) for p in t.report if p.reason.startswith("no client id")] == [(3, INFO), (5, INFO)]
     assert "stands for the rows beneath" in t.reading.layout or "several rows" in t.reading.layout
+    assert any(w.startswith("3 line(s) without a client were given the client of the line above") for w in
+               warnings_of(t))
 
 
 def test_one_missing_client_is_rejected_not_filled():

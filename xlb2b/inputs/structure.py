@@ -27,7 +27,8 @@ The rules (docs/reading.md states them for users):
 * A **client cell standing for several rows** (merged or written once): lines
   with a date and an amount but no client, right under a line with a client.
   Filled down when such runs occur at least twice and make up at least a fifth
-  of the lines; otherwise each is rejected as an empty client id.
+  of the lines (and said in a warning); otherwise each is rejected as an empty
+  client id.
 """
 from __future__ import annotations
 
@@ -211,6 +212,13 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
             kinds[k] = ("total", 0, k - 1)
             continue
         kinds[k] = ("unmatched_named" if nk else "unmatched", k + 1, nm - 1)
+    # a total above every line (some reports put it first): the sum of all lines, or of all subtotals
+    if lines_total:
+        for k, (kind, _lo, _hi) in list(kinds.items()):
+            if kind == "unmatched" and C[k] == 0 and (
+                    close(float(a[k]), float(P[len(L)]), lines_total)
+                    or (sum_lines and close(float(a[k]), sums_before, sum_lines))):
+                kinds[k] = ("total", 0, len(L) - 1)
 
     groups = [k for k, v in kinds.items() if v[0] == "group"]
     footers = [k for k, v in kinds.items() if v[0] == "footer"]
@@ -319,8 +327,9 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                             "of the lines next to them")
     for k, (kind, _lo, _hi) in sorted(kinds.items()):
         if kind == "unmatched" and ktotal[L[k]] and not np.isnan(a[k]):
+            above = ~marker & (np.arange(len(L)) < k)
             lay.sums.append(SumRow(int(rows[L[k]]), "total", float(a[k]), str(ktext[L[k]]),
-                                   rows[L[~marker & (np.arange(len(L)) < k)]], matched=False))
+                                   rows[L[above if above.any() else ~marker]], matched=False))
 
     # client cells standing for several rows
     if not grouped:
@@ -345,6 +354,9 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                     column=key_header, value=ktext[L[src]], severity=INFO))
             lay.evidence.append(f"{filled} of {lines} lines have no client, in {len(runs)} runs each under "
                                 "a line with one: the client is filled down")
+            lay.notes.append(f"{filled} line(s) without a client were given the client of the line above them "
+                             f"({len(runs)} runs, listed as info); if those cells were simply left empty, fill "
+                             "them in and read again")
 
     ctx.report.problems.extend(problems)
     if not drop.any() and not lay.filled and sku_text is None:
