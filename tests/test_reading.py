@@ -481,3 +481,21 @@ def test_a_refused_table_still_says_what_was_read(tmp_path, capsys):
     assert main(["analyze", str(path), "-o", str(tmp_path / "o.xlsx"), "-q"]) == 2
     out = capsys.readouterr().out
     assert "amount could also be 'Сумма с НДС'" in out
+
+
+def test_merged_client_cells_of_a_workbook_are_filled_down(tmp_path, engine):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Продажи"
+    for r in (["Клиент", "Дата", "Сумма"],
+              ["Альфа", dt.datetime(2024, 3, 1), 100],   # row 2; A2:A3 merged
+              [None, dt.datetime(2024, 3, 2), 50],
+              ["Бета", dt.datetime(2024, 3, 3), 70],      # row 4; A4:A6 merged
+              [None, dt.datetime(2024, 3, 4), 30],
+              [None, dt.datetime(2024, 3, 5), 5]):
+        ws.append(r)
+    ws.merge_cells("A2:A3")
+    ws.merge_cells("A4:A6")
+    wb.save(tmp_path / "m.xlsx")
+    t = read_transactions(tmp_path / "m.xlsx")
+    assert t.data.groupby("client_id", observed=True)["amount"].sum().to_dict() == {"Альфа": 150.0, "Бета": 105.0}
