@@ -499,3 +499,11 @@ def test_merged_client_cells_of_a_workbook_are_filled_down(tmp_path, engine):
     wb.save(tmp_path / "m.xlsx")
     t = read_transactions(tmp_path / "m.xlsx")
     assert t.data.groupby("client_id", observed=True)["amount"].sum().to_dict() == {"Альфа": 150.0, "Бета": 105.0}
+
+
+def test_a_named_row_with_the_sum_of_everything_is_the_total_and_said():
+    rows = [["Клиент", "Дата", "Сумма"], ["Альфа", "01.03.2024", 100], ["Бета", "02.03.2024", 50],
+            ["Итог по отчёту", None, 150]]                 # row 4: 100 + 50, a label we do not know
+    t = read_transactions(rows)
+    assert t.data["amount"].sum() == 150.0 and t.reading.left_out == {"total rows": 1}
+    assert any(w.startswith("row 4 has 'Итог по отчёту' in the client column") for w in warnings_of(t))

@@ -22,8 +22,13 @@ The rules (docs/reading.md states them for users):
   reconciled against every subtotal and total (:func:`reconcile`).
 * Refused: group rows that mostly do not add up (another layout, e.g. more than
   one level of grouping); client names written under their lines (at least
-  two such rows); rows with a client and an amount but no date that make up a
-  fifth of the rows or more without forming a grouped report.
+  two such rows); in a transactions table, rows with a client and an amount
+  but no date that make up a fifth of the rows or more without forming a
+  grouped report.
+* A row naming something other than the lines' clients, with no date and the
+  sum of every line above it and nothing after it, is taken as the total and
+  said in a warning (it could be the one client of a report with its name
+  under its lines).
 * A **client cell standing for several rows** (merged or written once): lines
   with a date and an amount but no client, right under a line with a client.
   Filled down when such runs occur at least twice and make up at least a fifth
@@ -197,9 +202,17 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
             if nk:
                 keys = ktext[L[lo:hi + 1]][named[lo:hi + 1]]
                 same = bool(np.all(keys == ktext[L[k]]))
+            everything = side == "above" and C[lo] == 0 and lines_total == C[k + 1]
             if not nk or same:
                 # the sum of every line, none after it: the grand total
-                kind = "total" if (side == "above" and C[lo] == 0 and lines_total == C[k + 1]) else "subtotal"
+                kind = "total" if everything else "subtotal"
+            elif everything:
+                # a name under all the lines with their sum: a total with a label of its own, or the one
+                # client of a report with its name under its lines; taken as the total, and said
+                kind = "total"
+                lay.notes.append(f"row {int(rows[L[k]])} has {ktext[L[k]]!r} in the client column, no date and "
+                                 f"the sum of every line above it: it was taken as a total and left out; if it is "
+                                 f"the client of those lines, {EXPORT_FLAT}")
             else:
                 kind = "group" if side == "below" else "footer"
             kinds[k] = (kind, lo, hi)
@@ -243,7 +256,8 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                   f"group rows of a grouped report, but most of their amounts do not equal the sum of "
                   f"the lines beneath them; it cannot be read safely: {EXPORT_FLAT}")
     dateless = len(groups) + len(loose) + len(footers)
-    if not grouped and dateless >= 2 and dateless >= NOT_LINES_MIN_SHARE * len(L):
+    if (not grouped and ctx.kind == "transactions" and dateless >= 2
+            and dateless >= NOT_LINES_MIN_SHARE * len(L)):
         ctx.fatal(f"{dateless} of {len(L)} rows have a client and an amount but no date "
                   f"({where(groups + loose + footers)}): either their dates are missing, or this is a report "
                   f"with group rows (for example grouped by client and document) that is not one row per "
