@@ -507,3 +507,18 @@ def test_a_named_row_with_the_sum_of_everything_is_the_total_and_said():
     t = read_transactions(rows)
     assert t.data["amount"].sum() == 150.0 and t.reading.left_out == {"total rows": 1}
     assert any(w.startswith("row 4 has 'Итог по отчёту' in the client column") for w in warnings_of(t))
+
+
+def test_amounts_whose_comma_could_be_either_separator_are_warned_about():
+    rows = [["Клиент", "Дата", "Сумма"], ["А", "01.03.2024", "1,250"], ["Б", "02.03.2024", "2,500"]]
+    t = read_transactions(rows)
+    w = [x for x in warnings_of(t) if "exactly three digits after it" in x]
+    assert len(w) == 1 and "'1,250' in row 2" in w[0]
+    assert ("read as 1.25" in w[0]) == (t.data["amount"].iloc[0] == 1.25)
+
+
+def test_amounts_with_a_settling_cell_are_not_warned_about():
+    rows = [["Клиент", "Дата", "Сумма"], ["А", "01.03.2024", "1,250"], ["Б", "02.03.2024", "2,50"]]
+    t = read_transactions(rows)
+    assert t.data["amount"].tolist() == [1.25, 2.5]          # "2,50" shows the comma is decimal
+    assert not any("three digits after it" in w for w in warnings_of(t))

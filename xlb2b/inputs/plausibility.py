@@ -12,6 +12,9 @@ Each check names what it saw and what the user can do; none changes the data.
 * **other columns**: the amount, date or client column was chosen while another
   column's header contains one of that field's names (the reading report
   lists why it was not taken).
+* **a comma that could be either separator**: every amount written with a comma
+  has exactly three digits after it ("1,250"), so no cell settles whether it
+  is 1.25 or 1 250.
 * **a subtotal kept as a line**: the last line of a run of three or more lines of
   one client equals the sum of the run's other lines, or the first or last
   line of the table equals the sum of all the others (at least three).  These
@@ -58,9 +61,13 @@ def _rows(rows, limit: int = 5) -> str:
                                                        else "")
 
 
-def check(data: pd.DataFrame, ctx: _Ctx, columns: dict[str, str], reading) -> list[str]:
-    """Add a warning to the report (and to ``reading.warnings``) for every suspicious trait."""
+def check(data: pd.DataFrame, ctx: _Ctx, columns: dict[str, str], reading,
+          amount_cells: pd.Series | None = None, amount_rows: np.ndarray | None = None) -> list[str]:
+    """Add a warning to the report (and to ``reading.warnings``) for every suspicious trait;
+    ``amount_cells``/``amount_rows``: the amount column's cells as read, and their row numbers."""
     found: list[tuple[str, int | None, str]] = []      # (text, row, column)
+    if amount_cells is not None and amount_rows is not None and "amount" in data:
+        found += _ambiguous_comma(amount_cells, amount_rows, data, columns.get("amount", "amount"))
     if len(data) and "date" in data:
         found += _far_in_time(data, columns.get("date", "date"))
     if len(data) and "client_id" in data:
@@ -230,6 +237,37 @@ def _kept_sums(data: pd.DataFrame, codes: np.ndarray, column: str) -> list[tuple
                             "revenue. If it is a total, delete it (or clear its date) and read again",
                             int(rows[i]), column))
     return out
+
+
+_AMBIGUOUS = re.compile(r"^[-+(]?\d{1,3},\d{3}\)?$")
+_CURRENCY = re.compile(r"[\s\u00a0₽$€]|руб\.?|р\.")
+
+
+def _ambiguous_comma(cells: pd.Series, rows: np.ndarray, data: pd.DataFrame,
+                     column: str) -> list[tuple[str, int | None, str]]:
+    if cells.dtype != object or not len(cells):
+        return []
+    first = None
+    for v in pd.unique(cells.to_numpy()):     # stops at the first cell that settles the separator
+        if isinstance(v, str) and "," in v:
+            if not _AMBIGUOUS.match(_CURRENCY.sub("", v)):
+                return []
+            first = first or v
+    if first is None:
+        return []
+    pos = np.flatnonzero(cells.to_numpy() == first)
+    if not len(pos):
+        return []
+    row = int(rows[pos[0]])
+    got = data.loc[data["row"].to_numpy() == row, "amount"]
+    if got.empty:
+        return []
+    value = float(got.iloc[0])
+    how = ("a decimal comma" if not float(value).is_integer() else "a thousands separator")
+    return [(f"every amount written with a comma has exactly three digits after it (such as {first!r} in row "
+             f"{row}, read as {value:g}): the comma was read as {how}, and no cell of the column settles it. "
+             "If that is wrong, write the amounts as numbers in the workbook, or save the CSV with the other "
+             "separator", row, column)]
 
 
 def _other_columns(reading) -> list[tuple[str, int | None, str]]:

@@ -423,7 +423,9 @@ def describe(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str,
     reading.warnings.extend(lay.notes)
     for note in lay.notes:
         ctx.report.problems.append(ctx.problem(note, severity=WARNING))
-    plausibility.check(data, ctx, columns, reading)
+    cells = raw0.frame[positions["amount"]] if "amount" in positions and positions["amount"] < len(raw0.headers) \
+        else None
+    plausibility.check(data, ctx, columns, reading, cells, raw0.rows)
     ctx.report.readings.append(reading)
     return reading
 
