@@ -522,3 +522,14 @@ def test_amounts_with_a_settling_cell_are_not_warned_about():
     t = read_transactions(rows)
     assert t.data["amount"].tolist() == [1.25, 2.5]          # "2,50" shows the comma is decimal
     assert not any("three digits after it" in w for w in warnings_of(t))
+
+
+def test_clients_and_market_tables_have_their_reading_report_too():
+    from xlb2b.inputs import read_clients, read_market
+    c = read_clients([["Клиент", "Отрасль"], ["А", "HoReCa"], ["Б", "Retail"], ["А", "Retail"]]).reading
+    assert (c.kind, c.rows_read, c.rows_accepted, c.amount_accepted) == ("clients", 3, 2, None)
+    assert c.rejected == {"client id repeated": 1}
+    m = read_market([["Клиент", "Поставщик", "Сумма", "Дата"], ["А", "Мы", 10, "01.01.2024"],
+                     ["А", "Они", 30, "01.02.2024"]]).reading
+    assert (m.kind, m.amount_accepted, m.amount_all) == ("market", 40.0, 40.0)
+    assert m.dates_line() == "2024-01-01 to 2024-02-01"
