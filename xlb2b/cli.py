@@ -98,9 +98,13 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force
 def write_csv(frame, path: Path, lang: str = "en") -> Path:
     """A table as CSV that Excel opens correctly: UTF-8 with BOM; ``;`` and a
     decimal comma for ``ru`` (the Russian Excel's list separator), ``,`` and a
-    point for ``en``; dates as YYYY-MM-DD.  Written atomically."""
-    from xlb2b.io_util import atomic_write
+    point for ``en``; dates as YYYY-MM-DD.  A text cell that begins with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so that
+    a spreadsheet shows it instead of running it as a formula (numbers stay
+    numbers).  Written atomically."""
+    from xlb2b.io_util import atomic_write, csv_safe_frame
     sep, decimal = (";", ",") if lang == "ru" else (",", ".")
+    frame = csv_safe_frame(frame)
     atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, decimal=decimal, index=False,
                                                 encoding="utf-8-sig", date_format="%Y-%m-%d",
                                                 lineterminator="\r\n"))
@@ -593,7 +597,7 @@ def _add_input_options(a) -> None:
     a.add_argument("--market", metavar="FILE", help="market table: each client's purchases by supplier")
     a.add_argument("--sheet", metavar="NAME",
                    help="sheet of the transactions workbook (default: a sheet named Transactions/"
-                        "Продажи/Sales, else the first)")
+                        "Продажи/Sales, else the first, or the one sheet holding the required columns)")
     a.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
                    help="use HEADER of the transactions file as COLUMN (client_id, date, amount, order_id, "
                         "sku, category, quantity, cost, gross_profit, region, manager); repeatable, e.g. "
@@ -621,8 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", formatter_class=fmt, epilog=_EPILOG,
         help="analyse a transactions file and write the analysis workbook",
         description="Read the transactions (and optionally the clients and market tables), run the "
-                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .csv, "
-                    ".parquet; Russian and English headers are recognised. Existing outputs are not "
+                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .xls/.xlsb/.ods "
+                    "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. "
+                    "Existing outputs are not "
                     "overwritten without --force; input files are never modified.")
     _add_input_options(a)
     a.add_argument("-o", "--output", metavar="OUT.xlsx",

@@ -16,6 +16,14 @@ class _Raw:
     decimal_comma: bool | None = None   # None: decide per column
     comma_default: bool = True          # decision when a column gives no evidence
     parsed: dict = field(default_factory=dict)   # position -> _Parsed already computed for it
+    #: per position, the header texts matched against the aliases, best first (the
+    #: header as written, before duplicates got " (2)"; a two-row header: the joined
+    #: text, then the lower cell, then the upper one).  None: ``headers``.
+    keys: list[tuple[str, ...]] | None = None
+    #: per position, where the column is for messages ("column C", "column 3"); None: unknown
+    places: list[str] | None = None
+    #: the row number of the header row as the user sees it (None: not from a grid)
+    header_row: int | None = None
 
 
 
@@ -27,3 +35,4 @@ class HeaderFound:
     matched: int             # headers in that row that are known names (0: first filled row)
     scanned: int             # rows looked at
     letters: bool            # columns are named by letters (a worksheet), else by number
+    depth: int = 1           # header rows (2: a header over two rows, joined)

@@ -334,11 +334,12 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
             r.cells = f"lines {hf.row}–{last_row or hf.row}, fields {min(cols) + 1}–{max(cols) + 1}"
         else:
             r.cells = f"rows {hf.row}–{last_row or hf.row}, columns {min(cols) + 1}–{max(cols) + 1}"
+        rows_h = f"row {hf.row}" if hf.depth == 1 else f"rows {hf.row}–{hf.row + hf.depth - 1} (joined)"
         if hf.matched:
-            r.header = (f"row {hf.row}, the row with the most known column names ({hf.matched}) among the "
+            r.header = (f"{rows_h}, the row with the most known column names ({hf.matched}) among the "
                         f"first {hf.scanned} rows")
         else:
-            r.header = (f"row {hf.row}: no known column name in the first {hf.scanned} rows, so the first "
+            r.header = (f"{rows_h}: no known column name in the first {hf.scanned} rows, so the first "
                         "row with two or more filled cells")
         if hf.row > 1:
             r.header += "; rows above it were not read"

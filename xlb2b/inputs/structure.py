@@ -392,7 +392,12 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
         headers.append(header)
     keep = ~drop
     frame = frame.loc[keep].reset_index(drop=True)
-    out = _Raw(frame, headers, rows[keep], raw.grid, raw.decimal_comma, raw.comma_default)
+    keys, places = raw.keys, raw.places
+    if len(headers) > len(raw.headers):        # the column of the grouped report's line texts
+        keys = None if keys is None else list(keys) + [(headers[-1],)]
+        places = None if places is None else list(places) + [raw.places[pk] if raw.places else ""]
+    out = _Raw(frame, headers, rows[keep], raw.grid, raw.decimal_comma, raw.comma_default,
+               keys=keys, places=places, header_row=raw.header_row)
     out.parsed[pa] = _subset(amt_parsed, keep)
     if not lay.filled and sku_text is None:     # the client cells are as read
         out.parsed[pk] = _subset(key, keep)
