@@ -4,8 +4,9 @@ Each check names what it saw and what the user can do; none changes the data.
 
 * **far in time**: at most 2 % of the lines (and at most 50) lie more than
   365 days before or after every other line.
-* **spelling variants**: client ids that are equal once letter case, spaces,
-  punctuation, quotes, «ё» and look-alike Latin/Cyrillic letters are set aside.
+* **spelling variants**: client ids that are equal once spaces, punctuation,
+  quotes and «ё» are set aside (letter case and look-alike Latin/Cyrillic
+  letters are merged by the reader already, see ``ids``).
 * **copies**: at least 3 consecutive lines repeat, in the same order, 3
   consecutive earlier lines in every field read (client, date, amount and,
   when present, order, item and quantity), as when a block is pasted twice.
@@ -152,8 +153,8 @@ def _spelling(data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray,
         m = sorted(members.tolist(), key=lambda j: first_row[j])
         texts.append(" and ".join(f"{str(uniq[j])!r} (first in row {int(first_row[j])})" for j in m))
     more = f"; and {len(texts) - VARIANTS_SHOWN} more such groups" if len(texts) > VARIANTS_SHOWN else ""
-    return [(f"client ids that differ only in letter case, spaces, punctuation or look-alike Latin/Cyrillic "
-             f"letters are analysed as different clients: {'; '.join(texts[:VARIANTS_SHOWN])}{more}. If they "
+    return [(f"client ids that differ only in spaces, punctuation or quotes are analysed as different "
+             f"clients (ids differing only in letter case or look-alike letters are merged already): {'; '.join(texts[:VARIANTS_SHOWN])}{more}. If they "
              "are one client, make the ids identical in the source (or use a client code column)",
              None, column)]
 
