@@ -154,8 +154,9 @@ def _spelling(data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray,
         texts.append(" and ".join(f"{str(uniq[j])!r} (first in row {int(first_row[j])})" for j in m))
     more = f"; and {len(texts) - VARIANTS_SHOWN} more such groups" if len(texts) > VARIANTS_SHOWN else ""
     return [(f"client ids that differ only in spaces, punctuation or quotes are analysed as different "
-             f"clients (ids differing only in letter case or look-alike letters are merged already): {'; '.join(texts[:VARIANTS_SHOWN])}{more}. If they "
-             "are one client, make the ids identical in the source (or use a client code column)",
+             f"clients (ids differing only in letter case or look-alike letters are merged already): "
+             f"{'; '.join(texts[:VARIANTS_SHOWN])}{more}. If they are one client, make the ids identical "
+             "in the source (or use a client code column)",
              None, column)]
 
 
