@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from xlb2b.errors import InputError
 from xlb2b.inputs.context import _Ctx, _default_label
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping
-from xlb2b.errors import InputError
 from xlb2b.inputs.reading import describe, partial
 from xlb2b.inputs.sources import _load
 from xlb2b.inputs.structure import find_layout
