@@ -25,11 +25,13 @@ BUTTONS = {  # button tag -> script, as udfs.scripts.BUTTONS must say
     "analyze": "analyze_client_base", "adp": "build_adp", "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring", "checklist": "add_progress_checklist", "refresh": "refresh",
     "settings": "open_settings", "help": "show_help",
+    "fill_template": "fill_template_for_client", "refresh_report": "refresh_report_tables",
 }
 LABELS = {
     "analyze": "Analyze client base", "adp": "Build ADP for selected client",
     "adp_a": "Build ADPs for A clients", "bcg": "Add BCG scoring",
     "checklist": "Add progress checklist", "refresh": "Refresh", "settings": "Settings", "help": "Help",
+    "fill_template": "Fill template for selected client", "refresh_report": "Refresh report tables",
 }
 # the customUI elements and attributes this ribbon may use
 ALLOWED = {
