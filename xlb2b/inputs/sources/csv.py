@@ -179,6 +179,8 @@ def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx,
         end -= 1
     if end <= start:
         return None
+    # one line end stays: pyarrow cannot read a single unterminated line
+    stop = end + (2 if utf8[end:end + 2] == b"\r\n" else 1 if end < len(utf8) else 0)
     head_grid, head_rows = _csv_grid(text[:cut], delim, ctx)
     invalid: list[int] = []
 
@@ -186,7 +188,7 @@ def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx,
         invalid.append(1)
         return "skip"
 
-    data = memoryview(utf8)[start:end]
+    data = memoryview(utf8)[start:stop]
     try:
         table = pa_csv.read_csv(
             pa.py_buffer(data),

@@ -112,7 +112,8 @@ def _rows_grid(rows: list[list]) -> pd.DataFrame:
 #: reader, which keeps every cell's own type; fastexcel reads the rest
 HEAD_ROWS = 30
 #: rows read by both, to check that fastexcel's rows and columns line up with
-#: the sheet's (fastexcel counts from the first used cell)
+#: the sheet's (fastexcel counts rows from the top of the sheet, columns from
+#: the first used one)
 OVERLAP_ROWS = 5
 
 
@@ -155,13 +156,10 @@ def _fast_grid(path: Path, sheet: Any, ctx: _Ctx, fastexcel) -> pd.DataFrame | N
     used = [(i, j) for i, r in enumerate(head) for j, v in enumerate(r) if not _blank(v)]
     if not used:
         return None
-    r0 = min(i for i, _ in used)
     c0 = min(j for _, j in used)
     start = HEAD_ROWS - OVERLAP_ROWS
-    if start <= r0:
-        return None
     try:
-        batch = reader.load_sheet(ctx.sheet, header_row=None, skip_rows=start - r0,
+        batch = reader.load_sheet(ctx.sheet, header_row=None, skip_rows=start,
                                   dtype_coercion="strict", schema_sample_rows=None, eager=True)
     except fastexcel.UnsupportedColumnTypeCombinationError:
         return None
