@@ -265,9 +265,10 @@ def _strip_objects(arr: np.ndarray, is_str: np.ndarray) -> _Parsed:
     empty = ~is_str
     empty[is_str] = out[is_str] == ""
     out[empty] = np.nan
-    vals = pd.Series(out, dtype=object)
-    total = vals.isin(list(_TOTAL_VARIANTS)).to_numpy()
-    return _Parsed(vals, empty, _no_bad(), total)
+    total = np.zeros(len(arr), dtype=bool)
+    total[is_str] = np.fromiter(map(_TOTAL_VARIANTS.__contains__, out[is_str]), dtype=bool,
+                                count=len(texts))
+    return _Parsed(pd.Series(out, dtype=object), empty, _no_bad(), total)
 
 
 # ---- yes/no flags
