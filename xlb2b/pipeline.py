@@ -229,6 +229,10 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
             continue
         s = fn(c, settings)
         for col, values in s.columns.items():
+            if isinstance(values, np.ndarray) and values.dtype == object:
+                # codes and labels stay Python objects, as they were made: pandas 3
+                # would copy every one of them into an Arrow string column
+                values = pd.Series(values, index=c.index, dtype=object, copy=False)
             c[col] = values
         cut_points.update(s.cuts)
         for m in s.messages:
