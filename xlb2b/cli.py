@@ -15,8 +15,9 @@ import datetime as dt
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from xlb2b.errors import FATAL, InputError
 
@@ -95,9 +96,13 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force
 def write_csv(frame, path: Path, lang: str = "en") -> Path:
     """A table as CSV that Excel opens correctly: UTF-8 with BOM; ``;`` and a
     decimal comma for ``ru`` (the Russian Excel's list separator), ``,`` and a
-    point for ``en``; dates as YYYY-MM-DD.  Written atomically."""
-    from xlb2b.io_util import atomic_write
+    point for ``en``; dates as YYYY-MM-DD.  A text cell that begins with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so that
+    a spreadsheet shows it instead of running it as a formula (numbers stay
+    numbers).  Written atomically."""
+    from xlb2b.io_util import atomic_write, csv_safe_frame
     sep, decimal = (";", ",") if lang == "ru" else (",", ".")
+    frame = csv_safe_frame(frame)
     atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, decimal=decimal, index=False,
                                                 encoding="utf-8-sig", date_format="%Y-%m-%d",
                                                 lineterminator="\r\n"))
@@ -228,7 +233,7 @@ class Stages:
         self.bar.close()
         self.bar = None
 
-    def __enter__(self) -> "Stages":
+    def __enter__(self) -> Stages:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -240,7 +245,7 @@ class Stages:
 
 
 def _summary_rows(table, lang: str, name: str = "") -> list[list[str]]:
-    from xlb2b.excel.analysis_sheets import segment_label
+    from xlb2b.excel.labels import segment_label
     return [[str(segment_label(name, r.segment, lang)), _fmt_number(r.revenue, lang),
              _fmt_share(r.revenue_share, lang),
              _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]
@@ -368,8 +373,8 @@ def cmd_analyze(args) -> int:
     settings = _settings(args)
     lang = settings.locale
 
-    from xlb2b.pipeline import analyze
     from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
+    from xlb2b.pipeline import analyze
 
     stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
@@ -390,10 +395,10 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
     from xlb2b.pipeline import analyze
     from xlb2b.sample import generate, write_sample_files
     from xlb2b.settings import Settings
-    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
 
     out = Path(args.dir)
     if out.exists() and not out.is_dir():
@@ -574,7 +579,7 @@ def _add_input_options(a) -> None:
     a.add_argument("--market", metavar="FILE", help="market table: each client's purchases by supplier")
     a.add_argument("--sheet", metavar="NAME",
                    help="sheet of the transactions workbook (default: a sheet named Transactions/"
-                        "Продажи/Sales, else the first)")
+                        "Продажи/Sales, else the first, or the one sheet holding the required columns)")
     a.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
                    help="use HEADER of the transactions file as COLUMN (client_id, date, amount, order_id, "
                         "sku, category, quantity, cost, gross_profit, region, manager); repeatable, e.g. "
@@ -602,8 +607,9 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", formatter_class=fmt, epilog=_EPILOG,
         help="analyse a transactions file and write the analysis workbook",
         description="Read the transactions (and optionally the clients and market tables), run the "
-                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .csv, "
-                    ".parquet; Russian and English headers are recognised. Existing outputs are not "
+                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .xls/.xlsb/.ods "
+                    "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. "
+                    "Existing outputs are not "
                     "overwritten without --force; input files are never modified.")
     _add_input_options(a)
     a.add_argument("-o", "--output", metavar="OUT.xlsx",
@@ -679,7 +685,9 @@ def _tolerant_output() -> None:
     console) gets '?' instead of an exception."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
         except (AttributeError, ValueError, OSError):
             pass
 

@@ -10,13 +10,13 @@ import pandas as pd
 
 from xlb2b.errors import WARNING
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.headers import _from_grid
+from xlb2b.inputs.headers import HEADER_SCAN_ROWS, _from_grid
 from xlb2b.inputs.raw import _Raw
 
 #: the first lines of a file go through the line-tracking reader below, which
 #: copes with title lines, ragged rows and blank lines above the header; the
 #: rest (the bulk) through pyarrow's CSV reader when it is installed
-HEAD_LINES = 100
+HEAD_LINES = max(100, HEADER_SCAN_ROWS)
 
 # ---- CSV
 
@@ -25,7 +25,7 @@ def _read_csv(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
     data = path.read_bytes()
     text, utf8 = _decode_as(data, ctx)
     if not text or text.isspace():        # (no copy of a big text, unlike strip)
-        ctx.fatal("the file is empty")
+        ctx.fatal("the file is empty: there is nothing to read; check that this is the right file")
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")      # old Mac line ends
         utf8 = False
@@ -106,8 +106,10 @@ def _csv_grid(text: str, delim: str, ctx: _Ctx) -> tuple[pd.DataFrame, np.ndarra
             rows.append(rec)
             nums.append(prev + 1)
             prev = reader.line_num
-    except csv.Error as e:
-        ctx.fatal(f"cannot read the CSV file near line {prev + 1}: {e}", row=prev + 1)
+    except csv.Error:
+        ctx.fatal(f"cannot read the CSV file near line {prev + 1}: a field there is not "
+                  "closed (a quote mark without its pair) or is far too long; correct that line "
+                  "in a text editor, or save the file again as CSV from Excel", row=prev + 1)
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     return pd.DataFrame(rows, dtype=object), np.asarray(nums, dtype=np.int64)

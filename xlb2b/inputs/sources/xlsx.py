@@ -10,8 +10,19 @@ import pandas as pd
 
 from xlb2b.errors import InputError
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.guards import _check_workbook_zip
-from xlb2b.inputs.headers import SHEET_NAMES, _from_grid, _norm_header
+from xlb2b.inputs.guards import (
+    _check_workbook_zip,
+    _refuse_formulas_without_values,
+    _unreadable_workbook,
+)
+from xlb2b.inputs.headers import (
+    HEADER_SCAN_ROWS,
+    SHEET_NAMES,
+    _from_grid,
+    _grid_has_table,
+    _norm_header,
+    _other_sheet,
+)
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.values import _EXCEL_ERRORS
 
@@ -29,7 +40,7 @@ def _import_calamine():
 
 def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
     if not names:
-        ctx.fatal("the workbook has no sheets")
+        ctx.fatal("the workbook has no sheets; check that this is the right file")
     listing = ", ".join(repr(n) for n in names)
     if sheet is None:
         wanted = {_norm_header(s) for s in SHEET_NAMES[ctx.kind]}
@@ -45,29 +56,54 @@ def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
     close = [n for n in names if _norm_header(n) == _norm_header(sheet)]
     if len(close) == 1:
         return close[0]
-    ctx.fatal(f"no sheet named {sheet!r}; sheets: {listing}")
+    ctx.fatal(f"no sheet named {sheet!r}; sheets: {listing}; give one of these with --sheet")
+
+
+def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, canon_map: dict,
+                             ctx: _Ctx) -> list:
+    """The rows of the sheet to read: the default sheet's, or, when no sheet was
+    asked for and the default one has no table with the required columns, those
+    of the one other sheet that has it."""
+    if sheet is not None or len(names) < 2 or _grid_has_table(rows[:HEADER_SCAN_ROWS], canon_map, ctx):
+        return rows
+    def head(name: str) -> list:
+        try:
+            return read(name, HEADER_SCAN_ROWS)
+        except InputError:
+            return []
+        except Exception:  # noqa: BLE001 - a sheet that cannot be read has no table
+            return []
+    other = _other_sheet(names, ctx.sheet, head, canon_map, ctx)
+    return rows if other is None else read(other)
 
 
 def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
-    _check_workbook_zip(path, ctx)
+    formulas = _check_workbook_zip(path, ctx)
     grid = None
     fastexcel = _import_fastexcel()
     if fastexcel is not None:
         try:
-            grid = _fast_grid(path, sheet, ctx, fastexcel)
+            grid = _fast_grid(path, sheet, canon_map, ctx, fastexcel)
         except InputError:
             raise
         except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
-            ctx.fatal(f"cannot read the workbook: {type(e).__name__}: {e}")
+            _unreadable_workbook(e, ctx)
     if grid is not None:
+        _refuse_formulas_without_values(formulas, ctx)
         return _from_grid(grid, np.arange(1, len(grid) + 1), canon_map, ctx, letters=True)
     calamine = _import_calamine()
     try:
         if calamine is not None:
             wb = calamine.from_path(str(path))
             try:
-                ctx.sheet = _pick_sheet(list(wb.sheet_names), sheet, ctx)
-                rows = wb.get_sheet_by_name(ctx.sheet).to_python(skip_empty_area=False)
+                names = list(wb.sheet_names)
+                ctx.sheet = _pick_sheet(names, sheet, ctx)
+
+                def read(name: str, nrows: int | None = None) -> list:
+                    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False,
+                                                                nrows=nrows)
+                rows = read(ctx.sheet)
+                rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
             finally:
                 wb.close()
         else:
@@ -76,20 +112,30 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
             # dependency of this package), so entity expansion is refused there too.
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
-                ctx.sheet = _pick_sheet(list(wb.sheetnames), sheet, ctx)
-                ws = wb[ctx.sheet]
-                if not hasattr(ws, "iter_rows"):
-                    ctx.fatal(f"sheet {ctx.sheet!r} is a chart, not a worksheet")
-                ws.reset_dimensions()   # some writers store a wrong used range
-                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                names = list(wb.sheetnames)
+                ctx.sheet = _pick_sheet(names, sheet, ctx)
+
+                def read(name: str, nrows: int | None = None) -> list:
+                    ws = wb[name]
+                    if not hasattr(ws, "iter_rows"):
+                        if nrows is not None:
+                            return []
+                        ctx.fatal(f"sheet {name!r} is a chart, not a worksheet; choose the "
+                                  "sheet that holds the table with --sheet NAME")
+                    ws.reset_dimensions()   # some writers store a wrong used range
+                    return [list(r) for r in ws.iter_rows(values_only=True, max_row=nrows)]
+                rows = read(ctx.sheet)
+                rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
             finally:
                 wb.close()
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
-        ctx.fatal(f"cannot read the workbook: {type(e).__name__}: {e}")
+        _unreadable_workbook(e, ctx)
+    _refuse_formulas_without_values(formulas, ctx)
     if not rows:
-        ctx.fatal("the sheet is empty")
+        ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with "
+                  "--sheet NAME")
     grid = _rows_grid(rows)
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
 
@@ -108,9 +154,10 @@ def _rows_grid(rows: list[list]) -> pd.DataFrame:
 
 # ---- fastexcel: the bulk of a sheet straight to Arrow, one type per column
 
-#: the first rows (title, header) are read cell by cell by openpyxl's streaming
-#: reader, which keeps every cell's own type; fastexcel reads the rest
-HEAD_ROWS = 30
+#: the first rows (title, header: the rows searched for the header and a few
+#: more) are read cell by cell by openpyxl's streaming reader, which keeps every
+#: cell's own type; fastexcel reads the rest
+HEAD_ROWS = HEADER_SCAN_ROWS + 10
 #: rows read by both, to check that fastexcel's rows and columns line up with
 #: the sheet's (fastexcel counts rows from the top of the sheet, columns from
 #: the first used one)
@@ -127,7 +174,9 @@ def _import_fastexcel():
     return fastexcel
 
 
-def _head_rows(path: Path, name: str, ctx: _Ctx) -> list[list] | None:
+def _head_rows(path: Path, name: str) -> list[list] | None:
+    """The first HEAD_ROWS rows of a worksheet, cell by cell (None: no such
+    worksheet, e.g. a chart sheet: the other readers say so)."""
     import openpyxl
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -135,24 +184,29 @@ def _head_rows(path: Path, name: str, ctx: _Ctx) -> list[list] | None:
             return None
         ws = wb[name]
         if not hasattr(ws, "iter_rows"):
-            ctx.fatal(f"sheet {name!r} is a chart, not a worksheet")
+            return None
         ws.reset_dimensions()
         return [list(r) for r in ws.iter_rows(values_only=True, max_row=HEAD_ROWS)]
     finally:
         wb.close()
 
 
-def _fast_grid(path: Path, sheet: Any, ctx: _Ctx, fastexcel) -> pd.DataFrame | None:
+def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx,
+               fastexcel) -> pd.DataFrame | None:
     """The sheet as the object grid the other readers give, the rows after the
     first HEAD_ROWS converted column by column from fastexcel's Arrow arrays.
     None when the sheet is small, a column mixes types below the head (then
     every cell needs its own type: the cell-by-cell readers read it), or the
     overlap rows do not agree."""
     reader = fastexcel.read_excel(str(path))
-    ctx.sheet = _pick_sheet(list(reader.sheet_names), sheet, ctx)
-    head = _head_rows(path, ctx.sheet, ctx)
+    names = list(reader.sheet_names)
+    ctx.sheet = _pick_sheet(names, sheet, ctx)
+    head = _head_rows(path, ctx.sheet)
     if head is None or len(head) < HEAD_ROWS:
         return None
+    if sheet is None and len(names) > 1 and not _grid_has_table(head[:HEADER_SCAN_ROWS],
+                                                                canon_map, ctx):
+        return None       # the cell-by-cell readers look for the table on the other sheets
     used = [(i, j) for i, r in enumerate(head) for j, v in enumerate(r) if not _blank(v)]
     if not used:
         return None
