@@ -396,6 +396,30 @@ def test_csv_bulk_line_numbers_with_line_breaks_in_cells(tmp_path, monkeypatch):
                            (8, "amount", "not a number", "y", ERROR)]
 
 
+def test_csv_big_file_decodes_only_its_head_and_keeps_the_encoding_rules(tmp_path, monkeypatch):
+    """A big file has only its start decoded; a character cut at that point,
+    and Windows-1251 bytes further on, still read as the whole-file rule says."""
+    monkeypatch.setattr(csv_source, "HEAD_BYTES", 36)   # ends inside the "ж" of line 2
+    monkeypatch.setattr(csv_source, "HEAD_LINES", 1)
+    seen = arrow_grids(monkeypatch)
+    text = "Клиент;Дата;Сумма\n" + "".join(f"Ёж{i};2024-03-{i + 1:02d};{i},5\n" for i in range(9))
+    path = tmp_path / "utf8.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert text.encode("utf-8")[35:37] == "ж".encode("utf-8")
+    t = read_transactions(path)
+    assert seen[0] is not None
+    assert t.data["client_id"].tolist() == [f"Ёж{i}" for i in range(9)]
+    assert t.data["amount"].tolist() == [i + 0.5 for i in range(9)]
+    assert t.data["row"].tolist() == list(range(2, 11))
+    path = tmp_path / "cp1251.csv"                      # ASCII head, Cyrillic further on
+    path.write_bytes(("client;date;amount\n" + "A;2024-03-01;1\n" * 3
+                      + "Ёж;2024-03-02;2,5\n").encode("cp1251"))
+    t = read_transactions(path)
+    assert seen[1] is None and seen[2] is not None     # pyarrow refused the bytes: decoded whole
+    assert t.data["client_id"].tolist() == ["A", "A", "A", "Ёж"]
+    assert t.data["amount"].tolist() == [1.0, 1.0, 1.0, 2.5]
+
+
 def test_csv_ragged_row_in_the_bulk_goes_to_the_line_tracking_reader(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_source, "HEAD_LINES", 1)
     seen = arrow_grids(monkeypatch)

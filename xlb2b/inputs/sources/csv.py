@@ -23,25 +23,63 @@ HEAD_LINES = max(100, HEADER_SCAN_ROWS)
 
 def _read_csv(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
     data = path.read_bytes()
-    text, utf8 = _decode_as(data, ctx)
-    if not text or text.isspace():        # (no copy of a big text, unlike strip)
-        ctx.fatal("the file is empty: there is nothing to read; check that this is the right file")
-    if "\n" not in text and "\r" in text:
-        text = text.replace("\r", "\n")      # old Mac line ends
-        utf8 = False
-    if text[:4].lower() == "sep=" and len(text) > 4 and text[4] not in "\r\n":
-        delim = text[4]       # Excel's own hint line, e.g. "sep=;"
+    got = None
+    head = _utf8_head(data) if _import_arrow_csv() is not None else None
+    if head is not None:
+        # a big UTF-8 file: only its head is decoded here; pyarrow reads the rest
+        # as bytes and checks that they are UTF-8 (if not: the whole file below)
+        delim = _delimiter(head)
+        got = _csv_grid_arrow(head, delim, ctx, data)
+    if got is None:
+        text, utf8 = _decode_as(data, ctx)
+        if not text or text.isspace():        # (no copy of a big text, unlike strip)
+            ctx.fatal("the file is empty: there is nothing to read; check that this is the "
+                      "right file")
+        if "\n" not in text and "\r" in text:
+            text = text.replace("\r", "\n")      # old Mac line ends
+            utf8 = False
+        delim = _delimiter(text)
+        got = (_csv_grid_arrow(text, delim, ctx, data if utf8 else None)
+               if _import_arrow_csv() is not None else None)
+        del data
+        grid, rownums = got if got is not None else _csv_grid(text, delim, ctx)
     else:
-        delim = _sniff_delimiter(text)
-    got = (_csv_grid_arrow(text, delim, ctx, data if utf8 else None)
-           if _import_arrow_csv() is not None else None)
-    del data
-    grid, rownums = got if got is not None else _csv_grid(text, delim, ctx)
+        grid, rownums = got
     # ';' files come from Russian-locale Excel/1C: the decimal separator is a comma.
     # In ',' files an ambiguous "1,234" is a thousands separator (it had to be quoted).
     return _from_grid(grid, rownums, canon_map, ctx, letters=False,
                       decimal_comma=True if delim == ";" else None,
                       comma_default=delim != ",")
+
+
+def _delimiter(text: str) -> str:
+    if text[:4].lower() == "sep=" and len(text) > 4 and text[4] not in "\r\n":
+        return text[4]       # Excel's own hint line, e.g. "sep=;"
+    return _sniff_delimiter(text)
+
+
+#: files bigger than this have only their first HEAD_BYTES decoded as text
+#: when pyarrow reads the rest
+HEAD_BYTES = 1 << 20
+
+
+def _utf8_head(data: bytes) -> str | None:
+    """The text of the first HEAD_BYTES of a bigger file with line feeds that
+    starts as UTF-8 (a character cut at the end is left out), else None."""
+    if len(data) <= HEAD_BYTES or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return None
+    head = data[:HEAD_BYTES]
+    if b"\n" not in head:
+        return None
+    for cut in range(4):
+        try:
+            text = head[:len(head) - cut].decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            if e.start < len(head) - 4:
+                return None          # not UTF-8: decided on the whole file as before
+            continue
+        return text if text.strip() else None
+    return None
 
 
 def _decode(data: bytes, ctx: _Ctx) -> str:
@@ -161,8 +199,8 @@ def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx,
     line numbers, the bulk of the file parsed by pyarrow.  None when the rest
     of the file is not one record per row of equal width (ragged rows), or the
     line count does not add up: then the line-tracking reader reads it all.
-    ``utf8``: the file's bytes when they are the UTF-8 of ``text`` (a BOM
-    allowed)."""
+    ``utf8``: the file's bytes when ``text`` is their UTF-8 text or the start
+    of it (a BOM allowed); pyarrow checks that the rest is UTF-8 too."""
     pa_csv = _import_arrow_csv()
     dtype = _text_dtype()
     cut = _head_end(text)
@@ -208,10 +246,12 @@ def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx,
         return None      # ragged rows, or a column whose type was guessed: not all text
     # a line break inside a quoted cell moves every later record down a line
     extra = np.zeros(table.num_rows, dtype=np.int64)
-    for col in table.columns:
-        if pc.any(pc.match_substring(col, "\n")).as_py():
-            extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
-    if utf8.count(b"\n", start, end) != table.num_rows - 1 + int(extra.sum()):
+    breaks = utf8.count(b"\n", start, end)
+    if breaks != table.num_rows - 1:        # (else no cell holds a line break)
+        for col in table.columns:
+            if pc.any(pc.match_substring(col, "\n")).as_py():
+                extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
+    if breaks != table.num_rows - 1 + int(extra.sum()):
         return None      # line ends the reader counts differently (a lone CR): let the other reader count
     first = int(text.count("\n", 0, cut)) + 1
     rows = first + np.arange(table.num_rows, dtype=np.int64)
