@@ -92,6 +92,11 @@ def _arrow_numbers(s: pd.Series, raw: _Raw) -> _Parsed | None:
 
 
 def _column_decimal_comma(s: pd.Series, default: bool) -> bool:
+    arr = _arrow_text(s)
+    if arr is not None:
+        import pyarrow.compute as pc
+        if not pc.any(pc.match_substring(arr, ",")).as_py():
+            return default           # no comma anywhere: what _guess_decimal_comma says too
     f = None if _mostly_distinct(s) else _factorize(s)
     u = f[1] if f is not None else s.reset_index(drop=True)
     is_str = _kinds(u)["str"]
