@@ -924,3 +924,11 @@ def test_imports_and_reads_without_optional_packages(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_bulk_id_folding_equals_fold_id_one_by_one():
+    from xlb2b.inputs.ids import _fold_all, fold_id
+    ids = [chr(i) for i in range(128)] + ["C00967", "AbC-1", "ООО Ромашка", "OOO РОМАШКА",
+                                          "Straße", "İ", "ǅ", 1001, 12.5]
+    assert _fold_all(ids) == [fold_id(str(v)) for v in ids]
+    assert _fold_all(["ABC"]) == ["abc"] and _fold_all(["РОМ"]) == ["pom"]

@@ -24,6 +24,13 @@ def fold_id(text: str) -> str:
     return text.casefold().translate(LOOKALIKES)
 
 
+def _fold_all(values) -> list[str]:
+    """:func:`fold_id` of every value; an ASCII text only needs ``lower()``
+    (its case folding, and it holds no Cyrillic letter), which is many times
+    faster over hundreds of thousands of ids."""
+    return [t.lower() if t.isascii() else fold_id(t) for t in map(str, values)]
+
+
 def _row_list(rows: np.ndarray) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:ROWS_LISTED])
     more = f" and {len(rows) - ROWS_LISTED} more" if len(rows) > ROWS_LISTED else ""
@@ -43,7 +50,7 @@ def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray,
         cats = np.asarray(uniq, dtype=object)
     if len(cats) < 2:
         return values
-    folded = pd.Series([fold_id(str(c)) for c in cats])
+    folded = pd.Series(_fold_all(cats))
     dup = folded.duplicated(keep=False).to_numpy()
     if not dup.any():
         return values
