@@ -927,8 +927,10 @@ def test_imports_and_reads_without_optional_packages(tmp_path):
 
 
 def test_bulk_id_folding_equals_fold_id_one_by_one():
-    from xlb2b.inputs.ids import _fold_all, fold_id
+    from xlb2b.inputs.ids import _fold_all, _repeated, fold_id
     ids = [chr(i) for i in range(128)] + ["C00967", "AbC-1", "ООО Ромашка", "OOO РОМАШКА",
                                           "Straße", "İ", "ǅ", 1001, 12.5]
-    assert _fold_all(ids) == [fold_id(str(v)) for v in ids]
-    assert _fold_all(["ABC"]) == ["abc"] and _fold_all(["РОМ"]) == ["pom"]
+    assert _fold_all(ids).tolist() == [fold_id(str(v)) for v in ids]
+    assert _fold_all(["ABC"]).tolist() == ["abc"] and _fold_all(["РОМ"]).tolist() == ["pom"]
+    texts = np.array(["a", "b", "a", "c", "b", "d"], dtype=object)
+    assert _repeated(texts).tolist() == [True, True, True, False, True, False]
