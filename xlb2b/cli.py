@@ -25,6 +25,8 @@ EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
 #: rows of an input report printed before "... and N more"
 MAX_REPORT_ROWS = 50
+#: plausibility warnings about the inputs printed with the summary
+MAX_WARNINGS_SHOWN = 10
 DEFAULT_SETTINGS_FILE = "xlb2b-settings.toml"
 SEVERITIES = ("fatal", "error", "warning", "info")
 
@@ -274,6 +276,11 @@ def print_summary(analysis, lang: str, outputs: Sequence[Path], *, tables: Seque
             print(f"  {n:>7,}  {reason}")
     if len(a.clients) == 0:
         print("warning: no client has positive revenue in the window; check the window options")
+    warnings = [w for r in a.report.readings for w in r.warnings]
+    for w in warnings[:MAX_WARNINGS_SHOWN]:
+        print(f"warning: {w}")
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        print(f"  ... and {len(warnings) - MAX_WARNINGS_SHOWN} more warnings about the inputs")
     counts = Counter(p.severity for p in a.report)
     if counts:
         by = ", ".join(f"{counts[s]:,} {s}" for s in SEVERITIES if counts[s])
@@ -330,9 +337,18 @@ def _settings(args):
     return settings.copy(**changes)
 
 
+def print_readings(readings: Iterable[Any]) -> None:
+    """The reading report of each input, compactly (stdout)."""
+    for r in readings:
+        if r is None or getattr(r, "shown", False):
+            continue
+        print("Read " + "\n".join(r.lines()), flush=True)
+        r.shown = True            # printed once, even when an error later carries it again
+
+
 def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
     """Read the input files (the transactions with the command's --sheet and
-    --map, when it has them)."""
+    --map, when it has them); each one's reading report is printed as it is read."""
     from xlb2b.inputs import read_table
 
     tables = {}
@@ -341,6 +357,7 @@ def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
         tx = kind == "transactions"
         tables[kind] = read_table(kind, path, sheet=getattr(args, "sheet", None) if tx else None,
                                   mapping=_mapping(args.parser, getattr(args, "map", [])) if tx else None)
+        print_readings([tables[kind].reading])
     return tables
 
 
@@ -436,6 +453,7 @@ def cmd_demo(args) -> int:
                 write_csv(a.report.to_frame(), out / "input_issues.csv", lang)]
         for name in a.SUMMARIES:
             write_csv(a.summary(name), out / f"summary_{name}.csv", lang)
+    print_readings(a.report.readings)
     hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {workbook.name}" if len(a.report) else ""
     print_summary(a, lang, [workbook, adps, planning, toolkit] + csvs + [out / "summary_*.csv"],
                   tables=("psc_group", "abc"),
@@ -473,7 +491,20 @@ def cmd_adp(args) -> int:
                                       ("market", args.market)) if v}
     settings_in = [Path(args.settings)] if args.settings else []
     into = Path(args.into) if getattr(args, "into", None) else None
-    if into is not None:
+    template = Path(args.template) if getattr(args, "template", None) else None
+    if template is not None:
+        if args.split:
+            raise CliError("--template fills copies of one workbook's sheet; it cannot be used with --split")
+        _check_template(template, "--template")
+        inputs_in = list(inputs.values()) + settings_in + [template]
+    elif getattr(args, "template_sheet", None):
+        raise CliError("--template-sheet names the sheet of --template; give --template too")
+    if template is not None and into is None:
+        out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp{template.suffix.lower()}")
+        if out.suffix.lower() != template.suffix.lower():
+            raise CliError(f"{out}: the output must keep the template's type ({template.suffix})")
+        check_outputs([out], inputs_in, force=args.force)
+    elif into is not None:
         if args.split:
             raise CliError("--into adds the sheets to one workbook; it cannot be used with --split")
         if not into.is_file():
@@ -526,7 +557,14 @@ def cmd_adp(args) -> int:
         if not ids:
             raise InputError("no analysed client matches the selection")
         stage("writing ADP")
-        if args.split:
+        if template is not None:
+            from xlb2b.excel.fill import fill_adp_template
+            res = fill_adp_template(a, ids, template, out, into=into, template_sheet=args.template_sheet,
+                                    lang=lang)
+            outputs = [res.path]
+            print(f"Template sheet filled for {len(res.sheets):,} client(s): {', '.join(res.sheets)}")
+            _print_fill_info(res)
+        elif args.split:
             outputs = [folder / _adp_file_name(c) for c in ids]
             folder.mkdir(exist_ok=True)
             check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
@@ -547,6 +585,58 @@ def cmd_adp(args) -> int:
     print("Written:")
     for p in outputs:
         print(f"  {p}")
+    return EXIT_OK
+
+
+def _check_template(path: Path, option: str) -> None:
+    if not path.is_file():
+        raise CliError(f"{path}: no such workbook ({option} needs an existing .xlsx/.xlsm)")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise CliError(f"{path}: {option} needs an .xlsx or .xlsm workbook")
+
+
+def _print_fill_info(res) -> None:
+    """The names a fill left alone, one line each."""
+    if res.filled:
+        print(f"Names filled: {', '.join(res.filled)}")
+    for p in res.info:
+        print(f"  note: {p.sheet + ': ' if p.sheet else ''}{p.reason}")
+
+
+def cmd_report(args) -> int:
+    _check_window(args)
+    template = Path(args.template)
+    _check_template(template, "--template")
+    inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
+                                      ("market", args.market)) if v}
+    settings_in = [Path(args.settings)] if args.settings else []
+    out = Path(args.output) if args.output else template
+    if out.suffix.lower() != template.suffix.lower():
+        raise CliError(f"{out}: the output must keep the workbook's type ({template.suffix})")
+    if not _same_file(out, template):
+        check_outputs([out], list(inputs.values()) + settings_in + [template], force=args.force)
+    else:
+        check_outputs([], list(inputs.values()) + settings_in)
+        for inp in list(inputs.values()) + settings_in:
+            if _same_file(out, inp):
+                raise CliError(f"{out} is one of the input files; choose another report workbook")
+
+    settings = _settings(args)
+    from xlb2b.excel.fill import fill_report
+    from xlb2b.pipeline import analyze
+
+    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "filling the report"]
+    with Stages(stage_names, enabled=not args.quiet) as stage:
+        tables = _read_inputs(args, inputs, stage)
+        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
+                    progress=stage)
+        stage("filling the report")
+        res = fill_report(a, template, out, lang=settings.locale)
+    print(f"Window: {a.window} ({_window_note(a.settings)})")
+    print(f"Report tables refreshed on sheet(s): {', '.join(res.sheets)}")
+    _print_fill_info(res)
+    print("Written:")
+    print(f"  {res.path}")
     return EXIT_OK
 
 
@@ -652,12 +742,35 @@ def build_parser() -> argparse.ArgumentParser:
                     help="add the sheets to this existing .xlsx/.xlsm (its sheets, formulas, names, macros "
                          "and charts are kept; a taken sheet name gets a number); written to -o if given, "
                          "else back to BOOK")
+    ad.add_argument("--template", metavar="THEIR.xlsx",
+                    help="fill your own ADP template instead: one copy of its template sheet per client, "
+                         "filled through the sheet's defined names (docs/templates.md), written into a copy "
+                         "of the template workbook (default TRANSACTIONS-adp.xlsx/.xlsm) or with --into "
+                         "into that workbook")
+    ad.add_argument("--template-sheet", metavar="NAME",
+                    help="the template sheet of --template (default: the sheet with the most fill names)")
     ad.add_argument("-o", "--output", metavar="OUT",
                     help="workbook (default: TRANSACTIONS-adp.xlsx), or with --split the folder "
                          "(default: TRANSACTIONS-adp)")
     ad.add_argument("--force", action="store_true", help="overwrite existing output files")
     ad.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ad.set_defaults(func=cmd_adp, parser=ad)
+
+    rp = sub.add_parser(
+        "report", formatter_class=fmt, epilog=_EPILOG,
+        help="refresh the consulting tables inside your own report workbook",
+        description="Run the analysis and write it into the report workbook's defined names "
+                    "(summary_psc_group, summary_abc, abc_curve, window_start... see docs/templates.md). "
+                    "A table range grows into empty rows below it or shrinks with the data; anything in "
+                    "the way is refused and nothing is written. Every other part of the workbook is kept.")
+    _add_input_options(rp)
+    rp.add_argument("--template", required=True, metavar="REPORT.xlsx",
+                    help="the report workbook (.xlsx/.xlsm) whose named tables are refreshed")
+    rp.add_argument("-o", "--output", metavar="OUT",
+                    help="write the refreshed workbook here (default: back into REPORT)")
+    rp.add_argument("--force", action="store_true", help="overwrite an existing OUT")
+    rp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    rp.set_defaults(func=cmd_report, parser=rp)
 
     ai = sub.add_parser("addin", help="the Excel add-in", description="The classic Excel add-in.")
     aisub = ai.add_subparsers(dest="addin_command", required=True, metavar="COMMAND")
@@ -716,6 +829,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:              # a usage error found after parsing
         return _exit_code(e.code)
     except InputError as e:
+        try:                 # what was read from the refused table, to see which column was taken
+            print_readings(getattr(e.report, "readings", []))
+        except Exception:  # noqa: BLE001 - the error itself must reach the user
+            pass
         sys.stdout.flush()
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         if len(e.report):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from xlb2b.analysis.segments import psc_basis
-from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
+from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL, abc_curve_points
 from xlb2b.errors import InputError
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
@@ -650,12 +650,8 @@ class _Writer:
     def abc_curve(self) -> None:
         sheet = self.sheet_names["abc_curve"]
         ws = self.wb.add_worksheet(sheet, self.sheet_class)
-        rev = np.sort(self.c["revenue"].to_numpy(dtype=float))[::-1]
-        n = len(rev)
-        total = rev.sum()
-        idx = np.unique(np.linspace(0, n - 1, min(n, 1000)).round().astype(int)) if n else np.array([], int)
-        xs = np.concatenate(([0.0], (idx + 1) / n)) if n else np.array([0.0])
-        ys = np.concatenate(([0.0], np.cumsum(rev)[idx] / total)) if n and total > 0 else np.zeros_like(xs)
+        points = abc_curve_points(self.c["revenue"].to_numpy(dtype=float))
+        xs, ys = points[:, 0], points[:, 1]
         ws.write_string(0, 0, self.header("cumulative_share_clients"), self.f_head)
         ws.write_string(0, 1, self.header("cumulative_share_revenue"), self.f_head)
         for i, (x, y) in enumerate(zip(xs, ys), start=1):
@@ -673,7 +669,7 @@ class _Writer:
         chart.set_size({"width": 720, "height": 420})
         ws.insert_chart(1, 3, chart)
 
-    def frame_sheet(self, key: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+    def frame_sheet(self, key: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> Any:
         ws = self.wb.add_worksheet(self.sheet_names[key], self.sheet_class)
         formats = formats or {}
         for j, col in enumerate(frame.columns):
@@ -686,6 +682,27 @@ class _Writer:
         ws.freeze_panes(1, 0)
         if len(frame):
             ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+        return ws
+
+    def reading_block(self, ws, col: int) -> None:
+        """The reading report of every input, from column ``col`` (right of the problems table)."""
+        readings = [r for r in getattr(self.a.report, "readings", []) if r is not None]
+        ws.set_column(col, col, 24)
+        ws.set_column(col + 1, col + 1, 110)
+        ws.write_string(0, col, self.t("contents.reading", "What was read"), self.f_bold)
+        row = 1
+        if not readings:
+            ws.write_string(row, col + 1, self.t("contents.reading_none", "no reading report (the inputs "
+                                                  "were given as tables already read)"))
+        for r in readings:
+            ws.write_string(row, col, r.kind, self.f_bold)
+            row += 1
+            for item, text in r.items():
+                if item:
+                    ws.write_string(row, col, item)
+                ws.write_string(row, col + 1, text)
+                row += 1
+            row += 1
 
     def contents(self) -> None:
         t = self.t
@@ -747,7 +764,9 @@ class _Writer:
         self.frame_sheet("portrait", portrait, {"share_a": SHARE, "share_all": SHARE, "lift": RATIO,
                                                 "clients_a": INT, "clients_all": INT})
         self.frame_sheet("excluded", self.a.excluded, {"revenue": MONEY})
-        self.frame_sheet("input_issues", self.a.report.to_frame(), {"row": INT})
+        issues = self.a.report.to_frame()
+        ws = self.frame_sheet("input_issues", issues, {"row": INT})
+        self.reading_block(ws, len(issues.columns) + 1)
 
 
 def add_analysis_sheets(workbook, analysis, *, lang: str = "en",
