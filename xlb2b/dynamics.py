@@ -1,0 +1,553 @@
+"""Two windows side by side: status, revenue bridge, retention, migration, cohorts, lapse (METHODOLOGY §11–§12).
+
+Every definition is one vectorised function over integer client codes (no
+per-client Python loop).  The per-client functions have the segmentations'
+call shape, ``name(clients, settings) -> Segmentation``, and return the
+bounds they used; the tables (bridge, retention, migration, cohorts) are
+built from the per-client frame that :func:`two_windows` gives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import segments as seg
+from .metrics import DAY, Window, client_metrics, month_indices
+from .scores import threshold_score
+from .segments import Segmentation
+from .settings import Settings
+
+#: client statuses W0 -> W1, in the bridge's order
+STATUSES = ("new", "returned", "lost", "grown", "shrunk", "flat", "other")
+#: rows of the revenue bridge, top to bottom
+BRIDGE_ROWS = ("start", "new", "returned", "lost", "grown_price", "grown_volume", "shrunk_price",
+               "shrunk_volume", "flat", "no_unit_data", "other", "end")
+#: the contribution rows (start + their sum = end)
+CONTRIBUTIONS = BRIDGE_ROWS[1:-1]
+LAPSE_STATUSES = ("on_track", "late", "lapsing", "too_few_purchases")
+#: segmentations with a migration matrix: name -> (segment column, segmentation function)
+MIGRATIONS = {"psc_group": ("psc_group", seg.psc), "abc": ("abc_class", seg.abc),
+              "rfm_segment": ("rfm_segment", seg.rfm), "dsl_level": ("dsl_level", seg.dsl),
+              "xyz": ("xyz_class", seg.xyz)}
+NOT_BUYER_W0 = "(not a buyer in W0)"
+LOST = "(lost)"
+NOT_SEGMENTED = "(not segmented)"
+
+
+# ---------------------------------------------------------------- windows
+def previous_window(window: Window, settings: Settings) -> Window:
+    """W0: explicit ``previous_start``/``previous_end`` when set, else the
+    same number of whole months immediately before W1 (the BCG growth rule,
+    :meth:`Window.preceding`)."""
+    if settings.previous_start is not None:
+        w0 = Window(pd.Timestamp(settings.previous_start), pd.Timestamp(settings.previous_end))
+        if w0.end >= window.start:
+            from .errors import FATAL, InputError, Report
+            r = Report()
+            r.add(f"the preceding window ({w0}) must end before the analysis window starts ({window}): "
+                  "move previous_end before window start", column="previous_end", value=str(w0.end.date()),
+                  severity=FATAL)
+            raise InputError("invalid settings: previous window overlaps the analysis window", r)
+    else:
+        w0 = window.preceding()
+    return w0
+
+
+def _in(dates: np.ndarray, w: Window) -> np.ndarray:
+    return (dates >= np.datetime64(w.start, "ns")) & (dates < np.datetime64(w.end + pd.Timedelta(days=1), "ns"))
+
+
+def _units(tx: pd.DataFrame, sel: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Units of the selected lines: quantity, or one per line (a return takes one back), as §2."""
+    if "quantity" in tx:
+        return tx["quantity"].to_numpy(dtype="float64")[sel]
+    return np.where(amount[sel] < 0, -1.0, 1.0)
+
+
+def two_windows(tx: pd.DataFrame, w1: Window, w0: Window) -> pd.DataFrame:
+    """One row per client with a line in W0 or W1: net revenue and units per
+    window (``revenue_w0``, ``units_w0``, ``revenue_w1``, ``units_w1``), the
+    number of lines per window and the first purchase line ever
+    (``first_date``).  Client order: first appearance in ``tx``."""
+    cid, ids = pd.factorize(tx["client_id"], sort=False)
+    cid = cid.astype(np.int64, copy=False)
+    n = len(ids)
+    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+    amount = tx["amount"].to_numpy(dtype="float64")
+    buy = amount > 0
+    far = np.datetime64("2262-01-01", "ns")
+    first = np.full(n, far)
+    np.minimum.at(first.view(np.int64), cid[buy], dates[buy].view(np.int64))
+    out = {"client_id": np.asarray(ids, dtype=object)}
+    for tag, w in (("w0", w0), ("w1", w1)):
+        sel = _in(dates, w)
+        c = cid[sel]
+        out[f"revenue_{tag}"] = np.bincount(c, weights=amount[sel], minlength=n)
+        out[f"units_{tag}"] = np.bincount(c, weights=_units(tx, sel, amount), minlength=n)
+        out[f"lines_{tag}"] = np.bincount(c, minlength=n)
+    out["first_date"] = np.where(first < far, first, np.datetime64("NaT", "ns"))
+    frame = pd.DataFrame(out)
+    keep = (frame["lines_w0"] > 0) | (frame["lines_w1"] > 0)
+    return frame.loc[keep.to_numpy()].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- status and bridge
+def _col(df: pd.DataFrame, name: str) -> np.ndarray:
+    return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype="float64")
+
+
+def client_status(clients: pd.DataFrame, settings: Settings, *, w1: Window) -> Segmentation:
+    """Status W0 -> W1 (§11) and each client's contribution to the bridge.
+
+    ``clients``: the frame of :func:`two_windows`.  Columns returned:
+    ``status``; ``change`` = R1 − R0; ``price_w0``, ``price_w1`` (P = R / C
+    when C > 0); ``price_effect`` = (P1 − P0)(C0 + C1)/2 and
+    ``volume_effect`` = (C1 − C0)(P0 + P1)/2 for a retained client with units
+    in both windows (else empty); ``bridge_row``: where the change goes when
+    it is not split (new, returned, lost, no_unit_data, other; grown, shrunk,
+    flat for the split ones)."""
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    c0, c1 = _col(clients, "units_w0"), _col(clients, "units_w1")
+    first = clients["first_date"].to_numpy(dtype="datetime64[ns]")
+    b0, b1 = r0 > 0, r1 > 0
+    start = np.datetime64(w1.start, "ns")
+    end_excl = np.datetime64(w1.end + pd.Timedelta(days=1), "ns")
+    known = ~np.isnat(first)
+    new = known & (first >= start) & (first < end_excl)
+    before = known & (first < start)
+    returned = ~new & b1 & ~b0 & before
+    lost = ~new & b0 & ~b1
+    retained = ~new & b0 & b1
+    status = np.full(len(r0), "other", dtype=object)
+    status[new] = "new"
+    status[returned] = "returned"
+    status[lost] = "lost"
+    status[retained & (r1 > r0)] = "grown"
+    status[retained & (r1 < r0)] = "shrunk"
+    status[retained & (r1 == r0)] = "flat"
+    p0 = np.where(c0 > 0, r0 / np.where(c0 > 0, c0, 1), np.nan)
+    p1 = np.where(c1 > 0, r1 / np.where(c1 > 0, c1, 1), np.nan)
+    split = retained & (c0 > 0) & (c1 > 0)
+    price = np.where(split, (p1 - p0) * (c0 + c1) / 2, np.nan)
+    volume = np.where(split, (c1 - c0) * (p0 + p1) / 2, np.nan)
+    row = status.copy()
+    row[retained & ~split] = "no_unit_data"
+    return Segmentation({"status": status, "change": r1 - r0, "price_w0": p0, "price_w1": p1,
+                         "price_effect": price, "volume_effect": volume, "bridge_row": row})
+
+
+def group_values(clients: pd.DataFrame, by: str) -> np.ndarray:
+    """A client's group for the bridge: its W1 value (column ``by``) when it
+    is a buyer in W1, else its W0 value (``by + "_w0"``, or the same column
+    for attributes that do not depend on the window); missing ->
+    "(not segmented)"."""
+    v1 = clients[by].astype(object).to_numpy() if by in clients else np.full(len(clients), None, dtype=object)
+    v0 = clients[f"{by}_w0"].astype(object).to_numpy() if f"{by}_w0" in clients else v1
+    g = np.where(_col(clients, "revenue_w1") > 0, v1, v0)
+    g = np.where(pd.isna(g), NOT_SEGMENTED, g).astype(object)
+    return g
+
+
+def _factor_groups(clients: pd.DataFrame, by: str | None):
+    if by is None:
+        return np.zeros(len(clients), dtype=np.int64), np.array(["Total"], dtype=object)
+    g = group_values(clients, by)
+    codes, uniq = pd.factorize(pd.Series(g, dtype=object).astype(str), sort=True)
+    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+
+
+def revenue_bridge(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """The bridge W0 -> W1 (§11): one row per bridge row (and group when
+    ``by`` is given) with ``clients`` and ``amount``.  start = Σ R0, end = Σ R1
+    and every client's R1 − R0 goes to its row (split into price and volume
+    for retained clients with units), so start + Σ contributions = end.
+    ``clients`` needs the columns of :func:`two_windows` and
+    :func:`client_status`.  Long format: columns [group,] row, clients, amount."""
+    g, groups = _factor_groups(clients, by)
+    ng = len(groups)
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    row = clients["bridge_row"].astype(object).to_numpy()
+    price = np.nan_to_num(_col(clients, "price_effect"))
+    volume = np.nan_to_num(_col(clients, "volume_effect"))
+    change = r1 - r0
+    amounts, counts = {}, {}
+    amounts["start"] = np.bincount(g, weights=r0, minlength=ng)
+    counts["start"] = np.bincount(g, weights=(r0 > 0).astype(float), minlength=ng)
+    for key in ("new", "returned", "lost", "no_unit_data", "other", "flat"):
+        m = row == key
+        amounts[key] = np.bincount(g[m], weights=change[m], minlength=ng)
+        counts[key] = np.bincount(g[m], minlength=ng).astype(float)
+    for st in ("grown", "shrunk"):
+        m = row == st
+        amounts[f"{st}_price"] = np.bincount(g[m], weights=price[m], minlength=ng)
+        amounts[f"{st}_volume"] = np.bincount(g[m], weights=volume[m], minlength=ng)
+        counts[f"{st}_price"] = counts[f"{st}_volume"] = np.bincount(g[m], minlength=ng).astype(float)
+    amounts["end"] = np.bincount(g, weights=r1, minlength=ng)
+    counts["end"] = np.bincount(g, weights=(r1 > 0).astype(float), minlength=ng)
+    parts = []
+    for key in BRIDGE_ROWS:
+        d = {"row": key, "clients": counts[key].astype(np.int64), "amount": amounts[key]}
+        if by is not None:
+            d = {"group": groups, **d}
+        parts.append(pd.DataFrame(d))
+    out = pd.concat(parts, ignore_index=True)
+    if by is not None:
+        order = {k: i for i, k in enumerate(BRIDGE_ROWS)}
+        out = out.sort_values(["group", "row"], key=lambda s: s.map(order) if s.name == "row" else s,
+                              kind="stable").reset_index(drop=True)
+    return out
+
+
+def retention(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Over W0's buyers (§11): buyers_w0, retained (buyers in both), logo
+    retention = retained / buyers_w0, NRR = Σ max(R1, 0) / Σ R0, GRR =
+    Σ min(max(R1, 0), R0) / Σ R0.  Grouped by the W0 value of ``by`` (the
+    population is W0's buyers)."""
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    b0 = r0 > 0
+    sub = clients.loc[b0]
+    if by is None:
+        g, groups = np.zeros(int(b0.sum()), dtype=np.int64), np.array(["Total"], dtype=object)
+    else:
+        col = f"{by}_w0" if f"{by}_w0" in sub else by
+        v = sub[col].astype(object).to_numpy()
+        v = np.where(pd.isna(v), NOT_SEGMENTED, v)
+        g, groups = pd.factorize(pd.Series(v, dtype=object).astype(str), sort=True)
+        g = g.astype(np.int64)
+    ng = len(groups)
+    r0, r1 = r0[b0], r1[b0]
+    kept = np.maximum(r1, 0)
+    base = np.bincount(g, weights=r0, minlength=ng)
+    buyers = np.bincount(g, minlength=ng)
+    ret = np.bincount(g, weights=(r1 > 0).astype(float), minlength=ng)
+    nrr = np.bincount(g, weights=kept, minlength=ng)
+    grr = np.bincount(g, weights=np.minimum(kept, r0), minlength=ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({"group": groups, "buyers_w0": buyers, "retained": ret.astype(np.int64),
+                            "revenue_w0": base, "revenue_kept": nrr, "revenue_kept_capped": grr,
+                            "logo_retention": np.where(buyers > 0, ret / np.maximum(buyers, 1), np.nan),
+                            "nrr": np.where(base > 0, nrr / np.where(base > 0, base, 1), np.nan),
+                            "grr": np.where(base > 0, grr / np.where(base > 0, base, 1), np.nan)})
+    return out if by is not None else out.drop(columns="group")
+
+
+def nrr_grr(r0, r1) -> tuple[float, float]:
+    """NRR and GRR of paired revenue arrays over the pairs with R0 > 0."""
+    r0 = np.asarray(r0, dtype="float64").ravel()
+    r1 = np.asarray(r1, dtype="float64").ravel()
+    m = r0 > 0
+    base = r0[m].sum()
+    if base <= 0:
+        return float("nan"), float("nan")
+    kept = np.maximum(np.nan_to_num(r1[m]), 0)
+    return float(kept.sum() / base), float(np.minimum(kept, r0[m]).sum() / base)
+
+
+# ---------------------------------------------------------------- W0 segments and migration
+def _abc_current(r0: np.ndarray, w1_revenue: np.ndarray, w1_class: np.ndarray) -> np.ndarray:
+    """ABC of W0 on W1's cut points: A when R0 ≥ the smallest W1 revenue of
+    class A, B when ≥ the smallest of class B, else C."""
+    out = np.full(r0.shape, np.nan, dtype=object)
+    ok = ~np.isnan(r0)
+    a = w1_revenue[w1_class == "A"]
+    b = w1_revenue[w1_class == "B"]
+    a_min = a.min() if a.size else np.inf
+    b_min = b.min() if b.size else a_min
+    out[ok] = np.where(r0[ok] >= a_min, "A", np.where(r0[ok] >= b_min, "B", "C"))
+    return out
+
+
+def w0_segments(tx: pd.DataFrame, w0: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
+                settings: Settings) -> tuple[pd.DataFrame, dict[str, list[float]]]:
+    """W0's own metrics and segments (recency from W0's end, months observed
+    and tenure up to W0's end) for W0's buyers, with W0's own cut points
+    (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
+    frame (client_id + ``<segment column>_w0``) and the cut points used."""
+    cm = client_metrics(tx, w0, settings).table
+    c = cm.loc[cm["revenue"].to_numpy() > 0].reset_index(drop=True)
+    current = settings.migration_cuts == "current"
+    cuts: dict[str, list[float]] = {}
+    out = pd.DataFrame({"client_id": c["client_id"].to_numpy()})
+    for name, (col, fn) in MIGRATIONS.items():
+        if fn is seg.abc and current:
+            ids = w1_clients["client_id"].to_numpy()
+            out[col + "_w0"] = _abc_current(_col(c, "revenue"), _col(w1_clients, "revenue"),
+                                            w1_clients["abc_class"].astype(object).to_numpy())
+            continue
+        given = None
+        if current:
+            given = {k: w1_cuts[k] for k in w1_cuts if k.startswith(("psc_", "rfm_", "dsl_"))}
+        s = fn(c, settings, cuts=given) if fn in (seg.psc, seg.rfm, seg.dsl) else fn(c, settings)
+        out[col + "_w0"] = s.columns[col]
+        cuts.update(s.cuts)
+    return out, cuts
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    """Segment values as text; whole numbers (DSL levels 1.0) without ".0"."""
+    v = pd.Series(values, dtype=object)
+    num = pd.to_numeric(v, errors="coerce")
+    whole = num.notna() & (num == num.round())
+    out = v.astype(str)
+    out[whole] = num[whole].astype("int64").astype(str)
+    return out.to_numpy(dtype=object)
+
+
+def migration(clients: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Migration matrix of one segmentation (§11): rows = W0 segment plus
+    "(not a buyer in W0)", columns = W1 segment plus "(lost)"; long format,
+    one row per non-empty cell: from, to, clients, revenue_w0, revenue_w1.
+    A buyer without a segment is "(not segmented)".  Every W0 buyer is in
+    one row and every W1 buyer in one column; a client that is a buyer in
+    neither window is in no cell."""
+    col = MIGRATIONS[name][0]
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    b0, b1 = r0 > 0, r1 > 0
+    m = b0 | b1
+    f = clients[f"{col}_w0"].astype(object).to_numpy()[m]
+    t = clients[col].astype(object).to_numpy()[m]
+    f = np.where(b0[m], np.where(pd.isna(f), NOT_SEGMENTED, _text(f)), NOT_BUYER_W0).astype(object)
+    t = np.where(b1[m], np.where(pd.isna(t), NOT_SEGMENTED, _text(t)), LOST).astype(object)
+    fc, fu = pd.factorize(f, sort=True)
+    tc, tu = pd.factorize(t, sort=True)
+    key = fc.astype(np.int64) * len(tu) + tc
+    kc, ku = pd.factorize(key, sort=True)
+    out = pd.DataFrame({"from": np.asarray(fu, dtype=object)[ku // len(tu)],
+                        "to": np.asarray(tu, dtype=object)[ku % len(tu)],
+                        "clients": np.bincount(kc, minlength=len(ku)),
+                        "revenue_w0": np.bincount(kc, weights=r0[m], minlength=len(ku)),
+                        "revenue_w1": np.bincount(kc, weights=r1[m], minlength=len(ku))})
+    return out
+
+
+def stayed_share(matrix: pd.DataFrame) -> float:
+    """Share of W0's buyers on the diagonal (the same segment in W1)."""
+    w0 = matrix["from"] != NOT_BUYER_W0
+    diag = w0 & (matrix["from"] == matrix["to"]) & (matrix["from"] != NOT_SEGMENTED)
+    total = matrix.loc[w0, "clients"].sum()
+    return float(matrix.loc[diag, "clients"].sum() / total) if total else float("nan")
+
+
+def migration_grid(matrix: pd.DataFrame, value: str = "clients", rows=None, cols=None) -> pd.DataFrame:
+    """The long matrix as a grid (rows = from, columns = to), empty cells 0."""
+    g = matrix.pivot_table(index="from", columns="to", values=value, aggfunc="sum", fill_value=0)
+    if rows is not None:
+        g = g.reindex(rows, fill_value=0)
+    if cols is not None:
+        g = g.reindex(columns=cols, fill_value=0)
+    return g
+
+
+# ---------------------------------------------------------------- cohorts
+def _period(dates: np.ndarray, period: str) -> np.ndarray:
+    m = month_indices(dates)
+    return m // 12 if period == "year" else m // 3
+
+
+def period_label(p: int, period: str) -> str:
+    return str(int(p)) if period == "year" else f"{int(p) // 4}-Q{int(p) % 4 + 1}"
+
+
+def cohorts(tx: pd.DataFrame, w1: Window, settings: Settings) -> pd.DataFrame:
+    """Cohort table (§11): cohort = calendar quarter (``cohort_period =
+    "year"``: year) of each client's first purchase line ever, up to W1's
+    end.  One row per cohort and period from the cohort's own to W1's last:
+    cohort_size, active (clients with a purchase line in the period),
+    revenue (net), logo_retention = active / cohort_size, revenue_index =
+    revenue / the cohort's first-period revenue, incomplete (W1 ends inside
+    the period).  Lines dated before a client's first purchase (returns
+    only) fall in no period of its cohort."""
+    per = settings.cohort_period
+    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+    end_excl = np.datetime64(w1.end + pd.Timedelta(days=1), "ns")
+    upto = dates < end_excl
+    cid, ids = pd.factorize(tx["client_id"], sort=False)
+    n = len(ids)
+    cid = cid.astype(np.int64)[upto]
+    dates = dates[upto]
+    amount = tx["amount"].to_numpy(dtype="float64")[upto]
+    buy = amount > 0
+    p = _period(dates, per)
+    far = np.iinfo(np.int64).max
+    first = np.full(n, far, dtype=np.int64)
+    np.minimum.at(first, cid[buy], p[buy])
+    has = first < far
+    last_p = int(_period(np.array([np.datetime64(w1.end, "ns")]), per)[0])
+    if not has.any():
+        return pd.DataFrame(columns=["cohort", "period", "age", "cohort_size", "active", "revenue",
+                                     "logo_retention", "revenue_index", "incomplete"])
+    p0 = int(first[has].min())
+    ncoh = last_p - p0 + 1
+    coh = first[cid] - p0                     # cohort index per line
+    ok = has[cid] & (p >= first[cid])
+    size = np.bincount(first[has] - p0, minlength=ncoh)
+    age = p - first[cid]
+    cell = coh * ncoh + age                   # (cohort, age) pairs, dense
+    rev = np.bincount(cell[ok], weights=amount[ok], minlength=ncoh * ncoh)
+    sel = ok & buy
+    pairs = pd.unique(cell[sel] * np.int64(n) + cid[sel])
+    active = np.bincount(pairs // n, minlength=ncoh * ncoh)
+    ci, ai = np.divmod(np.arange(ncoh * ncoh), ncoh)
+    keep = (size[ci] > 0) & (ci + ai <= ncoh - 1)
+    ci, ai = ci[keep], ai[keep]
+    idx = ci * ncoh + ai
+    first_rev = rev[ci * ncoh]
+    w1_end_next = w1.end + pd.Timedelta(days=1)
+    period_end_incomplete = int(_period(np.array([np.datetime64(w1_end_next, "ns")]), per)[0]) == last_p
+    periods = p0 + ci + ai
+    labels = np.asarray([period_label(x, per) for x in range(p0, last_p + 1)], dtype=object)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({
+            "cohort": labels[ci],
+            "period": labels[ci + ai],
+            "age": ai,
+            "cohort_size": size[ci],
+            "active": active[idx],
+            "revenue": rev[idx],
+            "logo_retention": active[idx] / size[ci],
+            "revenue_index": np.where(first_rev > 0, rev[idx] / np.where(first_rev > 0, first_rev, 1), np.nan),
+            "incomplete": (periods == last_p) & period_end_incomplete,
+        })
+    return out
+
+
+# ---------------------------------------------------------------- lapse
+def typical_gap(tx: pd.DataFrame, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Per client of ``client_ids``: number of distinct purchase dates up to
+    ``end`` (inclusive) and the median gap in days between consecutive ones
+    (NaN with fewer than 3 dates)."""
+    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+    amount = tx["amount"].to_numpy(dtype="float64")
+    sel = (amount > 0) & (dates < np.datetime64(end + pd.Timedelta(days=1), "ns"))
+    codes = pd.Index(pd.Series(client_ids, dtype=object)).get_indexer(tx["client_id"].astype(object)[sel])
+    n = len(client_ids)
+    day = dates[sel].astype("datetime64[D]").astype(np.int64)
+    ok = codes >= 0
+    codes, day = codes[ok].astype(np.int64), day[ok]
+    day = day - (day.min() if day.size else 0)
+    span = np.int64(day.max() + 1) if day.size else np.int64(1)
+    key = np.unique(codes * span + day)            # sorted by client, then date
+    c, d = key // span, key % span
+    ndates = np.bincount(c, minlength=n)
+    same = c[1:] == c[:-1]
+    gc = c[1:][same]
+    gap = (d[1:] - d[:-1])[same]
+    order = np.lexsort((gap, gc))
+    gc, gap = gc[order], gap[order]
+    k = np.bincount(gc, minlength=n)
+    start = np.concatenate(([0], np.cumsum(k)[:-1]))
+    med = np.full(n, np.nan)
+    has = ndates >= 3                               # k >= 2 gaps
+    kk, ss = k[has], start[has]
+    lo = gap[ss + (kk - 1) // 2].astype(float)
+    hi = gap[ss + kk // 2].astype(float)
+    med[has] = (lo + hi) / 2
+    return ndates, med
+
+
+def lapse(clients: pd.DataFrame, settings: Settings, *, tx: pd.DataFrame, w1: Window) -> Segmentation:
+    """Lapse ratio and status (§12) for the analysed clients: ratio =
+    recency_days / typical gap (median days between distinct purchase dates,
+    all history up to W1's end; at least 3 dates, else "too_few_purchases");
+    on_track below the first bound, late from it, lapsing from the second
+    (a ratio exactly on a bound goes up)."""
+    ids = clients["client_id"].to_numpy()
+    ndates, gap = typical_gap(tx, w1.end, ids)
+    ratio = _col(clients, "recency_days") / gap
+    score = threshold_score(ratio, settings.lapse_bounds)
+    names = np.array(LAPSE_STATUSES[:3], dtype=object)
+    status = np.full(len(ids), LAPSE_STATUSES[3], dtype=object)
+    ok = ~np.isnan(score)
+    status[ok] = names[score[ok].astype(int) - 1]
+    return Segmentation({"purchase_dates": ndates.astype(float), "typical_gap": gap, "lapse_ratio": ratio,
+                         "lapse_status": status}, {"lapse": [float(b) for b in settings.lapse_bounds]})
+
+
+def lapse_ratio_of(dates, end) -> float:
+    """Scalar reference: lapse ratio from one client's purchase dates."""
+    d = np.unique(np.asarray(pd.to_datetime(pd.Series(dates)).dropna().to_numpy(dtype="datetime64[D]")))
+    d = d[d <= np.datetime64(pd.Timestamp(end).date(), "D")]
+    if d.size < 3:
+        return float("nan")
+    g = np.median(np.diff(d).astype(np.int64))
+    return float((np.datetime64(pd.Timestamp(end).date(), "D") - d[-1]).astype(np.int64) / g)
+
+
+def watch_list(clients: pd.DataFrame) -> pd.DataFrame:
+    """Lapsing, then late clients, each by revenue at stake (W1 revenue)
+    descending, ties by client id."""
+    st = clients["lapse_status"].astype(object).to_numpy()
+    m = (st == "lapsing") | (st == "late")
+    w = clients.loc[m]
+    rank = np.where(w["lapse_status"].to_numpy() == "lapsing", 0, 1)
+    order = np.lexsort((w["client_id"].astype(str).to_numpy(), -_col(w, "revenue"), rank))
+    cols = [c for c in ("client_id", "name", "manager", "lapse_status", "lapse_ratio", "recency_days",
+                        "typical_gap", "purchase_dates", "last_date", "revenue") if c in w]
+    out = w.iloc[order][cols].rename(columns={"revenue": "revenue_at_stake"}).reset_index(drop=True)
+    return out
+
+
+# ---------------------------------------------------------------- everything together
+@dataclass
+class Dynamics:
+    """The two-window results of one analysis."""
+    w0: Window
+    w1: Window
+    clients: pd.DataFrame             # one row per client with a line in W0 or W1
+    cut_points: dict[str, dict[str, list[float]]]
+    cohort_table: pd.DataFrame
+    settings: Settings
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def bridge(self, by: str | None = None) -> pd.DataFrame:
+        return revenue_bridge(self.clients, by)
+
+    def retention(self, by: str | None = None) -> pd.DataFrame:
+        return retention(self.clients, by)
+
+    def migration(self, name: str) -> pd.DataFrame:
+        if name not in MIGRATIONS:
+            raise ValueError(f"unknown segmentation {name!r}; choose from {', '.join(MIGRATIONS)}")
+        return migration(self.clients, name)
+
+    def cohorts(self) -> pd.DataFrame:
+        return self.cohort_table
+
+
+#: the W1 columns the per-client frame carries for grouping and migration
+W1_COLUMNS = ("psc_group", "abc_class", "rfm_segment", "dsl_level", "xyz_class", "psc_code", "manager",
+              "region", "industry", "name")
+
+
+def dynamics(tx: pd.DataFrame, w1: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
+             attributes: pd.DataFrame, settings: Settings) -> Dynamics:
+    """Everything of §11–§12 for one analysis.  ``w1_clients``: the analysed
+    clients (W1 metrics and segments); ``attributes``: client_id plus
+    attributes of every client (manager, region, …), so lost clients keep
+    theirs."""
+    w0 = previous_window(w1, settings)
+    d = two_windows(tx, w1, w0)
+    st = client_status(d, settings, w1=w1)
+    for k, v in st.columns.items():
+        d[k] = v
+    seg0, cuts0 = w0_segments(tx, w0, w1_clients, w1_cuts, settings)
+    d = d.merge(seg0, on="client_id", how="left")
+    w1_cols = [c for c in W1_COLUMNS if c in w1_clients]
+    d = d.merge(w1_clients[["client_id"] + w1_cols], on="client_id", how="left")
+    attr_cols = [c for c in attributes.columns if c != "client_id" and c in ("manager", "region", "industry", "name")]
+    if attr_cols:
+        a = attributes[["client_id"] + attr_cols].drop_duplicates("client_id")
+        a = a.rename(columns={c: f"{c}__attr" for c in attr_cols})
+        d = d.merge(a, on="client_id", how="left")
+        for c in attr_cols:
+            d[c] = d[c].astype(object).where(d[c].notna(), d[f"{c}__attr"].astype(object)) if c in d \
+                else d[f"{c}__attr"].astype(object)
+            d = d.drop(columns=f"{c}__attr")
+    lp = lapse(w1_clients, settings, tx=tx, w1=w1)
+    lf = pd.DataFrame({"client_id": w1_clients["client_id"].to_numpy(), **lp.columns})
+    d = d.merge(lf, on="client_id", how="left")
+    coh = cohorts(tx, w1, settings)
+    return Dynamics(w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts),
+                                "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings)
