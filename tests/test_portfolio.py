@@ -10,7 +10,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from xlb2b.errors import ERROR, WARNING, InputError
 from xlb2b.locale import find_key, label, labels
-from xlb2b.portfolio import (AXES, BCG_COLUMNS, FACTORS, auto_ratings, bant, bcg_scores,
+from xlb2b.planning.portfolio import (AXES, BCG_COLUMNS, FACTORS, auto_ratings, bant, bcg_scores,
                              merge_ratings, yes_no)
 from xlb2b.settings import STRATEGY_KEYS, Settings
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import ERROR, FATAL, WARNING, InputError, Report
-from .locale import find_key, label
-from .scores import quantile_score, threshold_score
-from .settings import BCG_FACTORS, STRATEGY_KEYS, Settings
+from xlb2b.errors import ERROR, FATAL, WARNING, InputError, Report
+from xlb2b.locale import find_key, label
+from xlb2b.analysis.scores import quantile_score, threshold_score
+from xlb2b.settings import BCG_FACTORS, STRATEGY_KEYS, Settings
 
 #: factor keys in the order of BCG_FACTORS
 FACTORS: list[str] = [k for k, _ in BCG_FACTORS]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .io_util import column_letter
+from xlb2b.io_util import column_letter
 
 ZIP_LEVEL = 3     # deflate level of the data sheets: fast, about 15 % larger than 6
 

@@ -17,12 +17,12 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .io_util import atomic_write, column_letter
-from .xlsx_rows import Column, add_rows, date_serials, escape_xml
-from .locale import label, labels
-from .segments import psc_basis
-from .summary import NOT_SEGMENTED, TOTAL
+from xlb2b.errors import InputError
+from xlb2b.io_util import atomic_write, column_letter
+from xlb2b.excel.rows import Column, add_rows, date_serials, escape_xml
+from xlb2b.locale import label, labels
+from xlb2b.analysis.segments import psc_basis
+from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
 
 SUMMARY_ORDER = ["psc_group", "psc", "dsl_level", "dsl", "kml", "spl", "rfm_segment", "rfm", "abc", "xyz"]
 MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", "date", "text", "score"
@@ -150,7 +150,7 @@ class _Writer:
         self.rfm_tr = self.t.translator("rfm_segment")
         # the fast row path writes file XML; a recording workbook takes the rows as they are
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
-        from .adp import sheet_names as _free
+        from xlb2b.excel.adp_sheets import sheet_names as _free
         keys = (["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
                 + [f"summary_{n}" for n in SUMMARY_ORDER])
         self.sheet_names = dict(zip(keys, _free([sheet_name(k, lang) for k in keys], taken)))
@@ -446,7 +446,7 @@ class _Writer:
 
     def clients_sheet(self) -> None:
         """The Clients table.  XlsxWriter writes its header, column formats and
-        the table; the data rows are added by :mod:`xlb2b.xlsx_rows` after the
+        the table; the data rows are added by :mod:`xlb2b.excel.rows` after the
         workbook closes (see :meth:`write`)."""
         name = self.sheet_names["clients"]
         ws = self.wb.add_worksheet(name, self.sheet_class)
@@ -802,8 +802,8 @@ class _Writer:
 def add_analysis_sheets(workbook, analysis, *, lang: str = "en",
                         sources: dict[str, str] | None = None, taken: Iterable[str] = ()) -> list[str]:
     """Lay the analysis sheets out in a recording workbook
-    (:class:`xlb2b.live.RecordingWorkbook`), the Clients rows included, for
-    :func:`xlb2b.live.render`; sheet names avoid ``taken`` (a number is
+    (:class:`xlb2b.excel.live.RecordingWorkbook`), the Clients rows included, for
+    :func:`xlb2b.excel.live.render`; sheet names avoid ``taken`` (a number is
     added).  Returns the sheet names."""
     w = _Writer(analysis, None, lang, sources, workbook, taken)
     w.build()
@@ -850,7 +850,7 @@ def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
     thresholds, bounds, BCG weights, tiers, SOW bounds, BANT threshold and our
     supplier name the user may have edited.  Values that are not numbers
     where numbers belong raise ``ValueError`` naming the row."""
-    from .settings import Settings
+    from xlb2b.settings import Settings
 
     s = base or Settings()
     d = s.to_dict()

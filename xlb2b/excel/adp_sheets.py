@@ -18,11 +18,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import planning
-from .io_util import atomic_write
-from .locale import label, labels
-from .metrics import Window, client_metrics
-from .settings import Settings
+from xlb2b import planning
+from xlb2b.io_util import atomic_write
+from xlb2b.locale import label, labels
+from xlb2b.analysis.metrics import Window, client_metrics
+from xlb2b.settings import Settings
 
 #: the six ratings behind the progress level (§6, item 4), DSL first
 RATINGS = ["dsl", "equipment", "projects", "visit", "promo", "dm"]
@@ -54,7 +54,7 @@ def financials_table(transactions_table: Any, client_ids: Sequence[Any], year: i
                      settings: Settings | None = None) -> dict[int, pd.DataFrame]:
     """{year-1: frame, year: frame}: for each calendar year, one row per client
     of ``client_ids`` (index client_id) with the §6 item 7 indicators, from
-    :func:`xlb2b.metrics.client_metrics` on a one-year window."""
+    :func:`xlb2b.analysis.metrics.client_metrics` on a one-year window."""
     settings = settings or Settings()
     tx = _tx_frame(transactions_table)
     ids = list(client_ids)
@@ -181,7 +181,7 @@ class _AdpWriter:
                 "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                 "strings_to_numbers": False, "nan_inf_to_errors": True})
         self.wb = workbook
-        from .workbook import _fast_sheet_class, _Labels
+        from xlb2b.excel.analysis_sheets import _fast_sheet_class, _Labels
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
         self.group_tr = _Labels(lang).translator("psc_group")
         self.rfm_tr = _Labels(lang).translator("rfm_segment")

@@ -64,9 +64,9 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from .adp import sheet_names
-from .errors import FATAL, InputError, Report
-from .io_util import atomic_write_bytes
+from xlb2b.excel.adp_sheets import sheet_names
+from xlb2b.errors import FATAL, InputError, Report
+from xlb2b.io_util import atomic_write_bytes
 
 __all__ = ["add_sheets", "sheet_names_of", "rename_references", "MergeError"]
 
@@ -393,7 +393,7 @@ class _ContentTypes:
 
 def _check_target_file(path: Path) -> None:
     """The zip-bomb, DTD and not-a-zip checks of the input readers."""
-    from . import inputs
+    from xlb2b import inputs
 
     ctx = inputs._Ctx("workbook", path.name)
     try:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .scores import quantile_score, threshold_score
-from .settings import Settings
+from xlb2b.analysis.scores import quantile_score, threshold_score
+from xlb2b.settings import Settings
 
 
 @dataclass

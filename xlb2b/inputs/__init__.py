@@ -1,7 +1,7 @@
 """Read and validate the input tables: transactions, clients, market.
 
-Every reader returns an :class:`~xlb2b.tables.InputTable` with canonical
-column names and dtypes (see :data:`~xlb2b.tables.SCHEMA`), the row number a
+Every reader returns an :class:`~xlb2b.inputs.tables.InputTable` with canonical
+column names and dtypes (see :data:`~xlb2b.inputs.tables.SCHEMA`), the row number a
 person sees in the source for every kept row, and a report of every row that
 was left out and why.  Nothing is dropped silently.
 
@@ -35,9 +35,9 @@ from typing import Any, Iterable, Mapping, NoReturn
 import numpy as np
 import pandas as pd
 
-from .errors import ERROR, FATAL, WARNING, InputError, Problem, Report
-from .io_util import column_letter
-from .tables import SCHEMA, InputTable
+from xlb2b.errors import ERROR, FATAL, WARNING, InputError, Problem, Report
+from xlb2b.io_util import column_letter
+from xlb2b.inputs.tables import SCHEMA, InputTable
 
 __all__ = [
     "read_transactions", "read_clients", "read_market", "read_table",
