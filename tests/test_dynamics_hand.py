@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from xlb2b import InputError, Settings, analyze
-from xlb2b.dynamics import lapse_ratio_of, nrr_grr, stayed_share, watch_list
+from xlb2b.analysis.dynamics import lapse_ratio_of, nrr_grr, stayed_share, watch_list
 
 Y2025 = dict(window="explicit", window_start=dt.date(2025, 1, 1), window_end=dt.date(2025, 12, 31))
 
@@ -99,7 +99,7 @@ def test_bridge_grouped_uses_w1_value_else_w0(statuses):
     c = statuses.clients.copy()
     c["tier"] = c["client_id"].map({"L": "x", "G": "y"})
     c["tier_w0"] = c["client_id"].map({"L": "a", "G": "b"})
-    from xlb2b.dynamics import revenue_bridge
+    from xlb2b.analysis.dynamics import revenue_bridge
     b = revenue_bridge(c, "tier")
     # L is not a buyer in W1: its W0 value "a" ; G buys in W1: its W1 value "y"
     assert b.query("group == 'a' and row == 'lost'")["amount"].item() == -120

@@ -14,7 +14,7 @@ from hypothesis import given, strategies as st
 
 from test_core_properties import PROPS, build, run, tables
 from xlb2b import Settings, analyze
-from xlb2b.dynamics import (CONTRIBUTIONS, LOST, MIGRATIONS, NOT_BUYER_W0, client_status, two_windows)
+from xlb2b.analysis.dynamics import (CONTRIBUTIONS, LOST, MIGRATIONS, NOT_BUYER_W0, client_status, two_windows)
 
 
 def dyn(t, **kw):

@@ -239,7 +239,7 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     dyn = None
     if settings.dynamics:
         step("comparing with the preceding window")
-        from .dynamics import dynamics as _dynamics
+        from xlb2b.analysis.dynamics import dynamics as _dynamics
         dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
         per = dyn.clients.set_index("client_id")
         ids = c["client_id"].to_numpy()

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import segments as seg
-from .metrics import DAY, Window, client_metrics, month_indices
-from .scores import threshold_score
-from .segments import Segmentation
-from .settings import Settings
+from xlb2b.analysis import segments as seg
+from xlb2b.analysis.metrics import Window, client_metrics, month_indices
+from xlb2b.analysis.scores import threshold_score
+from xlb2b.analysis.segments import Segmentation
+from xlb2b.errors import FATAL, InputError, Report
+from xlb2b.settings import Settings
 
 #: client statuses W0 -> W1, in the bridge's order
 STATUSES = ("new", "returned", "lost", "grown", "shrunk", "flat", "other")
@@ -44,7 +45,6 @@ def previous_window(window: Window, settings: Settings) -> Window:
     if settings.previous_start is not None:
         w0 = Window(pd.Timestamp(settings.previous_start), pd.Timestamp(settings.previous_end))
         if w0.end >= window.start:
-            from .errors import FATAL, InputError, Report
             r = Report()
             r.add(f"the preceding window ({w0}) must end before the analysis window starts ({window}): "
                   "move previous_end before window start", column="previous_end", value=str(w0.end.date()),
