@@ -241,11 +241,11 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         step("comparing with the preceding window")
         from xlb2b.analysis.dynamics import dynamics as _dynamics
         dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
-        per = dyn.clients.set_index("client_id")
-        ids = c["client_id"].to_numpy()
+        per = dyn.clients
+        pos = pd.Index(per["client_id"].to_numpy(dtype=object)).get_indexer(c["client_id"].to_numpy(dtype=object))
         for col in DYNAMICS_COLUMNS:
-            src = per[col].reindex(ids) if col in per else pd.Series(np.nan, index=ids)
-            c[col] = src.to_numpy()
+            if col in per:
+                c[col] = per[col].take(pos).to_numpy()     # every analysed client buys in W1, so is in per
     for col in CLIENT_COLUMNS:
         if col not in c:
             c[col] = np.nan

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xlb2b.analysis import segments as seg
-from xlb2b.analysis.metrics import Window, client_metrics, month_indices
+from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.analysis.scores import threshold_score
 from xlb2b.analysis.segments import Segmentation
 from xlb2b.errors import FATAL, InputError, Report
@@ -55,42 +55,92 @@ def previous_window(window: Window, settings: Settings) -> Window:
     return w0
 
 
-def _in(dates: np.ndarray, w: Window) -> np.ndarray:
+@dataclass
+class DayTotals:
+    """The order lines summed per (client, date), sorted by client then date:
+    every later step works on these pairs instead of the lines."""
+    ids: np.ndarray        # client id per client code
+    client: np.ndarray     # client code per pair
+    day: np.ndarray        # days since 1970-01-01 per pair
+    amount: np.ndarray     # net amount
+    units: np.ndarray      # quantity (or ±1 per line, as §2)
+    lines: np.ndarray      # number of lines
+    buys: np.ndarray       # number of purchase lines (amount > 0)
+
+
+def day_totals(tx: pd.DataFrame) -> DayTotals:
+    """Sum the lines of ``tx`` per (client, date): one hash pass over the
+    lines, one sort of the (fewer) pairs."""
+    cid, ids = pd.factorize(tx["client_id"], sort=False)
+    cid = cid.astype(np.int64, copy=False)
+    day = tx["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    amount = tx["amount"].to_numpy(dtype="float64")
+    if "quantity" in tx:
+        units = tx["quantity"].to_numpy(dtype="float64")
+    else:
+        units = np.where(amount < 0, -1.0, 1.0)
+    d0 = day.min() if day.size else 0
+    span = np.int64(day.max() - d0 + 1) if day.size else np.int64(1)
+    codes, uniq = pd.factorize(cid * span + (day - d0), sort=False)
+    order = np.argsort(uniq, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    codes = rank[codes]
+    uniq = uniq[order]
+    k = len(uniq)
+    return DayTotals(np.asarray(ids, dtype=object), uniq // span, uniq % span + d0,
+                     np.bincount(codes, weights=amount, minlength=k),
+                     np.bincount(codes, weights=units, minlength=k),
+                     np.bincount(codes, minlength=k),
+                     np.bincount(codes, weights=(amount > 0).astype(np.float64), minlength=k).astype(np.int64))
+
+
+def _in_window(dates: np.ndarray, w: Window) -> np.ndarray:
     return (dates >= np.datetime64(w.start, "ns")) & (dates < np.datetime64(w.end + pd.Timedelta(days=1), "ns"))
 
 
-def _units(tx: pd.DataFrame, sel: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """Units of the selected lines: quantity, or one per line (a return takes one back), as §2."""
-    if "quantity" in tx:
-        return tx["quantity"].to_numpy(dtype="float64")[sel]
-    return np.where(amount[sel] < 0, -1.0, 1.0)
+def _days(x) -> DayTotals:
+    return x if isinstance(x, DayTotals) else day_totals(x)
 
 
-def two_windows(tx: pd.DataFrame, w1: Window, w0: Window) -> pd.DataFrame:
+def _day(ts) -> int:
+    return int(np.datetime64(pd.Timestamp(ts).date(), "D").astype(np.int64))
+
+
+def _first_purchase_day(d: DayTotals) -> np.ndarray:
+    """Per client code: the day of its first purchase line (int64 max when none)."""
+    n = len(d.ids)
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    sel = d.buys > 0
+    c, day = d.client[sel], d.day[sel]
+    first = np.r_[True, c[1:] != c[:-1]] if c.size else np.zeros(0, dtype=bool)
+    out[c[first]] = day[first]                # pairs are sorted by client, then date
+    return out
+
+
+def two_windows(tx, w1: Window, w0: Window) -> pd.DataFrame:
     """One row per client with a line in W0 or W1: net revenue and units per
     window (``revenue_w0``, ``units_w0``, ``revenue_w1``, ``units_w1``), the
     number of lines per window and the first purchase line ever
-    (``first_date``).  Client order: first appearance in ``tx``."""
-    cid, ids = pd.factorize(tx["client_id"], sort=False)
-    cid = cid.astype(np.int64, copy=False)
-    n = len(ids)
-    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
-    amount = tx["amount"].to_numpy(dtype="float64")
-    buy = amount > 0
-    far = np.datetime64("2262-01-01", "ns")
-    first = np.full(n, far)
-    np.minimum.at(first.view(np.int64), cid[buy], dates[buy].view(np.int64))
-    out = {"client_id": np.asarray(ids, dtype=object)}
+    (``first_date``).  ``tx``: transactions or their :func:`day_totals`.
+    Client order: first appearance in ``tx``."""
+    d = _days(tx)
+    n = len(d.ids)
+    out = {"client_id": d.ids}
     for tag, w in (("w0", w0), ("w1", w1)):
-        sel = _in(dates, w)
-        c = cid[sel]
-        out[f"revenue_{tag}"] = np.bincount(c, weights=amount[sel], minlength=n)
-        out[f"units_{tag}"] = np.bincount(c, weights=_units(tx, sel, amount), minlength=n)
-        out[f"lines_{tag}"] = np.bincount(c, minlength=n)
-    out["first_date"] = np.where(first < far, first, np.datetime64("NaT", "ns"))
+        sel = (d.day >= _day(w.start)) & (d.day <= _day(w.end))
+        c = d.client[sel]
+        out[f"revenue_{tag}"] = np.bincount(c, weights=d.amount[sel], minlength=n)
+        out[f"units_{tag}"] = np.bincount(c, weights=d.units[sel], minlength=n)
+        out[f"lines_{tag}"] = np.bincount(c, weights=d.lines[sel], minlength=n).astype(np.int64)
+    first = _first_purchase_day(d)
+    has = first < np.iinfo(np.int64).max
+    fd = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    fd[has] = first[has].astype("datetime64[D]").astype("datetime64[ns]")
+    out["first_date"] = fd
     frame = pd.DataFrame(out)
-    keep = (frame["lines_w0"] > 0) | (frame["lines_w1"] > 0)
-    return frame.loc[keep.to_numpy()].reset_index(drop=True)
+    keep = (out["lines_w0"] > 0) | (out["lines_w1"] > 0)
+    return frame.loc[keep].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- status and bridge
@@ -260,12 +310,16 @@ def _abc_current(r0: np.ndarray, w1_revenue: np.ndarray, w1_class: np.ndarray) -
 
 
 def w0_segments(tx: pd.DataFrame, w0: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
-                settings: Settings) -> tuple[pd.DataFrame, dict[str, list[float]]]:
+                settings: Settings, first_purchase: pd.Series | None = None
+                ) -> tuple[pd.DataFrame, dict[str, list[float]]]:
     """W0's own metrics and segments (recency from W0's end, months observed
     and tenure up to W0's end) for W0's buyers, with W0's own cut points
     (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
     frame (client_id + ``<segment column>_w0``) and the cut points used."""
-    cm = client_metrics(tx, w0, settings).table
+    if first_purchase is not None:        # only W0's lines are needed then
+        dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+        tx = tx.loc[_in_window(dates, w0)]
+    cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
     c = cm.loc[cm["revenue"].to_numpy() > 0].reset_index(drop=True)
     current = settings.migration_cuts == "current"
     cuts: dict[str, list[float]] = {}
@@ -341,8 +395,8 @@ def migration_grid(matrix: pd.DataFrame, value: str = "clients", rows=None, cols
 
 
 # ---------------------------------------------------------------- cohorts
-def _period(dates: np.ndarray, period: str) -> np.ndarray:
-    m = month_indices(dates)
+def _period_of_days(days: np.ndarray, period: str) -> np.ndarray:
+    m = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
     return m // 12 if period == "year" else m // 3
 
 
@@ -350,7 +404,11 @@ def period_label(p: int, period: str) -> str:
     return str(int(p)) if period == "year" else f"{int(p) // 4}-Q{int(p) % 4 + 1}"
 
 
-def cohorts(tx: pd.DataFrame, w1: Window, settings: Settings) -> pd.DataFrame:
+COHORT_COLUMNS = ["cohort", "period", "age", "cohort_size", "active", "revenue", "logo_retention",
+                  "revenue_index", "incomplete"]
+
+
+def cohorts(tx, w1: Window, settings: Settings) -> pd.DataFrame:
     """Cohort table (§11): cohort = calendar quarter (``cohort_period =
     "year"``: year) of each client's first purchase line ever, up to W1's
     end.  One row per cohort and period from the cohort's own to W1's last:
@@ -358,45 +416,38 @@ def cohorts(tx: pd.DataFrame, w1: Window, settings: Settings) -> pd.DataFrame:
     revenue (net), logo_retention = active / cohort_size, revenue_index =
     revenue / the cohort's first-period revenue, incomplete (W1 ends inside
     the period).  Lines dated before a client's first purchase (returns
-    only) fall in no period of its cohort."""
+    only) fall in no period of its cohort.  ``tx``: transactions or their
+    :func:`day_totals`."""
     per = settings.cohort_period
-    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
-    end_excl = np.datetime64(w1.end + pd.Timedelta(days=1), "ns")
-    upto = dates < end_excl
-    cid, ids = pd.factorize(tx["client_id"], sort=False)
-    n = len(ids)
-    cid = cid.astype(np.int64)[upto]
-    dates = dates[upto]
-    amount = tx["amount"].to_numpy(dtype="float64")[upto]
-    buy = amount > 0
-    p = _period(dates, per)
-    far = np.iinfo(np.int64).max
-    first = np.full(n, far, dtype=np.int64)
-    np.minimum.at(first, cid[buy], p[buy])
-    has = first < far
-    last_p = int(_period(np.array([np.datetime64(w1.end, "ns")]), per)[0])
+    d = _days(tx)
+    end = _day(w1.end)
+    upto = d.day <= end
+    c, day, amount, buys = d.client[upto], d.day[upto], d.amount[upto], d.buys[upto]
+    p = _period_of_days(day, per)
+    first_day = _first_purchase_day(d)
+    has = first_day <= end
     if not has.any():
-        return pd.DataFrame(columns=["cohort", "period", "age", "cohort_size", "active", "revenue",
-                                     "logo_retention", "revenue_index", "incomplete"])
+        return pd.DataFrame(columns=COHORT_COLUMNS)
+    first = np.zeros(len(d.ids), dtype=np.int64)
+    first[has] = _period_of_days(first_day[has], per)
+    last_p = int(_period_of_days(np.array([end]), per)[0])
     p0 = int(first[has].min())
     ncoh = last_p - p0 + 1
-    coh = first[cid] - p0                     # cohort index per line
-    ok = has[cid] & (p >= first[cid])
+    ok = has[c] & (p >= first[c])
     size = np.bincount(first[has] - p0, minlength=ncoh)
-    age = p - first[cid]
-    cell = coh * ncoh + age                   # (cohort, age) pairs, dense
+    cell = (first[c] - p0) * ncoh + (p - first[c])             # (cohort, age), dense
     rev = np.bincount(cell[ok], weights=amount[ok], minlength=ncoh * ncoh)
-    sel = ok & buy
-    pairs = pd.unique(cell[sel] * np.int64(n) + cid[sel])
-    active = np.bincount(pairs // n, minlength=ncoh * ncoh)
+    # active: distinct (client, period) among purchase pairs (sorted by client, then date)
+    sel = ok & (buys > 0)
+    cs, ps, cells = c[sel], p[sel], cell[sel]
+    distinct = np.r_[True, (cs[1:] != cs[:-1]) | (ps[1:] != ps[:-1])] if cs.size else np.zeros(0, bool)
+    active = np.bincount(cells[distinct], minlength=ncoh * ncoh)
     ci, ai = np.divmod(np.arange(ncoh * ncoh), ncoh)
     keep = (size[ci] > 0) & (ci + ai <= ncoh - 1)
     ci, ai = ci[keep], ai[keep]
     idx = ci * ncoh + ai
     first_rev = rev[ci * ncoh]
-    w1_end_next = w1.end + pd.Timedelta(days=1)
-    period_end_incomplete = int(_period(np.array([np.datetime64(w1_end_next, "ns")]), per)[0]) == last_p
-    periods = p0 + ci + ai
+    incomplete = int(_period_of_days(np.array([end + 1]), per)[0]) == last_p   # W1 ends inside its last period
     labels = np.asarray([period_label(x, per) for x in range(p0, last_p + 1)], dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame({
@@ -408,46 +459,43 @@ def cohorts(tx: pd.DataFrame, w1: Window, settings: Settings) -> pd.DataFrame:
             "revenue": rev[idx],
             "logo_retention": active[idx] / size[ci],
             "revenue_index": np.where(first_rev > 0, rev[idx] / np.where(first_rev > 0, first_rev, 1), np.nan),
-            "incomplete": (periods == last_p) & period_end_incomplete,
+            "incomplete": (p0 + ci + ai == last_p) & incomplete,
         })
     return out
 
 
 # ---------------------------------------------------------------- lapse
-def typical_gap(tx: pd.DataFrame, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarray]:
+def typical_gap(tx, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarray]:
     """Per client of ``client_ids``: number of distinct purchase dates up to
     ``end`` (inclusive) and the median gap in days between consecutive ones
-    (NaN with fewer than 3 dates)."""
-    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
-    amount = tx["amount"].to_numpy(dtype="float64")
-    sel = (amount > 0) & (dates < np.datetime64(end + pd.Timedelta(days=1), "ns"))
-    codes = pd.Index(pd.Series(client_ids, dtype=object)).get_indexer(tx["client_id"].astype(object)[sel])
-    n = len(client_ids)
-    day = dates[sel].astype("datetime64[D]").astype(np.int64)
-    ok = codes >= 0
-    codes, day = codes[ok].astype(np.int64), day[ok]
-    day = day - (day.min() if day.size else 0)
-    span = np.int64(day.max() + 1) if day.size else np.int64(1)
-    key = np.unique(codes * span + day)            # sorted by client, then date
-    c, d = key // span, key % span
-    ndates = np.bincount(c, minlength=n)
+    (NaN with fewer than 3 dates).  ``tx``: transactions or their
+    :func:`day_totals`."""
+    d = _days(tx)
+    sel = (d.buys > 0) & (d.day <= _day(end))
+    c, day = d.client[sel], d.day[sel]                  # sorted by client, then date
+    m = len(d.ids)
+    ndates = np.bincount(c, minlength=m)
     same = c[1:] == c[:-1]
     gc = c[1:][same]
-    gap = (d[1:] - d[:-1])[same]
-    order = np.lexsort((gap, gc))
-    gc, gap = gc[order], gap[order]
-    k = np.bincount(gc, minlength=n)
+    gap = (day[1:] - day[:-1])[same]
+    top = np.int64(gap.max() + 1) if gap.size else np.int64(1)
+    key = np.sort(gc * top + gap)                       # gaps sorted within each client
+    gc, gap = key // top, key % top
+    k = np.bincount(gc, minlength=m)
     start = np.concatenate(([0], np.cumsum(k)[:-1]))
-    med = np.full(n, np.nan)
-    has = ndates >= 3                               # k >= 2 gaps
+    med = np.full(m, np.nan)
+    has = ndates >= 3                                   # at least 2 gaps
     kk, ss = k[has], start[has]
-    lo = gap[ss + (kk - 1) // 2].astype(float)
-    hi = gap[ss + kk // 2].astype(float)
-    med[has] = (lo + hi) / 2
-    return ndates, med
+    med[has] = (gap[ss + (kk - 1) // 2] + gap[ss + kk // 2]) / 2
+    # from client codes to the order of client_ids
+    pos = pd.Index(d.ids).get_indexer(pd.Index(np.asarray(client_ids, dtype=object)))
+    found = pos >= 0
+    nd = np.where(found, ndates[np.maximum(pos, 0)], 0)
+    md = np.where(found, med[np.maximum(pos, 0)], np.nan)
+    return nd, md
 
 
-def lapse(clients: pd.DataFrame, settings: Settings, *, tx: pd.DataFrame, w1: Window) -> Segmentation:
+def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window) -> Segmentation:
     """Lapse ratio and status (§12) for the analysed clients: ratio =
     recency_days / typical gap (median days between distinct purchase dates,
     all history up to W1's end; at least 3 dates, else "too_few_purchases");
@@ -517,8 +565,9 @@ class Dynamics:
 
 
 #: the W1 columns the per-client frame carries for grouping and migration
-W1_COLUMNS = ("psc_group", "abc_class", "rfm_segment", "dsl_level", "xyz_class", "psc_code", "manager",
-              "region", "industry", "name")
+W1_COLUMNS = ("psc_group", "abc_class", "rfm_segment", "dsl_level", "xyz_class", "psc_code")
+#: client attributes carried for every client (lost ones included)
+ATTRIBUTES = ("manager", "region", "industry", "name")
 
 
 def dynamics(tx: pd.DataFrame, w1: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
@@ -528,26 +577,33 @@ def dynamics(tx: pd.DataFrame, w1: Window, w1_clients: pd.DataFrame, w1_cuts: di
     attributes of every client (manager, region, …), so lost clients keep
     theirs."""
     w0 = previous_window(w1, settings)
-    d = two_windows(tx, w1, w0)
+    days = day_totals(tx)
+    d = two_windows(days, w1, w0)
     st = client_status(d, settings, w1=w1)
     for k, v in st.columns.items():
         d[k] = v
-    seg0, cuts0 = w0_segments(tx, w0, w1_clients, w1_cuts, settings)
-    d = d.merge(seg0, on="client_id", how="left")
-    w1_cols = [c for c in W1_COLUMNS if c in w1_clients]
-    d = d.merge(w1_clients[["client_id"] + w1_cols], on="client_id", how="left")
-    attr_cols = [c for c in attributes.columns if c != "client_id" and c in ("manager", "region", "industry", "name")]
-    if attr_cols:
-        a = attributes[["client_id"] + attr_cols].drop_duplicates("client_id")
-        a = a.rename(columns={c: f"{c}__attr" for c in attr_cols})
-        d = d.merge(a, on="client_id", how="left")
-        for c in attr_cols:
-            d[c] = d[c].astype(object).where(d[c].notna(), d[f"{c}__attr"].astype(object)) if c in d \
-                else d[f"{c}__attr"].astype(object)
-            d = d.drop(columns=f"{c}__attr")
-    lp = lapse(w1_clients, settings, tx=tx, w1=w1)
-    lf = pd.DataFrame({"client_id": w1_clients["client_id"].to_numpy(), **lp.columns})
-    d = d.merge(lf, on="client_id", how="left")
-    coh = cohorts(tx, w1, settings)
+    seg0, cuts0 = w0_segments(tx, w0, w1_clients, w1_cuts, settings,
+                              first_purchase=pd.Series(d["first_date"].to_numpy(), index=d["client_id"].to_numpy()))
+    ids = pd.Index(d["client_id"].to_numpy(dtype=object))
+    cols: dict[str, np.ndarray] = {}
+
+    def put(frame: pd.DataFrame, names) -> None:
+        pos = pd.Index(frame["client_id"].to_numpy(dtype=object)).get_indexer(ids)
+        hit = pos >= 0
+        for name in names:
+            col = frame[name]
+            numeric = pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
+            v = col.to_numpy(dtype="float64", na_value=np.nan) if numeric else col.to_numpy(dtype=object)
+            out = np.full(len(ids), np.nan, dtype=v.dtype)
+            out[hit] = v[pos[hit]]
+            cols[name] = out
+
+    put(seg0, [c for c in seg0.columns if c != "client_id"])
+    put(w1_clients, [c for c in W1_COLUMNS if c in w1_clients and c not in ATTRIBUTES])
+    put(attributes.drop_duplicates("client_id"), [c for c in ATTRIBUTES if c in attributes])
+    lp = lapse(w1_clients, settings, tx=days, w1=w1)
+    put(pd.DataFrame({"client_id": w1_clients["client_id"].to_numpy(), **lp.columns}), list(lp.columns))
+    d = pd.concat([d, pd.DataFrame(cols)], axis=1)
+    coh = cohorts(days, w1, settings)
     return Dynamics(w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts),
                                 "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings)
