@@ -238,7 +238,7 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
 
     dyn = None
     if settings.dynamics:
-        step("comparing with the preceding window")
+        step("comparing windows")
         from xlb2b.analysis.dynamics import dynamics as _dynamics
         dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
         per = dyn.clients
