@@ -349,6 +349,22 @@ def _text(values: np.ndarray) -> np.ndarray:
     return out.to_numpy(dtype=object)
 
 
+def migration_labels(clients: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per client: its matrix row (W0 segment, "(not segmented)" or "(not a
+    buyer in W0)") and column (W1 segment, "(not segmented)" or "(lost)");
+    both "" for a client that is a buyer in neither window."""
+    col = MIGRATIONS[name][0]
+    b0, b1 = _col(clients, "revenue_w0") > 0, _col(clients, "revenue_w1") > 0
+    f = clients[f"{col}_w0"].astype(object).to_numpy()
+    t = clients[col].astype(object).to_numpy()
+    f = np.where(b0, np.where(pd.isna(f), NOT_SEGMENTED, _text(f)), NOT_BUYER_W0).astype(object)
+    t = np.where(b1, np.where(pd.isna(t), NOT_SEGMENTED, _text(t)), LOST).astype(object)
+    neither = ~(b0 | b1)
+    f[neither] = ""
+    t[neither] = ""
+    return f, t
+
+
 def migration(clients: pd.DataFrame, name: str) -> pd.DataFrame:
     """Migration matrix of one segmentation (§11): rows = W0 segment plus
     "(not a buyer in W0)", columns = W1 segment plus "(lost)"; long format,
@@ -356,14 +372,10 @@ def migration(clients: pd.DataFrame, name: str) -> pd.DataFrame:
     A buyer without a segment is "(not segmented)".  Every W0 buyer is in
     one row and every W1 buyer in one column; a client that is a buyer in
     neither window is in no cell."""
-    col = MIGRATIONS[name][0]
     r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
-    b0, b1 = r0 > 0, r1 > 0
-    m = b0 | b1
-    f = clients[f"{col}_w0"].astype(object).to_numpy()[m]
-    t = clients[col].astype(object).to_numpy()[m]
-    f = np.where(b0[m], np.where(pd.isna(f), NOT_SEGMENTED, _text(f)), NOT_BUYER_W0).astype(object)
-    t = np.where(b1[m], np.where(pd.isna(t), NOT_SEGMENTED, _text(t)), LOST).astype(object)
+    f, t = migration_labels(clients, name)
+    m = f != ""
+    f, t = f[m], t[m]
     fc, fu = pd.factorize(f, sort=True)
     tc, tu = pd.factorize(t, sort=True)
     key = fc.astype(np.int64) * len(tu) + tc
