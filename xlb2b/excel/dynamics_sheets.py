@@ -213,9 +213,10 @@ class _Section:
         last_row = first + len(BRIDGE_ROWS) - 1
         r = last_row + 1
         ws.write_string(r, 0, t("bridge.check", "Check: start + contributions - end"), self.f[TEXT])
-        residual = float(amounts[0] + amounts[1:-1].sum() - amounts[-1])
-        ws.write_formula(r, 2, f"C{first + 1}+SUM(C{first + 2}:C{last_row})-C{last_row + 1}", self.f[MONEY],
-                         residual)
+        # rounded to a millionth: the sums of floating-point money differ in their last bits between engines
+        residual = round(float(amounts[0] + amounts[1:-1].sum() - amounts[-1]), 6) + 0.0
+        ws.write_formula(r, 2, f"ROUND(C{first + 1}+SUM(C{first + 2}:C{last_row})-C{last_row + 1},6)",
+                         self.f[MONEY], residual)
         # retention over W0's buyers
         ret = d.retention().iloc[0]
         r += 2
