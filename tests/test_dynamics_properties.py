@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from test_core_properties import PROPS, run, tables
 
-from test_core_properties import PROPS, build, run, tables
 from xlb2b import Settings, analyze
-from xlb2b.analysis.dynamics import (CONTRIBUTIONS, LOST, MIGRATIONS, NOT_BUYER_W0, client_status, two_windows)
+from xlb2b.analysis.dynamics import CONTRIBUTIONS, LOST, MIGRATIONS, NOT_BUYER_W0, client_status, two_windows
 
 
 def dyn(t, **kw):

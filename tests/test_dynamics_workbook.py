@@ -5,10 +5,12 @@ from __future__ import annotations
 import openpyxl
 import pandas as pd
 import pytest
-
 from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401 (fixture)
 from test_dynamics_hand import STATUS_ROWS, Y2025, lapse_rows
+
 from xlb2b import Settings, analyze
+from xlb2b.excel.analysis_sheets import column_header, settings_from_sheet, sheet_name, write_analysis_workbook
+from xlb2b.locale import label
 
 
 def run(rows, **kw):
@@ -18,8 +20,6 @@ def run(rows, **kw):
     df["date"] = pd.to_datetime(df["date"])
     df["sku"] = "s1"
     return analyze(df, settings=Settings(**{**Y2025, **kw}))
-from xlb2b.excel.analysis_sheets import column_header, settings_from_sheet, sheet_name, write_analysis_workbook
-from xlb2b.locale import label
 
 
 def bridge_column(path, lang="en", col=3) -> dict[str, float]:

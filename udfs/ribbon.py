@@ -1,4 +1,6 @@
-"""The classic add-in's ribbon: ``xlb2b.xlam``'s one VBA callback runs
+"""The classic add-in's ribbon: the one VBA callback's dispatch to the button scripts.
+
+The classic add-in's ribbon: ``xlb2b.xlam``'s one VBA callback runs
 
     RunPython "import udfs.ribbon; udfs.ribbon.dispatch('<button tag>')"
 
@@ -52,6 +54,6 @@ def dispatch(tag: str) -> str | None:
         _tell(message)
         return message
     result = script(xw.Book.caller())
-    if inspect.isawaitable(result):
+    if inspect.iscoroutine(result):
         asyncio.run(result)
     return None

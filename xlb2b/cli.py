@@ -15,8 +15,9 @@ import datetime as dt
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from xlb2b.errors import FATAL, InputError
 
@@ -228,7 +229,7 @@ class Stages:
         self.bar.close()
         self.bar = None
 
-    def __enter__(self) -> "Stages":
+    def __enter__(self) -> Stages:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -240,7 +241,7 @@ class Stages:
 
 
 def _summary_rows(table, lang: str, name: str = "") -> list[list[str]]:
-    from xlb2b.excel.analysis_sheets import segment_label
+    from xlb2b.excel.labels import segment_label
     return [[str(segment_label(name, r.segment, lang)), _fmt_number(r.revenue, lang),
              _fmt_share(r.revenue_share, lang),
              _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]
@@ -397,10 +398,11 @@ def cmd_analyze(args) -> int:
     settings = _settings(args)
     lang = settings.locale
 
-    from xlb2b.pipeline import analyze
     from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
+    from xlb2b.pipeline import analyze
 
-    stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "comparing windows", "writing workbook"]
+    stage_names = ([f"reading {k}" for k in inputs]
+                   + ["computing metrics", "segmenting", "comparing windows", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
     with Stages(stage_names, enabled=not args.quiet) as stage:
         tables = _read_inputs(args, inputs, stage)
@@ -419,17 +421,18 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
     from xlb2b.pipeline import analyze
     from xlb2b.sample import generate, write_sample_files
     from xlb2b.settings import Settings
-    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
 
     out = Path(args.dir)
     if out.exists() and not out.is_dir():
         raise CliError(f"{out} exists and is not a folder")
     lang = args.lang or "en"
     stages = ["generating sample data", "writing sample files", "reading transactions", "reading clients",
-              "reading market", "computing metrics", "segmenting", "comparing windows", "writing workbook", "writing ADPs",
+              "reading market", "computing metrics", "segmenting", "comparing windows", "writing workbook",
+              "writing ADPs",
               "writing planning sheets", "writing CSV files"]
     with Stages(stages, enabled=not args.quiet) as stage:
         stage("generating sample data")
@@ -529,7 +532,8 @@ def cmd_adp(args) -> int:
     lang = settings.locale
     from xlb2b.pipeline import analyze
 
-    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "comparing windows", "writing ADP"]
+    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "comparing windows",
+                                                      "writing ADP"]
     with Stages(stage_names, enabled=not args.quiet) as stage:
         tables = _read_inputs(args, inputs, stage)
         a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
@@ -712,7 +716,9 @@ def _tolerant_output() -> None:
     console) gets '?' instead of an exception."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
         except (AttributeError, ValueError, OSError):
             pass
 

@@ -324,9 +324,8 @@ def w0_segments(tx: pd.DataFrame, w0: Window, w1_clients: pd.DataFrame, w1_cuts:
     current = settings.migration_cuts == "current"
     cuts: dict[str, list[float]] = {}
     out = pd.DataFrame({"client_id": c["client_id"].to_numpy()})
-    for name, (col, fn) in MIGRATIONS.items():
+    for col, fn in MIGRATIONS.values():
         if fn is seg.abc and current:
-            ids = w1_clients["client_id"].to_numpy()
             out[col + "_w0"] = _abc_current(_col(c, "revenue"), _col(w1_clients, "revenue"),
                                             w1_clients["abc_class"].astype(object).to_numpy())
             continue

@@ -11,17 +11,20 @@ reachable through sheet-scoped names (``'ADP C001'!forecast``).
 from __future__ import annotations
 
 import io
-import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlb2b import planning
+from xlb2b.analysis.metrics import Window, client_metrics
+from xlb2b.excel.labels import _Labels
+from xlb2b.excel.names import BAD_SHEET_CHARS, _q, sheet_names  # noqa: F401
+from xlb2b.excel.rows import _fast_sheet_class
 from xlb2b.io_util import atomic_write
 from xlb2b.locale import label, labels
-from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.settings import Settings
 
 #: the six ratings behind the progress level (§6, item 4), DSL first
@@ -35,7 +38,6 @@ STATUSES = ["unknown", "known_not_met", "met_not_in_contact", "regular_contact"]
 STEPS = [f"step_{i:02d}" for i in range(1, planning.PROGRESS_STEPS + 1)]
 #: input rows of the free tables
 PROJECT_ROWS, ACTIVITY_ROWS, INITIATIVE_ROWS, DM_ROWS, TASK_ROWS = 3, 3, 4, 6, 6
-BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
 # ---------------------------------------------------------------- financials
@@ -113,26 +115,8 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def _q(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
 
 
-def sheet_names(titles: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
-    """Valid, unique (case-insensitively) Excel sheet names for ``titles``:
-    no ``[]:*?/\\``, at most 31 characters, a number added to repeats."""
-    used = {t.lower() for t in taken}
-    out = []
-    for title in titles:
-        base = BAD_SHEET_CHARS.sub("_", title).strip().strip("'") or "ADP"
-        base = base[:31]
-        name, i = base, 2
-        while name.lower() in used:
-            suffix = f" ({i})"
-            name = base[:31 - len(suffix)] + suffix
-            i += 1
-        used.add(name.lower())
-        out.append(name)
-    return out
 
 
 def _cell(row: int, col: int, absolute: bool = True) -> str:
@@ -181,15 +165,16 @@ class _AdpWriter:
                 "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                 "strings_to_numbers": False, "nan_inf_to_errors": True})
         self.wb = workbook
-        from xlb2b.excel.analysis_sheets import _fast_sheet_class, _Labels
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
         self.group_tr = _Labels(lang).translator("psc_group")
         self.rfm_tr = _Labels(lang).translator("rfm_segment")
         self.L = labels("adp", lang)
         self.yes, self.no = self.L["yes"], self.L["no"]
-        if ctx is None:         # blank sheets: no client data
-            self.c = self.port = self.fin = self.year = None
-        else:
+        self.c: Any = None      # blank sheets: no client data
+        self.port: Any = None
+        self.fin: Any = None
+        self.year: Any = None
+        if ctx is not None:
             self.c, self.port, self.fin, self.year = ctx.c, ctx.port, ctx.fin, ctx.year
         self._formats()
 
@@ -322,12 +307,12 @@ class _AdpWriter:
         first = r
         dsl = _num(row.get("dsl_level"))
         ratings = [dsl] + [np.nan] * (len(RATINGS) - 1)
-        for key, value in zip(RATINGS, ratings):
+        for key, rating_value in zip(RATINGS, ratings):
             ws.write_string(r, 0, L[f"rating_{key}"], F["label"])
-            if np.isnan(value):
+            if np.isnan(rating_value):
                 ws.write_blank(r, 1, None, F["in_int"])
             else:
-                ws.write_number(r, 1, value, F["in_int"])
+                ws.write_number(r, 1, rating_value, F["in_int"])
             r += 1
         last = r - 1
         self._rating(ws, first, last, 1)
@@ -489,13 +474,13 @@ class _AdpWriter:
         need = _num(row.get("market_spend"))
         revenue = _num(row.get("revenue"))
         cells = {}
-        for key, value, fmt in (("need", need, "in_money"), ("need_growth", np.nan, "in_pct"),
+        for key, amount, fmt in (("need", need, "in_money"), ("need_growth", np.nan, "in_pct"),
                                 ("target_sow", np.nan, "in_pct")):
             ws.write_string(r, 0, L[key], F["label"])
-            if np.isnan(value):
+            if np.isnan(amount):
                 ws.write_blank(r, 1, None, F[fmt])
             else:
-                ws.write_number(r, 1, value, F[fmt])
+                ws.write_number(r, 1, amount, F[fmt])
             cells[key] = _cell(r, 1)
             self._name(sheet, key, r, 1)
             r += 1
@@ -518,9 +503,9 @@ class _AdpWriter:
             ("forecast", f"=IF(ISNUMBER({n}),{n}*(1+N({g}))*N({t}),\"\")", fc, "result"),
         ]
         forecast_row = r
-        for key, formula, value, fmt in results:
+        for key, formula, cached_value, fmt in results:
             ws.write_string(r, 0, L[key], F["label"])
-            ws.write_formula(r, 1, formula, F[fmt], _cached(np.asarray(value).item()))
+            ws.write_formula(r, 1, formula, F[fmt], _cached(np.asarray(cached_value).item()))
             self._name(sheet, key, r, 1)
             if key == "forecast":
                 forecast_row = r
@@ -621,6 +606,8 @@ class _AdpWriter:
         return names
 
     def write(self, filename: str) -> None:
+        if self.buffer is None:
+            raise ValueError("this writer renders into a given workbook; it has no file of its own")
         self.add_sheets()
         self.wb.close()
         Path(filename).write_bytes(self.buffer.getvalue())

@@ -16,8 +16,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlb2b.analysis.dynamics import (BRIDGE_ROWS, LOST, MIGRATIONS, NOT_BUYER_W0, NOT_SEGMENTED, group_values,
-                                     migration_labels, revenue_bridge, watch_list)
+from xlb2b.analysis.dynamics import (
+    BRIDGE_ROWS,
+    LOST,
+    NOT_BUYER_W0,
+    NOT_SEGMENTED,
+    group_values,
+    migration_labels,
+    revenue_bridge,
+    stayed_share,
+    watch_list,
+)
+from xlb2b.excel.names import _q
 from xlb2b.excel.rows import Column
 from xlb2b.io_util import column_letter
 from xlb2b.locale import label
@@ -34,10 +44,6 @@ _BRIDGE_SOURCE = {
     "shrunk_price": ("price_effect", "shrunk"), "shrunk_volume": ("volume_effect", "shrunk"),
     "flat": ("change", "flat"), "no_unit_data": ("change", "no_unit_data"), "other": ("change", "other"),
 }
-
-
-def _q(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
 
 
 def _num(v: Any):
@@ -113,9 +119,9 @@ class _Section:
             f, t = migration_labels(c, name)
             out[f"{name}_from"] = self._map(f, lambda v, n=name: self.segment_label(n, v))
             out[f"{name}_to"] = self._map(t, lambda v, n=name: self.segment_label(n, v))
-        self.kinds = {k: (TEXT if not pd.api.types.is_numeric_dtype(out[k].dtype) else MONEY if k.startswith(("revenue", "change", "price",
-                                                                                    "volume")) else RATIO)
-                      for k in out.columns}
+        money = ("revenue", "change", "price", "volume")
+        self.kinds = {k: (TEXT if not pd.api.types.is_numeric_dtype(out[k].dtype)
+                          else MONEY if k.startswith(money) else RATIO) for k in out.columns}
         self.col = {k: i for i, k in enumerate(out.columns)}
         return out
 
@@ -231,7 +237,7 @@ class _Section:
                                   f'/SUMIFS({r0},{r0},">0"),"")', _num(ret["grr"]), SHARE),
         ]
         top = r
-        for i, (k, default, formula, cached, kind) in enumerate(items):
+        for k, default, formula, cached, kind in items:
             ws.write_string(r, 0, t(k, default), self.f[TEXT])
             if formula is None:
                 formula = f'IFERROR(B{top + 2}/B{top + 1},"")'
@@ -363,10 +369,8 @@ class _Section:
             if bi == 0:
                 ws.conditional_format(hrow + 1, 1, hrow + len(rows), len(cols),
                                       {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#F8696B"})
-                first_block_end = hrow + len(rows)
             r = hrow + len(rows) + 2
         # stayed: share of W0 buyers on the diagonal
-        from xlb2b.analysis.dynamics import stayed_share
         ws.write_string(2, 0, t("dynamics.stayed", "Stayed"), w.f_bold)
         diag = "+".join(stayed_cells) if stayed_cells else "0"
         ws.write_formula(2, 1, f'IFERROR(({diag})/COUNTIFS({r0},">0"),"")', self.f[SHARE], _num(stayed_share(m)))

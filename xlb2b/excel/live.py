@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from xlb2b.io_util import column_letter
 
@@ -58,7 +59,7 @@ def _cell_args(args: tuple) -> tuple:
 def address(r1: int, c1: int, r2: int | None = None, c2: int | None = None) -> str:
     """A1 address of 0-based cells: ``address(0, 0, 2, 1) == "A1:B3"``."""
     a = f"{column_letter(c1)}{r1 + 1}"
-    if r2 is None or (r2 == r1 and c2 == c1):
+    if r2 is None or c2 is None or (r2 == r1 and c2 == c1):
         return a
     return f"{a}:{column_letter(c2)}{r2 + 1}"
 
@@ -403,24 +404,26 @@ def rectangles(cells: Iterable[tuple[int, int]]) -> list[tuple[int, int, int, in
     for r, cols in by_row.items():
         cols.sort()
         start = prev = cols[0]
-        for c in cols[1:] + [None]:
-            if c is not None and c == prev + 1:
-                prev = c
+        ends: list[int | None] = [*cols[1:], None]
+        for nxt in ends:
+            if nxt is not None and nxt == prev + 1:
+                prev = nxt
                 continue
             runs.setdefault((start, prev), []).append(r)
-            if c is not None:
-                start = prev = c
+            if nxt is not None:
+                start = prev = nxt
     out = []
     for (c1, c2), rows in runs.items():
         rows.sort()
         first = last = rows[0]
-        for r in rows[1:] + [None]:
-            if r is not None and r == last + 1:
-                last = r
+        row_ends: list[int | None] = [*rows[1:], None]
+        for nxt_row in row_ends:
+            if nxt_row is not None and nxt_row == last + 1:
+                last = nxt_row
                 continue
             out.append((first, c1, last, c2))
-            if r is not None:
-                first = last = r
+            if nxt_row is not None:
+                first = last = nxt_row
     return sorted(out)
 
 
@@ -519,7 +522,7 @@ def _apply_format(rng, props: dict) -> None:
         _apply_aspect(rng, key, value)
 
 
-def _format_cells(sheet, cells: dict[tuple[int, int], "Cell"]) -> None:
+def _format_cells(sheet, cells: dict[tuple[int, int], Cell]) -> None:
     groups: dict[tuple[str, str], tuple[str, Any, list]] = {}
     for rc, cell in cells.items():
         if cell.fmt is None or not cell.fmt.props:
@@ -656,7 +659,7 @@ def render(book, recording: RecordingWorkbook, *, before=None) -> list[str]:
                 cols.column_width = _points(width) if points else width
             if fmt is not None and fmt.props and nrows:
                 _apply_format(cols, fmt.props)
-        for r, (height, fmt) in sorted(rs.rows.items()):
+        for r, (height, _fmt) in sorted(rs.rows.items()):
             if height is not None:
                 sheet.range((r + 1, 1)).row_height = height
         if nrows:
@@ -704,5 +707,5 @@ def free_names(book, titles: Iterable[str]) -> list[str]:
     """Sheet names for ``titles`` that are free in ``book`` ("ADP Acme (2)"
     when "ADP Acme" is taken): a second run adds a numbered sheet and never
     touches the user's."""
-    from xlb2b.excel.adp_sheets import sheet_names
+    from xlb2b.excel.names import sheet_names
     return sheet_names(titles, taken=[s.name for s in book.sheets])
