@@ -82,7 +82,7 @@ def test_xlwings_is_in_server_mode_and_the_environment_is_restored():
 def test_meta_lists_every_function_with_parameters_optional_flags_and_descriptions():
     meta = custom_functions_meta(F)
     funcs = {f["name"]: f for f in meta["functions"]}
-    assert set(funcs) == set(NAMES) and len(NAMES) == 28
+    assert set(funcs) == set(NAMES) and len(NAMES) == 34
     for name, f in funcs.items():
         assert f["description"] and "\n" not in f["description"], name
         assert not f["description"].startswith("Python function"), name

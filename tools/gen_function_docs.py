@@ -32,6 +32,7 @@ GROUPS = [
     ("Planning", ["ADP_FORECAST", "PROGRESS_LEVEL"]),
     ("Satisfaction", ["NPS", "CSI", "OTIF"]),
     ("Tables", ["B2B_METRICS", "B2B_SEGMENTS"]),
+    ("Two windows", ["CLIENT_STATUS", "PRICE_EFFECT", "VOLUME_EFFECT", "LAPSE_RATIO", "NRR", "GRR"]),
 ]
 
 
