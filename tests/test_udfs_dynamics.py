@@ -3,7 +3,6 @@ GRR), called as plain Python functions and through xlwings' Office.js code path,
 from __future__ import annotations
 
 import pytest
-
 from test_udfs import F as _F
 from test_udfs import call
 
