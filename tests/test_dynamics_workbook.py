@@ -113,3 +113,21 @@ def test_libreoffice_recalculates_every_formula_to_the_engine_value(books, tmp_p
     # lapsing from 2.0: below3 and after move from late to lapsing
     assert counts(out[4]) == {L("lapsing"): (4, 40 + 30 + 40 + 30), L("late"): (1, 35),
                               L("on_track"): (1, 40), L("too_few_purchases"): (1, 30)}
+
+
+def test_adp_shows_the_trajectory_beside_the_financials(books, tmp_path):
+    from xlb2b.excel.adp_sheets import write_adp_workbook
+    a, _, _ = books
+    path = write_adp_workbook(a, ["G"], tmp_path / "adp.xlsx")
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    block = {}
+    for r in ws.iter_rows(values_only=True):
+        if isinstance(r[5], str) and r[5] and len(r) > 7:
+            block.setdefault(r[5], (r[6], r[7]))     # the first block with these labels
+    assert block["Trajectory W0 -> W1"] == ("W0 2024-01-01 – 2024-12-31", "W1 2025-01-01 – 2025-12-31")
+    # G: W0 100 at P 10, W1 180 at P 15: grown, price effect 55, volume effect 25
+    assert block["Revenue"] == (100, 180)
+    assert block["Status"] == ("", "Grown")
+    assert block["Price effect"][1] == pytest.approx(55)
+    assert block["Volume effect"][1] == pytest.approx(25)
+    assert block["Lapse status (ratio)"] == ("", "Too few purchases")       # G bought on two dates
