@@ -68,31 +68,49 @@ class DayTotals:
     buys: np.ndarray       # number of purchase lines (amount > 0)
 
 
+#: client codes and day spans up to this size are sorted by radix (16-bit keys)
+RADIX_LIMIT = 65536
+
+
 def day_totals(tx: pd.DataFrame) -> DayTotals:
-    """Sum the lines of ``tx`` per (client, date): one hash pass over the
-    lines, one sort of the (fewer) pairs."""
+    """Sum the lines of ``tx`` per (client, date).  The lines are put in
+    (client, date) order by two stable 16-bit sorts (numpy sorts 16-bit keys
+    by radix, in linear time) when client codes and the span of days fit in
+    16 bits, else by hashing the pairs and sorting the distinct ones."""
     cid, ids = pd.factorize(tx["client_id"], sort=False)
     cid = cid.astype(np.int64, copy=False)
     day = tx["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
     amount = tx["amount"].to_numpy(dtype="float64")
-    if "quantity" in tx:
-        units = tx["quantity"].to_numpy(dtype="float64")
-    else:
-        units = np.where(amount < 0, -1.0, 1.0)
-    d0 = day.min() if day.size else 0
-    span = np.int64(day.max() - d0 + 1) if day.size else np.int64(1)
-    codes, uniq = pd.factorize(cid * span + (day - d0), sort=False)
+    units = tx["quantity"].to_numpy(dtype="float64") if "quantity" in tx else np.where(amount < 0, -1.0, 1.0)
+    buys = (amount > 0).astype(np.float64)
+    ids = np.asarray(ids, dtype=object)
+    if cid.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return DayTotals(ids, z, z, z.astype(float), z.astype(float), z, z)
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    if len(ids) <= RADIX_LIMIT and span <= RADIX_LIMIT:
+        order = np.argsort((day - d0).astype(np.uint16), kind="stable")
+        order = order[np.argsort(cid[order].astype(np.uint16), kind="stable")]
+        c, d = cid[order], day[order]
+        start = np.flatnonzero(np.r_[True, (c[1:] != c[:-1]) | (d[1:] != d[:-1])])
+        lines = np.diff(np.r_[start, c.size])
+        return DayTotals(ids, c[start], d[start], np.add.reduceat(amount[order], start),
+                         np.add.reduceat(units[order], start), lines,
+                         np.add.reduceat(buys[order], start).astype(np.int64))
+    key = cid * np.int64(span) + (day - d0)
+    codes, uniq = pd.factorize(key, sort=False)
     order = np.argsort(uniq, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     codes = rank[codes]
     uniq = uniq[order]
     k = len(uniq)
-    return DayTotals(np.asarray(ids, dtype=object), uniq // span, uniq % span + d0,
+    return DayTotals(ids, uniq // span, uniq % span + d0,
                      np.bincount(codes, weights=amount, minlength=k),
                      np.bincount(codes, weights=units, minlength=k),
                      np.bincount(codes, minlength=k),
-                     np.bincount(codes, weights=(amount > 0).astype(np.float64), minlength=k).astype(np.int64))
+                     np.bincount(codes, weights=buys, minlength=k).astype(np.int64))
 
 
 def _in_window(dates: np.ndarray, w: Window) -> np.ndarray:
