@@ -93,11 +93,16 @@ def day_totals(tx: pd.DataFrame) -> DayTotals:
         order = np.argsort((day - d0).astype(np.uint16), kind="stable")
         order = order[np.argsort(cid[order].astype(np.uint16), kind="stable")]
         c, d = cid[order], day[order]
-        start = np.flatnonzero(np.r_[True, (c[1:] != c[:-1]) | (d[1:] != d[:-1])])
-        lines = np.diff(np.r_[start, c.size])
-        return DayTotals(ids, c[start], d[start], np.add.reduceat(amount[order], start),
-                         np.add.reduceat(units[order], start), lines,
-                         np.add.reduceat(buys[order], start).astype(np.int64))
+        new = np.empty(c.size, dtype=bool)
+        new[0] = True
+        np.not_equal(c[1:], c[:-1], out=new[1:])
+        new[1:] |= d[1:] != d[:-1]
+        pair = np.empty(c.size, dtype=np.int64)
+        pair[order] = np.cumsum(new) - 1           # each line's pair, in the lines' own order
+        k = int(pair.max()) + 1 if pair.size else 0
+        return DayTotals(ids, c[new], d[new], np.bincount(pair, weights=amount, minlength=k),
+                         np.bincount(pair, weights=units, minlength=k), np.bincount(pair, minlength=k),
+                         np.bincount(pair, weights=buys, minlength=k).astype(np.int64))
     key = cid * np.int64(span) + (day - d0)
     codes, uniq = pd.factorize(key, sort=False)
     order = np.argsort(uniq, kind="stable")
@@ -614,25 +619,16 @@ def dynamics(tx: pd.DataFrame, w1: Window, w1_clients: pd.DataFrame, w1_cuts: di
     seg0, cuts0 = w0_segments(tx, w0, w1_clients, w1_cuts, settings,
                               first_purchase=pd.Series(d["first_date"].to_numpy(), index=d["client_id"].to_numpy()))
     ids = pd.Index(d["client_id"].to_numpy(dtype=object))
-    cols: dict[str, np.ndarray] = {}
-
-    def put(frame: pd.DataFrame, names) -> None:
-        pos = pd.Index(frame["client_id"].to_numpy(dtype=object)).get_indexer(ids)
-        hit = pos >= 0
-        for name in names:
-            col = frame[name]
-            numeric = pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
-            v = col.to_numpy(dtype="float64", na_value=np.nan) if numeric else col.to_numpy(dtype=object)
-            out = np.full(len(ids), np.nan, dtype=v.dtype)
-            out[hit] = v[pos[hit]]
-            cols[name] = out
-
-    put(seg0, [c for c in seg0.columns if c != "client_id"])
-    put(w1_clients, [c for c in W1_COLUMNS if c in w1_clients and c not in ATTRIBUTES])
-    put(attributes.drop_duplicates("client_id"), [c for c in ATTRIBUTES if c in attributes])
     lp = lapse(w1_clients, settings, tx=days, w1=w1)
-    put(pd.DataFrame({"client_id": w1_clients["client_id"].to_numpy(), **lp.columns}), list(lp.columns))
-    d = pd.concat([d, pd.DataFrame(cols)], axis=1)
+    w1_cols = [c for c in W1_COLUMNS if c in w1_clients and c not in ATTRIBUTES]
+    parts = [seg0.set_index("client_id"),
+             w1_clients[["client_id"] + w1_cols].set_index("client_id"),
+             attributes[["client_id"] + [c for c in ATTRIBUTES if c in attributes]]
+             .drop_duplicates("client_id").set_index("client_id"),
+             pd.DataFrame(lp.columns, index=w1_clients["client_id"].to_numpy(dtype=object))]
+    # one reindex per frame (pandas takes whole blocks; no per-column conversion)
+    extra = pd.concat([p.reindex(ids) for p in parts], axis=1)
+    d = pd.concat([d, extra.reset_index(drop=True)], axis=1)
     coh = cohorts(days, w1, settings)
     return Dynamics(w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts),
                                 "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings)
