@@ -219,9 +219,9 @@ class _Section:
         last_row = first + len(BRIDGE_ROWS) - 1
         r = last_row + 1
         ws.write_string(r, 0, t("bridge.check", "Check: start + contributions - end"), self.f[TEXT])
-        # rounded to a millionth: the sums of floating-point money differ in their last bits between engines
-        residual = round(float(amounts[0] + amounts[1:-1].sum() - amounts[-1]), 6) + 0.0
-        ws.write_formula(r, 2, f"ROUND(C{first + 1}+SUM(C{first + 2}:C{last_row})-C{last_row + 1},6)",
+        # to the cent: sums of floating-point money differ in their last bits between engines
+        residual = round(float(amounts[0] + amounts[1:-1].sum() - amounts[-1]), 2) + 0.0
+        ws.write_formula(r, 2, f"ROUND(C{first + 1}+SUM(C{first + 2}:C{last_row})-C{last_row + 1},2)",
                          self.f[MONEY], residual)
         # retention over W0's buyers
         ret = d.retention().iloc[0]
