@@ -336,6 +336,13 @@ class _Section:
         ws.write_string(0, 0, f"{t('dynamics.migration_title', 'Segment migration W0 -> W1')}: {title}", w.f_title)
         mode = "cuts_current" if w.s.migration_cuts == "current" else "cuts_own"
         ws.write_string(1, 0, f"{self.d.w0} -> {self.d.w1}; {t(f'dynamics.{mode}', mode)}")
+        # the cut points W0 was scored on (W1's are on the Settings sheet)
+        keys = {"psc_group": ("psc_p", "psc_c"), "rfm_segment": ("rfm_r", "rfm_f", "rfm_m")}.get(name, ())
+        w0_cuts = self.d.cut_points.get("w0", {})
+        shown = [f"{k.upper().replace('_', ' ')}: " + ", ".join(f"{x:,.2f}" for x in w0_cuts[k])
+                 for k in keys if w0_cuts.get(k)]
+        if shown:
+            ws.write_string(1, 6, f"{t('dynamics.w0_cuts', 'W0 cut points')}: " + "; ".join(shown))
         fc, tc = self.rng(f"{name}_from"), self.rng(f"{name}_to")
         r0, r1 = self.rng("revenue_w0"), self.rng("revenue_w1")
         r = 3
