@@ -10,6 +10,8 @@ const XLB2B_BUTTONS = {
   "xlb2b-refresh": "refresh",
   "xlb2b-settings": "open_settings",
   "xlb2b-help": "show_help",
+  "xlb2b-fill-template": "fill_template_for_client",
+  "xlb2b-refresh-report": "refresh_report_tables",
 };
 
 for (const [functionName, scriptName] of Object.entries(XLB2B_BUTTONS)) {

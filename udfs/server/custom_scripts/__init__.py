@@ -62,3 +62,15 @@ async def open_settings(book: xw.Book):
 async def show_help(book: xw.Book):
     """Help."""
     await _scripts.run_button("help", book)
+
+
+@script
+async def fill_template_for_client(book: xw.Book):
+    """Fill your template sheet for the selected client."""
+    await _scripts.run_button("fill_template", book)
+
+
+@script
+async def refresh_report_tables(book: xw.Book):
+    """Refresh the named report tables."""
+    await _scripts.run_button("refresh_report", book)
