@@ -339,9 +339,12 @@ def w0_segments(tx: pd.DataFrame, w0: Window, w1_clients: pd.DataFrame, w1_cuts:
     and tenure up to W0's end) for W0's buyers, with W0's own cut points
     (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
     frame (client_id + ``<segment column>_w0``) and the cut points used."""
-    if first_purchase is not None:        # only W0's lines are needed then
+    if first_purchase is not None:        # only W0's lines (and the columns the segmentations use) are needed
         dates = tx["date"].to_numpy(dtype="datetime64[ns]")
-        tx = tx.loc[_in_window(dates, w0)]
+        used = ["client_id", "date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
+        if "category" not in tx:
+            used.append("sku")            # the category falls back to the SKU
+        tx = tx.loc[_in_window(dates, w0), [c for c in used if c in tx]]
     cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
     c = cm.loc[cm["revenue"].to_numpy() > 0].reset_index(drop=True)
     current = settings.migration_cuts == "current"
