@@ -9,6 +9,7 @@ built from the per-client frame that :func:`two_windows` gives.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -581,7 +582,7 @@ class Dynamics:
     w0: Window
     w1: Window
     clients: pd.DataFrame             # one row per client with a line in W0 or W1
-    cut_points: dict[str, dict[str, list[float]]]
+    cut_points: dict[str, Any]        # "w0", "w1": {score: cut points}; "lapse": the two bounds
     cohort_table: pd.DataFrame
     settings: Settings
     _cache: dict = field(default_factory=dict, repr=False)

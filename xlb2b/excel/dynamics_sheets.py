@@ -260,8 +260,9 @@ class _Section:
         w, t = self.w, self.t
         chart = w.wb.add_chart({"type": "column", "subtype": "stacked"})
         cats = [sheet, first, 0, last, 0]
-        styles = [(5, {"fill": {"none": True}, "border": {"none": True}}), (6, {"fill": {"color": "#4472C4"}}),
-                  (7, {"fill": {"color": "#70AD47"}}), (8, {"fill": {"color": "#E15759"}})]
+        styles: list[tuple[int, dict[str, Any]]] = [
+            (5, {"fill": {"none": True}, "border": {"none": True}}), (6, {"fill": {"color": "#4472C4"}}),
+            (7, {"fill": {"color": "#70AD47"}}), (8, {"fill": {"color": "#E15759"}})]
         for col, style in styles:
             chart.add_series({"name": [sheet, first - 1, col], "categories": cats,
                               "values": [sheet, first, col, last, col], "gap": 40, **style})
