@@ -36,6 +36,8 @@ MIGRATION_KEYS = ["psc_group", "abc", "rfm_segment", "dsl_level", "xyz"]
 SHEET_KEYS = (["bridge"] + [f"migration_{k}" for k in MIGRATION_KEYS]
               + ["cohorts", "watch_list", "dynamics_clients"])
 MONEY, INT, SHARE, RATIO, TEXT = "money", "int", "share", "ratio", "text"
+#: rows of a Migration sheet's list of clients that moved (the biggest by W1 revenue)
+MOVERS_SHOWN = 500
 
 #: what each bridge row sums on the client sheet: (value column, bridge-row key or None for all)
 _BRIDGE_SOURCE = {
@@ -393,6 +395,11 @@ class _Section:
         mv.insert(len(mv.columns) - 2, "to", t_[both])
         mv = mv.sort_values(["revenue_w1", "client_id"], ascending=[False, True], kind="stable")
         ws.write_string(r, 0, t("dynamics.movers", "Clients that moved"), w.f_bold)
+        if len(mv) > MOVERS_SHOWN:
+            # the whole list is on the Client dynamics sheet (filter its W0 and W1 columns)
+            ws.write_string(r, 2, t("dynamics.movers_more", "the {shown} with the most W1 revenue of {n}; all of them: "
+                                    "the Client dynamics sheet").format(shown=MOVERS_SHOWN, n=len(mv)))
+            mv = mv.iloc[:MOVERS_SHOWN]
         r += 1
         heads = {"from": t("dynamics.from_w0", "W0 segment"), "to": t("dynamics.to_w1", "W1 segment")}
         for j, k in enumerate(mv.columns):
