@@ -119,6 +119,20 @@ def _last_value(tx: pd.DataFrame, col: str, client_ids: np.ndarray) -> pd.Series
     return out.reindex(client_ids)
 
 
+def _nullable_int(s: pd.Series) -> pd.arrays.IntegerArray:
+    """A column of whole numbers (NaN where unknown) as nullable ``Int64``,
+    built from the values and the mask directly: ``pd.array(floats,
+    dtype="Int64")`` takes pandas' slow coercion path, which costs seconds
+    for a few hundred thousand clients.  A value that is not a whole number
+    still raises, as that path does."""
+    v = s.to_numpy(dtype="float64", na_value=np.nan)
+    mask = np.isnan(v)
+    whole = np.where(mask, 0.0, v)
+    if not (np.isfinite(whole).all() and (np.floor(whole) == whole).all()):
+        return pd.array(v, dtype="Int64")   # raises for a fraction, as before
+    return pd.arrays.IntegerArray(whole.astype(np.int64), mask)
+
+
 def analyze(transactions: Any, clients: Any = None, market: Any = None,
             settings: Settings | None = None, *, progress: Progress | None = None) -> Analysis:
     """Run the whole client-base analysis.
@@ -237,6 +251,10 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
             continue
         s = fn(c, settings)
         for col, values in s.columns.items():
+            if isinstance(values, np.ndarray) and values.dtype == object:
+                # codes and labels stay Python objects, as they were made: pandas 3
+                # would copy every one of them into an Arrow string column
+                values = pd.Series(values, index=c.index, dtype=object, copy=False)
             c[col] = values
         cut_points.update(s.cuts)
         for m in s.messages:
@@ -266,8 +284,7 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         if col not in c:
             c[col] = np.nan
     for col in INT_COLUMNS:
-        c[col] = pd.array(np.where(np.isnan(c[col].to_numpy(dtype="float64")), np.nan, c[col]),
-                          dtype="Int64") if c[col].notna().any() else pd.array([pd.NA] * len(c), dtype="Int64")
+        c[col] = _nullable_int(c[col])
     order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS + (DYNAMICS_COLUMNS if dyn is not None else [])
                               if x in c]
     c = c[order]
