@@ -123,7 +123,8 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     book = make_book([("Transactions", rows), ("Notes", [["my note", 1]])])
     actions = run(book, "analyze_client_base")
     names = added_sheets(actions)
-    assert names[:3] == ["Contents", "Settings", "Clients"] and "ABC" in names and len(names) == 17
+    # 17 analysis sheets and the 9 of the two-window section (bridge, 5 migrations, cohorts, watch list, clients)
+    assert names[:3] == ["Contents", "Settings", "Clients"] and "ABC" in names and len(names) == 26
     # nothing was written to the user's two sheets (positions 0 and 1)
     assert not [a for a in actions if a["sheet_position"] in (0, 1)]
     # the same layout written to a file by XlsxWriter holds the same cells
@@ -131,7 +132,8 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     path = write_analysis_workbook(a, tmp_path / "a.xlsx")
     order = [s.name for s in book.sheets]
     live = grids(actions, order)
-    for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML"):
+    for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML", "Bridge", "Migration ABC", "Cohorts",
+                  "Watch list", "Client dynamics"):
         same_cells(live[sheet], file_cells(path, sheet))
     # the reading report sits beside the input issues, naming the workbook and sheet read
     read = set(live["Input issues"].values())
@@ -140,8 +142,8 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     # settings cells are named, the Clients rows are one Excel table, charts are native
     added_names = {x["args"][0] for x in actions if x["func"] == "namesAdd"}
     assert {"abc_a_below", "psc_s2_min", "rfm_grid"} <= added_names
-    assert [x["args"][1] for x in actions if x["func"] == "setTableName"] == ["Clients"]
-    assert sum(x["func"] == "addChart" for x in actions) == 3
+    assert [x["args"][1] for x in actions if x["func"] == "setTableName"] == ["Clients", "ClientDynamics"]
+    assert sum(x["func"] == "addChart" for x in actions) == 4          # with the bridge's waterfall
     assert alerts(actions) and "31 clients" in alerts(actions)[0]
     # the message gives what was read from the range, in one line
     n = sum(1 for r in rows[1:] if any(v not in ("", None) for v in r))
