@@ -109,7 +109,8 @@ def _as_input_table(e: Any) -> InputTable:
     return InputTable(kind=e.kind, data=pd.DataFrame(), report=e.report, source=e.source, columns=e.columns)
 
 
-def _read(kind: str, source: Any, label: str | None = None) -> InputTable:
+def _read(kind: str, source: Any, label: str | None = None) -> Any:
+    """An :class:`InputTable`, or the engine input as it is (it stays in its engine)."""
     if isinstance(source, InputTable) or _is_engine(source):
         return source
     from xlb2b.inputs import read_table
@@ -185,7 +186,7 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         for_market = align_client_ids(mk_t, tx_t) if not _is_engine(mk_t) else (mk_t, [])
         cl_t, mk_t = for_clients[0], for_market[0]
         report.extend(for_clients[1] + for_market[1])
-    tx = None if engine else tx_t.data
+    tx: Any = None if engine else tx_t.data
     if (tx_t.rows == 0) if engine else tx.empty:
         report.add("no usable transaction rows", file=tx_t.source, sheet=tx_t.sheet, severity=FATAL)
         raise InputError(f"{tx_t.source or 'transactions'}: no usable transaction rows", report)
