@@ -23,7 +23,8 @@ from xlb2b.excel.fill import FillError, fill_adp_template, fill_report
 from xlb2b.pipeline import analyze
 from xlb2b.settings import Settings
 
-OOXML_CHECK = Path("/work/shared/tools/ooxml/ooxml_check.py")
+#: the ECMA-376 + Excel load-rule checker of the shared tools, beside the checkout
+OOXML_CHECK = Path(__file__).resolve().parents[2] / "shared" / "tools" / "ooxml" / "ooxml_check.py"
 SHEET = "Account plan"
 
 
