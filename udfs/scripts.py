@@ -52,6 +52,13 @@ MAX_ADP_SHEETS = 50
 #: for Office Add-ins"), and xlwings reads the sheet's whole used range in one
 #: go.  The classic add-in (COM) has no such limit.
 MAX_OFFICEJS_CELLS = 1_000_000
+#: most bytes of the request on Excel on the web, which refuses requests over
+#: 5 MB (Microsoft: "Resource limits and performance optimization for Office
+#: Add-ins"), and the bytes a cell of the transactions takes in the request
+#: (measured on the sample, benchmarks/bench_live.py); the Server ribbon
+#: (udfs/server/ribbon.js) checks both before it sends the book
+MAX_WEB_REQUEST_BYTES = 4_000_000
+BYTES_PER_CELL = 14
 
 #: sheets a script reads, by name, in both languages: xlwings Lite and Server
 #: send only these to Python (``@xw.script(include=...)``); the rest of the
@@ -495,3 +502,18 @@ def _show_help(book, lang: str):
         ws.write_string(r, 0, label("script.help_more", lang), wrap)
     _render(book, build)
     return book
+
+
+def size_message(book, sheet: str, rows: int, columns: int, platform: str = "") -> None:
+    """Tell the user that the transactions sheet is above what a button reads
+    (the Server ribbon checks the size before sending the book, and then
+    runs this instead of the button's script)."""
+    lang = _lang(book)
+    rows, columns = int(rows), int(columns)
+    runtime = "Excel on the web" if platform == "OfficeOnline" else (_officejs(book) or "Excel")
+    limit = MAX_OFFICEJS_CELLS
+    if platform == "OfficeOnline":
+        limit = min(limit, MAX_WEB_REQUEST_BYTES // BYTES_PER_CELL)
+    _say(book, label("script.too_large", lang).format(
+        sheet=sheet, lines=f"{max(rows - 1, 0):,}", cells=f"{rows * columns:,}", runtime=runtime,
+        limit=f"{limit:,}", book=book.name), lang)

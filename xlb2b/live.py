@@ -886,7 +886,8 @@ def render(book, recording: RecordingWorkbook, *, before=None, share_layouts: bo
     and defined names.  Sheet names must be free in ``book`` (see
     :func:`free_names`).  Returns the names added.
 
-    ``share_layouts``: sheets laid out alike (ADPs: see :func:`layout_key`)
+    ``share_layouts``: sheets laid out alike (ADPs: see :func:`layout_key`;
+    two or more of them, or a lone sheet, or a layout an earlier run kept)
     are copies (``Sheet.copy``) of one hidden sheet that holds their layout,
     kept in the book for the next run; each copy then gets only its cells,
     links and names -- a few actions a sheet instead of hundreds."""
@@ -901,6 +902,10 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
     points = _uses_points(book)
     added = []
     keys = [layout_key(rs) if share_layouts else None for rs in recording.sheets]
+    existing = {s.name for s in book.sheets}
+    if len(keys) > 1:       # a layout is shared by two sheets or more, or kept from an earlier run
+        keys = [k if k is not None and (keys.count(k) > 1 or LAYOUT_SHEET_PREFIX + k in existing) else None
+                for k in keys]
     for rs, key in zip(recording.sheets, keys):
         last = book.sheets[len(book.sheets) - 1]
         if key is not None:

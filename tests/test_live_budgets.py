@@ -1,0 +1,165 @@
+"""Budgets of the buttons through xlwings' Office.js code path.
+
+Every button script runs through ``custom_scripts_call`` on books built from
+xlb2b.sample, sent as xlwings' Office.js client sends them (tests/
+live_harness.py).  Asserted: every request and every action under 4 MB of
+JSON; no range write over 1,000,000 cells; the request holds only the sheets
+the script reads; an ADP sheet costs at most 40 actions once the workbook
+holds its layout sheet, "ADPs for A clients" at most 40 per sheet + 50 on top
+of that layout; Analyze within its budget (see docs/install.md for what each
+remaining action buys).  Books above the envelope (the sample's own sizes:
+3,000 clients / 120k lines and more) are not sent by the Server ribbon
+(ribbon.js, run by node) and stop with a message, before any conversion, when
+they reach Python anyway.
+"""
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from live_harness import S, run, sample_sheets
+
+from xlb2b import sample
+
+MB4 = 4_000_000
+ROOT = Path(__file__).resolve().parents[1]
+RIBBON = ROOT / "udfs" / "server" / "ribbon.js"
+READING = ["analyze_client_base", "refresh", "build_adp", "build_adps_a", "add_bcg_scoring",
+           "add_progress_checklist"]
+ALL = list(S.BUTTONS.values())
+#: Analyze: 17 sheets; what the actions buy is listed in docs/install.md
+ANALYZE_BUDGET = 750
+#: laying out the ADP once into its hidden layout sheet (once per workbook)
+ADP_LAYOUT_BUDGET = 700
+
+
+def node(script: str):
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    out = subprocess.run(["node", "-e", f"const r = require({json.dumps(str(RIBBON))}); {script}"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout)
+
+
+def common_budgets(r):
+    assert max(r.sizes, default=0) < MB4, (r.script, max(r.sizes))
+    assert max((r.cells(a) for a in r.actions), default=0) <= 1_000_000, r.script
+
+
+@pytest.fixture(scope="module")
+def small():
+    d = sample.generate(300, seed=5)
+    return d, sample_sheets(d) + [("Notes", [["my own sheet", 1]])]
+
+
+@pytest.fixture(scope="module")
+def small_runs(small):
+    _, sheets = small
+    return {s: run(sheets, s, selection="A2") for s in ALL}
+
+
+def test_every_request_and_action_of_a_small_book_is_under_4_mb(small_runs):
+    for r in small_runs.values():
+        assert 0 < r.request_bytes < MB4, (r.script, r.request_bytes)
+        common_budgets(r)
+
+
+def test_the_request_holds_only_the_sheets_the_script_reads(small_runs):
+    inputs = ["Transactions", "Clients", "Market"]
+    for script in READING:
+        assert small_runs[script].sheets_sent == inputs, script
+    assert small_runs["show_help"].sheets_sent == []
+    assert small_runs["open_settings"].sheets_sent == []      # no Contents sheet yet
+    # the user's own sheet is never sent
+    assert all("Notes" not in r.sheets_sent for r in small_runs.values())
+
+
+def test_analyze_stays_within_its_action_budget(small_runs):
+    r = small_runs["analyze_client_base"]
+    assert r.counts["addSheet"] == 17
+    assert len(r.actions) <= ANALYZE_BUDGET, r.counts.most_common(8)
+
+
+def test_formula_columns_of_clients_are_one_formula_each(small, small_runs):
+    r = small_runs["analyze_client_base"]
+    clients = [s.name for s in r.book.sheets].index("Clients (2)")
+    filled = [a for a in r.actions if a["func"] == "setFormula" and a["sheet_position"] == clients
+              and isinstance(a["values"], str)]
+    # 25 score/code/group columns, each one formula over every client row
+    assert len(filled) == 25
+    (table,) = [a for a in r.actions if a["func"] == "addTable"]
+    last_row = int(re.search(r"(\d+)$", table["args"][0]).group(1))     # "$A$1:$BJ$246"
+    rows = last_row - 1                         # the Clients table without its header
+    assert rows > 200 and {a["row_count"] for a in filled} == {rows}
+    assert {a["start_row"] for a in filled} == {1}
+
+
+def test_adp_sheets_are_copies_of_one_layout_within_budget(small):
+    d, sheets = small
+    first = run(sheets, "build_adps_a")
+    names = [s.name for s in first.book.sheets]
+    layout = [n for n in names if n.startswith("xlb2b layout ")]
+    assert len(layout) == 1
+    copies = first.counts["copySheet"]
+    n_sheets = copies + 1                       # the ADPs and the revenue plan
+    layout_actions = next(i for i, a in enumerate(first.actions) if a["func"] == "copySheet")
+    assert layout_actions <= ADP_LAYOUT_BUDGET
+    assert len(first.actions) - layout_actions <= 40 * n_sheets + 50
+    # the hidden layout sheet is kept: a later "Build ADP" copies it
+    kept = sheets + [(layout[0], [[]])]
+    cid = d.transactions.client_id.iloc[0]
+    again = run(kept, "build_adp", selection="A2")
+    assert again.counts["copySheet"] == 1 and again.counts.get("addSheet", 0) == 0, again.alerts()
+    assert len(again.actions) <= 40, again.counts.most_common(8)
+    assert cid  # the selection A2 holds the first line's client
+
+
+def test_ribbon_refuses_to_send_what_the_web_cannot_carry():
+    got = node("console.log(JSON.stringify([r.xlb2bTooLarge(28000, 10, 'OfficeOnline'),"
+               " r.xlb2bTooLarge(30000, 10, 'OfficeOnline'), r.xlb2bTooLarge(99999, 10, 'PC'),"
+               " r.xlb2bTooLarge(100001, 10, 'Mac')]))")
+    # 28,000 x 10 cells x 14 bytes = 3.92 MB fits the web; 30,000 lines do not;
+    # the desktop limit is 1,000,000 cells
+    assert got == [False, True, False, True]
+
+
+def test_ribbon_tables_match_the_python_ones():
+    got = node("console.log(JSON.stringify({reads: r.XLB2B_READS, buttons: r.XLB2B_BUTTONS,"
+               " cells: r.XLB2B_MAX_CELLS, bytes: r.XLB2B_MAX_REQUEST_BYTES, per: r.XLB2B_BYTES_PER_CELL}))")
+    assert {script: got["reads"][script] for script in S.BUTTONS.values()} == {
+        script: S.READS[tag] for tag, script in S.BUTTONS.items()}
+    assert sorted(got["buttons"].values()) == sorted(S.BUTTONS.values())
+    assert (got["cells"], got["bytes"], got["per"]) == (S.MAX_OFFICEJS_CELLS, S.MAX_WEB_REQUEST_BYTES,
+                                                         S.BYTES_PER_CELL)
+
+
+SIZES = {
+    "sample default (3,000 clients)": dict(n_clients=3000),
+    "5,000 clients / 200k lines": dict(n_clients=5000, lines=200_000),
+    "20,000 clients / 1M lines": dict(n_clients=20_000, lines=1_000_000),
+}
+
+
+@pytest.mark.parametrize("size", [pytest.param(k, marks=pytest.mark.slow) if "1M" in k else k for k in SIZES])
+def test_books_above_the_envelope_stop_with_a_message(size):
+    d = sample.generate(seed=7, **SIZES[size])
+    sheets = sample_sheets(d)
+    lines, columns = len(d.transactions), len(d.transactions.columns)
+    # the Server ribbon does not send these books (the request would exceed 4 MB)
+    assert node(f"console.log(JSON.stringify(r.xlb2bTooLarge({lines + 1}, {columns}, 'OfficeOnline')))")
+    for script in ALL:
+        r = run(sheets, script, selection="A2", measure_request=False)
+        common_budgets(r)
+        if script in ("show_help", "open_settings"):
+            assert r.sheets_sent == [] and len(r.actions) <= 60
+            continue
+        if script == "add_progress_checklist":       # a blank checklist needs no data
+            assert not r.counts.get("setFormula", 0) or r.counts["addSheet"] == 1
+            continue
+        assert r.counts.get("addSheet", 0) == 0 and r.counts.get("copySheet", 0) == 0, script
+        (text,) = r.alerts()
+        assert f"{lines:,} order lines" in text and "1,000,000 cells" in text, text
+        assert "xlb2b analyze Sales.xlsx" in text
