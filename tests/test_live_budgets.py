@@ -163,3 +163,13 @@ def test_books_above_the_envelope_stop_with_a_message(size):
         (text,) = r.alerts()
         assert f"{lines:,} order lines" in text and "1,000,000 cells" in text, text
         assert "xlb2b analyze Sales.xlsx" in text
+
+
+def test_no_clients_formula_is_longer_than_400_characters(small_runs):
+    # the PSC group rule lookup was 1,217 characters a row as nested IFs
+    r = small_runs["analyze_client_base"]
+    clients = [s.name for s in r.book.sheets].index("Clients (2)")
+    formulas = [a["values"] for a in r.actions if a["func"] == "setFormula"
+                and a["sheet_position"] == clients and isinstance(a["values"], str)]
+    assert max(len(f) for f in formulas) <= 400
+    assert any("SUMPRODUCT(MAX(" in f for f in formulas)

@@ -308,10 +308,11 @@ def _client_ids(book, analysis, lang: str) -> list[Any]:
     candidates = [v for v in flat if v is not None]
     if not candidates:
         raise _Stop(label("script.no_client", lang))
-    row_values = _rows(sel.sheet)
-    r = sel.row - 1
-    if 0 <= r < len(row_values):
-        candidates += [v for v in row_values[r] if v is not None]
+    # the selected row only, not the whole sheet
+    last = sel.sheet.used_range.last_cell
+    if sel.row <= last.row:
+        row = sel.sheet.range((sel.row, 1), (sel.row, last.column)).options(ndim=2).value
+        candidates += [v for v in (row[0] if row else []) if v not in (None, "")]
     for v in candidates:
         key = (f"{v:g}" if isinstance(v, float) else str(v)).strip().casefold()
         if key in by_id:
