@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from live_harness import S, run, sample_sheets
+from test_scripts import grids
 
 from xlb2b import sample
 
@@ -173,3 +174,93 @@ def test_no_clients_formula_is_longer_than_400_characters(small_runs):
                 and a["sheet_position"] == clients and isinstance(a["values"], str)]
     assert max(len(f) for f in formulas) <= 400
     assert any("SUMPRODUCT(MAX(" in f for f in formulas)
+
+
+#: the action handlers of the xlwings Server release docs/install.md names
+#: (1.9.3: the ``funcs`` map of xlwings_server/static/js/custom-scripts/index.js)
+SERVER_1_9_3 = {
+    "activateSheet", "addHyperlink", "addPicture", "addSheet", "addTable", "alert", "copyFromRange",
+    "copyRange", "deletePicture", "freezePaneAtRange", "freezePaneUnfreeze", "nameDelete", "namesAdd",
+    "rangeAdjustIndent", "rangeClear", "rangeClearContents", "rangeClearFormats", "rangeDelete", "rangeGroup",
+    "rangeInsert", "rangeSelect", "rangeUngroup", "resizeTable", "runMacro", "setAutofit", "setFontProperty",
+    "setNumberFormat", "setPictureHeight", "setPictureName", "setPictureWidth", "setRangeColor",
+    "setRangeName", "setSheetName", "setTableName", "setTableStyle", "setValues", "sheetClear",
+    "sheetClearContents", "sheetClearFormats", "sheetDelete", "showAutofilterTable", "showHeadersTable",
+    "showTotalsTable", "updatePicture",
+}
+
+
+def test_every_action_type_has_a_handler_in_xlwings_server_or_our_ribbon(small, small_runs):
+    _, sheets = small
+    emitted = set()
+    for r in small_runs.values():
+        emitted |= set(r.counts)
+    adps = run(sheets, "build_adps_a")
+    emitted |= set(adps.counts)
+    # a second analysis deletes the first one's sheets and names
+    first = small_runs["analyze_client_base"]
+    written = grids(first.actions, [s.name for s in first.book.sheets])
+
+    def values(sheet):
+        g = written[sheet]
+        out = [["" for _ in range(max(c for _, c in g) + 1)] for _ in range(max(r for r, _ in g) + 1)]
+        for (r, c), v in g.items():
+            out[r][c] = 0 if isinstance(v, str) and v.startswith("=") else v
+        return out
+    again = run(sheets + [(n, values(n)) for n in ("Contents", "Settings")], "refresh")
+    assert again.counts["sheetDelete"] == 2, again.alerts()
+    emitted |= set(again.counts)
+    handled = set(node("console.log(JSON.stringify(r.XLB2B_HANDLERS.map((f) => f.name)))"))
+    assert handled.isdisjoint(SERVER_1_9_3)          # the release's own handlers are kept
+    missing = emitted - SERVER_1_9_3 - handled
+    assert not missing, sorted(missing)
+    assert {"setFormula", "copySheet", "setBorderProperty", "rangeMerge"} <= emitted & handled
+
+
+MOCK = r"""
+const calls = [];
+function rec(path) {
+  return new Proxy(function () {}, {
+    get(t, k) {
+      if (k === "then") return undefined;
+      return rec(path + "." + String(k));
+    },
+    set(t, k, v) { calls.push([path + "." + String(k), v]); return true; },
+    apply(t, self, args) {
+      calls.push([path + "()", args.map((a) => (typeof a === "function" ? "<obj>" : a))]);
+      return rec(path + "()");
+    },
+  });
+}
+const sheetItems = [0, 1, 2].map((i) => rec("sheet" + i));
+const context = {
+  sync: async () => {},
+  workbook: { worksheets: { load: () => ({ items: sheetItems }), getItem: (n) => rec("sheet:" + n) } },
+};
+globalThis.Excel = { ConditionalFormatType: { colorScale: "ColorScale", cellValue: "CellValue" } };
+const h = Object.fromEntries(r.XLB2B_HANDLERS.map((f) => [f.name, f]));
+const at = { sheet_position: 1, start_row: 2, start_column: 0, row_count: 5, column_count: 1 };
+(async () => {
+  await h.setFormula(context, { ...at, values: "=A3*2" });
+  await h.setBorderProperty(context, { ...at, args: ["edge_top", "line_style", "continuous"] });
+  await h.copySheet(context, { sheet_position: 2, args: ["After", 1, "ADP Acme"] });
+  await h.setDataValidationRule(context, { ...at, args: [{ type: "whole_number", operator: "between",
+                                                           formula1: "=1", formula2: "=5" }] });
+  await h.setSheetVisibility(context, { sheet_position: 0, args: ["Hidden"] });
+  console.log(JSON.stringify(calls));
+})();
+"""
+
+
+def test_ribbon_handlers_drive_office_js_as_documented():
+    calls = node(MOCK)
+    assert ["sheet1.getRangeByIndexes()", [2, 0, 5, 1]] in calls
+    # one formula for the five cells: Office.js fills the range
+    assert ["sheet1.getRangeByIndexes().formulas", "=A3*2"] in calls
+    assert ["sheet1.getRangeByIndexes().format.borders.getItem()", ["EdgeTop"]] in calls
+    assert ["sheet1.getRangeByIndexes().format.borders.getItem().style", "Continuous"] in calls
+    assert ["sheet2.copy()", ["After", "<obj>"]] in calls
+    assert ["sheet2.copy().name", "ADP Acme"] in calls
+    assert ["sheet1.getRangeByIndexes().dataValidation.rule",
+            {"wholeNumber": {"operator": "Between", "formula1": "=1", "formula2": "=5"}}] in calls
+    assert ["sheet0.visibility", "Hidden"] in calls
