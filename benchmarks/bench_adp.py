@@ -28,11 +28,11 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     from xlb2b import Settings, analyze
-    from xlb2b.adp import add_adp_sheets, write_adp_workbook
-    from xlb2b.live import RecordingWorkbook
+    from xlb2b.excel.adp_sheets import add_adp_sheets, write_adp_workbook
+    from xlb2b.excel.live import RecordingWorkbook
     from xlb2b.sample import generate, write_sample_files
-    from xlb2b.workbook import write_analysis_workbook
-    from xlb2b.xlsx_merge import add_sheets
+    from xlb2b.excel.analysis_sheets import write_analysis_workbook
+    from xlb2b.excel.merge import add_sheets
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

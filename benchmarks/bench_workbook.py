@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     import pandas as pd
     from xlb2b import Settings, analyze
     from xlb2b.sample import generate, write_sample_files
-    from xlb2b.workbook import write_analysis_workbook
+    from xlb2b.excel.analysis_sheets import write_analysis_workbook
 
     data = generate(a.clients, lines=a.lines, seed=11)
     with tempfile.TemporaryDirectory() as tmp:

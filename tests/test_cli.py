@@ -97,7 +97,7 @@ def test_demo_workbook_and_rerun_into_its_own_folder(tmp_path, capsys):
     for name in ("survey.xlsx", "deliveries.xlsx", "analysis.xlsx"):
         assert (out / name).exists()
     assert (out / "clients_analysis.csv").read_bytes().startswith(BOM)
-    pytest.importorskip("xlb2b.workbook")
+    pytest.importorskip("xlb2b.excel.analysis_sheets")
     import openpyxl
     wb = openpyxl.load_workbook(out / "analysis.xlsx", read_only=True)
     assert len(wb.sheetnames) > 3
@@ -269,7 +269,7 @@ def test_non_fatal_bad_row_is_counted_and_the_workbook_still_written(tmp_path, c
     assert "1 error" in count and "Input" in count and "t-analysis.xlsx" in count   # the hint
     wb_path = tmp_path / "t-analysis.xlsx"
     assert wb_path.exists()
-    workbook = pytest.importorskip("xlb2b.workbook")
+    workbook = pytest.importorskip("xlb2b.excel.analysis_sheets")
     import openpyxl
     wb = openpyxl.load_workbook(wb_path, read_only=True)
     ws = wb[workbook.sheet_name("input_issues", "en")]
@@ -330,19 +330,19 @@ def test_read_only_folder_exit_1(tmp_path, capsys):
 
 def test_unwritable_folder_is_found_before_the_work(tmp_path, capsys, monkeypatch):
     import xlb2b.cli as cli
-    import xlb2b.analysis
+    import xlb2b.pipeline
 
     def never(*a, **k):
         raise AssertionError("the analysis must not start")
 
-    monkeypatch.setattr(xlb2b.analysis, "analyze", never)
+    monkeypatch.setattr(xlb2b.pipeline, "analyze", never)
     monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
     rc, _, err = run(capsys, "analyze", write(tmp_path / "t.csv", FOUR), "-q")
     assert rc == 1 and "not writable" in err
 
 
 def test_write_failure_at_the_end_is_exit_1(tmp_path, capsys, monkeypatch):
-    import xlb2b.workbook as wbmod
+    import xlb2b.excel.analysis_sheets as wbmod
 
     def denied(*a, **k):
         raise PermissionError(13, "Permission denied", str(tmp_path / "o.xlsx"))
@@ -357,12 +357,12 @@ def test_write_failure_at_the_end_is_exit_1(tmp_path, capsys, monkeypatch):
 
 
 def test_unexpected_error_is_one_line_exit_3_and_reraised_in_debug(tmp_path, capsys, monkeypatch):
-    import xlb2b.analysis
+    import xlb2b.pipeline
 
     def boom(*a, **k):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(xlb2b.analysis, "analyze", boom)
+    monkeypatch.setattr(xlb2b.pipeline, "analyze", boom)
     monkeypatch.delenv("XLB2B_DEBUG", raising=False)
     tx = write(tmp_path / "t.csv", FOUR)
     rc, _, err = run(capsys, "analyze", tx, "-q")

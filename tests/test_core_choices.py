@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from xlb2b import Settings, analyze
-from xlb2b.metrics import Window
+from xlb2b.analysis.metrics import Window
 
 YEAR_2024 = Settings(window="explicit", window_start=dt.date(2024, 1, 1), window_end=dt.date(2024, 12, 31))
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from xlb2b import InputError, Settings, analyze
-from xlb2b.scores import percentile_inc, quantile_cuts, quantile_score, threshold_score
+from xlb2b.analysis.scores import percentile_inc, quantile_cuts, quantile_score, threshold_score
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -889,7 +889,7 @@ def test_rfm_fm_rounds_half_up():
 
 
 def test_rfm_segment_helper_covers_the_grid():
-    from xlb2b.segments import rfm_segment
+    from xlb2b.analysis.segments import rfm_segment
     rs, fs, ms, want = [], [], [], []
     for r in range(1, 6):
         for f in range(1, 6):

@@ -6,8 +6,8 @@ import sys
 
 def test_core_imports_without_excel_runtimes_or_compiled_extras():
     code = (
-        "import sys, xlb2b, xlb2b.analysis, xlb2b.inputs, xlb2b.portfolio, xlb2b.portrait, "
-        "xlb2b.satisfaction, xlb2b.sample, xlb2b.settings, xlb2b.locale\n"
+        "import sys, xlb2b, xlb2b.pipeline, xlb2b.inputs, xlb2b.planning.portfolio, xlb2b.analysis.portrait, "
+        "xlb2b.analysis.satisfaction, xlb2b.sample, xlb2b.settings, xlb2b.locale\n"
         "bad = [m for m in ('xlwings', 'python_calamine', 'xlsxwriter', 'formulas', 'tqdm') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )

@@ -19,6 +19,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from xlb2b import inputs
+from xlb2b.inputs import headers
+from xlb2b.inputs.sources import xlsx as xlsx_source
 from xlb2b.errors import ERROR, FATAL, WARNING, InputError
 from xlb2b.inputs import read_clients, read_market, read_table, read_transactions
 
@@ -44,9 +46,9 @@ def ts(s: str) -> pd.Timestamp:
 def engine(request, monkeypatch):
     """Run a test through both workbook readers."""
     if request.param == "openpyxl":
-        monkeypatch.setattr(inputs, "_import_calamine", lambda: None)
+        monkeypatch.setattr(xlsx_source, "_import_calamine", lambda: None)
     else:
-        assert inputs._import_calamine() is not None
+        assert xlsx_source._import_calamine() is not None
     return request.param
 
 
@@ -137,7 +139,7 @@ def mixed_workbook(path: Path) -> Path:
 def test_calamine_and_openpyxl_give_equal_results(tmp_path, monkeypatch):
     path = mixed_workbook(tmp_path / "mixed.xlsx")
     fast = read_transactions(path)
-    monkeypatch.setattr(inputs, "_import_calamine", lambda: None)
+    monkeypatch.setattr(xlsx_source, "_import_calamine", lambda: None)
     slow = read_transactions(path)
     pd.testing.assert_frame_equal(fast.data, slow.data)
     assert problems(fast) == problems(slow)
@@ -317,8 +319,10 @@ def test_canonical_dataframe_fast_path_does_no_per_value_work(monkeypatch):
         "amount": np.linspace(1, 1000, n),
     })
     calls = []
-    for fn in ("_elem_kind", "_one_text", "_one_timestamp", "_messy_numbers", "_text_to_days"):
-        monkeypatch.setattr(inputs, fn, lambda *a, _f=fn, **k: calls.append(_f))
+    from xlb2b.inputs import dates, numbers, values
+    for mod, fn in ((values, "_elem_kind"), (values, "_one_text"), (dates, "_one_timestamp"),
+                    (numbers, "_messy_numbers"), (dates, "_text_to_days")):
+        monkeypatch.setattr(mod, fn, lambda *a, _f=fn, **k: calls.append(_f))
     t = read_transactions(df)
     assert calls == []
     assert len(t.data) == n and t.data["row"].iloc[-1] == n + 1
@@ -469,7 +473,7 @@ def test_aliases_case_space_punctuation_insensitive():
     en = [["Customer ID", "Order Date", "Revenue", "Units", "Item", "Category", "COGS",
            "Gross profit", "Region", "Sales rep", "Invoice"],
           ["A", "2024-01-01", 1, 1, "S1", "G1", 0.5, 0.5, "S", "Ann", "I-1"]]
-    assert set(read_transactions(en).columns) == set(inputs._columns_of("transactions"))
+    assert set(read_transactions(en).columns) == set(headers._columns_of("transactions"))
 
 
 def test_clients_aliases_and_flags():
@@ -632,7 +636,8 @@ def test_zip_bomb_refused(tmp_path):
 
 def test_total_size_limit(tmp_path, monkeypatch):
     path = russian_workbook(tmp_path / "ok.xlsx")
-    monkeypatch.setattr(inputs, "MAX_UNCOMPRESSED_BYTES", 1000)
+    from xlb2b.inputs import guards
+    monkeypatch.setattr(guards, "MAX_UNCOMPRESSED_BYTES", 1000)
     with pytest.raises(InputError, match="unpacks to"):
         read_transactions(path)
 
@@ -704,7 +709,8 @@ def test_imports_and_reads_without_optional_packages(tmp_path):
         sys.modules["python_calamine"] = None
         sys.modules["pyarrow"] = None
         from xlb2b import inputs
-        assert inputs._import_calamine() is None
+        from xlb2b.inputs.sources import xlsx as xlsx_source
+        assert xlsx_source._import_calamine() is None
         t = inputs.read_transactions({str(path)!r})
         assert t.data["amount"].tolist() == [1234.56, 1234.56, 500.0], t.data
         assert t.data["row"].tolist() == [4, 5, 9]

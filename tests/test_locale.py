@@ -9,11 +9,12 @@ from importlib import resources
 
 import pytest
 
-from xlb2b import errors, portrait
-from xlb2b.analysis import CLIENT_COLUMNS, EXTRA_COLUMNS
+from xlb2b import errors
+from xlb2b.analysis import portrait
+from xlb2b.pipeline import CLIENT_COLUMNS, EXTRA_COLUMNS
 from xlb2b.locale import LANGUAGES, label, labels
 from xlb2b.settings import DEFAULT_PSC_GROUPS, DEFAULT_RFM_GRID, Settings
-from xlb2b.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
+from xlb2b.analysis.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
 
 SHEETS = ["contents", "settings", "clients", "summary_psc", "summary_psc_group", "summary_spl",
           "summary_kml", "summary_dsl", "summary_dsl_level", "summary_rfm", "summary_rfm_segment",
@@ -150,7 +151,7 @@ def test_severities_and_classes(lang):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_headers_distinct_within_a_sheet(lang):
-    from xlb2b.summary import SUM_COLUMNS
+    from xlb2b.analysis.summary import SUM_COLUMNS
     for cols in (CLIENT_COLUMNS + EXTRA_COLUMNS, BASE_COLUMNS + KML_COLUMNS + SUM_COLUMNS,
                  errors.COLUMNS, portrait.COLUMNS):
         heads = [label(f"column.{k}", lang) for k in cols]

@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED = [
-    "xlb2b/cli.py", "xlb2b/locales/en.toml",
+    "xlb2b/cli.py", "xlb2b/locales/en.toml", "xlb2b/inputs/read.py", "xlb2b/inputs/sources/csv.py",
+    "xlb2b/analysis/metrics.py", "xlb2b/planning/forecast.py", "xlb2b/excel/merge.py",
     "udfs/__init__.py", "udfs/functions.py", "udfs/convert.py", "udfs/scripts.py", "udfs/ribbon.py",
     "udfs/addin/__init__.py", "udfs/addin/build.py", "udfs/addin/xlb2b.bas", "udfs/addin/customUI.xml",
     "udfs/lite/__init__.py", "udfs/lite/main.py", "udfs/lite/build.py", "udfs/lite/requirements.txt",
@@ -26,7 +27,7 @@ EXPECTED = [
 def test_wheel_contains_the_front_doors_and_their_data_files(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for pkg in ("xlb2b", "udfs"):

@@ -222,7 +222,7 @@ xw = types.ModuleType("xlwings")
 xw.func = xw.script = lambda f=None, **k: f if f is not None else (lambda g: g)
 xw.arg = xw.ret = lambda *a, **k: (lambda g: g)
 sys.modules["xlwings"] = xw
-import xlb2b, xlb2b.analysis, xlb2b.inputs, xlb2b.workbook, xlb2b.portfolio, xlb2b.settings_toml
+import xlb2b, xlb2b.pipeline, xlb2b.inputs, xlb2b.excel.analysis_sheets, xlb2b.planning.portfolio, xlb2b.settings_toml
 import udfs.functions
 print(",".join(sorted(compiled() - base)))
 """

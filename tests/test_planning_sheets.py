@@ -11,10 +11,10 @@ import pytest
 
 from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401
 from xlb2b import sample
-from xlb2b.analysis import analyze
-from xlb2b.planning_sheets import (_new_workbook, add_bant_sheet, add_bcg_table, add_satisfaction_sheet,
+from xlb2b.pipeline import analyze
+from xlb2b.excel.planning_sheets import (_new_workbook, add_bant_sheet, add_bcg_table, add_satisfaction_sheet,
                                    write_bcg_workbook, write_planning_workbook)
-from xlb2b.portfolio import FACTORS, bcg_scores
+from xlb2b.planning.portfolio import FACTORS, bcg_scores
 from xlb2b.settings import Settings
 
 # 0-based columns of the BCG sheet; data from row 7 (Excel)

@@ -10,8 +10,9 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from xlb2b.errors import ERROR, WARNING, InputError
 from xlb2b.locale import find_key, label, labels
-from xlb2b.portfolio import (AXES, BCG_COLUMNS, FACTORS, auto_ratings, bant, bcg_scores,
-                             merge_ratings, yes_no)
+from xlb2b.analysis.answers import yes_no
+from xlb2b.planning.portfolio import (AXES, BCG_COLUMNS, FACTORS, auto_ratings, bant, bcg_scores,
+                                      merge_ratings)
 from xlb2b.settings import STRATEGY_KEYS, Settings
 
 REL = AXES["relationship"]      # sow, price_orientation, dependence, loyalty, decision_makers

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from xlb2b.errors import InputError
-from xlb2b.portrait import BLANK, COLUMNS, portrait, size_bands
+from xlb2b.analysis.portrait import BLANK, COLUMNS, portrait, size_bands
 
 
 def ten_clients() -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from xlb2b.satisfaction import csi, csi_by_client, csi_detail, nps, nps_detail, otif, otif_detail
+from xlb2b.analysis.satisfaction import csi, csi_by_client, csi_detail, nps, nps_detail, otif, otif_detail
 
 
 # --------------------------------------------------------------------------- NPS

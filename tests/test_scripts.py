@@ -21,11 +21,12 @@ import re  # noqa: E402
 import openpyxl  # noqa: E402
 import pytest  # noqa: E402
 
-from xlb2b import adp, sample  # noqa: E402
-from xlb2b.analysis import analyze  # noqa: E402
-from xlb2b.live import excel_text  # noqa: E402
+from xlb2b import sample  # noqa: E402
+from xlb2b.excel import adp_sheets as adp  # noqa: E402
+from xlb2b.pipeline import analyze  # noqa: E402
+from xlb2b.excel.live import excel_text  # noqa: E402
 from xlb2b.locale import labels  # noqa: E402
-from xlb2b.workbook import write_analysis_workbook  # noqa: E402
+from xlb2b.excel.analysis_sheets import write_analysis_workbook  # noqa: E402
 
 
 def _sheet(name, values):

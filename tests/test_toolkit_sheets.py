@@ -10,11 +10,11 @@ import pytest
 
 from lo import cached_values, compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401
 from xlb2b import sample
-from xlb2b.analysis import analyze
+from xlb2b.pipeline import analyze
 from xlb2b.locale import labels
 from xlb2b.planning import priority_rank, priority_score, tco_advantage, tco_approach, tco_total
 from xlb2b.settings import Settings
-from xlb2b.toolkit_sheets import (_new_workbook, add_priority_sheet, add_spin_sheet, add_tco_sheet,
+from xlb2b.excel.toolkit_sheets import (_new_workbook, add_priority_sheet, add_spin_sheet, add_tco_sheet,
                                   write_toolkit_workbook)
 
 TCO, PRIORITY = "TCO", {"en": "Segment priority", "ru": "Приоритет сегментов"}
@@ -263,7 +263,7 @@ def test_verdict_wording_is_the_seeds():
 # ---------------------------------------------------------------- layout
 
 def test_own_tco_items_get_rows_and_sheets_get_unique_names(tmp_path):
-    from xlb2b.toolkit_sheets import OWN_TCO_ROWS, tco_frame
+    from xlb2b.excel.toolkit_sheets import OWN_TCO_ROWS, tco_frame
     names, values = tco_frame({"price": (10, 12), "Spare parts": (1, None), "Insurance": (2, 3),
                                "Fuel": (None, 4), "Audit": (5, 5)})
     assert names[7:] == ["Spare parts", "Insurance", "Fuel", "Audit"]      # more own items than empty rows

@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from xlb2b import segments as seg  # noqa: E402
-from xlb2b.satisfaction import nps  # noqa: E402
-from xlb2b.scores import quantile_score  # noqa: E402
+from xlb2b.analysis import segments as seg  # noqa: E402
+from xlb2b.analysis.satisfaction import nps  # noqa: E402
+from xlb2b.analysis.scores import quantile_score  # noqa: E402
 from xlb2b.settings import Settings  # noqa: E402
 
 NAMES = F.__all__

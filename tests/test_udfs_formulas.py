@@ -19,8 +19,8 @@ import schedula as sh  # noqa: E402  (installed with formulas)
 from openpyxl.worksheet.formula import ArrayFormula  # noqa: E402
 
 from udfs import functions as F  # noqa: E402
-from xlb2b import segments as seg  # noqa: E402
-from xlb2b.satisfaction import nps  # noqa: E402
+from xlb2b.analysis import segments as seg  # noqa: E402
+from xlb2b.analysis.satisfaction import nps  # noqa: E402
 from xlb2b.settings import Settings  # noqa: E402
 
 N = 199          # rows 2..200

@@ -11,7 +11,7 @@ from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # n
 from test_workbook import YEAR, tiny
 from xlb2b import Settings, analyze
 from xlb2b.sample import generate
-from xlb2b.workbook import column_header, sheet_name, write_analysis_workbook
+from xlb2b.excel.analysis_sheets import column_header, sheet_name, write_analysis_workbook
 
 pytestmark = requires_soffice
 

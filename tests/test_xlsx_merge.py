@@ -16,15 +16,15 @@ import pytest
 import xlsxwriter
 
 import xlb2b.io_util
-import xlb2b.xlsx_merge as xm
+import xlb2b.excel.merge as xm
 from lo import compare_recalculated, recalc, recalc_many, requires_soffice, soffice  # noqa: F401
-from xlb2b.adp import add_adp_sheets
-from xlb2b.analysis import analyze
+from xlb2b.excel.adp_sheets import add_adp_sheets
+from xlb2b.pipeline import analyze
 from xlb2b.errors import InputError
-from xlb2b.planning_sheets import add_bcg_sheet
+from xlb2b.excel.planning_sheets import add_bcg_sheet
 from xlb2b.sample import generate
 from xlb2b.settings import Settings
-from xlb2b.xlsx_merge import add_sheets, rename_references
+from xlb2b.excel.merge import add_sheets, rename_references
 
 MACRO_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 

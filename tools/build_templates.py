@@ -25,7 +25,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from xlb2b import adp, planning_sheets as ps  # noqa: E402
+from xlb2b.excel import adp_sheets as adp, planning_sheets as ps  # noqa: E402
 
 OUT = ROOT / "workbook_templates"
 PNG = ROOT / "docs" / "templates"
@@ -35,7 +35,7 @@ CREATED = dt.datetime(2026, 1, 1)
 
 
 def _toolkit(wb, lang: str) -> None:
-    from xlb2b import toolkit_sheets as tk
+    from xlb2b.excel import toolkit_sheets as tk
     tk.add_tco_sheet(wb, lang=lang, blank=True)
     tk.add_spin_sheet(wb, lang=lang)
     tk.add_priority_sheet(wb, None, lang=lang, blank=True)
@@ -43,7 +43,7 @@ def _toolkit(wb, lang: str) -> None:
 
 def _toolkit_available() -> bool:
     try:
-        from xlb2b import toolkit_sheets  # noqa: F401
+        from xlb2b.excel import toolkit_sheets  # noqa: F401
     except ImportError:
         return False
     return True

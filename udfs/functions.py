@@ -1,4 +1,6 @@
-"""Excel functions: ``=PSC_SEGMENT(...)``, ``=ABC_CLASS(...)``, ``=NPS(...)``…
+"""Excel cell functions (=PSC_SEGMENT, =ABC_CLASS, =NPS and the rest), thin over the core.
+
+Excel functions: ``=PSC_SEGMENT(...)``, ``=ABC_CLASS(...)``, ``=NPS(...)``…
 
 Every function is thin: :mod:`udfs.convert` turns the cells into arrays, one
 core function of :mod:`xlb2b` computes, and the result goes back as a column
@@ -18,13 +20,13 @@ import pandas as pd
 import xlwings as xw
 
 from xlb2b import planning
-from xlb2b import segments as seg
+from xlb2b.analysis import segments as seg
 from xlb2b.errors import InputError
 from xlb2b.locale import label
-from xlb2b.metrics import Window, client_metrics, market_metrics, resolve_window
-from xlb2b.portfolio import AXES, TIERS, bant, bcg_scores
-from xlb2b.satisfaction import csi_detail, nps_detail, otif_detail
-from xlb2b.scores import quantile_score
+from xlb2b.analysis.metrics import Window, client_metrics, market_metrics, resolve_window
+from xlb2b.planning.portfolio import AXES, TIERS, bant, bcg_scores
+from xlb2b.analysis.satisfaction import csi_detail, nps_detail, otif_detail
+from xlb2b.analysis.scores import quantile_score
 from xlb2b.settings import PSC_RULE_KEYS, STRATEGY_KEYS, Settings
 
 from . import convert as cv
@@ -811,7 +813,7 @@ _SEGMENT_COLUMNS = ["client_id", "psc_code", "psc_group", "spl_code", "kml_code"
 
 
 def _analyze(transactions, window_start, window_end):
-    from xlb2b.analysis import analyze
+    from xlb2b.pipeline import analyze
     rows = cv.rows(transactions)
     if len(rows) < 2:
         raise UdfError("transactions_with_headers: expected a header row and at least one transaction")

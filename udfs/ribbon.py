@@ -1,4 +1,6 @@
-"""The classic add-in's ribbon: ``xlb2b.xlam``'s one VBA callback runs
+"""The classic add-in's ribbon: the one VBA callback's dispatch to the button scripts.
+
+The classic add-in's ribbon: ``xlb2b.xlam``'s one VBA callback runs
 
     RunPython "import udfs.ribbon; udfs.ribbon.dispatch('<button tag>')"
 

@@ -1,9 +1,11 @@
-"""Scripts behind the buttons (classic ribbon, Lite sheet buttons, Server
+"""Scripts behind the buttons: classic ribbon, Lite sheet buttons and Server ribbon commands.
+
+Scripts behind the buttons (classic ribbon, Lite sheet buttons, Server
 ribbon commands).
 
 Each script takes the workbook (``book: xw.Book``) and works on it in place:
 it reads the workbook's own tables, runs the core, lays the sheets out once
-(:mod:`xlb2b.live` records the same layout code that writes our files) and
+(:mod:`xlb2b.excel.live` records the same layout code that writes our files) and
 replays them into the book.  Nothing already in the book is overwritten: new
 sheets get a free name ("ADP Acme (2)" on a second run); only the analysis
 sheets a previous run wrote (listed on its Contents sheet) are replaced, and
@@ -20,14 +22,14 @@ from typing import Any, Callable
 
 import xlwings as xw
 
-from xlb2b import adp as _adp
-from xlb2b.analysis import analyze
+from xlb2b.excel import adp_sheets as _adp
+from xlb2b.pipeline import analyze
 from xlb2b.errors import InputError
 from xlb2b.inputs import SHEET_NAMES, read_table
-from xlb2b.live import RecordingWorkbook, render, render_steps
+from xlb2b.excel.live import RecordingWorkbook, render, render_steps
 from xlb2b.locale import label
-from xlb2b.planning_sheets import add_bcg_sheet
-from xlb2b.workbook import add_analysis_sheets, analysis_sheet_names, settings_from_sheet
+from xlb2b.excel.planning_sheets import add_bcg_sheet
+from xlb2b.excel.analysis_sheets import add_analysis_sheets, analysis_sheet_names, settings_from_sheet
 
 #: button tag -> script name (the ribbon, the Lite buttons and the Server
 #: manifest use the same tags)

@@ -2,10 +2,10 @@
 
 The core never imports xlwings and runs under Pyodide (xlwings Lite).
 """
-from .analysis import Analysis, analyze
-from .errors import InputError, Problem, Report
-from .settings import Settings
-from .tables import InputTable
+from xlb2b.pipeline import Analysis, analyze
+from xlb2b.errors import InputError, Problem, Report
+from xlb2b.settings import Settings
+from xlb2b.inputs.tables import InputTable
 
 __version__ = "0.1.0"
 __all__ = ["Analysis", "InputError", "InputTable", "Problem", "Report", "Settings", "analyze",
@@ -14,6 +14,6 @@ __all__ = ["Analysis", "InputError", "InputTable", "Problem", "Report", "Setting
 
 def __getattr__(name):
     if name in ("read_transactions", "read_clients", "read_market", "read_table"):
-        from . import inputs
+        from xlb2b import inputs
         return getattr(inputs, name)
     raise AttributeError(f"module 'xlb2b' has no attribute {name!r}")

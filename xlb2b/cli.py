@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import FATAL, InputError
+from xlb2b.errors import FATAL, InputError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
@@ -96,7 +96,7 @@ def write_csv(frame, path: Path, lang: str = "en") -> Path:
     """A table as CSV that Excel opens correctly: UTF-8 with BOM; ``;`` and a
     decimal comma for ``ru`` (the Russian Excel's list separator), ``,`` and a
     point for ``en``; dates as YYYY-MM-DD.  Written atomically."""
-    from .io_util import atomic_write
+    from xlb2b.io_util import atomic_write
     sep, decimal = (";", ",") if lang == "ru" else (",", ".")
     atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, decimal=decimal, index=False,
                                                 encoding="utf-8-sig", date_format="%Y-%m-%d",
@@ -240,7 +240,7 @@ class Stages:
 
 
 def _summary_rows(table, lang: str, name: str = "") -> list[list[str]]:
-    from .workbook import segment_label
+    from xlb2b.excel.labels import segment_label
     return [[str(segment_label(name, r.segment, lang)), _fmt_number(r.revenue, lang),
              _fmt_share(r.revenue_share, lang),
              _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]
@@ -302,7 +302,7 @@ def _mapping(parser, items: Sequence[str]) -> dict[str, str] | None:
 def _settings(args):
     """The settings file (if any) with the command's overrides: window,
     our supplier, language."""
-    from .settings import Settings
+    from xlb2b.settings import Settings
 
     settings = Settings()
     if args.settings:
@@ -328,7 +328,7 @@ def _settings(args):
 def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
     """Read the input files (the transactions with the command's --sheet and
     --map, when it has them)."""
-    from .inputs import read_table
+    from xlb2b.inputs import read_table
 
     tables = {}
     for kind, path in inputs.items():
@@ -368,8 +368,8 @@ def cmd_analyze(args) -> int:
     settings = _settings(args)
     lang = settings.locale
 
-    from .analysis import analyze
-    from .workbook import sheet_name, write_analysis_workbook
+    from xlb2b.pipeline import analyze
+    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
 
     stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
@@ -390,10 +390,10 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .analysis import analyze
-    from .sample import generate, write_sample_files
-    from .settings import Settings
-    from .workbook import sheet_name, write_analysis_workbook
+    from xlb2b.pipeline import analyze
+    from xlb2b.sample import generate, write_sample_files
+    from xlb2b.settings import Settings
+    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
 
     out = Path(args.dir)
     if out.exists() and not out.is_dir():
@@ -415,13 +415,13 @@ def cmd_demo(args) -> int:
                                            sources={k: files[k].name for k in ("transactions", "clients",
                                                                                 "market")})
         stage("writing ADPs")
-        from .adp import write_adp_workbook
+        from xlb2b.excel.adp_sheets import write_adp_workbook
         top = list(a.clients.sort_values(["revenue", "client_id"], ascending=[False, True],
                                          kind="stable")["client_id"][:DEMO_ADP_CLIENTS])
         adps = write_adp_workbook(a, top, out / "adp_top_clients.xlsx", lang=lang)
         stage("writing planning sheets")
-        from .planning_sheets import write_planning_workbook
-        from .toolkit_sheets import write_toolkit_workbook
+        from xlb2b.excel.planning_sheets import write_planning_workbook
+        from xlb2b.excel.toolkit_sheets import write_toolkit_workbook
         planning = write_planning_workbook(out / "planning.xlsx", analysis=a, lang=lang,
                                            survey=data.survey, csi=data.csi, deliveries=data.deliveries)
         toolkit = write_toolkit_workbook(out / "toolkit.xlsx", analysis=a, lang=lang)
@@ -460,7 +460,7 @@ def _adp_file_name(cid: Any) -> str:
 
 
 def cmd_adp(args) -> int:
-    from .adp import write_adp_workbook, write_adp_workbooks
+    from xlb2b.excel.adp_sheets import write_adp_workbook, write_adp_workbooks
 
     _check_window(args)
     tx_path = Path(args.transactions)
@@ -498,7 +498,7 @@ def cmd_adp(args) -> int:
 
     settings = _settings(args)
     lang = settings.locale
-    from .analysis import analyze
+    from xlb2b.pipeline import analyze
 
     stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing ADP"]
     with Stages(stage_names, enabled=not args.quiet) as stage:
@@ -529,7 +529,7 @@ def cmd_adp(args) -> int:
         elif into is not None:
             import tempfile
 
-            from .xlsx_merge import add_sheets
+            from xlb2b.excel.merge import add_sheets
             with tempfile.TemporaryDirectory() as tmp:
                 generated = write_adp_workbook(a, ids, Path(tmp) / "adp.xlsx", lang=lang)
                 added = add_sheets(into, generated, out)
@@ -546,9 +546,9 @@ def cmd_adp(args) -> int:
 
 
 def cmd_settings_init(args) -> int:
-    from .io_util import atomic_write_bytes
-    from .settings import Settings
-    from .settings_toml import commented_toml
+    from xlb2b.io_util import atomic_write_bytes
+    from xlb2b.settings import Settings
+    from xlb2b.settings_toml import commented_toml
 
     path = Path(args.file)
     check_outputs([path], force=args.force)

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io_util import atomic_write
-from .xlsx_rows import Column, add_rows
+from xlb2b.io_util import atomic_write
+from xlb2b.excel.rows import Column, add_rows
 
 __all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER",
            "CSI_ATTRIBUTES"]
@@ -123,7 +123,7 @@ _SURVEY_SHARE = 0.30          # of the clients: answered the survey
 
 @dataclass
 class SampleData:
-    """The sample tables, in the canonical column names of ``xlb2b.tables``.
+    """The sample tables, in the canonical column names of ``xlb2b.inputs.tables``.
 
     ``transactions``: client_id, order_id, date, sku, category, quantity,
     amount, cost, region, manager.  Sales orders are ``SO-…``; returns are

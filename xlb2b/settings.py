@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Report, FATAL
+from xlb2b.errors import InputError, Report, FATAL
 
 # --------------------------------------------------------------------------
 # rule tables
@@ -246,7 +246,7 @@ class Settings:
     def save(self, path: str | Path) -> None:
         """Write TOML atomically."""
         import tomli_w
-        from .io_util import atomic_write_bytes
+        from xlb2b.io_util import atomic_write_bytes
         atomic_write_bytes(path, tomli_w.dumps(self.to_dict()).encode("utf-8"))
 
     @classmethod

@@ -17,7 +17,7 @@ import re
 from dataclasses import fields
 from typing import Any
 
-from .settings import BCG_FACTORS, STRATEGY_KEYS, Settings
+from xlb2b.settings import BCG_FACTORS, STRATEGY_KEYS, Settings
 
 __all__ = ["commented_toml", "DESCRIPTIONS"]
 

@@ -1,4 +1,6 @@
-"""The sample workbook for xlwings Lite: a "B2B" sheet with the sheet buttons
+"""The sample workbook for xlwings Lite, with the sheet buttons main.py binds its scripts to.
+
+The sample workbook for xlwings Lite: a "B2B" sheet with the sheet buttons
 that ``udfs/lite/main.py`` binds its scripts to, and small sample data.
 
 xlwings Lite runs a script when the cell named in ``@script(button="[shape]Sheet!Cell")``

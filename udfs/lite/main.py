@@ -1,4 +1,6 @@
-"""xlb2b in xlwings Lite: paste this file into the "main.py" tab of the Lite
+"""xlb2b in xlwings Lite: every cell function and button script, for the Lite editor's main.py tab.
+
+xlb2b in xlwings Lite: paste this file into the "main.py" tab of the Lite
 editor (and requirements.txt into its tab).
 
 Every cell function of udfs.functions (=PSC_SEGMENT(...), =ABC_CLASS(...) and

@@ -1,4 +1,6 @@
-"""xlb2b's button scripts for an xlwings Server app (its ``custom_scripts``
+"""xlb2b's button scripts for an xlwings Server app, one @script per button.
+
+xlb2b's button scripts for an xlwings Server app (its ``custom_scripts``
 package).
 
 One ``@script`` per button of :data:`udfs.scripts.BUTTONS`, named like the

@@ -17,12 +17,13 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .io_util import atomic_write, column_letter
-from .xlsx_rows import Column, add_rows, date_serials, escape_xml
-from .locale import label, labels
-from .segments import psc_basis
-from .summary import NOT_SEGMENTED, TOTAL
+from xlb2b.errors import InputError
+from xlb2b.io_util import atomic_write, column_letter
+from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
+from xlb2b.excel.names import _q, sheet_names
+from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml
+from xlb2b.analysis.segments import psc_basis
+from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
 
 SUMMARY_ORDER = ["psc_group", "psc", "dsl_level", "dsl", "kml", "spl", "rfm_segment", "rfm", "abc", "xyz"]
 MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", "date", "text", "score"
@@ -46,7 +47,6 @@ ALWAYS = {"client_id", "revenue", "orders", "units", "recency_days", "regularity
 FORMULA_COLUMNS = ["psc_p", "psc_s", "psc_c", "psc_code", "psc_group", "spl_s", "spl_p", "spl_l", "spl_code",
                    "kml_k", "kml_m", "kml_l", "kml_code", "dsl_d", "dsl_s", "dsl_l", "dsl_code", "dsl_level",
                    "rfm_r", "rfm_f", "rfm_m", "rfm_code", "rfm_segment", "abc_class", "xyz_class"]
-DEFAULT_HEADERS = {"psc_p_basis": "P basis", "psc_c_basis": "C basis", "share_before": "Revenue share before"}
 
 
 def _missing(v: Any) -> bool:
@@ -64,68 +64,15 @@ def _excel(v: Any) -> Any:
     return v
 
 
-def _q(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
 
 
-def column_header(key: str, lang: str = "en") -> str:
-    """The header the workbook gives a client or summary column."""
-    return _Labels(lang)(f"column.{key}", DEFAULT_HEADERS.get(key, key.replace("_", " ").capitalize()))
 
 
-def sheet_name(key: str, lang: str = "en") -> str:
-    """The name of one of the workbook's sheets (keys as in the locale's [sheet])."""
-    return _Labels(lang)(f"sheet.{key}", key.replace("_", " ").title())
 
 
-def segment_label(summary: str, segment, lang: str = "en"):
-    """A summary row's segment as the workbook shows it in ``lang`` (default
-    PSC group and RFM segment names, Total and "(not segmented)" translated)."""
-    t = _Labels(lang)
-    if segment == TOTAL:
-        return t("summary_title.total", TOTAL)
-    if segment == NOT_SEGMENTED:
-        return t("summary_title.not_segmented", NOT_SEGMENTED)
-    section = {"psc_group": "psc_group", "rfm_segment": "rfm_segment"}.get(summary)
-    return t.translator(section)(segment) if section else segment
 
 
-class _Labels:
-    def __init__(self, lang: str):
-        self.lang = lang
 
-    def __call__(self, key: str, default: str | None = None) -> str:
-        text = label(key, self.lang)
-        if text == key:
-            return default if default is not None else key.split(".", 1)[-1].replace("_", " ").capitalize()
-        return text
-
-    def translator(self, section: str) -> Callable[[Any], Any]:
-        """Map a default English name (PSC group, RFM segment) to this language."""
-        if self.lang == "en":
-            return lambda v: v
-        en = labels(section, "en")
-        loc = labels(section, self.lang)
-        table = {name: loc.get(key, name) for key, name in en.items()}
-        return lambda v: table.get(v, v) if isinstance(v, str) else v
-
-
-def _fast_sheet_class():
-    """A worksheet that takes our formulas as written.
-
-    XlsxWriter scans every formula with some thirty regular expressions to add
-    the ``_xlfn.`` prefix to newer functions; our formulas use only functions
-    of Excel 2016 and carry their prefixes already (``_xlfn.PERCENTILE.INC``),
-    so the scan is skipped: it costs more than everything else on a
-    20,000-client sheet.  Subclassing the worksheet is XlsxWriter's own
-    extension route (``add_worksheet(worksheet_class=...)``)."""
-    from xlsxwriter.worksheet import Worksheet
-
-    class FastFormulaWorksheet(Worksheet):
-        def _prepare_formula(self, formula, expand_future_functions=False):
-            return formula[1:] if formula.startswith("=") else formula
-
-    return FastFormulaWorksheet
 
 
 class _Writer:
@@ -150,10 +97,9 @@ class _Writer:
         self.rfm_tr = self.t.translator("rfm_segment")
         # the fast row path writes file XML; a recording workbook takes the rows as they are
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
-        from .adp import sheet_names as _free
         keys = (["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
                 + [f"summary_{n}" for n in SUMMARY_ORDER])
-        self.sheet_names = dict(zip(keys, _free([sheet_name(k, lang) for k in keys], taken)))
+        self.sheet_names = dict(zip(keys, sheet_names([sheet_name(k, lang) for k in keys], taken)))
         self._formats()
         c = analysis.clients.copy()
         pb, cb = psc_basis(c, self.s)
@@ -456,7 +402,7 @@ class _Writer:
 
     def clients_sheet(self) -> None:
         """The Clients table.  XlsxWriter writes its header, column formats and
-        the table; the data rows are added by :mod:`xlb2b.xlsx_rows` after the
+        the table; the data rows are added by :mod:`xlb2b.excel.rows` after the
         workbook closes (see :meth:`write`)."""
         name = self.sheet_names["clients"]
         ws = self.wb.add_worksheet(name, self.sheet_class)
@@ -812,8 +758,8 @@ class _Writer:
 def add_analysis_sheets(workbook, analysis, *, lang: str = "en",
                         sources: dict[str, str] | None = None, taken: Iterable[str] = ()) -> list[str]:
     """Lay the analysis sheets out in a recording workbook
-    (:class:`xlb2b.live.RecordingWorkbook`), the Clients rows included, for
-    :func:`xlb2b.live.render`; sheet names avoid ``taken`` (a number is
+    (:class:`xlb2b.excel.live.RecordingWorkbook`), the Clients rows included, for
+    :func:`xlb2b.excel.live.render`; sheet names avoid ``taken`` (a number is
     added).  Returns the sheet names."""
     w = _Writer(analysis, None, lang, sources, workbook, taken)
     w.build()
@@ -860,7 +806,7 @@ def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
     thresholds, bounds, BCG weights, tiers, SOW bounds, BANT threshold and our
     supplier name the user may have edited.  Values that are not numbers
     where numbers belong raise ``ValueError`` naming the row."""
-    from .settings import Settings
+    from xlb2b.settings import Settings
 
     s = base or Settings()
     d = s.to_dict()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .io_util import column_letter
+from xlb2b.io_util import column_letter
 
 ZIP_LEVEL = 3     # deflate level of the data sheets: fast, about 15 % larger than 6
 
@@ -178,3 +178,22 @@ def add_rows(skeleton: bytes, filename: str, sheets: dict[int, tuple[int, list[C
                 for part in rows_xml(columns, styles, n_rows, first_row=first_row, chunk=chunk):
                     f.write(part)
                 f.write((sep + after).encode("utf-8"))
+
+
+def _fast_sheet_class():
+    """A worksheet that takes our formulas as written.
+
+    XlsxWriter scans every formula with some thirty regular expressions to add
+    the ``_xlfn.`` prefix to newer functions; our formulas use only functions
+    of Excel 2016 and carry their prefixes already (``_xlfn.PERCENTILE.INC``),
+    so the scan is skipped: it costs more than everything else on a
+    20,000-client sheet.  Subclassing the worksheet is XlsxWriter's own
+    extension route (``add_worksheet(worksheet_class=...)``)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    class FastFormulaWorksheet(Worksheet):
+        def _prepare_formula(self, formula, expand_future_functions=False):
+            return formula[1:] if formula.startswith("=") else formula
+
+    return FastFormulaWorksheet
+

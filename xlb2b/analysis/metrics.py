@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .settings import Settings
+from xlb2b.settings import Settings
 
 DAY = np.timedelta64(1, "D")
 
@@ -143,7 +143,7 @@ class ClientMetrics:
 def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> ClientMetrics:
     """Per-client metrics of §2 for every client that appears in ``tx``.
 
-    ``tx`` is a canonical transactions frame (see :mod:`xlb2b.tables`).
+    ``tx`` is a canonical transactions frame (see :mod:`xlb2b.inputs.tables`).
     Clients with no revenue in the window are kept here (revenue 0); the
     caller decides who is analysed and who is excluded.
     """

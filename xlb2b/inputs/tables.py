@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .errors import Report
+from xlb2b.errors import Report
 
 #: canonical columns per kind: (required, optional).  Readers rename aliases
 #: to these names; unknown headers are kept under their own names.

@@ -11,18 +11,20 @@ reachable through sheet-scoped names (``'ADP C001'!forecast``).
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import planning
-from .io_util import atomic_write
-from .locale import label, labels
-from .metrics import Window, client_metrics
-from .settings import Settings
+from xlb2b import planning
+from xlb2b.excel.labels import _Labels
+from xlb2b.excel.names import BAD_SHEET_CHARS, _q, sheet_names  # noqa: F401
+from xlb2b.excel.rows import _fast_sheet_class
+from xlb2b.io_util import atomic_write
+from xlb2b.locale import label, labels
+from xlb2b.analysis.metrics import Window, client_metrics
+from xlb2b.settings import Settings
 
 #: the six ratings behind the progress level (§6, item 4), DSL first
 RATINGS = ["dsl", "equipment", "projects", "visit", "promo", "dm"]
@@ -35,7 +37,6 @@ STATUSES = ["unknown", "known_not_met", "met_not_in_contact", "regular_contact"]
 STEPS = [f"step_{i:02d}" for i in range(1, planning.PROGRESS_STEPS + 1)]
 #: input rows of the free tables
 PROJECT_ROWS, ACTIVITY_ROWS, INITIATIVE_ROWS, DM_ROWS, TASK_ROWS = 3, 3, 4, 6, 6
-BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
 # ---------------------------------------------------------------- financials
@@ -54,7 +55,7 @@ def financials_table(transactions_table: Any, client_ids: Sequence[Any], year: i
                      settings: Settings | None = None) -> dict[int, pd.DataFrame]:
     """{year-1: frame, year: frame}: for each calendar year, one row per client
     of ``client_ids`` (index client_id) with the §6 item 7 indicators, from
-    :func:`xlb2b.metrics.client_metrics` on a one-year window."""
+    :func:`xlb2b.analysis.metrics.client_metrics` on a one-year window."""
     settings = settings or Settings()
     tx = _tx_frame(transactions_table)
     ids = list(client_ids)
@@ -113,26 +114,8 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def _q(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
 
 
-def sheet_names(titles: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
-    """Valid, unique (case-insensitively) Excel sheet names for ``titles``:
-    no ``[]:*?/\\``, at most 31 characters, a number added to repeats."""
-    used = {t.lower() for t in taken}
-    out = []
-    for title in titles:
-        base = BAD_SHEET_CHARS.sub("_", title).strip().strip("'") or "ADP"
-        base = base[:31]
-        name, i = base, 2
-        while name.lower() in used:
-            suffix = f" ({i})"
-            name = base[:31 - len(suffix)] + suffix
-            i += 1
-        used.add(name.lower())
-        out.append(name)
-    return out
 
 
 def _cell(row: int, col: int, absolute: bool = True) -> str:
@@ -181,7 +164,6 @@ class _AdpWriter:
                 "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                 "strings_to_numbers": False, "nan_inf_to_errors": True})
         self.wb = workbook
-        from .workbook import _fast_sheet_class, _Labels
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
         self.group_tr = _Labels(lang).translator("psc_group")
         self.rfm_tr = _Labels(lang).translator("rfm_segment")

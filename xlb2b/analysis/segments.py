@@ -1,4 +1,6 @@
-"""Segmentations (METHODOLOGY §4): every one has the same call shape,
+"""Segmentations (METHODOLOGY §4), all with one call shape that returns codes and cut points.
+
+Segmentations (METHODOLOGY §4): every one has the same call shape,
 ``name(clients, settings) -> Segmentation`` with its score columns, its code
 and the cut points it used, so the workbook can show them."""
 from __future__ import annotations
@@ -8,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .scores import quantile_score, threshold_score
-from .settings import Settings
+from xlb2b.analysis.scores import quantile_score, threshold_score
+from xlb2b.settings import Settings
 
 
 @dataclass

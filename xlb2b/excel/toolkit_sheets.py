@@ -1,4 +1,6 @@
-"""Toolkit sheets rendered into a workbook: the TCO calculator, the SPIN
+"""Toolkit sheets: the TCO calculator, the SPIN question bank and the segment-priority plan.
+
+Toolkit sheets rendered into a workbook: the TCO calculator, the SPIN
 question bank and the segment-priority plan (METHODOLOGY §10, seeds 001 and
 002).
 
@@ -23,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from .io_util import atomic_write, column_letter
-from .locale import labels
-from .planning import (PRIORITY_CRITERIA, PROFIT_KEYS, TCO_ITEMS, priority_rank, priority_score,
+from xlb2b.io_util import atomic_write, column_letter
+from xlb2b.locale import labels
+from xlb2b.planning import (PRIORITY_CRITERIA, PROFIT_KEYS, TCO_ITEMS, priority_rank, priority_score,
                        tco_advantage, tco_approach, tco_total)
 
 #: empty rows for the user's own TCO items, SPIN questions per block, segments
@@ -376,8 +378,8 @@ def _segments(analysis, lang: str, blank: bool) -> tuple[list[dict], bool]:
         rows = [{"segment": L[f"example_{i + 1}"], "clients": None, "revenue": None, "ratings": list(rt)}
                 for i, rt in enumerate(EXAMPLE_RATINGS)]
         return rows + [dict(empty) for _ in range(SPARE_SEGMENT_ROWS)], False
-    from .summary import TOTAL
-    from .workbook import segment_label
+    from xlb2b.analysis.summary import TOTAL
+    from xlb2b.excel.labels import segment_label
     table = analysis.summary("psc_group")
     rows = []
     for seg, clients, revenue in zip(table["segment"], table["clients"], table["revenue"]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .portfolio import yes_no
+from xlb2b.analysis.answers import yes_no
 
 
 def _numbers(values) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +112,7 @@ def otif_detail(on_time, in_full) -> dict:
     """OTIF = orders on time and in full / orders whose outcome is known.
 
     ``on_time`` and ``in_full`` are yes/no per order (see
-    :func:`xlb2b.portfolio.yes_no`); an order is known when both are.
+    :func:`xlb2b.analysis.answers.yes_no`); an order is known when both are.
     Returns ``dict(otif, on_time_in_full, known, unknown, on_time, in_full)``
     (the last two count the known orders on time, in full).
     """

@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import ERROR, FATAL, WARNING, InputError, Report
-from .locale import find_key, label
-from .scores import quantile_score, threshold_score
-from .settings import BCG_FACTORS, STRATEGY_KEYS, Settings
+from xlb2b.errors import ERROR, FATAL, WARNING, InputError, Report
+from xlb2b.locale import find_key, label
+from xlb2b.analysis.answers import yes_no
+from xlb2b.analysis.scores import quantile_score, threshold_score
+from xlb2b.settings import BCG_FACTORS, STRATEGY_KEYS, Settings
 
 #: factor keys in the order of BCG_FACTORS
 FACTORS: list[str] = [k for k, _ in BCG_FACTORS]
@@ -316,25 +317,8 @@ def bcg_scores(ratings: pd.DataFrame, settings: Settings | None = None) -> pd.Da
 # ---------------------------------------------------------------------------
 # BANT
 
-_YES = {"yes", "y", "да", "д", "true", "истина"}
-_NO = {"no", "n", "нет", "н", "false", "ложь"}
 
 
-def yes_no(values) -> np.ndarray:
-    """Yes/no answers as a float array: 1.0 yes, 0.0 no, NaN anything else.
-
-    Accepted: booleans, the numbers 1 and 0 (also as text), and the words
-    yes/no, y/n, true/false, да/нет (any case, surrounding spaces ignored).
-    """
-    arr = np.asarray(values, dtype=object)
-    shape = arr.shape
-    s = pd.Series(arr.ravel(), dtype=object)
-    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    out = np.where((num == 0) | (num == 1), num, np.nan)
-    words = s.map(lambda v: v.strip().casefold() if isinstance(v, str) else None)
-    out = np.where(words.isin(_YES).to_numpy(), 1.0, out)
-    out = np.where(words.isin(_NO).to_numpy(), 0.0, out)
-    return out.reshape(shape)
 
 
 def bant(budget, account, need, time, threshold: int = 4):

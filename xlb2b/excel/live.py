@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .io_util import column_letter
+from xlb2b.io_util import column_letter
 
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 #: text Excel would turn into something else when typed: numbers, dates,
@@ -265,7 +265,7 @@ class RecordingSheet:
         self.tables.append((r1, c1, r2, c2, options))
 
     def add_rows(self, first_row: int, columns: list) -> None:
-        """Data rows given column-wise (:class:`xlb2b.xlsx_rows.Column`),
+        """Data rows given column-wise (:class:`xlb2b.excel.rows.Column`),
         from 0-based ``first_row`` and column 0."""
         self.blocks.append((int(first_row), list(columns)))
 
@@ -485,7 +485,7 @@ def _column_runs(columns: Iterable[int]) -> list[tuple[int, int]]:
 
 
 def _column_cells(col) -> list:
-    """One :class:`xlb2b.xlsx_rows.Column` as cell entries for a 2-D write."""
+    """One :class:`xlb2b.excel.rows.Column` as cell entries for a 2-D write."""
     from xml.sax.saxutils import unescape
 
     values = col.values
@@ -956,5 +956,5 @@ def free_names(book, titles: Iterable[str]) -> list[str]:
     """Sheet names for ``titles`` that are free in ``book`` ("ADP Acme (2)"
     when "ADP Acme" is taken): a second run adds a numbered sheet and never
     touches the user's."""
-    from .adp import sheet_names
+    from xlb2b.excel.names import sheet_names
     return sheet_names(titles, taken=[s.name for s in book.sheets])

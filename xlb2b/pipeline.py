@@ -7,12 +7,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from . import segments as seg
-from .errors import FATAL, INFO, WARNING, InputError, Report
-from .metrics import Window, client_metrics, market_metrics, resolve_window
-from .settings import Settings
-from .summary import SEGMENT_COLUMNS, SUM_COLUMNS, summary_table
-from .tables import InputTable
+from xlb2b.analysis import segments as seg
+from xlb2b.errors import FATAL, INFO, WARNING, InputError, Report
+from xlb2b.analysis.metrics import Window, client_metrics, market_metrics, resolve_window
+from xlb2b.settings import Settings
+from xlb2b.analysis.summary import SEGMENT_COLUMNS, SUM_COLUMNS, summary_table
+from xlb2b.inputs.tables import InputTable
 
 #: the canonical client columns, in order (METHODOLOGY §2–§4)
 CLIENT_COLUMNS = [
@@ -68,7 +68,7 @@ class Analysis:
         scores, tiers and the localised strategy.  ``manual``: a DataFrame with
         client_id and factor columns (English or Russian names).  Returns (table, report);
         the table has client_id, the ten factor ratings, then the scores."""
-        from .portfolio import auto_ratings, bcg_scores, merge_ratings
+        from xlb2b.planning.portfolio import auto_ratings, bcg_scores, merge_ratings
         auto = auto_ratings(self.clients, self.settings)
         report = Report()
         if manual is not None:
@@ -78,14 +78,14 @@ class Analysis:
 
     def portrait(self, attributes: list[str] | None = None, klass: str = "A") -> pd.DataFrame:
         """Target-client portrait (§4): traits over-represented among class-A clients."""
-        from .portrait import portrait
+        from xlb2b.analysis.portrait import portrait
         return portrait(self.clients, attributes, klass=klass)
 
 
 def _read(kind: str, source: Any, label: str | None = None) -> InputTable:
     if isinstance(source, InputTable):
         return source
-    from .inputs import read_table
+    from xlb2b.inputs import read_table
     return read_table(kind, source, name=label)
 
 

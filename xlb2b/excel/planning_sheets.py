@@ -1,4 +1,6 @@
-"""Planning sheets rendered into a new workbook: BCG scoring, BANT
+"""Planning sheets: BCG scoring, BANT qualification and satisfaction (NPS, CSI, OTIF) as live formulas.
+
+Planning sheets rendered into a new workbook: BCG scoring, BANT
 qualification and satisfaction (NPS, CSI, OTIF) (METHODOLOGY §5, §8).
 
 Every result on these sheets is a live formula over the sheet's own editable
@@ -16,12 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .io_util import atomic_write, column_letter
-from .locale import label
-from .portfolio import AXES, FACTORS, TIERS, bant, yes_no
-from .satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
-from .settings import STRATEGY_KEYS, Settings
-from .workbook import _fast_sheet_class, _Labels
+from xlb2b.io_util import atomic_write, column_letter
+from xlb2b.locale import label
+from xlb2b.analysis.answers import yes_no
+from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
+from xlb2b.analysis.satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
+from xlb2b.settings import STRATEGY_KEYS, Settings
+from xlb2b.excel.labels import _Labels
+from xlb2b.excel.rows import _fast_sheet_class
 
 #: first row (0-based) of the BCG table's data and its header row
 _BCG_HEAD = 5
@@ -168,10 +172,10 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
                   _blank: bool = False):
     """Add a BCG scoring sheet for ``table``: ``client_id``, optional ``name``
     and ``revenue``, the factor ratings (absent or NaN = not rated).  Scores,
-    tiers and strategy are computed by :func:`xlb2b.portfolio.bcg_scores` for
+    tiers and strategy are computed by :func:`xlb2b.planning.portfolio.bcg_scores` for
     the cached values.  Returns the worksheet.  (``_blank``: the rows are empty
     inputs of a template, id, name and revenue included.)"""
-    from .portfolio import bcg_scores
+    from xlb2b.planning.portfolio import bcg_scores
 
     s = settings or Settings()
     t = _Labels(lang)
@@ -468,7 +472,7 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
                    settings: Settings | None = None, lang: str = "en", _blank: bool = False):
     """Add the BANT qualification sheet: ``leads`` has ``client_id``, optional
     ``name``, and ``budget``, ``account``, ``need``, ``time`` (yes/no in any
-    form :func:`xlb2b.portfolio.yes_no` reads; absent = not answered).  The
+    form :func:`xlb2b.analysis.answers.yes_no` reads; absent = not answered).  The
     answers are editable (a yes/no list), score and qualified are formulas.
     Returns the worksheet."""
     s = settings or Settings()

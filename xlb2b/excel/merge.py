@@ -64,9 +64,9 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from .adp import sheet_names
-from .errors import FATAL, InputError, Report
-from .io_util import atomic_write_bytes
+from xlb2b.excel.names import sheet_names
+from xlb2b.errors import FATAL, InputError, Report
+from xlb2b.io_util import atomic_write_bytes
 
 __all__ = ["add_sheets", "sheet_names_of", "rename_references", "MergeError"]
 
@@ -393,11 +393,12 @@ class _ContentTypes:
 
 def _check_target_file(path: Path) -> None:
     """The zip-bomb, DTD and not-a-zip checks of the input readers."""
-    from . import inputs
+    from xlb2b.inputs.context import _Ctx
+    from xlb2b.inputs.guards import _check_workbook_zip
 
-    ctx = inputs._Ctx("workbook", path.name)
+    ctx = _Ctx("workbook", path.name)
     try:
-        inputs._check_workbook_zip(path, ctx)
+        _check_workbook_zip(path, ctx)
     except InputError as e:
         reasons = "; ".join(p.reason for p in e.report.fatal) or str(e)
         raise MergeError(f"cannot add sheets to {path.name}: {reasons}", e.report) from None

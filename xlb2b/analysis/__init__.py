@@ -1,0 +1,1 @@
+"""Analysis: per-client metrics, scores, segmentations, summary tables, portrait, satisfaction."""
