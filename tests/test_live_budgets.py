@@ -119,11 +119,11 @@ def test_adp_sheets_are_copies_of_one_layout_within_budget(small):
 
 
 def test_ribbon_refuses_to_send_what_the_web_cannot_carry():
-    got = node("console.log(JSON.stringify([r.xlb2bTooLarge(28000, 10, 'OfficeOnline'),"
-               " r.xlb2bTooLarge(30000, 10, 'OfficeOnline'), r.xlb2bTooLarge(99999, 10, 'PC'),"
-               " r.xlb2bTooLarge(100001, 10, 'Mac')]))")
-    # 28,000 x 10 cells x 14 bytes = 3.92 MB fits the web; 30,000 lines do not;
-    # the desktop limit is 1,000,000 cells
+    got = node("console.log(JSON.stringify([r.xlb2bTooLarge(280000, 'OfficeOnline'),"
+               " r.xlb2bTooLarge(290000, 'OfficeOnline'), r.xlb2bTooLarge(1000000, 'PC'),"
+               " r.xlb2bTooLarge(1000001, 'Mac')]))")
+    # 280,000 cells x 14 bytes = 3.92 MB fits the web, 290,000 (4.06 MB) do not;
+    # elsewhere the limit is 1,000,000 cells
     assert got == [False, True, False, True]
 
 
@@ -148,9 +148,12 @@ SIZES = {
 def test_books_above_the_envelope_stop_with_a_message(size):
     d = sample.generate(seed=7, **SIZES[size])
     sheets = sample_sheets(d)
-    lines, columns = len(d.transactions), len(d.transactions.columns)
-    # the Server ribbon does not send these books (the request would exceed 4 MB)
-    assert node(f"console.log(JSON.stringify(r.xlb2bTooLarge({lines + 1}, {columns}, 'OfficeOnline')))")
+    lines = len(d.transactions)
+    cells = sum(len(v) * len(v[0]) for _, v in sheets)
+    # the Server ribbon sends these books nowhere (the request would exceed 4 MB,
+    # and the reads 1,000,000 cells)
+    assert node(f"console.log(JSON.stringify([r.xlb2bTooLarge({cells}, 'OfficeOnline'),"
+                f" r.xlb2bTooLarge({cells}, 'PC')]))") == [True, True]
     for script in ALL:
         r = run(sheets, script, selection="A2", measure_request=False)
         common_budgets(r)
@@ -162,7 +165,7 @@ def test_books_above_the_envelope_stop_with_a_message(size):
             continue
         assert r.counts.get("addSheet", 0) == 0 and r.counts.get("copySheet", 0) == 0, script
         (text,) = r.alerts()
-        assert f"{lines:,} order lines" in text and "1,000,000 cells" in text, text
+        assert f"{lines:,} order lines ({cells:,} cells)" in text and "1,000,000 cells" in text, text
         assert "xlb2b analyze Sales.xlsx" in text
 
 
@@ -264,3 +267,20 @@ def test_ribbon_handlers_drive_office_js_as_documented():
     assert ["sheet1.getRangeByIndexes().dataValidation.rule",
             {"wholeNumber": {"operator": "Between", "formula1": "=1", "formula2": "=5"}}] in calls
     assert ["sheet0.visibility", "Hidden"] in calls
+
+
+def test_the_size_message_the_ribbon_shows_instead(small):
+    import asyncio
+
+    from live_harness import request, xw
+    from xlwings.server import custom_scripts_call
+
+    from udfs.server import custom_scripts
+    book = xw.Book(json=request([("Transactions", [["client"]])], ["xlb2b: no sheet"]))
+    asyncio.run(custom_scripts_call(custom_scripts, "size_message", typehint_to_value={xw.Book: book},
+                                    args=["Transactions", 30_001, 420_000, "OfficeOnline"]))
+    (alert,) = [a for a in book.json()["actions"] if a["func"] == "alert"]
+    text = alert["args"][0]
+    # 4,000,000 bytes / 14 bytes a cell = 285,714 cells on the web
+    assert "30,000 order lines (420,000 cells)" in text and "285,714 cells" in text
+    assert "Excel on the web" in text and "xlb2b analyze Sales.xlsx" in text

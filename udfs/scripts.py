@@ -197,14 +197,15 @@ def _officejs(book) -> str | None:
     return "xlwings Lite" if sys.platform == "emscripten" else "xlwings Server"
 
 
-def _check_size(book, sheet: str, rows: list, lang: str) -> None:
-    """Stop before converting a transactions table that is above what a
-    button may read through Office.js (:data:`MAX_OFFICEJS_CELLS`)."""
+def _check_size(book, found: dict[str, Any], lang: str) -> None:
+    """Stop before converting input tables that are above what a button may
+    read through Office.js (:data:`MAX_OFFICEJS_CELLS` cells in all)."""
     runtime = _officejs(book)
-    if runtime is None or not rows:
+    if runtime is None or "transactions" not in found:
         return
-    cells = len(rows) * max(len(rows[0]), 1)
+    cells = sum(len(rows) * max(len(rows[0]), 1) for _, rows in found.values() if rows)
     if cells > MAX_OFFICEJS_CELLS:
+        sheet, rows = found["transactions"]
         raise _Stop(label("script.too_large", lang).format(
             sheet=sheet, lines=f"{len(rows) - 1:,}", cells=f"{cells:,}", runtime=runtime,
             limit=f"{MAX_OFFICEJS_CELLS:,}", book=book.name))
@@ -236,11 +237,10 @@ def _inputs(book, skip: set[str], lang: str = "en") -> dict[str, Any]:
             s = _sheet(book, n)
             if s is not None and s.name not in skip:
                 rows = _raw(s)
-                if kind == "transactions":
-                    _check_size(book, s.name, rows, lang)
                 if rows and any(v not in ("", None) for v in rows[0]):
                     found[kind] = (s.name, rows)
                 break
+    _check_size(book, found, lang)
     return found
 
 
@@ -507,16 +507,17 @@ def _show_help(book, lang: str):
     return book
 
 
-def size_message(book, sheet: str, rows: int, columns: int, platform: str = "") -> None:
-    """Tell the user that the transactions sheet is above what a button reads
-    (the Server ribbon checks the size before sending the book, and then
-    runs this instead of the button's script)."""
+def size_message(book, sheet: str, rows: int, cells: int, platform: str = "") -> None:
+    """Tell the user that the input sheets are above what a button reads (the
+    Server ribbon checks their size before sending the book, and then runs
+    this instead of the button's script): ``rows`` of the transactions sheet
+    ``sheet``, ``cells`` of all input sheets."""
     lang = _lang(book)
-    rows, columns = int(rows), int(columns)
+    rows, cells = int(rows), int(cells)
     runtime = "Excel on the web" if platform == "OfficeOnline" else (_officejs(book) or "Excel")
     limit = MAX_OFFICEJS_CELLS
     if platform == "OfficeOnline":
         limit = min(limit, MAX_WEB_REQUEST_BYTES // BYTES_PER_CELL)
     _say(book, label("script.too_large", lang).format(
-        sheet=sheet, lines=f"{max(rows - 1, 0):,}", cells=f"{rows * columns:,}", runtime=runtime,
+        sheet=sheet, lines=f"{max(rows - 1, 0):,}", cells=f"{cells:,}", runtime=runtime,
         limit=f"{limit:,}", book=book.name), lang)

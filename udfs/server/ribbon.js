@@ -40,7 +40,7 @@ const XLB2B_READS = {
 };
 
 // Envelope (docs/install.md): udfs.scripts.MAX_OFFICEJS_CELLS cells of the
-// transactions sheet everywhere; on Excel on the web also at most
+// input sheets (transactions, clients, market) everywhere; on Excel on the web also at most
 // XLB2B_MAX_REQUEST_BYTES in the request (Excel on the web refuses more than
 // 5 MB), estimated with the bytes a cell takes in xlwings' JSON (measured on
 // the sample: benchmarks/bench_live.py).
@@ -48,15 +48,15 @@ const XLB2B_MAX_CELLS = 1000000;
 const XLB2B_MAX_REQUEST_BYTES = 4000000;
 const XLB2B_BYTES_PER_CELL = 14;
 
-function xlb2bTooLarge(rows, columns, platform) {
-  // true when a transactions sheet of rows x columns may not be read
-  const cells = rows * columns;
+function xlb2bTooLarge(cells, platform) {
+  // true when input sheets of that many cells in all may not be read
   if (cells > XLB2B_MAX_CELLS) return true;
   return platform === "OfficeOnline" && cells * XLB2B_BYTES_PER_CELL > XLB2B_MAX_REQUEST_BYTES;
 }
 
-async function xlb2bSizeProblem() {
-  // [sheet, rows, columns, platform] of a transactions sheet that is too large, or null
+async function xlb2bSizeProblem(reads) {
+  // [transactions sheet, its rows, cells of the input sheets, platform] when
+  // the input sheets among ``reads`` are too large to send, else null
   const platform =
     typeof Office !== "undefined" && Office.context && Office.context.platform
       ? String(Office.context.platform)
@@ -65,15 +65,25 @@ async function xlb2bSizeProblem() {
     const sheets = context.workbook.worksheets;
     sheets.load("items/name");
     await context.sync();
-    const lower = XLB2B_TRANSACTION_SHEETS.map((n) => n.toLowerCase());
-    const sheet = sheets.items.find((s) => lower.includes(s.name.toLowerCase()));
-    if (!sheet) return null;
-    const used = sheet.getUsedRangeOrNullObject(true);
-    used.load("rowCount, columnCount");
+    const inputs = XLB2B_INPUT_SHEETS.filter((n) => reads.includes(n)).map((n) => n.toLowerCase());
+    const transactions = XLB2B_TRANSACTION_SHEETS.map((n) => n.toLowerCase());
+    const used = [];
+    for (const sheet of sheets.items) {
+      if (!inputs.includes(sheet.name.toLowerCase())) continue;
+      const range = sheet.getUsedRangeOrNullObject(true);
+      range.load("rowCount, columnCount");
+      used.push([sheet.name, range]);
+    }
     await context.sync();
-    if (used.isNullObject) return null;
-    if (!xlb2bTooLarge(used.rowCount, used.columnCount, platform)) return null;
-    return [sheet.name, used.rowCount, used.columnCount, platform];
+    let cells = 0;
+    let tx = null;
+    for (const [name, range] of used) {
+      if (range.isNullObject) continue;
+      cells += range.rowCount * range.columnCount;
+      if (tx === null && transactions.includes(name.toLowerCase())) tx = [name, range.rowCount];
+    }
+    if (tx === null || !xlb2bTooLarge(cells, platform)) return null;
+    return [tx[0], tx[1], cells, platform];
   });
 }
 
@@ -85,7 +95,7 @@ async function xlb2bRun(scriptName) {
   const headers = { "Auth-Provider": auth.provider };
   const reads = XLB2B_READS[scriptName] || [];
   if (reads.some((n) => XLB2B_TRANSACTION_SHEETS.includes(n))) {
-    const problem = await xlb2bSizeProblem();
+    const problem = await xlb2bSizeProblem(reads);
     if (problem) {
       await xlwings.runPython({
         auth: auth.token,

@@ -67,6 +67,6 @@ async def show_help(book: xw.Book):
 
 
 @script(include=_scripts.READS["help"])
-def size_message(book: xw.Book, sheet: str, rows: int, columns: int, platform: str = ""):
-    """Why a button did not run: the transactions sheet is too large."""
-    _scripts.size_message(book, sheet, rows, columns, platform)
+def size_message(book: xw.Book, sheet: str, rows: int, cells: int, platform: str = ""):
+    """Why a button did not run: the input sheets are too large."""
+    _scripts.size_message(book, sheet, rows, cells, platform)
