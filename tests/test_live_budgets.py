@@ -32,7 +32,7 @@ READING = ["analyze_client_base", "refresh", "build_adp", "build_adps_a", "add_b
            "add_progress_checklist"]
 ALL = list(S.BUTTONS.values())
 #: Analyze: 17 sheets; what the actions buy is listed in docs/install.md
-ANALYZE_BUDGET = 750
+ANALYZE_BUDGET = 650
 #: laying out the ADP once into its hidden layout sheet (once per workbook)
 ADP_LAYOUT_BUDGET = 700
 
@@ -284,3 +284,39 @@ def test_the_size_message_the_ribbon_shows_instead(small):
     # 4,000,000 bytes / 14 bytes a cell = 285,714 cells on the web
     assert "30,000 order lines (420,000 cells)" in text and "285,714 cells" in text
     assert "Excel on the web" in text and "xlb2b analyze Sales.xlsx" in text
+
+
+def test_the_format_plan_gives_every_cell_its_own_format():
+    """Replaying the plan cell by cell gives every written cell exactly the
+    aspects of its format; an empty cell may get only aspects it does not
+    show (bold, number format, alignment...), never a fill or a border."""
+    from xlb2b.excel import adp_sheets
+    from xlb2b.excel.analysis_sheets import add_analysis_sheets
+    from xlb2b.excel.live import RecordingWorkbook, _aspects, format_plan
+    from xlb2b.pipeline import analyze
+
+    d = sample.generate(120, seed=2)
+    a = analyze(d.transactions, d.clients, d.market)
+    rec = RecordingWorkbook()
+    add_analysis_sheets(rec, a)
+    adp_sheets.add_adp_sheets(rec, a, list(a.clients.client_id[:1]), plan=False)
+    shown_when_empty = {"bg_color", "border", "font_size", "font_name", "indent"}
+    for rs in rec.sheets:
+        got: dict = {}
+        for key, value, (r1, c1, r2, c2) in format_plan(rs):
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    got.setdefault((r, c), {})[key] = value
+        for rc, cell in rs.cells.items():
+            want = _aspects(cell.fmt.props) if cell.fmt is not None else {}
+            has = got.get(rc, {})
+            full = cell.formula is not None or cell.value not in (None, "") or cell.url
+            if full:
+                assert has == want, (rs.name, rc)
+            else:
+                assert {k: v for k, v in has.items() if k in shown_when_empty} == \
+                       {k: v for k, v in want.items() if k in shown_when_empty}, (rs.name, rc)
+                assert all(has[k] == v for k, v in want.items()), (rs.name, rc)
+        for rc, aspects in got.items():
+            if rc not in rs.cells:                      # a cell nothing was written to
+                assert not set(aspects) & shown_when_empty, (rs.name, rc)

@@ -628,16 +628,64 @@ def _apply_format(rng, props: dict) -> None:
         _apply_aspect(rng, key, value)
 
 
-def _format_cells(sheet, cells: dict[tuple[int, int], "Cell"]) -> None:
-    groups: dict[tuple[str, str], tuple[str, Any, list]] = {}
-    for rc, cell in cells.items():
+#: aspects that show nothing on an empty cell: a rectangle that sets one of
+#: them may run over empty cells (a bold empty cell looks like any other)
+_UNSEEN_WHEN_EMPTY = frozenset({"bold", "italic", "font_color", "num_format", "text_wrap", "align", "valign"})
+
+
+def _empty_cells(rs: RecordingSheet) -> set[tuple[int, int]]:
+    """Cells within the sheet's bounds that hold nothing (no value, no
+    formula); none for sheets with data blocks (their rows are data)."""
+    if rs.blocks:
+        return set()
+    nrows, ncols = rs.bounds()
+    full = {rc for rc, cell in rs.cells.items()
+            if cell.formula is not None or cell.value not in (None, "") or cell.url}
+    return {(r, c) for r in range(nrows) for c in range(ncols) if (r, c) not in full}
+
+
+def format_plan(rs: RecordingSheet) -> list[tuple[str, Any, tuple[int, int, int, int]]]:
+    """(aspect, value, rectangle) in the order they are applied.  Each aspect
+    is set on rectangles of the cells sharing its value; for an aspect that an
+    empty cell does not show, its most common value may first be laid over a
+    larger rectangle that runs over empty cells and over the cells of its
+    other values, which are set after it -- whichever takes fewer actions."""
+    by_key: dict[str, dict[str, tuple[Any, list]]] = {}
+    for rc, cell in rs.cells.items():
         if cell.fmt is None or not cell.fmt.props:
             continue
         for key, value in _aspects(cell.fmt.props).items():
-            groups.setdefault((key, repr(value)), (key, value, []))[2].append(rc)
-    for key, value, rcs in groups.values():
-        for r1, c1, r2, c2 in rectangles(rcs):
-            _apply_aspect(sheet.range(address(r1, c1, r2, c2)), key, value)
+            by_key.setdefault(key, {}).setdefault(repr(value), (value, []))[1].append(rc)
+    empties: set[tuple[int, int]] | None = None
+    plan: list[tuple[str, Any, tuple[int, int, int, int]]] = []
+    for key, values in by_key.items():
+        own = {v: rectangles(rcs) for v, (_, rcs) in values.items()}
+        best: tuple[int, str | None, list] = (sum(len(r) for r in own.values()), None, [])
+        if key in _UNSEEN_WHEN_EMPTY:
+            if empties is None:
+                empties = _empty_cells(rs)
+            every = {rc for _, rcs in values.values() for rc in rcs}
+            if empties:
+                cover = rectangles(every | empties)
+                for v, (_, rcs) in values.items():
+                    mine = set(rcs)
+                    base = [(r1, c1, r2, c2) for r1, c1, r2, c2 in cover
+                            if any((r, c) in mine for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))]
+                    cost = len(base) + sum(len(r) for o, r in own.items() if o != v)
+                    if cost < best[0]:
+                        best = (cost, v, base)
+        _, first, base = best
+        if first is not None:
+            plan += [(key, values[first][0], rect) for rect in base]
+        for v, rects in own.items():
+            if v != first:
+                plan += [(key, values[v][0], rect) for rect in rects]
+    return plan
+
+
+def _format_cells(sheet, rs: RecordingSheet) -> None:
+    for key, value, (r1, c1, r2, c2) in format_plan(rs):
+        _apply_aspect(sheet.range(address(r1, c1, r2, c2)), key, value)
 
 
 def _validation(rng, options: dict) -> None:
@@ -802,7 +850,7 @@ def _lay_out_columns_and_rows(sheet, rs: RecordingSheet, points: bool) -> None:
 
 def _lay_out_cells(sheet, rs: RecordingSheet) -> None:
     """Cell formats, merges, validation and conditional formats."""
-    _format_cells(sheet, rs.cells)
+    _format_cells(sheet, rs)
     for r1, c1, r2, c2 in rs.merges:
         sheet.range(address(r1, c1, r2, c2)).merge(False)
     for r1, c1, r2, c2, options in rs.validations:
