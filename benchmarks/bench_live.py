@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "0f1b455"
-LINES = {600: 24_000, 3000: None, 5000: 200_000, 20_000: 1_000_000}
+LINES = {600: 24_000, 1900: 75_000, 3000: None, 5000: 200_000, 20_000: 1_000_000}
 SCRIPTS = [("Analyze", "analyze_client_base"), ("Build ADP", "build_adp"), ("Build ADPs for A", "build_adps_a"),
            ("ADP, layout kept", "build_adp (layout kept)")]
 
