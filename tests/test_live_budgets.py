@@ -320,3 +320,20 @@ def test_the_format_plan_gives_every_cell_its_own_format():
         for rc, aspects in got.items():
             if rc not in rs.cells:                      # a cell nothing was written to
                 assert not set(aspects) & shown_when_empty, (rs.name, rc)
+
+
+def test_input_sheets_are_read_raw_not_through_xlwings_per_cell_conversion(small, monkeypatch):
+    from live_harness import xw
+
+    converted = []
+    value = xw.Range.value
+
+    def spy(self):
+        converted.append((self.sheet.name, self.shape))
+        return value.fget(self)
+    monkeypatch.setattr(xw.Range, "value", property(spy, value.fset))
+    _, sheets = small
+    r = run(sheets, "build_adp", selection="A2")
+    assert r.counts["copySheet"] == 1 or r.counts["addSheet"] >= 1, r.alerts()
+    # only the selected cell and its row went through xlwings' conversion
+    assert converted and all(shape[0] == 1 for _, shape in converted), converted

@@ -174,9 +174,13 @@ def _sheet(book, name: str):
 
 
 def _raw(sheet) -> list:
-    """The sheet's used range as the engine holds it, without xlwings'
-    per-cell conversion (Office.js sends dates as ISO text, which
+    """The sheet's used range; under Office.js as the engine holds it, without
+    xlwings' per-cell conversion (dates arrive as ISO text, which
     :func:`xlb2b.inputs.read_table` converts column-wise)."""
+    if _officejs(sheet.book) is None:
+        # classic COM: xlwings' conversion turns pywin32's dates into plain datetimes
+        values = sheet.used_range.options(ndim=2).value
+        return [list(r) for r in values] if values else []
     values = sheet.used_range.raw_value
     if not isinstance(values, (list, tuple)):
         return [[values]]
