@@ -629,8 +629,15 @@ def _apply_format(rng, props: dict) -> None:
 
 
 #: aspects that show nothing on an empty cell: a rectangle that sets one of
-#: them may run over empty cells (a bold empty cell looks like any other)
-_UNSEEN_WHEN_EMPTY = frozenset({"bold", "italic", "font_color", "num_format", "text_wrap", "align", "valign"})
+#: them may run over empty cells (a bold empty cell looks like any other);
+#: a font size up to Excel's standard 11 points too (a larger one would make
+#: Excel raise the row)
+_UNSEEN_WHEN_EMPTY = frozenset({"bold", "italic", "font_color", "font_name", "num_format", "text_wrap",
+                                "align", "valign"})
+
+
+def _unseen_when_empty(key: str, value: Any) -> bool:
+    return key in _UNSEEN_WHEN_EMPTY or (key == "font_size" and float(value) <= 11)
 
 
 def _empty_cells(rs: RecordingSheet) -> set[tuple[int, int]]:
@@ -661,13 +668,15 @@ def format_plan(rs: RecordingSheet) -> list[tuple[str, Any, tuple[int, int, int,
     for key, values in by_key.items():
         own = {v: rectangles(rcs) for v, (_, rcs) in values.items()}
         best: tuple[int, str | None, list] = (sum(len(r) for r in own.values()), None, [])
-        if key in _UNSEEN_WHEN_EMPTY:
+        if any(_unseen_when_empty(key, value) for value, _ in values.values()):
             if empties is None:
                 empties = _empty_cells(rs)
             every = {rc for _, rcs in values.values() for rc in rcs}
             if empties:
                 cover = rectangles(every | empties)
-                for v, (_, rcs) in values.items():
+                for v, (value, rcs) in values.items():
+                    if not _unseen_when_empty(key, value):
+                        continue
                     mine = set(rcs)
                     base = [(r1, c1, r2, c2) for r1, c1, r2, c2 in cover
                             if any((r, c) in mine for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))]
