@@ -72,7 +72,8 @@ print(json.dumps(out))
 def measure(code_root: Path, n: int, lines: int | None) -> dict:
     env = dict(os.environ, PYTHONPATH=str(code_root))
     out = subprocess.run([sys.executable, "-c", MEASURE, str(ROOT / "tests"), str(n), str(lines or 0),
-                          json.dumps(SCRIPTS), str(code_root)], env=env, capture_output=True, text=True, check=True, cwd=code_root)
+                          json.dumps(SCRIPTS), str(code_root)],
+                         env=env, capture_output=True, text=True, check=True, cwd=code_root)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

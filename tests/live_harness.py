@@ -22,6 +22,7 @@ from officejs import server_imports
 with server_imports():
     import xlwings as xw
     from xlwings.server import custom_scripts_call, custom_scripts_meta
+
     from udfs import scripts as S
 
 __all__ = ["xw", "S", "sample_sheets", "request", "run", "Run"]

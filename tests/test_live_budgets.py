@@ -19,7 +19,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from live_harness import S, run, sample_sheets
 from test_scripts import grids
 

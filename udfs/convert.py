@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -180,6 +181,8 @@ def number(x: Any, name: str, default: float | None = None) -> float | None:
 
 def integer(x: Any, name: str, default: int, min_value: int) -> int:
     v = number(x, name, default)
+    if v is None:
+        raise UdfError(f"{name}: a whole number ≥ {min_value} is needed")
     if v != int(v) or v < min_value:
         raise UdfError(f"{name}: must be a whole number ≥ {min_value}, got {v:g}")
     return int(v)

@@ -21,16 +21,17 @@ import xlwings as xw
 
 from xlb2b import planning
 from xlb2b.analysis import segments as seg
-from xlb2b.errors import InputError
-from xlb2b.locale import label
 from xlb2b.analysis.metrics import Window, client_metrics, market_metrics, resolve_window
-from xlb2b.planning.portfolio import AXES, TIERS, bant, bcg_scores
 from xlb2b.analysis.satisfaction import csi_detail, nps_detail, otif_detail
 from xlb2b.analysis.scores import quantile_score
+from xlb2b.errors import InputError
+from xlb2b.locale import label
+from xlb2b.planning.portfolio import AXES, TIERS, bant, bcg_scores
 from xlb2b.settings import PSC_RULE_KEYS, STRATEGY_KEYS, Settings
 
 from . import convert as cv
-from .convert import UdfError, excel_description as _described, guard
+from .convert import UdfError, guard
+from .convert import excel_description as _described
 
 __all__ = [
     "PSC_SEGMENT", "PSC_CUTS", "PSC_GROUP", "SPL_SEGMENT", "KML_SEGMENT", "DSL_SEGMENT", "DSL_LEVEL",
@@ -117,11 +118,11 @@ def _psc_frame(price, regularity, units) -> pd.DataFrame:
     return pd.DataFrame({"avg_unit_price": p, "regularity": s, "units": c})
 
 
-def _cut_table(x, k: int) -> dict[str, np.ndarray]:
+def _cut_table(x, k: int) -> dict[str, np.ndarray | None]:
     """The PSC_CUTS table (labelled rows P, S, C; a header row is skipped) or
     two unlabelled rows (P, C) of k − 1 numbers."""
     rows = [r for r in cv.rows(x) if not all(cv._blank(v) for v in r)]
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray | None] = {}
     plain = []
     for r in rows:
         head = r[0]

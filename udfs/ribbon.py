@@ -54,6 +54,6 @@ def dispatch(tag: str) -> str | None:
         _tell(message)
         return message
     result = script(xw.Book.caller())
-    if inspect.isawaitable(result):
+    if inspect.iscoroutine(result):
         asyncio.run(result)
     return None

@@ -18,18 +18,19 @@ import functools
 import inspect
 import re
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import xlwings as xw
 
-from xlb2b.excel import adp_sheets as _adp
-from xlb2b.pipeline import analyze
 from xlb2b.errors import InputError
-from xlb2b.inputs import SHEET_NAMES, read_table
-from xlb2b.excel.live import RecordingWorkbook, render, render_steps
-from xlb2b.locale import label
-from xlb2b.excel.planning_sheets import add_bcg_sheet
+from xlb2b.excel import adp_sheets as _adp
 from xlb2b.excel.analysis_sheets import add_analysis_sheets, analysis_sheet_names, settings_from_sheet
+from xlb2b.excel.live import RecordingWorkbook, render, render_steps
+from xlb2b.excel.planning_sheets import add_bcg_sheet
+from xlb2b.inputs import SHEET_NAMES, read_table
+from xlb2b.locale import label
+from xlb2b.pipeline import analyze
 
 #: button tag -> script name (the ribbon, the Lite buttons and the Server
 #: manifest use the same tags)

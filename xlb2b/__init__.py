@@ -2,10 +2,10 @@
 
 The core never imports xlwings and runs under Pyodide (xlwings Lite).
 """
-from xlb2b.pipeline import Analysis, analyze
 from xlb2b.errors import InputError, Problem, Report
-from xlb2b.settings import Settings
 from xlb2b.inputs.tables import InputTable
+from xlb2b.pipeline import Analysis, analyze
+from xlb2b.settings import Settings
 
 __version__ = "0.1.0"
 __all__ = ["Analysis", "InputError", "InputTable", "Problem", "Report", "Settings", "analyze",

@@ -15,8 +15,9 @@ import datetime as dt
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from xlb2b.errors import FATAL, InputError
 
@@ -228,7 +229,7 @@ class Stages:
         self.bar.close()
         self.bar = None
 
-    def __enter__(self) -> "Stages":
+    def __enter__(self) -> Stages:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -368,8 +369,8 @@ def cmd_analyze(args) -> int:
     settings = _settings(args)
     lang = settings.locale
 
-    from xlb2b.pipeline import analyze
     from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
+    from xlb2b.pipeline import analyze
 
     stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
@@ -390,10 +391,10 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
     from xlb2b.pipeline import analyze
     from xlb2b.sample import generate, write_sample_files
     from xlb2b.settings import Settings
-    from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
 
     out = Path(args.dir)
     if out.exists() and not out.is_dir():
@@ -679,7 +680,9 @@ def _tolerant_output() -> None:
     console) gets '?' instead of an exception."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
         except (AttributeError, ValueError, OSError):
             pass
 

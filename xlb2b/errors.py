@@ -5,8 +5,9 @@ leaves out is listed here with the file, sheet, row, column, value and reason.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -56,7 +57,7 @@ class Report:
         self.problems.append(p)
         return p
 
-    def extend(self, other: "Report | Iterable[Problem]") -> None:
+    def extend(self, other: Report | Iterable[Problem]) -> None:
         self.problems.extend(other.problems if isinstance(other, Report) else other)
 
     def __len__(self) -> int:

@@ -35,7 +35,7 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _table(lang: str) -> dict[str, str]:
     """All labels of one language as ``{"section.key": text}`` ({} if unknown)."""
     if lang not in LANGUAGES:

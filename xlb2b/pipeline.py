@@ -1,18 +1,19 @@
 """``analyze``: inputs → per-client metrics → segmentations → summaries."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlb2b.analysis import segments as seg
-from xlb2b.errors import FATAL, INFO, WARNING, InputError, Report
 from xlb2b.analysis.metrics import Window, client_metrics, market_metrics, resolve_window
-from xlb2b.settings import Settings
 from xlb2b.analysis.summary import SEGMENT_COLUMNS, SUM_COLUMNS, summary_table
+from xlb2b.errors import FATAL, INFO, WARNING, InputError, Report
 from xlb2b.inputs.tables import InputTable
+from xlb2b.settings import Settings
 
 #: the canonical client columns, in order (METHODOLOGY §2–§4)
 CLIENT_COLUMNS = [

@@ -26,14 +26,15 @@ in the clients and market tables only (prospects).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from xlb2b.io_util import atomic_write
 from xlb2b.excel.rows import Column, add_rows
+from xlb2b.io_util import atomic_write
 
 __all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER",
            "CSI_ATTRIBUTES"]
@@ -509,9 +510,9 @@ def generate(n_clients: int = 3000, *, years: int = 2, lines: int | None = None,
     t_month = day_month[t_day]
     cm_key = t_client * n_months + t_month
     cm_rev = np.bincount(cm_key, weights=t_amount, minlength=n * n_months).reshape(n, n_months)
-    cm_last = np.full(n * n_months, -1, dtype=np.int64)
-    np.maximum.at(cm_last, cm_key, t_day)
-    cm_last = cm_last.reshape(n, n_months)
+    cm_last_flat = np.full(n * n_months, -1, dtype=np.int64)
+    np.maximum.at(cm_last_flat, cm_key, t_day)
+    cm_last = cm_last_flat.reshape(n, n_months)
     total_rev = cm_rev.sum(axis=1)
     span = (m1 - m0 + 1).astype(float)
     monthly_rev = np.maximum(total_rev, 0.0) / span
@@ -603,7 +604,7 @@ def _client_names(rng, ind: np.ndarray, region: np.ndarray) -> list[str]:
     ending = rng.integers(0, len(_NAME_ENDS), n)
     number = rng.integers(1, 60, n)
     names = []
-    for i, (s, e, k, r, no) in enumerate(zip(stem.tolist(), ending.tolist(), ind.tolist(),
+    for _i, (s, e, k, r, no) in enumerate(zip(stem.tolist(), ending.tolist(), ind.tolist(),
                                               region.tolist(), number.tolist())):
         word = _NAME_STEMS[s] + _NAME_ENDS[e]
         city = _REGIONS[r][0]
@@ -717,7 +718,7 @@ def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
     )
     for key, name, sheets in books:
         path = folder / name
-        atomic_write(path, lambda tmp, sheets=sheets: _write_xlsx(tmp, sheets))
+        atomic_write(path, functools.partial(_write_xlsx, sheets=sheets))
         out[key] = path
     path = folder / "transactions.csv"
     tx = data.transactions
@@ -741,11 +742,11 @@ def _is_bool_object(s: pd.Series) -> bool:
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 
-def _column_specs(df: pd.DataFrame) -> list[tuple[str, str | None, float, object]]:
+def _column_specs(df: pd.DataFrame) -> list[tuple[str, str | None, float, np.ndarray]]:
     """Per column: (kind, number format key, width, values).  kind is "n"
     (float64 values, NaN = blank), "s" (object values, None/NaN = blank) or
     "b" (True/False/None); dates become Excel serial numbers."""
-    specs = []
+    specs: list[tuple[str, str | None, float, np.ndarray]] = []
     for col in df.columns:
         s = df[col]
         name = str(col)
@@ -775,9 +776,11 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     with the column formats XlsxWriter assigned (``fast=False`` writes every
     cell through XlsxWriter instead; both give the same workbook content)."""
     import io
+
     import xlsxwriter
 
-    target = io.BytesIO() if fast else filename
+    buffer = io.BytesIO()
+    target = buffer if fast else filename
     options = {"in_memory": True} if fast else {"constant_memory": True}
     wb = xlsxwriter.Workbook(target, {**options, "strings_to_numbers": False,
                                       "strings_to_formulas": False, "strings_to_urls": False})
@@ -791,7 +794,7 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
         for sheet_name, df in sheets:
             ws = wb.add_worksheet(sheet_name)
             specs = _column_specs(df)
-            for j, (col, (kind, key, width, _)) in enumerate(zip(df.columns, specs)):
+            for j, (col, (_kind, key, width, _)) in enumerate(zip(df.columns, specs)):
                 ws.set_column(j, j, max(width, len(str(col)) + 3), formats[key])
                 ws.write_string(0, j, str(col), head)
             ws.freeze_panes(1, 0)
@@ -803,7 +806,7 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     finally:
         wb.close()
     if fast:
-        add_rows(target.getvalue(), filename,
+        add_rows(buffer.getvalue(), filename,
                  {i: (len(df), [Column(kind, values) for kind, _, _, values in specs])
                   for i, ((_, df), specs) in enumerate(zip(sheets, plans), start=1)})
 

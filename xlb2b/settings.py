@@ -9,11 +9,11 @@ import copy
 import datetime as dt
 import math
 import tomllib
-from dataclasses import dataclass, field, fields, asdict
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from xlb2b.errors import InputError, Report, FATAL
+from xlb2b.errors import FATAL, InputError, Report
 
 # --------------------------------------------------------------------------
 # rule tables
@@ -128,7 +128,7 @@ class Settings:
     def __post_init__(self) -> None:
         self.validate()
 
-    def copy(self, **changes: Any) -> "Settings":
+    def copy(self, **changes: Any) -> Settings:
         d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
         d.update(changes)
         return Settings(**d)
@@ -152,15 +152,15 @@ class Settings:
         if self.window not in ("default", "all", "explicit"):
             r.add("window must be 'default', 'all' or 'explicit'", column="window", value=self.window, severity=FATAL)
         for name in ("window_start", "window_end"):
-            v = getattr(self, name)
-            if isinstance(v, str) and v:
+            day: Any = getattr(self, name)
+            if isinstance(day, str) and day:
                 try:
-                    v = dt.date.fromisoformat(v)
+                    day = dt.date.fromisoformat(day)
                 except ValueError:
-                    r.add("not a date (use YYYY-MM-DD)", column=name, value=v, severity=FATAL)
-            if isinstance(v, dt.datetime):
-                v = v.date()
-            setattr(self, name, v or None)
+                    r.add("not a date (use YYYY-MM-DD)", column=name, value=day, severity=FATAL)
+            if isinstance(day, dt.datetime):
+                day = day.date()
+            setattr(self, name, day or None)
         if self.window == "explicit":
             if self.window_start is None or self.window_end is None:
                 r.add("an explicit window needs both window_start and window_end", column="window", severity=FATAL)
@@ -225,7 +225,7 @@ class Settings:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str = "") -> "Settings":
+    def from_dict(cls, d: dict[str, Any], source: str = "") -> Settings:
         known = {f.name for f in fields(cls)}
         r = Report()
         for k in d:
@@ -246,11 +246,12 @@ class Settings:
     def save(self, path: str | Path) -> None:
         """Write TOML atomically."""
         import tomli_w
+
         from xlb2b.io_util import atomic_write_bytes
         atomic_write_bytes(path, tomli_w.dumps(self.to_dict()).encode("utf-8"))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Settings":
+    def load(cls, path: str | Path) -> Settings:
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -30,7 +30,7 @@ class Window:
     def end_month(self) -> int:
         return month_index(self.end)
 
-    def preceding(self) -> "Window":
+    def preceding(self) -> Window:
         """The window of the same length just before this one: whole months
         when this window is whole months, otherwise the same number of days."""
         whole = self.start.day == 1 and (self.end + pd.Timedelta(days=1)).day == 1
@@ -308,11 +308,11 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
     share = psum / spend[pc]
     hhi = np.bincount(pc, weights=share * share, minlength=n)
     our_key = settings.our_supplier.strip().casefold()
-    ours = np.zeros(n)
+    ours: np.ndarray = np.zeros(n)
     if our_key:
         hit = np.flatnonzero(sup_names == our_key)
         if hit.size:
-            sel = ps == hit[0]
+            sel = ps == int(hit[0])
             ours = np.bincount(pc[sel], weights=psum[sel], minlength=n)
     has = spend > 0
     sow = np.where(has, ours / np.where(has, spend, 1), np.nan) if our_key else np.full(n, np.nan)

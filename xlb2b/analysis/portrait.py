@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlb2b.errors import InputError
 from xlb2b.analysis.scores import quantile_score
+from xlb2b.errors import InputError
 
 COLUMNS = ["attribute", "value", "clients_a", "share_a", "clients_all", "share_all", "lift"]
 DEFAULT_ATTRIBUTES = ("industry", "region", "manager", "size_band")

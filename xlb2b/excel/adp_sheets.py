@@ -11,19 +11,20 @@ reachable through sheet-scoped names (``'ADP C001'!forecast``).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlb2b import planning
+from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.excel.labels import _Labels
 from xlb2b.excel.names import BAD_SHEET_CHARS, _q, sheet_names  # noqa: F401
 from xlb2b.excel.rows import _fast_sheet_class
 from xlb2b.io_util import atomic_write
 from xlb2b.locale import label, labels
-from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.settings import Settings
 
 #: the six ratings behind the progress level (§6, item 4), DSL first
@@ -169,9 +170,11 @@ class _AdpWriter:
         self.rfm_tr = _Labels(lang).translator("rfm_segment")
         self.L = labels("adp", lang)
         self.yes, self.no = self.L["yes"], self.L["no"]
-        if ctx is None:         # blank sheets: no client data
-            self.c = self.port = self.fin = self.year = None
-        else:
+        self.c: Any = None      # blank sheets: no client data
+        self.port: Any = None
+        self.fin: Any = None
+        self.year: Any = None
+        if ctx is not None:
             self.c, self.port, self.fin, self.year = ctx.c, ctx.port, ctx.fin, ctx.year
         self._formats()
 
@@ -304,12 +307,12 @@ class _AdpWriter:
         first = r
         dsl = _num(row.get("dsl_level"))
         ratings = [dsl] + [np.nan] * (len(RATINGS) - 1)
-        for key, value in zip(RATINGS, ratings):
+        for key, rating_value in zip(RATINGS, ratings):
             ws.write_string(r, 0, L[f"rating_{key}"], F["label"])
-            if np.isnan(value):
+            if np.isnan(rating_value):
                 ws.write_blank(r, 1, None, F["in_int"])
             else:
-                ws.write_number(r, 1, value, F["in_int"])
+                ws.write_number(r, 1, rating_value, F["in_int"])
             r += 1
         last = r - 1
         self._rating(ws, first, last, 1)
@@ -471,13 +474,13 @@ class _AdpWriter:
         need = _num(row.get("market_spend"))
         revenue = _num(row.get("revenue"))
         cells = {}
-        for key, value, fmt in (("need", need, "in_money"), ("need_growth", np.nan, "in_pct"),
+        for key, amount, fmt in (("need", need, "in_money"), ("need_growth", np.nan, "in_pct"),
                                 ("target_sow", np.nan, "in_pct")):
             ws.write_string(r, 0, L[key], F["label"])
-            if np.isnan(value):
+            if np.isnan(amount):
                 ws.write_blank(r, 1, None, F[fmt])
             else:
-                ws.write_number(r, 1, value, F[fmt])
+                ws.write_number(r, 1, amount, F[fmt])
             cells[key] = _cell(r, 1)
             self._name(sheet, key, r, 1)
             r += 1
@@ -500,9 +503,9 @@ class _AdpWriter:
             ("forecast", f"=IF(ISNUMBER({n}),{n}*(1+N({g}))*N({t}),\"\")", fc, "result"),
         ]
         forecast_row = r
-        for key, formula, value, fmt in results:
+        for key, formula, cached_value, fmt in results:
             ws.write_string(r, 0, L[key], F["label"])
-            ws.write_formula(r, 1, formula, F[fmt], _cached(np.asarray(value).item()))
+            ws.write_formula(r, 1, formula, F[fmt], _cached(np.asarray(cached_value).item()))
             self._name(sheet, key, r, 1)
             if key == "forecast":
                 forecast_row = r
@@ -603,6 +606,8 @@ class _AdpWriter:
         return names
 
     def write(self, filename: str) -> None:
+        if self.buffer is None:
+            raise ValueError("this writer renders into a given workbook; it has no file of its own")
         self.add_sheets()
         self.wb.close()
         Path(filename).write_bytes(self.buffer.getvalue())

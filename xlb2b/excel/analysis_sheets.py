@@ -11,19 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from xlb2b.analysis.segments import psc_basis
+from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
 from xlb2b.errors import InputError
-from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
 from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml
-from xlb2b.analysis.segments import psc_basis
-from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
+from xlb2b.io_util import atomic_write, column_letter
 
 SUMMARY_ORDER = ["psc_group", "psc", "dsl_level", "dsl", "kml", "spl", "rfm_segment", "rfm", "abc", "xyz"]
 MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", "date", "text", "score"
@@ -210,7 +211,8 @@ class _Writer:
         row += 1
         ws.write_string(row, 0, t("setting.bcg", "BCG portfolio scoring"), self.f_bold)
         row += 1
-        bcg = [(f"bcg_weight_{k}", w, RATIO, t(f"bcg_factor.{k}", k)) for k, w in s.bcg_weights.items()]
+        bcg: list[tuple[str, Any, str, str | None]] = [
+            (f"bcg_weight_{k}", w, RATIO, t(f"bcg_factor.{k}", k)) for k, w in s.bcg_weights.items()]
         bcg += [("bcg_tier_medium", s.bcg_tier_bounds[0], RATIO, None), ("bcg_tier_high", s.bcg_tier_bounds[1], RATIO, None)]
         bcg += [(f"bcg_sow_{j + 2}", b, SHARE, None) for j, b in enumerate(s.bcg_sow_bounds)]
         bcg += [("bant_threshold", s.bant_threshold, INT, None)]
@@ -471,7 +473,8 @@ class _Writer:
         if name == "psc_group":
             settings = self.sheet_names["settings"]
             rows = sorted(self.rule_rows, key=lambda t: t[1])
-            seen, out = set(), []
+            seen: set[str] = set()
+            out: list[tuple[Any, str | None]] = []
             for row, group in rows:
                 if group not in seen:
                     seen.add(group)
@@ -726,6 +729,8 @@ class _Writer:
 
     # ------------------------------------------------------------------ all
     def write(self) -> None:
+        if self.buffer is None or self.filename is None:
+            raise ValueError("this writer renders into a given workbook; it has no file of its own")
         self.build()
         self.wb.close()
         add_rows(self.buffer.getvalue(), self.filename, self.fast_rows)

@@ -1,7 +1,8 @@
 """Localised text of the workbooks: labels, column headers, sheet titles and segment names."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
 from xlb2b.locale import label, labels

@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from xlb2b.io_util import column_letter
 
@@ -66,7 +67,7 @@ def _cell_args(args: tuple) -> tuple:
 def address(r1: int, c1: int, r2: int | None = None, c2: int | None = None) -> str:
     """A1 address of 0-based cells: ``address(0, 0, 2, 1) == "A1:B3"``."""
     a = f"{column_letter(c1)}{r1 + 1}"
-    if r2 is None or (r2 == r1 and c2 == c1):
+    if r2 is None or c2 is None or (r2 == r1 and c2 == c1):
         return a
     return f"{a}:{column_letter(c2)}{r2 + 1}"
 
@@ -405,15 +406,16 @@ def fill_formula(col) -> str | None:
     all cells in the range with the formula", Range.Formula in Microsoft's
     VBA reference; xlwings' Office.js engine sends the one formula to
     ``range.formulas``, which does the same).  None otherwise."""
-    import numpy as np
     from xml.sax.saxutils import unescape
+
+    import numpy as np
 
     if getattr(col, "kind", None) != "f" or len(col.values) < 2:
         return None
     values = col.values
     first = str(values[0])
     # text in double quotes and sheet names in single quotes hold no references
-    pieces, refs = [], []
+    refs = []
     pos = 0
     for m in re.finditer(r'"[^"]*"|\'[^\']*\'|&quot;.*?&quot;', first):
         for r in _RELATIVE_ROW.finditer(first, pos, m.start()):
@@ -508,24 +510,26 @@ def rectangles(cells: Iterable[tuple[int, int]]) -> list[tuple[int, int, int, in
     for r, cols in by_row.items():
         cols.sort()
         start = prev = cols[0]
-        for c in cols[1:] + [None]:
-            if c is not None and c == prev + 1:
-                prev = c
+        ends: list[int | None] = [*cols[1:], None]
+        for nxt in ends:
+            if nxt is not None and nxt == prev + 1:
+                prev = nxt
                 continue
             runs.setdefault((start, prev), []).append(r)
-            if c is not None:
-                start = prev = c
+            if nxt is not None:
+                start = prev = nxt
     out = []
     for (c1, c2), rows in runs.items():
         rows.sort()
         first = last = rows[0]
-        for r in rows[1:] + [None]:
-            if r is not None and r == last + 1:
-                last = r
+        row_ends: list[int | None] = [*rows[1:], None]
+        for nxt_row in row_ends:
+            if nxt_row is not None and nxt_row == last + 1:
+                last = nxt_row
                 continue
             out.append((first, c1, last, c2))
-            if r is not None:
-                first = last = r
+            if nxt_row is not None:
+                first = last = nxt_row
     return sorted(out)
 
 
@@ -882,7 +886,7 @@ def _write_cells(sheet, rs: RecordingSheet) -> None:
             if f is not None:
                 fills[j] = (first, first + len(col.values) - 1, f)
     grid = _grid(rs, fills)
-    block_rows = set()
+    block_rows: set[int] = set()
     for first, columns in rs.blocks:
         if columns:
             block_rows.update(range(first, first + len(columns[0].values)))

@@ -56,16 +56,16 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from xlb2b.excel.names import sheet_names
 from xlb2b.errors import FATAL, InputError, Report
+from xlb2b.excel.names import sheet_names
 from xlb2b.io_util import atomic_write_bytes
 
 __all__ = ["add_sheets", "sheet_names_of", "rename_references", "MergeError"]
@@ -304,7 +304,7 @@ class _Package:
     raw: bytes = b""
 
     @classmethod
-    def read(cls, raw: bytes, label: str) -> "_Package":
+    def read(cls, raw: bytes, label: str) -> _Package:
         try:
             zf = zipfile.ZipFile(io.BytesIO(raw))
             infos = zf.infolist()
@@ -317,6 +317,13 @@ class _Package:
     def get(self, name: str) -> bytes | None:
         real = self.lower.get(name.lower())
         return None if real is None else self.data[real]
+
+    def data_of(self, name: str) -> bytes:
+        """The bytes of a part the package is known to hold."""
+        raw = self.get(name)
+        if raw is None:
+            raise MergeError(f"{self.label}: part {name} is missing")
+        return raw
 
     def text(self, name: str) -> str:
         raw = self.get(name)
@@ -376,7 +383,7 @@ class _ContentTypes:
     overrides: dict[str, str]
 
     @classmethod
-    def of(cls, pkg: _Package) -> "_ContentTypes":
+    def of(cls, pkg: _Package) -> _ContentTypes:
         root = _parse(pkg.get("[Content_Types].xml") or b"", f"{pkg.label} ([Content_Types].xml)")
         d = {e.get("Extension", "").lower(): e.get("ContentType", "") for e in root.iter(f"{{{CT_NS}}}Default")}
         o = {e.get("PartName", "").lstrip("/").lower(): e.get("ContentType", "")
@@ -416,7 +423,7 @@ def _root_prefixes(xml: str, label: str) -> tuple[str, dict[str, str]]:
     m = re.search(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)\b([^>]*)>", re.sub(r"<\?.*?\?>", "", xml, count=1))
     if not m:
         raise MergeError(f"{label}: no root element")
-    decls = {}
+    decls: dict[str, str] = {}
     for pm in re.finditer(r'\sxmlns(?::([\w.-]+))?\s*=\s*["\']([^"\']*)["\']', m.group(3)):
         decls.setdefault(pm.group(2), pm.group(1) or "")
     return (m.group(1) or ""), decls
@@ -511,6 +518,8 @@ def _serialize(e: Element, main_prefix: str, prefixes: dict[str, str]) -> str:
     if local_decls:
         decl = "".join(f' xmlns:{p}="{_esc_attr(ns)}"' for ns, p in local_decls.items())
         m = re.match(r"<[^\s/>]+", text)
+        if m is None:
+            raise MergeError("an element without a tag name")
         text = text[:m.end()] + decl + text[m.end():]
     return text
 
@@ -554,7 +563,7 @@ class _StyleMerger:
         return _serialize(e, self.prefix, self.prefixes)
 
     def _map_numfmts(self) -> None:
-        taken = {}
+        taken: dict[str, int] = {}
         for e in _children(self.t, "numFmts"):
             taken.setdefault(e.get("formatCode", ""), int(e.get("numFmtId", "0")))
         used = set(taken.values())
@@ -603,12 +612,12 @@ class _StyleMerger:
             e2.extend(list(e))
             for attr, table in (("fontId", self.font), ("fillId", self.fill), ("borderId", self.border)):
                 if attr in e2.attrib:
-                    e2.set(attr, str(table[int(e2.get(attr))]))
+                    e2.set(attr, str(table[int(e2.attrib[attr])]))
             if "numFmtId" in e2.attrib:
-                n = int(e2.get("numFmtId"))
+                n = int(e2.attrib["numFmtId"])
                 e2.set("numFmtId", str(self.numfmt.get(n, n)))
             if "xfId" in e2.attrib:
-                e2.set("xfId", str(self.xf_style.get(int(e2.get("xfId")), 0)))
+                e2.set("xfId", str(self.xf_style.get(int(e2.attrib["xfId"]), 0)))
             return e2
         return self._merge_list("cellXfs", prepare)
 
@@ -816,7 +825,7 @@ class _Merge:
         visible = [i for i, (_, e, _) in enumerate(s_sheets) if e.get("state", "visible") == "visible"]
         select_idx = visible[0] if (self.activate and visible) else None
         new_sheet_parts = []
-        for i, (_, e, rel) in enumerate(s_sheets):
+        for i, (_, _e, rel) in enumerate(s_sheets):
             src_part = _resolve(s_wb, rel.target)
             new_sheet_parts.append(self.copy_part(src_part, sheet_select=(i == select_idx)))
 
@@ -869,8 +878,9 @@ class _Merge:
                 root = _parse(self.t.data[name], f"{self.t.label} ({name})")
                 names.add(root.get("name", "").lower())
                 names.add(root.get("displayName", "").lower())
-                if root.get("id", "").isdigit():
-                    ids.add(int(root.get("id")))
+                table_id = root.get("id", "")
+                if table_id.isdigit():
+                    ids.add(int(table_id))
         names.discard("")
         return names, ids
 
@@ -879,7 +889,7 @@ class _Merge:
         for name in self.s.data:
             if (self.s_ct.type_of(name) or "").endswith("spreadsheetml.table+xml"):
                 root = _parse(self.s.data[name], f"generated workbook ({name})")
-                out.append((name.lower(), root.get("displayName") or root.get("name", "")))
+                out.append((name.lower(), root.get("displayName") or root.get("name") or ""))
         return out
 
     def merge_styles(self, t_rels: list[_Rel], s_rels: dict[str, _Rel]) -> _StyleMerger | None:
@@ -891,7 +901,7 @@ class _Merge:
         if t_styles is None or not self.t.has(t_styles):
             # the target has no styles: take the source's as they are
             name = self.fresh_name(posixpath.join(posixpath.dirname(self.t_wb), "styles.xml"))
-            self.added.append(_NewPart(name, self.s.get(s_styles), CT_STYLES))
+            self.added.append(_NewPart(name, self.s.data_of(s_styles), CT_STYLES))
             self.extra_wb_rels = [(RT_STYLES, name)]
             return None
         merger = _StyleMerger(self.t.text(t_styles), self.s.text(s_styles), self.t.label)
@@ -1013,7 +1023,10 @@ class _Merge:
         if active is not None:
             views = _find(xml, p, "bookViews")
             if views is None:
-                at = _find(xml, p, "sheets")[0]
+                sheets_at = _find(xml, p, "sheets")
+                if sheets_at is None:
+                    raise MergeError("the workbook part has no sheets element")
+                at = sheets_at[0]
                 xml = xml[:at] + f'<{p}bookViews><{p}workbookView activeTab="{active}"/></{p}bookViews>' + xml[at:]
             else:
                 view = _find(xml, p, "workbookView", views[0])
@@ -1169,7 +1182,7 @@ def add_sheets(target: str | Path, source: bytes | str | Path, out: str | Path |
     s = _Package.read(raw, label)
     merge = _Merge(t, s, activate)
     names = merge.run()
-    kind = WORKBOOK_TYPES[merge.t_ct.type_of(merge.t_wb)]
+    kind = WORKBOOK_TYPES[merge.t_ct.type_of(merge.t_wb) or ""]
     if kind in (".xlsm", ".xltm", ".xlam") and out.suffix.lower() == ".xlsx":
         raise _refuse(target.name, f"it holds macros; write it to a {kind} file, not {out.name}")
     data = merge.write()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlb2b.io_util import atomic_write, column_letter
-from xlb2b.locale import label
 from xlb2b.analysis.answers import yes_no
-from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
 from xlb2b.analysis.satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
-from xlb2b.settings import STRATEGY_KEYS, Settings
 from xlb2b.excel.labels import _Labels
 from xlb2b.excel.rows import _fast_sheet_class
+from xlb2b.io_util import atomic_write, column_letter
+from xlb2b.locale import label
+from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
+from xlb2b.settings import STRATEGY_KEYS, Settings
 
 #: first row (0-based) of the BCG table's data and its header row
 _BCG_HEAD = 5
@@ -296,7 +296,6 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
                                         f'IF({x}>={lo_ref}-{tol},{hdr[1]},{hdr[2]})))', f.calc_text,
                              tier_text.get((axis, code), ""))
             refs[axis] = _cell(r, c_tier)
-            x = None
         key = sc["strategy_key"]
         rt, at = refs["relationship"], refs["attractiveness"]
         pos = f"MATCH({at},{att_rng},0),MATCH({rt},{rel_rng},0)"
@@ -504,7 +503,8 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     first = head + 1
     last = first + max(n, 1) - 1
     answers = {p: leads[p] if p in leads.columns else pd.Series([np.nan] * n) for p in parts}
-    score, qualified = bant(*[answers[p].reset_index(drop=True) for p in parts], threshold=thr)
+    budget, account, need, time = (answers[p].reset_index(drop=True) for p in parts)
+    score, qualified = bant(budget, account, need, time, threshold=thr)
     names = leads["name"] if "name" in leads.columns else pd.Series([np.nan] * n)
     words = {}
     for p in parts:
@@ -548,7 +548,7 @@ def _plain(values, *, whole: bool = False) -> list:
     whole is written as text, so COUNTIFS leaves it out as the core does."""
     num, blank = _numbers(values)
     raw = np.asarray(values, dtype=object).ravel()
-    out = []
+    out: list[Any] = []
     for x, b, v in zip(num, blank, raw):
         if b:
             out.append(None)

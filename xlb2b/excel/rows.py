@@ -129,7 +129,8 @@ def rows_xml(columns: list[Column], styles: dict[int, str], n_rows: int, *, firs
                 cell = head + ' t="b"><v>' + bits + "</v></c>"
             elif col.kind == "f":
                 miss = np.zeros(len(v), dtype=bool)
-                cell = head + _formula_cells(v, col.cached[i0:i1], col.escaped)
+                cached = col.cached if col.cached is not None else np.full(len(col.values), "", dtype=object)
+                cell = head + _formula_cells(v, cached[i0:i1], col.escaped)
             else:
                 v = np.asarray(v, dtype="float64")
                 miss = ~np.isfinite(v)
@@ -162,7 +163,7 @@ def add_rows(skeleton: bytes, filename: str, sheets: dict[int, tuple[int, list[C
         for info in zin.infolist():
             data = zin.read(info.filename)
             m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
-            n_rows, columns = sheets.get(int(m.group(1)), (0, None)) if m else (0, None)
+            n_rows, columns = sheets.get(int(m.group(1)), (0, [])) if m else (0, [])
             if not n_rows:
                 zout.writestr(info, data)
                 continue

@@ -27,8 +27,16 @@ import numpy as np
 
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import labels
-from xlb2b.planning import (PRIORITY_CRITERIA, PROFIT_KEYS, TCO_ITEMS, priority_rank, priority_score,
-                       tco_advantage, tco_approach, tco_total)
+from xlb2b.planning import (
+    PRIORITY_CRITERIA,
+    PROFIT_KEYS,
+    TCO_ITEMS,
+    priority_rank,
+    priority_score,
+    tco_advantage,
+    tco_approach,
+    tco_total,
+)
 
 #: empty rows for the user's own TCO items, SPIN questions per block, segments
 OWN_TCO_ROWS = 3
@@ -370,12 +378,12 @@ def _segments(analysis, lang: str, blank: bool) -> tuple[list[dict], bool]:
     """Rows of the priority table (segment, clients, revenue, ratings) and
     whether they come from an analysis."""
     n = len(PRIORITY_CRITERIA)
-    empty = {"segment": None, "clients": None, "revenue": None, "ratings": [None] * n}
+    empty: dict[str, Any] = {"segment": None, "clients": None, "revenue": None, "ratings": [None] * n}
     if blank:
         return [dict(empty) for _ in range(BLANK_SEGMENT_ROWS)], False
     if analysis is None:
         L = labels("priority_sheet", lang)
-        rows = [{"segment": L[f"example_{i + 1}"], "clients": None, "revenue": None, "ratings": list(rt)}
+        rows: list[dict[str, Any]] = [{"segment": L[f"example_{i + 1}"], "clients": None, "revenue": None, "ratings": list(rt)}
                 for i, rt in enumerate(EXAMPLE_RATINGS)]
         return rows + [dict(empty) for _ in range(SPARE_SEGMENT_ROWS)], False
     from xlb2b.analysis.summary import TOTAL

@@ -142,7 +142,8 @@ def _parse_dates(s: pd.Series) -> _Parsed:
         vals = _finish_days(s.to_numpy().astype("datetime64[D]"), reasons)
     elif pd.api.types.is_bool_dtype(dtype):
         empty = s.isna().to_numpy()
-        reasons = np.where(empty, None, f"not a date ({_DATE_HELP})").astype(object)
+        reasons = np.full(n, f"not a date ({_DATE_HELP})", dtype=object)
+        reasons[empty] = None
         vals = np.full(n, np.datetime64("NaT", "ns"))
     elif pd.api.types.is_numeric_dtype(dtype):
         v = s.to_numpy(dtype=float, na_value=np.nan)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -238,9 +239,9 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
         for i, h in enumerate(headers):
             if i in taken:
                 continue
-            c = lookup.get(_norm_header(h))
-            if c is not None and c not in canon_map and c not in result:
-                found.setdefault(c, []).append(i)
+            hit = lookup.get(_norm_header(h))
+            if hit is not None and hit not in canon_map and hit not in result:
+                found.setdefault(hit, []).append(i)
         for c, pos in found.items():
             if len(pos) > 1:
                 names = " and ".join(_where(raw, p) for p in pos)

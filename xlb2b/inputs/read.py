@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from xlb2b.inputs.context import _Ctx, _default_label
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping

@@ -99,16 +99,16 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
         problems.append(ctx.problem(f"client id repeated: first given in row {int(rows[first])}",
                                     row=int(rows[i]), column=raw.headers[p],
                                     value=_py(frame.iat[i, p]), severity=ERROR))
-    problems.sort(key=lambda q: q.row)
+    problems.sort(key=lambda q: q.row or 0)
     for i in np.flatnonzero(total_row)[:limit]:
         problems.append(ctx.problem("a total line, not data: left out", row=int(rows[i]),
                                     severity=WARNING))
     if refused:
-        first = "; ".join(str(q) for q in problems[:3])
+        shown = "; ".join(str(q) for q in problems[:3])
         ctx.report.problems.extend(problems)
         ctx.fatal(f"{n_rejected} of {n_rows} rows rejected; more than half usually means a "
-                  f"wrong column (check the headers or pass a mapping). First problems: {first}")
-    ctx.report.problems.extend(sorted(problems, key=lambda q: (q.row, q.severity != ERROR)))
+                  f"wrong column (check the headers or pass a mapping). First problems: {shown}")
+    ctx.report.problems.extend(sorted(problems, key=lambda q: (q.row or 0, q.severity != ERROR)))
 
     keep = candidate & ~rejected
     everything = bool(keep.all())

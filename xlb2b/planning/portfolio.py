@@ -10,13 +10,15 @@ Ratings are floats 1..5 (5 = best for us), NaN = not rated.  Every frame has a
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from xlb2b.errors import ERROR, FATAL, WARNING, InputError, Report
-from xlb2b.locale import find_key, label
 from xlb2b.analysis.answers import yes_no
 from xlb2b.analysis.scores import quantile_score, threshold_score
+from xlb2b.errors import ERROR, FATAL, WARNING, InputError, Report
+from xlb2b.locale import find_key, label
 from xlb2b.settings import BCG_FACTORS, STRATEGY_KEYS, Settings
 
 #: factor keys in the order of BCG_FACTORS
@@ -196,7 +198,7 @@ def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str 
     rows = (pd.to_numeric(manual["row"], errors="coerce").to_numpy() if "row" in manual.columns
             else np.arange(len(manual)) + 2)
 
-    def where(i: int | None = None, column: str = "") -> dict:
+    def where(i: Any = None, column: str = "") -> dict:
         r = None if i is None or rows[i] != rows[i] else int(rows[i])
         return {"file": file, "sheet": sheet, "row": r, "column": column}
 

@@ -5,7 +5,6 @@ import numpy as np
 
 from xlb2b.planning.forecast import _f, _ratio
 
-
 # ---------------------------------------------------------------- TCO (§10)
 
 #: the cost items of the TCO calculator, in the sheet's order; the first is the price
