@@ -202,18 +202,18 @@ def _officejs(book) -> str | None:
     return "xlwings Lite" if sys.platform == "emscripten" else "xlwings Server"
 
 
-def _check_size(book, found: dict[str, Any], lang: str) -> None:
-    """Stop before converting input tables that are above what a button may
-    read through Office.js (:data:`MAX_OFFICEJS_CELLS` cells in all)."""
+def _check_size(book, sheets: dict[str, Any], lang: str) -> None:
+    """Stop, before reading them, at input sheets above what a button may read
+    through Office.js (:data:`MAX_OFFICEJS_CELLS` cells in all)."""
     runtime = _officejs(book)
-    if runtime is None or "transactions" not in found:
+    if runtime is None or "transactions" not in sheets:
         return
-    cells = sum(len(rows) * max(len(rows[0]), 1) for _, rows in found.values() if rows)
+    shapes = {kind: s.used_range.shape for kind, s in sheets.items()}
+    cells = sum(r * c for r, c in shapes.values())
     if cells > MAX_OFFICEJS_CELLS:
-        sheet, rows = found["transactions"]
         raise _Stop(label("script.too_large", lang).format(
-            sheet=sheet, lines=f"{len(rows) - 1:,}", cells=f"{cells:,}", runtime=runtime,
-            limit=f"{MAX_OFFICEJS_CELLS:,}", book=book.name))
+            sheet=sheets["transactions"].name, lines=f"{shapes['transactions'][0] - 1:,}", cells=f"{cells:,}",
+            runtime=runtime, limit=f"{MAX_OFFICEJS_CELLS:,}", book=book.name))
 
 
 def _previous_analysis(book, lang: str) -> list[str]:
@@ -236,16 +236,19 @@ def _previous_analysis(book, lang: str) -> list[str]:
 def _inputs(book, skip: set[str], lang: str = "en") -> dict[str, Any]:
     """The workbook's own tables: transactions (required), clients, market,
     found by sheet name (as the command line finds them in files)."""
-    found: dict[str, Any] = {}
+    sheets: dict[str, Any] = {}
     for kind, names in SHEET_NAMES.items():
         for n in names:
             s = _sheet(book, n)
             if s is not None and s.name not in skip:
-                rows = _raw(s)
-                if rows and any(v not in ("", None) for v in rows[0]):
-                    found[kind] = (s.name, rows)
+                sheets[kind] = s
                 break
-    _check_size(book, found, lang)
+    _check_size(book, sheets, lang)
+    found: dict[str, Any] = {}
+    for kind, s in sheets.items():
+        rows = _raw(s)
+        if rows and any(v not in ("", None) for v in rows[0]):
+            found[kind] = (s.name, rows)
     return found
 
 
