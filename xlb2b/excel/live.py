@@ -962,6 +962,7 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
     names come after the last sheet."""
     points = _uses_points(book)
     added = []
+    done: set[str] = set()
     keys = [layout_key(rs) if share_layouts else None for rs in recording.sheets]
     existing = {s.name for s in book.sheets}
     if len(keys) > 1:       # a layout is shared by two sheets or more, or kept from an earlier run
@@ -991,10 +992,14 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
                     table.name = options["name"]
             _lay_out_cells(sheet, rs)
         _finish(book, sheet, rs)
-        _add_names(book, [(n, f) for n, f in recording.names if _scope(n) == rs.name])
+        # the sheet's own names now, if they refer to sheets that exist already
+        present = {s.name for s in book.sheets}
+        mine = [(n, f) for n, f in recording.names if _scope(n) == rs.name and _sheets_in(f) <= present]
+        _add_names(book, mine)
+        done.update(n for n, _ in mine)
         added.append(rs.name)
         yield rs.name
-    _add_names(book, [(n, f) for n, f in recording.names if _scope(n) not in added])
+    _add_names(book, [(n, f) for n, f in recording.names if n not in done])
 
 
 def _scope(name: str) -> str | None:
@@ -1002,6 +1007,14 @@ def _scope(name: str) -> str | None:
     if "!" not in name:
         return None
     return name.rsplit("!", 1)[0].strip("'").replace("''", "'")
+
+
+_SHEET_REF = re.compile(r"'((?:[^']|'')+)'!|([A-Za-z_][\w.]*)!")
+
+
+def _sheets_in(formula: str) -> set[str]:
+    """The sheets a name's formula refers to ("='ADP Acme'!$B$3" -> {"ADP Acme"})."""
+    return {(q.replace("''", "'") if q else p) for q, p in _SHEET_REF.findall(formula)}
 
 
 def _add_names(book, names: list[tuple[str, str]]) -> None:
