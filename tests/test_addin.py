@@ -25,11 +25,13 @@ BUTTONS = {  # button tag -> script, as udfs.scripts.BUTTONS must say
     "analyze": "analyze_client_base", "adp": "build_adp", "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring", "checklist": "add_progress_checklist", "refresh": "refresh",
     "settings": "open_settings", "help": "show_help",
+    "fill_template": "fill_template_for_client", "refresh_report": "refresh_report_tables",
 }
 LABELS = {
     "analyze": "Analyze client base", "adp": "Build ADP for selected client",
     "adp_a": "Build ADPs for A clients", "bcg": "Add BCG scoring",
     "checklist": "Add progress checklist", "refresh": "Refresh", "settings": "Settings", "help": "Help",
+    "fill_template": "Fill template for selected client", "refresh_report": "Refresh report tables",
 }
 # the customUI elements and attributes this ribbon may use
 ALLOWED = {
@@ -208,7 +210,7 @@ def test_import_functions_wraps_every_function_of_udfs_functions():
     from udfs import functions as F
 
     declared = re.findall(r"^Function (\w+)\(", vba, flags=re.M)
-    assert sorted(declared) == sorted(F.__all__) and len(declared) == 28
+    assert sorted(declared) == sorted(F.__all__) and len(declared) == 29
     for name in F.__all__:
         assert f'XLPy.CallUDF("udfs.functions", "{name}", ' in vba
     # arguments with defaults are Optional in Excel
@@ -222,18 +224,22 @@ def xlam(tmp_path_factory, soffice):  # noqa: F811
     return B.build_addin(tmp_path_factory.mktemp("addin") / "xlb2b.xlam", soffice=soffice)
 
 
-@requires_soffice
-def test_built_addin_holds_our_vba_module(xlam):
+def vba_modules_of(path) -> dict[str, str]:
     from oletools.olevba import VBA_Parser
 
-    parser = VBA_Parser(str(xlam))
+    parser = VBA_Parser(str(path))
     try:
         assert parser.detect_vba_macros()
-        modules = {name: code for _, stream, name, code in parser.extract_macros()}
+        return {name: code.replace("\r\n", "\n") for _, stream, name, code in parser.extract_macros()}
     finally:
         parser.close()
-    assert list(modules) == ["xlb2b.bas"]
-    code = modules["xlb2b.bas"].replace("\r\n", "\n")
+
+
+@requires_soffice
+def test_built_addin_holds_our_vba_modules(xlam):
+    modules = vba_modules_of(xlam)
+    assert sorted(modules) == ["Sheet1.cls", "ThisWorkbook.cls", "xlb2b.bas", "xlb2b_functions.bas"]
+    code = modules["xlb2b.bas"]
     assert 'Attribute VB_Name = "xlb2b"' in code
     shown = "\n".join(r for r in code.split("\n") if not r.startswith("Attribute VB_")).strip()
     assert shown == bas_code()
@@ -279,4 +285,272 @@ def test_build_reports_a_macro_that_did_not_store_the_workbook(tmp_path, monkeyp
     monkeypatch.setattr(B, "_run", lambda cmd, env, timeout: ("", ""))
     (tmp_path / "profile" / "user" / "basic" / "Standard").mkdir(parents=True)
     with pytest.raises(B.AddinBuildError, match="the macro did not run"):
-        B._vba_workbook(B.BAS, tmp_path, "/bin/true", 5)
+        B._vba_workbook([("normal", "M", "Sub X()\nEnd Sub\n")], tmp_path, "/bin/true", 5)
+
+
+
+# ------------------------------------------------------------------ as Excel saves an add-in
+
+def package_structure(path) -> dict:
+    """What an Excel-saved add-in has (and LibreOffice alone does not write): the theme part,
+    code names on workbookPr and sheetPr, and document modules for them in the VBA project."""
+    import io
+
+    import olefile
+
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        types = {o.get("PartName"): o.get("ContentType") for o in ET.fromstring(z.read("[Content_Types].xml"))}
+        wb = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = {r.get("Type").rsplit("/", 1)[-1]: r.get("Target")
+                for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+        sheet_path = "xl/" + rels["worksheet"]
+        sheet = ET.fromstring(z.read(sheet_path))
+        project = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin"))).openstream("PROJECT").read()
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    wb_code = wb.find(f"{main}workbookPr").get("codeName")
+    sheet_code = sheet.find(f"{main}sheetPr").get("codeName")
+    documents = re.findall(r"^Document=(\w+)/&H00000000\r?$", project.decode("latin1"), flags=re.M)
+    modules = vba_modules_of(path)
+
+    def base(name):
+        m = re.search(r'Attribute VB_Base = "0\{([0-9A-F-]+)\}"', modules[f"{name}.cls"])
+        return m and m.group(1)
+
+    return {
+        "theme": "xl/theme/theme1.xml" in names and rels.get("theme") == "theme/theme1.xml"
+        and types.get("/xl/theme/theme1.xml") == B.THEME_CONTENT_TYPE,
+        "addin": types["/xl/workbook.xml"] == B.ADDIN_CONTENT_TYPE,
+        "workbook_code_name": wb_code,
+        "documents": sorted(documents),
+        "sheet_module_is_the_sheet": sheet_code in documents
+        and base(sheet_code) == "00020820-0000-0000-C000-000000000046",
+        "workbook_module_is_the_workbook": base(wb_code) == "00020819-0000-0000-C000-000000000046",
+    }
+
+
+def test_the_excel_saved_addins_of_xlwings_have_that_structure():
+    import xlwings
+
+    shipped = Path(xlwings.__file__).parent / "quickstart_addin.xlam"
+    got = package_structure(shipped)
+    assert got == {"theme": True, "addin": True, "workbook_code_name": "ThisWorkbook",
+                   "documents": ["Sheet2", "ThisWorkbook"], "sheet_module_is_the_sheet": True,
+                   "workbook_module_is_the_workbook": True}
+
+
+@requires_soffice
+def test_built_addin_is_structured_as_excel_saves_an_addin(xlam):
+    assert package_structure(xlam) == {"theme": True, "addin": True, "workbook_code_name": "ThisWorkbook",
+                                       "documents": ["Sheet1", "ThisWorkbook"], "sheet_module_is_the_sheet": True,
+                                       "workbook_module_is_the_workbook": True}
+    modules = vba_modules_of(xlam)
+    from udfs.addin import wrappers as W
+
+    assert "Private Sub Workbook_Open()" in modules["ThisWorkbook.cls"] and "B2BDescribe" in modules["ThisWorkbook.cls"]
+    shown = "\n".join(r for r in modules["xlb2b_functions.bas"].split("\n") if not r.startswith("Attribute VB_"))
+    assert shown.strip() == B.vba_module(W.functions_module())[1].strip()
+
+
+def test_as_excel_saves_adds_theme_and_code_names_to_a_libreoffice_package():
+    parts = {
+        "xl/workbook.xml": b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                           b'<workbookPr date1904="false"/><sheets/></workbook>',
+        "xl/worksheets/sheet1.xml": b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                                    b'<sheetData/></worksheet>',
+        "xl/_rels/workbook.xml.rels": b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                                      b'relationships"><Relationship Id="rId1" Type="x" Target="y"/></Relationships>',
+        "[Content_Types].xml": b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"></Types>',
+    }
+    B._as_excel_saves(parts)
+    wb = parts["xl/workbook.xml"].decode()
+    assert '<workbookPr date1904="false" codeName="ThisWorkbook" defaultThemeVersion="124226"/>' in wb
+    assert parts["xl/worksheets/sheet1.xml"].decode().count('<sheetPr codeName="Sheet1"/>') == 1
+    assert b'Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme" ' \
+           b'Target="theme/theme1.xml"' in parts["xl/_rels/workbook.xml.rels"]
+    assert b'PartName="/xl/theme/theme1.xml"' in parts["[Content_Types].xml"]
+    theme = ET.fromstring(parts["xl/theme/theme1.xml"])
+    assert theme.tag == "{http://schemas.openxmlformats.org/drawingml/2006/main}theme"
+    once = dict(parts)
+    B._as_excel_saves(parts)                       # a second pass changes nothing
+    assert parts == once
+
+
+# ------------------------------------------------------------------ the functions module
+
+@pytest.fixture(scope="module")
+def specs():
+    from udfs.addin import wrappers as W
+
+    return W.function_specs()
+
+
+@pytest.fixture(scope="module")
+def module_text(specs):
+    from udfs.addin import wrappers as W
+
+    return W.functions_module(specs)
+
+
+def test_the_functions_module_wraps_every_function_with_its_parameters(specs, module_text):
+    from udfs import functions as F
+    from udfs.addin import wrappers as W
+
+    assert sorted(s["name"] for s in specs) == sorted(F.__all__)
+    for spec in specs:
+        params = ", ".join(("Optional " if p["optional"] else "") + W.vba_name(p["name"]) for p in spec["params"])
+        assert f"Public Function {spec['name']}({params})\n" in module_text, spec["name"]
+        convert = "False" if spec["name"] == "B2B_EXPLAIN" else "True"
+        args = ", ".join(W.vba_name(p["name"]) for p in spec["params"])
+        assert f'    {spec["name"]} = B2BCall("{spec["name"]}", Array({args}), {convert})\n' in module_text
+        assert f"    B2BDescribe_{spec['name']} ru\n" in module_text
+    assert "Public Function BANT_SCORE(budget, account, need, time_value)" in module_text
+    assert len(re.findall(r"^Public Function ", module_text, flags=re.M)) == len(F.__all__)
+
+
+def test_the_functions_module_turns_each_error_text_into_its_error_value(module_text):
+    from udfs.convert import ERRORS
+
+    for e in ERRORS.values():
+        prefix = e.text + " "
+        assert f'If Left$(v, {len(prefix)}) = "{prefix}" Then B2BError = CVErr({e.vba}): Exit Function' in module_text
+    assert 'Set py = Application.Run("xlwings.xlam!XLPy")' in module_text
+    assert 'py.CallUDF("udfs.functions", fn, args, ThisWorkbook, Application.Caller)' in module_text
+
+
+def test_the_functions_module_is_ascii_with_short_lines(module_text):
+    assert module_text.isascii()
+    assert max(len(r) for r in module_text.split("\n")) < 1024        # VBA's line limit
+    for line in module_text.split("\n"):
+        assert line.count(" & _") <= 1
+
+
+def _vba_strings(sub: str) -> list[str]:
+    """The texts a B2BDescribe_... sub assigns, decoded as VBA would (B2BText: UTF-16 hex)."""
+    lit = r'"(?:[^"]|"")*"'
+    out = []
+    for m in re.finditer(rf"= (B2BText\()?({lit}(?: & _\n\s+{lit})*)\)?\n", sub):
+        literal = "".join(re.findall(r'"((?:[^"]|"")*)"', m.group(2)))
+        out.append("".join(chr(int(literal[i:i + 4], 16)) for i in range(0, len(literal), 4))
+                   if m.group(1) else literal.replace('""', '"'))
+    return out
+
+
+def test_the_descriptions_are_the_docstrings_in_both_languages(specs, module_text):
+    for spec in specs:
+        sub = module_text.split(f"Private Sub B2BDescribe_{spec['name']}(ByVal ru As Boolean)\n")[1].split("End Sub")[0]
+        texts = _vba_strings(sub)
+        n = len(spec["params"])
+        ru, en = texts[:n + 1], texts[n + 1:]
+        assert ru == [spec["ru"]] + [p["ru"] for p in spec["params"]], spec["name"]
+        assert en == [spec["description"]] + [p["description"] for p in spec["params"]], spec["name"]
+        assert all(len(t) <= 255 for t in texts)
+
+
+def test_vba_text_cuts_to_the_macro_options_limit_and_escapes_quotes():
+    from udfs.addin import wrappers as W
+
+    assert W.vba_text('say "hi"') == '"say ""hi"""'
+    cut = _vba_strings("d = " + W.vba_text("x" * 300) + "\n")
+    assert cut == ["x" * 254 + "\u2026"]            # 255 characters; the ellipsis makes it B2BText
+    assert W.vba_text("да") == 'B2BText("04340430")'
+
+
+# ------------------------------------------------------------------ the VBA, run by LibreOffice
+
+SELF_TEST = """
+Public Sub B2BSelfTest()
+    Dim v As Variant, r As Variant, f As Integer, g As Integer, s As String, sRow As String
+    f = FreeFile
+    Open Environ("XLB2B_TEST_IN") For Input As #f
+    g = FreeFile
+    Open Environ("XLB2B_TEST_LOG") For Output As #g
+    Do While Not EOF(f)
+        Line Input #f, sRow
+        v = sRow
+        If Left(sRow, 4) = "num:" Then v = CDbl(Mid(sRow, 5))
+        r = B2BError(v)
+        If IsError(r) Then
+            s = "error"
+            If r = CVErr(2015) Then s = s & " 2015"
+            If r = CVErr(2042) Then s = s & " 2042"
+            If r = CVErr(2036) Then s = s & " 2036"
+        Else
+            s = "value"
+        End If
+        Print #g, s
+    Loop
+    s = B2BText("04340430")
+    Print #g, "text " & AscW(Mid(s, 1, 1)) & " " & AscW(Mid(s, 2, 1)) & " " & Len(s)
+    Close #g
+    Close #f
+End Sub
+"""
+
+RUN_SELF_TEST = """\
+Sub RunSelfTest
+    On Error GoTo Failed
+    Dim aLoad(1) As New com.sun.star.beans.PropertyValue
+    aLoad(0).Name = "Hidden"
+    aLoad(0).Value = True
+    aLoad(1).Name = "MacroExecutionMode"
+    aLoad(1).Value = 4
+    oDoc = StarDesktop.loadComponentFromURL(ConvertToURL(Environ("XLB2B_TEST_DOC")), "_blank", 0, aLoad())
+    oScript = oDoc.getScriptProvider().getScript( _
+        "vnd.sun.star.script:VBAProject.xlb2b_functions.B2BSelfTest?language=Basic&location=document")
+    oScript.invoke(Array(), Array(), Array())
+    oDoc.close(True)
+    StarDesktop.terminate()
+    Exit Sub
+Failed:
+    Dim iLog As Integer
+    iLog = FreeFile
+    Open Environ("XLB2B_TEST_LOG") For Append As #iLog
+    Print #iLog, "failed " & Err & ": " & Error(Err)
+    Close #iLog
+    StarDesktop.terminate()
+End Sub
+"""
+
+
+@requires_soffice
+def test_the_vba_turns_the_classic_result_of_every_bad_argument_case_into_its_error_value(
+        tmp_path, soffice, module_text, monkeypatch):  # noqa: F811
+    """LibreOffice's VBA-compatible Basic runs B2BError of the generated module on what each of
+    the bad-argument cases returns on the classic path, and on results that are no errors."""
+    from xml.sax.saxutils import escape
+
+    from udf_cases import BAD, xl
+    from udfs import convert as cv
+    from udfs import functions as F
+
+    monkeypatch.setattr(cv, "runtime", lambda: "classic")
+    inputs, want = [], []
+    for name, args, _reason, error in BAD:
+        out = getattr(F, name)(*[xl(a) for a in args])
+        assert len(out) == 1 and len(out[0]) == 1, (name, out)
+        inputs.append(out[0][0])
+        want.append(f"error {next(e.vba for e in cv.ERRORS.values() if e.text == error)}")
+    for good in ("P1_S2_C3", "#VALUE!", "#N/Ax", "num:3.5", F.B2B_EXPLAIN("NPS", [[11]])[0][0]):
+        inputs.append(good)
+        want.append("value")
+    assert len(inputs) == 45 + 5
+    (tmp_path / "in.txt").write_text("\n".join(inputs) + "\n", encoding="utf-8")
+    name, code = B.vba_module(module_text)
+    doc = B._vba_workbook([("normal", name, code + SELF_TEST)], tmp_path, soffice, 180)
+    std = tmp_path / "profile" / "user" / "basic" / "Standard"
+    (std / "xlb2bTest.xba").write_text(B._XBA.format(name="xlb2bTest", code=escape(RUN_SELF_TEST)),
+                                       encoding="utf-8")
+    (std / "script.xlb").write_text(B._XLB.replace(
+        ' <library:element library:name="xlb2bBuild"/>\n',
+        ' <library:element library:name="xlb2bBuild"/>\n <library:element library:name="xlb2bTest"/>\n'),
+        encoding="utf-8")
+    log = tmp_path / "test.log"
+    env = dict(os.environ, XLB2B_TEST_DOC=str(doc), XLB2B_TEST_IN=str(tmp_path / "in.txt"),
+               XLB2B_TEST_LOG=str(log))
+    B._run([soffice, "--headless", "--norestore", "--nolockcheck", "--nologo", "--nodefault",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "macro:///Standard.xlb2bTest.RunSelfTest"], env, 180)
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    assert lines[:-1] == want, lines
+    assert lines[-1] == "text 1076 1072 2"            # B2BText("04340430") = "да"

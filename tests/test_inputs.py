@@ -79,7 +79,7 @@ def test_xlsx_russian_headers_title_row(tmp_path, engine):
     t = read_transactions(russian_workbook(tmp_path / "sales.xlsx"))
     d = t.data
     assert t.kind == "transactions" and t.sheet == "Лист1"
-    assert t.source == str(tmp_path / "sales.xlsx")
+    assert t.source == "sales.xlsx"           # as every problem of the table names it
     assert t.columns == {"client_id": "Контрагент", "date": "Дата", "amount": "Сумма, руб.",
                          "sku": "Номенклатура", "quantity": "Кол-во"}
     assert d["client_id"].tolist() == ["1001", "ООО Ромашка", "ИП Петров"]
@@ -346,7 +346,7 @@ def test_every_date_form():
         np.datetime64("2024-03-15T10:00"),
         45000,                                     # Excel serial
         45000.75,                                  # serial with a time of day
-        1, 59, 61,                                 # around Excel's fictitious 1900-02-29
+        61,                                        # 1900-03-01, the first day taken as real
         "2024-03-15", "2024-03-15 13:45:00", "2024-03-15T13:45",
         "15.03.2024", "15/03/2024", "15.03.24", "5.3.2024", "15.03.2024 0:00:00",
         "45000",                                   # a serial written as text
@@ -357,7 +357,7 @@ def test_every_date_form():
     assert len(t.report) == 0
     expect = ([ts("2024-03-15")] * 4
               + [pd.Timestamp(d(1899, 12, 30) + dt.timedelta(days=45000))] * 2
-              + [ts("1900-01-01"), ts("1900-02-28"), ts("1900-03-01")]
+              + [ts("1900-03-01")]
               + [ts("2024-03-15")] * 3
               + [ts("2024-03-15")] * 3 + [ts("2024-03-05"), ts("2024-03-15")]
               + [ts("2023-03-15")])
@@ -692,7 +692,7 @@ def test_russian_number_format_round_trip(units, cents):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2200, 12, 31)))
+@given(st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date.today()))
 def test_serial_and_text_dates_agree(day):
     serial = excel_serial(day)
     rows = [["Client", "Date", "Amount"], ["A", serial, 1], ["A", float(serial) + 0.5, 1],

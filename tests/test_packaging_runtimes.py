@@ -39,6 +39,7 @@ BUTTONS = {
     "analyze": "analyze_client_base", "adp": "build_adp", "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring", "checklist": "add_progress_checklist", "refresh": "refresh",
     "settings": "open_settings", "help": "show_help",
+    "fill_template": "fill_template_for_client", "refresh_report": "refresh_report_tables",
 }
 SERVER_DIR = ROOT / "udfs" / "server"
 OV = "{http://schemas.microsoft.com/office/taskpaneappversionoverrides}"
@@ -61,7 +62,7 @@ def test_buttons_are_the_agreed_tags():
 # ------------------------------------------------------------------ Server
 
 def test_server_custom_functions_expose_every_function():
-    assert len(F.__all__) == 28
+    assert len(F.__all__) == 29
     assert function_ids(custom_functions) == set(F.__all__) == function_ids(F)
 
 
@@ -155,8 +156,8 @@ def test_lite_main_exposes_every_script_bound_to_the_sample_buttons():
     bound = {tag_of[name]: m["button"] for name, m in meta.items() if m.get("button")}
     assert bound == {tag: button_binding(tag) for tag in SHEET_BUTTONS}
     assert bound["analyze"] == "[xlb2b_analyze]B2B!B4"
-    assert "adp" not in bound                 # selection-based: run from the task pane
-    assert set(SHEET_BUTTONS) == set(BUTTONS) - {"adp"}
+    assert "adp" not in bound and "fill_template" not in bound   # selection-based: run from the task pane
+    assert set(SHEET_BUTTONS) == set(BUTTONS) - {"adp", "fill_template"}
 
 
 def test_lite_requirements_list_the_dependencies_and_say_how_xlb2b_gets_in():
@@ -239,6 +240,7 @@ def test_each_runtime_script_sends_only_the_sheets_it_reads(module):
     mod = custom_scripts if module == "server" else lite_main
     meta = scripts_meta(mod)
     for tag, name in BUTTONS.items():
-        assert meta[name]["include"] == ",".join(scripts.READS[tag]), name
+        reads = scripts.READS[tag]
+        assert meta[name].get("include") == (None if reads is None else ",".join(reads)), name
     assert "Transactions" in meta["analyze_client_base"]["include"].split(",")
     assert meta["show_help"]["include"] == "xlb2b: no sheet"

@@ -93,7 +93,7 @@ def test_templates_expose_the_documented_names():
     assert {"ratings", "progress_level", "need", "need_growth", "target_sow", "our_revenue", "current_sow",
             "whitespace", "forecast", "steps_done", "completion_share", "coverage", "company_revenue",
             "sales_plan"} <= local("adp")
-    assert {"client", "steps_done", "completion_share"} <= local("checklist")
+    assert {"company", "steps_done", "completion_share"} <= local("checklist")
     assert {"clients", "forecasts", "forecast_total", "target", "gap"} <= local("revenue_plan")
     assert {"bcg_clients", "bcg_names", "bcg_revenue", "bcg_ratings", "bcg_weights", "bcg_middle_from",
             "bcg_top_from", "bcg_strategy", "bcg_policy", "bcg_strategy_matrix",

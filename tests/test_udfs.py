@@ -16,6 +16,7 @@ _saved = {k: os.environ.get(k) for k in ("XLWINGS_LICENSE_KEY", "XLWINGS_ON_SERV
 with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_functions_call, custom_functions_meta  # noqa: E402
+    from udfs import convert as cv  # noqa: E402
     from udfs import functions as F  # noqa: E402
 
 import asyncio  # noqa: E402
@@ -26,6 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from udf_cases import BAD, xl  # noqa: E402
 from xlb2b.analysis import segments as seg  # noqa: E402
 from xlb2b.analysis.satisfaction import nps  # noqa: E402
 from xlb2b.analysis.scores import quantile_score  # noqa: E402
@@ -34,22 +36,36 @@ from xlb2b.settings import Settings  # noqa: E402
 NAMES = F.__all__
 
 
-def xl(v):
-    """A Python value as Excel sends it: a 2-D list (a 1-D list is a column)."""
-    if isinstance(v, np.ndarray):
-        v = v.tolist()
-    if isinstance(v, list):
-        if v and isinstance(v[0], list):
-            return v
-        return [[None if (isinstance(x, float) and math.isnan(x)) else x] for x in v]
-    return [[v]]
+class Shown:
+    """An error value as the Office.js add-in hands it to Excel: the error (``#VALUE!``…)
+    and the message Excel shows on the cell's error flag (None: no message)."""
+
+    def __init__(self, text, message=None):
+        self.text, self.message = text, message
+
+    def __repr__(self):
+        return f"Shown({self.text!r}, {self.message!r})"
+
+
+_OFFICEJS_TYPES = {e.officejs: e.text for e in cv.ERRORS.values()}
 
 
 def call(name, *args):
+    """What Excel gets through xlwings' Office.js path: custom_functions_call's result, or,
+    when it raises an XlwingsError, what the add-in's JavaScript makes of it (xlwings Server
+    answers HTTP 400 with the message; custom-functions-code.js then throws
+    CustomFunctions.Error(invalidValue, message), i.e. #VALUE! with that message)."""
     body = {"func_name": name, "args": [xl(a) for a in args], "caller_address": "Sheet1!Z1",
             "version": xw.__version__, "client": "Office.js", "runtime": "1.4",
             "culture_info_name": "en-US", "date_format": "M/d/yyyy"}
-    return asyncio.run(custom_functions_call(body, F))
+    try:
+        out = asyncio.run(custom_functions_call(body, F))
+    except xw.XlwingsError as e:
+        return Shown("#VALUE!", str(e))
+    if (isinstance(out, list) and len(out) == 1 and len(out[0]) == 1 and isinstance(out[0][0], dict)
+            and out[0][0].get("type") == "Error"):
+        return Shown(_OFFICEJS_TYPES[out[0][0]["errorType"]])
+    return out
 
 
 def one(name, *args):
@@ -66,9 +82,13 @@ def col(result):
 
 
 def is_error(v):
-    if isinstance(v, list):
-        v = v[0][0] if v and isinstance(v[0], list) else v[0]
-    return isinstance(v, str) and v.startswith("#VALUE! ") and len(v) > 10
+    return isinstance(v, Shown)
+
+
+@pytest.fixture
+def classic(monkeypatch):
+    """The functions as classic xlwings (COM) and plain Python run them."""
+    monkeypatch.setattr(cv, "runtime", lambda: "classic")
 
 
 def test_xlwings_is_in_server_mode_and_the_environment_is_restored():
@@ -82,7 +102,7 @@ def test_xlwings_is_in_server_mode_and_the_environment_is_restored():
 def test_meta_lists_every_function_with_parameters_optional_flags_and_descriptions():
     meta = custom_functions_meta(F)
     funcs = {f["name"]: f for f in meta["functions"]}
-    assert set(funcs) == set(NAMES) and len(NAMES) == 28
+    assert set(funcs) == set(NAMES) and len(NAMES) == 29
     for name, f in funcs.items():
         assert f["description"] and "\n" not in f["description"], name
         assert not f["description"].startswith("Python function"), name
@@ -93,7 +113,8 @@ def test_meta_lists_every_function_with_parameters_optional_flags_and_descriptio
     assert [p["name"] for p in funcs["ABC_CLASS"]["parameters"]] == ["values", "a_cut", "b_cut"]
     assert [p.get("optional", False) for p in funcs["ABC_CLASS"]["parameters"]] == [False, True, True]
     assert [p["name"] for p in funcs["B2B_METRICS"]["parameters"]] == [
-        "transactions_with_headers", "window_start", "window_end"]
+        "transactions_with_headers", "window_start", "window_end", "s_bounds", "abc_cuts"]
+    assert [p.get("optional", False) for p in funcs["B2B_SEGMENTS"]["parameters"]] == [False] + [True] * 4
     assert funcs["QUANTILE_SCORE"]["parameters"][1]["optional"]
 
 
@@ -237,76 +258,76 @@ def test_a_single_row_works_like_a_column():
 
 
 # ------------------------------------------------------------------ bad arguments
-BAD = [
-    ("PSC_SEGMENT", (["a", 20, 30], [0.5, 0.5, 0.5], [1, 2, 3]), "text"),
-    ("PSC_SEGMENT", (["12", 20, 30], [0.5, 0.5, 0.5], [1, 2, 3]), "stored as text"),
-    ("PSC_SEGMENT", ([None, None], [None, None], [None, None]), "empty"),
-    ("PSC_SEGMENT", ([10, 20, 30], [0.5, 0.5], [1, 2, 3]), "different lengths"),
-    ("PSC_SEGMENT", ([10, 10, 10], [0.5, 0.5, 0.5], [1, 2, 3]), "equal"),
-    ("PSC_SEGMENT", ([10, -20, 30], [0.5, 0.5, 0.5], [1, 2, 3]), "≥ 0"),
-    ("PSC_SEGMENT", ([10, 20, 30], [0.5, 0.5, 0.5], [1, 2, 3], [[1, 2]]), "cut_points"),
-    ("PSC_CUTS", ([10, 10], [0.5, 0.5], [1, 2]), "equal"),
-    ("PSC_GROUP", (["X1"],), "not a code"),
-    ("SPL_SEGMENT", ([0.5, 0.6], [None, None], [1, 2]), "payment"),
-    ("KML_SEGMENT", ([1, 2], [0.5, 1.5], [10, 20]), "between 0 and 1"),
-    ("DSL_SEGMENT", ([1, 2], [0.5, 0.9], [10, 10]), "equal"),
-    ("DSL_LEVEL", ([True],), "code"),
-    ("RFM_SCORE", ([1, 2], [1, 1], [3, 4]), "equal"),
-    ("RFM_SEGMENT", (["R9F1M1"],), "above 5"),
-    ("ABC_CLASS", ([10, -1],), "≥ 0"),
-    ("ABC_CLASS", ([10, 5], 0.9, 0.5), "increasing"),
-    ("XYZ_CLASS", ([[None, None]],), "empty"),
-    ("QUANTILE_SCORE", ([1, 2, 3], 1), "k"),
-    ("HHI", ([None],), "empty"),
-    ("HHI", ([0, 0],), "total"),
-    ("SOW", ([10], [0]), "> 0"),
-    ("SOW", ([10], [5]), "above"),
-    ("REGULARITY", (["soon"],), "not a date"),
-    ("REGULARITY", ([45292], 45292), "both"),
-    ("SLOTS", ([10], [-2]), "> 0"),
-    ("LTV_B2B", ([-1], [2]), "≥ 0"),
-    ("BCG_SCORE", ([[6, 2]],), "1..5"),
-    ("BCG_SCORE", ([[3, 2]], [[1, 1, 1]]), "weights"),
-    ("BCG_TIER", ([7],), "1..5"),
-    ("BCG_TIER", ([3], "sideways"), "axis"),
-    ("BCG_STRATEGY", (["Huge"], ["Weak"]), "tier"),
-    ("BCG_STRATEGY", ([3], [3], "de"), "lang"),
-    ("BANT_SCORE", (["maybe"], ["yes"], ["yes"], ["yes"]), "yes/no"),
-    ("ADP_FORECAST", ([100], [0.1], [1.5]), "0..1"),
-    ("PROGRESS_LEVEL", ([[3, 9]],), "1..5"),
-    ("NPS", ([11, 5],), "0..10"),
-    ("NPS", (["great"],), "text"),
-    ("CSI", ([1, 2], [6, 3]), "scale_max"),
-    ("CSI", ([0, 0], [3, 3]), "sum to 0"),
-    ("OTIF", (["yes", "perhaps"], ["yes", "yes"]), "yes/no"),
-    ("OTIF", ([None], ["yes"]), "empty"),
-    ("B2B_METRICS", ([["client", "date", "amount"]],), "header row"),
-    ("B2B_METRICS", ([["who", "when"], ["A", 1]],), "#VALUE!"),
-    ("B2B_SEGMENTS", ([["client", "date", "amount"], ["A", 45292, 10]], 45292), "both"),
-]
 
 
-@pytest.mark.parametrize("name,args,reason", BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)])
-def test_bad_arguments_give_an_error_value_with_a_reason(name, args, reason):
+BAD_IDS = [f"{b[0]}-{i}" for i, b in enumerate(BAD)]
+
+
+def test_the_bad_argument_cases_are_all_there():
+    assert len(BAD) == 45
+    assert {b[3] for b in BAD} == {"#VALUE!", "#N/A", "#NUM!"}
+
+
+@pytest.mark.parametrize("name,args,reason,error", BAD, ids=BAD_IDS)
+def test_bad_arguments_give_a_real_error_value_through_office_js(name, args, reason, error):
     out = call(name, *args)
     assert is_error(out), out
-    text = out[0][0]
-    assert reason in text, text
-    # plain Python gives the same, never raises
+    assert out.text == error, out
+    if error == "#VALUE!":          # Office.js shows the message of #VALUE! on the error flag
+        assert reason in out.message and "Traceback" not in out.message, out
+    else:                           # #N/A and #NUM!: no message in Excel
+        assert out.message is None
+
+
+@pytest.mark.parametrize("name,args,reason,error", BAD, ids=BAD_IDS)
+def test_b2b_explain_gives_the_reason_of_every_bad_argument_case(name, args, reason, error):
+    text = one("B2B_EXPLAIN", name, *args)
+    assert isinstance(text, str) and reason in text and text.endswith(f"({error})"), text
+
+
+@pytest.mark.parametrize("name,args,reason,error", BAD, ids=BAD_IDS)
+def test_bad_arguments_give_the_error_text_on_the_classic_path(classic, name, args, reason, error):
+    from xlwings import conversion
+
     plain = getattr(F, name)(*[xl(a) for a in args])
-    assert plain == [[text]]
+    # what classic xlwings' call_udf hands to COM: conversion.write(ret, None, options) of the
+    # "raw" return; its one stage writes to a range only, and a UDF's return has none, so the
+    # engine (Windows' is not on Linux) plays no part
+    out = conversion.write(plain, None, getattr(F, name).__xlfunc__["ret"]["options"], engine_name="remote")
+    assert isinstance(out, list) and len(out) == 1 and len(out[0]) == 1, out
+    text = out[0][0]
+    assert cv.error_kind(text) == {e.text: k for k, e in cv.ERRORS.items()}[error], text
+    assert text.startswith(error + " ") and reason in text
+
+
+def test_good_calls_explain_ok():
+    assert one("B2B_EXPLAIN", "NPS", [10, 9, 0]) == "OK"
+    assert one("B2B_EXPLAIN", "psc_segment", PRICE, REG, UNITS) == "OK"
+    assert "not an xlb2b function" in one("B2B_EXPLAIN", "VLOOKUP")
+    assert "takes 1 argument" in one("B2B_EXPLAIN", "NPS", [1], [2])
+
+
+def test_the_error_mapping_has_the_com_and_vba_numbers_of_excel():
+    # XlCVError: xlErrValue 2015, xlErrNA 2042, xlErrNum 2036; COM reads cell errors as
+    # 0x800A0000 + that number (xlwings/_xlwindows.py lists -2146826273 as "#VALUE!")
+    got = {k: (e.text, e.vba, e.com, e.officejs) for k, e in cv.ERRORS.items()}
+    assert got == {"value": ("#VALUE!", 2015, -2146826273, "Value"),
+                   "na": ("#N/A", 2042, -2146826246, "NotAvailable"),
+                   "num": ("#NUM!", 2036, -2146826252, "Num")}
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_nan_and_infinity_give_an_error_value(name):
-    fn = getattr(F, name)
-    n_args = len(fn.__xlfunc__["args"]) - sum("optional" in a for a in fn.__xlfunc__["args"])
+    n_args = len(getattr(F, name).__xlfunc__["args"]) - sum(
+        "optional" in a for a in getattr(F, name).__xlfunc__["args"])
+    if name == "B2B_EXPLAIN":
+        return
     for bad in (float("nan"), float("inf")):
-        out = fn(*[[[bad]]] * n_args)
+        out = call(name, *[[[bad]]] * n_args)
         assert is_error(out), (name, out)
 
 
-def test_every_function_survives_garbage_without_raising():
+def test_every_function_survives_garbage_without_raising(classic):
     junk = [None, "", "x", [[None]], [["a", 1], [None, True]], [[{"k": 1}]], [], [[]]]
     for name in NAMES:
         fn = getattr(F, name)
@@ -330,7 +351,9 @@ for name in F.__all__:
     ex = re.search(r"Example: (.*)", fn.__doc__).group(1)
     out = eval(ex, vars(F))
     assert isinstance(out, list) and isinstance(out[0], list), (name, out)
-    assert not any(str(v).startswith("#VALUE!") for r in out for v in r), (name, out)
+    assert not any(str(v).startswith(("#VALUE! ", "#N/A ", "#NUM! ")) for r in out for v in r), (name, out)
+assert F.NPS([[None], [""]]) == [["#VALUE! scores: the range is empty"]]
+assert F.HHI([[0], [0]])[0][0].startswith("#NUM! ")
 print(F.NPS([[10], [9], [8], [7], [6], [0], [10]])[0][0])
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith("XLWINGS")}
@@ -392,3 +415,115 @@ def test_planning_columns_equal_the_core(clients):
     block[::7, 2] = np.nan
     cells = [[None if np.isnan(v) else v for v in r] for r in block.tolist()]     # empty cells
     assert col(call("PROGRESS_LEVEL", cells)) == [planning.progress_level(r) for r in block]
+
+
+# ------------------------------------------------------------------ both languages
+def _cyrillic(text):
+    """Mostly Russian: at least a quarter of the letters are Cyrillic (codes and names stay Latin)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in letters) >= 0.25 * len(letters) > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_function_and_argument_is_described_in_english_and_russian(name):
+    fn = getattr(F, name)
+    ru = cv.russian_doc(fn)
+    args = [a["name"] for a in fn.__xlfunc__["args"]]
+    assert set(ru) - {"note"} == {""} | set(args), (name, set(ru) ^ ({""} | set(args)))
+    assert all(_cyrillic(t) for t in ru.values()), ru
+    english = fn.__xlfunc__["ret"]["doc"]
+    assert english and not _cyrillic(english) and "RU" not in english
+    for a in fn.__xlfunc__["args"]:
+        assert a["doc"] and not _cyrillic(a["doc"]), (name, a["name"])
+    assert "RU" not in cv.english_doc(fn)
+
+
+def test_russian_metadata_for_office_js_replaces_every_description():
+    meta = custom_functions_meta(F)
+    ru = cv.localized_meta(meta, F, "ru")
+    assert [f["id"] for f in ru["functions"]] == [f["id"] for f in meta["functions"]]
+    for en_f, ru_f in zip(meta["functions"], ru["functions"]):
+        assert ru_f["description"] == cv.russian_doc(getattr(F, en_f["id"]))[""]
+        assert ru_f["name"] == en_f["name"] and ru_f["result"] == en_f["result"]
+        for p_en, p_ru in zip(en_f["parameters"], ru_f["parameters"]):
+            assert p_ru["name"] == p_en["name"] and _cyrillic(p_ru["description"])
+            assert p_ru.get("optional") == p_en.get("optional")
+    assert not _cyrillic(meta["functions"][0]["description"])      # the English one is untouched
+
+
+def test_russian_reference_uses_ru_ru_syntax():
+    text = (ROOT / "docs" / "functions.ru.md").read_text(encoding="utf-8")
+    for name in NAMES:
+        assert f"#### {name}\n" in text, name
+        assert cv.russian_doc(getattr(F, name))[""] in text, name
+    # arguments split by ';', decimal comma, array columns by '\'
+    assert "=SOW({200;50}; {1000;50})" in text
+    assert "=ADP_FORECAST(100000; 0,1; 0,3)" in text
+    assert "=BCG_SCORE({4\\4\\3\\5\\2;2\\1\\2\\1\\3})" in text
+    assert "Результат: `0,363636`" in text                        # REGULARITY 4/11
+    assert "=PSC_SEGMENT(10, " not in text and "0.1" not in text.split("## Справочник")[1]
+
+
+# ------------------------------------------------------------------ whole-client settings
+TX = [["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70],
+      ["C", 45323, 30]]
+
+
+def test_b2b_segments_takes_the_abc_cuts():
+    # revenues A 150, B 70, C 30 of 250: shares before A 0, B 0.6, C 0.88
+    seg = call("B2B_SEGMENTS", TX)
+    abc = {r[0]: r[seg[0].index("abc_class")] for r in seg[1:]}
+    assert abc == {"A": "A", "B": "A", "C": "B"}     # default 0.80 / 0.95: B (0.6 < 0.8) is A
+    seg = call("B2B_SEGMENTS", TX, None, None, None, [[0.5, 0.7]])
+    abc = {r[0]: r[seg[0].index("abc_class")] for r in seg[1:]}
+    assert abc == {"A": "A", "B": "B", "C": "C"}     # 0.6 ≥ 0.5: B; 0.88 ≥ 0.7: C
+
+
+def test_b2b_metrics_takes_the_window_and_the_s_bounds():
+    # window Jan 2024 only: A bought once (100); B and C bought in February, outside
+    m = call("B2B_METRICS", TX, 45292, 45322)
+    rows = {r[0]: dict(zip(m[0], r)) for r in m[1:]}
+    assert list(rows) == ["A"] and rows["A"]["revenue"] == 100
+    assert rows["A"]["regularity"] == pytest.approx(1 / 3)      # 1 month of at least 3 observed
+    # default window (12 months to Feb 2024): A active 2 of 3 months -> 0.667: S2 by default
+    # (0.40 <= s < 0.75), S3 when S3 starts at 0.6
+    codes = lambda out: {r[0]: r[out[0].index("psc_code")] for r in out[1:]}  # noqa: E731
+    assert "_S2_" in codes(call("B2B_SEGMENTS", TX))["A"]
+    assert "_S3_" in codes(call("B2B_SEGMENTS", TX, None, None, [[0.5, 0.6]]))["A"]
+    bad = call("B2B_METRICS", TX, None, None, [[0.5]])
+    assert is_error(bad) and "s_bounds: expected 2 numbers" in bad.message
+    bad = call("B2B_METRICS", TX, None, None, [[0.9, 0.5]])
+    assert is_error(bad) and "increasing" in bad.message
+
+
+# ------------------------------------------------------------------ shapes (Excel 2016/2019)
+# An array formula over the output range (Ctrl+Shift+Enter) and INDEX(result, row) need one result
+# row per input row, one column, in input order; one value is a 1x1 range; tables have a header.
+SINGLE = {"HHI", "NPS", "CSI", "OTIF", "REGULARITY", "B2B_EXPLAIN"}
+TABLES = {"PSC_CUTS": (4, 3), "B2B_METRICS": (3, 19), "B2B_SEGMENTS": (3, 11)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_function_returns_the_shape_an_array_formula_fills(name):
+    import re as _re
+
+    example = _re.search(r"Example: (.*)", cv.english_doc(getattr(F, name))).group(1)
+    args = eval("[" + _re.match(r"\w+\((.*)\)$", example).group(1) + "]", {})
+    out = call(name, *args)
+    assert isinstance(out, list) and out and all(isinstance(r, list) for r in out), out
+    shape = (len(out), len({len(r) for r in out}) == 1 and len(out[0]))
+    if name in SINGLE or (name == "PROGRESS_LEVEL"):
+        assert shape == (1, 1)
+    elif name in TABLES:
+        assert shape == TABLES[name]
+    else:                                   # a column: one row per client (the first argument's rows)
+        first = args[0]
+        assert shape == (len(first), 1), (name, shape)
+
+
+def test_a_column_keeps_empty_rows_so_the_filled_range_lines_up():
+    price = [10, None, 30, None, 50, 60, 70]
+    reg = [0.9, 0.5, 0.2, 0.8, 0.4, 1.0, 0.3]
+    units = [5, 50, 500, 20, 2, 100, 7]
+    got = col(call("PSC_SEGMENT", price, reg, units))
+    assert len(got) == 7 and got[1] == "" and got[3] == "" and all(got[i] for i in (0, 2, 4, 5, 6))

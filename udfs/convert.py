@@ -11,54 +11,151 @@ to Excel as it is (``@xw.ret("raw")``): xlwings' per-cell conversion would
 cost more than the computation on long columns.  Arguments arrive raw as
 well (``@xw.arg(..., "raw")``) and are converted here.
 
-Errors: a bad argument raises :class:`UdfError`; the :func:`guard` wrapper
-turns it (and any other exception) into the text ``"#VALUE! <reason>"``.
-There is no error value shared by the classic COM path and the Office.js path
-(classic xlwings writes a string as text; Office.js turns exactly ``"#VALUE!"``
-into a real error but drops any reason), so a function returns that text in
-every runtime: the reason stays readable and ``LEFT(cell, 7) = "#VALUE!"``
-finds it.
+Errors: a function raises :class:`UdfError` with a reason and a kind; the
+:func:`guard` wrapper turns it into a real Excel error value the way each
+runtime allows (:data:`ERRORS` is the one mapping, :func:`fail` the one place
+that applies it):
+
+- Office.js (xlwings Server and Lite): ``#VALUE!`` is raised as
+  ``xlwings.XlwingsError(reason)``.  xlwings Server answers it with HTTP 400
+  and the message, Lite's runtime returns ``{"error": message}``; in both the
+  add-in's JavaScript then throws ``CustomFunctions.Error(invalidValue,
+  message)``: the cell shows ``#VALUE!`` and the reason on the error flag.
+  ``#N/A`` and ``#NUM!`` are returned as the error cell value
+  ``{"type": "Error", "errorType": ...}`` that xlwings' own Office.js engine
+  writes for those errors (CustomFunctionsRuntime 1.4); Excel shows no
+  message for them (Microsoft: ``#NUM!`` takes no custom message, and
+  xlwings' JavaScript throws only ``invalidValue``).
+- Classic COM and plain Python: the text ``"#VALUE! <reason>"`` (``#N/A``,
+  ``#NUM!`` likewise).  Classic xlwings cannot hand a VBA error value back
+  from Python (a string stays text, a ``VT_ERROR`` variant does not arrive),
+  so the wrappers in ``xlb2b.xlam`` turn that text into ``CVErr(...)``.
+
+Every runtime: ``B2B_EXPLAIN("PSC_SEGMENT", …)`` returns the reason as text
+(:func:`explain`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import math
+import re
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-ERROR_PREFIX = "#VALUE!"
+
+# --------------------------------------------------------------------- errors
+@dataclass(frozen=True)
+class ExcelError:
+    """One Excel error value, as each runtime spells it."""
+    kind: str          # "value", "na", "num": what UdfError(kind=...) says
+    text: str          # as Excel shows it (and the prefix of the classic text)
+    officejs: str      # errorType of an Office.js error cell value
+    vba: int           # the XlCVError number that CVErr(...) takes
+    when: str          # which of our failures give it
+
+    @property
+    def com(self) -> int:
+        """The ``VT_ERROR`` code COM reads from a cell (what xlwings sees on Windows)."""
+        return -2146828288 + self.vba          # 0x800A0000 + the XlCVError number
+
+
+#: the one mapping: kind -> the error value every runtime gets
+ERRORS: dict[str, ExcelError] = {
+    "value": ExcelError("value", "#VALUE!", "Value", 2015,
+                        "a bad argument: text where a number belongs, a wrong shape or length, "
+                        "a value out of its range, an unknown code or option"),
+    "na": ExcelError("na", "#N/A", "NotAvailable", 2042,
+                     "nothing to return: no answer, no purchase in the window, no order with both "
+                     "answers, no criterion with both values"),
+    "num": ExcelError("num", "#NUM!", "Num", 2036,
+                      "an impossible number: a total of 0, importances that sum to 0, values that are "
+                      "all equal so that quantile cut points cannot separate them"),
+}
+ERROR_PREFIX = ERRORS["value"].text
 
 
 class UdfError(ValueError):
-    """A bad argument; the message is the reason shown in the cell."""
+    """A failure of a cell function: the message is the reason, ``kind`` a key of :data:`ERRORS`."""
+
+    def __init__(self, reason: str, kind: str = "value"):
+        if kind not in ERRORS:
+            raise ValueError(f"unknown error kind {kind!r}")
+        super().__init__(reason)
+        self.kind = kind
 
 
-def error(reason: str) -> str:
-    """The error value a function returns: ``"#VALUE! <reason>"``."""
-    return f"{ERROR_PREFIX} {reason}"
+def error(reason: str, kind: str = "value") -> str:
+    """The classic (and plain Python) error text, e.g. ``"#VALUE! <reason>"``."""
+    return f"{ERRORS[kind].text} {reason}"
+
+
+def error_kind(value: Any) -> str | None:
+    """The kind of a classic error text (``"#N/A no answer"`` -> ``"na"``), else None."""
+    if isinstance(value, str):
+        for kind, e in ERRORS.items():
+            if value.startswith(e.text + " "):
+                return kind
+    return None
 
 
 def is_error(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(ERROR_PREFIX)
+    return error_kind(value) is not None
+
+
+def runtime() -> str:
+    """``"officejs"`` under xlwings Server and Lite (xlwings imported in its
+    server mode, or Pyodide), else ``"classic"`` (COM, or plain Python)."""
+    xw = sys.modules.get("xlwings")
+    if sys.platform == "emscripten" or getattr(xw, "on_server", False):
+        return "officejs"
+    return "classic"
+
+
+def fail(kind: str, reason: str) -> list[list[Any]]:
+    """The result of a failed call in the current runtime (see the module docstring)."""
+    e = ERRORS[kind]
+    if runtime() == "officejs":
+        if kind == "value":
+            import xlwings
+            raise xlwings.XlwingsError(reason)
+        return [[{"type": "Error", "errorType": e.officejs}]]
+    return [[error(reason, kind)]]
+
+
+def _reason(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, UdfError):
+        return exc.kind, str(exc)
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return "value", f"{type(exc).__name__}: {msg}"
 
 
 def guard(fn: Callable) -> Callable:
-    """Never raise into a cell: a :class:`UdfError` (or anything else)
-    becomes an error value with its reason."""
+    """Never raise into a cell unless the runtime wants it: a :class:`UdfError`
+    (or anything else, as ``#VALUE!``) becomes the runtime's error value."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except UdfError as e:
-            return [[error(str(e))]]
         except Exception as e:  # noqa: BLE001 - a cell must never show a traceback
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            return [[error(f"{type(e).__name__}: {msg}")]]
+            return fail(*_reason(e))
     return wrapper
+
+
+def explain(fn: Callable, args: list[Any]) -> str:
+    """Why ``fn`` fails for ``args``: ``"<reason> (#VALUE!)"``, or ``"OK"``."""
+    body = getattr(fn, "__wrapped__", fn)
+    try:
+        body(*args)
+    except Exception as e:  # noqa: BLE001
+        kind, reason = _reason(e)
+        return f"{reason} ({ERRORS[kind].text})"
+    return "OK"
 
 
 # --------------------------------------------------------------------- shapes
@@ -272,7 +369,7 @@ def not_all_equal(values: np.ndarray, name: str) -> None:
     v = values[~np.isnan(values)]
     if v.size and (v == v[0]).all():
         raise UdfError(f"{name}: all {v.size} value(s) are equal, so quantile cut points cannot "
-                       "separate them; pass more rows or explicit cut points")
+                       "separate them; pass more rows or explicit cut points", "num")
 
 
 # --------------------------------------------------------------------- results
@@ -303,12 +400,13 @@ def column(values: Any) -> list[list[Any]]:
     return [[py(v)] for v in values]
 
 
-def scalar(value: Any, reason: str) -> list[list[Any]]:
+def scalar(value: Any, reason: str, kind: str = "na") -> list[list[Any]]:
     """One result (as a 1×1 range: results are returned raw, and Office.js
-    wants a matrix); a missing result is an error value with ``reason``."""
+    wants a matrix); a missing result is an error of ``kind`` (``#N/A``:
+    nothing to return) with ``reason``."""
     v = py(value)
     if v == "":
-        raise UdfError(reason)
+        raise UdfError(reason, kind)
     return [[v]]
 
 
@@ -321,10 +419,64 @@ def table(frame: pd.DataFrame) -> list[list[Any]]:
     return rows
 
 
+# --------------------------------------------------------------------- metadata
+def english_doc(fn: Callable) -> str:
+    """The docstring without its Russian lines (``RU: …``, ``RU <argument>: …``
+    and their indented continuations)."""
+    rows, indent = [], None
+    for row in (fn.__doc__ or "").split("\n"):
+        m = re.match(r"(\s*)RU(?:\s+\w+)?:", row)
+        if m:
+            indent = len(m.group(1))
+        elif indent is not None and row.strip() and len(row) - len(row.lstrip()) > indent:
+            pass                                     # a Russian line goes on
+        else:
+            indent = None
+            rows.append(row)
+    return "\n".join(rows)
+
+
+def russian_doc(fn: Callable) -> dict[str, str]:
+    """The Russian texts of a docstring: ``""`` the description, one key per
+    argument (lines ``RU: …`` and ``RU <argument>: …``), ``"note"`` an
+    explanation for the reference (``RU note: …``); a line may go on in the
+    next lines, indented further."""
+    out: dict[str, str] = {}
+    key, indent = None, 0
+    for row in (fn.__doc__ or "").split("\n"):
+        m = re.match(r"(\s*)RU(?:\s+(\w+))?:\s*(.*)$", row)
+        if m:
+            key, indent = m.group(2) or "", len(m.group(1))
+            out[key] = m.group(3).strip()
+        elif key is not None and row.strip() and len(row) - len(row.lstrip()) > indent:
+            out[key] += " " + row.strip()
+        else:
+            key = None
+    return out
+
+
 def excel_description(fn: Callable) -> Callable:
     """Excel shows the first paragraph of the docstring as the function's
     description (the whole docstring is for the reference docs)."""
     meta = getattr(fn, "__xlfunc__", None)
     if meta is not None and fn.__doc__:
-        meta.setdefault("ret", {})["doc"] = fn.__doc__.strip().split("\n\n")[0].replace("\n", " ")
+        meta.setdefault("ret", {})["doc"] = english_doc(fn).strip().split("\n\n")[0].replace("\n", " ")
     return fn
+
+
+def localized_meta(meta: dict, module: Any, lang: str = "ru") -> dict:
+    """xlwings' custom-functions metadata (``custom_functions_meta(module)``)
+    with the descriptions of ``lang``: the JSON an Office.js add-in's manifest
+    names for that locale (``<bt:Override Locale="ru-RU" …>``)."""
+    if lang != "ru":
+        raise ValueError("only Russian texts are kept in the docstrings")
+    import copy
+    out = copy.deepcopy(meta)
+    for f in out["functions"]:
+        texts = russian_doc(getattr(module, f["id"]))
+        if "" in texts:
+            f["description"] = texts[""]
+        for p in f.get("parameters", []):
+            if p["name"] in texts and p["name"] != "note":
+                p["description"] = texts[p["name"]]
+    return out

@@ -96,6 +96,12 @@ def PSC_SEGMENT(price, regularity, units, cut_points=None):
 
     Method: METHODOLOGY §3–§4 (PSC)
     Example: PSC_SEGMENT([[10], [20], [30], [40], [50], [60]], [[0.9], [0.5], [0.2], [0.8], [0.4], [1]], [[5], [50], [500], [20], [2], [100]])
+
+    RU: Код сегмента PSC по каждому клиенту, например P3_S2_C1 (P — цена, S — регулярность, C — количество).
+    RU price: Средняя цена единицы по каждому клиенту (одна строка на клиента).
+    RU regularity: Регулярность 0..1 (месяцы с покупкой / месяцы наблюдения).
+    RU units: Количество купленных единиц (слотов) по каждому клиенту.
+    RU cut_points: Необязательно: таблица PSC_CUTS (строки P и C, по k−1 точек отсечения; строка S заменяет границы S).
     """
     frame = _psc_frame(price, regularity, units)
     if cv.is_missing(cut_points):
@@ -156,6 +162,11 @@ def PSC_CUTS(price, regularity, units):
 
     Method: METHODOLOGY §3–§4 (PSC)
     Example: PSC_CUTS([[10], [20], [30], [40], [50], [60]], [[0.9], [0.5], [0.2], [0.8], [0.4], [1]], [[5], [50], [500], [20], [2], [100]])
+
+    RU: Точки отсечения PSC: таблица со строками P, S, C и точками отсечения каждой оценки.
+    RU price: Средняя цена единицы по каждому клиенту.
+    RU regularity: Регулярность 0..1 по каждому клиенту.
+    RU units: Количество купленных единиц по каждому клиенту.
     """
     frame = _psc_frame(price, regularity, units)
     p_basis, c_basis = seg.psc_basis(frame, _DEFAULTS)
@@ -187,6 +198,12 @@ def PSC_GROUP(code, tenure_months=None, rules=None):
 
     Method: METHODOLOGY §4 (PSC named groups)
     Example: PSC_GROUP([["P3_S3_C3"], ["P1_S2_C3"], ["P2_S1_C2"], ["P2_S2_C2"]])
+
+    RU: Именованная группа PSC по каждому клиенту, например «01 Best», по его коду PSC.
+    RU code: Код PSC по каждому клиенту, например P3_S2_C1.
+    RU tenure_months: Необязательно: месяцев с первой покупки (новые клиенты: ≤ 3).
+    RU rules: Необязательно: таблица правил с заголовками group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min,
+        tenure_max; сверху вниз, первое совпадение.
     """
     p, s, c = _codes(code, "code", "PSC", "_")
     tenure = (np.full(p.size, np.nan) if cv.is_missing(tenure_months)
@@ -233,6 +250,12 @@ def SPL_SEGMENT(regularity, overdue_days, gross_profit, cut_points=None):
 
     Method: METHODOLOGY §4 (SPL)
     Example: SPL_SEGMENT([[0.9], [0.5], [0.2]], [[0], [12], [45]], [[100], [300], [200]])
+
+    RU: Код сегмента SPL по каждому клиенту, например S3_P2_L1 (регулярность, платёжная дисциплина, валовая прибыль).
+    RU regularity: Регулярность 0..1 по каждому клиенту.
+    RU overdue_days: Дней просрочки оплаты по каждому клиенту (0 — платит вовремя).
+    RU gross_profit: Валовая прибыль по каждому клиенту.
+    RU cut_points: Необязательно: k−1 точек отсечения оценки L (валовая прибыль).
     """
     s = cv.numbers(regularity, "regularity", min_value=0)
     d = cv.numbers(overdue_days, "overdue_days", allow_empty=True)
@@ -240,7 +263,7 @@ def SPL_SEGMENT(regularity, overdue_days, gross_profit, cut_points=None):
     cv.same_length(regularity=s, overdue_days=d, gross_profit=gp)
     frame = pd.DataFrame({"regularity": s, "overdue_days": d, "gross_profit": gp})
     if np.isnan(d).all():
-        raise UdfError("overdue_days: no payment data, SPL is not computed")
+        raise UdfError("overdue_days: no payment data, SPL is not computed", "na")
     cuts = _cuts(cut_points, "cut_points", _DEFAULTS.quantile_k)
     if cuts is None:
         cv.not_all_equal(gp, "gross_profit")
@@ -263,6 +286,12 @@ def KML_SEGMENT(suppliers, hhi, market_spend, cut_points=None):
 
     Method: METHODOLOGY §4 (KML)
     Example: KML_SEGMENT([[1], [3], [5]], [[1], [0.4], [0.2]], [[1000], [5000], [20000]])
+
+    RU: Код сегмента KML по каждому потенциальному клиенту, например K2_M3_L1 (конкуренты, концентрация, объём рынка).
+    RU suppliers: Число разных поставщиков клиента.
+    RU hhi: Индекс Херфиндаля–Хиршмана 0..1 долей поставщиков клиента.
+    RU market_spend: Общие закупки клиента на рынке.
+    RU cut_points: Необязательно: k−1 точек отсечения оценки L (закупки на рынке).
     """
     k = cv.numbers(suppliers, "suppliers", min_value=0)
     h = cv.numbers(hhi, "hhi", min_value=0)
@@ -293,6 +322,12 @@ def DSL_SEGMENT(categories, top_category_share, gross_profit, cut_points=None):
 
     Method: METHODOLOGY §4 (DSL)
     Example: DSL_SEGMENT([[1], [3], [5]], [[1], [0.9], [0.3]], [[100], [300], [200]])
+
+    RU: Код сегмента DSL по каждому клиенту, например D2_S1_L3 (разнообразие, равномерность, валовая прибыль).
+    RU categories: Число товарных категорий, которые покупает клиент.
+    RU top_category_share: Доля 0..1 выручки клиента в его крупнейшей категории.
+    RU gross_profit: Валовая прибыль по каждому клиенту.
+    RU cut_points: Необязательно: k−1 точек отсечения оценки L (валовая прибыль).
     """
     d = cv.numbers(categories, "categories", min_value=0)
     s = cv.numbers(top_category_share, "top_category_share", min_value=0)
@@ -320,6 +355,9 @@ def DSL_LEVEL(code):
 
     Method: METHODOLOGY §4 (DSL levels)
     Example: DSL_LEVEL([["D1_S1_L2"], ["D2_S1_L3"], ["D3_S3_L1"]])
+
+    RU: Уровень DSL 1..3 по каждому клиенту по его коду DSL.
+    RU code: Код DSL по каждому клиенту, например D2_S1_L3.
     """
     d, s, _ = _codes(code, "code", "DSL", "_")
     return cv.column(seg.dsl_level(d, s))
@@ -337,6 +375,12 @@ def RFM_SCORE(recency_days, orders, revenue):
 
     Method: METHODOLOGY §3–§4 (RFM)
     Example: RFM_SCORE([[5], [40], [200], [10], [90]], [[12], [3], [1], [8], [2]], [[900], [300], [50], [700], [120]])
+
+    RU: Код RFM по каждому клиенту, например R5F4M3: квинтильные оценки давности (меньше дней — 5), числа заказов и
+        выручки.
+    RU recency_days: Дней с последней покупки клиента.
+    RU orders: Число заказов по каждому клиенту.
+    RU revenue: Выручка по каждому клиенту.
     """
     r = cv.numbers(recency_days, "recency_days", min_value=0)
     f = cv.numbers(orders, "orders", min_value=0)
@@ -358,6 +402,9 @@ def RFM_SEGMENT(code):
 
     Method: METHODOLOGY §4 (RFM grid)
     Example: RFM_SEGMENT([["R5F4M5"], ["R1F1M2"], ["R3F3M3"]])
+
+    RU: Именованный сегмент RFM по каждому клиенту, например «Champions», по его коду RFM (сетка R × round((F+M)/2)).
+    RU code: Код RFM по каждому клиенту, например R5F4M3.
     """
     r, f, m = _codes(code, "code", "RFM", "")
     bad = np.flatnonzero((r > 5) | (f > 5) | (m > 5))
@@ -381,6 +428,11 @@ def ABC_CLASS(values, a_cut=None, b_cut=None):
 
     Method: METHODOLOGY §4 (ABC)
     Example: ABC_CLASS([[500], [300], [100], [60], [40]])
+
+    RU: Класс ABC по каждому клиенту: A, пока клиенты перед ним держат < 80 % итога, B — < 95 %, иначе C.
+    RU values: Выручка (или другая величина) по каждому клиенту, ≥ 0.
+    RU a_cut: Необязательно: накопленная доля, на которой заканчивается класс A (по умолчанию 0,80).
+    RU b_cut: Необязательно: накопленная доля, на которой заканчивается класс B (по умолчанию 0,95).
     """
     v = cv.numbers(values, "values", min_value=0)
     a = cv.number(a_cut, "a_cut", _DEFAULTS.abc_cuts[0])
@@ -409,6 +461,11 @@ def XYZ_CLASS(monthly_values, x_cut=None, y_cut=None):
 
     Method: METHODOLOGY §2 (monthly_cv), §4 (XYZ)
     Example: XYZ_CLASS([[100, 100, 100, 100], [100, 80, 120, 100], [0, 300, 0, 100]])
+
+    RU: Класс XYZ по каждому клиенту по месячной выручке: X, если коэффициент вариации ≤ 0,10, Y — ≤ 0,25, иначе Z.
+    RU monthly_values: Месячная выручка: строка на клиента, столбец на месяц.
+    RU x_cut: Необязательно: наибольший коэффициент вариации класса X (по умолчанию 0,10).
+    RU y_cut: Необязательно: наибольший коэффициент вариации класса Y (по умолчанию 0,25).
     """
     rows = cv.rows(monthly_values)
     if not rows or all(cv.is_missing(r) for r in rows):
@@ -443,6 +500,12 @@ def QUANTILE_SCORE(values, k=None, descending=None):
 
     Method: METHODOLOGY §3 (quantile score)
     Example: QUANTILE_SCORE([[1], [2], [3], [4], [5], [6]], 3)
+
+    RU: Квантильная оценка 1..k каждого значения (точки отсечения PERCENTILE.INC в j/k; значение на точке отсечения
+        остаётся ниже).
+    RU values: Оцениваемые значения, по одному на клиента.
+    RU k: Необязательно: число классов (по умолчанию 3).
+    RU descending: Необязательно: ИСТИНА, когда меньше — лучше (например, давность); по умолчанию ЛОЖЬ.
     """
     v = cv.numbers(values, "values")
     kk = cv.integer(k, "k", _DEFAULTS.quantile_k, 2)
@@ -466,12 +529,15 @@ def HHI(amounts_or_shares):
 
     Method: METHODOLOGY §4 (KML, M score)
     Example: HHI([[50], [30], [20]])
+
+    RU: Индекс Херфиндаля–Хиршмана 0..1 долей поставщиков одного клиента (1 — единственный поставщик).
+    RU amounts_or_shares: Закупки (или доли) одного клиента по поставщикам.
     """
     v = cv.numbers(amounts_or_shares, "amounts_or_shares", min_value=0)
     ok = ~np.isnan(v)
     mkt = pd.DataFrame({"client_id": 0, "supplier": np.flatnonzero(ok).astype(str), "amount": v[ok]})
     mm = market_metrics(mkt, Window(_MONTH0, _MONTH0), _DEFAULTS)
-    return cv.scalar(mm["hhi"].iloc[0] if len(mm) else np.nan, "amounts_or_shares: the total is 0")
+    return cv.scalar(mm["hhi"].iloc[0] if len(mm) else np.nan, "amounts_or_shares: the total is 0", "num")
 
 
 @_described
@@ -485,6 +551,10 @@ def SOW(our_amount, total_amount):
 
     Method: METHODOLOGY §4 (KML, SOW)
     Example: SOW([[200], [50]], [[1000], [50]])
+
+    RU: Доля кошелька по каждому клиенту: наша сумма / все закупки клиента на рынке (0..1).
+    RU our_amount: Сколько клиент купил у нас.
+    RU total_amount: Сколько клиент купил у всех поставщиков (рынок).
     """
     ours = cv.numbers(our_amount, "our_amount", min_value=0)
     total = cv.numbers(total_amount, "total_amount", positive=True)
@@ -510,6 +580,11 @@ def REGULARITY(order_dates, window_start=None, window_end=None):
 
     Method: METHODOLOGY §1–§2 (regularity)
     Example: REGULARITY([[45292], [45323], [45383], [45597]])
+
+    RU: Регулярность 0..1 одного клиента: месяцы с покупкой / месяцы наблюдения в окне.
+    RU order_dates: Даты заказов (покупок) одного клиента.
+    RU window_start: Необязательно: первый день окна анализа (по умолчанию: 12 месяцев по месяц последнего заказа).
+    RU window_end: Необязательно: последний день окна анализа.
     """
     d = cv.dates(order_dates, "order_dates")
     start, end = cv.date(window_start, "window_start"), cv.date(window_end, "window_end")
@@ -536,6 +611,10 @@ def SLOTS(revenue, avg_price):
 
     Method: METHODOLOGY §2 (units, LTV)
     Example: SLOTS([[1000], [450]], [[20], [15]])
+
+    RU: Слоты (единицы) по каждому клиенту: выручка / средняя цена единицы (формула прибыли B2B: LTV = P × слоты).
+    RU revenue: Выручка по каждому клиенту.
+    RU avg_price: Средняя цена единицы по каждому клиенту (> 0).
     """
     r = cv.numbers(revenue, "revenue")
     p = cv.numbers(avg_price, "avg_price", positive=True)
@@ -554,6 +633,10 @@ def LTV_B2B(avg_price, slots):
 
     Method: METHODOLOGY §2 (LTV)
     Example: LTV_B2B([[20], [15]], [[50], [30]])
+
+    RU: Ценность клиента в окне по формуле прибыли B2B: LTV = средняя цена × слоты.
+    RU avg_price: Средняя цена единицы по каждому клиенту (≥ 0).
+    RU slots: Слоты (единицы) по каждому клиенту.
     """
     p = cv.numbers(avg_price, "avg_price", min_value=0)
     s = cv.numbers(slots, "slots")
@@ -586,6 +669,11 @@ def BCG_SCORE(ratings, weights=None):
 
     Method: METHODOLOGY §5 (portfolio scoring)
     Example: BCG_SCORE([[4, 4, 3, 5, 2], [2, 1, 2, 1, 3]])
+
+    RU: Оценка по оси для каждого клиента: взвешенное среднее Σ wᵢ·rᵢ / Σ wᵢ оценённых факторов (пустые оценки не
+        учитываются).
+    RU ratings: Оценки 1..5 одной оси: строка на клиента, столбец на фактор (до 5); пусто — не оценено.
+    RU weights: Необязательно: по одному весу ≥ 0 на столбец факторов (по умолчанию равные).
     """
     r = _ratings(ratings, "ratings")
     keys = AXES["relationship"]
@@ -623,6 +711,11 @@ def BCG_TIER(score, axis=None):
 
     Method: METHODOLOGY §5 (tiers)
     Example: BCG_TIER([[4.2], [3], [1.5]])
+
+    RU: Уровень по каждому клиенту: верхний, если оценка ≥ 11/3, средний — ≥ 7/3, иначе нижний (High/Medium/Low или
+        Strong/Medium/Weak).
+    RU score: Оценка по оси 1..5 (из BCG_SCORE).
+    RU axis: Необязательно: "attractiveness" (High/Medium/Low, по умолчанию) или "relationship" (Strong/Medium/Weak).
     """
     s = cv.numbers(score, "score", min_value=1)
     if np.nanmax(s) > 5:
@@ -647,6 +740,11 @@ def BCG_STRATEGY(attractiveness, relationship, lang=None):
 
     Method: METHODOLOGY §5 (strategy matrix)
     Example: BCG_STRATEGY([[4.5], [3], [1.2]], [[2], [4], [4]])
+
+    RU: Стратегия матрицы BCG по каждому клиенту, например «Invest», по оценкам или уровням двух осей.
+    RU attractiveness: Оценка привлекательности 1..5 или уровень (High/Medium/Low).
+    RU relationship: Оценка отношений 1..5 или уровень (Strong/Medium/Weak).
+    RU lang: Необязательно: "en" (по умолчанию) или "ru".
     """
     lng = cv.text(lang, "lang", "en").casefold()
     if lng not in ("en", "ru"):
@@ -687,6 +785,12 @@ def BANT_SCORE(budget, account, need, time):
 
     Method: METHODOLOGY §5 (BANT)
     Example: BANT_SCORE([["yes"], ["yes"]], [[True], ["no"]], [[1], ["да"]], [["y"], [0]])
+
+    RU: Оценка BANT 0..4 по каждому лиду: число ответов «да» (квалифицирован при 4).
+    RU budget: Есть бюджет: да/нет (ИСТИНА/ЛОЖЬ, 1/0, yes/no).
+    RU account: Мы говорим с лицом, принимающим решение: да/нет.
+    RU need: Есть потребность: да/нет.
+    RU time: Покупает достаточно скоро: да/нет.
     """
     args = {"budget": budget, "account": account, "need": need, "time": time}
     vals = {k: cv.raw(v, k) for k, v in args.items()}
@@ -712,6 +816,11 @@ def ADP_FORECAST(need, need_growth, target_sow):
 
     Method: METHODOLOGY §6 (Account Development Plan, forecast)
     Example: ADP_FORECAST([[100000]], [[0.1]], [[0.3]])
+
+    RU: Прогноз выручки клиента на следующий год: потребность × (1 + рост потребности) × целевая доля кошелька.
+    RU need: Потребность клиента (что он покупает у всех поставщиков за год).
+    RU need_growth: Ожидаемый рост потребности, например 0,1 для +10 %.
+    RU target_sow: Наша целевая доля кошелька клиента, 0..1.
     """
     n = cv.numbers(need, "need", min_value=0)
     g = cv.numbers(need_growth, "need_growth", min_value=-1)
@@ -732,6 +841,9 @@ def PROGRESS_LEVEL(ratings):
 
     Method: METHODOLOGY §6 (ADP progress level)
     Example: PROGRESS_LEVEL([[3, 4, 3, 3, 4, 4]])
+
+    RU: Уровень прогресса: среднее оценок прогресса 1..5 (пустые оценки не учитываются).
+    RU ratings: Шесть оценок прогресса 1..5 (строка или столбец); несколько строк — несколько клиентов.
     """
     rows = cv.grid(ratings)
     one = len(rows) == 1 or all(len(r) == 1 for r in rows)
@@ -751,6 +863,9 @@ def NPS(scores):
 
     Method: METHODOLOGY §8 (NPS)
     Example: NPS([[10], [9], [8], [7], [6], [0], [10]])
+
+    RU: Индекс потребительской лояльности (NPS) −100..100: 100 × (доля 9–10 − доля 0–6) среди ответов.
+    RU scores: Ответы 0..10 на вопрос «Насколько вероятно, что вы порекомендуете нас?»; пустые ячейки не учитываются.
     """
     v = cv.numbers(scores, "scores")
     d = nps_detail(v)
@@ -771,6 +886,12 @@ def CSI(importance, satisfaction, scale_max=None):
 
     Method: METHODOLOGY §8 (CSI)
     Example: CSI([[5], [3], [2]], [[4], [5], [3]])
+
+    RU: Индекс удовлетворённости клиентов (CSI) 0..100: 100 × Σ важность·удовлетворённость / (Σ важность × максимум
+        шкалы).
+    RU importance: Важность каждого критерия (≥ 0).
+    RU satisfaction: Удовлетворённость каждым критерием, 0..scale_max.
+    RU scale_max: Необязательно: верх шкалы удовлетворённости (по умолчанию 5).
     """
     i = cv.numbers(importance, "importance", min_value=0)
     s = cv.numbers(satisfaction, "satisfaction", min_value=0)
@@ -781,7 +902,10 @@ def CSI(importance, satisfaction, scale_max=None):
     over = np.flatnonzero(s > top)
     if over.size:
         raise UdfError(f"satisfaction: value {over[0] + 1} is above scale_max {top:g}")
-    return cv.scalar(csi_detail(i, s, top)["csi"], "no criterion with both values, or importances sum to 0")
+    d = csi_detail(i, s, top)
+    if d["pairs"] and np.isnan(d["csi"]):
+        raise UdfError("importance: the importances of the criteria with both values sum to 0", "num")
+    return cv.scalar(d["csi"], "no criterion with both values")
 
 
 @_described
@@ -795,6 +919,11 @@ def OTIF(on_time, in_full):
 
     Method: METHODOLOGY §8 (OTIF)
     Example: OTIF([["yes"], ["yes"], ["no"], ["yes"]], [["yes"], ["no"], ["yes"], ["yes"]])
+
+    RU: Вовремя и в полном объёме (OTIF): доля 0..1 заказов, доставленных вовремя и полностью (заказы с обоими
+        ответами).
+    RU on_time: По каждому заказу: доставлен вовремя, да/нет.
+    RU in_full: По каждому заказу: доставлен полностью, да/нет.
     """
     t, f = cv.raw(on_time, "on_time"), cv.raw(in_full, "in_full")
     cv.same_length(on_time=t, in_full=f)
@@ -813,7 +942,20 @@ _SEGMENT_COLUMNS = ["client_id", "psc_code", "psc_group", "spl_code", "kml_code"
                     "rfm_code", "rfm_segment", "abc_class", "xyz_class"]
 
 
-def _analyze(transactions, window_start, window_end):
+def _pair(x, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    """An optional pair of increasing bounds (two cells)."""
+    if cv.is_missing(x):
+        return default
+    v = cv.numbers(x, name)
+    v = v[~np.isnan(v)]
+    if v.size != len(default):
+        raise UdfError(f"{name}: expected {len(default)} numbers, got {v.size}")
+    return tuple(float(t) for t in v)
+
+
+def _analyze(transactions, window_start, window_end, s_bounds=None, abc_cuts=None):
+    """The core's analysis of a transactions table with headers, with the
+    window, the PSC S bounds and the ABC cuts of the Settings sheet."""
     from xlb2b.pipeline import analyze
     rows = cv.rows(transactions)
     if len(rows) < 2:
@@ -821,8 +963,11 @@ def _analyze(transactions, window_start, window_end):
     start, end = cv.date(window_start, "window_start"), cv.date(window_end, "window_end")
     if (start is None) != (end is None):
         raise UdfError("give both window_start and window_end, or neither")
-    settings = (_settings(window="explicit", window_start=start.date(), window_end=end.date())
-                if start is not None else _DEFAULTS)
+    changes = {"psc_s_bounds": _pair(s_bounds, "s_bounds", _DEFAULTS.psc_s_bounds),
+               "abc_cuts": _pair(abc_cuts, "abc_cuts", _DEFAULTS.abc_cuts)}
+    if start is not None:
+        changes.update(window="explicit", window_start=start.date(), window_end=end.date())
+    settings = _settings(**changes)
     try:
         return analyze(rows, settings=settings)
     except InputError as e:
@@ -830,20 +975,50 @@ def _analyze(transactions, window_start, window_end):
         raise UdfError(str(fatal[0]) if fatal else str(e).splitlines()[0]) from None
 
 
+_SETTINGS_ARGS_DOC = {
+    "window_start": "Optional: first day of the analysis window (Settings: window start).",
+    "window_end": "Optional: last day of the analysis window (Settings: window end).",
+    "s_bounds": "Optional: the PSC S bounds, two cells: lowest regularity of S2 and of S3 (default 0.40, 0.75).",
+    "abc_cuts": "Optional: the ABC cuts, two cells: cumulative share that ends A and B (default 0.80, 0.95).",
+}
+
+
 @_described
 @xw.func
 @xw.ret("raw")
 @xw.arg("transactions_with_headers", "raw", doc="The transactions table with its header row (client, date, amount, …).")
-@xw.arg("window_start", "raw", doc="Optional: first day of the analysis window.")
-@xw.arg("window_end", "raw", doc="Optional: last day of the analysis window.")
+@xw.arg("window_start", "raw", doc=_SETTINGS_ARGS_DOC["window_start"])
+@xw.arg("window_end", "raw", doc=_SETTINGS_ARGS_DOC["window_end"])
+@xw.arg("s_bounds", "raw", doc=_SETTINGS_ARGS_DOC["s_bounds"])
+@xw.arg("abc_cuts", "raw", doc=_SETTINGS_ARGS_DOC["abc_cuts"])
 @guard
-def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None):
+def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None, s_bounds=None, abc_cuts=None):
     """Per-client metrics table with headers (revenue, orders, units, average price, regularity, …) from transactions.
+
+    The optional arguments are the Settings values that change the numbers.
+    The analysis workbook names them, so on its Transactions sheet
+    ``=B2B_METRICS(Transactions!A1:E5000, window_start, window_end,
+    psc_s2_min:psc_s3_min, abc_a_below:abc_b_below)`` gives the numbers of its
+    Clients sheet, also after a setting was edited.
 
     Method: METHODOLOGY §1–§2 (window, per-client metrics)
     Example: B2B_METRICS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]])
+
+    RU: Таблица показателей по клиентам с заголовками (выручка, заказы, единицы, средняя цена, регулярность, …) из
+        транзакций.
+    RU note: Необязательные аргументы — значения листа Settings, которые меняют числа. В книге анализа у них
+        есть имена, поэтому `=B2B_METRICS(Transactions!A1:E5000; window_start; window_end;
+        psc_s2_min:psc_s3_min; abc_a_below:abc_b_below)` даёт числа её листа Clients, в том числе после
+        изменения настройки.
+    RU transactions_with_headers: Таблица транзакций со строкой заголовков (клиент, дата, сумма, …).
+    RU window_start: Необязательно: первый день окна анализа (лист Settings: начало окна).
+    RU window_end: Необязательно: последний день окна анализа (лист Settings: конец окна).
+    RU s_bounds: Необязательно: границы S для PSC, две ячейки: наименьшая регулярность S2 и S3 (по умолчанию 0,40;
+        0,75).
+    RU abc_cuts: Необязательно: границы ABC, две ячейки: накопленная доля, на которой заканчиваются A и B (по
+        умолчанию 0,80; 0,95).
     """
-    a = _analyze(transactions_with_headers, window_start, window_end)
+    a = _analyze(transactions_with_headers, window_start, window_end, s_bounds, abc_cuts)
     return cv.table(a.clients[_METRIC_COLUMNS])
 
 
@@ -851,14 +1026,87 @@ def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None):
 @xw.func
 @xw.ret("raw")
 @xw.arg("transactions_with_headers", "raw", doc="The transactions table with its header row (client, date, amount, …).")
-@xw.arg("window_start", "raw", doc="Optional: first day of the analysis window.")
-@xw.arg("window_end", "raw", doc="Optional: last day of the analysis window.")
+@xw.arg("window_start", "raw", doc=_SETTINGS_ARGS_DOC["window_start"])
+@xw.arg("window_end", "raw", doc=_SETTINGS_ARGS_DOC["window_end"])
+@xw.arg("s_bounds", "raw", doc=_SETTINGS_ARGS_DOC["s_bounds"])
+@xw.arg("abc_cuts", "raw", doc=_SETTINGS_ARGS_DOC["abc_cuts"])
 @guard
-def B2B_SEGMENTS(transactions_with_headers, window_start=None, window_end=None):
+def B2B_SEGMENTS(transactions_with_headers, window_start=None, window_end=None, s_bounds=None, abc_cuts=None):
     """Client id with every segment code (PSC, SPL, KML, DSL, RFM, ABC, XYZ) from transactions, with headers.
 
+    The optional arguments are the Settings values that change the codes:
+    the window, the PSC S bounds and the ABC cuts; in the analysis workbook
+    ``=B2B_SEGMENTS(Transactions!A1:E5000, window_start, window_end,
+    psc_s2_min:psc_s3_min, abc_a_below:abc_b_below)``.
+
     Method: METHODOLOGY §4 (segmentations)
-    Example: B2B_SEGMENTS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]])
+    Example: B2B_SEGMENTS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]], None, None, [[0.5, 0.9]], [[0.6, 0.9]])
+
+    RU: Код клиента и все коды сегментов (PSC, SPL, KML, DSL, RFM, ABC, XYZ) из транзакций, с заголовками.
+    RU note: Необязательные аргументы — окно, границы S для PSC и границы ABC с листа Settings; в книге
+        анализа `=B2B_SEGMENTS(Transactions!A1:E5000; window_start; window_end; psc_s2_min:psc_s3_min;
+        abc_a_below:abc_b_below)`.
+    RU transactions_with_headers: Таблица транзакций со строкой заголовков (клиент, дата, сумма, …).
+    RU window_start: Необязательно: первый день окна анализа (лист Settings: начало окна).
+    RU window_end: Необязательно: последний день окна анализа (лист Settings: конец окна).
+    RU s_bounds: Необязательно: границы S для PSC, две ячейки: наименьшая регулярность S2 и S3 (по умолчанию 0,40;
+        0,75).
+    RU abc_cuts: Необязательно: границы ABC, две ячейки: накопленная доля, на которой заканчиваются A и B (по
+        умолчанию 0,80; 0,95).
     """
-    a = _analyze(transactions_with_headers, window_start, window_end)
+    a = _analyze(transactions_with_headers, window_start, window_end, s_bounds, abc_cuts)
     return cv.table(a.clients[_SEGMENT_COLUMNS])
+
+
+# =================================================================== reasons
+@_described
+@xw.func
+@xw.ret("raw")
+@xw.arg("function_name", "raw", doc='Name of an xlb2b function, e.g. "PSC_SEGMENT".')
+@xw.arg("arg1", "raw", doc="Optional: the function's first argument, as in its call.")
+@xw.arg("arg2", "raw", doc="Optional: its second argument.")
+@xw.arg("arg3", "raw", doc="Optional: its third argument.")
+@xw.arg("arg4", "raw", doc="Optional: its fourth argument.")
+@xw.arg("arg5", "raw", doc="Optional: its fifth argument.")
+@xw.arg("arg6", "raw", doc="Optional: its sixth argument.")
+@xw.arg("arg7", "raw", doc="Optional: its seventh argument.")
+@guard
+def B2B_EXPLAIN(function_name, arg1=None, arg2=None, arg3=None, arg4=None, arg5=None, arg6=None, arg7=None):
+    """Why a function gives an error for these arguments: the reason and the error as text, or "OK".
+
+    Use it next to a cell that shows #VALUE!, #N/A or #NUM!: pass the same
+    arguments. Excel's classic add-in shows no message with an error value,
+    and Office.js shows one only for #VALUE! (on the error flag).
+
+    Method: the section Errors above
+    Example: B2B_EXPLAIN("NPS", [[11], [5]])
+
+    RU: Почему функция даёт ошибку при этих аргументах: причина и ошибка текстом, или «OK».
+    RU note: Используйте рядом с ячейкой, где видно #ЗНАЧ!, #Н/Д или #ЧИСЛО!, с теми же аргументами:
+        классическая надстройка Excel не показывает сообщение у значения ошибки, а Office.js показывает
+        его только у #ЗНАЧ! (на флажке ошибки). Причина пишется по-английски.
+    RU function_name: Имя функции xlb2b, например "PSC_SEGMENT".
+    RU arg1: Необязательно: первый аргумент функции, как в её вызове.
+    RU arg2: Необязательно: второй аргумент.
+    RU arg3: Необязательно: третий аргумент.
+    RU arg4: Необязательно: четвёртый аргумент.
+    RU arg5: Необязательно: пятый аргумент.
+    RU arg6: Необязательно: шестой аргумент.
+    RU arg7: Необязательно: седьмой аргумент.
+    """
+    name = cv.text(function_name, "function_name", "").upper()
+    names = [n for n in __all__ if n != "B2B_EXPLAIN"]
+    if name not in names:
+        return [[f"function_name: {name or '(empty)'} is not an xlb2b function; "
+                 f"use one of {', '.join(names)} (#VALUE!)"]]
+    fn = globals()[name]
+    args = [arg1, arg2, arg3, arg4, arg5, arg6, arg7]
+    body = getattr(fn, "__wrapped__", fn)
+    n_params = body.__code__.co_argcount
+    extra = [a for a in args[n_params:] if not cv.is_missing(a)]
+    if extra:
+        return [[f"{name} takes {n_params} argument(s), got more (#VALUE!)"]]
+    return [[cv.explain(fn, args[:n_params])]]
+
+
+__all__ += ["B2B_EXPLAIN"]

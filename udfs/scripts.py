@@ -40,6 +40,8 @@ BUTTONS: dict[str, str] = {
     "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring",
     "checklist": "add_progress_checklist",
+    "fill_template": "fill_template_for_client",
+    "refresh_report": "refresh_report_tables",
     "refresh": "refresh",
     "settings": "open_settings",
     "help": "show_help",
@@ -65,10 +67,11 @@ BYTES_PER_CELL = 14
 
 #: sheets a script reads, by name, in both languages: xlwings Lite and Server
 #: send only these to Python (``@xw.script(include=...)``); the rest of the
-#: book arrives as names only
+#: book arrives as names only.  None: every sheet (the script looks for the
+#: user's own sheets by their names' content)
 INPUT_SHEETS: list[str] = [n for names in SHEET_NAMES.values() for n in names]
 ANALYSIS_SHEETS: list[str] = [analysis_sheet_names(lng)[i] for lng in ("en", "ru") for i in (0, 1)]
-READS: dict[str, list[str]] = {
+READS: dict[str, list[str] | None] = {
     "analyze": INPUT_SHEETS + ANALYSIS_SHEETS,
     "refresh": INPUT_SHEETS + ANALYSIS_SHEETS,
     "adp": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
@@ -76,6 +79,9 @@ READS: dict[str, list[str]] = {
     "bcg": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
     "checklist": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
     "settings": ANALYSIS_SHEETS[::2],
+    # the user's own template and report sheets, whatever their names: every sheet
+    "fill_template": None,
+    "refresh_report": None,
     # reads no sheet: a name no book has keeps every sheet out of the request
     # (an empty include list would send them all)
     "help": ["xlb2b: no sheet"],
@@ -457,6 +463,155 @@ def _add_checklist(book, lang: str):
     added = _render(book, lambda rec, taken: _renamed(
         rec, taken, lambda: _adp.add_checklist_sheet(rec, lang=lang, client_name=client)))
     _say(book, label("script.done_adp", lang).format(sheets=", ".join(added)), lang)
+    return book
+
+
+def _names_of(book, sheet=None) -> list[tuple[str, Any, str]]:
+    """(name without sheet, its Name object, refers-to text) of the book's
+    workbook names, or of ``sheet``'s own names."""
+    out = []
+    for n in (sheet.names if sheet is not None else book.names):
+        try:
+            refers = n.refers_to or ""
+        except Exception:       # a name Excel cannot describe: not ours to fill
+            continue
+        out.append((n.name.split("!")[-1], n, refers))
+    return out
+
+
+@xw.script(include=READS["fill_template"])
+def fill_template_for_client(book: xw.Book):
+    """Copy the template sheet (the one with the most sheet-scoped names of
+    the fill vocabulary, docs/templates.md) for the client in the selected
+    cell and fill the copy's named cells."""
+    return _fill_template(book)
+
+
+@_script
+def _fill_template(book, lang: str):
+    from xlb2b.excel import fill
+
+    adp_names = {n.name for n in fill.ADP_NAMES}
+    best = None
+    found: list[tuple[str, str]] = []
+    for sh in book.sheets:
+        mine = [(n, refers) for n, _, refers in _names_of(book, sh) if n in adp_names]
+        if len(mine) > len(found):
+            best, found = sh, mine
+    if best is None:
+        raise _Stop(label("script.no_template", lang))
+    a = _analysis(book, lang)
+    cid = _client_ids(book, a, lang)[0]
+    values = fill.adp_values(a, [cid], lang=lang)[cid]
+    refs = {}
+    for n, refers in found:
+        ref = fill._parse_ref(refers)
+        entry = fill._BY_NAME[n.lower()]
+        n_rows, n_cols = entry.shape
+        if ref is None or (entry.kind != "input" and (ref.cols != n_cols
+                                                      or (n_rows is not None and ref.rows != n_rows))):
+            raise _Stop(label("script.bad_name", lang).format(name=n, sheet=best.name, cell=refers))
+        refs[n] = ref
+    name = _adp.sheet_names([str(values.get("company") or cid)], taken=[s.name for s in book.sheets])[0]
+    best.copy(after=book.sheets[len(book.sheets) - 1])
+    copy = book.sheets[len(book.sheets) - 1]
+    copy.name = name
+    for n, ref in refs.items():
+        if n not in values:
+            continue
+        v = values[n]
+        rows: list[list[Any]] = v if isinstance(v, list) else [[v]]
+        if n == "ratings":              # only the DSL level; the manager's five ratings stay
+            rows = rows[:1]
+        cells = [["" if x is None else (x.to_pydatetime() if hasattr(x, "to_pydatetime") else x) for x in r]
+                 for r in rows]
+        copy.range((ref.r1 + 1, ref.c1 + 1), (ref.r1 + len(cells), ref.c1 + len(cells[0]))).value = cells
+    copy.activate()
+    _say(book, label("script.done_adp", lang).format(sheets=name), lang)
+    return book
+
+
+@xw.script(include=READS["refresh_report"])
+def refresh_report_tables(book: xw.Book):
+    """Write the current analysis into the book's report names of the fill
+    vocabulary (summary_abc, summary_psc_group, abc_curve, window_start...);
+    a table grows into empty rows below it or shrinks, its first data row's
+    formatting repeated and its Total row's kept."""
+    return _refresh_report(book)
+
+
+@_script
+def _refresh_report(book, lang: str):
+    from xlb2b.excel import fill
+
+    report = {n.name for n in fill.REPORT_NAMES}
+    targets = []
+    for n, obj, refers in _names_of(book):
+        if n.lower() in report:
+            ref = fill._parse_ref(refers)
+            entry = fill._BY_NAME[n.lower()]
+            if ref is None or ref.cols != entry.shape[1] or (entry.shape[0] is not None and ref.rows != entry.shape[0]):
+                raise _Stop(label("script.bad_name", lang).format(name=n, sheet=ref.sheet if ref else "", cell=refers))
+            targets.append((entry, obj, ref))
+    named = {e.name for e, _, _ in targets}
+    for sh in book.sheets:                   # Excel tables named like a report table
+        try:
+            tables = list(sh.tables)
+        except Exception:                    # an engine without tables in its payload
+            tables = []
+        for tb in tables:
+            known = fill._BY_NAME.get(str(tb.name).lower())
+            if known is None or known.name not in report or known.kind != "table" or known.name in named:
+                continue
+            entry = known
+            body = tb.data_body_range
+            if tb.show_totals or body is None:
+                raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name,
+                                                                  cell="Total Row"))
+            ref = fill._parse_ref(f"{fill.xm._quote_sheet(sh.name)}!{body.address}")
+            if ref is None or ref.cols != entry.shape[1]:
+                raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name, cell=body.address))
+            targets.append((entry, tb, ref))
+            named.add(entry.name)
+    if not targets:
+        raise _Stop(label("script.no_report_names", lang))
+    a = _analysis(book, lang)
+    values = fill.report_values(a, lang=lang)
+    plans = []
+    for entry, obj, ref in targets:          # every check first: nothing is written on a refusal
+        sheet = book.sheets[ref.sheet]
+        v = values[entry.name]
+        rows = v if isinstance(v, list) else [[v]]
+        new_r2 = ref.r1 + len(rows) - 1
+        if new_r2 > ref.r2:
+            below = sheet.range((ref.r2 + 2, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).options(ndim=2).value
+            for i, row in enumerate(below or []):
+                for j, x in enumerate(row):
+                    if x not in (None, ""):
+                        raise _Stop(label("script.table_blocked", lang).format(
+                            name=entry.name, sheet=sheet.name,
+                            cell=f"{fill.column_letter(ref.c1 + j)}{ref.r2 + 2 + i}"))
+        plans.append((entry, obj, ref, sheet, rows, new_r2))
+    for entry, obj, ref, sheet, rows, new_r2 in plans:
+        cells = [["" if x is None else (x.to_pydatetime() if hasattr(x, "to_pydatetime") else x) for x in r]
+                 for r in rows]
+        width = ref.c2 - ref.c1 + 1
+        if new_r2 > ref.r2:                  # new rows look like the first data row
+            sheet.range((ref.r2 + 2, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).copy_from(
+                sheet.range((ref.r1 + 1, ref.c1 + 1), (ref.r1 + 1, ref.c2 + 1)), copy_type="formats")
+        if entry.total and new_r2 != ref.r2:  # the Total row keeps its look
+            sheet.range((new_r2 + 1, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).copy_from(
+                sheet.range((ref.r2 + 1, ref.c1 + 1), (ref.r2 + 1, ref.c2 + 1)), copy_type="formats")
+        if new_r2 < ref.r2:
+            sheet.range((new_r2 + 2, ref.c1 + 1), (ref.r2 + 1, ref.c2 + 1)).value = \
+                [[""] * width for _ in range(ref.r2 - new_r2)]
+        if new_r2 != ref.r2 and hasattr(obj, "resize"):   # an Excel table: its header row stays on top
+            top = ref.r1 if getattr(obj, "show_headers", True) else ref.r1 + 1
+            obj.resize(sheet.range((top, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)))
+        sheet.range((ref.r1 + 1, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).value = cells
+        if new_r2 != ref.r2 and not hasattr(obj, "resize"):
+            obj.refers_to = "=" + fill._Ref(ref.sheet, ref.r1, ref.c1, new_r2, ref.c2).text()
+    _say(book, label("script.done_report", lang).format(tables=", ".join(e.name for e, *_ in plans)), lang)
     return book
 
 

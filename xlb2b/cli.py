@@ -96,9 +96,13 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force
 def write_csv(frame, path: Path, lang: str = "en") -> Path:
     """A table as CSV that Excel opens correctly: UTF-8 with BOM; ``;`` and a
     decimal comma for ``ru`` (the Russian Excel's list separator), ``,`` and a
-    point for ``en``; dates as YYYY-MM-DD.  Written atomically."""
-    from xlb2b.io_util import atomic_write
+    point for ``en``; dates as YYYY-MM-DD.  A text cell that begins with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so that
+    a spreadsheet shows it instead of running it as a formula (numbers stay
+    numbers).  Written atomically."""
+    from xlb2b.io_util import atomic_write, csv_safe_frame
     sep, decimal = (";", ",") if lang == "ru" else (",", ".")
+    frame = csv_safe_frame(frame)
     atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, decimal=decimal, index=False,
                                                 encoding="utf-8-sig", date_format="%Y-%m-%d",
                                                 lineterminator="\r\n"))
@@ -469,7 +473,20 @@ def cmd_adp(args) -> int:
                                       ("market", args.market)) if v}
     settings_in = [Path(args.settings)] if args.settings else []
     into = Path(args.into) if getattr(args, "into", None) else None
-    if into is not None:
+    template = Path(args.template) if getattr(args, "template", None) else None
+    if template is not None:
+        if args.split:
+            raise CliError("--template fills copies of one workbook's sheet; it cannot be used with --split")
+        _check_template(template, "--template")
+        inputs_in = list(inputs.values()) + settings_in + [template]
+    elif getattr(args, "template_sheet", None):
+        raise CliError("--template-sheet names the sheet of --template; give --template too")
+    if template is not None and into is None:
+        out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp{template.suffix.lower()}")
+        if out.suffix.lower() != template.suffix.lower():
+            raise CliError(f"{out}: the output must keep the template's type ({template.suffix})")
+        check_outputs([out], inputs_in, force=args.force)
+    elif into is not None:
         if args.split:
             raise CliError("--into adds the sheets to one workbook; it cannot be used with --split")
         if not into.is_file():
@@ -522,7 +539,14 @@ def cmd_adp(args) -> int:
         if not ids:
             raise InputError("no analysed client matches the selection")
         stage("writing ADP")
-        if args.split:
+        if template is not None:
+            from xlb2b.excel.fill import fill_adp_template
+            res = fill_adp_template(a, ids, template, out, into=into, template_sheet=args.template_sheet,
+                                    lang=lang)
+            outputs = [res.path]
+            print(f"Template sheet filled for {len(res.sheets):,} client(s): {', '.join(res.sheets)}")
+            _print_fill_info(res)
+        elif args.split:
             outputs = [folder / _adp_file_name(c) for c in ids]
             folder.mkdir(exist_ok=True)
             check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
@@ -543,6 +567,58 @@ def cmd_adp(args) -> int:
     print("Written:")
     for p in outputs:
         print(f"  {p}")
+    return EXIT_OK
+
+
+def _check_template(path: Path, option: str) -> None:
+    if not path.is_file():
+        raise CliError(f"{path}: no such workbook ({option} needs an existing .xlsx/.xlsm)")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise CliError(f"{path}: {option} needs an .xlsx or .xlsm workbook")
+
+
+def _print_fill_info(res) -> None:
+    """The names a fill left alone, one line each."""
+    if res.filled:
+        print(f"Names filled: {', '.join(res.filled)}")
+    for p in res.info:
+        print(f"  note: {p.sheet + ': ' if p.sheet else ''}{p.reason}")
+
+
+def cmd_report(args) -> int:
+    _check_window(args)
+    template = Path(args.template)
+    _check_template(template, "--template")
+    inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
+                                      ("market", args.market)) if v}
+    settings_in = [Path(args.settings)] if args.settings else []
+    out = Path(args.output) if args.output else template
+    if out.suffix.lower() != template.suffix.lower():
+        raise CliError(f"{out}: the output must keep the workbook's type ({template.suffix})")
+    if not _same_file(out, template):
+        check_outputs([out], list(inputs.values()) + settings_in + [template], force=args.force)
+    else:
+        check_outputs([], list(inputs.values()) + settings_in)
+        for inp in list(inputs.values()) + settings_in:
+            if _same_file(out, inp):
+                raise CliError(f"{out} is one of the input files; choose another report workbook")
+
+    settings = _settings(args)
+    from xlb2b.excel.fill import fill_report
+    from xlb2b.pipeline import analyze
+
+    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "filling the report"]
+    with Stages(stage_names, enabled=not args.quiet) as stage:
+        tables = _read_inputs(args, inputs, stage)
+        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
+                    progress=stage)
+        stage("filling the report")
+        res = fill_report(a, template, out, lang=settings.locale)
+    print(f"Window: {a.window} ({_window_note(a.settings)})")
+    print(f"Report tables refreshed on sheet(s): {', '.join(res.sheets)}")
+    _print_fill_info(res)
+    print("Written:")
+    print(f"  {res.path}")
     return EXIT_OK
 
 
@@ -575,7 +651,7 @@ def _add_input_options(a) -> None:
     a.add_argument("--market", metavar="FILE", help="market table: each client's purchases by supplier")
     a.add_argument("--sheet", metavar="NAME",
                    help="sheet of the transactions workbook (default: a sheet named Transactions/"
-                        "Продажи/Sales, else the first)")
+                        "Продажи/Sales, else the first, or the one sheet holding the required columns)")
     a.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
                    help="use HEADER of the transactions file as COLUMN (client_id, date, amount, order_id, "
                         "sku, category, quantity, cost, gross_profit, region, manager); repeatable, e.g. "
@@ -603,8 +679,9 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", formatter_class=fmt, epilog=_EPILOG,
         help="analyse a transactions file and write the analysis workbook",
         description="Read the transactions (and optionally the clients and market tables), run the "
-                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .csv, "
-                    ".parquet; Russian and English headers are recognised. Existing outputs are not "
+                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .xls/.xlsb/.ods "
+                    "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. "
+                    "Existing outputs are not "
                     "overwritten without --force; input files are never modified.")
     _add_input_options(a)
     a.add_argument("-o", "--output", metavar="OUT.xlsx",
@@ -647,12 +724,35 @@ def build_parser() -> argparse.ArgumentParser:
                     help="add the sheets to this existing .xlsx/.xlsm (its sheets, formulas, names, macros "
                          "and charts are kept; a taken sheet name gets a number); written to -o if given, "
                          "else back to BOOK")
+    ad.add_argument("--template", metavar="THEIR.xlsx",
+                    help="fill your own ADP template instead: one copy of its template sheet per client, "
+                         "filled through the sheet's defined names (docs/templates.md), written into a copy "
+                         "of the template workbook (default TRANSACTIONS-adp.xlsx/.xlsm) or with --into "
+                         "into that workbook")
+    ad.add_argument("--template-sheet", metavar="NAME",
+                    help="the template sheet of --template (default: the sheet with the most fill names)")
     ad.add_argument("-o", "--output", metavar="OUT",
                     help="workbook (default: TRANSACTIONS-adp.xlsx), or with --split the folder "
                          "(default: TRANSACTIONS-adp)")
     ad.add_argument("--force", action="store_true", help="overwrite existing output files")
     ad.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ad.set_defaults(func=cmd_adp, parser=ad)
+
+    rp = sub.add_parser(
+        "report", formatter_class=fmt, epilog=_EPILOG,
+        help="refresh the consulting tables inside your own report workbook",
+        description="Run the analysis and write it into the report workbook's defined names "
+                    "(summary_psc_group, summary_abc, abc_curve, window_start... see docs/templates.md). "
+                    "A table range grows into empty rows below it or shrinks with the data; anything in "
+                    "the way is refused and nothing is written. Every other part of the workbook is kept.")
+    _add_input_options(rp)
+    rp.add_argument("--template", required=True, metavar="REPORT.xlsx",
+                    help="the report workbook (.xlsx/.xlsm) whose named tables are refreshed")
+    rp.add_argument("-o", "--output", metavar="OUT",
+                    help="write the refreshed workbook here (default: back into REPORT)")
+    rp.add_argument("--force", action="store_true", help="overwrite an existing OUT")
+    rp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    rp.set_defaults(func=cmd_report, parser=rp)
 
     ai = sub.add_parser("addin", help="the Excel add-in", description="The classic Excel add-in.")
     aisub = ai.add_subparsers(dest="addin_command", required=True, metavar="COMMAND")

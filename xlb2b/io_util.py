@@ -46,3 +46,51 @@ def column_letter(index: int) -> str:
         index, r = divmod(index - 1, 26)
         name = chr(65 + r) + name
     return name
+
+
+#: first characters that make a spreadsheet read a CSV cell as a formula (OWASP "CSV Injection")
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe_text(value: object) -> object:
+    """A text value with a leading single quote when it begins with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return, so that a spreadsheet
+    opening the CSV shows it as text instead of evaluating it (OWASP's advice
+    on CSV injection).  Anything that is not ``str`` (numbers, dates, empty
+    cells) is returned unchanged."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_safe_frame(frame):
+    """A copy of ``frame`` whose text cells pass through :func:`csv_safe_text`;
+    numeric, boolean and date columns are left as they are (numbers stay
+    numbers).  Categorical columns are rewritten through their categories."""
+    import pandas as pd
+
+    out = {}
+    changed = False
+    for name in frame.columns:
+        s = frame[name]
+        if isinstance(s, pd.DataFrame):     # duplicated column labels: leave as is
+            return frame
+        dtype = s.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            cats = pd.Index(dtype.categories)
+            if cats.dtype == object or isinstance(cats.dtype, pd.StringDtype):
+                safe = cats.map(csv_safe_text)
+                if not safe.equals(cats):
+                    if safe.is_unique:
+                        s = s.cat.rename_categories(safe)
+                    else:
+                        s = s.astype(object).map(csv_safe_text)
+                    changed = True
+        elif pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype):
+            safe = s.map(csv_safe_text)
+            if not safe.equals(s):
+                s, changed = safe, True
+        out[name] = s
+    if not changed:
+        return frame
+    return pd.DataFrame(out, index=frame.index)[list(frame.columns)]

@@ -138,10 +138,23 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         step("reading market")
         mk_t = _read("market", market)
         report.extend(mk_t.report)
+    from xlb2b.inputs.ids import align_client_ids
+    for_clients = align_client_ids(cl_t, tx_t)       # one spelling of an id across the tables
+    for_market = align_client_ids(mk_t, tx_t)
+    cl_t, mk_t = for_clients[0], for_market[0]
+    report.extend(for_clients[1] + for_market[1])
     tx = tx_t.data
     if tx.empty:
         report.add("no usable transaction rows", file=tx_t.source, sheet=tx_t.sheet, severity=FATAL)
         raise InputError(f"{tx_t.source or 'transactions'}: no usable transaction rows", report)
+    if not tx["amount"].to_numpy(dtype="float64").any():
+        header = tx_t.columns.get("amount", "amount")
+        report.add(f"every amount in column {header!r} is 0 ({len(tx):,} rows), so there is nothing "
+                   "to analyse; check that this is the amount column (choose another with --map "
+                   "amount=<header>), and if the amounts are formulas, open the file in Excel or "
+                   "LibreOffice Calc, save it, and run again", file=tx_t.source, sheet=tx_t.sheet,
+                   column=header, severity=FATAL)
+        raise InputError(f"{tx_t.source or 'transactions'}: every amount is 0", report)
 
     step("computing metrics")
     window = resolve_window(tx["date"].to_numpy(), settings)
@@ -149,11 +162,11 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     table = cm.table
     if not cm.has_gross_profit:
         report.add("gross profit unknown (no cost or gross_profit column): gross_profit, margin and every "
-                   "GP-based score (SPL L, DSL L) are left empty", file=tx_t.source, column="cost",
+                   "GP-based score (SPL L, DSL L) are left empty", file=tx_t.source, sheet=tx_t.sheet, column="cost",
                    severity=WARNING)
     if not cm.has_categories:
         report.add("no sku or category column: skus, categories and DSL are left empty",
-                   file=tx_t.source, column="category", severity=WARNING)
+                   file=tx_t.source, sheet=tx_t.sheet, column="category", severity=WARNING)
 
     # attributes from the Clients table, then from the latest transaction line
     attrs = pd.DataFrame({"client_id": table["client_id"]})
@@ -179,7 +192,8 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     in_window = table["lines"] > 0
     positive = table["revenue"] > 0
     reasons = np.where(~in_window, "no transactions in the window",
-                       "net revenue in the window is not positive (returns exceed purchases)")
+                       np.where(table["revenue"].to_numpy() == 0, "net revenue in the window is 0",
+                                "net revenue in the window is negative (returns exceed purchases)"))
     excluded = pd.DataFrame({"client_id": table.loc[~positive, "client_id"].to_numpy(),
                              "reason": reasons[~positive.to_numpy()],
                              "revenue": table.loc[~positive, "revenue"].to_numpy()})
@@ -197,14 +211,14 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         c = c.merge(mm, on="client_id", how="left")
         if not settings.our_supplier:
             report.add("our_supplier is not set: SOW cannot be computed from the Market table",
-                       file=mk_t.source, column="supplier", severity=WARNING)
+                       file=mk_t.source, sheet=mk_t.sheet, column="supplier", severity=WARNING)
         elif not (mm["our_market_amount"] > 0).any():
             report.add(f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 "
-                       "for every client", file=mk_t.source, column="supplier", severity=WARNING)
+                       "for every client", file=mk_t.source, sheet=mk_t.sheet, column="supplier", severity=WARNING)
         missing = int(c["market_spend"].isna().sum())
         if missing:
             report.add(f"{missing} analysed client(s) have no purchases in the Market table in the window: "
-                       "their KML columns are empty", file=mk_t.source, severity=INFO)
+                       "their KML columns are empty", file=mk_t.source, sheet=mk_t.sheet, severity=INFO)
     else:
         for col in ("suppliers", "hhi", "market_spend", "sow"):
             c[col] = np.nan
@@ -228,7 +242,8 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     no_units = c.loc[c["units"] <= 0, "client_id"]
     for cid in no_units:
         report.add(f"client {cid}: positive revenue but net units ≤ 0, so no average unit price, "
-                   "no P score and no PSC code", file=tx_t.source, column="quantity", value=cid, severity=INFO)
+                   "no P score and no PSC code", file=tx_t.source, sheet=tx_t.sheet, column="quantity",
+                   value=cid, severity=INFO)
 
     for col in CLIENT_COLUMNS:
         if col not in c:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from xlb2b.excel.rows import Column, add_rows
-from xlb2b.io_util import atomic_write
+from xlb2b.io_util import atomic_write, csv_safe_frame
 
 __all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER",
            "CSI_ATTRIBUTES"]
@@ -726,7 +726,8 @@ def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
              for c in tx.columns if pd.api.types.is_datetime64_any_dtype(tx[c])}
     for c, v in dates.items():                                   # ISO dates; NaT stays empty
         dates[c] = np.where(v == "NaT", "", v).astype(object)
-    atomic_write(path, lambda tmp: tx.assign(**dates).to_csv(tmp, index=False, encoding="utf-8",
+    safe = csv_safe_frame(tx.assign(**dates))                  # no cell read as a formula
+    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8",
                                                         lineterminator="\n"))
     out["transactions_csv"] = path
     return out

@@ -5,15 +5,22 @@ Runs on Linux with LibreOffice (``soffice``) and nothing else of Office:
 1. LibreOffice, headless, with a throwaway user profile, runs a small Basic
    macro (:data:`BUILDER_BASIC`) from that profile: it creates a new
    spreadsheet, switches its Basic libraries to VBA compatibility mode, puts
-   our module (``xlb2b.bas`` without its ``Attribute`` lines) into the VBA
-   project library and saves the document with the "Calc MS Excel 2007 VBA
-   XML" filter. In VBA mode LibreOffice writes the library as a real
-   ``xl/vbaProject.bin`` (MS-OVBA: compressed module stream, ``dir`` and
-   ``PROJECT`` streams).
+   the modules of :func:`vba_modules` into the VBA project library — the
+   document modules ``ThisWorkbook`` and ``Sheet1`` bound to the workbook and
+   sheet objects (as in every workbook Excel saves), our ribbon module
+   (``xlb2b.bas`` without its ``Attribute`` lines) and the cell functions
+   (:mod:`udfs.addin.wrappers`) — and saves the document with the "Calc MS
+   Excel 2007 VBA XML" filter. In VBA mode LibreOffice writes the library as
+   a real ``xl/vbaProject.bin`` (MS-OVBA: compressed module streams, ``dir``
+   and ``PROJECT`` streams; ``Document=ThisWorkbook/&H00000000`` lines).
 2. Python rewrites the package with :mod:`zipfile`: adds
    ``customUI/customUI14.xml`` (``customUI.xml``) with its root relationship,
-   gives the workbook part the add-in content type and writes the result
-   atomically, with fixed zip timestamps.
+   the theme part Excel always writes (``xl/theme/theme1.xml``, XlsxWriter's
+   copy of the Office theme) and the code names on ``workbookPr`` and
+   ``sheetPr`` that name the document modules, gives the workbook part the
+   add-in content type and writes the result atomically, with fixed zip
+   timestamps.  The Excel-saved add-ins xlwings ships (``xlwings.xlam``,
+   ``quickstart_addin.xlam``) have the same parts.
 
 ``soffice`` exits 0 even when a macro fails, so the macro writes a log line
 after every step and the builder checks the log and the output file.
@@ -53,6 +60,13 @@ UI_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensi
 ADDIN_CONTENT_TYPE = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
 MACRO_WORKBOOK_CONTENT_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 CUSTOM_UI_PART = "customUI/customUI14.xml"
+#: the code names Excel gives the workbook and its first sheet (workbookPr / sheetPr codeName,
+#: and the names of their document modules in the VBA project)
+WORKBOOK_CODE_NAME = "ThisWorkbook"
+SHEET_CODE_NAME = "Sheet1"
+THEME_PART = "xl/theme/theme1.xml"
+THEME_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.theme+xml"
+THEME_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme"
 #: every zip entry gets this timestamp, so two builds of the same sources differ
 #: only where LibreOffice itself writes fresh values (see :func:`build_addin`)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -70,22 +84,25 @@ Sub xlb2bLog(sMsg As String)
     Close #iLog
 End Sub
 
-Sub BuildVbaWorkbook
-    Dim sCode As String, sRow As String, sModule As String, sProject As String
-    Dim iSrc As Integer
-    On Error GoTo Failed
-    xlb2bLog "start"
-    sModule = Environ("XLB2B_VBA_MODULE")
-    sProject = Environ("XLB2B_VBA_PROJECT")
+Function xlb2bRead(sPath As String) As String
+    Dim sCode As String, sRow As String, iSrc As Integer
     iSrc = FreeFile
-    Open Environ("XLB2B_VBA_SOURCE") For Input As #iSrc
+    Open sPath For Input As #iSrc
     sCode = ""
     Do While Not EOF(iSrc)
         Line Input #iSrc, sRow
         sCode = sCode & sRow & Chr(10)
     Loop
     Close #iSrc
-    xlb2bLog "read " & Len(sCode)
+    xlb2bRead = sCode
+End Function
+
+Sub BuildVbaWorkbook
+    Dim sRow As String, sProject As String, aParts As Variant, sCode As String
+    Dim iList As Integer
+    On Error GoTo Failed
+    xlb2bLog "start"
+    sProject = Environ("XLB2B_VBA_PROJECT")
     Dim aLoad(0) As New com.sun.star.beans.PropertyValue
     aLoad(0).Name = "Hidden"
     aLoad(0).Value = True
@@ -95,12 +112,31 @@ Sub BuildVbaWorkbook
     If Not oLibs.hasByName(sProject) Then oLibs.createLibrary(sProject)
     oLibs.ProjectName = sProject
     oProjectLib = oLibs.getByName(sProject)
-    Dim oModuleInfo As Object
-    oModuleInfo = CreateUnoStruct("com.sun.star.script.ModuleInfo")
-    oModuleInfo.ModuleType = com.sun.star.script.ModuleType.NORMAL
-    oProjectLib.insertModuleInfo(sModule, oModuleInfo)
-    oProjectLib.insertByName(sModule, sCode)
-    xlb2bLog "module " & sModule
+    ' document modules belong to the VBA objects of their code names: the workbook's
+    ' code name is ThisWorkbook (Excel's), a sheet's is its module's name
+    oDoc.CodeName = Environ("XLB2B_VBA_WORKBOOK")
+    oObjects = oDoc.createInstance("ooo.vba.VBAObjectModuleObjectProvider")
+    iList = FreeFile
+    Open Environ("XLB2B_VBA_LIST") For Input As #iList
+    Do While Not EOF(iList)
+        Line Input #iList, sRow
+        If Len(sRow) > 0 Then
+            aParts = Split(sRow, Chr(9))
+            Dim oModuleInfo As Object
+            oModuleInfo = CreateUnoStruct("com.sun.star.script.ModuleInfo")
+            If aParts(0) = "document" Then
+                oModuleInfo.ModuleType = com.sun.star.script.ModuleType.DOCUMENT
+                oModuleInfo.ModuleObject = oObjects.getByName(aParts(1))
+            Else
+                oModuleInfo.ModuleType = com.sun.star.script.ModuleType.NORMAL
+            End If
+            sCode = xlb2bRead(aParts(2))
+            oProjectLib.insertModuleInfo(aParts(1), oModuleInfo)
+            oProjectLib.insertByName(aParts(1), sCode)
+            xlb2bLog "module " & aParts(0) & " " & aParts(1) & " " & Len(sCode)
+        End If
+    Loop
+    Close #iList
     Dim aStore(0) As New com.sun.star.beans.PropertyValue
     aStore(0).Name = "FilterName"
     aStore(0).Value = "Calc MS Excel 2007 VBA XML"
@@ -176,18 +212,36 @@ def _soffice_exe(soffice: str) -> str:
     return found
 
 
-def _vba_workbook(bas: Path, work: Path, soffice_exe: str, timeout: float) -> Path:
-    """LibreOffice writes ``work/vba.xlsm`` whose VBA project holds the module of ``bas``."""
-    module, code = vba_module(bas.read_text(encoding="utf-8"))
-    source = work / "module.txt"
-    source.write_text(code, encoding="utf-8")
+def vba_modules(bas: Path = BAS, functions_bas: str | None = None) -> list[tuple[str, str, str]]:
+    """The VBA project of the add-in, as Excel saves one: (kind, name, code) of
+    the document modules ``ThisWorkbook`` and ``Sheet1`` (Excel writes one per
+    sheet and one for the workbook), our ribbon module and the functions module."""
+    from . import wrappers
+
+    name, code = vba_module(Path(bas).read_text(encoding="utf-8"))
+    fname, fcode = vba_module(functions_bas if functions_bas is not None else wrappers.functions_module())
+    return [("document", WORKBOOK_CODE_NAME, wrappers.THIS_WORKBOOK),
+            ("document", SHEET_CODE_NAME, "Option Explicit\n"),
+            ("normal", name, code),
+            ("normal", fname, fcode)]
+
+
+def _vba_workbook(modules: list[tuple[str, str, str]], work: Path, soffice_exe: str, timeout: float) -> Path:
+    """LibreOffice writes ``work/vba.xlsm`` whose VBA project holds ``modules``."""
+    listing = []
+    for i, (kind, name, code) in enumerate(modules):
+        source = work / f"module{i}.txt"
+        source.write_text(code, encoding="utf-8")
+        listing.append(f"{kind}\t{name}\t{source}")
+    (work / "modules.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
     out = work / "vba.xlsm"
     log = work / "build.log"
     profile = work / "profile"
     base = [soffice_exe, "--headless", "--norestore", "--nolockcheck", "--nologo", "--nodefault",
             f"-env:UserInstallation={profile.as_uri()}"]
-    env = dict(os.environ, XLB2B_VBA_LOG=str(log), XLB2B_VBA_SOURCE=str(source),
-               XLB2B_VBA_MODULE=module, XLB2B_VBA_PROJECT="VBAProject", XLB2B_VBA_OUT=str(out))
+    env = dict(os.environ, XLB2B_VBA_LOG=str(log), XLB2B_VBA_LIST=str(work / "modules.txt"),
+               XLB2B_VBA_PROJECT="VBAProject", XLB2B_VBA_WORKBOOK=WORKBOOK_CODE_NAME,
+               XLB2B_VBA_OUT=str(out))
     # the first start fills the new profile (and replaces user/basic with the presets)
     stdout, stderr = _run(base + ["--terminate_after_init"], env, timeout)
     standard = profile / "user" / "basic" / "Standard"
@@ -220,11 +274,7 @@ def _content_types(xml: str) -> str:
 def _root_rels(xml: str) -> str:
     if UI_REL_TYPE in xml:
         return xml
-    ids = set(re.findall(r'Id="([^"]+)"', xml))
-    n = 1
-    while f"rId{n}" in ids:
-        n += 1
-    rel = f'<Relationship Id="rId{n}" Type="{UI_REL_TYPE}" Target="{CUSTOM_UI_PART}"/>'
+    rel = f'<Relationship Id="{_new_rel_id(xml)}" Type="{UI_REL_TYPE}" Target="{CUSTOM_UI_PART}"/>'
     return xml.replace("</Relationships>", rel + "</Relationships>")
 
 
@@ -233,8 +283,48 @@ def _core(xml: str) -> str:
     return re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{_FIXED_DATE}\g<2>", xml)
 
 
+def _new_rel_id(xml: str) -> str:
+    ids = set(re.findall(r'Id="([^"]+)"', xml))
+    n = 1
+    while f"rId{n}" in ids:
+        n += 1
+    return f"rId{n}"
+
+
+def _with_attribute(xml: str, element: str, name: str, value: str) -> str:
+    """``<element …>`` (the first one) with ``name="value"`` set."""
+    m = re.search(rf"<{element}(\s[^>]*?)?(/?)>", xml)
+    if m is None:
+        raise AddinBuildError(f"the workbook LibreOffice wrote has no <{element}>")
+    attrs = re.sub(rf'\s{name}="[^"]*"', "", m.group(1) or "")
+    return xml[:m.start()] + f'<{element}{attrs} {name}="{value}"{m.group(2)}>' + xml[m.end():]
+
+
+def _as_excel_saves(parts: dict[str, bytes]) -> None:
+    """What Excel writes and LibreOffice leaves out: the theme part, and the
+    code names of the workbook and the sheet that name their document modules."""
+    from xlsxwriter.theme import THEME_XML_2007
+
+    wb = _with_attribute(parts["xl/workbook.xml"].decode("utf-8"), "workbookPr", "codeName", WORKBOOK_CODE_NAME)
+    parts["xl/workbook.xml"] = _with_attribute(wb, "workbookPr", "defaultThemeVersion", "124226").encode("utf-8")
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = parts[sheet].decode("utf-8")
+    if "<sheetPr" not in xml:
+        xml = re.sub(r"(<worksheet\b[^>]*>)", r"\1<sheetPr/>", xml, count=1)
+    parts[sheet] = _with_attribute(xml, "sheetPr", "codeName", SHEET_CODE_NAME).encode("utf-8")
+    if THEME_PART not in parts:
+        parts[THEME_PART] = THEME_XML_2007.encode("utf-8")
+        rels = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
+        rel = f'<Relationship Id="{_new_rel_id(rels)}" Type="{THEME_REL_TYPE}" Target="theme/theme1.xml"/>'
+        parts["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", rel + "</Relationships>").encode("utf-8")
+        types = parts["[Content_Types].xml"].decode("utf-8")
+        override = f'<Override PartName="/{THEME_PART}" ContentType="{THEME_CONTENT_TYPE}"/>'
+        parts["[Content_Types].xml"] = types.replace("</Types>", override + "</Types>").encode("utf-8")
+
+
 def _xlam_bytes(vba_xlsm: Path, custom_ui: bytes) -> bytes:
-    """The add-in package: LibreOffice's parts plus the ribbon, add-in content type."""
+    """The add-in package: LibreOffice's parts plus the ribbon, the theme and the
+    code names, add-in content type."""
     import io
 
     parts: dict[str, bytes] = {}
@@ -248,6 +338,7 @@ def _xlam_bytes(vba_xlsm: Path, custom_ui: bytes) -> bytes:
     if "docProps/core.xml" in parts:
         parts["docProps/core.xml"] = _core(parts["docProps/core.xml"].decode("utf-8")).encode("utf-8")
     parts[CUSTOM_UI_PART] = custom_ui
+    _as_excel_saves(parts)
     order = ["[Content_Types].xml", "_rels/.rels"] + sorted(n for n in parts if n not in
                                                             ("[Content_Types].xml", "_rels/.rels"))
     buf = io.BytesIO()
@@ -279,7 +370,7 @@ def build_addin(out_path: str | os.PathLike, *, soffice: str = "soffice", bas: P
     exe = _soffice_exe(soffice)
     work = Path(tempfile.mkdtemp(prefix="xlb2b-addin-"))
     try:
-        data = _xlam_bytes(_vba_workbook(Path(bas), work, exe, timeout), ui)
+        data = _xlam_bytes(_vba_workbook(vba_modules(Path(bas)), work, exe, timeout), ui)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)

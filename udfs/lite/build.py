@@ -27,8 +27,9 @@ from xlb2b.sample import generate
 __all__ = ["SHEET", "SHEET_BUTTONS", "build_lite_workbook", "button_binding"]
 
 SHEET = "B2B"
-#: button tag -> (cell the button covers and links to, label); "adp" (selected
-#: client) has none: clicking a sheet button moves the selection
+#: button tag -> (cell the button covers and links to, label); "adp" and
+#: "fill_template" (selected client) have none: clicking a sheet button moves
+#: the selection
 SHEET_BUTTONS: dict[str, tuple[str, str]] = {
     "analyze": ("B4", "Analyze client base"),
     "adp_a": ("B6", "Build ADPs for A clients"),
@@ -37,6 +38,7 @@ SHEET_BUTTONS: dict[str, tuple[str, str]] = {
     "refresh": ("B12", "Refresh"),
     "settings": ("B14", "Settings"),
     "help": ("B16", "Help"),
+    "refresh_report": ("B18", "Refresh report tables"),
 }
 
 
@@ -119,6 +121,7 @@ def build_lite_workbook(path: str | Path, *, n_clients: int = 40, seed: int = 20
             "refresh": "Recomputes the analysis sheets with the current settings.",
             "settings": "Opens the Settings sheet (window, cut points, weights).",
             "help": "What each button does.",
+            "refresh_report": "Writes the analysis into this workbook's named report tables (summary_abc...).",
         }
         for tag, (cell, label) in SHEET_BUTTONS.items():
             row = int(cell[1:]) - 1

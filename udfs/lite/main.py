@@ -8,8 +8,9 @@ the rest) and every button script of udfs.scripts is exposed here: Lite
 registers what this module holds. The scripts are bound to the sheet buttons
 of the "B2B" sheet that udfs.lite.build.build_lite_workbook writes: a shape
 named xlb2b_<button> with a link to the cell it covers. "Build ADP for selected
-client" has no sheet button: clicking a sheet button moves the selection, so
-run build_adp from the task pane after selecting the client's row.
+client" and "Fill template for selected client" have no sheet button: clicking
+a sheet button moves the selection, so run build_adp or fill_template_for_client
+from the task pane after selecting the client's row.
 """
 import xlwings as xw
 from xlwings import script
@@ -64,3 +65,15 @@ async def open_settings(book: xw.Book):
 async def show_help(book: xw.Book):
     """Help."""
     await _scripts.run_button("help", book)
+
+
+@script
+async def fill_template_for_client(book: xw.Book):
+    """Fill template for selected client (select the client's row first)."""
+    await _scripts.run_button("fill_template", book)
+
+
+@script(button="[xlb2b_refresh_report]B2B!B18", show_taskpane=True)
+async def refresh_report_tables(book: xw.Book):
+    """Refresh the named report tables."""
+    await _scripts.run_button("refresh_report", book)

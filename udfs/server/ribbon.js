@@ -17,6 +17,8 @@ const XLB2B_BUTTONS = {
   "xlb2b-refresh": "refresh",
   "xlb2b-settings": "open_settings",
   "xlb2b-help": "show_help",
+  "xlb2b-fill-template": "fill_template_for_client",
+  "xlb2b-refresh-report": "refresh_report_tables",
 };
 
 // Sheets each script reads (udfs.scripts.READS): only these are sent to Python.
@@ -37,6 +39,9 @@ const XLB2B_READS = {
   add_progress_checklist: XLB2B_INPUT_SHEETS.concat(XLB2B_CONTENTS_SHEETS),
   open_settings: XLB2B_CONTENTS_SHEETS,
   show_help: ["xlb2b: no sheet"],
+  // the user's own template and report sheets, whatever their names: every sheet
+  fill_template_for_client: null,
+  refresh_report_tables: null,
 };
 
 // Envelope (docs/install.md): udfs.scripts.MAX_OFFICEJS_CELLS cells of the
@@ -93,9 +98,9 @@ async function xlb2bRun(scriptName) {
       ? await globalThis.getAuth()
       : { token: "", provider: "" };
   const headers = { "Auth-Provider": auth.provider };
-  const reads = XLB2B_READS[scriptName] || [];
-  if (reads.some((n) => XLB2B_TRANSACTION_SHEETS.includes(n))) {
-    const problem = await xlb2bSizeProblem(reads);
+  const reads = XLB2B_READS[scriptName] === undefined ? [] : XLB2B_READS[scriptName];
+  if (reads === null || reads.some((n) => XLB2B_TRANSACTION_SHEETS.includes(n))) {
+    const problem = await xlb2bSizeProblem(reads === null ? XLB2B_INPUT_SHEETS : reads);
     if (problem) {
       await xlwings.runPython({
         auth: auth.token,
@@ -110,7 +115,7 @@ async function xlb2bRun(scriptName) {
   await xlwings.runPython({
     auth: auth.token,
     scriptName: scriptName,
-    include: reads.join(","),
+    include: reads === null ? "" : reads.join(","),
     headers: headers,
   });
 }

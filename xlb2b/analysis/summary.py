@@ -6,6 +6,8 @@ totals, never averaged from the rows above.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -112,3 +114,16 @@ def summary_table(clients: pd.DataFrame, name: str, *, competitors: pd.DataFrame
     t["clients"] = t["clients"].astype("int64")
     cols = BASE_COLUMNS + (KML_COLUMNS if kml else []) + (SUM_COLUMNS if with_sums else [])
     return t[cols].reset_index(drop=True)
+
+
+def abc_curve_points(revenue: Any, limit: int = 1000) -> np.ndarray:
+    """The ABC curve as the analysis workbook draws it: (cumulative share of
+    clients, cumulative share of revenue) from (0, 0), clients by revenue
+    descending, at most ``limit`` + 1 points evenly spread over the clients."""
+    rev = np.sort(np.asarray(revenue, dtype=float))[::-1]
+    n = len(rev)
+    total = rev.sum()
+    idx = np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(int)) if n else np.array([], int)
+    xs = np.concatenate(([0.0], (idx + 1) / n)) if n else np.array([0.0])
+    ys = np.concatenate(([0.0], np.cumsum(rev)[idx] / total)) if n and total > 0 else np.zeros_like(xs)
+    return np.column_stack([xs, ys])

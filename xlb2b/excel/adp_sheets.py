@@ -228,10 +228,11 @@ class _AdpWriter:
         ws.data_validation(first, col, last, col, {"validate": "integer", "criteria": "between",
                                                    "minimum": 1, "maximum": 5})
 
-    def _name(self, sheet: str, name: str, row: int, col: int, last_row: int | None = None) -> None:
+    def _name(self, sheet: str, name: str, row: int, col: int, last_row: int | None = None,
+              last_col: int | None = None) -> None:
         ref = f"{_q(sheet)}!{_cell(row, col)}"
-        if last_row is not None:
-            ref += f":{_cell(last_row, col)}"
+        if last_row is not None or last_col is not None:
+            ref += f":{_cell(row if last_row is None else last_row, col if last_col is None else last_col)}"
         self.wb.define_name(f"{_q(sheet)}!{name}", f"={ref}")
 
     def _add_sheet(self, name: str):
@@ -298,6 +299,7 @@ class _AdpWriter:
                            ("s3_industry", _text(row.get("industry")))):
             ws.write_string(r, 0, L[key], F["strong"])
             ws.merge_range(r, 1, r, 3, value, F["in"])
+            self._name(sheet, key[3:], r, 1)
             r += 1
         # 4 progress level
         ws.write_string(r, 0, L["s4_progress"], F["strong"])
@@ -345,6 +347,8 @@ class _AdpWriter:
             ws.write_number(r, 2, self.year, F["header"])
             prev, cur = self.fin[self.year - 1].loc[cid], self.fin[self.year].loc[cid]
         ws.write_string(r, 3, L["change"], F["header"])
+        self._name(sheet, "years", r, 1, last_col=2)
+        self._name(sheet, "financials", r + 1, 1, r + len(FINANCIALS), 2)
         r += 1
         for key, _src in FINANCIALS:
             fmt = F[("in_" if blank else "") + ("number" if key in ("depth",) else "money")]
@@ -366,6 +370,7 @@ class _AdpWriter:
         self._header(ws, r, ["project", "status"])
         ws.merge_range(r, 2, r, 7, L["notes"], F["header"])
         r += 1
+        self._name(sheet, "projects", r, 0, r + PROJECT_ROWS - 1, 7)
         for _ in range(PROJECT_ROWS):
             ws.write_blank(r, 0, None, F["in"])
             ws.write_blank(r, 1, None, F["in"])
@@ -396,6 +401,7 @@ class _AdpWriter:
         for key, value in seg_rows:
             ws.write_string(r, 0, L[key], F["label"])
             ws.merge_range(r, 1, r, 3, value, F["in" if blank else "value"])
+            self._name(sheet, key, r, 1)
             r += 1
         r += 1
         # activities from open sources
@@ -404,6 +410,7 @@ class _AdpWriter:
         ws.merge_range(r, 1, r, 5, L["activity"], F["header"])
         ws.merge_range(r, 6, r, 7, L["source"], F["header"])
         r += 1
+        self._name(sheet, "activities", r, 0, r + ACTIVITY_ROWS - 1, 7)
         for _ in range(ACTIVITY_ROWS):
             ws.write_blank(r, 0, None, F["in_date"])
             ws.merge_range(r, 1, r, 5, "", F["in"])
@@ -421,6 +428,7 @@ class _AdpWriter:
             ws.write_blank(r, 1, None, F["in_pct"])
             r += 1
         last = r - 1
+        self._name(sheet, "initiatives", first, 0, last, 1)
         ws.data_validation(first, 1, last, 1, {"validate": "decimal", "criteria": "between",
                                                "minimum": 0, "maximum": 1})
         ws.write_string(r, 0, L["help_share_avg"], F["label"])
@@ -440,6 +448,7 @@ class _AdpWriter:
                 ws.write_blank(r, col, None, F[fk])
             r += 1
         last = r - 1
+        self._name(sheet, "dm_map", first, 0, last, 7)
         self._list(ws, first, last, 2, [L[f"role_{k}"] for k in ROLES])
         self._rating(ws, first, last, 3)
         self._list(ws, first, last, 5, [L[f"status_{k}"] for k in STATUSES])
@@ -459,6 +468,7 @@ class _AdpWriter:
             ws.write_blank(r, 6, None, F["in"])
             r += 1
         self._yes_no(ws, first, r - 1, 6)
+        self._name(sheet, "tasks", first, 0, r - 1, 6)
         r += 1
         # planning questions
         r = self._section(ws, r, "questions")
@@ -532,7 +542,7 @@ class _AdpWriter:
         ws.write_string(1, 0, L["input_hint"], F["hint"])
         ws.write_string(3, 0, L["s1_company"], F["strong"])
         ws.merge_range(3, 1, 3, 3, client_name or "", F["in"])
-        self._name(name, "client", 3, 1)
+        self._name(name, "company", 3, 1)
         r = self._checklist(ws, name, 5)
         ws.freeze_panes(7, 0)
         ws.print_area(0, 0, r, 6)
@@ -657,7 +667,7 @@ def add_blank_revenue_plan(workbook, *, lang: str = "en", rows: int = 20,
 
 def add_checklist_sheet(workbook, *, lang: str = "en", client_name: str | None = None):
     """Add a progress-policy checklist sheet (the 23 steps with done / date /
-    owner inputs and the completion share; sheet-scoped names ``client``,
+    owner inputs and the completion share; sheet-scoped names ``company``,
     ``steps_done``, ``completion_share``) to ``workbook``.  Returns the
     worksheet."""
     w = _AdpWriter(None, [], lang, workbook)

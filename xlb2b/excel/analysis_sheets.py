@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from xlb2b.analysis.segments import psc_basis
-from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL
+from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL, abc_curve_points
 from xlb2b.errors import InputError
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
@@ -660,12 +660,8 @@ class _Writer:
     def abc_curve(self) -> None:
         sheet = self.sheet_names["abc_curve"]
         ws = self.wb.add_worksheet(sheet, self.sheet_class)
-        rev = np.sort(self.c["revenue"].to_numpy(dtype=float))[::-1]
-        n = len(rev)
-        total = rev.sum()
-        idx = np.unique(np.linspace(0, n - 1, min(n, 1000)).round().astype(int)) if n else np.array([], int)
-        xs = np.concatenate(([0.0], (idx + 1) / n)) if n else np.array([0.0])
-        ys = np.concatenate(([0.0], np.cumsum(rev)[idx] / total)) if n and total > 0 else np.zeros_like(xs)
+        points = abc_curve_points(self.c["revenue"].to_numpy(dtype=float))
+        xs, ys = points[:, 0], points[:, 1]
         ws.write_string(0, 0, self.header("cumulative_share_clients"), self.f_head)
         ws.write_string(0, 1, self.header("cumulative_share_revenue"), self.f_head)
         for i, (x, y) in enumerate(zip(xs, ys), start=1):

@@ -163,8 +163,9 @@ def _closing_quote(formula: str, i: int) -> int:
 def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, str] | None = None) -> str:
     """``formula`` with its references to the sheets of ``sheets`` (lower-cased
     old name -> new name) and the tables of ``tables`` (lower-cased old name ->
-    new name) renamed.  Text constants, external references (``[1]Sheet!A1``)
-    and structured-reference brackets are left alone; renamed sheets are
+    new name) renamed, in structured references (``Sales[Amount]``) and as
+    bare names (``ROWS(Sales)``).  Text constants, external references
+    (``[1]Sheet!A1``) and structured-reference brackets are left alone; renamed sheets are
     quoted (``'ADP Acme (2)'!B5``)."""
     tables = tables or {}
     out: list[str] = []
@@ -205,7 +206,8 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
             if end < n and formula[end] == "!" and prev not in ("]", "#"):
                 new = _map_sheet(word, sheets)
                 out.append(_quote_sheet(new) if new is not None else word)
-            elif end < n and formula[end] == "[" and word.lower() in tables:
+            elif word.lower() in tables and prev != "!" and not (end < n and formula[end] == "("):
+                # a table's structured reference: Sales[Amount], or the bare name (its data rows)
                 out.append(tables[word.lower()])
             else:
                 out.append(word)
@@ -719,8 +721,11 @@ class _NewPart:
 
 
 class _Merge:
-    def __init__(self, target: _Package, source: _Package, activate: bool):
+    def __init__(self, target: _Package, source: _Package, activate: bool, names: list[str] | None = None):
         self.t, self.s, self.activate = target, source, activate
+        #: the names the source's sheets get (unique in the target), or None for
+        #: their own names, numbered when taken
+        self.names = names
         self.t_ct, self.s_ct = _ContentTypes.of(target), _ContentTypes.of(source)
         self.used = set(target.lower)
         self.counters: dict[tuple[str, str, str], int] = {}
@@ -782,7 +787,12 @@ class _Merge:
             if rel.type not in SHEET_RELS and rel.type not in SOURCE_WORKBOOK_PARTS_IGNORED:
                 raise MergeError(f"the generated workbook has a part the merge cannot carry over "
                                  f"({rel.type.rsplit('/', 1)[-1]}: {rel.target})")
-        new_names = sheet_names([n for n, _, _ in s_sheets], taken=[n for n, _ in t_sheets])
+        if self.names is not None:
+            if len(self.names) != len(s_sheets):
+                raise MergeError("one sheet name is needed per added sheet")
+            new_names = list(self.names)
+        else:
+            new_names = sheet_names([n for n, _, _ in s_sheets], taken=[n for n, _ in t_sheets])
         sheet_map = {old.lower(): new for (old, _, _), new in zip(s_sheets, new_names) if old != new}
 
         # ---- names: tables and defined names
@@ -898,6 +908,8 @@ class _Merge:
         if s_styles is None:
             return None
         t_styles = next((_resolve(self.t_wb, r.target) for r in t_rels if r.type == RT_STYLES), None)
+        if t_styles is not None and self.t.has(t_styles) and self.t.get(t_styles) == self.s.get(s_styles):
+            return None                     # the same styles (a sheet of the target copied): indexes stay
         if t_styles is None or not self.t.has(t_styles):
             # the target has no styles: take the source's as they are
             name = self.fresh_name(posixpath.join(posixpath.dirname(self.t_wb), "styles.xml"))

@@ -5,9 +5,10 @@ column names and dtypes (see :data:`~xlb2b.inputs.tables.SCHEMA`), the row numbe
 person sees in the source for every kept row, and a report of every row that
 was left out and why.  Nothing is dropped silently.
 
-Sources: an ``.xlsx``/``.xlsm`` workbook, a ``.csv``/``.txt`` file, a
-``.parquet`` file, a pandas DataFrame, or a 2-D list whose first row holds the
-headers (what an Excel range gives).
+Sources: an ``.xlsx``/``.xlsm`` workbook, an ``.xls``/``.xlsb``/``.ods`` workbook
+(through python-calamine), a ``.csv``/``.txt`` file, a ``.parquet`` file, a
+pandas DataFrame, or a 2-D list whose first row holds the headers (what an
+Excel range gives).
 
 >>> import xlb2b.inputs as inputs
 >>> t = inputs.read_transactions([["Клиент", "Дата", "Сумма"],
@@ -20,10 +21,11 @@ time (so the package runs under Pyodide); python-calamine and pyarrow are used
 when they can be imported.
 
 Modules: ``read`` (the public readers), ``sources`` (one module per format:
-csv, xlsx, parquet, frame), ``headers`` (aliases, header row, column
-matching), ``values``/``numbers``/``dates``/``parse`` (vectorised value
-parsing), ``validate`` (row rejection and the report), ``guards`` (archive
-checks), ``tables`` (the result type and schema).
+csv, xlsx, legacy, parquet, frame), ``headers`` (aliases, header row over one
+or two rows, column matching, the sheet holding the table), ``values``/
+``numbers``/``dates``/``parse`` (vectorised value parsing), ``ids`` (look-alike
+client ids merged), ``validate`` (row rejection and the report), ``guards``
+(archive checks, formulas without values), ``tables`` (the result type and schema).
 """
 from xlb2b.inputs.guards import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES
 from xlb2b.inputs.headers import ALIASES, SHEET_NAMES

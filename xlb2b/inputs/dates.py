@@ -1,6 +1,7 @@
 """Dates: Excel serials (1900 and 1904 systems), ISO and dd.mm.yyyy text, timestamps."""
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,42 @@ _NS_MIN = np.datetime64("1677-09-22", "D")  # the range datetime64[ns] can hold
 _NS_MAX = np.datetime64("2262-04-11", "D")
 _OUT_OF_RANGE = "date out of the supported range 1677-09-22 .. 2262-04-11"
 _DATE_HELP = "expected a date, an Excel date number, YYYY-MM-DD or DD.MM.YYYY"
+
+#: dates before this day are not real (30.12.1899 / 31.12.1899 are the "empty date"
+#: of many accounting exports; Excel's serials before 61 are not real days either)
+EARLIEST_DATE = np.datetime64("1900-03-01", "D")
+#: a date up to this many days after the day of the run is accepted (time zones)
+FUTURE_GRACE_DAYS = 1
+
+
+def _run_day() -> np.datetime64:
+    """The day of the run (local calendar)."""
+    return np.datetime64(_dt.date.today(), "D")
+
+
+def _implausible(vals: np.ndarray, empty: np.ndarray, reasons: np.ndarray | None) -> np.ndarray | None:
+    """Mark dates that cannot be real (METHODOLOGY §13): before 1900-03-01 or
+    after the day of the run plus the grace day.  ``vals`` are datetime64
+    values; returns ``reasons`` (created when needed), or None when every
+    date is plausible."""
+    days = np.asarray(vals).astype("datetime64[D]")
+    ok = ~np.isnat(days) & ~empty
+    if not ok.any():
+        return reasons
+    today = _run_day()
+    latest = today + np.timedelta64(FUTURE_GRACE_DAYS, "D")
+    early = ok & (days < EARLIEST_DATE)
+    late = ok & (days > latest)
+    if not (early.any() or late.any()):
+        return reasons
+    if reasons is None:
+        reasons = np.full(len(days), None, dtype=object)
+    reasons[early] = ("date before 1900-03-01, not a real date (30.12.1899 and 31.12.1899 are "
+                      "how many programs write an empty date): the row is left out; enter the "
+                      "real date or remove the row")
+    reasons[late] = (f"date after the day of the run ({today}), not a real transaction date: "
+                     "the row is left out; correct the date or remove the row")
+    return reasons
 
 _ISO_RE = (r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
            r"(?:[T ]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$")
@@ -137,7 +174,13 @@ def _parse_dates(s: pd.Series) -> _Parsed:
         if isinstance(dtype, pd.DatetimeTZDtype):
             s = s.dt.tz_localize(None)
         if s.dtype == np.dtype("datetime64[ns]"):      # fast path: no per-value work
-            return _Parsed(s.dt.normalize().reset_index(drop=True), empty, _no_bad())
+            vals = s.dt.normalize().reset_index(drop=True)
+            why = _implausible(vals.to_numpy(), empty, None)
+            if why is None:
+                return _Parsed(vals, empty, _no_bad())
+            idx = np.flatnonzero(why != None)  # noqa: E711
+            return _Parsed(vals.where(why == None), empty,  # noqa: E711
+                           pd.Series(why[idx], index=idx, dtype=object))
         reasons = np.full(n, None, dtype=object)
         vals = _finish_days(s.to_numpy().astype("datetime64[D]"), reasons)
     elif pd.api.types.is_bool_dtype(dtype):
@@ -176,6 +219,9 @@ def _parse_dates(s: pd.Series) -> _Parsed:
         reasons[k["bool"] | k["other"]] = f"not a date ({_DATE_HELP})"
         vals = _finish_days(days, reasons)
     reasons[empty] = None
+    ok_so_far = reasons == None  # noqa: E711
+    _implausible(np.where(ok_so_far, vals, np.datetime64("NaT", "ns")), empty, reasons)
+    vals = np.where(reasons == None, vals, np.datetime64("NaT", "ns"))  # noqa: E711
     bad_nat = ~empty & np.isnat(vals) & (reasons == None)  # noqa: E711
     reasons[bad_nat] = f"not a date ({_DATE_HELP})"
     idx = np.flatnonzero(reasons != None)  # noqa: E711

@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from xlb2b.errors import WARNING, InputError
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.tables import SCHEMA
 from xlb2b.inputs.values import _blank_mask, _cell_text
 from xlb2b.io_util import column_letter
 
-#: the header row is looked for among this many first rows
-HEADER_SCAN_ROWS = 20
+#: the header row is looked for among this many first rows (1C reports put a long
+#: block of report parameters above the table)
+HEADER_SCAN_ROWS = 100
 # --------------------------------------------------------------------------
 # header aliases (Russian and English); compared after _norm_header()
 
@@ -139,24 +141,66 @@ def _normalise_mapping(kind: str, mapping: Mapping[str, Any] | None,
 
 
 
-def _count_matches(headers: Iterable[str], kind: str, canon_map: dict) -> int:
+def _count_matches(headers: Iterable[str | tuple[str, ...]], kind: str, canon_map: dict) -> int:
+    """How many header cells name a column of ``kind``; a cell may be a tuple of
+    texts to try (a header over two rows)."""
     lookup = _LOOKUP[kind]
     mapped = {_norm_header(h) for h in canon_map.values() if h is not None}
     n = 0
     for h in headers:
-        if h:
-            key = _norm_header(h)
-            n += key in lookup or key in mapped or key in _LOOKUP2[kind]
+        for t in (h if isinstance(h, tuple) else (h,)):
+            if t:
+                key = _norm_header(t)
+                if key in lookup or key in mapped or key in _LOOKUP2[kind]:
+                    n += 1
+                    break
     return n
 
 
-def _from_grid(grid: pd.DataFrame, rownums: np.ndarray, canon_map: dict, ctx: _Ctx,
-               *, letters: bool, decimal_comma: bool | None = None,
-               comma_default: bool = True) -> _Raw:
-    grid = grid.reset_index(drop=True)
-    grid.columns = range(grid.shape[1])
-    head = grid.iloc[:HEADER_SCAN_ROWS]
-    texts = [[_cell_text(v) for v in r] for r in head.itertuples(index=False)]
+def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[Any]
+                    ) -> list[tuple[str, ...]] | None:
+    """The header texts of a header written over two rows, or None when the
+    lower row is not a header row.
+
+    Merged cells keep their text in the first cell only: a group heading over
+    several sub-headings ("Продажи" over "Сумма" and "Количество") is spread
+    to the right over the empty upper cells that have a sub-heading, and a
+    heading merged down ("Клиент" over an empty cell) stays as it is.  Per
+    column the texts are the joined "upper / lower", then the lower, then the
+    upper one when it is the column's own.  The lower row counts as a header
+    row only when it holds text and no numbers or dates and has a sub-heading
+    under an empty upper cell, and the upper row has at least two headings (a
+    single cell above is a title).
+    """
+    if any(v is not None and not isinstance(v, str) for v in lower_values):
+        return None
+    if sum(1 for u in upper if u) < 2:      # a title line above the header, not a header
+        return None
+    n = len(upper)
+    if not any(lower[i] and not upper[i] for i in range(n)):
+        return None
+    spread = list(upper)
+    for i in range(n):
+        if not upper[i] and lower[i]:
+            j = i - 1
+            while j >= 0 and not upper[j] and lower[j]:
+                j -= 1
+            if j >= 0 and upper[j] and lower[j]:
+                spread[i] = upper[j]
+    out: list[tuple[str, ...]] = []
+    for own, u, lo in zip(upper, spread, lower):
+        if u and lo:
+            # a group heading spread over a sub-heading never names the column alone
+            out.append((f"{u} / {lo}", lo, u) if own else (f"{u} / {lo}", lo))
+        else:
+            out.append((u or lo,))
+    return out
+
+
+def _header_row(texts: list[list[str]], grid: pd.DataFrame, ctx: _Ctx, canon_map: dict
+                ) -> tuple[int, int, list[tuple[str, ...]]]:
+    """(first header row, number of header rows, header texts per column)
+    among the rows of ``texts`` (the first rows of ``grid`` as text)."""
     filled = [sum(1 for t in r if t) for r in texts]
     matches = [_count_matches(r, ctx.kind, canon_map) for r in texts]
     if matches and max(matches) > 0:
@@ -166,17 +210,42 @@ def _from_grid(grid: pd.DataFrame, rownums: np.ndarray, canon_map: dict, ctx: _C
     elif any(filled):
         h = next(i for i, f in enumerate(filled) if f)
     else:
-        ctx.fatal("no header row found: the first rows are empty" if len(grid)
-                  else "the table is empty")
-    headers = texts[h]
-    frame = grid.iloc[h + 1:].reset_index(drop=True)
-    rows = np.asarray(rownums[h + 1:], dtype=np.int64)
+        ctx.fatal(f"no header row found: the first {min(len(grid), HEADER_SCAN_ROWS)} rows are "
+                  "empty; put the table's headers in one row above the data" if len(grid)
+                  else "the table is empty: the file holds no rows; check that this is the "
+                       "right file or sheet")
+    one_row: list[tuple[str, ...]] = [(t,) for t in texts[h]]
+    best: tuple[int, int, list[tuple[str, ...]], int] = (h, 1, one_row, matches[h])
+    for top in (h - 1, h):
+        if top < 0 or top + 1 >= len(texts):
+            continue
+        keys = _two_row_header(texts[top], texts[top + 1], grid.iloc[top + 1].tolist())
+        if keys is not None:
+            m = _count_matches(keys, ctx.kind, canon_map)
+            if m > best[3]:
+                best = (top, 2, keys, m)
+    return best[0], best[1], best[2]
+
+
+def _from_grid(grid: pd.DataFrame, rownums: np.ndarray, canon_map: dict, ctx: _Ctx,
+               *, letters: bool, decimal_comma: bool | None = None,
+               comma_default: bool = True) -> _Raw:
+    grid = grid.reset_index(drop=True)
+    grid.columns = range(grid.shape[1])
+    head = grid.iloc[:HEADER_SCAN_ROWS]
+    texts = [[_cell_text(v) for v in r] for r in head.itertuples(index=False)]
+    h, depth, keys = _header_row(texts, grid, ctx, canon_map)
+    headers = [k[0] for k in keys]
+    frame = grid.iloc[h + depth:].reset_index(drop=True)
+    rows = np.asarray(rownums[h + depth:], dtype=np.int64)
     # columns with neither a header nor any value are not columns
     keep = [i for i, t in enumerate(headers) if t or not _blank_mask(frame[i]).all()]
     frame = frame[keep].set_axis(range(len(keep)), axis=1)
     names = _name_columns([headers[i] for i in keep], frame, letters=letters, positions=keep)
+    places = [f"column {column_letter(p)}" if letters else f"column {p + 1}" for p in keep]
     return _Raw(frame, names, rows, grid=True, decimal_comma=decimal_comma,
-                comma_default=comma_default)
+                comma_default=comma_default, keys=[keys[i] for i in keep], places=places,
+                header_row=int(rownums[h]) if len(rownums) > h else None)
 
 
 def _name_columns(headers: list[str], frame: pd.DataFrame, *, letters: bool,
@@ -204,7 +273,13 @@ def _name_columns(headers: list[str], frame: pd.DataFrame, *, letters: bool,
 
 
 def _where(raw: _Raw, pos: int) -> str:
-    return repr(raw.headers[pos])
+    place = raw.places[pos] if raw.places else None
+    return f"{_keys(raw, pos)[0]!r}" + (f" ({place})" if place else "")
+
+
+def _keys(raw: _Raw, pos: int) -> tuple[str, ...]:
+    """The texts of a column's header to compare with aliases and mappings."""
+    return raw.keys[pos] if raw.keys else (raw.headers[pos],)
 
 
 def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> dict[str, int]:
@@ -216,19 +291,25 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
         if h is None:
             continue
         pos = [i for i, x in enumerate(headers) if x == h]
+        if len(pos) <= 1:     # two columns written with the same header are both found
+            pos = [i for i in range(len(headers)) if headers[i] == h or h in _keys(raw, i)] or pos
         if not pos:
-            pos = [i for i, x in enumerate(headers) if _norm_header(x) == _norm_header(h)]
+            pos = [i for i in range(len(headers))
+                   if any(_norm_header(x) == _norm_header(h) for x in (headers[i],) + _keys(raw, i))]
         if not pos:
             ctx.add_fatal(f"the mapping names header {h!r} for {c!r}, but there is no such "
-                          f"header; headers found: {', '.join(map(repr, headers))}", column=h)
+                          f"header; headers found: {', '.join(map(repr, headers))}; correct "
+                          "the header in the mapping", column=h)
             continue
         if len(pos) > 1:
+            names = " and ".join(_where(raw, p) for p in pos)
             ctx.add_fatal(f"the mapping names header {h!r} for {c!r}, but {len(pos)} columns "
-                          "have that header", column=h)
+                          f"have that header: {names}; rename one of them in the file so that "
+                          "the headers differ", column=h)
             continue
         if pos[0] in taken:
-            ctx.add_fatal(f"the mapping sends header {h!r} to both {taken[pos[0]]!r} and {c!r}",
-                          column=h)
+            ctx.add_fatal(f"the mapping sends header {h!r} to both {taken[pos[0]]!r} and {c!r}; "
+                          "map it to one of them only", column=h)
             continue
         result[c] = pos[0]
         taken[pos[0]] = c
@@ -236,17 +317,18 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
 
     for lookup in (_LOOKUP[kind], _LOOKUP2[kind]):
         found: dict[str, list[int]] = {}
-        for i, h in enumerate(headers):
+        for i in range(len(headers)):
             if i in taken:
                 continue
-            hit = lookup.get(_norm_header(h))
+            hit = next((lookup[k] for k in map(_norm_header, _keys(raw, i)) if k in lookup), None)
             if hit is not None and hit not in canon_map and hit not in result:
                 found.setdefault(hit, []).append(i)
         for c, pos in found.items():
             if len(pos) > 1:
                 names = " and ".join(_where(raw, p) for p in pos)
-                ctx.add_fatal(f"several columns can be {c!r}: {names}; remove one or choose "
-                              f"with mapping={{{c!r}: {headers[pos[0]]!r}}}",
+                ctx.add_fatal(f"several columns can be {c!r}: {names}; remove or rename one of "
+                              f"them, or choose one with --map {c}=<header> on the command "
+                              f"line (mapping={{{c!r}: {headers[pos[0]]!r}}} in Python)",
                               column=headers[pos[1]])
             else:
                 result[c] = pos[0]
@@ -257,7 +339,9 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
         if c not in result:
             accepted = ", ".join(dict.fromkeys(ALIASES.get(c, ()) + SECONDARY_ALIASES.get(c, ())
                                                + (c,)))
-            ctx.add_fatal(f"required column {c!r} not found; headers found: "
+            where = (f" (row {raw.header_row} was taken as the header row, the best match among "
+                     f"the first {HEADER_SCAN_ROWS} rows)" if raw.header_row is not None else "")
+            ctx.add_fatal(f"required column {c!r} not found; headers found{where}: "
                           f"{', '.join(map(repr, headers)) or '(none)'}; accepted headers for "
                           f"{c!r}: {accepted} (or name yours: --map {c}=<your header> on the command line, "
                           f"mapping={{{c!r}: '<your header>'}} in Python)",
@@ -266,3 +350,41 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
     return {c: result[c] for c in _columns_of(kind) if c in result}
 
 
+# --------------------------------------------------------------------------
+# which sheet holds the table
+
+
+def _grid_has_table(rows: list[list[Any]], canon_map: dict, ctx: _Ctx) -> bool:
+    """Whether the first rows of a sheet hold a header row naming every
+    required column (checked exactly as the reading itself would)."""
+    if not rows:
+        return False
+    width = max(len(r) for r in rows)
+    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+    trial = _Ctx(kind=ctx.kind, label=ctx.label)
+    try:
+        raw = _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, trial, letters=True)
+        _match_columns(raw, canon_map, trial)
+    except InputError:
+        return False
+    return True
+
+
+def _other_sheet(names: list[str], first: str, head_of: Callable[[str], list[list[Any]]],
+                 canon_map: dict, ctx: _Ctx) -> str | None:
+    """The sheet to read when the default sheet ``first`` has no usable table:
+    the one other sheet whose first rows name every required column (said in
+    the report), None when no sheet has them; several: refused, naming them."""
+    found = [n for n in names if n != first and _grid_has_table(head_of(n), canon_map, ctx)]
+    if not found:
+        return None
+    if len(found) > 1:
+        listing = ", ".join(repr(n) for n in found)
+        ctx.fatal(f"sheet {first!r} has no table with the required columns, and several other "
+                  f"sheets have one: {listing}; choose the sheet with --sheet NAME on the command "
+                  "line (sheet=NAME in Python)")
+    ctx.sheet = found[0]
+    ctx.report.problems.append(ctx.problem(
+        f"sheet {first!r} has no table with the required columns: read sheet {found[0]!r} "
+        "instead (choose another with --sheet NAME)", severity=WARNING))
+    return found[0]

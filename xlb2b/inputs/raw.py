@@ -15,4 +15,12 @@ class _Raw:
     grid: bool = True        # values came from cells (xlsx/csv/list), not typed columns
     decimal_comma: bool | None = None   # None: decide per column
     comma_default: bool = True          # decision when a column gives no evidence
+    #: per position, the header texts matched against the aliases, best first (the
+    #: header as written, before duplicates got " (2)"; a two-row header: the joined
+    #: text, then the lower cell, then the upper one).  None: ``headers``.
+    keys: list[tuple[str, ...]] | None = None
+    #: per position, where the column is for messages ("column C", "column 3"); None: unknown
+    places: list[str] | None = None
+    #: the row number of the header row as the user sees it (None: not from a grid)
+    header_row: int | None = None
 

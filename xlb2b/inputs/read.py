@@ -1,7 +1,6 @@
 """The public readers: read_transactions, read_clients, read_market, read_table."""
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,12 +46,14 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
     """Read ``source`` as a table of ``kind`` ("transactions", "clients",
     "market") and validate it.
 
-    ``source``: path to ``.xlsx``/``.xlsm``/``.csv``/``.txt``/``.parquet``, a
+    ``source``: path to ``.xlsx``/``.xlsm``/``.xls``/``.xlsb``/``.ods``/``.csv``/``.txt``/``.parquet``, a
     pandas DataFrame, a 2-D list (first row = headers) or an
     :class:`InputTable` (returned as is).
     ``sheet``: workbook sheet name or 0-based index; by default a sheet named
     after the kind ("Transactions", "Продажи", "Clients", "Клиенты", "Market",
-    "Рынок") if there is one, else the first sheet.
+    "Рынок") if there is one, else the first sheet; when that sheet has no table
+    with the required columns and exactly one other sheet has, that one (the
+    report says so; several: refused, naming them).
     ``mapping``: ``{canonical: source header}`` (or the reverse), which wins
     over the built-in aliases; ``{canonical: None}`` stops a column from being
     recognised by alias.
@@ -73,8 +74,9 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
     raw = _load(source, sheet, canon_map, ctx)
     positions = _match_columns(raw, canon_map, ctx)
     data = _validate(raw, positions, ctx)
-    src = name or (str(source) if isinstance(source, (str, os.PathLike)) else ctx.label)
-    return InputTable(kind=kind, data=data, report=ctx.report, source=src, sheet=ctx.sheet,
+    # the name every problem of this table carries, so that the analysis's own notes
+    # about it (column problems) name the file the same way as the row problems
+    return InputTable(kind=kind, data=data, report=ctx.report, source=ctx.label, sheet=ctx.sheet,
                       columns={c: raw.headers[p] for c, p in positions.items()})
 
 

@@ -1,6 +1,7 @@
 """Validation: parse every column, reject bad rows, report each rejected value."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 from xlb2b.errors import ERROR, WARNING, Problem
 from xlb2b.inputs.columns import _WHAT, COLUMN_TYPES, DATE, ROW_REQUIRED, TEXT
 from xlb2b.inputs.context import MAX_PROBLEMS_WHEN_REFUSED, _Ctx
+from xlb2b.inputs.ids import _merge_lookalike_ids
 from xlb2b.inputs.parse import _parse
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.values import _blank_mask, _tidy_extra
@@ -47,10 +49,15 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
             total_row |= pr.total
     total_row &= ~blank_row
     candidate = ~blank_row & ~total_row
+    if "client_id" in parsed:   # "ООО Ромашка" and "OOO РОМАШКА" are one client, and we say so
+        pr = parsed["client_id"]
+        parsed["client_id"] = replace(pr, values=_merge_lookalike_ids(
+            pr.values, candidate & ~pr.empty, raw.rows, raw.headers[positions["client_id"]], ctx))
     n_rows = int(candidate.sum())
     if n_rows == 0:
         ctx.fatal("no data rows" + (" (only total lines)" if total_row.any() else "")
-                  + ": the table has a header but nothing under it")
+                  + ": the table has a header but nothing under it; check that this is the "
+                  "right file or sheet")
 
     # (position, column order, reason, column) for every bad cell
     cells: list[tuple[int, int, str, str]] = []
@@ -107,7 +114,8 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
         shown = "; ".join(str(q) for q in problems[:3])
         ctx.report.problems.extend(problems)
         ctx.fatal(f"{n_rejected} of {n_rows} rows rejected; more than half usually means a "
-                  f"wrong column (check the headers or pass a mapping). First problems: {shown}")
+                  "wrong column: check the headers, or choose the right one with --map "
+                  f"COLUMN=<header> (mapping= in Python). First problems: {shown}")
     ctx.report.problems.extend(sorted(problems, key=lambda q: (q.row or 0, q.severity != ERROR)))
 
     keep = candidate & ~rejected

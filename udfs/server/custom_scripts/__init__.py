@@ -66,6 +66,18 @@ async def show_help(book: xw.Book):
     await _scripts.run_button("help", book)
 
 
+@script
+async def fill_template_for_client(book: xw.Book):
+    """Fill your template sheet for the selected client."""
+    await _scripts.run_button("fill_template", book)
+
+
+@script
+async def refresh_report_tables(book: xw.Book):
+    """Refresh the named report tables."""
+    await _scripts.run_button("refresh_report", book)
+
+
 @script(include=_scripts.READS["help"])
 def size_message(book: xw.Book, sheet: str, rows: int, cells: int, platform: str = ""):
     """Why a button did not run: the input sheets are too large."""

@@ -12,6 +12,7 @@ from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.sources.csv import _read_csv
 from xlb2b.inputs.sources.frame import _from_frame, _from_rows
+from xlb2b.inputs.sources.legacy import LEGACY_EXTENSIONS, _read_legacy
 from xlb2b.inputs.sources.parquet import _read_parquet
 from xlb2b.inputs.sources.xlsx import _read_xlsx
 
@@ -34,9 +35,9 @@ def _load(source: Any, sheet: Any, canon_map: dict[str, str | None], ctx: _Ctx) 
 
 def _from_path(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     if not path.exists():
-        ctx.fatal(f"file not found: {path}")
+        ctx.fatal(f"file not found: {path}; check the folder and the file name")
     if path.is_dir():
-        ctx.fatal(f"{path} is a folder, not a file")
+        ctx.fatal(f"{path} is a folder, not a file; give the path of the file inside it")
     ext = path.suffix.lower()
     if ext in (".xlsx", ".xlsm", ".xltx", ".xltm"):
         return _read_xlsx(path, sheet, canon_map, ctx)
@@ -44,13 +45,12 @@ def _from_path(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         return _read_csv(path, canon_map, ctx)
     if ext in (".parquet", ".pq"):
         return _read_parquet(path, canon_map, ctx)
-    if ext in (".xls", ".xlt"):
-        ctx.fatal("this is an old binary Excel file (.xls), which is not supported: "
-                  "open it in Excel and save it as .xlsx (Excel Workbook)")
-    if ext in (".xlsb", ".ods", ".numbers"):
+    if ext in LEGACY_EXTENSIONS:
+        return _read_legacy(path, sheet, canon_map, ctx)
+    if ext == ".numbers":
         ctx.fatal(f"{ext} files are not supported: open the file and save it as .xlsx "
                   "(Excel Workbook) or .csv")
     ctx.fatal(f"unsupported file type {ext or '(no extension)'!r}: expected .xlsx, .xlsm, "
-              ".csv, .txt or .parquet")
+              ".xls, .xlsb, .ods, .csv, .txt or .parquet; save the table in one of these formats")
 
 

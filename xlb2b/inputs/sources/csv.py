@@ -20,7 +20,7 @@ def _read_csv(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
     data = path.read_bytes()
     text = _decode(data, ctx)
     if not text.strip():
-        ctx.fatal("the file is empty")
+        ctx.fatal("the file is empty: there is nothing to read; check that this is the right file")
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")      # old Mac line ends
     if text[:4].lower() == "sep=" and len(text) > 4 and text[4] not in "\r\n":
@@ -91,8 +91,10 @@ def _csv_grid(text: str, delim: str, ctx: _Ctx) -> tuple[pd.DataFrame, np.ndarra
             rows.append(rec)
             nums.append(prev + 1)
             prev = reader.line_num
-    except csv.Error as e:
-        ctx.fatal(f"cannot read the CSV file near line {prev + 1}: {e}", row=prev + 1)
+    except csv.Error:
+        ctx.fatal(f"cannot read the CSV file near line {prev + 1}: a field there is not "
+                  "closed (a quote mark without its pair) or is far too long; correct that line "
+                  "in a text editor, or save the file again as CSV from Excel", row=prev + 1)
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     return pd.DataFrame(rows, dtype=object), np.asarray(nums, dtype=np.int64)

@@ -48,13 +48,15 @@ def _from_frame(df: pd.DataFrame, canon_map: dict, ctx: _Ctx) -> _Raw:
             keep = [i for i in range(len(labels)) if i != pos]
             frame = frame[keep].set_axis(range(len(keep)), axis=1)
             headers = [headers[i] for i in keep]
+    keys: list[tuple[str, ...]] = [(h,) for h in headers]   # as written: two alike stay alike
     headers = _name_columns(headers, frame, letters=False)
-    return _Raw(frame, headers, rows, grid=False)
+    return _Raw(frame, headers, rows, grid=False, keys=keys)
 
 
 def _from_rows(rows: list, canon_map: dict, ctx: _Ctx) -> _Raw:
     if not rows:
-        ctx.fatal("the range is empty: no header row and no data")
+        ctx.fatal("the range is empty: no header row and no data; select the table with its "
+                  "header row")
     if not any(isinstance(r, (list, tuple)) for r in rows):
         rows = [[v] for v in rows]  # a single column comes as a flat list
     rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in rows]

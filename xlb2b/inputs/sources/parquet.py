@@ -19,8 +19,9 @@ def _read_parquet(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
         ctx.fatal("reading .parquet files needs the pyarrow package: pip install pyarrow")
     try:
         df = pd.read_parquet(path, engine="pyarrow")
-    except Exception as e:  # noqa: BLE001 - any reader failure is a bad file
-        ctx.fatal(f"cannot read the parquet file: {e}")
+    except Exception:  # noqa: BLE001 - any reader failure is a bad file
+        ctx.fatal("the parquet file cannot be read: it is damaged or not a parquet file; "
+                  "write it again, or export the data as .csv")
     return _from_frame(df, canon_map, ctx)
 
 

@@ -1,0 +1,117 @@
+"""Client ids that differ only in letter case or look-alike Cyrillic/Latin letters: merged, every merge listed."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlb2b.errors import WARNING, Problem
+from xlb2b.inputs.context import _Ctx
+from xlb2b.inputs.tables import InputTable
+
+#: Cyrillic letters drawn like Latin ones (after case folding: А/A, В/B, Е/E, К/K, М/M,
+#: Н/H, О/O, Р/P, С/C, Т/T, У/Y, Х/X, and the Ukrainian І/I, Ј/J, Ѕ/S)
+LOOKALIKES = str.maketrans("авекмнорстухіјѕ", "abekmhopctyxijs")
+#: rows of one spelling named in its merge message
+ROWS_LISTED = 5
+
+
+def fold_id(text: str) -> str:
+    """The form in which two ids that a person reads as the same compare equal:
+    case folded, look-alike Cyrillic letters written as the Latin ones."""
+    return text.casefold().translate(LOOKALIKES)
+
+
+def _row_list(rows: np.ndarray) -> str:
+    shown = ", ".join(str(int(r)) for r in rows[:ROWS_LISTED])
+    more = f" and {len(rows) - ROWS_LISTED} more" if len(rows) > ROWS_LISTED else ""
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+
+
+def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray, column: str,
+                         ctx: _Ctx) -> pd.Series:
+    """Spellings of one id that differ only in case or look-alike letters become
+    the spelling used most (the first one seen on a tie); one warning per
+    spelling replaced, naming its rows.  ``alive``: the rows that count."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        cats = np.asarray(values.cat.categories, dtype=object)
+    else:
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+        cats = np.asarray(uniq, dtype=object)
+    if len(cats) < 2:
+        return values
+    folded = pd.Series([fold_id(str(c)) for c in cats])
+    dup = folded.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return values
+    live = codes[alive]
+    live = live[live >= 0]
+    count = np.bincount(live, minlength=len(cats))
+    pos = np.flatnonzero(alive & (codes >= 0))
+    first = np.full(len(cats), np.iinfo(np.int64).max)
+    np.minimum.at(first, codes[pos], pos)
+    target = np.arange(len(cats))
+    merged: list[tuple[int, int]] = []
+    for key in folded[dup].unique():
+        members = [int(i) for i in np.flatnonzero(folded.to_numpy() == key) if count[i] > 0]
+        if len(members) < 2:
+            continue
+        keep = min(members, key=lambda i: (-count[i], first[i]))
+        for i in sorted(members, key=lambda i: first[i]):
+            if i != keep:
+                target[i] = keep
+                merged.append((i, keep))
+    if not merged:
+        return values
+    for i, keep in sorted(merged, key=lambda m: first[m[0]]):
+        at = np.flatnonzero(alive & (codes == i))
+        ctx.report.problems.append(ctx.problem(
+            f"client id {cats[i]!r} differs from {cats[keep]!r} only in letter case or in "
+            f"look-alike Latin/Cyrillic letters: read as the same client {cats[keep]!r} "
+            f"({_row_list(rows[at])}); if they are different clients, give them different ids",
+            row=int(rows[at[0]]), column=column, value=cats[i], severity=WARNING))
+    new_codes = np.where(codes >= 0, target[np.maximum(codes, 0)], -1)
+    used = np.unique(new_codes[new_codes >= 0])
+    remap = np.full(len(cats), -1)
+    remap[used] = np.arange(len(used))
+    final = np.where(new_codes >= 0, remap[np.maximum(new_codes, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(final, categories=pd.Index(cats[used], dtype=object)),
+                     index=values.index)
+
+
+def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[InputTable | None,
+                                                                              list[Problem]]:
+    """``table`` (clients or market) with every client id that is written in
+    ``reference`` (the transactions) only with another case or look-alike
+    letters replaced by the reference's spelling, and a warning per id replaced."""
+    if table is None or "client_id" not in table.data or "client_id" not in reference.data:
+        return table, []
+    ref = pd.unique(reference.data["client_id"].dropna().astype(object))
+    ref_set = set(ref)
+    by_fold: dict[str, Any] = {}
+    for v in ref:
+        by_fold.setdefault(fold_id(str(v)), v)
+    col = table.data["client_id"]
+    own = pd.unique(col.dropna().astype(object))
+    change = {v: by_fold[fold_id(str(v))] for v in own
+              if v not in ref_set and fold_id(str(v)) in by_fold}
+    if not change:
+        return table, []
+    data = table.data.copy()
+    data["client_id"] = col.astype(object).replace(change)
+    header = table.columns.get("client_id", "client_id")
+    problems = []
+    for old, new in change.items():
+        at = data.loc[col.astype(object).eq(old).to_numpy(), "row"].to_numpy() \
+            if "row" in data else np.array([], dtype=np.int64)
+        problems.append(Problem(
+            f"client id {old!r} is written {new!r} in the transactions (it differs only in letter "
+            f"case or in look-alike Latin/Cyrillic letters): read as {new!r}"
+            + (f" ({_row_list(at)})" if len(at) else ""),
+            file=table.source, sheet=table.sheet, row=int(at[0]) if len(at) else None,
+            column=header, value=old, severity=WARNING))
+    report = type(table.report)(list(table.report.problems) + problems)
+    return replace(table, data=data, report=report), problems

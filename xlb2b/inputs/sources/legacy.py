@@ -1,0 +1,72 @@
+""".xls, .xlsb and .ods workbooks through python-calamine when installed (else: save as .xlsx)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlb2b.errors import InputError
+from xlb2b.inputs.context import _Ctx
+from xlb2b.inputs.guards import _check_archive, _unreadable_workbook
+from xlb2b.inputs.headers import _from_grid
+from xlb2b.inputs.raw import _Raw
+from xlb2b.inputs.sources.xlsx import _another_sheet_if_needed, _pick_sheet
+from xlb2b.inputs.values import _EXCEL_ERRORS
+
+#: the formats python-calamine reads besides .xlsx
+LEGACY_EXTENSIONS = (".xls", ".xlt", ".xlsb", ".ods")
+
+
+def _import_calamine():
+    """The python-calamine workbook class, or None (e.g. under Pyodide)."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        return None
+    return CalamineWorkbook
+
+
+def _refuse_without_reader(ext: str, ctx: _Ctx) -> None:
+    if ext in (".xls", ".xlt"):
+        ctx.fatal("this is an old binary Excel file (.xls), which can be read only with the "
+                  "python-calamine package (pip install python-calamine): open it in Excel and "
+                  "save it as .xlsx (Excel Workbook)")
+    ctx.fatal(f"{ext} files can be read only with the python-calamine package (pip install "
+              "python-calamine): open the file and save it as .xlsx (Excel Workbook) or .csv")
+
+
+def _read_legacy(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
+    """Read a .xls/.xlsb/.ods sheet with the same header search, sheet choice
+    and validation as an .xlsx one."""
+    ext = path.suffix.lower()
+    calamine = _import_calamine()
+    if calamine is None:
+        _refuse_without_reader(ext, ctx)
+    _check_archive(path, ext, ctx)
+    try:
+        wb = calamine.from_path(str(path))
+        try:
+            names = list(wb.sheet_names)
+            ctx.sheet = _pick_sheet(names, sheet, ctx)
+
+            def read(name: str, nrows: int | None = None) -> list:
+                return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+            rows = read(ctx.sheet)
+            rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
+        finally:
+            wb.close()
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
+        _unreadable_workbook(e, ctx)
+    if not rows:
+        ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with "
+                  "--sheet NAME")
+    width = max(len(r) for r in rows)
+    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+    for c in grid.columns:   # empty and error cells: None, as for .xlsx
+        s = grid[c]
+        grid[c] = s.mask(s.isin(_EXCEL_ERRORS) | s.eq(""), None)
+    return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
