@@ -182,7 +182,7 @@ def test_window_options(tmp_path, capsys):
                                *extra)
         assert rc == 0, err
         revenue = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig").set_index("client_id")["revenue"]
-        return printed.splitlines()[0], revenue
+        return next(ln for ln in printed.splitlines() if ln.startswith("Window:")), revenue
 
     line, rev = window()
     assert line.startswith("Window: 2024-07-01 – 2025-06-30")     # 12 months to the latest month
@@ -208,9 +208,9 @@ def test_command_line_window_overrides_the_settings_file(tmp_path, capsys):
     s = tmp_path / "s.toml"
     Settings(window="explicit", window_start="2024-01-01", window_end="2024-01-31").save(s)
     rc, out, _ = run(capsys, "analyze", tx, "--settings", s, "-q")
-    assert rc == 0 and out.startswith("Window: 2024-01-01 – 2024-01-31")
+    assert rc == 0 and "\nWindow: 2024-01-01 – 2024-01-31" in out
     rc, out, _ = run(capsys, "analyze", tx, "--settings", s, "--all", "--force", "-q")
-    assert rc == 0 and out.startswith("Window: 2024-01-01 – 2025-06-30")
+    assert rc == 0 and "\nWindow: 2024-01-01 – 2025-06-30" in out
 
 
 def test_sheet_option(tmp_path, capsys):

@@ -168,12 +168,19 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     renamed = {"Clients": "Clients (2)"}
     for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML"):
         same_cells(live[renamed.get(sheet, sheet)], file_cells(path, sheet, renamed))
+    # the reading report sits beside the input issues, naming the workbook and sheet read
+    read = set(live["Input issues"].values())
+    assert "What was read" in read and any(str(v).startswith("Sales.xlsx, sheet Transactions, rows 1–")
+                                           for v in read)
     # settings cells are named, the Clients rows are one Excel table, charts are native
     added_names = {x["args"][0] for x in actions if x["func"] == "namesAdd"}
     assert {"abc_a_below", "psc_s2_min", "rfm_grid"} <= added_names
     assert [x["args"][1] for x in actions if x["func"] == "setTableName"] == ["Clients"]
     assert sum(x["func"] == "addChart" for x in actions) == 3
     assert alerts(actions) and "31 clients" in alerts(actions)[0]
+    # the message gives what was read from the range, in one line
+    n = sum(1 for r in rows[1:] if any(v not in ("", None) for v in r))
+    assert f"{n:,} of {n:,} rows accepted" in alerts(actions)[0]
 
 
 def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):

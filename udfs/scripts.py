@@ -364,9 +364,12 @@ async def _analyze(book, lang: str):
     added = await _render_flushed(book, lambda rec, taken: add_analysis_sheets(rec, a, lang=lang, taken=taken,
                                                                 sources={k: v.source for k, v in
                                                                          a.inputs.items()}))
-    _say(book, label("script.done_analysis", lang).format(
+    done = label("script.done_analysis", lang).format(
         clients=f"{len(a.clients):,}", sheets=len(added), problems=len(a.report),
-        issues=label("sheet.input_issues", lang)), lang)
+        issues=label("sheet.input_issues", lang))
+    # what was read from each range, in one line each (the full report is on the issues sheet)
+    read = [r.summary() for r in getattr(a.report, "readings", []) if r is not None]
+    _say(book, "\n".join([done, ""] + read) if read else done, lang)
     return book
 
 

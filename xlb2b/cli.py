@@ -25,6 +25,8 @@ EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
 #: rows of an input report printed before "... and N more"
 MAX_REPORT_ROWS = 50
+#: plausibility warnings about the inputs printed with the summary
+MAX_WARNINGS_SHOWN = 10
 DEFAULT_SETTINGS_FILE = "xlb2b-settings.toml"
 SEVERITIES = ("fatal", "error", "warning", "info")
 
@@ -274,6 +276,11 @@ def print_summary(analysis, lang: str, outputs: Sequence[Path], *, tables: Seque
             print(f"  {n:>7,}  {reason}")
     if len(a.clients) == 0:
         print("warning: no client has positive revenue in the window; check the window options")
+    warnings = [w for r in a.report.readings for w in r.warnings]
+    for w in warnings[:MAX_WARNINGS_SHOWN]:
+        print(f"warning: {w}")
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        print(f"  ... and {len(warnings) - MAX_WARNINGS_SHOWN} more warnings about the inputs")
     counts = Counter(p.severity for p in a.report)
     if counts:
         by = ", ".join(f"{counts[s]:,} {s}" for s in SEVERITIES if counts[s])
@@ -330,9 +337,18 @@ def _settings(args):
     return settings.copy(**changes)
 
 
+def print_readings(readings: Iterable[Any]) -> None:
+    """The reading report of each input, compactly (stdout)."""
+    for r in readings:
+        if r is None or getattr(r, "shown", False):
+            continue
+        print("Read " + "\n".join(r.lines()), flush=True)
+        r.shown = True            # printed once, even when an error later carries it again
+
+
 def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
     """Read the input files (the transactions with the command's --sheet and
-    --map, when it has them)."""
+    --map, when it has them); each one's reading report is printed as it is read."""
     from xlb2b.inputs import read_table
 
     tables = {}
@@ -341,6 +357,7 @@ def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
         tx = kind == "transactions"
         tables[kind] = read_table(kind, path, sheet=getattr(args, "sheet", None) if tx else None,
                                   mapping=_mapping(args.parser, getattr(args, "map", [])) if tx else None)
+        print_readings([tables[kind].reading])
     return tables
 
 
@@ -436,6 +453,7 @@ def cmd_demo(args) -> int:
                 write_csv(a.report.to_frame(), out / "input_issues.csv", lang)]
         for name in a.SUMMARIES:
             write_csv(a.summary(name), out / f"summary_{name}.csv", lang)
+    print_readings(a.report.readings)
     hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {workbook.name}" if len(a.report) else ""
     print_summary(a, lang, [workbook, adps, planning, toolkit] + csvs + [out / "summary_*.csv"],
                   tables=("psc_group", "abc"),
@@ -811,6 +829,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:              # a usage error found after parsing
         return _exit_code(e.code)
     except InputError as e:
+        try:                 # what was read from the refused table, to see which column was taken
+            print_readings(getattr(e.report, "readings", []))
+        except Exception:  # noqa: BLE001 - the error itself must reach the user
+            pass
         sys.stdout.flush()
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         if len(e.report):

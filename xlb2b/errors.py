@@ -51,6 +51,8 @@ class Report:
     """An ordered collection of :class:`Problem`."""
 
     problems: list[Problem] = field(default_factory=list)
+    #: what was read from each input (:class:`xlb2b.inputs.reading.Reading`), in reading order
+    readings: list[Any] = field(default_factory=list)
 
     def add(self, reason: str, **where: Any) -> Problem:
         p = Problem(reason, **where)
@@ -58,7 +60,12 @@ class Report:
         return p
 
     def extend(self, other: Report | Iterable[Problem]) -> None:
-        self.problems.extend(other.problems if isinstance(other, Report) else other)
+        if isinstance(other, Report):
+            self.problems.extend(other.problems)
+            self.readings.extend(r for r in other.readings
+                                 if all(r is not x for x in self.readings))
+        else:
+            self.problems.extend(other)
 
     def __len__(self) -> int:
         return len(self.problems)

@@ -679,7 +679,7 @@ class _Writer:
         chart.set_size({"width": 720, "height": 420})
         ws.insert_chart(1, 3, chart)
 
-    def frame_sheet(self, key: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+    def frame_sheet(self, key: str, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> Any:
         ws = self.wb.add_worksheet(self.sheet_names[key], self.sheet_class)
         formats = formats or {}
         for j, col in enumerate(frame.columns):
@@ -692,6 +692,27 @@ class _Writer:
         ws.freeze_panes(1, 0)
         if len(frame):
             ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+        return ws
+
+    def reading_block(self, ws, col: int) -> None:
+        """The reading report of every input, from column ``col`` (right of the problems table)."""
+        readings = [r for r in getattr(self.a.report, "readings", []) if r is not None]
+        ws.set_column(col, col, 24)
+        ws.set_column(col + 1, col + 1, 110)
+        ws.write_string(0, col, self.t("contents.reading", "What was read"), self.f_bold)
+        row = 1
+        if not readings:
+            ws.write_string(row, col + 1, self.t("contents.reading_none", "no reading report (the inputs "
+                                                  "were given as tables already read)"))
+        for r in readings:
+            ws.write_string(row, col, r.kind, self.f_bold)
+            row += 1
+            for item, text in r.items():
+                if item:
+                    ws.write_string(row, col, item)
+                ws.write_string(row, col + 1, text)
+                row += 1
+            row += 1
 
     def contents(self) -> None:
         t = self.t
@@ -753,7 +774,9 @@ class _Writer:
         self.frame_sheet("portrait", portrait, {"share_a": SHARE, "share_all": SHARE, "lift": RATIO,
                                                 "clients_a": INT, "clients_all": INT})
         self.frame_sheet("excluded", self.a.excluded, {"revenue": MONEY})
-        self.frame_sheet("input_issues", self.a.report.to_frame(), {"row": INT})
+        issues = self.a.report.to_frame()
+        ws = self.frame_sheet("input_issues", issues, {"row": INT})
+        self.reading_block(ws, len(issues.columns) + 1)
 
 
 def add_analysis_sheets(workbook, analysis, *, lang: str = "en",

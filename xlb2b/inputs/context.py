@@ -25,6 +25,8 @@ class _Ctx:
     sheet: str = ""
     report: Report = field(default_factory=Report)
     pending_fatal: int = 0
+    #: how the header row of a grid was found (:class:`xlb2b.inputs.raw.HeaderFound`)
+    header: Any = None
 
     def problem(self, reason: str, **kw: Any) -> Problem:
         return Problem(reason, file=self.label, sheet=self.sheet, **kw)

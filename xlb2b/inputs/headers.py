@@ -10,7 +10,7 @@ import pandas as pd
 
 from xlb2b.errors import WARNING, InputError
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.raw import _Raw
+from xlb2b.inputs.raw import HeaderFound, _Raw
 from xlb2b.inputs.tables import SCHEMA
 from xlb2b.inputs.values import _blank_mask, _cell_text
 from xlb2b.io_util import column_letter
@@ -242,6 +242,8 @@ def _from_grid(grid: pd.DataFrame, rownums: np.ndarray, canon_map: dict, ctx: _C
     keep = [i for i, t in enumerate(headers) if t or not _blank_mask(frame[i]).all()]
     frame = frame[keep].set_axis(range(len(keep)), axis=1)
     names = _name_columns([headers[i] for i in keep], frame, letters=letters, positions=keep)
+    ctx.header = HeaderFound(int(rownums[h]), keep, _count_matches(keys, ctx.kind, canon_map), len(head),
+                             letters, depth)
     places = [f"column {column_letter(p)}" if letters else f"column {p + 1}" for p in keep]
     return _Raw(frame, names, rows, grid=True, decimal_comma=decimal_comma,
                 comma_default=comma_default, keys=[keys[i] for i in keep], places=places,

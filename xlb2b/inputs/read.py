@@ -4,9 +4,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from xlb2b.errors import InputError
 from xlb2b.inputs.context import _Ctx, _default_label
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping
+from xlb2b.inputs.reading import describe, partial
 from xlb2b.inputs.sources import _load
+from xlb2b.inputs.structure import find_layout
 from xlb2b.inputs.tables import SCHEMA, InputTable
 from xlb2b.inputs.validate import _validate
 
@@ -71,12 +74,20 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
         return source
     ctx = _Ctx(kind=kind, label=name or _default_label(source))
     canon_map = _normalise_mapping(kind, mapping, ctx)
-    raw = _load(source, sheet, canon_map, ctx)
-    positions = _match_columns(raw, canon_map, ctx)
-    data = _validate(raw, positions, ctx)
-    # the name every problem of this table carries, so that the analysis's own notes
-    # about it (column problems) name the file the same way as the row problems
+    raw0 = _load(source, sheet, canon_map, ctx)
+    positions0 = _match_columns(raw0, canon_map, ctx)
+    # subtotal/total/group rows out, the client filled in where the layout says so
+    raw, positions, layout = raw0, positions0, None
+    try:
+        raw, positions, layout = find_layout(raw0, positions0, ctx)
+        data = _validate(raw, positions, ctx)
+    except InputError as e:   # refused: what was read so far still goes with the refusal
+        partial(kind, source, raw0, raw, positions, canon_map, ctx, layout)
+        e.report = ctx.report
+        raise
+    columns = {c: raw.headers[p] for c, p in positions.items()}
+    reading = describe(kind, source, raw0, raw, positions, canon_map, ctx, data, layout, columns)
     return InputTable(kind=kind, data=data, report=ctx.report, source=ctx.label, sheet=ctx.sheet,
-                      columns={c: raw.headers[p] for c, p in positions.items()})
+                      columns=columns, reading=reading)
 
 

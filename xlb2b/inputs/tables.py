@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -46,6 +47,8 @@ class InputTable:
     source: str = ""
     sheet: str = ""
     columns: dict[str, str] = field(default_factory=dict)
+    #: what was read and how (:class:`xlb2b.inputs.reading.Reading`); also in ``report.readings``
+    reading: Any = None
 
     def has(self, column: str) -> bool:
         return column in self.data.columns

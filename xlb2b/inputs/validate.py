@@ -32,8 +32,8 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
     kind = ctx.kind
     frame = raw.frame
     n = len(frame)
-    parsed = {c: _parse(COLUMN_TYPES[c], frame[p].reset_index(drop=True), raw)
-              for c, p in positions.items()}
+    parsed = {c: raw.parsed.pop(p, None) or _parse(COLUMN_TYPES[c], frame[p].reset_index(drop=True), raw)
+              for c, p in positions.items()}       # raw.parsed: columns the layout step parsed already
     extra_pos = [p for p in range(frame.shape[1]) if p not in positions.values()]
     extra_blank = {p: _blank_mask(frame[p]) for p in extra_pos}
 
