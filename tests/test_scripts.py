@@ -12,6 +12,7 @@ from officejs import server_imports
 with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_scripts_call, custom_scripts_meta  # noqa: E402
+
     from udfs import scripts as S  # noqa: E402
 
 import asyncio  # noqa: E402
@@ -23,10 +24,10 @@ import pytest  # noqa: E402
 
 from xlb2b import sample  # noqa: E402
 from xlb2b.excel import adp_sheets as adp  # noqa: E402
-from xlb2b.pipeline import analyze  # noqa: E402
+from xlb2b.excel.analysis_sheets import write_analysis_workbook  # noqa: E402
 from xlb2b.excel.live import excel_text  # noqa: E402
 from xlb2b.locale import labels  # noqa: E402
-from xlb2b.excel.analysis_sheets import write_analysis_workbook  # noqa: E402
+from xlb2b.pipeline import analyze  # noqa: E402
 
 
 def _sheet(name, values):
