@@ -377,8 +377,8 @@ def test_progress_goes_to_stderr_one_line_per_stage_and_quiet_silences_it(tmp_pa
     tx = write(tmp_path / "t.csv", FOUR)
     rc, out, err = run(capsys, "analyze", tx, "--csv", tmp_path / "c.csv")
     assert rc == 0
-    assert err.splitlines() == ["[1/5] reading transactions", "[2/5] computing metrics", "[3/5] segmenting",
-                                "[4/5] writing workbook", "[5/5] writing CSV"]
+    assert err.splitlines() == ["[1/6] reading transactions", "[2/6] computing metrics", "[3/6] segmenting",
+                                "[4/6] comparing windows", "[5/6] writing workbook", "[6/6] writing CSV"]
     assert "reading" not in out
     rc, _, err = run(capsys, "analyze", tx, "--force", "--quiet")
     assert rc == 0 and err == ""
@@ -405,7 +405,7 @@ def test_subprocess_success_and_input_error(tmp_path):
     write(tmp_path / "t.csv", FOUR)
     p = _subprocess(["analyze", "t.csv", "--csv", "c.csv"], tmp_path)
     assert p.returncode == 0, p.stderr
-    assert "Window:" in p.stdout and "[1/5] reading transactions" in p.stderr
+    assert "Window:" in p.stdout and "[1/6] reading transactions" in p.stderr
     assert (tmp_path / "t-analysis.xlsx").exists() and (tmp_path / "c.csv").exists()
     write(tmp_path / "bad.csv", "Client,Date\nK1,2025-03-03\n")
     p = _subprocess(["analyze", "bad.csv"], tmp_path)

@@ -16,14 +16,16 @@ from xlb2b.locale import LANGUAGES, label, labels
 from xlb2b.settings import DEFAULT_PSC_GROUPS, DEFAULT_RFM_GRID, Settings
 from xlb2b.analysis.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
 
+from xlb2b.excel.dynamics_sheets import SHEET_KEYS as DYNAMICS_SHEETS  # noqa: E402
+
 SHEETS = ["contents", "settings", "clients", "summary_psc", "summary_psc_group", "summary_spl",
           "summary_kml", "summary_dsl", "summary_dsl_level", "summary_rfm", "summary_rfm_segment",
-          "summary_abc", "summary_xyz", "portrait", "excluded", "input_issues", "abc_curve"]
+          "summary_abc", "summary_xyz", "portrait", "excluded", "input_issues", "abc_curve"] + DYNAMICS_SHEETS
 SECTIONS = ["sheet", "column", "summary_title", "psc_group", "rfm_segment", "dsl_level", "dsl_level_hint",
             "abc", "xyz", "setting", "setting_hint", "contents", "severity"]
 BOUND_CELLS = ["psc_s2_min", "psc_s3_min", "kml_k2_min", "kml_k3_min", "kml_m2_min", "kml_m3_min",
                "dsl_d2_min", "dsl_d3_min", "dsl_s2_below", "dsl_s3_below", "abc_a_below", "abc_b_below",
-               "xyz_x_max", "xyz_y_max"]
+               "xyz_x_max", "xyz_y_max", "lapse_late_min", "lapse_lapsing_min"]
 CUT_POINTS = ([f"{s}_cut{j}" for s in ("psc_p", "psc_c", "spl_l", "kml_l", "dsl_l") for j in (1, 2)]
               + [f"rfm_{x}_cut{j}" for x in "rfm" for j in (1, 2, 3, 4)])
 TABLE_HEADERS = ["rule_group", "p_min", "p_max", "s_min", "s_max", "c_min", "c_max", "tenure_min",

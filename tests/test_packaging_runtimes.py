@@ -62,7 +62,7 @@ def test_buttons_are_the_agreed_tags():
 # ------------------------------------------------------------------ Server
 
 def test_server_custom_functions_expose_every_function():
-    assert len(F.__all__) == 29
+    assert len(F.__all__) == 35
     assert function_ids(custom_functions) == set(F.__all__) == function_ids(F)
 
 

@@ -52,7 +52,7 @@ def test_client_count_is_exact(n):
 @pytest.mark.parametrize("n, lines", [(300, 30_000), (500, None), (2000, 20_000)])
 def test_line_count_is_roughly_as_requested(n, lines):
     d = generate(n, lines=lines)
-    wanted = lines if lines is not None else 20 * n * 2
+    wanted = lines if lines is not None else 20 * n * 3      # the default period is three years
     assert abs(len(d.transactions) - wanted) <= 0.10 * wanted
 
 

@@ -157,8 +157,9 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     actions = run(book, "analyze_client_base")
     names = added_sheets(actions)
     # the analysis' Clients sheet keeps the input sheets' names free (a next run
-    # reads, and is sent, only the input sheets)
-    assert names[:3] == ["Contents", "Settings", "Clients (2)"] and "ABC" in names and len(names) == 17
+    # reads, and is sent, only the input sheets); 17 analysis sheets and the 9 of
+    # the two-window section (bridge, 5 migrations, cohorts, watch list, clients)
+    assert names[:3] == ["Contents", "Settings", "Clients (2)"] and "ABC" in names and len(names) == 26
     # nothing was written to the user's two sheets (positions 0 and 1)
     assert not [a for a in actions if a["sheet_position"] in (0, 1)]
     # the same layout written to a file by XlsxWriter holds the same cells
@@ -167,7 +168,8 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     order = [s.name for s in book.sheets]
     live = grids(actions, order)
     renamed = {"Clients": "Clients (2)"}
-    for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML"):
+    for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML", "Bridge", "Migration ABC", "Cohorts",
+                  "Watch list", "Client dynamics"):
         same_cells(live[renamed.get(sheet, sheet)], file_cells(path, sheet, renamed))
     # the reading report sits beside the input issues, naming the workbook and sheet read
     read = set(live["Input issues"].values())
@@ -176,8 +178,8 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     # settings cells are named, the Clients rows are one Excel table, charts are native
     added_names = {x["args"][0] for x in actions if x["func"] == "namesAdd"}
     assert {"abc_a_below", "psc_s2_min", "rfm_grid"} <= added_names
-    assert [x["args"][1] for x in actions if x["func"] == "setTableName"] == ["Clients"]
-    assert sum(x["func"] == "addChart" for x in actions) == 3
+    assert [x["args"][1] for x in actions if x["func"] == "setTableName"] == ["Clients", "ClientDynamics"]
+    assert sum(x["func"] == "addChart" for x in actions) == 4          # with the bridge's waterfall
     assert alerts(actions) and "31 clients" in alerts(actions)[0]
     # the message gives what was read from the range, in one line
     n = sum(1 for r in rows[1:] if any(v not in ("", None) for v in r))

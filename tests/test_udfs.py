@@ -102,7 +102,7 @@ def test_xlwings_is_in_server_mode_and_the_environment_is_restored():
 def test_meta_lists_every_function_with_parameters_optional_flags_and_descriptions():
     meta = custom_functions_meta(F)
     funcs = {f["name"]: f for f in meta["functions"]}
-    assert set(funcs) == set(NAMES) and len(NAMES) == 29
+    assert set(funcs) == set(NAMES) and len(NAMES) == 35
     for name, f in funcs.items():
         assert f["description"] and "\n" not in f["description"], name
         assert not f["description"].startswith("Python function"), name
@@ -499,7 +499,7 @@ def test_b2b_metrics_takes_the_window_and_the_s_bounds():
 # ------------------------------------------------------------------ shapes (Excel 2016/2019)
 # An array formula over the output range (Ctrl+Shift+Enter) and INDEX(result, row) need one result
 # row per input row, one column, in input order; one value is a 1x1 range; tables have a header.
-SINGLE = {"HHI", "NPS", "CSI", "OTIF", "REGULARITY", "B2B_EXPLAIN"}
+SINGLE = {"HHI", "NPS", "CSI", "OTIF", "REGULARITY", "B2B_EXPLAIN", "LAPSE_RATIO", "NRR", "GRR"}
 TABLES = {"PSC_CUTS": (4, 3), "B2B_METRICS": (3, 19), "B2B_SEGMENTS": (3, 11)}
 
 

@@ -90,7 +90,8 @@ def test_writes_the_full_sample_in_both_languages(tmp_path):
     for lang in ("en", "ru"):
         p = write_analysis_workbook(a, tmp_path / f"{lang}.xlsx", lang=lang)
         wb = openpyxl.load_workbook(p, read_only=True)
-        assert len(wb.sheetnames) == 17 and len(set(wb.sheetnames)) == 17
+        # 17 analysis sheets and 9 of the two-window section
+        assert len(wb.sheetnames) == 26 and len(set(wb.sheetnames)) == 26
 
 
 def test_both_languages_give_the_same_numbers(tmp_path):

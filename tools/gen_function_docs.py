@@ -36,11 +36,12 @@ GROUPS = [
     ("Planning", ["ADP_FORECAST", "PROGRESS_LEVEL"]),
     ("Satisfaction", ["NPS", "CSI", "OTIF"]),
     ("Tables", ["B2B_METRICS", "B2B_SEGMENTS"]),
+    ("Two windows", ["CLIENT_STATUS", "PRICE_EFFECT", "VOLUME_EFFECT", "LAPSE_RATIO", "NRR", "GRR"]),
     ("Errors", ["B2B_EXPLAIN"]),
 ]
 TITLES_RU = {"Segments": "Сегменты", "Metrics": "Показатели", "Portfolio": "Портфель",
              "Planning": "Планирование", "Satisfaction": "Удовлетворённость", "Tables": "Таблицы",
-             "Errors": "Ошибки"}
+             "Errors": "Ошибки", "Two windows": "Два периода"}
 
 
 def _const(v, lang: str = "en") -> str:

@@ -1058,6 +1058,207 @@ def B2B_SEGMENTS(transactions_with_headers, window_start=None, window_end=None, 
     return cv.table(a.clients[_SEGMENT_COLUMNS])
 
 
+# =================================================================== two windows (W0 -> W1) and lapse risk
+__all__ += ["CLIENT_STATUS", "PRICE_EFFECT", "VOLUME_EFFECT", "LAPSE_RATIO", "NRR", "GRR"]
+
+
+def _two_windows(revenue_w0, revenue_w1, units_w0=None, units_w1=None, first_purchase=None) -> pd.DataFrame:
+    """The per-client frame the core's status and bridge functions take."""
+    r0, r1 = cv.numbers(revenue_w0, "revenue_w0", allow_empty=True), cv.numbers(revenue_w1, "revenue_w1",
+                                                                              allow_empty=True)
+    arrays = {"revenue_w0": r0, "revenue_w1": r1}
+    if units_w0 is not None:
+        arrays["units_w0"] = cv.numbers(units_w0, "units_w0", allow_empty=True)
+        arrays["units_w1"] = cv.numbers(units_w1, "units_w1", allow_empty=True)
+    n = cv.same_length(**arrays)
+    frame = pd.DataFrame({k: np.nan_to_num(v) for k, v in arrays.items()})
+    for k in ("units_w0", "units_w1"):
+        if k not in frame:
+            frame[k] = np.nan
+    frame["first_date"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if first_purchase is not None:
+        cells = [None if cv.is_missing(v) else v for v in cv.cells(first_purchase)]
+        if len(cells) != n:
+            raise UdfError(f"the ranges have different lengths (revenue_w0 {n}, first_purchase {len(cells)})")
+        known = [i for i, v in enumerate(cells) if v is not None]
+        if known:
+            frame.loc[known, "first_date"] = cv.dates([cells[i] for i in known], "first_purchase")
+    return frame
+
+
+def _status(frame: pd.DataFrame, w1: Window):
+    from xlb2b.analysis.dynamics import client_status
+    return client_status(frame, _DEFAULTS, w1=w1).columns
+
+
+@_described
+@xw.func
+@xw.ret("raw")
+@xw.arg("revenue_w0", "raw", doc="Net revenue per client in the preceding window W0.")
+@xw.arg("revenue_w1", "raw", doc="Net revenue per client in the analysis window W1.")
+@xw.arg("first_purchase", "raw", doc="Date of each client's first purchase line ever.")
+@xw.arg("w1_start", "raw", doc="First day of the analysis window W1.")
+@xw.arg("w1_end", "raw", doc="Last day of the analysis window W1.")
+@guard
+def CLIENT_STATUS(revenue_w0, revenue_w1, first_purchase, w1_start, w1_end):
+    """Status of each client from W0 to W1: new, returned, lost, grown, shrunk, flat or other.
+
+    A buyer is a client with net revenue > 0 in the window. new: the first
+    purchase falls inside W1; returned: buyer in W1, not in W0, first
+    purchase before W1; lost: buyer in W0, not in W1; grown / shrunk / flat:
+    buyer in both, W1 revenue above / below / equal to W0's; other: the
+    rest (only returns in the windows).
+
+    Method: METHODOLOGY §11 (status)
+    Example: CLIENT_STATUS([[0], [0], [120], [100], [0]], [[80], [60], [0], [150], [-20]], [[45700], [45000], [45000], [45000], [45000]], 45658, 46022)
+
+    RU: Статус каждого клиента от W0 к W1: new (новый), returned (вернулся), lost (потерян), grown (вырос), shrunk (сократился), flat (без изменений) или other (прочее).
+    RU revenue_w0: Чистая выручка по каждому клиенту в предыдущем периоде W0.
+    RU revenue_w1: Чистая выручка по каждому клиенту в периоде анализа W1.
+    RU first_purchase: Дата первой покупки каждого клиента за всю историю.
+    RU w1_start: Первый день периода анализа W1.
+    RU w1_end: Последний день периода анализа W1.
+    """
+    start, end = cv.date(w1_start, "w1_start"), cv.date(w1_end, "w1_end")
+    if start is None or end is None:
+        raise UdfError("give both w1_start and w1_end")
+    if end < start:
+        raise UdfError("w1_end is before w1_start")
+    return cv.column(_status(_two_windows(revenue_w0, revenue_w1, first_purchase=first_purchase),
+                             Window(start, end))["status"])
+
+
+def _effect(kind: str, revenue_w0, units_w0, revenue_w1, units_w1):
+    frame = _two_windows(revenue_w0, revenue_w1, units_w0, units_w1)
+    # without first purchase dates nobody is "new": buyers in both windows are retained
+    far = pd.Timestamp("2262-01-01")
+    return cv.column(_status(frame, Window(far, far))[kind])
+
+
+@_described
+@xw.func
+@xw.ret("raw")
+@xw.arg("revenue_w0", "raw", doc="Net revenue per client in W0.")
+@xw.arg("units_w0", "raw", doc="Units per client in W0.")
+@xw.arg("revenue_w1", "raw", doc="Net revenue per client in W1.")
+@xw.arg("units_w1", "raw", doc="Units per client in W1.")
+@guard
+def PRICE_EFFECT(revenue_w0, units_w0, revenue_w1, units_w1):
+    """Price effect of each client retained with units in both windows: (P1 − P0) × (C0 + C1) / 2.
+
+    P = revenue / units. Empty for a client that is not a buyer in both
+    windows or has no units in one; PRICE_EFFECT + VOLUME_EFFECT = R1 − R0.
+
+    Method: METHODOLOGY §11 (revenue bridge)
+    Example: PRICE_EFFECT([[100], [200], [90]], [[10], [20], [0]], [[180], [150], [110]], [[12], [10], [3]])
+
+    RU: Эффект цены по каждому клиенту, покупавшему в обоих периодах и с количеством в обоих: (P1 − P0) × (C0 + C1) / 2.
+    RU revenue_w0: Чистая выручка по каждому клиенту в W0.
+    RU units_w0: Количество по каждому клиенту в W0.
+    RU revenue_w1: Чистая выручка по каждому клиенту в W1.
+    RU units_w1: Количество по каждому клиенту в W1.
+    """
+    return _effect("price_effect", revenue_w0, units_w0, revenue_w1, units_w1)
+
+
+@_described
+@xw.func
+@xw.ret("raw")
+@xw.arg("revenue_w0", "raw", doc="Net revenue per client in W0.")
+@xw.arg("units_w0", "raw", doc="Units per client in W0.")
+@xw.arg("revenue_w1", "raw", doc="Net revenue per client in W1.")
+@xw.arg("units_w1", "raw", doc="Units per client in W1.")
+@guard
+def VOLUME_EFFECT(revenue_w0, units_w0, revenue_w1, units_w1):
+    """Volume effect of each client retained with units in both windows: (C1 − C0) × (P0 + P1) / 2.
+
+    Method: METHODOLOGY §11 (revenue bridge)
+    Example: VOLUME_EFFECT([[100], [200], [90]], [[10], [20], [0]], [[180], [150], [110]], [[12], [10], [3]])
+
+    RU: Эффект объёма по каждому клиенту, покупавшему в обоих периодах и с количеством в обоих: (C1 − C0) × (P0 + P1) / 2.
+    RU revenue_w0: Чистая выручка по каждому клиенту в W0.
+    RU units_w0: Количество по каждому клиенту в W0.
+    RU revenue_w1: Чистая выручка по каждому клиенту в W1.
+    RU units_w1: Количество по каждому клиенту в W1.
+    """
+    return _effect("volume_effect", revenue_w0, units_w0, revenue_w1, units_w1)
+
+
+@_described
+@xw.func
+@xw.ret("raw")
+@xw.arg("purchase_dates", "raw", doc="One client's purchase dates (repeats count once).")
+@xw.arg("end_date", "raw", doc="The analysis window's last day; later dates are ignored.")
+@guard
+def LAPSE_RATIO(purchase_dates, end_date):
+    """Days since the client's last purchase / its median days between purchase dates (at least 3 dates).
+
+    Below 1.5 the client is on track, from 1.5 late, from 3 lapsing (the
+    analysis workbook's Settings sheet holds the bounds).
+
+    Method: METHODOLOGY §12 (lapse risk)
+    Example: LAPSE_RATIO([[46000], [46010], [46020], [46030]], 46045)
+
+    RU: Дней после последней покупки клиента / медианный интервал в днях между датами покупок (не меньше 3 дат).
+    RU purchase_dates: Даты покупок одного клиента (повторы считаются один раз).
+    RU end_date: Последний день периода анализа; более поздние даты не учитываются.
+    """
+    from xlb2b.analysis.dynamics import typical_gap
+    d = cv.dates(purchase_dates, "purchase_dates")
+    end = cv.date(end_date, "end_date")
+    if end is None:
+        raise UdfError("end_date: give the window's last day")
+    d = d[d <= np.datetime64(end, "ns")]
+    if d.size == 0:
+        raise UdfError("purchase_dates: no date on or before end_date")
+    tx = pd.DataFrame({"client_id": np.zeros(d.size, dtype=np.int64), "date": d, "amount": np.ones(d.size)})
+    _n, gap = typical_gap(tx, end, [0])
+    recency = (np.datetime64(end.normalize(), "ns") - d.max()) // np.timedelta64(1, "D")
+    return cv.scalar(float(recency) / gap[0], "fewer than 3 purchase dates: no typical gap")
+
+
+@_described
+@xw.func
+@xw.ret("raw")
+@xw.arg("revenue_w0", "raw", doc="Net revenue per client in W0.")
+@xw.arg("revenue_w1", "raw", doc="Net revenue per client in W1 (same rows).")
+@guard
+def NRR(revenue_w0, revenue_w1):
+    """Net revenue retention over W0's buyers: Σ max(R1, 0) / Σ R0 (new clients do not count).
+
+    Method: METHODOLOGY §11 (retention)
+    Example: NRR([[120], [100], [200], [0]], [[0], [180], [150], [40]])
+
+    RU: Чистое удержание выручки по покупателям W0: Σ max(R1, 0) / Σ R0 (новые клиенты не учитываются).
+    RU revenue_w0: Чистая выручка по каждому клиенту в W0.
+    RU revenue_w1: Чистая выручка по каждому клиенту в W1 (те же строки).
+    """
+    from xlb2b.analysis.dynamics import nrr_grr
+    f = _two_windows(revenue_w0, revenue_w1)
+    return cv.scalar(nrr_grr(f["revenue_w0"], f["revenue_w1"])[0], "no buyer in W0")
+
+
+@_described
+@xw.func
+@xw.ret("raw")
+@xw.arg("revenue_w0", "raw", doc="Net revenue per client in W0.")
+@xw.arg("revenue_w1", "raw", doc="Net revenue per client in W1 (same rows).")
+@guard
+def GRR(revenue_w0, revenue_w1):
+    """Gross revenue retention over W0's buyers: Σ min(max(R1, 0), R0) / Σ R0 (growth does not count).
+
+    Method: METHODOLOGY §11 (retention)
+    Example: GRR([[120], [100], [200], [0]], [[0], [180], [150], [40]])
+
+    RU: Валовое удержание выручки по покупателям W0: Σ min(max(R1, 0), R0) / Σ R0 (рост не учитывается).
+    RU revenue_w0: Чистая выручка по каждому клиенту в W0.
+    RU revenue_w1: Чистая выручка по каждому клиенту в W1 (те же строки).
+    """
+    from xlb2b.analysis.dynamics import nrr_grr
+    f = _two_windows(revenue_w0, revenue_w1)
+    return cv.scalar(nrr_grr(f["revenue_w0"], f["revenue_w1"])[1], "no buyer in W0")
+
+
 # =================================================================== reasons
 @_described
 @xw.func

@@ -261,6 +261,23 @@ def format_summary_table(analysis, name: str, lang: str = "en") -> str:
                         _summary_rows(t, lang, name), right=[False] + [True] * 5, widths=[40] + [None] * 5)
 
 
+def format_bridge_table(analysis, lang: str = "en") -> str:
+    """The revenue bridge W0 -> W1 in one table: row, clients, amount, share
+    of the start; then logo retention, NRR and GRR."""
+    from xlb2b.locale import label
+    d = analysis.dynamics
+    b = d.bridge()
+    start = float(b["amount"].iloc[0])
+    rows = [[label(f"bridge.{r.row}", lang), _fmt_number(r.clients, lang), _fmt_number(r.amount, lang),
+             _fmt_share(r.amount / start, lang) if start else ""] for r in b.itertuples(index=False)]
+    r = d.retention().iloc[0]
+    rows += [[label("bridge.logo_retention", lang), _fmt_number(r["retained"], lang), "",
+              _fmt_share(r["logo_retention"], lang)],
+             [label("bridge.nrr", lang), "", _fmt_number(r["revenue_kept"], lang), _fmt_share(r["nrr"], lang)],
+             [label("bridge.grr", lang), "", _fmt_number(r["revenue_kept_capped"], lang), _fmt_share(r["grr"], lang)]]
+    return format_table(["", "clients", "revenue", "% of start"], rows, right=[False, True, True, True])
+
+
 def _window_note(settings) -> str:
     return {"default": "12 months to the month of the latest transaction",
             "all": "all the data", "explicit": "as given"}[settings.window]
@@ -291,6 +308,10 @@ def print_summary(analysis, lang: str, outputs: Sequence[Path], *, tables: Seque
     for name in tables:
         print(f"\n{titles.get(name, name)}")
         print(format_summary_table(a, name, lang))
+    if a.dynamics is not None:
+        d = a.dynamics
+        print(f"\nRevenue bridge: preceding window {d.w0} -> analysis window {d.w1}")
+        print(format_bridge_table(a, lang))
     print("\nWritten:")
     for p in outputs:
         print(f"  {p}")
@@ -330,6 +351,8 @@ def _settings(args):
         changes["window"] = "all"
     elif getattr(args, "start", None):
         changes.update(window="explicit", window_start=args.start, window_end=args.end)
+    if getattr(args, "previous_start", None):
+        changes.update(previous_start=args.previous_start, previous_end=args.previous_end)
     if args.our_supplier is not None:
         changes["our_supplier"] = args.our_supplier
     if args.lang:
@@ -371,6 +394,12 @@ def _check_window(args) -> None:
         parser.error(f"{given} needs {missing} too: give both ends of the window (or --all)")
     if args.start and args.end < args.start:
         parser.error(f"--end {args.end} is before --start {args.start}")
+    ps, pe = getattr(args, "previous_start", None), getattr(args, "previous_end", None)
+    if (ps is None) != (pe is None):
+        given, missing = ("--previous-start", "--previous-end") if ps else ("--previous-end", "--previous-start")
+        parser.error(f"{given} needs {missing} too: give both ends of the preceding window")
+    if ps and pe < ps:
+        parser.error(f"--previous-end {pe} is before --previous-start {ps}")
 
 
 def cmd_analyze(args) -> int:
@@ -393,7 +422,8 @@ def cmd_analyze(args) -> int:
     from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
     from xlb2b.pipeline import analyze
 
-    stage_names = ([f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing workbook"]
+    stage_names = ([f"reading {k}" for k in inputs]
+                   + ["computing metrics", "segmenting", "comparing windows", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
     with Stages(stage_names, enabled=not args.quiet) as stage:
         tables = _read_inputs(args, inputs, stage)
@@ -422,7 +452,8 @@ def cmd_demo(args) -> int:
         raise CliError(f"{out} exists and is not a folder")
     lang = args.lang or "en"
     stages = ["generating sample data", "writing sample files", "reading transactions", "reading clients",
-              "reading market", "computing metrics", "segmenting", "writing workbook", "writing ADPs",
+              "reading market", "computing metrics", "segmenting", "comparing windows", "writing workbook",
+              "writing ADPs",
               "writing planning sheets", "writing CSV files"]
     with Stages(stages, enabled=not args.quiet) as stage:
         stage("generating sample data")
@@ -536,7 +567,8 @@ def cmd_adp(args) -> int:
     lang = settings.locale
     from xlb2b.pipeline import analyze
 
-    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "writing ADP"]
+    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "comparing windows",
+                                                      "writing ADP"]
     with Stages(stage_names, enabled=not args.quiet) as stage:
         tables = _read_inputs(args, inputs, stage)
         a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
@@ -679,6 +711,10 @@ def _add_input_options(a) -> None:
     w.add_argument("--start", type=_date, metavar="DATE", help="first day, YYYY-MM-DD or DD.MM.YYYY (with --end)")
     w.add_argument("--end", type=_date, metavar="DATE", help="last day, inclusive (with --start)")
     w.add_argument("--all", action="store_true", help="all the data (whole months)")
+    w.add_argument("--previous-start", type=_date, metavar="DATE",
+                   help="first day of the preceding window W0 the analysis window is compared with "
+                        "(with --previous-end; default: the same number of whole months just before)")
+    w.add_argument("--previous-end", type=_date, metavar="DATE", help="last day of W0, inclusive")
     a.add_argument("--settings", metavar="FILE.toml",
                    help="settings file (write a commented one with: xlb2b settings init)")
     a.add_argument("--our-supplier", metavar="NAME",

@@ -28,6 +28,10 @@ CLIENT_COLUMNS = [
 #: attributes carried along after the canonical columns when the data has them
 EXTRA_COLUMNS = ["name", "industry", "region", "manager", "overdue_days", "overdue_amount", "overdue_flag",
                  "our_market_amount", "prev_revenue", "share_before"]
+#: per-client W0 -> W1 columns (§11–§12), after the extras, when dynamics are computed
+DYNAMICS_COLUMNS = ["revenue_w0", "units_w0", "status", "change", "price_effect", "volume_effect",
+                    "psc_group_w0", "abc_class_w0", "rfm_segment_w0", "dsl_level_w0", "xyz_class_w0",
+                    "purchase_dates", "typical_gap", "lapse_ratio", "lapse_status"]
 INT_COLUMNS = ["orders", "lines", "skus", "categories", "recency_days", "tenure_months", "active_months",
                "months_observed", "suppliers", "psc_p", "psc_s", "psc_c", "spl_s", "spl_p", "spl_l",
                "kml_k", "kml_m", "kml_l", "dsl_d", "dsl_s", "dsl_l", "dsl_level", "rfm_r", "rfm_f", "rfm_m"]
@@ -47,6 +51,7 @@ class Analysis:
     settings: Settings
     inputs: dict[str, InputTable] = field(default_factory=dict)
     competitors: pd.DataFrame | None = None
+    dynamics: Any = None          # xlb2b.dynamics.Dynamics (W0 -> W1), when settings.dynamics
     _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     SUMMARIES = tuple(SEGMENT_COLUMNS)
@@ -188,6 +193,8 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
                                                  table["revenue"] / table["capacity_units"].where(
                                                      table["capacity_units"] > 0), np.nan)
 
+    attributes = table[["client_id"] + [col for col in ("name", "industry", "region", "manager") if col in table]]
+
     # who is analysed, who is excluded (and why)
     in_window = table["lines"] > 0
     positive = table["revenue"] > 0
@@ -245,13 +252,24 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
                    "no P score and no PSC code", file=tx_t.source, sheet=tx_t.sheet, column="quantity",
                    value=cid, severity=INFO)
 
+    dyn = None
+    if settings.dynamics:
+        step("comparing windows")
+        from xlb2b.analysis.dynamics import dynamics as _dynamics
+        dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
+        per = dyn.clients
+        pos = pd.Index(per["client_id"].to_numpy(dtype=object)).get_indexer(c["client_id"].to_numpy(dtype=object))
+        for col in DYNAMICS_COLUMNS:
+            if col in per:
+                c[col] = per[col].take(pos).to_numpy()     # every analysed client buys in W1, so is in per
     for col in CLIENT_COLUMNS:
         if col not in c:
             c[col] = np.nan
     for col in INT_COLUMNS:
         c[col] = pd.array(np.where(np.isnan(c[col].to_numpy(dtype="float64")), np.nan, c[col]),
                           dtype="Int64") if c[col].notna().any() else pd.array([pd.NA] * len(c), dtype="Int64")
-    order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS if x in c]
+    order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS + (DYNAMICS_COLUMNS if dyn is not None else [])
+                              if x in c]
     c = c[order]
     inputs = {k: t for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t)) if t is not None}
-    return Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors)
+    return Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors, dynamics=dyn)

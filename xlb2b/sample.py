@@ -196,7 +196,7 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
 # the generator
 
 
-def generate(n_clients: int = 3000, *, years: int = 2, lines: int | None = None,
+def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
              seed: int = 2024, end: dt.date = dt.date(2025, 12, 31)) -> SampleData:
     """Generate the sample.
 
@@ -204,7 +204,10 @@ def generate(n_clients: int = 3000, *, years: int = 2, lines: int | None = None,
     prospects with no transactions); ``years`` the length of the period
     (whole months ending with ``end``'s month, ``end`` included); ``lines``
     the approximate number of transaction lines (default: 20 per client and
-    year); ``seed`` makes the result reproducible.
+    year); ``seed`` makes the result reproducible.  The default three years
+    give the analysis window, the preceding 12 months and a year before
+    them, so every status of the revenue bridge and cohorts of every quarter
+    show.
     """
     if int(n_clients) < 1:
         raise ValueError("n_clients must be at least 1")
@@ -328,6 +331,8 @@ def generate(n_clients: int = 3000, *, years: int = 2, lines: int | None = None,
     edge_neg = np.setdiff1d(edge, edge_units)                    # revenue <= 0
     if n_months >= 13:                                           # sale before the window
         m0[edge_neg] = m1[edge_neg] = n_months - 13
+    if n_months >= 25 and len(edge_neg) >= 2:                    # ... or before the preceding 12 months:
+        m0[edge_neg[::2]] = m1[edge_neg[::2]] = n_months - 25    # a buyer in neither window ("other")
     m0[edge_units] = m1[edge_units] = max(window_first, n_months - 6)
     is_edge = np.zeros(n, dtype=bool)
     is_edge[edge] = True
@@ -465,6 +470,14 @@ def generate(n_clients: int = 3000, *, years: int = 2, lines: int | None = None,
     t_qty = np.concatenate([l_qty, np.zeros(n_zero + len(s_client)), r_qty])
     t_amount = np.concatenate([l_amount, z_amount, s_amount, r_amount])
     t_cost = np.concatenate([l_cost, np.zeros(n_zero + len(s_client)), r_cost])
+    if n_months >= 24:
+        # a few clients who buy in both of the last two 12-month periods have no quantities in the
+        # earlier one (lines booked as services): the bridge's "no unit data"
+        t_month = day_month[t_day]
+        steady = np.flatnonzero(~is_edge & ~prospect & (m0 <= window_first - 12) & (m1 == n_months - 1))
+        pick = steady[:max(1, n // 1000)] if n >= 20 else steady[:0]
+        blank = np.isin(t_client, pick) & (t_month >= window_first - 12) & (t_month < window_first)
+        t_qty[blank] = 0.0
     so_of_line = np.concatenate([so_number[l_order], so_number[l_order[zsrc]],
                                  so_number[n_orders + np.arange(len(s_client))]])
     n_so_lines = len(so_of_line)

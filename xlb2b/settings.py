@@ -113,6 +113,13 @@ class Settings:
     # --- ABC / XYZ
     abc_cuts: tuple[float, ...] = (0.80, 0.95)
     xyz_cuts: tuple[float, ...] = (0.10, 0.25)
+    # --- two windows (section 11) and lapse risk (section 12)
+    dynamics: bool = True            # compute the W0 -> W1 section
+    previous_start: dt.date | None = None   # explicit W0 (both or neither)
+    previous_end: dt.date | None = None
+    migration_cuts: str = "own"      # "own" | "current": W0 segmented on its own cut points or W1's
+    cohort_period: str = "quarter"   # "quarter" | "year"
+    lapse_bounds: tuple[float, ...] = (1.5, 3.0)      # late >=, lapsing >=
     # --- BCG scoring (section 5)
     bcg_weights: dict[str, float] = field(default_factory=lambda: {k: 1.0 for k, _ in BCG_FACTORS})
     bcg_tier_bounds: tuple[float, ...] = (7 / 3, 11 / 3)   # Medium >=, High >=
@@ -137,7 +144,8 @@ class Settings:
         """Normalise types and refuse impossible values with a clear message."""
         r = Report()
         for name in ("psc_s_bounds", "kml_k_bounds", "kml_m_bounds", "dsl_d_bounds",
-                     "dsl_s_bounds", "abc_cuts", "xyz_cuts", "bcg_tier_bounds", "bcg_sow_bounds"):
+                     "dsl_s_bounds", "abc_cuts", "xyz_cuts", "bcg_tier_bounds", "bcg_sow_bounds",
+                     "lapse_bounds"):
             try:
                 v = _tuple(getattr(self, name))
             except (TypeError, ValueError):
@@ -151,7 +159,7 @@ class Settings:
             r.add("ABC cuts must lie in (0, 1]", column="abc_cuts", value=list(self.abc_cuts), severity=FATAL)
         if self.window not in ("default", "all", "explicit"):
             r.add("window must be 'default', 'all' or 'explicit'", column="window", value=self.window, severity=FATAL)
-        for name in ("window_start", "window_end"):
+        for name in ("window_start", "window_end", "previous_start", "previous_end"):
             day: Any = getattr(self, name)
             if isinstance(day, str) and day:
                 try:
@@ -167,6 +175,22 @@ class Settings:
             elif self.window_end < self.window_start:
                 r.add("window_end is before window_start", column="window_end",
                       value=str(self.window_end), severity=FATAL)
+        if (self.previous_start is None) != (self.previous_end is None):
+            r.add("an explicit preceding window needs both previous_start and previous_end",
+                  column="previous_start" if self.previous_start is None else "previous_end", severity=FATAL)
+        elif (self.previous_start is not None and isinstance(self.previous_start, dt.date)
+              and isinstance(self.previous_end, dt.date) and self.previous_end < self.previous_start):
+            r.add("previous_end is before previous_start", column="previous_end",
+                  value=str(self.previous_end), severity=FATAL)
+        if self.migration_cuts not in ("own", "current"):
+            r.add("must be 'own' or 'current'", column="migration_cuts", value=self.migration_cuts, severity=FATAL)
+        if self.cohort_period not in ("quarter", "year"):
+            r.add("must be 'quarter' or 'year'", column="cohort_period", value=self.cohort_period, severity=FATAL)
+        if not r.fatal and (len(self.lapse_bounds) != 2 or self.lapse_bounds[0] <= 0):
+            r.add("two positive bounds: late from, lapsing from", column="lapse_bounds",
+                  value=list(self.lapse_bounds), severity=FATAL)
+        if not isinstance(self.dynamics, bool):
+            r.add("must be true or false", column="dynamics", value=self.dynamics, severity=FATAL)
         for name in ("quantile_k", "rfm_k", "bcg_quantile_k"):
             if int(getattr(self, name)) < 2:
                 r.add("needs at least 2 classes", column=name, value=getattr(self, name), severity=FATAL)

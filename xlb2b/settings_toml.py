@@ -89,6 +89,25 @@ DESCRIPTIONS: dict[str, str] = {
     "xyz_cuts": (
         "XYZ on monthly_cv (standard deviation / mean of monthly revenue): X if <= the first cut, "
         "Y if <= the second, else Z."),
+    "dynamics": (
+        "Compare the analysis window W1 with the preceding window W0: client status, revenue bridge "
+        "(price and volume effects), retention, segment migration, cohorts and the lapse watch list. "
+        "false skips all of it."),
+    "previous_start": (
+        "First day of an explicit preceding window W0, a TOML date without quotes (YYYY-MM-DD); set "
+        "previous_end too. Left out: W0 is the same number of whole months immediately before W1."),
+    "previous_end": (
+        "Last day of an explicit preceding window W0 (inclusive), a TOML date without quotes; it must "
+        "be before the analysis window starts."),
+    "migration_cuts": (
+        'Segment migration: "own" = W0 is segmented with its own quantile cut points, "current" = '
+        "with W1's cut points (PSC P and C, RFM R, F and M; ABC on W1's revenue of the smallest A and "
+        "B client). Fixed bounds (S, XYZ, DSL D and S) are the same in both."),
+    "cohort_period": 'Cohorts by the "quarter" or the "year" of the client\'s first purchase.',
+    "lapse_bounds": (
+        "Lapse ratio (days since the last purchase / median days between purchase dates): late from "
+        "the first bound, lapsing from the second (a ratio exactly on a bound goes up), on track "
+        "below the first."),
     "bcg_weights": (
         "BCG portfolio scoring: weight of each factor in its axis score; axis score = "
         "sum(weight * rating) / sum(weight) over the factors rated for the client. 0 leaves a "
@@ -121,6 +140,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("DSL: what to sell", ["dsl_d_bounds", "dsl_s_bounds"]),
     ("RFM", ["rfm_k", "rfm_grid"]),
     ("ABC / XYZ", ["abc_cuts", "xyz_cuts"]),
+    ("Two windows: bridge, migration, cohorts, lapse risk",
+     ["dynamics", "previous_start", "previous_end", "migration_cuts", "cohort_period", "lapse_bounds"]),
     ("BCG portfolio scoring and BANT", ["bcg_tier_bounds", "bcg_sow_bounds", "bcg_quantile_k",
                                         "bant_threshold"]),
     ("Presentation", ["locale"]),
@@ -273,7 +294,8 @@ def commented_toml(settings: Settings | None = None) -> str:
             lines.append("")
             lines += describe(name)
             if name not in data:                     # None: TOML has no null
-                example = {"window_start": "2025-01-01", "window_end": "2025-12-31"}.get(name)
+                example = {"window_start": "2025-01-01", "window_end": "2025-12-31",
+                           "previous_start": "2024-01-01", "previous_end": "2024-12-31"}.get(name)
                 lines.append(f"# {name} = {example}" if example else f"# {name} =")
             elif name == "rfm_grid":
                 lines += _rfm_grid(data[name])

@@ -140,12 +140,15 @@ class ClientMetrics:
     has_categories: bool
 
 
-def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> ClientMetrics:
+def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings, *,
+                   first_purchase: pd.Series | None = None) -> ClientMetrics:
     """Per-client metrics of §2 for every client that appears in ``tx``.
 
     ``tx`` is a canonical transactions frame (see :mod:`xlb2b.inputs.tables`).
     Clients with no revenue in the window are kept here (revenue 0); the
-    caller decides who is analysed and who is excluded.
+    caller decides who is analysed and who is excluded.  ``first_purchase``
+    (first purchase date per client id, over the whole history) lets ``tx``
+    be just the window's lines.
     """
     cid_all, clients = pd.factorize(tx["client_id"], sort=False)
     cid_all = cid_all.astype(np.int64, copy=False)
@@ -157,7 +160,11 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings) -> Clie
 
     # first purchase over the whole history
     far = np.datetime64("2262-01-01", "ns")
-    first = group_min(cid_all[purchase_all], dates[purchase_all], n, far)
+    if first_purchase is None:
+        first = group_min(cid_all[purchase_all], dates[purchase_all], n, far)
+    else:
+        first = first_purchase.reindex(clients).to_numpy(dtype="datetime64[ns]")
+        first = np.where(np.isnat(first), far, first)
 
     start = np.datetime64(window.start, "ns")
     end_excl = np.datetime64(window.end + pd.Timedelta(days=1), "ns")

@@ -195,12 +195,13 @@ def rfm_segment(r, f, m, grid: list[list[str]]) -> np.ndarray:
     return out
 
 
-def rfm(clients: pd.DataFrame, settings: Settings) -> Segmentation:
+def rfm(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] | None = None) -> Segmentation:
     k = settings.rfm_k
+    cuts = cuts or {}
     rec, orders, rev = _f(clients, "recency_days"), _f(clients, "orders"), _f(clients, "revenue")
-    r, r_cuts = _qscore(rec, ~np.isnan(rec), k, descending=True)
-    f, f_cuts = _qscore(orders, ~np.isnan(orders), k)
-    m, m_cuts = _qscore(rev, ~np.isnan(rev), k)
+    r, r_cuts = _qscore(rec, ~np.isnan(rec), k, descending=True, cuts=cuts.get("rfm_r"))
+    f, f_cuts = _qscore(orders, ~np.isnan(orders), k, cuts=cuts.get("rfm_f"))
+    m, m_cuts = _qscore(rev, ~np.isnan(rev), k, cuts=cuts.get("rfm_m"))
     code = join_code([("R", r), ("F", f), ("M", m)], sep="")
     seg = rfm_segment(r, f, m, settings.rfm_grid) if k == 5 else np.full(len(r), np.nan, dtype=object)
     return Segmentation({"rfm_r": r, "rfm_f": f, "rfm_m": m, "rfm_code": code, "rfm_segment": seg},

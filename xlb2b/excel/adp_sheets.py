@@ -139,6 +139,8 @@ class _Context:
         port, _ = analysis.portfolio()
         self.port = port.set_index("client_id").reindex(ids)
         self.year = int(analysis.window.end.year)
+        d = getattr(analysis, "dynamics", None)
+        self.windows = (str(d.w0), str(d.w1)) if d is not None else None
         tx = analysis.inputs.get("transactions")
         if tx is not None:
             self.fin = financials_table(tx, ids, self.year, analysis.settings)
@@ -174,8 +176,10 @@ class _AdpWriter:
         self.port: Any = None
         self.fin: Any = None
         self.year: Any = None
+        self.windows: Any = None
         if ctx is not None:
             self.c, self.port, self.fin, self.year = ctx.c, ctx.port, ctx.fin, ctx.year
+            self.windows = ctx.windows
         self._formats()
 
     # -------------------------------------------------------------- formats
@@ -210,6 +214,63 @@ class _AdpWriter:
         }
 
     # -------------------------------------------------------------- pieces
+    def _trajectory(self, ws, r: int, row, blank: bool) -> int:
+        """Columns F..H beside the financials: the client from the preceding
+        window W0 to the analysis window W1 (METHODOLOGY §11–§12): revenue,
+        status, price and volume effects, segments, lapse ratio and status.
+        Returns the row after the block; nothing on a blank sheet."""
+        L, F = self.L, self.fmt
+        if blank or self.windows is None or "status" not in row:      # values come from the analysis only
+            return r
+        get = row.get
+        w0, w1 = self.windows
+        ws.write_string(r, 5, L["trajectory"], F["header"])
+        ws.write_string(r, 6, f"W0 {w0}", F["header"])
+        ws.write_string(r, 7, f"W1 {w1}", F["header"])
+        r += 1
+
+        def text(v) -> str:
+            return _text(v)
+
+        def dsl(v) -> str:
+            x = _num(v)
+            return "" if np.isnan(x) else label(f"dsl_level.{int(x)}", self.lang)
+
+        def pair(*parts: str) -> str:
+            return " / ".join(x for x in parts if x)
+
+        status = _text(get("status"))
+        lapse = _text(get("lapse_status"))
+        ratio = _num(get("lapse_ratio"))
+        lapse_text = label(f"lapse_status.{lapse}", self.lang) if lapse else ""
+        if lapse_text and not np.isnan(ratio):
+            lapse_text += f" ({ratio:.2f})"
+        # eight rows, as many as the financials, so the sheet keeps the blank template's layout
+        items = [
+            ("traj_revenue", _num(get("revenue_w0")), _num(get("revenue")), "money"),
+            ("traj_status", "", label(f"client_status.{status}", self.lang) if status else "", "value"),
+            ("traj_price_effect", "", _num(get("price_effect")), "money"),
+            ("traj_volume_effect", "", _num(get("volume_effect")), "money"),
+            ("traj_psc_group", self.group_tr(text(get("psc_group_w0"))), self.group_tr(text(get("psc_group"))),
+             "value"),
+            ("traj_abc_xyz", pair(text(get("abc_class_w0")), text(get("xyz_class_w0"))),
+             pair(text(get("abc_class")), text(get("xyz_class"))), "value"),
+            ("traj_rfm_dsl", pair(self.rfm_tr(text(get("rfm_segment_w0"))), dsl(get("dsl_level_w0"))),
+             pair(self.rfm_tr(text(get("rfm_segment"))), dsl(get("dsl_level"))), "value"),
+            ("traj_lapse", "", lapse_text, "value"),
+        ]
+        for key, v0, v1, kind in items:
+            ws.write_string(r, 5, L[key], F["label"])
+            for col, v in ((6, v0), (7, v1)):
+                if isinstance(v, str):
+                    ws.write_string(r, col, v, F["value"])
+                elif np.isnan(v):
+                    ws.write_blank(r, col, None, F[kind])
+                else:
+                    ws.write_number(r, col, float(v), F[kind])
+            r += 1
+        return r
+
     def _section(self, ws, r: int, key: str) -> int:
         ws.merge_range(r, 0, r, 7, self.L[key], self.fmt["section"])
         return r + 1
@@ -335,8 +396,9 @@ class _AdpWriter:
         r = self._section(ws, r, "s6_summary")
         ws.merge_range(r, 0, r + 2, 7, "", F["in_wrap"])
         r += 4
-        # 7 financials
+        # 7 financials, the client's trajectory W0 -> W1 beside them
         r = self._section(ws, r, "s7_financials")
+        trajectory_end = self._trajectory(ws, r, row, blank)
         ws.write_string(r, 0, L["indicator"], F["header"])
         if blank:
             ws.write_string(r, 1, L["year_prev"], F["header"])
@@ -364,7 +426,7 @@ class _AdpWriter:
             ws.write_formula(r, 3, f"=IF(AND(ISNUMBER({b}),ISNUMBER({c}),{b}<>0),{c}/{b}-1,\"\")",
                              F["pct"], _cached(change))
             r += 1
-        r += 1
+        r = max(r, trajectory_end) + 1
         # 8 joint projects
         r = self._section(ws, r, "s8_projects")
         self._header(ws, r, ["project", "status"])

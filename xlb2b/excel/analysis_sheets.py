@@ -25,6 +25,7 @@ from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_
 from xlb2b.excel.names import _q, sheet_names
 from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml
 from xlb2b.io_util import atomic_write, column_letter
+from xlb2b.locale import label
 
 SUMMARY_ORDER = ["psc_group", "psc", "dsl_level", "dsl", "kml", "spl", "rfm_segment", "rfm", "abc", "xyz"]
 MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", "date", "text", "score"
@@ -40,7 +41,17 @@ VALUE_COLUMNS: list[tuple[str, str]] = [
     ("revenue_per_capacity", MONEY), ("overdue_days", INT), ("overdue_amount", MONEY),
     ("overdue_flag", INT), ("suppliers", INT), ("hhi", RATIO), ("market_spend", MONEY), ("sow", SHARE),
     ("share_before", SHARE), ("psc_p_basis", RATIO), ("psc_c_basis", RATIO),
+    # the preceding window W0 (§11) and lapse risk (§12), when the analysis compared the windows
+    ("revenue_w0", MONEY), ("units_w0", RATIO), ("status", TEXT), ("price_effect", MONEY),
+    ("volume_effect", MONEY), ("psc_group_w0", TEXT), ("abc_class_w0", TEXT), ("rfm_segment_w0", TEXT),
+    ("dsl_level_w0", INT), ("xyz_class_w0", TEXT), ("purchase_dates", INT), ("typical_gap", RATIO),
 ]
+#: Clients-sheet columns of the two-window section (values), shown whenever the analysis has them
+DYNAMICS_VALUE_COLUMNS = {"revenue_w0", "units_w0", "status", "price_effect", "volume_effect", "psc_group_w0",
+                          "abc_class_w0", "rfm_segment_w0", "dsl_level_w0", "xyz_class_w0", "purchase_dates",
+                          "typical_gap"}
+#: formula columns after FORMULA_COLUMNS when the analysis compared the windows
+LAPSE_FORMULA_COLUMNS = ["lapse_ratio", "lapse_status"]
 ALWAYS = {"client_id", "revenue", "orders", "units", "recency_days", "regularity", "monthly_cv",
           "share_before", "psc_p_basis", "psc_c_basis", "tenure_months", "top_category_share",
           "categories", "gross_profit", "suppliers", "hhi", "market_spend", "sow", "capacity_units",
@@ -100,11 +111,22 @@ class _Writer:
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
         keys = (["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
                 + [f"summary_{n}" for n in SUMMARY_ORDER])
+        if analysis.dynamics is not None:
+            from xlb2b.excel.dynamics_sheets import SHEET_KEYS
+            keys += SHEET_KEYS
         self.sheet_names = dict(zip(keys, sheet_names([sheet_name(k, lang) for k in keys], taken)))
         self._formats()
         c = analysis.clients.copy()
         pb, cb = psc_basis(c, self.s)
         c["psc_p_basis"], c["psc_c_basis"] = pb, cb
+        self.formula_columns = FORMULA_COLUMNS + (LAPSE_FORMULA_COLUMNS if "lapse_ratio" in c else [])
+        if "status" in c:
+            status_tr = lambda v: label(f"client_status.{v}", lang) if isinstance(v, str) else v
+            c["status"] = self.cached_column(c["status"], status_tr)
+            c["psc_group_w0"] = self.cached_column(c["psc_group_w0"], self.group_tr)
+            c["rfm_segment_w0"] = self.cached_column(c["rfm_segment_w0"], self.rfm_tr)
+            for k in ("status", "psc_group_w0", "rfm_segment_w0", "abc_class_w0", "xyz_class_w0"):
+                c[k] = pd.Series(c[k], index=c.index, dtype=object).replace("", None)
         self.c = c
         self.n = len(c)
         self.last = max(self.n, 1) + 1     # last data row (1-based) of the Clients sheet
@@ -174,7 +196,10 @@ class _Writer:
                             t(key, txt), self.f_head)
         row += 1
         w = self.a.window
-        for key, v in (("window_start", w.start), ("window_end", w.end)):
+        dates = [("window_start", w.start), ("window_end", w.end)]
+        if self.a.dynamics is not None:
+            dates += [("previous_start", self.a.dynamics.w0.start), ("previous_end", self.a.dynamics.w0.end)]
+        for key, v in dates:
             ws.write_string(row, 0, t(f"setting.{key}"))
             ws.write_datetime(row, 1, v.to_pydatetime(), self.f[DATE])
             ws.write_string(row, 2, key)
@@ -183,6 +208,8 @@ class _Writer:
             row += 1
         fixed = [("quantile_k", s.quantile_k), ("rfm_k", s.rfm_k), ("psc_price_basis", s.psc_price_basis),
                  ("months_observed_floor", s.months_observed_floor)]
+        if self.a.dynamics is not None:
+            fixed += [("migration_cuts", s.migration_cuts), ("cohort_period", s.cohort_period)]
         for key, v in fixed:
             ws.write_string(row, 0, t(f"setting.{key}"))
             self.value(ws, row, 1, v, self.f[INT] if not isinstance(v, str) else self.f[TEXT])
@@ -200,6 +227,8 @@ class _Writer:
             ("abc_a_below", s.abc_cuts[0], SHARE), ("abc_b_below", s.abc_cuts[1], SHARE),
             ("xyz_x_max", s.xyz_cuts[0], SHARE), ("xyz_y_max", s.xyz_cuts[1], SHARE),
         ]
+        if self.a.dynamics is not None:
+            editable += [("lapse_late_min", s.lapse_bounds[0], RATIO), ("lapse_lapsing_min", s.lapse_bounds[1], RATIO)]
         for key, v, kind in editable:
             ws.write_string(row, 0, t(f"setting.{key}"))
             ws.write_number(row, 1, float(v), self.f_edit[kind])
@@ -295,10 +324,11 @@ class _Writer:
     # ------------------------------------------------------------------ clients
     def clients_layout(self) -> None:
         c = self.c
-        cols = [(k, f) for k, f in VALUE_COLUMNS if k in c and (k in ALWAYS or c[k].notna().any())]
+        cols = [(k, f) for k, f in VALUE_COLUMNS
+                if k in c and (k in ALWAYS or k in DYNAMICS_VALUE_COLUMNS or c[k].notna().any())]
         self.value_cols = cols
         self.col: dict[str, int] = {k: i for i, (k, _) in enumerate(cols)}
-        for j, k in enumerate(FORMULA_COLUMNS):
+        for j, k in enumerate(self.formula_columns):
             self.col[k] = len(cols) + j
 
     def crange(self, key: str) -> str:
@@ -307,6 +337,9 @@ class _Writer:
 
     def formulas(self) -> dict[str, Callable[[Callable[[str], str]], str]]:
         """Formula per score/code column; ``x(key)`` gives the same-row cell."""
+        def lapse(key):
+            return label(f"lapse_status.{key}", self.lang).replace('"', '""')
+
         def q3(key, basis):
             return lambda x: f'IF({x(basis)}="","",1+({x(basis)}>{key}_cut1)+({x(basis)}>{key}_cut2))'
 
@@ -383,6 +416,13 @@ class _Writer:
                                     f'IF({x("share_before")}<abc_b_below,"B","C")))'),
             "xyz_class": lambda x: (f'IF({x("monthly_cv")}="","Z",IF({x("monthly_cv")}<=xyz_x_max,"X",'
                                     f'IF({x("monthly_cv")}<=xyz_y_max,"Y","Z")))'),
+            # lapse risk (§12): days since the last purchase / median gap, bounds on the Settings sheet
+            "lapse_ratio": lambda x: (f'IF(OR({x("recency_days")}="",{x("typical_gap")}=""),"",'
+                                      f'{x("recency_days")}/{x("typical_gap")})'),
+            "lapse_status": lambda x: (f'IF({x("lapse_ratio")}="","{lapse("too_few_purchases")}",'
+                                       f'IF({x("lapse_ratio")}>=lapse_lapsing_min,"{lapse("lapsing")}",'
+                                       f'IF({x("lapse_ratio")}>=lapse_late_min,"{lapse("late")}",'
+                                       f'"{lapse("on_track")}")))'),
         }
 
     @staticmethod
@@ -426,8 +466,10 @@ class _Writer:
                 columns.append(Column("n", pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64",
                                                                                       na_value=np.nan)))
         translate = {"psc_group": self.group_tr, "rfm_segment": self.rfm_tr}
-        for k in FORMULA_COLUMNS:
-            ws.set_column(self.col[k], self.col[k], 22 if k in ("psc_group", "rfm_segment") else 10,
+        lapse_tr = lambda v: label(f"lapse_status.{v}", self.lang) if isinstance(v, str) else v
+        translate["lapse_status"] = lapse_tr
+        for k in self.formula_columns:
+            ws.set_column(self.col[k], self.col[k], 22 if k in ("psc_group", "rfm_segment", "lapse_status") else 10,
                           self.f[SCORE])
             if spl_off and k.startswith("spl_"):
                 columns.append(Column("s", np.full(self.n, None, dtype=object)))
@@ -438,7 +480,7 @@ class _Writer:
             for part in parts[1:]:
                 f = f + rows + part
             columns.append(Column("f", f, self.cached_column(c[k], translate.get(k)), escaped=True))
-        headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in FORMULA_COLUMNS]
+        headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in self.formula_columns]
         ws.add_table(0, 0, max(self.n, 1), len(headers) - 1, {
             "name": "Clients", "style": "Table Style Light 9",
             "columns": [{"header": h, "header_format": self.f_head} for h in headers]})
@@ -737,8 +779,12 @@ class _Writer:
         ws.write_string(row, 1, t("contents.how_to_change", "Change any yellow cell on the Settings sheet; "
                                   "every score, code, class and summary recalculates."), self.f_wrap)
         row += 2
+        dyn = []
+        if self.a.dynamics is not None:
+            from xlb2b.excel.dynamics_sheets import SHEET_KEYS
+            dyn = SHEET_KEYS
         for key in ["settings", "clients"] + [f"summary_{n}" for n in SUMMARY_ORDER] + \
-                ["abc_curve", "portrait", "excluded", "input_issues"]:
+                ["abc_curve", "portrait"] + dyn + ["excluded", "input_issues"]:
             sheet = self.sheet_names[key]
             ws.write_url(row, 0, f"internal:{_q(sheet)}!A1", self.f_link, sheet)
             ws.write_string(row, 1, t(f"contents.{key}", ""))
@@ -773,6 +819,9 @@ class _Writer:
                                              "share_all", "lift"])
         self.frame_sheet("portrait", portrait, {"share_a": SHARE, "share_all": SHARE, "lift": RATIO,
                                                 "clients_a": INT, "clients_all": INT})
+        if self.a.dynamics is not None:
+            from xlb2b.excel.dynamics_sheets import dynamics_sheets
+            dynamics_sheets(self)
         self.frame_sheet("excluded", self.a.excluded, {"revenue": MONEY})
         issues = self.a.report.to_frame()
         ws = self.frame_sheet("input_issues", issues, {"row": INT})
@@ -795,9 +844,10 @@ def add_analysis_sheets(workbook, analysis, *, lang: str = "en",
 
 def analysis_sheet_names(lang: str = "en") -> list[str]:
     """The names of the sheets the analysis writes, in ``lang``."""
+    from xlb2b.excel.dynamics_sheets import SHEET_KEYS
     return [sheet_name(k, lang) for k in (
         ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
-        + [f"summary_{n}" for n in SUMMARY_ORDER])]
+        + [f"summary_{n}" for n in SUMMARY_ORDER] + SHEET_KEYS)]
 
 
 def write_analysis_workbook(analysis, path, *, lang: str = "en", sources: dict[str, str] | None = None) -> Path:
@@ -821,6 +871,7 @@ _SHEET_SETTINGS: dict[str, tuple[str, Any]] = {
     "bcg_sow_2": ("bcg_sow_bounds", 0), "bcg_sow_3": ("bcg_sow_bounds", 1),
     "bcg_sow_4": ("bcg_sow_bounds", 2), "bcg_sow_5": ("bcg_sow_bounds", 3),
     "bant_threshold": ("bant_threshold", None), "our_supplier": ("our_supplier", None),
+    "lapse_late_min": ("lapse_bounds", 0), "lapse_lapsing_min": ("lapse_bounds", 1),
 }
 
 

@@ -1,0 +1,638 @@
+"""Two windows side by side: status, revenue bridge, retention, migration, cohorts, lapse (METHODOLOGY §11–§12).
+
+Every definition is one vectorised function over integer client codes (no
+per-client Python loop).  The per-client functions have the segmentations'
+call shape, ``name(clients, settings) -> Segmentation``, and return the
+bounds they used; the tables (bridge, retention, migration, cohorts) are
+built from the per-client frame that :func:`two_windows` gives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlb2b.analysis import segments as seg
+from xlb2b.analysis.metrics import Window, client_metrics
+from xlb2b.analysis.scores import threshold_score
+from xlb2b.analysis.segments import Segmentation
+from xlb2b.errors import FATAL, InputError, Report
+from xlb2b.settings import Settings
+
+#: client statuses W0 -> W1, in the bridge's order
+STATUSES = ("new", "returned", "lost", "grown", "shrunk", "flat", "other")
+#: rows of the revenue bridge, top to bottom
+BRIDGE_ROWS = ("start", "new", "returned", "lost", "grown_price", "grown_volume", "shrunk_price",
+               "shrunk_volume", "flat", "no_unit_data", "other", "end")
+#: the contribution rows (start + their sum = end)
+CONTRIBUTIONS = BRIDGE_ROWS[1:-1]
+LAPSE_STATUSES = ("on_track", "late", "lapsing", "too_few_purchases")
+#: segmentations with a migration matrix: name -> (segment column, segmentation function)
+MIGRATIONS = {"psc_group": ("psc_group", seg.psc), "abc": ("abc_class", seg.abc),
+              "rfm_segment": ("rfm_segment", seg.rfm), "dsl_level": ("dsl_level", seg.dsl),
+              "xyz": ("xyz_class", seg.xyz)}
+NOT_BUYER_W0 = "(not a buyer in W0)"
+LOST = "(lost)"
+NOT_SEGMENTED = "(not segmented)"
+
+
+# ---------------------------------------------------------------- windows
+def previous_window(window: Window, settings: Settings) -> Window:
+    """W0: explicit ``previous_start``/``previous_end`` when set, else the
+    same number of whole months immediately before W1 (the BCG growth rule,
+    :meth:`Window.preceding`)."""
+    if settings.previous_start is not None:
+        w0 = Window(pd.Timestamp(settings.previous_start), pd.Timestamp(settings.previous_end))
+        if w0.end >= window.start:
+            r = Report()
+            r.add(f"the preceding window ({w0}) must end before the analysis window starts ({window}): "
+                  "move previous_end before window start", column="previous_end", value=str(w0.end.date()),
+                  severity=FATAL)
+            raise InputError("invalid settings: previous window overlaps the analysis window", r)
+    else:
+        w0 = window.preceding()
+    return w0
+
+
+@dataclass
+class DayTotals:
+    """The order lines summed per (client, date), sorted by client then date:
+    every later step works on these pairs instead of the lines."""
+    ids: np.ndarray        # client id per client code
+    client: np.ndarray     # client code per pair
+    day: np.ndarray        # days since 1970-01-01 per pair
+    amount: np.ndarray     # net amount
+    units: np.ndarray      # quantity (or ±1 per line, as §2)
+    lines: np.ndarray      # number of lines
+    buys: np.ndarray       # number of purchase lines (amount > 0)
+
+
+#: client codes and day spans up to this size are sorted by radix (16-bit keys)
+RADIX_LIMIT = 65536
+
+
+def day_totals(tx: pd.DataFrame) -> DayTotals:
+    """Sum the lines of ``tx`` per (client, date).  The lines are put in
+    (client, date) order by two stable 16-bit sorts (numpy sorts 16-bit keys
+    by radix, in linear time) when client codes and the span of days fit in
+    16 bits, else by hashing the pairs and sorting the distinct ones."""
+    cid, ids = pd.factorize(tx["client_id"], sort=False)
+    cid = cid.astype(np.int64, copy=False)
+    day = tx["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    amount = tx["amount"].to_numpy(dtype="float64")
+    units = tx["quantity"].to_numpy(dtype="float64") if "quantity" in tx else np.where(amount < 0, -1.0, 1.0)
+    buys = (amount > 0).astype(np.float64)
+    ids = np.asarray(ids, dtype=object)
+    if cid.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return DayTotals(ids, z, z, z.astype(float), z.astype(float), z, z)
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    if len(ids) <= RADIX_LIMIT and span <= RADIX_LIMIT:
+        order = np.argsort((day - d0).astype(np.uint16), kind="stable")
+        order = order[np.argsort(cid[order].astype(np.uint16), kind="stable")]
+        c, d = cid[order], day[order]
+        new = np.empty(c.size, dtype=bool)
+        new[0] = True
+        np.not_equal(c[1:], c[:-1], out=new[1:])
+        new[1:] |= d[1:] != d[:-1]
+        pair = np.empty(c.size, dtype=np.int64)
+        pair[order] = np.cumsum(new) - 1           # each line's pair, in the lines' own order
+        k = int(pair.max()) + 1 if pair.size else 0
+        return DayTotals(ids, c[new], d[new], np.bincount(pair, weights=amount, minlength=k),
+                         np.bincount(pair, weights=units, minlength=k), np.bincount(pair, minlength=k),
+                         np.bincount(pair, weights=buys, minlength=k).astype(np.int64))
+    key = cid * np.int64(span) + (day - d0)
+    codes, uniq = pd.factorize(key, sort=False)
+    order = np.argsort(uniq, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    codes = rank[codes]
+    uniq = uniq[order]
+    k = len(uniq)
+    return DayTotals(ids, uniq // span, uniq % span + d0,
+                     np.bincount(codes, weights=amount, minlength=k),
+                     np.bincount(codes, weights=units, minlength=k),
+                     np.bincount(codes, minlength=k),
+                     np.bincount(codes, weights=buys, minlength=k).astype(np.int64))
+
+
+def _in_window(dates: np.ndarray, w: Window) -> np.ndarray:
+    return (dates >= np.datetime64(w.start, "ns")) & (dates < np.datetime64(w.end + pd.Timedelta(days=1), "ns"))
+
+
+def _days(x) -> DayTotals:
+    return x if isinstance(x, DayTotals) else day_totals(x)
+
+
+def _day(ts) -> int:
+    return int(np.datetime64(pd.Timestamp(ts).date(), "D").astype(np.int64))
+
+
+def _first_purchase_day(d: DayTotals) -> np.ndarray:
+    """Per client code: the day of its first purchase line (int64 max when none)."""
+    n = len(d.ids)
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    sel = d.buys > 0
+    c, day = d.client[sel], d.day[sel]
+    first = np.r_[True, c[1:] != c[:-1]] if c.size else np.zeros(0, dtype=bool)
+    out[c[first]] = day[first]                # pairs are sorted by client, then date
+    return out
+
+
+def two_windows(tx, w1: Window, w0: Window) -> pd.DataFrame:
+    """One row per client with a line in W0 or W1: net revenue and units per
+    window (``revenue_w0``, ``units_w0``, ``revenue_w1``, ``units_w1``), the
+    number of lines per window and the first purchase line ever
+    (``first_date``).  ``tx``: transactions or their :func:`day_totals`.
+    Client order: first appearance in ``tx``."""
+    d = _days(tx)
+    n = len(d.ids)
+    out = {"client_id": d.ids}
+    for tag, w in (("w0", w0), ("w1", w1)):
+        sel = (d.day >= _day(w.start)) & (d.day <= _day(w.end))
+        c = d.client[sel]
+        out[f"revenue_{tag}"] = np.bincount(c, weights=d.amount[sel], minlength=n)
+        out[f"units_{tag}"] = np.bincount(c, weights=d.units[sel], minlength=n)
+        out[f"lines_{tag}"] = np.bincount(c, weights=d.lines[sel], minlength=n).astype(np.int64)
+    first = _first_purchase_day(d)
+    has = first < np.iinfo(np.int64).max
+    fd = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    fd[has] = first[has].astype("datetime64[D]").astype("datetime64[ns]")
+    out["first_date"] = fd
+    frame = pd.DataFrame(out)
+    keep = (out["lines_w0"] > 0) | (out["lines_w1"] > 0)
+    return frame.loc[keep].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- status and bridge
+def _col(df: pd.DataFrame, name: str) -> np.ndarray:
+    return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype="float64")
+
+
+def client_status(clients: pd.DataFrame, settings: Settings, *, w1: Window) -> Segmentation:
+    """Status W0 -> W1 (§11) and each client's contribution to the bridge.
+
+    ``clients``: the frame of :func:`two_windows`.  Columns returned:
+    ``status``; ``change`` = R1 − R0; ``price_w0``, ``price_w1`` (P = R / C
+    when C > 0); ``price_effect`` = (P1 − P0)(C0 + C1)/2 and
+    ``volume_effect`` = (C1 − C0)(P0 + P1)/2 for a retained client with units
+    in both windows (else empty); ``bridge_row``: where the change goes when
+    it is not split (new, returned, lost, no_unit_data, other; grown, shrunk,
+    flat for the split ones)."""
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    c0, c1 = _col(clients, "units_w0"), _col(clients, "units_w1")
+    first = clients["first_date"].to_numpy(dtype="datetime64[ns]")
+    b0, b1 = r0 > 0, r1 > 0
+    start = np.datetime64(w1.start, "ns")
+    end_excl = np.datetime64(w1.end + pd.Timedelta(days=1), "ns")
+    known = ~np.isnat(first)
+    new = known & (first >= start) & (first < end_excl)
+    before = known & (first < start)
+    returned = ~new & b1 & ~b0 & before
+    lost = ~new & b0 & ~b1
+    retained = ~new & b0 & b1
+    status = np.full(len(r0), "other", dtype=object)
+    status[new] = "new"
+    status[returned] = "returned"
+    status[lost] = "lost"
+    status[retained & (r1 > r0)] = "grown"
+    status[retained & (r1 < r0)] = "shrunk"
+    status[retained & (r1 == r0)] = "flat"
+    p0 = np.where(c0 > 0, r0 / np.where(c0 > 0, c0, 1), np.nan)
+    p1 = np.where(c1 > 0, r1 / np.where(c1 > 0, c1, 1), np.nan)
+    split = retained & (c0 > 0) & (c1 > 0)
+    price = np.where(split, (p1 - p0) * (c0 + c1) / 2, np.nan)
+    volume = np.where(split, (c1 - c0) * (p0 + p1) / 2, np.nan)
+    row = status.copy()
+    row[retained & ~split] = "no_unit_data"
+    return Segmentation({"status": status, "change": r1 - r0, "price_w0": p0, "price_w1": p1,
+                         "price_effect": price, "volume_effect": volume, "bridge_row": row})
+
+
+def group_values(clients: pd.DataFrame, by: str) -> np.ndarray:
+    """A client's group for the bridge: its W1 value (column ``by``) when it
+    is a buyer in W1, else its W0 value (``by + "_w0"``, or the same column
+    for attributes that do not depend on the window); missing ->
+    "(not segmented)"."""
+    v1 = clients[by].astype(object).to_numpy() if by in clients else np.full(len(clients), None, dtype=object)
+    v0 = clients[f"{by}_w0"].astype(object).to_numpy() if f"{by}_w0" in clients else v1
+    g = np.where(_col(clients, "revenue_w1") > 0, v1, v0)
+    g = np.where(pd.isna(g), NOT_SEGMENTED, g).astype(object)
+    return g
+
+
+def _factor_groups(clients: pd.DataFrame, by: str | None):
+    if by is None:
+        return np.zeros(len(clients), dtype=np.int64), np.array(["Total"], dtype=object)
+    g = group_values(clients, by)
+    codes, uniq = pd.factorize(pd.Series(g, dtype=object).astype(str), sort=True)
+    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+
+
+def revenue_bridge(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """The bridge W0 -> W1 (§11): one row per bridge row (and group when
+    ``by`` is given) with ``clients`` and ``amount``.  start = Σ R0, end = Σ R1
+    and every client's R1 − R0 goes to its row (split into price and volume
+    for retained clients with units), so start + Σ contributions = end.
+    ``clients`` needs the columns of :func:`two_windows` and
+    :func:`client_status`.  Long format: columns [group,] row, clients, amount."""
+    g, groups = _factor_groups(clients, by)
+    ng = len(groups)
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    row = clients["bridge_row"].astype(object).to_numpy()
+    price = np.nan_to_num(_col(clients, "price_effect"))
+    volume = np.nan_to_num(_col(clients, "volume_effect"))
+    change = r1 - r0
+    amounts, counts = {}, {}
+    amounts["start"] = np.bincount(g, weights=r0, minlength=ng)
+    counts["start"] = np.bincount(g, weights=(r0 > 0).astype(float), minlength=ng)
+    for key in ("new", "returned", "lost", "no_unit_data", "other", "flat"):
+        m = row == key
+        amounts[key] = np.bincount(g[m], weights=change[m], minlength=ng)
+        counts[key] = np.bincount(g[m], minlength=ng).astype(float)
+    for st in ("grown", "shrunk"):
+        m = row == st
+        amounts[f"{st}_price"] = np.bincount(g[m], weights=price[m], minlength=ng)
+        amounts[f"{st}_volume"] = np.bincount(g[m], weights=volume[m], minlength=ng)
+        counts[f"{st}_price"] = counts[f"{st}_volume"] = np.bincount(g[m], minlength=ng).astype(float)
+    amounts["end"] = np.bincount(g, weights=r1, minlength=ng)
+    counts["end"] = np.bincount(g, weights=(r1 > 0).astype(float), minlength=ng)
+    parts = []
+    for key in BRIDGE_ROWS:
+        d = {"row": key, "clients": counts[key].astype(np.int64), "amount": amounts[key]}
+        if by is not None:
+            d = {"group": groups, **d}
+        parts.append(pd.DataFrame(d))
+    out = pd.concat(parts, ignore_index=True)
+    if by is not None:
+        order = {k: i for i, k in enumerate(BRIDGE_ROWS)}
+        out = out.sort_values(["group", "row"], key=lambda s: s.map(order) if s.name == "row" else s,
+                              kind="stable").reset_index(drop=True)
+    return out
+
+
+def retention(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Over W0's buyers (§11): buyers_w0, retained (buyers in both), logo
+    retention = retained / buyers_w0, NRR = Σ max(R1, 0) / Σ R0, GRR =
+    Σ min(max(R1, 0), R0) / Σ R0.  Grouped by the W0 value of ``by`` (the
+    population is W0's buyers)."""
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    b0 = r0 > 0
+    sub = clients.loc[b0]
+    if by is None:
+        g, groups = np.zeros(int(b0.sum()), dtype=np.int64), np.array(["Total"], dtype=object)
+    else:
+        col = f"{by}_w0" if f"{by}_w0" in sub else by
+        v = sub[col].astype(object).to_numpy()
+        v = np.where(pd.isna(v), NOT_SEGMENTED, v)
+        g, groups = pd.factorize(pd.Series(v, dtype=object).astype(str), sort=True)
+        g = g.astype(np.int64)
+    ng = len(groups)
+    r0, r1 = r0[b0], r1[b0]
+    kept = np.maximum(r1, 0)
+    base = np.bincount(g, weights=r0, minlength=ng)
+    buyers = np.bincount(g, minlength=ng)
+    ret = np.bincount(g, weights=(r1 > 0).astype(float), minlength=ng)
+    nrr = np.bincount(g, weights=kept, minlength=ng)
+    grr = np.bincount(g, weights=np.minimum(kept, r0), minlength=ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({"group": groups, "buyers_w0": buyers, "retained": ret.astype(np.int64),
+                            "revenue_w0": base, "revenue_kept": nrr, "revenue_kept_capped": grr,
+                            "logo_retention": np.where(buyers > 0, ret / np.maximum(buyers, 1), np.nan),
+                            "nrr": np.where(base > 0, nrr / np.where(base > 0, base, 1), np.nan),
+                            "grr": np.where(base > 0, grr / np.where(base > 0, base, 1), np.nan)})
+    return out if by is not None else out.drop(columns="group")
+
+
+def nrr_grr(r0, r1) -> tuple[float, float]:
+    """NRR and GRR of paired revenue arrays over the pairs with R0 > 0."""
+    r0 = np.asarray(r0, dtype="float64").ravel()
+    r1 = np.asarray(r1, dtype="float64").ravel()
+    m = r0 > 0
+    base = r0[m].sum()
+    if base <= 0:
+        return float("nan"), float("nan")
+    kept = np.maximum(np.nan_to_num(r1[m]), 0)
+    return float(kept.sum() / base), float(np.minimum(kept, r0[m]).sum() / base)
+
+
+# ---------------------------------------------------------------- W0 segments and migration
+def _abc_current(r0: np.ndarray, w1_revenue: np.ndarray, w1_class: np.ndarray) -> np.ndarray:
+    """ABC of W0 on W1's cut points: A when R0 ≥ the smallest W1 revenue of
+    class A, B when ≥ the smallest of class B, else C."""
+    out = np.full(r0.shape, np.nan, dtype=object)
+    ok = ~np.isnan(r0)
+    a = w1_revenue[w1_class == "A"]
+    b = w1_revenue[w1_class == "B"]
+    a_min = a.min() if a.size else np.inf
+    b_min = b.min() if b.size else a_min
+    out[ok] = np.where(r0[ok] >= a_min, "A", np.where(r0[ok] >= b_min, "B", "C"))
+    return out
+
+
+def w0_segments(tx: pd.DataFrame, w0: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
+                settings: Settings, first_purchase: pd.Series | None = None
+                ) -> tuple[pd.DataFrame, dict[str, list[float]]]:
+    """W0's own metrics and segments (recency from W0's end, months observed
+    and tenure up to W0's end) for W0's buyers, with W0's own cut points
+    (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
+    frame (client_id + ``<segment column>_w0``) and the cut points used."""
+    if first_purchase is not None:        # only W0's lines (and the columns the segmentations use) are needed
+        dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+        used = ["client_id", "date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
+        if "category" not in tx:
+            used.append("sku")            # the category falls back to the SKU
+        tx = tx.loc[_in_window(dates, w0), [c for c in used if c in tx]]
+    cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
+    c = cm.loc[cm["revenue"].to_numpy() > 0].reset_index(drop=True)
+    current = settings.migration_cuts == "current"
+    cuts: dict[str, list[float]] = {}
+    out = pd.DataFrame({"client_id": c["client_id"].to_numpy()})
+    for col, fn in MIGRATIONS.values():
+        if fn is seg.abc and current:
+            out[col + "_w0"] = _abc_current(_col(c, "revenue"), _col(w1_clients, "revenue"),
+                                            w1_clients["abc_class"].astype(object).to_numpy())
+            continue
+        given = None
+        if current:
+            given = {k: w1_cuts[k] for k in w1_cuts if k.startswith(("psc_", "rfm_", "dsl_"))}
+        s = fn(c, settings, cuts=given) if fn in (seg.psc, seg.rfm, seg.dsl) else fn(c, settings)
+        out[col + "_w0"] = s.columns[col]
+        cuts.update(s.cuts)
+    return out, cuts
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    """Segment values as text; whole numbers (DSL levels 1.0) without ".0"."""
+    v = pd.Series(values, dtype=object)
+    num = pd.to_numeric(v, errors="coerce")
+    whole = num.notna() & (num == num.round())
+    out = v.astype(str)
+    out[whole] = num[whole].astype("int64").astype(str)
+    return out.to_numpy(dtype=object)
+
+
+def migration_labels(clients: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per client: its matrix row (W0 segment, "(not segmented)" or "(not a
+    buyer in W0)") and column (W1 segment, "(not segmented)" or "(lost)");
+    both "" for a client that is a buyer in neither window."""
+    col = MIGRATIONS[name][0]
+    b0, b1 = _col(clients, "revenue_w0") > 0, _col(clients, "revenue_w1") > 0
+    f = clients[f"{col}_w0"].astype(object).to_numpy()
+    t = clients[col].astype(object).to_numpy()
+    f = np.where(b0, np.where(pd.isna(f), NOT_SEGMENTED, _text(f)), NOT_BUYER_W0).astype(object)
+    t = np.where(b1, np.where(pd.isna(t), NOT_SEGMENTED, _text(t)), LOST).astype(object)
+    neither = ~(b0 | b1)
+    f[neither] = ""
+    t[neither] = ""
+    return f, t
+
+
+def migration(clients: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Migration matrix of one segmentation (§11): rows = W0 segment plus
+    "(not a buyer in W0)", columns = W1 segment plus "(lost)"; long format,
+    one row per non-empty cell: from, to, clients, revenue_w0, revenue_w1.
+    A buyer without a segment is "(not segmented)".  Every W0 buyer is in
+    one row and every W1 buyer in one column; a client that is a buyer in
+    neither window is in no cell."""
+    r0, r1 = _col(clients, "revenue_w0"), _col(clients, "revenue_w1")
+    f, t = migration_labels(clients, name)
+    m = f != ""
+    f, t = f[m], t[m]
+    fc, fu = pd.factorize(f, sort=True)
+    tc, tu = pd.factorize(t, sort=True)
+    key = fc.astype(np.int64) * len(tu) + tc
+    kc, ku = pd.factorize(key, sort=True)
+    out = pd.DataFrame({"from": np.asarray(fu, dtype=object)[ku // len(tu)],
+                        "to": np.asarray(tu, dtype=object)[ku % len(tu)],
+                        "clients": np.bincount(kc, minlength=len(ku)),
+                        "revenue_w0": np.bincount(kc, weights=r0[m], minlength=len(ku)),
+                        "revenue_w1": np.bincount(kc, weights=r1[m], minlength=len(ku))})
+    return out
+
+
+def stayed_share(matrix: pd.DataFrame) -> float:
+    """Share of W0's buyers on the diagonal (the same segment in W1)."""
+    w0 = matrix["from"] != NOT_BUYER_W0
+    diag = w0 & (matrix["from"] == matrix["to"]) & (matrix["from"] != NOT_SEGMENTED)
+    total = matrix.loc[w0, "clients"].sum()
+    return float(matrix.loc[diag, "clients"].sum() / total) if total else float("nan")
+
+
+def migration_grid(matrix: pd.DataFrame, value: str = "clients", rows=None, cols=None) -> pd.DataFrame:
+    """The long matrix as a grid (rows = from, columns = to), empty cells 0."""
+    g = matrix.pivot_table(index="from", columns="to", values=value, aggfunc="sum", fill_value=0)
+    if rows is not None:
+        g = g.reindex(rows, fill_value=0)
+    if cols is not None:
+        g = g.reindex(columns=cols, fill_value=0)
+    return g
+
+
+# ---------------------------------------------------------------- cohorts
+def _period_of_days(days: np.ndarray, period: str) -> np.ndarray:
+    m = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return m // 12 if period == "year" else m // 3
+
+
+def period_label(p: int, period: str) -> str:
+    return str(int(p)) if period == "year" else f"{int(p) // 4}-Q{int(p) % 4 + 1}"
+
+
+COHORT_COLUMNS = ["cohort", "period", "age", "cohort_size", "active", "revenue", "logo_retention",
+                  "revenue_index", "incomplete"]
+
+
+def cohorts(tx, w1: Window, settings: Settings) -> pd.DataFrame:
+    """Cohort table (§11): cohort = calendar quarter (``cohort_period =
+    "year"``: year) of each client's first purchase line ever, up to W1's
+    end.  One row per cohort and period from the cohort's own to W1's last:
+    cohort_size, active (clients with a purchase line in the period),
+    revenue (net), logo_retention = active / cohort_size, revenue_index =
+    revenue / the cohort's first-period revenue, incomplete (W1 ends inside
+    the period).  Lines dated before a client's first purchase (returns
+    only) fall in no period of its cohort.  ``tx``: transactions or their
+    :func:`day_totals`."""
+    per = settings.cohort_period
+    d = _days(tx)
+    end = _day(w1.end)
+    upto = d.day <= end
+    c, day, amount, buys = d.client[upto], d.day[upto], d.amount[upto], d.buys[upto]
+    p = _period_of_days(day, per)
+    first_day = _first_purchase_day(d)
+    has = first_day <= end
+    if not has.any():
+        return pd.DataFrame(columns=COHORT_COLUMNS)
+    first = np.zeros(len(d.ids), dtype=np.int64)
+    first[has] = _period_of_days(first_day[has], per)
+    last_p = int(_period_of_days(np.array([end]), per)[0])
+    p0 = int(first[has].min())
+    ncoh = last_p - p0 + 1
+    ok = has[c] & (p >= first[c])
+    size = np.bincount(first[has] - p0, minlength=ncoh)
+    cell = (first[c] - p0) * ncoh + (p - first[c])             # (cohort, age), dense
+    rev = np.bincount(cell[ok], weights=amount[ok], minlength=ncoh * ncoh)
+    # active: distinct (client, period) among purchase pairs (sorted by client, then date)
+    sel = ok & (buys > 0)
+    cs, ps, cells = c[sel], p[sel], cell[sel]
+    distinct = np.r_[True, (cs[1:] != cs[:-1]) | (ps[1:] != ps[:-1])] if cs.size else np.zeros(0, bool)
+    active = np.bincount(cells[distinct], minlength=ncoh * ncoh)
+    ci, ai = np.divmod(np.arange(ncoh * ncoh), ncoh)
+    keep = (size[ci] > 0) & (ci + ai <= ncoh - 1)
+    ci, ai = ci[keep], ai[keep]
+    idx = ci * ncoh + ai
+    first_rev = rev[ci * ncoh]
+    incomplete = int(_period_of_days(np.array([end + 1]), per)[0]) == last_p   # W1 ends inside its last period
+    labels = np.asarray([period_label(x, per) for x in range(p0, last_p + 1)], dtype=object)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({
+            "cohort": labels[ci],
+            "period": labels[ci + ai],
+            "age": ai,
+            "cohort_size": size[ci],
+            "active": active[idx],
+            "revenue": rev[idx],
+            "logo_retention": active[idx] / size[ci],
+            "revenue_index": np.where(first_rev > 0, rev[idx] / np.where(first_rev > 0, first_rev, 1), np.nan),
+            "incomplete": (p0 + ci + ai == last_p) & incomplete,
+        })
+    return out
+
+
+# ---------------------------------------------------------------- lapse
+def typical_gap(tx, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Per client of ``client_ids``: number of distinct purchase dates up to
+    ``end`` (inclusive) and the median gap in days between consecutive ones
+    (NaN with fewer than 3 dates).  ``tx``: transactions or their
+    :func:`day_totals`."""
+    d = _days(tx)
+    sel = (d.buys > 0) & (d.day <= _day(end))
+    c, day = d.client[sel], d.day[sel]                  # sorted by client, then date
+    m = len(d.ids)
+    ndates = np.bincount(c, minlength=m)
+    same = c[1:] == c[:-1]
+    gc = c[1:][same]
+    gap = (day[1:] - day[:-1])[same]
+    top = np.int64(gap.max() + 1) if gap.size else np.int64(1)
+    key = np.sort(gc * top + gap)                       # gaps sorted within each client
+    gc, gap = key // top, key % top
+    k = np.bincount(gc, minlength=m)
+    start = np.concatenate(([0], np.cumsum(k)[:-1]))
+    med = np.full(m, np.nan)
+    has = ndates >= 3                                   # at least 2 gaps
+    kk, ss = k[has], start[has]
+    med[has] = (gap[ss + (kk - 1) // 2] + gap[ss + kk // 2]) / 2
+    # from client codes to the order of client_ids
+    pos = pd.Index(d.ids).get_indexer(pd.Index(np.asarray(client_ids, dtype=object)))
+    found = pos >= 0
+    nd = np.where(found, ndates[np.maximum(pos, 0)], 0)
+    md = np.where(found, med[np.maximum(pos, 0)], np.nan)
+    return nd, md
+
+
+def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window) -> Segmentation:
+    """Lapse ratio and status (§12) for the analysed clients: ratio =
+    recency_days / typical gap (median days between distinct purchase dates,
+    all history up to W1's end; at least 3 dates, else "too_few_purchases");
+    on_track below the first bound, late from it, lapsing from the second
+    (a ratio exactly on a bound goes up)."""
+    ids = clients["client_id"].to_numpy()
+    ndates, gap = typical_gap(tx, w1.end, ids)
+    ratio = _col(clients, "recency_days") / gap
+    score = threshold_score(ratio, settings.lapse_bounds)
+    names = np.array(LAPSE_STATUSES[:3], dtype=object)
+    status = np.full(len(ids), LAPSE_STATUSES[3], dtype=object)
+    ok = ~np.isnan(score)
+    status[ok] = names[score[ok].astype(int) - 1]
+    return Segmentation({"purchase_dates": ndates.astype(float), "typical_gap": gap, "lapse_ratio": ratio,
+                         "lapse_status": status}, {"lapse": [float(b) for b in settings.lapse_bounds]})
+
+
+def lapse_ratio_of(dates, end) -> float:
+    """Scalar reference: lapse ratio from one client's purchase dates."""
+    d = np.unique(np.asarray(pd.to_datetime(pd.Series(dates)).dropna().to_numpy(dtype="datetime64[D]")))
+    d = d[d <= np.datetime64(pd.Timestamp(end).date(), "D")]
+    if d.size < 3:
+        return float("nan")
+    g = np.median(np.diff(d).astype(np.int64))
+    return float((np.datetime64(pd.Timestamp(end).date(), "D") - d[-1]).astype(np.int64) / g)
+
+
+def watch_list(clients: pd.DataFrame) -> pd.DataFrame:
+    """Lapsing, then late clients, each by revenue at stake (W1 revenue)
+    descending, ties by client id."""
+    st = clients["lapse_status"].astype(object).to_numpy()
+    m = (st == "lapsing") | (st == "late")
+    w = clients.loc[m]
+    rank = np.where(w["lapse_status"].to_numpy() == "lapsing", 0, 1)
+    order = np.lexsort((w["client_id"].astype(str).to_numpy(), -_col(w, "revenue"), rank))
+    cols = [c for c in ("client_id", "name", "manager", "lapse_status", "lapse_ratio", "recency_days",
+                        "typical_gap", "purchase_dates", "last_date", "revenue") if c in w]
+    out = w.iloc[order][cols].rename(columns={"revenue": "revenue_at_stake"}).reset_index(drop=True)
+    return out
+
+
+# ---------------------------------------------------------------- everything together
+@dataclass
+class Dynamics:
+    """The two-window results of one analysis."""
+    w0: Window
+    w1: Window
+    clients: pd.DataFrame             # one row per client with a line in W0 or W1
+    cut_points: dict[str, Any]        # "w0", "w1": {score: cut points}; "lapse": the two bounds
+    cohort_table: pd.DataFrame
+    settings: Settings
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def bridge(self, by: str | None = None) -> pd.DataFrame:
+        return revenue_bridge(self.clients, by)
+
+    def retention(self, by: str | None = None) -> pd.DataFrame:
+        return retention(self.clients, by)
+
+    def migration(self, name: str) -> pd.DataFrame:
+        if name not in MIGRATIONS:
+            raise ValueError(f"unknown segmentation {name!r}; choose from {', '.join(MIGRATIONS)}")
+        return migration(self.clients, name)
+
+    def cohorts(self) -> pd.DataFrame:
+        return self.cohort_table
+
+
+#: the W1 columns the per-client frame carries for grouping and migration
+W1_COLUMNS = ("psc_group", "abc_class", "rfm_segment", "dsl_level", "xyz_class", "psc_code")
+#: client attributes carried for every client (lost ones included)
+ATTRIBUTES = ("manager", "region", "industry", "name")
+
+
+def dynamics(tx: pd.DataFrame, w1: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
+             attributes: pd.DataFrame, settings: Settings) -> Dynamics:
+    """Everything of §11–§12 for one analysis.  ``w1_clients``: the analysed
+    clients (W1 metrics and segments); ``attributes``: client_id plus
+    attributes of every client (manager, region, …), so lost clients keep
+    theirs."""
+    w0 = previous_window(w1, settings)
+    days = day_totals(tx)
+    d = two_windows(days, w1, w0)
+    st = client_status(d, settings, w1=w1)
+    for k, v in st.columns.items():
+        d[k] = v
+    seg0, cuts0 = w0_segments(tx, w0, w1_clients, w1_cuts, settings,
+                              first_purchase=pd.Series(d["first_date"].to_numpy(), index=d["client_id"].to_numpy()))
+    ids = pd.Index(d["client_id"].to_numpy(dtype=object))
+    lp = lapse(w1_clients, settings, tx=days, w1=w1)
+    w1_cols = [c for c in W1_COLUMNS if c in w1_clients and c not in ATTRIBUTES]
+    parts = [seg0.set_index("client_id"),
+             w1_clients[["client_id"] + w1_cols].set_index("client_id"),
+             attributes[["client_id"] + [c for c in ATTRIBUTES if c in attributes]]
+             .drop_duplicates("client_id").set_index("client_id"),
+             pd.DataFrame(lp.columns, index=w1_clients["client_id"].to_numpy(dtype=object))]
+    # one reindex per frame (pandas takes whole blocks; no per-column conversion)
+    extra = pd.concat([p.reindex(ids) for p in parts], axis=1)
+    d = pd.concat([d, extra.reset_index(drop=True)], axis=1)
+    coh = cohorts(days, w1, settings)
+    return Dynamics(w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts),
+                                "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings)
