@@ -1040,3 +1040,17 @@ def test_summary_dsl_level_every_column_by_hand():
         got = total if key == "Total" else rows[key]
         for col, v in cols.items():
             assert float(got[col]) == approx(v), (key, col, got[col], v)
+
+
+def test_integer_columns_are_nullable_int64_with_missing_kept():
+    from xlb2b.pipeline import _nullable_int
+    out = _nullable_int(pd.Series([3.0, np.nan, -2.0, 0.0]))
+    assert str(out.dtype) == "Int64"
+    assert out.tolist() == [3, pd.NA, -2, 0]
+    assert _nullable_int(pd.Series([np.nan, np.nan])).isna().all()
+    with pytest.raises(TypeError):          # a fraction is not silently cut to a whole number
+        _nullable_int(pd.Series([1.5, np.nan]))
+    a = analyze(pd.DataFrame({"client_id": ["A", "A", "B"], "date": pd.to_datetime(
+        ["2024-01-10", "2024-02-10", "2024-02-11"]), "amount": [10.0, 20.0, 5.0]}))
+    assert str(a.clients["orders"].dtype) == "Int64"
+    assert a.clients.set_index("client_id")["active_months"].to_dict() == {"A": 2, "B": 1}

@@ -20,6 +20,7 @@ from hypothesis import given, settings, strategies as st
 
 from xlb2b import inputs
 from xlb2b.inputs import headers
+from xlb2b.inputs.sources import csv as csv_source
 from xlb2b.inputs.sources import xlsx as xlsx_source
 from xlb2b.errors import ERROR, FATAL, WARNING, InputError
 from xlb2b.inputs import read_clients, read_market, read_table, read_transactions
@@ -42,14 +43,64 @@ def ts(s: str) -> pd.Timestamp:
     return pd.Timestamp(s)
 
 
-@pytest.fixture(params=["calamine", "openpyxl"])
+@pytest.fixture(params=["fastexcel", "calamine", "openpyxl"])
 def engine(request, monkeypatch):
-    """Run a test through both workbook readers."""
+    """Run a test through each workbook reader (fastexcel with a short head, so
+    that it reads the rows of small test sheets too, where their columns allow)."""
+    if request.param == "fastexcel":
+        if xlsx_source._import_fastexcel() is None:
+            pytest.skip("fastexcel is not installed")
+        monkeypatch.setattr(xlsx_source, "HEAD_ROWS", 4)
+        monkeypatch.setattr(xlsx_source, "OVERLAP_ROWS", 1)
+    else:
+        monkeypatch.setattr(xlsx_source, "_import_fastexcel", lambda: None)
     if request.param == "openpyxl":
         monkeypatch.setattr(xlsx_source, "_import_calamine", lambda: None)
     else:
         assert xlsx_source._import_calamine() is not None
     return request.param
+
+
+@pytest.fixture(params=["pyarrow", "python"])
+def csv_engine(request, monkeypatch):
+    """Run a test through both CSV readers: pyarrow's for all lines after the
+    first three, or the line-tracking reader for the whole file."""
+    if request.param == "pyarrow":
+        if csv_source._import_arrow_csv() is None:
+            pytest.skip("pyarrow is not installed")
+        monkeypatch.setattr(csv_source, "HEAD_LINES", 3)
+    else:
+        monkeypatch.setattr(csv_source, "_import_arrow_csv", lambda: None)
+    return request.param
+
+
+def arrow_grids(monkeypatch) -> list:
+    """A list that records each grid pyarrow's CSV reader gave (None when it
+    left the file to the line-tracking reader)."""
+    seen: list = []
+    real = csv_source._csv_grid_arrow
+
+    def spy(*a, **k):
+        seen.append(real(*a, **k))
+        return seen[-1]
+
+    monkeypatch.setattr(csv_source, "_csv_grid_arrow", spy)
+    return seen
+
+
+def fast_grids(monkeypatch) -> list:
+    """The same for fastexcel's part of a workbook (read after the first 30
+    rows here, so that small test sheets have such a part)."""
+    monkeypatch.setattr(xlsx_source, "HEAD_ROWS", 30)
+    seen: list = []
+    real = xlsx_source._fast_grid
+
+    def spy(*a, **k):
+        seen.append(real(*a, **k))
+        return seen[-1]
+
+    monkeypatch.setattr(xlsx_source, "_fast_grid", spy)
+    return seen
 
 
 # --------------------------------------------------------------------------
@@ -177,11 +228,89 @@ def test_sheet_selection(tmp_path, engine):
         read_transactions(path, sheet=5)
 
 
+def long_workbook(path: Path, *, mixed_at: int | None = None) -> Path:
+    """A title row, the header in row 2, then 60 order lines whose columns
+    each hold one type (dates, numbers, whole numbers, text with gaps, an
+    error cell); ``mixed_at``: that line's client id is a number instead."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Sales")
+    dfmt = wb.add_format({"num_format": "dd.mm.yyyy"})
+    ws.write(0, 0, "Sales report")
+    ws.write_row(1, 0, ["Client", "Date", "Amount", "Qty", "Note"])
+    for i in range(60):
+        r = i + 2
+        if i == mixed_at:
+            ws.write_number(r, 0, 1001)
+        else:
+            ws.write_string(r, 0, f"C{i % 7}")
+        ws.write_datetime(r, 1, dt.datetime(2024, 1, 1) + dt.timedelta(days=i), dfmt)
+        ws.write_number(r, 2, 10.25 * (i + 1))
+        ws.write_number(r, 3, i % 4 + 1)
+        if i % 3 == 0:
+            ws.write_string(r, 4, f"note {i}")
+    ws.write_formula(50, 4, "=NA()", None, "#N/A")          # line 49, row 51
+    wb.close()
+    return path
+
+
+def test_three_workbook_readers_give_equal_values(tmp_path, monkeypatch):
+    path = long_workbook(tmp_path / "long.xlsx")
+    seen = fast_grids(monkeypatch)
+    fast = read_transactions(path)
+    assert seen and seen[0] is not None                 # fastexcel read the rows below the head
+    monkeypatch.setattr(xlsx_source, "_import_fastexcel", lambda: None)
+    cala = read_transactions(path)
+    monkeypatch.setattr(xlsx_source, "_import_calamine", lambda: None)
+    slow = read_transactions(path)
+    for other in (cala, slow):
+        pd.testing.assert_frame_equal(fast.data, other.data)
+        assert problems(fast) == problems(other) == []
+    d = fast.data
+    assert len(d) == 60 and d["row"].tolist() == list(range(3, 63))
+    last = d.iloc[59]                                     # line 59: row 62
+    assert (last["client_id"], last["date"], last["amount"], last["quantity"]) == \
+        ("C3", ts("2024-02-29"), 615.0, 4.0)
+    assert [None if pd.isna(v) else v for v in d["Note"].tolist()[:4]] == ["note 0", None, None, "note 3"]
+    assert pd.isna(d["Note"].iloc[48])                    # the #N/A cell counts as empty
+
+
+def test_fastexcel_leaves_a_mixed_column_to_the_cell_by_cell_reader(tmp_path, monkeypatch):
+    path = long_workbook(tmp_path / "mixed.xlsx", mixed_at=40)
+    seen = fast_grids(monkeypatch)
+    fast = read_transactions(path)
+    assert seen == [None]
+    monkeypatch.setattr(xlsx_source, "_import_fastexcel", lambda: None)
+    pd.testing.assert_frame_equal(fast.data, read_transactions(path).data)
+    assert fast.data["client_id"].tolist()[40] == "1001"
+
+
+def test_fastexcel_rows_line_up_when_the_table_starts_lower_right(tmp_path, monkeypatch):
+    """fastexcel counts rows and columns from the first used cell; row
+    numbers must still be the sheet's."""
+    import xlsxwriter
+
+    path = tmp_path / "offset.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Data")
+    ws.write_row(3, 2, ["Client", "Date", "Amount"])             # header in C4
+    for i in range(50):
+        ws.write_row(4 + i, 2, [f"K{i}", "2024-03-01", i + 0.5])
+    ws.write_string(40, 3, "31.02.2024")                            # D41
+    wb.close()
+    seen = fast_grids(monkeypatch)
+    t = read_transactions(path)
+    assert seen and seen[0] is not None
+    assert t.data["row"].tolist()[:2] == [5, 6] and t.data["row"].tolist()[-1] == 54
+    assert problems(t) == [(41, "Date", "no such calendar date", "31.02.2024", ERROR)]
+
+
 # --------------------------------------------------------------------------
 # CSV
 
 
-def test_csv_cp1251_semicolon_decimal_comma(tmp_path):
+def test_csv_cp1251_semicolon_decimal_comma(tmp_path, csv_engine):
     text = ("Выгрузка из 1С\r\n"
             "\r\n"
             "Контрагент;Дата;Сумма;Количество;Себестоимость\r\n"       # line 3
@@ -213,7 +342,7 @@ def test_csv_cp1251_semicolon_decimal_comma(tmp_path):
     ]
 
 
-def test_csv_utf8_comma(tmp_path):
+def test_csv_utf8_comma(tmp_path, csv_engine):
     path = tmp_path / "sales.csv"
     path.write_text("\ufeffCustomer,Order date,Net amount,Qty,Product,Region\n"
                     'A,2024-03-15,"1,234.50",2,P1,North\n'
@@ -229,7 +358,7 @@ def test_csv_utf8_comma(tmp_path):
     assert len(t.report) == 0
 
 
-def test_csv_line_numbers_with_line_breaks_in_cells(tmp_path):
+def test_csv_line_numbers_with_line_breaks_in_cells(tmp_path, csv_engine):
     path = tmp_path / "notes.csv"
     path.write_text('client;date;amount;note\n'
                     'A;2024-03-15;1;"two\nlines"\n'
@@ -241,7 +370,7 @@ def test_csv_line_numbers_with_line_breaks_in_cells(tmp_path):
     assert problems(t) == [(4, "amount", "not a number", "x", ERROR)]
 
 
-def test_csv_tab_and_pipe(tmp_path):
+def test_csv_tab_and_pipe(tmp_path, csv_engine):
     for sep in ("\t", "|"):
         path = tmp_path / "t.txt"
         path.write_text(sep.join(["Клиент", "Дата", "Выручка"]) + "\n"
@@ -249,6 +378,80 @@ def test_csv_tab_and_pipe(tmp_path):
         d = read_transactions(path).data
         assert d["amount"].tolist() == [12.5]
         assert d["date"].tolist() == [ts("2024-03-15")]
+
+
+def test_csv_bulk_line_numbers_with_line_breaks_in_cells(tmp_path, monkeypatch):
+    """Line breaks inside quoted cells below the head: every later record's
+    line number moves down, in pyarrow's part of the file too."""
+    monkeypatch.setattr(csv_source, "HEAD_LINES", 1)
+    seen = arrow_grids(monkeypatch)
+    path = tmp_path / "notes.csv"
+    path.write_text('client;date;amount;note\r\n'            # line 1
+                    'A;2024-03-15;1;"two\r\nlines"\r\n'      # lines 2-3
+                    'B;2024-03-16;x;\r\n'                     # line 4
+                    'C;2024-03-17;3;"three\nshort\nlines"\r\n'  # lines 5-7
+                    'D;2024-03-18;y;""\r\n'                   # line 8
+                    'E;2024-03-19;5;\r\n', encoding="utf-8")  # line 9
+    t = read_transactions(path)
+    assert seen and seen[0] is not None
+    assert t.data["row"].tolist() == [2, 5, 9]
+    assert t.data["note"].tolist()[1] == "three\nshort\nlines"
+    assert problems(t) == [(4, "amount", "not a number", "x", ERROR),
+                           (8, "amount", "not a number", "y", ERROR)]
+
+
+def test_csv_big_file_decodes_only_its_head_and_keeps_the_encoding_rules(tmp_path, monkeypatch):
+    """A big file has only its start decoded; a character cut at that point,
+    and Windows-1251 bytes further on, still read as the whole-file rule says."""
+    monkeypatch.setattr(csv_source, "HEAD_BYTES", 36)   # ends inside the "ж" of line 2
+    monkeypatch.setattr(csv_source, "HEAD_LINES", 1)
+    seen = arrow_grids(monkeypatch)
+    text = "Клиент;Дата;Сумма\n" + "".join(f"Ёж{i};2024-03-{i + 1:02d};{i},5\n" for i in range(9))
+    path = tmp_path / "utf8.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert text.encode("utf-8")[35:37] == "ж".encode("utf-8")
+    t = read_transactions(path)
+    assert seen[0] is not None
+    assert t.data["client_id"].tolist() == [f"Ёж{i}" for i in range(9)]
+    assert t.data["amount"].tolist() == [i + 0.5 for i in range(9)]
+    assert t.data["row"].tolist() == list(range(2, 11))
+    path = tmp_path / "cp1251.csv"                      # ASCII head, Cyrillic further on
+    path.write_bytes(("client;date;amount\n" + "A;2024-03-01;1\n" * 3
+                      + "Ёж;2024-03-02;2,5\n").encode("cp1251"))
+    t = read_transactions(path)
+    assert seen[1] is None and seen[2] is not None     # pyarrow refused the bytes: decoded whole
+    assert t.data["client_id"].tolist() == ["A", "A", "A", "Ёж"]
+    assert t.data["amount"].tolist() == [1.0, 1.0, 1.0, 2.5]
+
+
+def test_csv_ragged_row_in_the_bulk_goes_to_the_line_tracking_reader(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_source, "HEAD_LINES", 1)
+    seen = arrow_grids(monkeypatch)
+    path = tmp_path / "ragged.csv"
+    path.write_text("client,date,amount\nA,2024-03-15,1\nB,2024-03-16\nC,2024-03-17,3\n",
+                    encoding="utf-8")
+    t = read_transactions(path)
+    assert seen == [None]
+    assert t.data["client_id"].tolist() == ["A", "C"]
+    assert problems(t) == [(3, "amount", "empty amount", "", ERROR)]
+
+
+def test_csv_bulk_keeps_text_as_written(tmp_path, monkeypatch, csv_engine):
+    """Leading zeros, spaces and numbers in text columns reach validation as
+    written: pyarrow guesses no types."""
+    seen = arrow_grids(monkeypatch)
+    path = tmp_path / "ids.csv"
+    path.write_text("client;date;amount;quantity\n" + "".join(
+        f"{cid};2024-03-{d:02d};{amt};{q}\n" for cid, d, amt, q in
+        [("007", 1, "1,5", "2"), (" 0042 ", 2, "1 234,5", "1"), ("1e3", 3, "-7", " 3 "),
+         ("007", 4, "(2,25)", "1"), ("9", 5, "12", "x")]), encoding="utf-8")
+    t = read_transactions(path)
+    if csv_engine == "pyarrow":
+        assert seen and seen[0] is not None
+    assert t.data["client_id"].tolist() == ["007", "0042", "1e3", "007"]
+    assert t.data["amount"].tolist() == [1.5, 1234.5, -7.0, -2.25]
+    assert t.data["quantity"].tolist() == [2.0, 1.0, 3.0, 1.0]
+    assert problems(t) == [(6, "quantity", "not a number", "x", ERROR)]
 
 
 # --------------------------------------------------------------------------
@@ -523,7 +726,7 @@ def test_mapping_none_stops_an_alias():
     assert "sku" not in t.data and t.data["Product"].tolist() == ["P"]
 
 
-def test_csv_with_excel_sep_line(tmp_path):
+def test_csv_with_excel_sep_line(tmp_path, csv_engine):
     path = tmp_path / "s.csv"
     path.write_text("sep=,\nClient,Date,Amount\nA,2024-01-01,\"1,5\"\n", encoding="utf-8")
     t = read_transactions(path)
@@ -562,7 +765,7 @@ def test_secondary_alias_inn():
     assert t.columns["client_id"] == "Клиент" and t.data["ИНН"].tolist() == ["7707083893"]
 
 
-def test_empty_table_is_fatal(tmp_path):
+def test_empty_table_is_fatal(tmp_path, csv_engine):
     with pytest.raises(InputError, match="no data rows"):
         read_transactions([["Client", "Date", "Amount"], [None, None, None]])
     path = tmp_path / "e.csv"
@@ -630,7 +833,7 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
 XLSX_SKELETON = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
 
 
-def test_zip_bomb_refused(tmp_path):
+def test_zip_bomb_refused(tmp_path, engine):
     big = b"<worksheet>" + b"0" * (20 * 1024 * 1024) + b"</worksheet>"
     path = _zip(tmp_path / "bomb.xlsx", {**XLSX_SKELETON, "xl/worksheets/sheet1.xml": big})
     assert path.stat().st_size < 1024 * 1024
@@ -639,7 +842,7 @@ def test_zip_bomb_refused(tmp_path):
     assert "bomb.xlsx" in str(e.value) and "zip bomb" in str(e.value)
 
 
-def test_total_size_limit(tmp_path, monkeypatch):
+def test_total_size_limit(tmp_path, monkeypatch, engine):
     path = russian_workbook(tmp_path / "ok.xlsx")
     from xlb2b.inputs import guards
     monkeypatch.setattr(guards, "MAX_UNCOMPRESSED_BYTES", 1000)
@@ -647,14 +850,14 @@ def test_total_size_limit(tmp_path, monkeypatch):
         read_transactions(path)
 
 
-def test_dtd_refused(tmp_path):
+def test_dtd_refused(tmp_path, engine):
     sheet = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet>&a;</worksheet>'
     path = _zip(tmp_path / "dtd.xlsx", {**XLSX_SKELETON, "xl/worksheets/sheet1.xml": sheet})
     with pytest.raises(InputError, match="DTD"):
         read_transactions(path)
 
 
-def test_not_a_workbook(tmp_path):
+def test_not_a_workbook(tmp_path, engine):
     path = tmp_path / "fake.xlsx"
     path.write_text("Client,Date,Amount\n", encoding="utf-8")
     with pytest.raises(InputError) as e:
@@ -669,7 +872,7 @@ def test_not_a_workbook(tmp_path):
         read_transactions(ole)
 
 
-def test_xls_and_missing_files(tmp_path):
+def test_xls_and_missing_files(tmp_path, engine):
     xls = tmp_path / "old.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(InputError, match=r"save it as \.xlsx"):
@@ -707,15 +910,17 @@ def test_serial_and_text_dates_agree(day):
 
 
 def test_imports_and_reads_without_optional_packages(tmp_path):
-    """As under Pyodide: no python-calamine, no pyarrow."""
+    """As under Pyodide: no python-calamine, no fastexcel, no pyarrow."""
     path = russian_workbook(tmp_path / "p.xlsx")
     code = textwrap.dedent(f"""
         import sys
         sys.modules["python_calamine"] = None
         sys.modules["pyarrow"] = None
+        sys.modules["fastexcel"] = None
         from xlb2b import inputs
-        from xlb2b.inputs.sources import xlsx as xlsx_source
-        assert xlsx_source._import_calamine() is None
+        from xlb2b.inputs.sources import csv as csv_source, xlsx as xlsx_source
+        assert xlsx_source._import_calamine() is None and xlsx_source._import_fastexcel() is None
+        assert csv_source._import_arrow_csv() is None
         t = inputs.read_transactions({str(path)!r})
         assert t.data["amount"].tolist() == [1234.56, 1234.56, 500.0], t.data
         assert t.data["row"].tolist() == [4, 5, 9]
@@ -724,3 +929,13 @@ def test_imports_and_reads_without_optional_packages(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_bulk_id_folding_equals_fold_id_one_by_one():
+    from xlb2b.inputs.ids import _fold_all, _repeated, fold_id
+    ids = [chr(i) for i in range(128)] + ["C00967", "AbC-1", "ООО Ромашка", "OOO РОМАШКА",
+                                          "Straße", "İ", "ǅ", 1001, 12.5]
+    assert _fold_all(ids).tolist() == [fold_id(str(v)) for v in ids]
+    assert _fold_all(["ABC"]).tolist() == ["abc"] and _fold_all(["РОМ"]).tolist() == ["pom"]
+    texts = np.array(["a", "b", "a", "c", "b", "d"], dtype=object)
+    assert _repeated(texts).tolist() == [True, True, True, False, True, False]

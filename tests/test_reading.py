@@ -534,3 +534,17 @@ def test_clients_and_market_tables_have_their_reading_report_too():
                      ["А", "Они", 30, "01.02.2024"]]).reading
     assert (m.kind, m.amount_accepted, m.amount_all) == ("market", 40.0, 40.0)
     assert m.dates_line() == "2024-01-01 to 2024-02-01"
+
+
+def test_spelling_keys_of_all_ids_at_once_equal_the_keys_one_by_one():
+    from xlb2b.inputs.plausibility import _spelling_key, _spelling_keys
+    ids = ["ООО Ромашка", "OOO Romashka", "A-100", "a100", "A_100", "Ёлка", "елка", "ТОРГ", "Torg",
+           "x y z", "C&C", "12 34", "1234", "ABC.def", "abc-DEF", "", " ", "Straße", "STRASSE", "tab\tid",
+           "Ключ-1", "KLUCH 1", "Hb", "нв", "éclair", 1001, 12.5]
+    assert list(_spelling_keys(ids)) == [_spelling_key(i) for i in ids]
+    # the pairs a person reads as one id get one key; Latin and Cyrillic look-alikes included
+    keys = dict(zip(map(str, ids), _spelling_keys(ids)))
+    assert keys["A-100"] == keys["a100"] == keys["A_100"] == "a100"
+    assert keys["ABC.def"] == keys["abc-DEF"]
+    assert keys["Hb"] == keys["нв"]
+    assert keys["ООО Ромашка"] != keys["OOO Romashka"]      # only look-alike letters fold, not transliteration

@@ -384,6 +384,40 @@ def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
     return tables
 
 
+def _engine_inputs(args, stage) -> dict | None:
+    """The big-input path of ``analyze``: --db, or transactions that are a glob, a
+    folder or a large file (or --engine duckdb), opened in DuckDB or the database and
+    validated there.  None when the pandas readers are to be used."""
+    db = getattr(args, "db", None)
+    engine = getattr(args, "engine", "auto")
+    tx = args.transactions
+    if db is None and (engine == "pandas" or tx is None):
+        return None
+    from xlb2b.inputs import scan
+    if db is None and engine == "auto" and not scan.wants_engine(tx):
+        return None
+    mapping = _mapping(args.parser, getattr(args, "map", []))
+    tables: dict = {}
+    stage("reading transactions")
+    if db is not None:
+        tables["transactions"] = scan.open_database("transactions", db, table=args.table, query=args.query,
+                                                    mapping=mapping)
+    else:
+        tables["transactions"] = scan.open_files("transactions", tx, mapping=mapping)
+    con = tables["transactions"].con if db is None else None
+    from xlb2b.inputs import read_table
+    for kind in ("clients", "market"):
+        path = getattr(args, kind)
+        if not path:
+            continue
+        stage(f"reading {kind}")
+        if kind == "market" and scan.wants_engine(path):
+            tables[kind] = scan.open_files(kind, path, con=con)
+        else:
+            tables[kind] = read_table(kind, Path(path))
+    return tables
+
+
 def _check_window(args) -> None:
     """--start/--end/--all are consistent, or a usage error (exit 2)."""
     parser = args.parser
@@ -405,8 +439,25 @@ def _check_window(args) -> None:
 def cmd_analyze(args) -> int:
     _check_window(args)
 
-    tx_path = Path(args.transactions)
-    out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-analysis.xlsx")
+    if args.db is None and args.transactions is None:
+        args.parser.error("give the TRANSACTIONS file (or a glob such as 'exports/*.parquet'), "
+                          "or a database with --db URL --table NAME")
+    if args.db is not None and args.transactions is not None:
+        args.parser.error("give either the TRANSACTIONS file or --db, not both")
+    if args.db is None and (args.table or args.query):
+        args.parser.error("--table and --query need --db URL")
+    if args.db is not None and bool(args.table) == bool(args.query):
+        args.parser.error("--db needs --table NAME or --query SQL (one of them)")
+    from xlb2b.inputs.scan import is_pattern
+    big = args.db is not None or is_pattern(args.transactions) or Path(args.transactions).is_dir()
+    tx_path = Path(args.transactions or "analysis")
+    if args.output:
+        out = Path(args.output)
+    elif big:
+        out = Path("analysis.xlsx") if args.db is not None or is_pattern(args.transactions) \
+            else tx_path.parent / f"{tx_path.name}-analysis.xlsx"
+    else:
+        out = tx_path.with_name(f"{tx_path.stem}-analysis.xlsx")
     if out.suffix.lower() != ".xlsx":
         raise CliError(f"{out}: the output workbook must be an .xlsx file")
     csv_path = Path(args.csv) if args.csv else None
@@ -426,12 +477,16 @@ def cmd_analyze(args) -> int:
                    + ["computing metrics", "segmenting", "comparing windows", "writing workbook"]
                    + (["writing CSV"] if csv_path else []))
     with Stages(stage_names, enabled=not args.quiet) as stage:
-        tables = _read_inputs(args, inputs, stage)
+        tables = _engine_inputs(args, stage)
+        if tables is None:
+            tables = _read_inputs(args, inputs, stage)
+            sources = {k: (p.name if not t.sheet else f"{p.name}, sheet {t.sheet}")
+                       for (k, p), t in zip(inputs.items(), tables.values())}
+        else:
+            sources = {k: t.source for k, t in tables.items()}
         a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
                     progress=stage)
         stage("writing workbook")
-        sources = {k: (p.name if not t.sheet else f"{p.name}, sheet {t.sheet}")
-                   for (k, p), t in zip(inputs.items(), tables.values())}
         write_analysis_workbook(a, out, lang=lang, sources=sources)
         if csv_path:
             stage("writing CSV")
@@ -738,6 +793,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "Existing outputs are not "
                     "overwritten without --force; input files are never modified.")
     _add_input_options(a)
+    a._actions[[x.dest for x in a._actions].index("transactions")].nargs = "?"
+    big = a.add_argument_group(
+        "big inputs (need the scale extra: pip install 'xlb2b[scale]'; see docs/big-data.md)")
+    big.add_argument("--engine", choices=("auto", "pandas", "duckdb"), default="auto",
+                     help="auto (default): DuckDB, out of core, for a glob, a folder or a file of 256 MiB "
+                          "or more, pandas otherwise")
+    big.add_argument("--db", metavar="URL",
+                     help="read the transactions from a database instead of a file, e.g. "
+                          "postgres://user@host:5432/dbname; the aggregation runs in the database")
+    big.add_argument("--table", metavar="NAME", help="the database table (or view) of order lines (with --db)")
+    big.add_argument("--query", metavar="SQL", help="a query giving the order lines (with --db, instead of --table)")
     a.add_argument("-o", "--output", metavar="OUT.xlsx",
                    help="analysis workbook (default: TRANSACTIONS-analysis.xlsx beside the transactions)")
     a.add_argument("--csv", metavar="CLIENTS.csv",

@@ -88,8 +88,30 @@ class Analysis:
         return portrait(self.clients, attributes, klass=klass)
 
 
-def _read(kind: str, source: Any, label: str | None = None) -> InputTable:
-    if isinstance(source, InputTable):
+def _is_engine(source: Any) -> bool:
+    """An input that stays in a database engine (:class:`xlb2b.inputs.scan.EngineInput`)."""
+    return type(source).__name__ == "EngineInput" and hasattr(source, "table")
+
+
+def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[str, pd.Series]]:
+    """Window, per-client metrics and each client's latest region/manager, computed
+    by the engine behind ``tx_e`` (xlb2b.analysis.aggregate)."""
+    from xlb2b.analysis import aggregate
+    t = tx_e.table
+    window = aggregate.engine_window(t, settings)
+    cm = aggregate.client_metrics_engine(t, window, settings)
+    latest = {col: aggregate.last_values(t, col) for col in ("region", "manager") if col in t.columns}
+    return window, cm, latest
+
+
+def _as_input_table(e: Any) -> InputTable:
+    """What the workbook writers need of an engine input: kind, source, report, columns."""
+    return InputTable(kind=e.kind, data=pd.DataFrame(), report=e.report, source=e.source, columns=e.columns)
+
+
+def _read(kind: str, source: Any, label: str | None = None) -> Any:
+    """An :class:`InputTable`, or the engine input as it is (it stays in its engine)."""
+    if isinstance(source, InputTable) or _is_engine(source):
         return source
     from xlb2b.inputs import read_table
     return read_table(kind, source, name=label)
@@ -119,6 +141,20 @@ def _last_value(tx: pd.DataFrame, col: str, client_ids: np.ndarray) -> pd.Series
     return out.reindex(client_ids)
 
 
+def _nullable_int(s: pd.Series) -> pd.arrays.IntegerArray:
+    """A column of whole numbers (NaN where unknown) as nullable ``Int64``,
+    built from the values and the mask directly: ``pd.array(floats,
+    dtype="Int64")`` takes pandas' slow coercion path, which costs seconds
+    for a few hundred thousand clients.  A value that is not a whole number
+    still raises, as that path does."""
+    v = s.to_numpy(dtype="float64", na_value=np.nan)
+    mask = np.isnan(v)
+    whole = np.where(mask, 0.0, v)
+    if not (np.isfinite(whole).all() and (np.floor(whole) == whole).all()):
+        return pd.array(v, dtype="Int64")   # raises for a fraction, as before
+    return pd.arrays.IntegerArray(whole.astype(np.int64), mask)
+
+
 def analyze(transactions: Any, clients: Any = None, market: Any = None,
             settings: Settings | None = None, *, progress: Progress | None = None) -> Analysis:
     """Run the whole client-base analysis.
@@ -143,16 +179,18 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         step("reading market")
         mk_t = _read("market", market)
         report.extend(mk_t.report)
+    engine = _is_engine(tx_t)
     from xlb2b.inputs.ids import align_client_ids
-    for_clients = align_client_ids(cl_t, tx_t)       # one spelling of an id across the tables
-    for_market = align_client_ids(mk_t, tx_t)
-    cl_t, mk_t = for_clients[0], for_market[0]
-    report.extend(for_clients[1] + for_market[1])
-    tx = tx_t.data
-    if tx.empty:
+    if not engine:
+        for_clients = align_client_ids(cl_t, tx_t)       # one spelling of an id across the tables
+        for_market = align_client_ids(mk_t, tx_t) if not _is_engine(mk_t) else (mk_t, [])
+        cl_t, mk_t = for_clients[0], for_market[0]
+        report.extend(for_clients[1] + for_market[1])
+    tx: Any = None if engine else tx_t.data
+    if (tx_t.rows == 0) if engine else tx.empty:
         report.add("no usable transaction rows", file=tx_t.source, sheet=tx_t.sheet, severity=FATAL)
         raise InputError(f"{tx_t.source or 'transactions'}: no usable transaction rows", report)
-    if not tx["amount"].to_numpy(dtype="float64").any():
+    if not engine and not tx["amount"].to_numpy(dtype="float64").any():
         header = tx_t.columns.get("amount", "amount")
         report.add(f"every amount in column {header!r} is 0 ({len(tx):,} rows), so there is nothing "
                    "to analyse; check that this is the amount column (choose another with --map "
@@ -162,8 +200,17 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         raise InputError(f"{tx_t.source or 'transactions'}: every amount is 0", report)
 
     step("computing metrics")
-    window = resolve_window(tx["date"].to_numpy(), settings)
-    cm = client_metrics(tx, window, settings)
+    latest: dict[str, pd.Series] = {}
+    if engine:
+        window, cm, latest = _engine_metrics(tx_t, settings)
+        # the ids of the engine's per-client table are the reference spelling for the clients table
+        ref = InputTable(kind="transactions", data=pd.DataFrame({"client_id": cm.table["client_id"]}),
+                         source=tx_t.source)
+        cl_t, problems = align_client_ids(cl_t, ref)
+        report.extend(problems)
+    else:
+        window = resolve_window(tx["date"].to_numpy(), settings)
+        cm = client_metrics(tx, window, settings)
     table = cm.table
     if not cm.has_gross_profit:
         report.add("gross profit unknown (no cost or gross_profit column): gross_profit, margin and every "
@@ -183,8 +230,9 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         attrs = attrs.merge(cl[keep], on="client_id", how="left")
         extra_ids = cl.loc[~cl["client_id"].isin(table["client_id"]), "client_id"].to_numpy()
     for col in ("region", "manager"):
-        if col in tx and (col not in attrs or attrs[col].isna().any()):
-            fill = _last_value(tx, col, attrs["client_id"].to_numpy()).to_numpy()
+        if (col in latest if engine else col in tx) and (col not in attrs or attrs[col].isna().any()):
+            ids = attrs["client_id"].to_numpy()
+            fill = (latest[col].reindex(ids) if engine else _last_value(tx, col, ids)).to_numpy()
             attrs[col] = attrs[col].fillna(fill) if col in attrs else fill
     table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)],
                       axis=1)
@@ -213,7 +261,11 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     # market
     competitors = None
     if mk_t is not None:
-        mm = market_metrics(mk_t.data, window, settings)
+        if _is_engine(mk_t):
+            from xlb2b.analysis.aggregate import market_metrics_engine
+            mm = market_metrics_engine(mk_t.table, window, settings)
+        else:
+            mm = market_metrics(mk_t.data, window, settings)
         competitors = mm.attrs.get("competitor_pairs")
         c = c.merge(mm, on="client_id", how="left")
         if not settings.our_supplier:
@@ -237,6 +289,10 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
             continue
         s = fn(c, settings)
         for col, values in s.columns.items():
+            if isinstance(values, np.ndarray) and values.dtype == object:
+                # codes and labels stay Python objects, as they were made: pandas 3
+                # would copy every one of them into an Arrow string column
+                values = pd.Series(values, index=c.index, dtype=object, copy=False)
             c[col] = values
         cut_points.update(s.cuts)
         for m in s.messages:
@@ -253,7 +309,11 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
                    value=cid, severity=INFO)
 
     dyn = None
-    if settings.dynamics:
+    if settings.dynamics and engine:
+        report.add("the two-window comparison (bridge, migration, retention, cohorts, lapse risk) is not yet "
+                   "computed for database and big-file inputs; run it on a file the pandas path reads",
+                   file=tx_t.source, severity=WARNING)
+    elif settings.dynamics:
         step("comparing windows")
         from xlb2b.analysis.dynamics import dynamics as _dynamics
         dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
@@ -266,10 +326,10 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         if col not in c:
             c[col] = np.nan
     for col in INT_COLUMNS:
-        c[col] = pd.array(np.where(np.isnan(c[col].to_numpy(dtype="float64")), np.nan, c[col]),
-                          dtype="Int64") if c[col].notna().any() else pd.array([pd.NA] * len(c), dtype="Int64")
+        c[col] = _nullable_int(c[col])
     order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS + (DYNAMICS_COLUMNS if dyn is not None else [])
                               if x in c]
     c = c[order]
-    inputs = {k: t for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t)) if t is not None}
+    inputs = {k: (_as_input_table(t) if _is_engine(t) else t)
+              for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t)) if t is not None}
     return Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors, dynamics=dyn)

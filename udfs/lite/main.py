@@ -16,7 +16,7 @@ import xlwings as xw
 from xlwings import script
 
 from udfs import scripts as _scripts
-from udfs.functions import *  # noqa: F401,F403  (the 28 cell functions)
+from udfs.functions import *  # noqa: F401,F403  (every cell function)
 
 
 @script(button="[xlb2b_analyze]B2B!B4", show_taskpane=True, include=_scripts.READS["analyze"])

@@ -50,8 +50,21 @@ def month_index(ts) -> int:
     return ts.year * 12 + ts.month - 1
 
 
+_NS_PER_DAY = 86_400_000_000_000
+
+
 def month_indices(dates: np.ndarray) -> np.ndarray:
-    """year*12 + month-1 for a datetime64 array, vectorised."""
+    """year*12 + month-1 for a datetime64 array, vectorised.  Nanosecond
+    dates without NaT go through their day number and a table of the days
+    they span (numpy's conversion to months is slow per value)."""
+    dates = np.asarray(dates)
+    if dates.dtype == np.dtype("datetime64[ns]") and dates.size:
+        days = dates.view(np.int64) // _NS_PER_DAY
+        lo, hi = int(days.min()), int(days.max())
+        if not np.isnat(dates).any() and hi - lo < 400_000:
+            span = np.arange(lo, hi + 1).astype("datetime64[D]")
+            table = span.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+            return table[days - lo]
     m = dates.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
     return m + 1970 * 12
 
@@ -91,8 +104,19 @@ def count_distinct_pairs(c: np.ndarray, x: np.ndarray, nx: int, n: int) -> np.nd
         c, x = c[x >= 0], x[x >= 0]
     if c.size == 0:
         return np.zeros(n, dtype=np.int64)
-    keys = pd.unique(c * np.int64(max(nx, 1)) + x)
-    return np.bincount(keys // max(nx, 1), minlength=n)
+    nx = max(nx, 1)
+    cells = n * nx
+    if cells <= max(8 * c.size, 1 << 22) and cells <= 1 << 27:
+        # few possible pairs (clients x months): mark them in a table, no hashing
+        seen = np.zeros(cells, dtype=bool)
+        seen[c * np.int64(nx) + x] = True
+        return seen.reshape(n, nx).sum(axis=1, dtype=np.int64)
+    keys = c * np.int64(nx) + x
+    if (keys[1:] >= keys[:-1]).all():   # lines in client, then date order: no hashing
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    else:
+        keys = pd.unique(keys)
+    return np.bincount(keys // nx, minlength=n)
 
 
 def pair_sums(c: np.ndarray, x: np.ndarray, nx: int, weights: np.ndarray):

@@ -17,8 +17,8 @@ Excel range gives).
 (1234.56, '2024-03-15', 2)
 
 Only pandas, numpy, openpyxl and the standard library are imported at import
-time (so the package runs under Pyodide); python-calamine and pyarrow are used
-when they can be imported.
+time (so the package runs under Pyodide); fastexcel, python-calamine and pyarrow
+are used when they can be imported (the fastest first) and give the same tables.
 
 Modules: ``read`` (the public readers), ``sources`` (one module per format:
 csv, xlsx, legacy, parquet, frame), ``headers`` (aliases, header row over one

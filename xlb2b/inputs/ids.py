@@ -24,6 +24,39 @@ def fold_id(text: str) -> str:
     return text.casefold().translate(LOOKALIKES)
 
 
+def _fold_all(values) -> np.ndarray:
+    """:func:`fold_id` of every value, as an object array.  An ASCII text only
+    needs its ASCII letters lowered (that is its case folding, and it holds no
+    Cyrillic letter): pyarrow does that for all of them at once when it is
+    installed; the other texts are folded one by one."""
+    texts = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        texts = np.asarray([str(v) for v in texts], dtype=object)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return np.asarray([t.lower() if t.isascii() else fold_id(t) for t in texts], dtype=object)
+    arr = pa.array(texts, type=pa.string())
+    out = pc.ascii_lower(arr).to_numpy(zero_copy_only=False).astype(object, copy=True)
+    other = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
+    if len(other):
+        out[other] = [fold_id(t) for t in texts[other]]
+    return out
+
+
+def _repeated(texts: np.ndarray) -> np.ndarray:
+    """True where a text occurs more than once (``duplicated(keep=False)``),
+    hashed by pyarrow when it is installed."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return pd.Series(texts, dtype=object).duplicated(keep=False).to_numpy()
+    codes = pa.array(texts, type=pa.string()).dictionary_encode().indices
+    codes = codes.to_numpy(zero_copy_only=False)
+    return np.bincount(codes, minlength=1)[codes] > 1
+
+
 def _row_list(rows: np.ndarray) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:ROWS_LISTED])
     more = f" and {len(rows) - ROWS_LISTED} more" if len(rows) > ROWS_LISTED else ""
@@ -43,8 +76,8 @@ def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray,
         cats = np.asarray(uniq, dtype=object)
     if len(cats) < 2:
         return values
-    folded = pd.Series([fold_id(str(c)) for c in cats])
-    dup = folded.duplicated(keep=False).to_numpy()
+    folded = pd.Series(_fold_all(cats), dtype=object)
+    dup = _repeated(folded.to_numpy())
     if not dup.any():
         return values
     live = codes[alive]

@@ -46,13 +46,36 @@ COPIES_MIN = 3
 #: spelling-variant groups named in one warning
 VARIANTS_SHOWN = 5
 
-_LATIN_LOOKALIKE = str.maketrans("aeopcxykmthb", "аеорсхукмтнв")
+#: look-alike Cyrillic letters written as the Latin ones (a key only: never shown)
+_CYRILLIC_LOOKALIKE = str.maketrans("аеорсхукмтнв", "aeopcxykmthb")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def _spelling_key(s: str) -> str:
-    t = str(s).casefold().replace("ё", "е").translate(_LATIN_LOOKALIKE)
+    t = str(s).casefold().replace("ё", "е").translate(_CYRILLIC_LOOKALIKE)
     return _NOT_WORD.sub("", t)
+
+
+def _spelling_keys(values) -> np.ndarray:
+    """:func:`_spelling_key` of every value, as an object array.  An ASCII text
+    only needs lowering and stripping of everything but letters and digits
+    (it holds no Cyrillic letter): pyarrow does that for all of them at once
+    when it is installed; the other texts are keyed one by one."""
+    texts = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        texts = np.asarray([str(v) for v in texts], dtype=object)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return np.asarray([_spelling_key(t) for t in texts], dtype=object)
+    arr = pa.array(texts, type=pa.string())
+    keys = pc.replace_substring_regex(pc.ascii_lower(arr), r"[^0-9a-z]+", "")
+    out = keys.to_numpy(zero_copy_only=False).astype(object, copy=True)
+    other = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
+    if len(other):
+        out[other] = [_spelling_key(t) for t in texts[other]]
+    return out
 
 
 def _rows(rows, limit: int = 5) -> str:
@@ -142,7 +165,7 @@ def _spelling(data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray,
               column: str) -> list[tuple[str, int | None, str]]:
     if len(uniq) < 2:
         return []
-    keys = pd.Series([_spelling_key(u) for u in uniq])
+    keys = pd.Series(_spelling_keys(uniq))
     dup = keys.duplicated(keep=False).to_numpy()
     if not dup.any():
         return []

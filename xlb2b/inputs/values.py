@@ -73,8 +73,8 @@ def _via_uniques(s: pd.Series, fn, *, always: bool = False) -> _Parsed:
         # text: keep it categorical (codes into the distinct cleaned values),
         # so the analysis reuses these codes instead of hashing a million
         # strings again; two raw spellings that clean to one value merge here
-        ucodes, cats = pd.factorize(pu.values, use_na_sentinel=True)
-        values = pd.Series(pd.Categorical.from_codes(ucodes[codes], categories=pd.Index(cats, dtype=object)))
+        ucodes, cats = _distinct_codes(pu.values, u)
+        values = pd.Series(_categorical(ucodes[codes], cats))
     else:
         arr = pu.values.to_numpy()[codes]
         values = pd.Series(arr, dtype=arr.dtype)
@@ -89,6 +89,35 @@ def _via_uniques(s: pd.Series, fn, *, always: bool = False) -> _Parsed:
         bad = pd.Series(why[codes[idx]], index=idx, dtype=object)
     total = pu.total[codes] if pu.total is not None else None
     return _Parsed(values, empty, bad, total)
+
+
+def _categorical(codes: np.ndarray, cats: np.ndarray) -> pd.Categorical:
+    """A categorical from codes into distinct categories.  Both are built
+    distinct and in range here, so pandas' checks (a hash of every category,
+    a scan of every code) are skipped where this pandas allows it."""
+    index = pd.Index(cats, dtype=object)
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if fast is not None:
+        try:
+            return pd.Categorical.from_codes(codes, dtype=fast(index, False), validate=False)
+        except TypeError:   # another pandas: the checked way below
+            pass
+    return pd.Categorical.from_codes(codes, categories=index)
+
+
+def _distinct_codes(cleaned: pd.Series, raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the cleaned distinct values into their own distinct values
+    (-1 where empty).  When cleaning changed nothing but blanks, the cleaned
+    values are still distinct and keep their order: no second hashing."""
+    v = cleaned.to_numpy(dtype=object)
+    filled = pd.notna(v)
+    same = np.zeros(len(v), dtype=bool)
+    same[filled] = v[filled] == raw.to_numpy(dtype=object)[filled]
+    if not (same | ~filled).all():
+        return pd.factorize(cleaned, use_na_sentinel=True)
+    codes = np.full(len(v), -1, dtype=np.int64)
+    codes[filled] = np.arange(int(filled.sum()))
+    return codes, v[filled]
 
 
 def _blank_mask(s: pd.Series) -> np.ndarray:
@@ -211,6 +240,8 @@ def _parse_text(s: pd.Series) -> _Parsed:
     else:
         k = _kinds(s)
         if not (k["num"] | k["dt"] | k["bool"] | k["other"]).any():   # text or empty
+            if s.dtype == object:
+                return _strip_objects(s.to_numpy(dtype=object), k["str"])
             if k["str"].any():
                 vals = s.str.strip().astype(object)
             else:
@@ -223,6 +254,21 @@ def _parse_text(s: pd.Series) -> _Parsed:
     vals = vals.reset_index(drop=True)
     total = vals.isin(list(_TOTAL_VARIANTS)).to_numpy()
     return _Parsed(vals, vals.isna().to_numpy(), _no_bad(), total)
+
+
+def _strip_objects(arr: np.ndarray, is_str: np.ndarray) -> _Parsed:
+    """Text cells of an object column stripped (the rest missing), in one
+    pass of ``str.strip`` over the text cells."""
+    out = np.full(len(arr), np.nan, dtype=object)
+    texts = arr[is_str]
+    out[is_str] = np.fromiter(map(str.strip, texts), dtype=object, count=len(texts))
+    empty = ~is_str
+    empty[is_str] = out[is_str] == ""
+    out[empty] = np.nan
+    total = np.zeros(len(arr), dtype=bool)
+    total[is_str] = np.fromiter(map(_TOTAL_VARIANTS.__contains__, out[is_str]), dtype=bool,
+                                count=len(texts))
+    return _Parsed(pd.Series(out, dtype=object), empty, _no_bad(), total)
 
 
 # ---- yes/no flags

@@ -1,0 +1,360 @@
+"""Inputs too big for memory: parquet globs, large CSVs and database tables, validated in the engine.
+
+The pandas readers load a table whole; these open it where it lies (embedded
+DuckDB for files, the database itself for ``--db``) and express every check
+of the readers as engine expressions, so nothing but counts and a few example
+rows comes back.  The result is an :class:`EngineInput`: an ibis table with
+the canonical columns and dtypes (text, date, float64) holding only the rows
+that passed, plus a report that gives, for every column and reason, the count
+of rejected rows and the first examples (file or table, key, column, value).
+
+The checks are written with portable ibis operations only (regular
+expressions and CASE before every cast, no engine-specific TRY_CAST), so the
+same validation runs on DuckDB, PostgreSQL and Spark.  Needs the ``scale``
+extra (ibis, DuckDB); nothing here is imported by the core.
+"""
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import glob
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlb2b.errors import ERROR, INFO, WARNING, InputError, Report
+from xlb2b.inputs.columns import _WHAT, COLUMN_TYPES, DATE, NUMBER, ROW_REQUIRED, TEXT
+from xlb2b.inputs.context import _Ctx
+from xlb2b.inputs.headers import _match_columns, _normalise_mapping
+from xlb2b.inputs.raw import _Raw
+from xlb2b.inputs.tables import SCHEMA
+from xlb2b.inputs.values import _TOTAL_VARIANTS
+
+#: examples listed per column and reason
+EXAMPLES = 5
+#: DuckDB's memory limit for file inputs (it spills to a temporary folder beyond it)
+DUCKDB_MEMORY_LIMIT = os.environ.get("XLB2B_DUCKDB_MEMORY", "1GB")
+#: files at least this big go through DuckDB when the engine is chosen automatically
+LARGE_FILE_BYTES = 256 * 2 ** 20
+
+_FIRST_REAL_DAY = dt.date(1900, 3, 1)
+_NUMBER_RE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_ISO_RE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ].*)?$"
+_DMY_RE = r"^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}( .*)?$"
+_DATE_HELP = "expected a date, an Excel date number, YYYY-MM-DD or DD.MM.YYYY"
+_SOURCE_COLUMNS = ("_file", "_line")
+
+
+@dataclass
+class EngineInput:
+    """A validated input table that stays in its engine."""
+
+    kind: str
+    table: Any                       # ibis table: canonical columns, validated rows only
+    report: Report = field(default_factory=Report)
+    source: str = ""
+    sheet: str = ""                  # always empty (files and tables have no sheets); as InputTable
+    columns: dict[str, str] = field(default_factory=dict)
+    rows: int = 0                    # rows kept
+    rejected: int = 0
+    con: Any = None
+
+    def has(self, column: str) -> bool:
+        return column in self.table.columns
+
+
+def _ibis():
+    try:
+        import ibis
+    except ImportError:
+        raise InputError("large inputs and databases need the scale extra: pip install 'xlb2b[scale]'") from None
+    return ibis
+
+
+def is_pattern(path: str) -> bool:
+    return any(ch in str(path) for ch in "*?[")
+
+
+def wants_engine(path: str | os.PathLike) -> bool:
+    """Automatic choice: a glob, a folder, or a file of at least LARGE_FILE_BYTES."""
+    p = str(path)
+    if is_pattern(p) or os.path.isdir(p):
+        return True
+    try:
+        return os.path.getsize(p) >= LARGE_FILE_BYTES and Path(p).suffix.lower() in (".csv", ".txt", ".parquet")
+    except OSError:
+        return False
+
+
+def duckdb_connection(temp_dir: str | None = None):
+    """An embedded DuckDB with a memory limit and a spill folder."""
+    ibis = _ibis()
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        raise InputError("large inputs need DuckDB: pip install 'xlb2b[scale]'") from None
+    spill = temp_dir or tempfile.mkdtemp(prefix="xlb2b-duckdb-")
+    if temp_dir is None:      # the copy of the lines goes when the process ends
+        atexit.register(shutil.rmtree, spill, True)
+    # a database file in the temporary folder: the validated lines are stored there once
+    # (DuckDB's compressed columns, on disk), so the aggregation does not parse the files again
+    con = ibis.duckdb.connect(os.path.join(spill, "work.duckdb"), memory_limit=DUCKDB_MEMORY_LIMIT,
+                              temp_directory=os.path.join(spill, "spill"), preserve_insertion_order=False)
+    return con
+
+
+def _files(pattern: str, kind: str) -> list[str]:
+    p = str(pattern)
+    if os.path.isdir(p):
+        files = sorted(glob.glob(os.path.join(p, "**", "*.parquet"), recursive=True)
+                       + glob.glob(os.path.join(p, "**", "*.csv"), recursive=True))
+    elif is_pattern(p):
+        files = sorted(glob.glob(p, recursive=True))
+    else:
+        files = [p] if os.path.exists(p) else []
+    if not files:
+        raise InputError(f"{pattern}: no file matches (the {kind} table)")
+    suffixes = {Path(f).suffix.lower() for f in files}
+    if len(suffixes - {".csv", ".txt"}) and not suffixes <= {".parquet"}:
+        raise InputError(f"{pattern}: mixes {', '.join(sorted(suffixes))} files; give parquet or CSV files, "
+                         "not both")
+    return files
+
+
+def open_files(kind: str, pattern: str | os.PathLike, *, mapping: Mapping[str, Any] | None = None,
+               con=None, name: str | None = None) -> EngineInput:
+    """Parquet or CSV files (a path, a folder or a glob) through DuckDB, out of core."""
+    files = _files(str(pattern), kind)
+    con = con or duckdb_connection()
+    label = name or str(pattern)
+    try:
+        if Path(files[0]).suffix.lower() == ".parquet":
+            t = con.read_parquet(files, union_by_name=True, filename=True, file_row_number=True)
+            t = t.rename(_file="filename", _line="file_row_number")
+            t = t.mutate(_line=t._line + 1)          # the n-th data row of the file
+        else:
+            t = con.read_csv(files, all_varchar=True, header=True, filename=True, union_by_name=True)
+            t = t.rename(_file="filename")
+            t = t.mutate(_line=_ibis().null("int64"))
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the engine's own message, shortened
+        raise InputError(f"{label}: cannot read the {kind} files: {str(e).splitlines()[0]}") from None
+    return validate(kind, t, mapping=mapping, label=label, con=con, store=f"{kind}_lines")
+
+
+def open_database(kind: str, url: str, *, table: str | None = None, query: str | None = None,
+                  mapping: Mapping[str, Any] | None = None) -> EngineInput:
+    """A table or a query of a database that ibis can connect to (``postgres://…``,
+    ``duckdb://file.db``, ``clickhouse://…``, ``mssql://…`` …)."""
+    ibis = _ibis()
+    if (table is None) == (query is None):
+        raise InputError("give the database table (--table NAME) or a query (--query SQL), one of them")
+    try:
+        con = ibis.connect(url)
+    except ImportError as e:
+        raise InputError(f"the driver for {url.split(':', 1)[0]} is not installed ({e.name}); "
+                         "see docs/big-data.md") from None
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"cannot connect to the database: {str(e).splitlines()[0]}") from None
+    try:
+        t = con.table(table) if table else con.sql(query)
+    except Exception as e:  # noqa: BLE001
+        what = f"table {table!r}" if table else "the query"
+        raise InputError(f"cannot read {what}: {str(e).splitlines()[0]}") from None
+    label = table or "query"
+    t = t.mutate(_file=ibis.literal(label), _line=ibis.null("int64"))
+    return validate(kind, t, mapping=mapping, label=label, con=con)
+
+
+# ---------------------------------------------------------------- parsing in the engine
+def _text(col):
+    s = col.cast("string").strip()
+    return (s == "").ifelse(_ibis().null("string"), s)
+
+
+def _number(col):
+    """(value, bad) for a number column: typed numbers as they are (NaN/inf bad);
+    text with spaces as thousands separators and a decimal comma is parsed."""
+    ibis = _ibis()
+    if col.type().is_numeric():
+        v = col.cast("float64")
+        bad_nonfinite = v.notnull() & (v.isnan() | v.isinf())
+        return v, bad_nonfinite, "not a finite number"
+    s = _text(col)
+    s = s.re_replace("[ \u00a0\u202f']", "")
+    # 1.234,56 → 1234.56; 1,234.56 → 1234.56; 12,5 → 12.5
+    comma_last = s.re_search(r",[0-9]*$") & ~s.re_search(r"[.][0-9]*,")
+    s = comma_last.ifelse(s.re_replace("[.]", "").re_replace(",", "."), s.re_replace(",", ""))
+    ok = s.re_search(_NUMBER_RE)
+    v = ok.ifelse(s.cast("float64"), ibis.null("float64"))
+    return v, s.notnull() & ~ok, "not a number"
+
+
+def _days_in_month(y, m):
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    return (m == 2).ifelse(leap.ifelse(29, 28), m.isin([4, 6, 9, 11]).ifelse(30, 31))
+
+
+def _date(col):
+    """(value, bad) for a date column: dates and timestamps as they are; text
+    YYYY-MM-DD, DD.MM.YYYY or an Excel date number."""
+    ibis = _ibis()
+    ty = col.type()
+    if ty.is_date():
+        return col, ibis.literal(False), ""
+    if ty.is_timestamp():
+        return col.cast("date"), ibis.literal(False), ""
+    if ty.is_numeric():
+        n = col.cast("float64")
+        serial = n.notnull() & (n >= 61) & (n <= 2958465)
+        v = serial.ifelse(ibis.date(1899, 12, 30) + n.floor().cast("int32").as_interval("D"), ibis.null("date"))
+        return v, n.notnull() & ~serial, f"a number, not a date ({_DATE_HELP})"
+    s = _text(col)
+    iso = s.re_search(_ISO_RE)
+    dmy = s.re_search(_DMY_RE)
+    serial_txt = s.re_search(r"^[0-9]{2,7}([.][0-9]+)?$")
+    structured = iso | dmy
+
+    def part(i_iso, i_dmy):   # digits only where a pattern matched, so every cast succeeds
+        # (regular expressions, not split: Spark's split takes its separator as a pattern)
+        txt = ibis.cases((iso, s.re_extract(r"^([0-9]+)-([0-9]+)-([0-9]+)", i_iso)),
+                         (dmy, s.re_extract(r"^([0-9]+)[.]([0-9]+)[.]([0-9]+)", i_dmy)), else_="0")
+        return txt.cast("int32")
+
+    y, m, d = part(1, 3), part(2, 2), part(3, 1)
+    real = structured & (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m))
+    num = serial_txt.ifelse(s.cast("float64"), ibis.null("float64"))
+    serial_ok = serial_txt & (num >= 61) & (num <= 2958465)
+    v = ibis.cases((real, ibis.date(y, m, d)),
+                   (serial_ok, ibis.date(1899, 12, 30) + num.floor().cast("int32").as_interval("D")),
+                   else_=ibis.null("date"))
+    return v, s.notnull() & v.isnull(), f"not a date ({_DATE_HELP})"
+
+
+def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con=None,
+             today: dt.date | None = None, store: str | None = None) -> EngineInput:
+    """Match the headers, parse and check every canonical column in the engine,
+    count the rejected rows per column and reason, fetch the first examples.
+    ``store``: a table name in ``con`` to keep the parsed lines in (files: they are
+    parsed once, the later queries read the engine's own storage); without it the
+    result stays a view over ``t`` (databases: nothing is copied)."""
+    ibis = _ibis()
+    ctx = _Ctx(kind=kind, label=label)
+    headers = [c for c in t.columns if c not in _SOURCE_COLUMNS]
+    canon_map = _normalise_mapping(kind, mapping, ctx)
+    raw = _Raw(frame=pd.DataFrame(), headers=headers, rows=np.array([], dtype=np.int64))
+    positions = _match_columns(raw, canon_map, ctx)
+    src = {c: headers[p] for c, p in positions.items()}
+
+    parsed: dict[str, Any] = {}
+    checks: list[tuple[str, str, Any]] = []       # (canonical column, reason, bad expression)
+    empty_row = ibis.literal(True)
+    total_row = ibis.literal(False)
+    required = ROW_REQUIRED[kind]
+    today = today or dt.date.today()
+    for c, h in src.items():
+        col = t[h]
+        ctype = COLUMN_TYPES[c]
+        if ctype == TEXT:
+            v = _text(col)
+            if c == "client_id":
+                # spelled-out variants rather than lower(): a database in the C locale lowers ASCII only
+                total_row = v.isin(sorted(_TOTAL_VARIANTS))
+        elif ctype == NUMBER:
+            v, bad, why = _number(col)
+            checks.append((c, why, bad))
+        elif ctype == DATE:
+            v, bad, why = _date(col)
+            if why:
+                checks.append((c, why, bad))
+            tomorrow = today + dt.timedelta(days=1)
+            checks.append((c, f"date before {_FIRST_REAL_DAY:%Y-%m-%d} or after {tomorrow:%Y-%m-%d}: "
+                              "cannot be a real transaction date",
+                           v.notnull() & ((v < ibis.date(1900, 3, 1))
+                                          | (v > ibis.date(tomorrow.year, tomorrow.month, tomorrow.day)))))
+        else:
+            raise InputError(f"{label}: column {c!r} ({ctype}) is not supported for database inputs")
+        parsed[c] = v
+        raw_empty = v.isnull() if ctype == TEXT else (_text(col).isnull() if col.type().is_string()
+                                                      else col.isnull())
+        empty_row = empty_row & raw_empty
+        if c in required:
+            checks.append((c, f"empty {_WHAT.get(c, c)}", raw_empty))
+
+    # one projection computes every parsed value and every check once per row; the
+    # counts, the examples and the clean table read its columns
+    bad_cols = {f"_b{i}": bad.fill_null(False) for i, (_c, _why, bad) in enumerate(checks)}
+    any_bad = ibis.literal(False)
+    for b in bad_cols.values():
+        any_bad = any_bad | b
+    blank = empty_row.fill_null(False)
+    p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()}, **bad_cols,
+                 _blank=blank, _total=total_row.fill_null(False) & ~blank, _any=any_bad)
+    p = p.mutate(_candidate=~p._blank & ~p._total)
+    raw_p = p        # with the source columns, for the examples
+    if store is not None:
+        # only the parsed values and the flags are kept (the source text is not copied)
+        keep = ["_file", "_line", *(f"_v_{c}" for c in parsed), *bad_cols, "_blank", "_total", "_any",
+                "_candidate"]
+        try:
+            p = con.create_table(store, p.select(*keep), overwrite=True)
+        except Exception as e:  # noqa: BLE001
+            raise InputError(f"{label}: the engine could not read the {kind} table: "
+                             f"{str(e).splitlines()[0]}") from None
+
+    def flag(e):
+        return e.ifelse(1, 0)
+
+    sums = {"_rows": p.count(), "_blank": flag(p._blank).sum(), "_total": flag(p._total).sum(),
+            "_rejected": flag(p._candidate & p._any).sum()}
+    for i in range(len(checks)):
+        sums[f"_c{i}"] = flag(p._candidate & p[f"_b{i}"]).sum()
+    try:
+        counts = p.aggregate(**sums).to_pandas().iloc[0]
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{label}: the engine could not read the {kind} table: {str(e).splitlines()[0]}") \
+            from None
+    n_rows = int(counts["_rows"]) - int(counts["_blank"] or 0) - int(counts["_total"] or 0)
+    n_rejected = int(counts["_rejected"] or 0)
+    report = ctx.report
+    key_cols = [src[c] for c in ("client_id", "order_id", "date") if c in src]
+    for i, (c, why, _bad) in enumerate(checks):
+        k = int(counts[f"_c{i}"] or 0)
+        if not k:
+            continue
+        report.add(f"{why}: {k} row(s) rejected", file=label, column=src[c], severity=ERROR)
+        ex = raw_p.filter(raw_p._candidate & raw_p[f"_b{i}"]).select(
+            "_file", "_line", *dict.fromkeys(key_cols + [src[c]]))
+        for _, r in ex.limit(EXAMPLES).to_pandas().iterrows():
+            key = ", ".join(f"{h}={r[h]!r}" for h in key_cols if h != src[c])
+            line = None if pd.isna(r["_line"]) else int(r["_line"])
+            value = r[src[c]]
+            report.add(f"{why} (example; {key})" if key else f"{why} (example)",
+                       file=os.path.basename(str(r["_file"])), row=line, column=src[c],
+                       value=None if pd.isna(value) else (value if isinstance(value, str) else str(value)),
+                       severity=ERROR)
+    if int(counts["_total"] or 0):
+        report.add(f"{int(counts['_total'])} total line(s) (the client column says Total/Итого), not data: "
+                   "left out", file=label, column=src.get("client_id", ""), severity=WARNING)
+    if int(counts["_blank"] or 0):
+        report.add(f"{int(counts['_blank'])} empty row(s) skipped", file=label, severity=INFO)
+    if n_rows <= 0:
+        ctx.fatal("no data rows: the table has headers but nothing under them")
+    if n_rejected * 2 > n_rows:
+        ctx.fatal(f"{n_rejected} of {n_rows} rows rejected; more than half usually means a wrong column "
+                  "(check the headers or pass a mapping); the counts and first examples are listed above")
+    clean = p.filter(p._candidate & ~p._any).select(**{c: p[f"_v_{c}"] for c in positions})
+    return EngineInput(kind=kind, table=clean, report=report, source=label, columns=src,
+                       rows=n_rows - n_rejected, rejected=n_rejected, con=con)
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(SCHEMA)
