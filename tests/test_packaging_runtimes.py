@@ -68,8 +68,9 @@ def test_server_custom_functions_expose_every_function():
 
 def test_server_custom_scripts_expose_every_button_script():
     meta = scripts_meta(custom_scripts)
-    assert set(meta) == set(BUTTONS.values())
-    assert sorted(custom_scripts.__all__) == sorted(BUTTONS.values())
+    # and the message the Server ribbon shows instead of a button when the book is too large
+    assert set(meta) == set(BUTTONS.values()) | {"size_message"}
+    assert sorted(custom_scripts.__all__) == sorted([*BUTTONS.values(), "size_message"])
 
 
 @pytest.mark.parametrize("module", ["server", "lite"])
@@ -232,3 +233,14 @@ print(",".join(sorted(compiled() - base)))
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("module", ["server", "lite"])
+def test_each_runtime_script_sends_only_the_sheets_it_reads(module):
+    mod = custom_scripts if module == "server" else lite_main
+    meta = scripts_meta(mod)
+    for tag, name in BUTTONS.items():
+        reads = scripts.READS[tag]
+        assert meta[name].get("include") == (None if reads is None else ",".join(reads)), name
+    assert "Transactions" in meta["analyze_client_base"]["include"].split(",")
+    assert meta["show_help"]["include"] == "xlb2b: no sheet"

@@ -12,20 +12,22 @@ from officejs import server_imports
 with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_scripts_call, custom_scripts_meta  # noqa: E402
+
     from udfs import scripts as S  # noqa: E402
 
 import asyncio  # noqa: E402
 import datetime as dt  # noqa: E402
+import re  # noqa: E402
 
 import openpyxl  # noqa: E402
 import pytest  # noqa: E402
 
 from xlb2b import sample  # noqa: E402
 from xlb2b.excel import adp_sheets as adp  # noqa: E402
-from xlb2b.pipeline import analyze  # noqa: E402
+from xlb2b.excel.analysis_sheets import write_analysis_workbook  # noqa: E402
 from xlb2b.excel.live import excel_text  # noqa: E402
 from xlb2b.locale import labels  # noqa: E402
-from xlb2b.excel.analysis_sheets import write_analysis_workbook  # noqa: E402
+from xlb2b.pipeline import analyze  # noqa: E402
 
 
 def _sheet(name, values):
@@ -62,7 +64,15 @@ def run(book, script):
 
 
 def added_sheets(actions):
-    return [a["args"][1] for a in actions if a["func"] == "addSheet"]
+    """Sheets the user sees added: new sheets and named copies (not the
+    hidden sheets that hold a shared layout)."""
+    out = []
+    for i, a in enumerate(actions):
+        if a["func"] == "addSheet" and not a["args"][1].startswith("xlb2b layout "):
+            out.append(a["args"][1])
+        elif a["func"] == "setSheetName" and i and actions[i - 1]["func"] == "copySheet":
+            out.append(a["args"][0])
+    return out
 
 
 def alerts(actions):
@@ -76,6 +86,11 @@ def grids(actions, book_sheets):
         if a["func"] == "setFormula":
             name = book_sheets[a["sheet_position"]]
             g = out.setdefault(name, {})
+            if isinstance(a["values"], str):        # one formula filled over the range
+                for i in range(a["row_count"]):
+                    for j in range(a["column_count"]):
+                        g[(a["start_row"] + i, a["start_column"] + j)] = filled(a["values"], i)
+                continue
             for i, row in enumerate(a["values"]):
                 for j, v in enumerate(row):
                     if v != "":
@@ -83,7 +98,22 @@ def grids(actions, book_sheets):
     return out
 
 
-def file_cells(path, sheet):
+def filled(formula, down):
+    """``formula`` as Excel fills it ``down`` rows lower: row numbers without a
+    "$" grow, absolute rows, text in quotes, sheet names and names stay."""
+    out = []
+    for k, piece in enumerate(re.split(r"(\"[^\"]*\"|'[^']*')", formula)):
+        if k % 2:
+            out.append(piece)
+            continue
+        out.append(re.sub(r"(?<![\w.$])(\$?[A-Z]{1,3})(\d+)(?![\w(!])",
+                          lambda m: f"{m.group(1)}{int(m.group(2)) + down}", piece))
+    return "".join(out)
+
+
+def file_cells(path, sheet, renamed=None):
+    """The cells of a file's sheet as the live path writes them; ``renamed``:
+    {file sheet name: live sheet name} for formulas that refer to it."""
     ws = openpyxl.load_workbook(path)[sheet]
     out = {}
     for row in ws.iter_rows():
@@ -93,6 +123,9 @@ def file_cells(path, sheet):
                 continue
             if isinstance(v, str) and not v.startswith("="):
                 v = excel_text(v)
+            elif isinstance(v, str):
+                for old, new in (renamed or {}).items():
+                    v = re.sub(rf"(?<![\w'])'?{re.escape(old)}'?!", f"'{new}'!", v)
             if isinstance(v, bool):
                 pass
             elif isinstance(v, (int, float)):
@@ -123,8 +156,10 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     book = make_book([("Transactions", rows), ("Notes", [["my note", 1]])])
     actions = run(book, "analyze_client_base")
     names = added_sheets(actions)
-    # 17 analysis sheets and the 9 of the two-window section (bridge, 5 migrations, cohorts, watch list, clients)
-    assert names[:3] == ["Contents", "Settings", "Clients"] and "ABC" in names and len(names) == 26
+    # the analysis' Clients sheet keeps the input sheets' names free (a next run
+    # reads, and is sent, only the input sheets); 17 analysis sheets and the 9 of
+    # the two-window section (bridge, 5 migrations, cohorts, watch list, clients)
+    assert names[:3] == ["Contents", "Settings", "Clients (2)"] and "ABC" in names and len(names) == 26
     # nothing was written to the user's two sheets (positions 0 and 1)
     assert not [a for a in actions if a["sheet_position"] in (0, 1)]
     # the same layout written to a file by XlsxWriter holds the same cells
@@ -132,9 +167,10 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     path = write_analysis_workbook(a, tmp_path / "a.xlsx")
     order = [s.name for s in book.sheets]
     live = grids(actions, order)
+    renamed = {"Clients": "Clients (2)"}
     for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML", "Bridge", "Migration ABC", "Cohorts",
                   "Watch list", "Client dynamics"):
-        same_cells(live[sheet], file_cells(path, sheet))
+        same_cells(live[renamed.get(sheet, sheet)], file_cells(path, sheet, renamed))
     # the reading report sits beside the input issues, naming the workbook and sheet read
     read = set(live["Input issues"].values())
     assert "What was read" in read and any(str(v).startswith("Sales.xlsx, sheet Transactions, rows 1–")
@@ -169,7 +205,7 @@ def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):
     assert settings[row][1] == pytest.approx(0.8)
     settings[row][1] = 0.7          # the user edits a yellow cell
     book = make_book([("Transactions", rows), ("Contents", values("Contents")), ("Settings", settings),
-                      ("Clients", values("Clients")), ("My sheet", [["keep me"]])])
+                      ("Clients (2)", values("Clients (2)")), ("My sheet", [["keep me"]])])
     actions = run(book, "refresh")
     deleted = [book_sheet for a in actions if a["func"] == "sheetDelete"
                for book_sheet in [a["sheet_position"]]]
@@ -179,7 +215,7 @@ def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):
     s2 = new["Settings"]
     r2 = next(r for (r, c), v in s2.items() if c == 2 and v == "abc_a_below")
     assert s2[(r2, 1)] == pytest.approx(0.7)
-    assert added_sheets(actions)[:3] == ["Contents", "Settings", "Clients"]
+    assert added_sheets(actions)[:3] == ["Contents", "Settings", "Clients (2)"]
 
 
 def test_build_adp_for_the_selected_client(data, tmp_path):

@@ -26,7 +26,7 @@ import xlwings as xw
 from xlb2b.errors import InputError
 from xlb2b.excel import adp_sheets as _adp
 from xlb2b.excel.analysis_sheets import add_analysis_sheets, analysis_sheet_names, settings_from_sheet
-from xlb2b.excel.live import RecordingWorkbook, render
+from xlb2b.excel.live import RecordingWorkbook, render, render_steps
 from xlb2b.excel.planning_sheets import add_bcg_sheet
 from xlb2b.inputs import SHEET_NAMES, read_table
 from xlb2b.locale import label
@@ -50,6 +50,42 @@ BUTTONS: dict[str, str] = {
 #: most ADP sheets one button press adds (a workbook of hundreds of sheets
 #: is for the command line: ``xlb2b adp --abc A --split``)
 MAX_ADP_SHEETS = 50
+
+#: most cells of the transactions sheet a button reads under Office.js
+#: (xlwings Lite and xlwings Server): Microsoft warns that reading a range of
+#: millions of cells can fail ("Resource limits and performance optimization
+#: for Office Add-ins"), and xlwings reads the sheet's whole used range in one
+#: go.  The classic add-in (COM) has no such limit.
+MAX_OFFICEJS_CELLS = 1_000_000
+#: most bytes of the request on Excel on the web, which refuses requests over
+#: 5 MB (Microsoft: "Resource limits and performance optimization for Office
+#: Add-ins"), and the bytes a cell of the transactions takes in the request
+#: (measured on the sample, benchmarks/bench_live.py); the Server ribbon
+#: (udfs/server/ribbon.js) checks both before it sends the book
+MAX_WEB_REQUEST_BYTES = 4_000_000
+BYTES_PER_CELL = 14
+
+#: sheets a script reads, by name, in both languages: xlwings Lite and Server
+#: send only these to Python (``@xw.script(include=...)``); the rest of the
+#: book arrives as names only.  None: every sheet (the script looks for the
+#: user's own sheets by their names' content)
+INPUT_SHEETS: list[str] = [n for names in SHEET_NAMES.values() for n in names]
+ANALYSIS_SHEETS: list[str] = [analysis_sheet_names(lng)[i] for lng in ("en", "ru") for i in (0, 1)]
+READS: dict[str, list[str] | None] = {
+    "analyze": INPUT_SHEETS + ANALYSIS_SHEETS,
+    "refresh": INPUT_SHEETS + ANALYSIS_SHEETS,
+    "adp": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
+    "adp_a": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
+    "bcg": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
+    "checklist": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
+    "settings": ANALYSIS_SHEETS[::2],
+    # the user's own template and report sheets, whatever their names: every sheet
+    "fill_template": None,
+    "refresh_report": None,
+    # reads no sheet: a name no book has keeps every sheet out of the request
+    # (an empty include list would send them all)
+    "help": ["xlb2b: no sheet"],
+}
 
 _CYRILLIC = re.compile("[А-Яа-яЁё]")
 _NUMBER_SUFFIX = re.compile(r" \(\d+\)$")
@@ -120,6 +156,23 @@ def _script(func: Callable) -> Callable:
     return run
 
 
+def _script_async(func: Callable) -> Callable:
+    """:func:`_script` for a script that awaits (flushes in xlwings Lite)."""
+    @functools.wraps(func)
+    async def run(book):
+        lang = _lang(book)
+        try:
+            return await func(book, lang)
+        except _Stop as stop:
+            _say(book, str(stop), lang)
+        except InputError as e:
+            _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
+        except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
+            _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
+        return book
+    return run
+
+
 def _sheet(book, name: str):
     for s in book.sheets:
         if s.name.casefold() == name.casefold():
@@ -127,9 +180,46 @@ def _sheet(book, name: str):
     return None
 
 
+def _raw(sheet) -> list:
+    """The sheet's used range; under Office.js as the engine holds it, without
+    xlwings' per-cell conversion (dates arrive as ISO text, which
+    :func:`xlb2b.inputs.read_table` converts column-wise)."""
+    if _officejs(sheet.book) is None:
+        # classic COM: xlwings' conversion turns pywin32's dates into plain datetimes
+        values = sheet.used_range.options(ndim=2).value
+        return [list(r) for r in values] if values else []
+    values = sheet.used_range.raw_value
+    if not isinstance(values, (list, tuple)):
+        return [[values]]
+    if values and not isinstance(values[0], (list, tuple)):
+        return [list(values)]
+    return list(values)
+
+
 def _rows(sheet) -> list[list[Any]]:
-    values = sheet.used_range.options(ndim=2).value
-    return [list(r) for r in values] if values else []
+    """A small sheet's cells, empty cells as None (Contents, Settings)."""
+    return [[None if v == "" else v for v in r] for r in _raw(sheet) if r is not None]
+
+
+def _officejs(book) -> str | None:
+    """"xlwings Lite" or "xlwings Server" when the book comes through Office.js."""
+    if "_xlremote" not in type(getattr(book, "impl", None)).__module__:
+        return None
+    return "xlwings Lite" if sys.platform == "emscripten" else "xlwings Server"
+
+
+def _check_size(book, sheets: dict[str, Any], lang: str) -> None:
+    """Stop, before reading them, at input sheets above what a button may read
+    through Office.js (:data:`MAX_OFFICEJS_CELLS` cells in all)."""
+    runtime = _officejs(book)
+    if runtime is None or "transactions" not in sheets:
+        return
+    shapes = {kind: s.used_range.shape for kind, s in sheets.items()}
+    cells = sum(r * c for r, c in shapes.values())
+    if cells > MAX_OFFICEJS_CELLS:
+        raise _Stop(label("script.too_large", lang).format(
+            sheet=sheets["transactions"].name, lines=f"{shapes['transactions'][0] - 1:,}", cells=f"{cells:,}",
+            runtime=runtime, limit=f"{MAX_OFFICEJS_CELLS:,}", book=book.name))
 
 
 def _previous_analysis(book, lang: str) -> list[str]:
@@ -149,24 +239,28 @@ def _previous_analysis(book, lang: str) -> list[str]:
     return []
 
 
-def _inputs(book, skip: set[str]) -> dict[str, Any]:
+def _inputs(book, skip: set[str], lang: str = "en") -> dict[str, Any]:
     """The workbook's own tables: transactions (required), clients, market,
     found by sheet name (as the command line finds them in files)."""
-    found: dict[str, Any] = {}
+    sheets: dict[str, Any] = {}
     for kind, names in SHEET_NAMES.items():
         for n in names:
             s = _sheet(book, n)
             if s is not None and s.name not in skip:
-                rows = _rows(s)
-                if rows:
-                    found[kind] = (s.name, rows)
+                sheets[kind] = s
                 break
+    _check_size(book, sheets, lang)
+    found: dict[str, Any] = {}
+    for kind, s in sheets.items():
+        rows = _raw(s)
+        if rows and any(v not in ("", None) for v in rows[0]):
+            found[kind] = (s.name, rows)
     return found
 
 
 def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     skip = skip or set(_previous_analysis(book, lang))
-    found = _inputs(book, skip)
+    found = _inputs(book, skip, lang)
     if "transactions" not in found:
         raise _Stop(label("script.no_transactions", lang))
     tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}")
@@ -174,14 +268,37 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
 
 
-def _render(book, build: Callable[[RecordingWorkbook, list[str]], Any]) -> list[str]:
+def _record(book, build: Callable[[RecordingWorkbook, list[str]], Any]) -> RecordingWorkbook:
     rec = RecordingWorkbook()
-    build(rec, [s.name for s in book.sheets])
+    # the input sheets' names stay free: a sheet of ours named like one
+    # ("Clients") would be read as input, and sent to Python, on the next run
+    build(rec, [s.name for s in book.sheets] + INPUT_SHEETS)
     existing = {n.name for n in book.names}
     for name, _ in rec.names:
         if "!" not in name and name in existing:
             book.names[name].delete()       # a name of ours from a replaced sheet
-    added = render(book, rec)
+    return rec
+
+
+def _render(book, build: Callable[[RecordingWorkbook, list[str]], Any], *,
+            share_layouts: bool = False) -> list[str]:
+    added = render(book, _record(book, build), share_layouts=share_layouts)
+    if added:
+        book.sheets[added[0]].activate()
+    return added
+
+
+async def _render_flushed(book, build: Callable[[RecordingWorkbook, list[str]], Any], *,
+                          share_layouts: bool = False) -> list[str]:
+    """:func:`_render`; in xlwings Lite the actions of each sheet are sent to
+    Excel as soon as the sheet is complete (``Book.flush``): the pane shows
+    the sheets arriving, and a failure leaves whole sheets only."""
+    lite = _officejs(book) == "xlwings Lite"
+    added = []
+    for name in render_steps(book, _record(book, build), share_layouts=share_layouts):
+        added.append(name)
+        if lite:
+            await book.flush()
     if added:
         book.sheets[added[0]].activate()
     return added
@@ -207,10 +324,11 @@ def _client_ids(book, analysis, lang: str) -> list[Any]:
     candidates = [v for v in flat if v is not None]
     if not candidates:
         raise _Stop(label("script.no_client", lang))
-    row_values = _rows(sel.sheet)
-    r = sel.row - 1
-    if 0 <= r < len(row_values):
-        candidates += [v for v in row_values[r] if v is not None]
+    # the selected row only, not the whole sheet
+    last = sel.sheet.used_range.last_cell
+    if sel.row <= last.row:
+        row = sel.sheet.range((sel.row, 1), (sel.row, last.column)).options(ndim=2).value
+        candidates += [v for v in (row[0] if row else []) if v not in (None, "")]
     for v in candidates:
         key = (f"{v:g}" if isinstance(v, float) else str(v)).strip().casefold()
         if key in by_id:
@@ -221,16 +339,16 @@ def _client_ids(book, analysis, lang: str) -> list[Any]:
 
 
 # ----------------------------------------------------------------- scripts
-@xw.script
-def analyze_client_base(book: xw.Book):
+@xw.script(include=READS["analyze"])
+async def analyze_client_base(book: xw.Book):
     """Analyse the workbook's Transactions (and Clients, Market) sheets and
     write the analysis sheets; a second run replaces them, keeping the values
     edited on Settings."""
-    return _analyze(book)
+    return await _analyze(book)
 
 
-@_script
-def _analyze(book, lang: str):
+@_script_async
+async def _analyze(book, lang: str):
     previous = _previous_analysis(book, lang)
     settings = None
     old_settings = [n for n in previous if _is_settings_sheet(n)]
@@ -243,7 +361,7 @@ def _analyze(book, lang: str):
     a = _analysis(book, lang, settings=settings, skip=set(previous))
     for name in previous:
         _sheet(book, name).delete()
-    added = _render(book, lambda rec, taken: add_analysis_sheets(rec, a, lang=lang, taken=taken,
+    added = await _render_flushed(book, lambda rec, taken: add_analysis_sheets(rec, a, lang=lang, taken=taken,
                                                                 sources={k: v.source for k, v in
                                                                          a.inputs.items()}))
     done = label("script.done_analysis", lang).format(
@@ -255,44 +373,46 @@ def _analyze(book, lang: str):
     return book
 
 
-@xw.script
-def refresh(book: xw.Book):
+@xw.script(include=READS["refresh"])
+async def refresh(book: xw.Book):
     """Run the analysis again on the current data (the Analyze button)."""
-    return _analyze(book)
+    return await _analyze(book)
 
 
-@xw.script
-def build_adp(book: xw.Book):
+@xw.script(include=READS["adp"])
+async def build_adp(book: xw.Book):
     """Add an Account Development Plan sheet for the client in the selected
     cell (its id or name, or any cell of its row in a Clients table)."""
-    return _build_adp(book)
+    return await _build_adp(book)
 
 
-@_script
-def _build_adp(book, lang: str):
+@_script_async
+async def _build_adp(book, lang: str):
     a = _analysis(book, lang)
     ids = _client_ids(book, a, lang)
-    added = _render(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken,
-                                                                plan=False))
+    added = await _render_flushed(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang,
+                                                                               taken=taken, plan=False),
+                                  share_layouts=True)
     _say(book, label("script.done_adp", lang).format(sheets=", ".join(added)), lang)
     return book
 
 
-@xw.script
-def build_adps_a(book: xw.Book):
+@xw.script(include=READS["adp_a"])
+async def build_adps_a(book: xw.Book):
     """Add an ADP sheet for every A client (by revenue, at most 50) and the
     revenue plan that sums their forecasts."""
-    return _build_adps_a(book)
+    return await _build_adps_a(book)
 
 
-@_script
-def _build_adps_a(book, lang: str):
+@_script_async
+async def _build_adps_a(book, lang: str):
     a = _analysis(book, lang)
     c = a.clients[a.clients["abc_class"] == "A"].sort_values("revenue", ascending=False, kind="stable")
     if c.empty:
         raise _Stop(label("script.no_a_clients", lang))
     ids = list(c["client_id"][:MAX_ADP_SHEETS])
-    added = _render(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken))
+    added = await _render_flushed(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken),
+                                  share_layouts=True)
     text = label("script.done_adp", lang).format(sheets=f"{len(added)}")
     if len(c) > MAX_ADP_SHEETS:
         text += "\n" + label("script.too_many", lang).format(count=len(c), limit=MAX_ADP_SHEETS)
@@ -300,7 +420,7 @@ def _build_adps_a(book, lang: str):
     return book
 
 
-@xw.script
+@xw.script(include=READS["bcg"])
 def add_bcg_scoring(book: xw.Book):
     """Add the BCG portfolio scoring sheet (automatic ratings prefilled,
     manager ratings editable, tiers, strategy and the bubble chart)."""
@@ -326,7 +446,7 @@ def _renamed(rec: RecordingWorkbook, taken: list[str], build: Callable[[], Any])
             rec.rename(sheet.name, name)
 
 
-@xw.script
+@xw.script(include=READS["checklist"])
 def add_progress_checklist(book: xw.Book):
     """Add the 23-step progress-policy checklist for the selected client (or
     a blank one when no client is selected)."""
@@ -362,7 +482,7 @@ def _names_of(book, sheet=None) -> list[tuple[str, Any, str]]:
     return out
 
 
-@xw.script
+@xw.script(include=READS["fill_template"])
 def fill_template_for_client(book: xw.Book):
     """Copy the template sheet (the one with the most sheet-scoped names of
     the fill vocabulary, docs/templates.md) for the client in the selected
@@ -414,7 +534,7 @@ def _fill_template(book, lang: str):
     return book
 
 
-@xw.script
+@xw.script(include=READS["refresh_report"])
 def refresh_report_tables(book: xw.Book):
     """Write the current analysis into the book's report names of the fill
     vocabulary (summary_abc, summary_psc_group, abc_curve, window_start...);
@@ -498,7 +618,7 @@ def _refresh_report(book, lang: str):
     return book
 
 
-@xw.script
+@xw.script(include=READS["settings"])
 def open_settings(book: xw.Book):
     """Go to the Settings sheet of the analysis."""
     return _open_settings(book)
@@ -513,7 +633,7 @@ def _open_settings(book, lang: str):
     raise _Stop(label("script.no_settings", lang))
 
 
-@xw.script
+@xw.script(include=READS["help"])
 def show_help(book: xw.Book):
     """Add a help sheet: what each button does and the functions in cells."""
     return _show_help(book)
@@ -551,3 +671,19 @@ def _show_help(book, lang: str):
         ws.write_string(r, 0, label("script.help_more", lang), wrap)
     _render(book, build)
     return book
+
+
+def size_message(book, sheet: str, rows: int, cells: int, platform: str = "") -> None:
+    """Tell the user that the input sheets are above what a button reads (the
+    Server ribbon checks their size before sending the book, and then runs
+    this instead of the button's script): ``rows`` of the transactions sheet
+    ``sheet``, ``cells`` of all input sheets."""
+    lang = _lang(book)
+    rows, cells = int(rows), int(cells)
+    runtime = "Excel on the web" if platform == "OfficeOnline" else (_officejs(book) or "Excel")
+    limit = MAX_OFFICEJS_CELLS
+    if platform == "OfficeOnline":
+        limit = min(limit, MAX_WEB_REQUEST_BYTES // BYTES_PER_CELL)
+    _say(book, label("script.too_large", lang).format(
+        sheet=sheet, lines=f"{max(rows - 1, 0):,}", cells=f"{cells:,}", runtime=runtime,
+        limit=f"{limit:,}", book=book.name), lang)

@@ -19,49 +19,49 @@ from udfs import scripts as _scripts
 from udfs.functions import *  # noqa: F401,F403  (every cell function)
 
 
-@script(button="[xlb2b_analyze]B2B!B4", show_taskpane=True)
+@script(button="[xlb2b_analyze]B2B!B4", show_taskpane=True, include=_scripts.READS["analyze"])
 async def analyze_client_base(book: xw.Book):
     """Analyze client base: metrics, segmentations, summary tables."""
     await _scripts.run_button("analyze", book)
 
 
-@script
+@script(include=_scripts.READS["adp"])
 async def build_adp(book: xw.Book):
     """Build ADP for selected client (select the client's row first)."""
     await _scripts.run_button("adp", book)
 
 
-@script(button="[xlb2b_adp_a]B2B!B6", show_taskpane=True)
+@script(button="[xlb2b_adp_a]B2B!B6", show_taskpane=True, include=_scripts.READS["adp_a"])
 async def build_adps_a(book: xw.Book):
     """Build ADPs for A clients."""
     await _scripts.run_button("adp_a", book)
 
 
-@script(button="[xlb2b_bcg]B2B!B8", show_taskpane=True)
+@script(button="[xlb2b_bcg]B2B!B8", show_taskpane=True, include=_scripts.READS["bcg"])
 async def add_bcg_scoring(book: xw.Book):
     """Add BCG scoring."""
     await _scripts.run_button("bcg", book)
 
 
-@script(button="[xlb2b_checklist]B2B!B10", show_taskpane=True)
+@script(button="[xlb2b_checklist]B2B!B10", show_taskpane=True, include=_scripts.READS["checklist"])
 async def add_progress_checklist(book: xw.Book):
     """Add progress checklist."""
     await _scripts.run_button("checklist", book)
 
 
-@script(button="[xlb2b_refresh]B2B!B12", show_taskpane=True)
+@script(button="[xlb2b_refresh]B2B!B12", show_taskpane=True, include=_scripts.READS["refresh"])
 async def refresh(book: xw.Book):
     """Refresh the analysis with the current settings."""
     await _scripts.run_button("refresh", book)
 
 
-@script(button="[xlb2b_settings]B2B!B14", show_taskpane=True)
+@script(button="[xlb2b_settings]B2B!B14", show_taskpane=True, include=_scripts.READS["settings"])
 async def open_settings(book: xw.Book):
     """Open the Settings sheet."""
     await _scripts.run_button("settings", book)
 
 
-@script(button="[xlb2b_help]B2B!B16", show_taskpane=True)
+@script(button="[xlb2b_help]B2B!B16", show_taskpane=True, include=_scripts.READS["help"])
 async def show_help(book: xw.Book):
     """Help."""
     await _scripts.run_button("help", book)

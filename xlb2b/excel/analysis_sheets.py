@@ -354,15 +354,25 @@ class _Writer:
             return f
 
         def group(x):
-            expr = '""'
-            for r in reversed(self.rules):
-                cond = ",".join([
-                    f"{x('psc_p')}>={r['p_min']}", f"{x('psc_p')}<={r['p_max']}",
-                    f"{x('psc_s')}>={r['s_min']}", f"{x('psc_s')}<={r['s_max']}",
-                    f"{x('psc_c')}>={r['c_min']}", f"{x('psc_c')}<={r['c_max']}",
-                    f"{x('tenure_months')}>={r['tenure_min']}", f"{x('tenure_months')}<={r['tenure_max']}"])
-                expr = f"IF(AND({cond}),{r['group']},{expr})"
-            return f'IF({x("psc_code")}="","",{expr})'
+            # the first rule of the Settings table whose eight bounds hold:
+            # SUMPRODUCT evaluates the comparisons over the table's columns
+            # without an array formula (Excel 2016, LibreOffice); the largest
+            # "rows from the bottom" of a matching rule is the first one; no
+            # match gives INDEX(...) beyond the table, #REF!, hence ""
+            if not self.rule_rows:
+                return '""'
+            first, last = self.rule_rows[0][0] + 1, self.rule_rows[-1][0] + 1
+            sheet = _q(self.sheet_names["settings"])
+
+            def col(j: int) -> str:
+                letter = column_letter(j)
+                return f"{sheet}!${letter}${first}:${letter}${last}"
+            match = "*".join(f"({x(k)}>={col(lo)})*({x(k)}<={col(lo + 1)})"
+                             for k, lo in (("psc_p", 1), ("psc_s", 3), ("psc_c", 5), ("tenure_months", 7)))
+            weight = f"({last + 1}-ROW({col(0)}))"
+            n = last - first + 1
+            return (f'IF({x("psc_code")}="","",IFERROR(INDEX({col(0)},{n + 1}-SUMPRODUCT(MAX({match}*{weight}))),'
+                    f'""))')
 
         def spl_p(x):
             d, a, f = (x(k) if k in self.col else '""' for k in ("overdue_days", "overdue_amount", "overdue_flag"))

@@ -32,7 +32,15 @@ _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 _COERCED = re.compile(r"^\s*([=+\-@]|[\d.,]+([eE][+-]?\d+)?%?\s*$|\d{1,4}[-./]\d{1,2}([-./]\d{1,4})?\s*$"
                       r"|(true|false|#n/a|#value!|#ref!|#div/0!|#num!|#name\?|#null!)\s*$)", re.I)
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-CHUNK_ROWS = 5000
+#: most bytes (JSON, as xlwings sends it) and cells of one range write: Excel on
+#: the web refuses a request or response over 5 MB, and Microsoft advises
+#: splitting reads and writes of large ranges ("Read or write to a large range
+#: using the Excel JavaScript API")
+CHUNK_BYTES = 1_000_000
+CHUNK_CELLS = 250_000
+#: a hidden sheet holding one layout that several sheets share (ADPs): each of
+#: them is a copy of it, and only its cells and names are written
+LAYOUT_SHEET_PREFIX = "xlb2b layout "
 
 
 def _rowcol(ref: str) -> tuple[int, int]:
@@ -361,7 +369,9 @@ def excel_text(text: str) -> str:
     return "'" + text if _COERCED.match(text) else text
 
 
-def _grid(sheet: RecordingSheet) -> list[list[Any]]:
+def _grid(sheet: RecordingSheet, filled: Iterable[int] = ()) -> list[list[Any]]:
+    """The sheet's cells as one 2-D list; the block columns in ``filled`` (one
+    formula for the whole column, see :func:`fill_formula`) are left empty."""
     nrows, ncols = sheet.bounds()
     grid: list[list[Any]] = [[""] * ncols for _ in range(nrows)]
     for (r, c), cell in sheet.cells.items():
@@ -373,11 +383,107 @@ def _grid(sheet: RecordingSheet) -> list[list[Any]]:
             grid[r][c] = ""
         elif cell.value is not None:
             grid[r][c] = cell.value
+    skip = set(filled)
     for first, columns in sheet.blocks:
         for j, col in enumerate(columns):
+            if j in skip:
+                continue
             for i, v in enumerate(_column_cells(col)):
                 grid[first + i][j] = v
     return grid
+
+
+#: an A1 reference whose row is relative (no "$" before the digits), not a
+#: function name such as LOG10( and not part of a defined name
+_RELATIVE_ROW = re.compile(r"(?<![A-Za-z0-9_.$])(\$?[A-Z]{1,3})([1-9]\d*)(?![\d(A-Za-z_!])")
+
+
+def fill_formula(col) -> str | None:
+    """The formula of the first row of a block column of formulas when every
+    row holds that same formula with its relative row numbers moved down by
+    one a row -- exactly what Excel writes when one formula is given to a
+    whole column range ("Setting the formula for a multiple-cell range fills
+    all cells in the range with the formula", Range.Formula in Microsoft's
+    VBA reference; xlwings' Office.js engine sends the one formula to
+    ``range.formulas``, which does the same).  None otherwise."""
+    from xml.sax.saxutils import unescape
+
+    import numpy as np
+
+    if getattr(col, "kind", None) != "f" or len(col.values) < 2:
+        return None
+    values = col.values
+    first = str(values[0])
+    # text in double quotes and sheet names in single quotes hold no references
+    refs = []
+    pos = 0
+    for m in re.finditer(r'"[^"]*"|\'[^\']*\'|&quot;.*?&quot;', first):
+        for r in _RELATIVE_ROW.finditer(first, pos, m.start()):
+            refs.append(r)
+        pos = m.end()
+    refs += list(_RELATIVE_ROW.finditer(first, pos))
+    if not refs:
+        return None
+    n = len(values)
+    offsets = np.arange(n)
+    expected = np.full(n, "", dtype=object)
+    pos = 0
+    for r in refs:
+        row = int(r.group(2))
+        expected = expected + first[pos:r.start(2)] + (offsets + row).astype(str).astype(object)
+        pos = r.end(2)
+    expected = expected + first[pos:]
+    if not bool(np.all(expected == np.asarray(values, dtype=object))):
+        return None
+    return "=" + (unescape(first) if col.escaped else first)
+
+
+def _json_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value) + 3 + value.count('"') + value.count("\\")
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, float):
+        return len(repr(value)) + 1
+    return len(str(value)) + 1
+
+
+def write_rows(sheet, first_row: int, first_col: int, rows: list[list[Any]], *,
+               max_bytes: int = CHUNK_BYTES, max_cells: int = CHUNK_CELLS) -> int:
+    """Write ``rows`` (a 2-D list of cell entries) from the 0-based cell
+    (first_row, first_col) in chunks of whole rows, each under ``max_bytes``
+    of JSON and ``max_cells`` cells; returns the number of writes."""
+    writes = 0
+    start = 0
+    while start < len(rows):
+        size = cells = 0
+        end = start
+        while end < len(rows):
+            row = rows[end]
+            row_size = sum(_json_size(v) for v in row) + 2
+            if end > start and (size + row_size > max_bytes or cells + len(row) > max_cells):
+                break
+            size += row_size
+            cells += len(row)
+            end += 1
+        part = rows[start:end]
+        width = max(len(r) for r in part)
+        sheet.range((first_row + start + 1, first_col + 1),
+                    (first_row + end, first_col + width)).formula = part
+        writes += 1
+        start = end
+    return writes
+
+
+def _column_runs(columns: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive runs (first, last) of column numbers."""
+    out: list[tuple[int, int]] = []
+    for c in sorted(set(columns)):
+        if out and c == out[-1][1] + 1:
+            out[-1] = (out[-1][0], c)
+        else:
+            out.append((c, c))
+    return out
 
 
 def _column_cells(col) -> list:
@@ -514,7 +620,11 @@ def _apply_aspect(rng, key: str, value: Any) -> None:
             else:
                 sides = [side]
             for one in sides:      # continuous lines are thin unless told otherwise
-                rng.borders.set(one, line_style="continuous", color=color)
+                if str(color).upper() in ("#000000", "BLACK", "NONE"):
+                    # a new line is drawn in the automatic colour, black: one action, not two
+                    rng.borders.set(one, line_style="continuous")
+                else:
+                    rng.borders.set(one, line_style="continuous", color=color)
 
 
 def _apply_format(rng, props: dict) -> None:
@@ -522,16 +632,73 @@ def _apply_format(rng, props: dict) -> None:
         _apply_aspect(rng, key, value)
 
 
-def _format_cells(sheet, cells: dict[tuple[int, int], Cell]) -> None:
-    groups: dict[tuple[str, str], tuple[str, Any, list]] = {}
-    for rc, cell in cells.items():
+#: aspects that show nothing on an empty cell: a rectangle that sets one of
+#: them may run over empty cells (a bold empty cell looks like any other);
+#: a font size up to Excel's standard 11 points too (a larger one would make
+#: Excel raise the row)
+_UNSEEN_WHEN_EMPTY = frozenset({"bold", "italic", "font_color", "font_name", "num_format", "text_wrap",
+                                "align", "valign"})
+
+
+def _unseen_when_empty(key: str, value: Any) -> bool:
+    return key in _UNSEEN_WHEN_EMPTY or (key == "font_size" and float(value) <= 11)
+
+
+def _empty_cells(rs: RecordingSheet) -> set[tuple[int, int]]:
+    """Cells within the sheet's bounds that hold nothing (no value, no
+    formula); none for sheets with data blocks (their rows are data)."""
+    if rs.blocks:
+        return set()
+    nrows, ncols = rs.bounds()
+    full = {rc for rc, cell in rs.cells.items()
+            if cell.formula is not None or cell.value not in (None, "") or cell.url}
+    return {(r, c) for r in range(nrows) for c in range(ncols) if (r, c) not in full}
+
+
+def format_plan(rs: RecordingSheet) -> list[tuple[str, Any, tuple[int, int, int, int]]]:
+    """(aspect, value, rectangle) in the order they are applied.  Each aspect
+    is set on rectangles of the cells sharing its value; for an aspect that an
+    empty cell does not show, its most common value may first be laid over a
+    larger rectangle that runs over empty cells and over the cells of its
+    other values, which are set after it -- whichever takes fewer actions."""
+    by_key: dict[str, dict[str, tuple[Any, list]]] = {}
+    for rc, cell in rs.cells.items():
         if cell.fmt is None or not cell.fmt.props:
             continue
         for key, value in _aspects(cell.fmt.props).items():
-            groups.setdefault((key, repr(value)), (key, value, []))[2].append(rc)
-    for key, value, rcs in groups.values():
-        for r1, c1, r2, c2 in rectangles(rcs):
-            _apply_aspect(sheet.range(address(r1, c1, r2, c2)), key, value)
+            by_key.setdefault(key, {}).setdefault(repr(value), (value, []))[1].append(rc)
+    empties: set[tuple[int, int]] | None = None
+    plan: list[tuple[str, Any, tuple[int, int, int, int]]] = []
+    for key, values in by_key.items():
+        own = {v: rectangles(rcs) for v, (_, rcs) in values.items()}
+        best: tuple[int, str | None, list] = (sum(len(r) for r in own.values()), None, [])
+        if any(_unseen_when_empty(key, value) for value, _ in values.values()):
+            if empties is None:
+                empties = _empty_cells(rs)
+            every = {rc for _, rcs in values.values() for rc in rcs}
+            if empties:
+                cover = rectangles(every | empties)
+                for v, (value, rcs) in values.items():
+                    if not _unseen_when_empty(key, value):
+                        continue
+                    mine = set(rcs)
+                    base = [(r1, c1, r2, c2) for r1, c1, r2, c2 in cover
+                            if any((r, c) in mine for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))]
+                    cost = len(base) + sum(len(r) for o, r in own.items() if o != v)
+                    if cost < best[0]:
+                        best = (cost, v, base)
+        _, first, base = best
+        if first is not None:
+            plan += [(key, values[first][0], rect) for rect in base]
+        for v, rects in own.items():
+            if v != first:
+                plan += [(key, values[v][0], rect) for rect in rects]
+    return plan
+
+
+def _format_cells(sheet, rs: RecordingSheet) -> None:
+    for key, value, (r1, c1, r2, c2) in format_plan(rs):
+        _apply_aspect(sheet.range(address(r1, c1, r2, c2)), key, value)
 
 
 def _validation(rng, options: dict) -> None:
@@ -637,70 +804,226 @@ def _chart(book, sheet, rs: RecordingSheet, row: int, col: int, chart: Chart, op
             pass
 
 
-def render(book, recording: RecordingWorkbook, *, before=None) -> list[str]:
+def _stable(value: Any) -> Any:
+    """A value with formats replaced by their properties (for comparing layouts)."""
+    if isinstance(value, Format):
+        return ("format", tuple(sorted((k, repr(v)) for k, v in value.props.items())))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _stable(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_stable(v) for v in value)
+    return value
+
+
+def layout_key(rs: RecordingSheet) -> str | None:
+    """A short digest of everything of a recorded sheet but its cell
+    contents, names, links and notes: formats, merges, widths, heights,
+    validation and conditional formats.  Sheets with equal keys can be copies
+    of one laid-out sheet.  None for sheets with tables, charts or data
+    blocks (those are laid out one by one)."""
+    import hashlib
+
+    if rs.tables or rs.charts or rs.blocks:
+        return None
+    formats = sorted((rc, _stable(c.fmt)) for rc, c in rs.cells.items() if c.fmt is not None and c.fmt.props)
+    parts = (rs.bounds(), formats, sorted(rs.merges), _stable(rs.validations), _stable(rs.conditional),
+             _stable(rs.columns), _stable(sorted(rs.rows.items())))
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:10]
+
+
+def _lay_out_columns_and_rows(sheet, rs: RecordingSheet, points: bool) -> None:
+    """Column widths, column formats and row heights, equal neighbours together."""
+    nrows, _ = rs.bounds()
+    widths: dict[int, float] = {}
+    aspects: dict[tuple[str, str], tuple[str, Any, list[int]]] = {}
+    for first, last, width, fmt in rs.columns:
+        for c in range(first, last + 1):
+            if width is not None:
+                widths[c] = width
+            if fmt is not None and fmt.props and nrows:
+                for key, value in _aspects(fmt.props).items():
+                    aspects.setdefault((key, repr(value)), (key, value, []))[2].append(c)
+    by_width: dict[float, list[int]] = {}
+    for c, w in widths.items():
+        by_width.setdefault(w, []).append(c)
+    for w, cols in by_width.items():
+        for c1, c2 in _column_runs(cols):
+            sheet.range((1, c1 + 1), (max(nrows, 1), c2 + 1)).column_width = _points(w) if points else w
+    for key, value, cols in aspects.values():       # column formats first, so cell formats win
+        for c1, c2 in _column_runs(cols):
+            _apply_aspect(sheet.range((1, c1 + 1), (nrows, c2 + 1)), key, value)
+    by_height: dict[float, list[int]] = {}
+    for r, (height, _fmt) in rs.rows.items():
+        if height is not None:
+            by_height.setdefault(height, []).append(r)
+    for h, rows in by_height.items():
+        for r1, r2 in _column_runs(rows):
+            sheet.range((r1 + 1, 1), (r2 + 1, 1)).row_height = h
+
+
+def _lay_out_cells(sheet, rs: RecordingSheet) -> None:
+    """Cell formats, merges, validation and conditional formats."""
+    _format_cells(sheet, rs)
+    for r1, c1, r2, c2 in rs.merges:
+        sheet.range(address(r1, c1, r2, c2)).merge(False)
+    for r1, c1, r2, c2, options in rs.validations:
+        _validation(sheet.range(address(r1, c1, r2, c2)), options)
+    for r1, c1, r2, c2, options in rs.conditional:
+        _conditional(sheet.range(address(r1, c1, r2, c2)), options)
+
+
+def _write_cells(sheet, rs: RecordingSheet) -> None:
+    """Every cell of the sheet: constants and formulas in chunks sized by
+    bytes; a block column of one relative formula as that one formula over
+    the column's range."""
+    nrows, ncols = rs.bounds()
+    if not nrows:
+        return
+    fills: dict[int, tuple[int, int, str]] = {}
+    for first, columns in rs.blocks:
+        for j, col in enumerate(columns):
+            f = fill_formula(col)
+            if f is not None:
+                fills[j] = (first, first + len(col.values) - 1, f)
+    grid = _grid(rs, fills)
+    block_rows: set[int] = set()
+    for first, columns in rs.blocks:
+        if columns:
+            block_rows.update(range(first, first + len(columns[0].values)))
+    # rows outside the data blocks: full width; block rows: the columns not filled
+    spans = _column_runs(c for c in range(ncols) if c not in fills) if fills else [(0, ncols - 1)]
+    r = 0
+    while r < nrows:
+        in_block = r in block_rows and fills
+        end = r
+        while end < nrows and ((end in block_rows and bool(fills)) == bool(in_block)):
+            end += 1
+        if in_block:
+            for c1, c2 in spans:
+                write_rows(sheet, r, c1, [row[c1:c2 + 1] for row in grid[r:end]])
+        else:
+            write_rows(sheet, r, 0, grid[r:end])
+        r = end
+    for j, (r1, r2, f) in sorted(fills.items()):
+        sheet.range((r1 + 1, j + 1), (r2 + 1, j + 1)).formula = f
+
+
+def _finish(book, sheet, rs: RecordingSheet) -> None:
+    """Links, notes, frozen panes and charts."""
+    for (r, c), cell in rs.cells.items():
+        if cell.url:
+            target = cell.url[len("internal:"):] if cell.url.startswith("internal:") else cell.url
+            link = "#" + target if cell.url.startswith("internal:") else target
+            sheet.range((r + 1, c + 1)).add_hyperlink(link, str(cell.value))
+    for r, c, text in rs.comments:
+        try:
+            sheet.range((r + 1, c + 1)).add_note(text)
+        except NotImplementedError:
+            pass        # notes need a newer Excel; the note is help text only
+    if rs.freeze and any(rs.freeze):
+        sheet.freeze_panes.freeze_at(sheet.range((rs.freeze[0] + 1, rs.freeze[1] + 1)))
+    for row, col, chart, options in rs.charts:
+        _chart(book, sheet, rs, row, col, chart, options)
+
+
+def _layout_sheet(book, rs: RecordingSheet, key: str, points: bool):
+    """The hidden sheet holding the layout ``key`` (laid out now if the book
+    has none from an earlier run)."""
+    name = LAYOUT_SHEET_PREFIX + key
+    for s in book.sheets:
+        if s.name == name:
+            return s
+    sheet = book.sheets.add(name=name, after=book.sheets[len(book.sheets) - 1])
+    _lay_out_columns_and_rows(sheet, rs, points)
+    _lay_out_cells(sheet, rs)
+    sheet.visible = False
+    return sheet
+
+
+def render(book, recording: RecordingWorkbook, *, before=None, share_layouts: bool = False) -> list[str]:
     """Add the recorded sheets to ``book`` (an xlwings Book) after its last
     sheet (or before ``before``), with cells, formats, merges, widths,
     validation, conditional formats, frozen panes, notes, hyperlinks, charts
     and defined names.  Sheet names must be free in ``book`` (see
-    :func:`free_names`).  Returns the names added."""
+    :func:`free_names`).  Returns the names added.
+
+    ``share_layouts``: sheets laid out alike (ADPs: see :func:`layout_key`;
+    two or more of them, or a lone sheet, or a layout an earlier run kept)
+    are copies (``Sheet.copy``) of one hidden sheet that holds their layout,
+    kept in the book for the next run; each copy then gets only its cells,
+    links and names -- a few actions a sheet instead of hundreds."""
+    return list(render_steps(book, recording, before=before, share_layouts=share_layouts))
+
+
+def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layouts: bool = False):
+    """:func:`render` one sheet at a time: yields each sheet's name once its
+    actions are all queued (xlwings Lite flushes there, so a failure leaves
+    whole sheets only and the pane shows the sheets arriving); the book's own
+    names come after the last sheet."""
     points = _uses_points(book)
     added = []
-    for rs in recording.sheets:
-        if before is not None:
-            sheet = book.sheets.add(name=rs.name, before=before)
+    done: set[str] = set()
+    keys = [layout_key(rs) if share_layouts else None for rs in recording.sheets]
+    existing = {s.name for s in book.sheets}
+    if len(keys) > 1:       # a layout is shared by two sheets or more, or kept from an earlier run
+        keys = [k if k is not None and (keys.count(k) > 1 or LAYOUT_SHEET_PREFIX + k in existing) else None
+                for k in keys]
+    for rs, key in zip(recording.sheets, keys):
+        last = book.sheets[len(book.sheets) - 1]
+        if key is not None:
+            template = _layout_sheet(book, rs, key, points)
+            if before is not None:
+                sheet = template.copy(before=before, name=rs.name)
+            else:
+                sheet = template.copy(after=book.sheets[len(book.sheets) - 1], name=rs.name)
+            sheet.visible = True
+            _write_cells(sheet, rs)
         else:
-            sheet = book.sheets.add(name=rs.name, after=book.sheets[len(book.sheets) - 1])
+            if before is not None:
+                sheet = book.sheets.add(name=rs.name, before=before)
+            else:
+                sheet = book.sheets.add(name=rs.name, after=last)
+            _lay_out_columns_and_rows(sheet, rs, points)
+            _write_cells(sheet, rs)
+            for r1, c1, r2, c2, options in rs.tables:
+                style = str(options.get("style", "Table Style Medium 2")).replace(" ", "")
+                table = sheet.tables.add(source=sheet.range(address(r1, c1, r2, c2)), table_style_name=style)
+                if options.get("name"):
+                    table.name = options["name"]
+            _lay_out_cells(sheet, rs)
+        _finish(book, sheet, rs)
+        # the sheet's own names now, if they refer to sheets that exist already
+        present = {s.name for s in book.sheets}
+        mine = [(n, f) for n, f in recording.names if _scope(n) == rs.name and _sheets_in(f) <= present]
+        _add_names(book, mine)
+        done.update(n for n, _ in mine)
         added.append(rs.name)
-        nrows, ncols = rs.bounds()
-        # column widths and column formats first, so cell formats win
-        for first, last, width, fmt in rs.columns:
-            cols = sheet.range((1, first + 1), (max(nrows, 1), last + 1))
-            if width is not None:
-                cols.column_width = _points(width) if points else width
-            if fmt is not None and fmt.props and nrows:
-                _apply_format(cols, fmt.props)
-        for r, (height, _fmt) in sorted(rs.rows.items()):
-            if height is not None:
-                sheet.range((r + 1, 1)).row_height = height
-        if nrows:
-            grid = _grid(rs)
-            for start in range(0, nrows, CHUNK_ROWS):      # keep each write a modest payload
-                part = grid[start:start + CHUNK_ROWS]
-                sheet.range((start + 1, 1), (start + len(part), ncols)).formula = part
-        for r1, c1, r2, c2, options in rs.tables:
-            style = str(options.get("style", "Table Style Medium 2")).replace(" ", "")
-            table = sheet.tables.add(source=sheet.range(address(r1, c1, r2, c2)), table_style_name=style)
-            if options.get("name"):
-                table.name = options["name"]
-        _format_cells(sheet, rs.cells)
-        for r1, c1, r2, c2 in rs.merges:
-            sheet.range(address(r1, c1, r2, c2)).merge(False)
-        for r1, c1, r2, c2, options in rs.validations:
-            _validation(sheet.range(address(r1, c1, r2, c2)), options)
-        for r1, c1, r2, c2, options in rs.conditional:
-            _conditional(sheet.range(address(r1, c1, r2, c2)), options)
-        for (r, c), cell in rs.cells.items():
-            if cell.url:
-                target = cell.url[len("internal:"):] if cell.url.startswith("internal:") else cell.url
-                link = "#" + target if cell.url.startswith("internal:") else target
-                sheet.range((r + 1, c + 1)).add_hyperlink(link, str(cell.value))
-        for r, c, text in rs.comments:
-            try:
-                sheet.range((r + 1, c + 1)).add_note(text)
-            except NotImplementedError:
-                pass        # notes need a newer Excel; the note is help text only
-        if rs.freeze and any(rs.freeze):
-            sheet.freeze_panes.freeze_at(sheet.range((rs.freeze[0] + 1, rs.freeze[1] + 1)))
-        for row, col, chart, options in rs.charts:
-            _chart(book, sheet, rs, row, col, chart, options)
-    for name, formula in recording.names:
-        if "!" in name:
-            scope, local = name.rsplit("!", 1)
-            scope = scope.strip("'").replace("''", "'")
-            book.sheets[scope].names.add(local, formula)
+        yield rs.name
+    _add_names(book, [(n, f) for n, f in recording.names if n not in done])
+
+
+def _scope(name: str) -> str | None:
+    """The sheet a sheet-scoped name ("'ADP Acme'!forecast") belongs to."""
+    if "!" not in name:
+        return None
+    return name.rsplit("!", 1)[0].strip("'").replace("''", "'")
+
+
+_SHEET_REF = re.compile(r"'((?:[^']|'')+)'!|([A-Za-z_][\w.]*)!")
+
+
+def _sheets_in(formula: str) -> set[str]:
+    """The sheets a name's formula refers to ("='ADP Acme'!$B$3" -> {"ADP Acme"})."""
+    return {(q.replace("''", "'") if q else p) for q, p in _SHEET_REF.findall(formula)}
+
+
+def _add_names(book, names: list[tuple[str, str]]) -> None:
+    for name, formula in names:
+        scope = _scope(name)
+        if scope is not None:
+            book.sheets[scope].names.add(name.rsplit("!", 1)[1], formula)
         else:
             book.names.add(name, formula)
-    return added
 
 
 def free_names(book, titles: Iterable[str]) -> list[str]:

@@ -6,59 +6,61 @@ package).
 One ``@script`` per button of :data:`udfs.scripts.BUTTONS`, named like the
 script of :mod:`udfs.scripts` it runs: the ribbon commands of
 ``udfs/server/manifest_ribbon.xml`` (through ``ribbon.js``) and the task pane
-call them by that name.
+call them by that name.  Each sends Python only the sheets its script reads
+(``include``, :data:`udfs.scripts.READS`); ``size_message`` is what the ribbon
+runs instead when the transactions sheet is too large to send.
 """
 import xlwings as xw
 from xlwings import script
 
 from udfs import scripts as _scripts
 
-__all__ = list(_scripts.BUTTONS.values())
+__all__ = list(_scripts.BUTTONS.values()) + ["size_message"]
 
 
-@script
+@script(include=_scripts.READS["analyze"])
 async def analyze_client_base(book: xw.Book):
     """Analyze client base: metrics, segmentations, summary tables."""
     await _scripts.run_button("analyze", book)
 
 
-@script
+@script(include=_scripts.READS["adp"])
 async def build_adp(book: xw.Book):
     """Build ADP for the selected client."""
     await _scripts.run_button("adp", book)
 
 
-@script
+@script(include=_scripts.READS["adp_a"])
 async def build_adps_a(book: xw.Book):
     """Build ADPs for A clients."""
     await _scripts.run_button("adp_a", book)
 
 
-@script
+@script(include=_scripts.READS["bcg"])
 async def add_bcg_scoring(book: xw.Book):
     """Add BCG scoring."""
     await _scripts.run_button("bcg", book)
 
 
-@script
+@script(include=_scripts.READS["checklist"])
 async def add_progress_checklist(book: xw.Book):
     """Add progress checklist."""
     await _scripts.run_button("checklist", book)
 
 
-@script
+@script(include=_scripts.READS["refresh"])
 async def refresh(book: xw.Book):
     """Refresh the analysis with the current settings."""
     await _scripts.run_button("refresh", book)
 
 
-@script
+@script(include=_scripts.READS["settings"])
 async def open_settings(book: xw.Book):
     """Open the Settings sheet."""
     await _scripts.run_button("settings", book)
 
 
-@script
+@script(include=_scripts.READS["help"])
 async def show_help(book: xw.Book):
     """Help."""
     await _scripts.run_button("help", book)
@@ -74,3 +76,9 @@ async def fill_template_for_client(book: xw.Book):
 async def refresh_report_tables(book: xw.Book):
     """Refresh the named report tables."""
     await _scripts.run_button("refresh_report", book)
+
+
+@script(include=_scripts.READS["help"])
+def size_message(book: xw.Book, sheet: str, rows: int, cells: int, platform: str = ""):
+    """Why a button did not run: the input sheets are too large."""
+    _scripts.size_message(book, sheet, rows, cells, platform)
