@@ -34,6 +34,7 @@ that applies it):
 Every runtime: ``B2B_EXPLAIN("PSC_SEGMENT", …)`` returns the reason as text
 (:func:`explain`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,29 +54,45 @@ import pandas as pd
 @dataclass(frozen=True)
 class ExcelError:
     """One Excel error value, as each runtime spells it."""
-    kind: str          # "value", "na", "num": what UdfError(kind=...) says
-    text: str          # as Excel shows it (and the prefix of the classic text)
-    officejs: str      # errorType of an Office.js error cell value
-    vba: int           # the XlCVError number that CVErr(...) takes
-    when: str          # which of our failures give it
+
+    kind: str  # "value", "na", "num": what UdfError(kind=...) says
+    text: str  # as Excel shows it (and the prefix of the classic text)
+    officejs: str  # errorType of an Office.js error cell value
+    vba: int  # the XlCVError number that CVErr(...) takes
+    when: str  # which of our failures give it
 
     @property
     def com(self) -> int:
         """The ``VT_ERROR`` code COM reads from a cell (what xlwings sees on Windows)."""
-        return -2146828288 + self.vba          # 0x800A0000 + the XlCVError number
+        return -2146828288 + self.vba  # 0x800A0000 + the XlCVError number
 
 
 #: the one mapping: kind -> the error value every runtime gets
 ERRORS: dict[str, ExcelError] = {
-    "value": ExcelError("value", "#VALUE!", "Value", 2015,
-                        "a bad argument: text where a number belongs, a wrong shape or length, "
-                        "a value out of its range, an unknown code or option"),
-    "na": ExcelError("na", "#N/A", "NotAvailable", 2042,
-                     "nothing to return: no answer, no purchase in the window, no order with both "
-                     "answers, no criterion with both values"),
-    "num": ExcelError("num", "#NUM!", "Num", 2036,
-                      "an impossible number: a total of 0, importances that sum to 0, values that are "
-                      "all equal so that quantile cut points cannot separate them"),
+    "value": ExcelError(
+        "value",
+        "#VALUE!",
+        "Value",
+        2015,
+        "a bad argument: text where a number belongs, a wrong shape or length, "
+        "a value out of its range, an unknown code or option",
+    ),
+    "na": ExcelError(
+        "na",
+        "#N/A",
+        "NotAvailable",
+        2042,
+        "nothing to return: no answer, no purchase in the window, no order with both "
+        "answers, no criterion with both values",
+    ),
+    "num": ExcelError(
+        "num",
+        "#NUM!",
+        "Num",
+        2036,
+        "an impossible number: a total of 0, importances that sum to 0, values that are "
+        "all equal so that quantile cut points cannot separate them",
+    ),
 }
 ERROR_PREFIX = ERRORS["value"].text
 
@@ -123,6 +140,7 @@ def fail(kind: str, reason: str) -> list[list[Any]]:
     if runtime() == "officejs":
         if kind == "value":
             import xlwings
+
             raise xlwings.XlwingsError(reason)
         return [[{"type": "Error", "errorType": e.officejs}]]
     return [[error(reason, kind)]]
@@ -138,12 +156,14 @@ def _reason(exc: Exception) -> tuple[str, str]:
 def guard(fn: Callable) -> Callable:
     """Never raise into a cell unless the runtime wants it: a :class:`UdfError`
     (or anything else, as ``#VALUE!``) becomes the runtime's error value."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 - a cell must never show a traceback
             return fail(*_reason(e))
+
     return wrapper
 
 
@@ -192,7 +212,7 @@ def cells(x: Any) -> list[Any]:
     if isinstance(x, np.ndarray):
         x = x.tolist()
     if isinstance(x, (list, tuple)) and x and all(type(r) in (list, tuple) and len(r) == 1 for r in x):
-        return [r[0] for r in x]                       # a column: the common case, kept fast
+        return [r[0] for r in x]  # a column: the common case, kept fast
     return [v for row in grid(x) for v in row]
 
 
@@ -224,8 +244,9 @@ def _where(i: int, n: int) -> str:
     return f"value {i + 1}" if n > 1 else "the value"
 
 
-def numbers(x: Any, name: str, *, min_value: float | None = None, allow_empty: bool = False,
-            positive: bool = False) -> np.ndarray:
+def numbers(
+    x: Any, name: str, *, min_value: float | None = None, allow_empty: bool = False, positive: bool = False
+) -> np.ndarray:
     """Numbers as float64, NaN for empty cells.  Text (also a number stored as
     text), booleans, NaN and infinities are refused with the position."""
     flat = cells(x)
@@ -257,8 +278,7 @@ def numbers(x: Any, name: str, *, min_value: float | None = None, allow_empty: b
     if min_value is not None:
         bad = np.flatnonzero(out < min_value)
         if bad.size:
-            raise UdfError(f"{name}: {_where(int(bad[0]), out.size)} is {out[bad[0]]:g}; "
-                           f"must be ≥ {min_value:g}")
+            raise UdfError(f"{name}: {_where(int(bad[0]), out.size)} is {out[bad[0]]:g}; must be ≥ {min_value:g}")
     if positive:
         bad = np.flatnonzero(out <= 0)
         if bad.size:
@@ -368,8 +388,11 @@ def not_all_equal(values: np.ndarray, name: str) -> None:
     """Quantile cut points need at least two different values."""
     v = values[~np.isnan(values)]
     if v.size and (v == v[0]).all():
-        raise UdfError(f"{name}: all {v.size} value(s) are equal, so quantile cut points cannot "
-                       "separate them; pass more rows or explicit cut points", "num")
+        raise UdfError(
+            f"{name}: all {v.size} value(s) are equal, so quantile cut points cannot "
+            "separate them; pass more rows or explicit cut points",
+            "num",
+        )
 
 
 # --------------------------------------------------------------------- results
@@ -384,7 +407,7 @@ def py(v: Any) -> Any:
         v = v.item()
     if isinstance(v, pd.Timestamp):
         return v.to_pydatetime()
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return v
     return v
 
@@ -392,11 +415,11 @@ def py(v: Any) -> Any:
 def column(values: Any) -> list[list[Any]]:
     """A column that spills: one row per value, empty cells for missing."""
     a = np.asarray(values)
-    if a.dtype.kind == "f":                              # numbers: NaN -> empty cell
+    if a.dtype.kind == "f":  # numbers: NaN -> empty cell
         return [["" if v != v else v] for v in a.ravel().tolist()]
     values = a.astype(object).ravel().tolist()
     if set(map(type, values)) <= {str}:
-        return [[v] for v in values]                      # codes: nothing to convert
+        return [[v] for v in values]  # codes: nothing to convert
     return [[py(v)] for v in values]
 
 
@@ -429,7 +452,7 @@ def english_doc(fn: Callable) -> str:
         if m:
             indent = len(m.group(1))
         elif indent is not None and row.strip() and len(row) - len(row.lstrip()) > indent:
-            pass                                     # a Russian line goes on
+            pass  # a Russian line goes on
         else:
             indent = None
             rows.append(row)
@@ -471,6 +494,7 @@ def localized_meta(meta: dict, module: Any, lang: str = "ru") -> dict:
     if lang != "ru":
         raise ValueError("only Russian texts are kept in the docstrings")
     import copy
+
     out = copy.deepcopy(meta)
     for f in out["functions"]:
         texts = russian_doc(getattr(module, f["id"]))

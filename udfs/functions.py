@@ -13,6 +13,7 @@ reference ``docs/functions.md`` (``tools/gen_function_docs.py``): the line
 ``Method:`` names the METHODOLOGY section, the line ``Example:`` is a call that
 the generator runs to show its result.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,10 +35,34 @@ from .convert import UdfError, guard
 from .convert import excel_description as _described
 
 __all__ = [
-    "PSC_SEGMENT", "PSC_CUTS", "PSC_GROUP", "SPL_SEGMENT", "KML_SEGMENT", "DSL_SEGMENT", "DSL_LEVEL",
-    "RFM_SCORE", "RFM_SEGMENT", "ABC_CLASS", "XYZ_CLASS", "QUANTILE_SCORE", "HHI", "SOW", "REGULARITY",
-    "SLOTS", "LTV_B2B", "BCG_SCORE", "BCG_TIER", "BCG_STRATEGY", "BANT_SCORE", "ADP_FORECAST",
-    "PROGRESS_LEVEL", "NPS", "CSI", "OTIF", "B2B_METRICS", "B2B_SEGMENTS",
+    "PSC_SEGMENT",
+    "PSC_CUTS",
+    "PSC_GROUP",
+    "SPL_SEGMENT",
+    "KML_SEGMENT",
+    "DSL_SEGMENT",
+    "DSL_LEVEL",
+    "RFM_SCORE",
+    "RFM_SEGMENT",
+    "ABC_CLASS",
+    "XYZ_CLASS",
+    "QUANTILE_SCORE",
+    "HHI",
+    "SOW",
+    "REGULARITY",
+    "SLOTS",
+    "LTV_B2B",
+    "BCG_SCORE",
+    "BCG_TIER",
+    "BCG_STRATEGY",
+    "BANT_SCORE",
+    "ADP_FORECAST",
+    "PROGRESS_LEVEL",
+    "NPS",
+    "CSI",
+    "OTIF",
+    "B2B_METRICS",
+    "B2B_SEGMENTS",
 ]
 
 _DEFAULTS = Settings()
@@ -85,7 +110,11 @@ def _codes(x, name: str, letters: str, sep: str) -> list[np.ndarray]:
 @xw.arg("price", "raw", doc="Average unit price per client (one row per client).")
 @xw.arg("regularity", "raw", doc="Regularity 0..1 (active months / months observed).")
 @xw.arg("units", "raw", doc="Units bought per client (slots).")
-@xw.arg("cut_points", "raw", doc="Optional: the PSC_CUTS table (rows P and C, k−1 cut points each; an S row replaces the S bounds).")
+@xw.arg(
+    "cut_points",
+    "raw",
+    doc="Optional: the PSC_CUTS table (rows P and C, k−1 cut points each; an S row replaces the S bounds).",
+)
 @guard
 def PSC_SEGMENT(price, regularity, units, cut_points=None):
     """PSC segment code per client, e.g. P3_S2_C1 (P price, S regularity, C units).
@@ -133,10 +162,11 @@ def _cut_table(x, k: int) -> dict[str, np.ndarray | None]:
     for r in rows:
         head = r[0]
         if isinstance(head, str) and head.strip().upper() in ("P", "S", "C"):
-            out[head.strip().upper()] = _cuts([r[1:]], f"cut_points row {head.strip()}",
-                                              k if head.strip().upper() != "S" else 3)
+            out[head.strip().upper()] = _cuts(
+                [r[1:]], f"cut_points row {head.strip()}", k if head.strip().upper() != "S" else 3
+            )
         elif isinstance(head, str):
-            continue                                  # header row
+            continue  # header row
         else:
             plain.append(r)
     if not out and len(plain) == 2:
@@ -176,10 +206,12 @@ def PSC_CUTS(price, regularity, units):
     k = _DEFAULTS.quantile_k
     header = ["score"] + [f"cut {j}" for j in range(1, k)]
     s_bounds = list(_DEFAULTS.psc_s_bounds) + [None] * (k - 1 - len(_DEFAULTS.psc_s_bounds))
-    return [header,
-            ["P"] + [cv.py(t) for t in result.cuts["psc_p"]],
-            ["S"] + [cv.py(t) for t in s_bounds],
-            ["C"] + [cv.py(t) for t in result.cuts["psc_c"]]]
+    return [
+        header,
+        ["P"] + [cv.py(t) for t in result.cuts["psc_p"]],
+        ["S"] + [cv.py(t) for t in s_bounds],
+        ["C"] + [cv.py(t) for t in result.cuts["psc_c"]],
+    ]
 
 
 @_described
@@ -187,7 +219,11 @@ def PSC_CUTS(price, regularity, units):
 @xw.ret("raw")
 @xw.arg("code", "raw", doc="PSC code per client, e.g. P3_S2_C1.")
 @xw.arg("tenure_months", "raw", doc="Optional: months since the first purchase (New clients: ≤ 3).")
-@xw.arg("rules", "raw", doc="Optional: rule table with headers group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min, tenure_max; top-down, first match wins.")
+@xw.arg(
+    "rules",
+    "raw",
+    doc="Optional: rule table with headers group, p_min, p_max, s_min, s_max, c_min, c_max, tenure_min, tenure_max; top-down, first match wins.",
+)
 @guard
 def PSC_GROUP(code, tenure_months=None, rules=None):
     """Named PSC group per client, e.g. "01 Best", from its PSC code.
@@ -206,8 +242,11 @@ def PSC_GROUP(code, tenure_months=None, rules=None):
         tenure_max; сверху вниз, первое совпадение.
     """
     p, s, c = _codes(code, "code", "PSC", "_")
-    tenure = (np.full(p.size, np.nan) if cv.is_missing(tenure_months)
-              else cv.numbers(tenure_months, "tenure_months", min_value=0, allow_empty=True))
+    tenure = (
+        np.full(p.size, np.nan)
+        if cv.is_missing(tenure_months)
+        else cv.numbers(tenure_months, "tenure_months", min_value=0, allow_empty=True)
+    )
     cv.same_length(code=p, tenure_months=tenure)
     settings = _DEFAULTS if cv.is_missing(rules) else _settings(psc_groups=_rules(rules))
     return cv.column(seg.psc_groups(p, s, c, tenure, settings.psc_groups))
@@ -438,7 +477,7 @@ def ABC_CLASS(values, a_cut=None, b_cut=None):
     a = cv.number(a_cut, "a_cut", _DEFAULTS.abc_cuts[0])
     b = cv.number(b_cut, "b_cut", _DEFAULTS.abc_cuts[-1])
     settings = _settings(abc_cuts=(a, b))
-    ids = np.array([f"{i:012d}" for i in range(v.size)], dtype=object)   # ties keep row order
+    ids = np.array([f"{i:012d}" for i in range(v.size)], dtype=object)  # ties keep row order
     return cv.column(seg.abc_classes(v, ids, settings.abc_cuts))
 
 
@@ -471,8 +510,7 @@ def XYZ_CLASS(monthly_values, x_cut=None, y_cut=None):
     if not rows or all(cv.is_missing(r) for r in rows):
         raise UdfError("monthly_values: the range is empty")
     width = max(len(r) for r in rows)
-    m = np.vstack([cv.numbers([r + [None] * (width - len(r))], "monthly_values", allow_empty=True)
-                   for r in rows])
+    m = np.vstack([cv.numbers([r + [None] * (width - len(r))], "monthly_values", allow_empty=True) for r in rows])
     x = cv.number(x_cut, "x_cut", _DEFAULTS.xyz_cuts[0])
     y = cv.number(y_cut, "y_cut", _DEFAULTS.xyz_cuts[-1])
     settings = _settings(xyz_cuts=(x, y))
@@ -569,7 +607,11 @@ def SOW(our_amount, total_amount):
 @xw.func
 @xw.ret("raw")
 @xw.arg("order_dates", "raw", doc="One client's order (purchase) dates.")
-@xw.arg("window_start", "raw", doc="Optional: first day of the analysis window (default: 12 months ending with the latest order's month).")
+@xw.arg(
+    "window_start",
+    "raw",
+    doc="Optional: first day of the analysis window (default: 12 months ending with the latest order's month).",
+)
 @xw.arg("window_end", "raw", doc="Optional: last day of the analysis window.")
 @guard
 def REGULARITY(order_dates, window_start=None, window_end=None):
@@ -661,7 +703,11 @@ def _ratings(x, name: str) -> np.ndarray:
 @_described
 @xw.func
 @xw.ret("raw")
-@xw.arg("ratings", "raw", doc="Ratings 1..5 of one axis: one row per client, one column per factor (up to 5); empty = not rated.")
+@xw.arg(
+    "ratings",
+    "raw",
+    doc="Ratings 1..5 of one axis: one row per client, one column per factor (up to 5); empty = not rated.",
+)
 @xw.arg("weights", "raw", doc="Optional: one weight ≥ 0 per factor column (default: equal).")
 @guard
 def BCG_SCORE(ratings, weights=None):
@@ -679,8 +725,7 @@ def BCG_SCORE(ratings, weights=None):
     keys = AXES["relationship"]
     if r.shape[1] > len(keys):
         raise UdfError(f"ratings: one axis has {len(keys)} factors, got {r.shape[1]} columns")
-    w = (np.ones(r.shape[1]) if cv.is_missing(weights)
-         else cv.numbers(weights, "weights", min_value=0))
+    w = np.ones(r.shape[1]) if cv.is_missing(weights) else cv.numbers(weights, "weights", min_value=0)
     if w.size != r.shape[1] or np.isnan(w).any():
         raise UdfError(f"weights: expected {r.shape[1]} weights (one per ratings column), got {w.size}")
     frame = pd.DataFrame({keys[j]: r[:, j] for j in range(r.shape[1])})
@@ -696,15 +741,21 @@ def _tier_frame(score: np.ndarray, axis: str) -> pd.DataFrame:
     return pd.DataFrame({"client_id": np.arange(score.size), AXES[axis][0]: score})
 
 
-_AXIS_ALIASES = {"attractiveness": "attractiveness", "a": "attractiveness",
-                 "relationship": "relationship", "r": "relationship"}
+_AXIS_ALIASES = {
+    "attractiveness": "attractiveness",
+    "a": "attractiveness",
+    "relationship": "relationship",
+    "r": "relationship",
+}
 
 
 @_described
 @xw.func
 @xw.ret("raw")
 @xw.arg("score", "raw", doc="Axis score 1..5 (from BCG_SCORE).")
-@xw.arg("axis", "raw", doc='Optional: "attractiveness" (High/Medium/Low, default) or "relationship" (Strong/Medium/Weak).')
+@xw.arg(
+    "axis", "raw", doc='Optional: "attractiveness" (High/Medium/Low, default) or "relationship" (Strong/Medium/Weak).'
+)
 @guard
 def BCG_TIER(score, axis=None):
     """Tier per client: top if the score ≥ 11/3, middle if ≥ 7/3, else bottom (High/Medium/Low or Strong/Medium/Weak).
@@ -752,8 +803,9 @@ def BCG_STRATEGY(attractiveness, relationship, lang=None):
     settings = _settings(locale=lng)
     a_cells, r_cells = cv.raw(attractiveness, "attractiveness"), cv.raw(relationship, "relationship")
     cv.same_length(attractiveness=a_cells, relationship=r_cells)
-    if all(isinstance(v, str) for v in a_cells if v is not None) and \
-            all(isinstance(v, str) for v in r_cells if v is not None):
+    if all(isinstance(v, str) for v in a_cells if v is not None) and all(
+        isinstance(v, str) for v in r_cells if v is not None
+    ):
         a = pd.Series(a_cells, dtype=object).str.strip().str.capitalize()
         r = pd.Series(r_cells, dtype=object).str.strip().str.capitalize()
         bad = [(v, TIERS["attractiveness"]) for v in a.dropna() if v not in TIERS["attractiveness"]]
@@ -766,8 +818,7 @@ def BCG_STRATEGY(attractiveness, relationship, lang=None):
     r = cv.numbers(relationship, "relationship", min_value=1)
     if max(np.nanmax(a), np.nanmax(r)) > 5:
         raise UdfError("axis scores are 1..5")
-    frame = pd.DataFrame({"client_id": np.arange(a.size), AXES["attractiveness"][0]: a,
-                          AXES["relationship"][0]: r})
+    frame = pd.DataFrame({"client_id": np.arange(a.size), AXES["attractiveness"][0]: a, AXES["relationship"][0]: r})
     out = bcg_scores(frame, settings)
     return cv.column(out["strategy"].replace("", np.nan))
 
@@ -848,7 +899,7 @@ def PROGRESS_LEVEL(ratings):
     rows = cv.grid(ratings)
     one = len(rows) == 1 or all(len(r) == 1 for r in rows)
     m = _ratings([cv.cells(ratings)] if one else ratings, "ratings")
-    level = np.array([planning.progress_level(row) for row in m])    # one row per client
+    level = np.array([planning.progress_level(row) for row in m])  # one row per client
     return cv.scalar(level[0], "ratings: no rating") if one else cv.column(level)
 
 
@@ -935,11 +986,40 @@ def OTIF(on_time, in_full):
 
 
 # =================================================================== tables
-_METRIC_COLUMNS = ["client_id", "revenue", "gross_profit", "margin", "orders", "units", "avg_unit_price",
-                   "avg_check", "depth", "skus", "categories", "top_category_share", "recency_days",
-                   "tenure_months", "active_months", "months_observed", "regularity", "monthly_cv", "ltv"]
-_SEGMENT_COLUMNS = ["client_id", "psc_code", "psc_group", "spl_code", "kml_code", "dsl_code", "dsl_level",
-                    "rfm_code", "rfm_segment", "abc_class", "xyz_class"]
+_METRIC_COLUMNS = [
+    "client_id",
+    "revenue",
+    "gross_profit",
+    "margin",
+    "orders",
+    "units",
+    "avg_unit_price",
+    "avg_check",
+    "depth",
+    "skus",
+    "categories",
+    "top_category_share",
+    "recency_days",
+    "tenure_months",
+    "active_months",
+    "months_observed",
+    "regularity",
+    "monthly_cv",
+    "ltv",
+]
+_SEGMENT_COLUMNS = [
+    "client_id",
+    "psc_code",
+    "psc_group",
+    "spl_code",
+    "kml_code",
+    "dsl_code",
+    "dsl_level",
+    "rfm_code",
+    "rfm_segment",
+    "abc_class",
+    "xyz_class",
+]
 
 
 def _pair(x, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
@@ -957,14 +1037,17 @@ def _analyze(transactions, window_start, window_end, s_bounds=None, abc_cuts=Non
     """The core's analysis of a transactions table with headers, with the
     window, the PSC S bounds and the ABC cuts of the Settings sheet."""
     from xlb2b.pipeline import analyze
+
     rows = cv.rows(transactions)
     if len(rows) < 2:
         raise UdfError("transactions_with_headers: expected a header row and at least one transaction")
     start, end = cv.date(window_start, "window_start"), cv.date(window_end, "window_end")
     if (start is None) != (end is None):
         raise UdfError("give both window_start and window_end, or neither")
-    changes = {"psc_s_bounds": _pair(s_bounds, "s_bounds", _DEFAULTS.psc_s_bounds),
-               "abc_cuts": _pair(abc_cuts, "abc_cuts", _DEFAULTS.abc_cuts)}
+    changes = {
+        "psc_s_bounds": _pair(s_bounds, "s_bounds", _DEFAULTS.psc_s_bounds),
+        "abc_cuts": _pair(abc_cuts, "abc_cuts", _DEFAULTS.abc_cuts),
+    }
     if start is not None:
         changes.update(window="explicit", window_start=start.date(), window_end=end.date())
     settings = _settings(**changes)
@@ -1064,8 +1147,10 @@ __all__ += ["CLIENT_STATUS", "PRICE_EFFECT", "VOLUME_EFFECT", "LAPSE_RATIO", "NR
 
 def _two_windows(revenue_w0, revenue_w1, units_w0=None, units_w1=None, first_purchase=None) -> pd.DataFrame:
     """The per-client frame the core's status and bridge functions take."""
-    r0, r1 = cv.numbers(revenue_w0, "revenue_w0", allow_empty=True), cv.numbers(revenue_w1, "revenue_w1",
-                                                                              allow_empty=True)
+    r0, r1 = (
+        cv.numbers(revenue_w0, "revenue_w0", allow_empty=True),
+        cv.numbers(revenue_w1, "revenue_w1", allow_empty=True),
+    )
     arrays = {"revenue_w0": r0, "revenue_w1": r1}
     if units_w0 is not None:
         arrays["units_w0"] = cv.numbers(units_w0, "units_w0", allow_empty=True)
@@ -1088,6 +1173,7 @@ def _two_windows(revenue_w0, revenue_w1, units_w0=None, units_w1=None, first_pur
 
 def _status(frame: pd.DataFrame, w1: Window):
     from xlb2b.analysis.dynamics import client_status
+
     return client_status(frame, _DEFAULTS, w1=w1).columns
 
 
@@ -1124,8 +1210,9 @@ def CLIENT_STATUS(revenue_w0, revenue_w1, first_purchase, w1_start, w1_end):
         raise UdfError("give both w1_start and w1_end")
     if end < start:
         raise UdfError("w1_end is before w1_start")
-    return cv.column(_status(_two_windows(revenue_w0, revenue_w1, first_purchase=first_purchase),
-                             Window(start, end))["status"])
+    return cv.column(
+        _status(_two_windows(revenue_w0, revenue_w1, first_purchase=first_purchase), Window(start, end))["status"]
+    )
 
 
 def _effect(kind: str, revenue_w0, units_w0, revenue_w1, units_w1):
@@ -1204,6 +1291,7 @@ def LAPSE_RATIO(purchase_dates, end_date):
     RU end_date: Последний день периода анализа; более поздние даты не учитываются.
     """
     from xlb2b.analysis.dynamics import typical_gap
+
     d = cv.dates(purchase_dates, "purchase_dates")
     end = cv.date(end_date, "end_date")
     if end is None:
@@ -1234,6 +1322,7 @@ def NRR(revenue_w0, revenue_w1):
     RU revenue_w1: Чистая выручка по каждому клиенту в W1 (те же строки).
     """
     from xlb2b.analysis.dynamics import nrr_grr
+
     f = _two_windows(revenue_w0, revenue_w1)
     return cv.scalar(nrr_grr(f["revenue_w0"], f["revenue_w1"])[0], "no buyer in W0")
 
@@ -1255,6 +1344,7 @@ def GRR(revenue_w0, revenue_w1):
     RU revenue_w1: Чистая выручка по каждому клиенту в W1 (те же строки).
     """
     from xlb2b.analysis.dynamics import nrr_grr
+
     f = _two_windows(revenue_w0, revenue_w1)
     return cv.scalar(nrr_grr(f["revenue_w0"], f["revenue_w1"])[1], "no buyer in W0")
 
@@ -1298,8 +1388,9 @@ def B2B_EXPLAIN(function_name, arg1=None, arg2=None, arg3=None, arg4=None, arg5=
     name = cv.text(function_name, "function_name", "").upper()
     names = [n for n in __all__ if n != "B2B_EXPLAIN"]
     if name not in names:
-        return [[f"function_name: {name or '(empty)'} is not an xlb2b function; "
-                 f"use one of {', '.join(names)} (#VALUE!)"]]
+        return [
+            [f"function_name: {name or '(empty)'} is not an xlb2b function; use one of {', '.join(names)} (#VALUE!)"]
+        ]
     fn = globals()[name]
     args = [arg1, arg2, arg3, arg4, arg5, arg6, arg7]
     body = getattr(fn, "__wrapped__", fn)

@@ -7,6 +7,7 @@ The classic add-in's ribbon: ``xlb2b.xlam``'s one VBA callback runs
 and :func:`dispatch` calls the script that :data:`udfs.scripts.BUTTONS` names
 for that tag with the calling workbook (``xw.Book.caller()``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,9 +26,11 @@ TITLE = "xlb2b"
 def unknown_button_message(tag: str) -> str:
     """What the user reads when a button's tag names no script."""
     known = ", ".join(sorted(scripts.BUTTONS))
-    return (f"xlb2b has no button {tag!r} (known buttons: {known}). "
-            "The add-in xlb2b.xlam and the installed Python package xlb2b do not match: "
-            "reinstall both from the same version.")
+    return (
+        f"xlb2b has no button {tag!r} (known buttons: {known}). "
+        "The add-in xlb2b.xlam and the installed Python package xlb2b do not match: "
+        "reinstall both from the same version."
+    )
 
 
 def _tell(message: str, book=None) -> None:
@@ -48,9 +51,12 @@ def dispatch(tag: str) -> str | None:
     name = scripts.BUTTONS.get(str(tag))
     script = scripts.button_function(str(tag)) if name is not None and hasattr(scripts, name) else None
     if script is None:
-        message = (unknown_button_message(str(tag)) if name is None else
-                   f"xlb2b: the button {tag!r} needs the script {name!r}, which this version "
-                   "of the xlb2b package does not have: update the package.")
+        message = (
+            unknown_button_message(str(tag))
+            if name is None
+            else f"xlb2b: the button {tag!r} needs the script {name!r}, which this version "
+            "of the xlb2b package does not have: update the package."
+        )
         _tell(message)
         return message
     result = script(xw.Book.caller())

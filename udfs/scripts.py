@@ -12,6 +12,7 @@ sheets a previous run wrote (listed on its Contents sheet) are replaced, and
 the values the user edited on their Settings sheet are read back first.
 Problems reach the user as a message box, never as a traceback.
 """
+
 from __future__ import annotations
 
 import functools
@@ -135,12 +136,13 @@ def _lang(book) -> str:
 def _say(book, text: str, lang: str) -> None:
     try:
         book.app.alert(text, title=label("script.title", lang))
-    except Exception:       # an engine without message boxes: the status bar is all we have
+    except Exception:  # an engine without message boxes: the status bar is all we have
         print(text)
 
 
 def _script(func: Callable) -> Callable:
     """Turn every failure into a message box (no traceback reaches the user)."""
+
     @functools.wraps(func)
     def run(book):
         lang = _lang(book)
@@ -153,11 +155,13 @@ def _script(func: Callable) -> Callable:
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
             _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
         return book
+
     return run
 
 
 def _script_async(func: Callable) -> Callable:
     """:func:`_script` for a script that awaits (flushes in xlwings Lite)."""
+
     @functools.wraps(func)
     async def run(book):
         lang = _lang(book)
@@ -170,6 +174,7 @@ def _script_async(func: Callable) -> Callable:
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
             _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
         return book
+
     return run
 
 
@@ -202,7 +207,7 @@ def _rows(sheet) -> list[list[Any]]:
 
 
 def _officejs(book) -> str | None:
-    """"xlwings Lite" or "xlwings Server" when the book comes through Office.js."""
+    """ "xlwings Lite" or "xlwings Server" when the book comes through Office.js."""
     if "_xlremote" not in type(getattr(book, "impl", None)).__module__:
         return None
     return "xlwings Lite" if sys.platform == "emscripten" else "xlwings Server"
@@ -217,9 +222,16 @@ def _check_size(book, sheets: dict[str, Any], lang: str) -> None:
     shapes = {kind: s.used_range.shape for kind, s in sheets.items()}
     cells = sum(r * c for r, c in shapes.values())
     if cells > MAX_OFFICEJS_CELLS:
-        raise _Stop(label("script.too_large", lang).format(
-            sheet=sheets["transactions"].name, lines=f"{shapes['transactions'][0] - 1:,}", cells=f"{cells:,}",
-            runtime=runtime, limit=f"{MAX_OFFICEJS_CELLS:,}", book=book.name))
+        raise _Stop(
+            label("script.too_large", lang).format(
+                sheet=sheets["transactions"].name,
+                lines=f"{shapes['transactions'][0] - 1:,}",
+                cells=f"{cells:,}",
+                runtime=runtime,
+                limit=f"{MAX_OFFICEJS_CELLS:,}",
+                book=book.name,
+            )
+        )
 
 
 def _previous_analysis(book, lang: str) -> list[str]:
@@ -234,8 +246,9 @@ def _previous_analysis(book, lang: str) -> list[str]:
             continue
         ours = set(analysis_sheet_names(lng))
         listed = {str(r[0]) for r in rows[1:] if r and isinstance(r[0], str)}
-        return [s.name for s in book.sheets if s.name == contents.name or
-                (s.name in listed and _unnumbered(s.name) in ours)]
+        return [
+            s.name for s in book.sheets if s.name == contents.name or (s.name in listed and _unnumbered(s.name) in ours)
+        ]
     return []
 
 
@@ -263,8 +276,7 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     found = _inputs(book, skip, lang)
     if "transactions" not in found:
         raise _Stop(label("script.no_transactions", lang))
-    tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}")
-              for kind, (sheet, rows) in found.items()}
+    tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}") for kind, (sheet, rows) in found.items()}
     return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
 
 
@@ -276,20 +288,20 @@ def _record(book, build: Callable[[RecordingWorkbook, list[str]], Any]) -> Recor
     existing = {n.name for n in book.names}
     for name, _ in rec.names:
         if "!" not in name and name in existing:
-            book.names[name].delete()       # a name of ours from a replaced sheet
+            book.names[name].delete()  # a name of ours from a replaced sheet
     return rec
 
 
-def _render(book, build: Callable[[RecordingWorkbook, list[str]], Any], *,
-            share_layouts: bool = False) -> list[str]:
+def _render(book, build: Callable[[RecordingWorkbook, list[str]], Any], *, share_layouts: bool = False) -> list[str]:
     added = render(book, _record(book, build), share_layouts=share_layouts)
     if added:
         book.sheets[added[0]].activate()
     return added
 
 
-async def _render_flushed(book, build: Callable[[RecordingWorkbook, list[str]], Any], *,
-                          share_layouts: bool = False) -> list[str]:
+async def _render_flushed(
+    book, build: Callable[[RecordingWorkbook, list[str]], Any], *, share_layouts: bool = False
+) -> list[str]:
     """:func:`_render`; in xlwings Lite the actions of each sheet are sent to
     Excel as soon as the sheet is complete (``Book.flush``): the pane shows
     the sheets arriving, and a failure leaves whole sheets only."""
@@ -316,8 +328,7 @@ def _client_ids(book, analysis, lang: str) -> list[Any]:
     by_id = {str(v).strip().casefold(): v for v in ids}
     by_name = {}
     if "name" in analysis.clients:
-        by_name = {str(n).strip().casefold(): i for n, i in zip(analysis.clients["name"], ids)
-                   if isinstance(n, str)}
+        by_name = {str(n).strip().casefold(): i for n, i in zip(analysis.clients["name"], ids) if isinstance(n, str)}
     value = sel.value
     values = value if isinstance(value, list) else [value]
     flat = [v for row in values for v in (row if isinstance(row, list) else [row])]
@@ -354,19 +365,26 @@ async def _analyze(book, lang: str):
     old_settings = [n for n in previous if _is_settings_sheet(n)]
     if old_settings:
         try:
-            settings = settings_from_sheet(_rows(_sheet(book, old_settings[0])),
-                                           where=f"{book.name}, sheet {old_settings[0]}")
+            settings = settings_from_sheet(
+                _rows(_sheet(book, old_settings[0])), where=f"{book.name}, sheet {old_settings[0]}"
+            )
         except ValueError as e:
             raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
     a = _analysis(book, lang, settings=settings, skip=set(previous))
     for name in previous:
         _sheet(book, name).delete()
-    added = await _render_flushed(book, lambda rec, taken: add_analysis_sheets(rec, a, lang=lang, taken=taken,
-                                                                sources={k: v.source for k, v in
-                                                                         a.inputs.items()}))
+    added = await _render_flushed(
+        book,
+        lambda rec, taken: add_analysis_sheets(
+            rec, a, lang=lang, taken=taken, sources={k: v.source for k, v in a.inputs.items()}
+        ),
+    )
     done = label("script.done_analysis", lang).format(
-        clients=f"{len(a.clients):,}", sheets=len(added), problems=len(a.report),
-        issues=label("sheet.input_issues", lang))
+        clients=f"{len(a.clients):,}",
+        sheets=len(added),
+        problems=len(a.report),
+        issues=label("sheet.input_issues", lang),
+    )
     # what was read from each range, in one line each (the full report is on the issues sheet)
     read = [r.summary() for r in getattr(a.report, "readings", []) if r is not None]
     _say(book, "\n".join([done, ""] + read) if read else done, lang)
@@ -390,9 +408,11 @@ async def build_adp(book: xw.Book):
 async def _build_adp(book, lang: str):
     a = _analysis(book, lang)
     ids = _client_ids(book, a, lang)
-    added = await _render_flushed(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang,
-                                                                               taken=taken, plan=False),
-                                  share_layouts=True)
+    added = await _render_flushed(
+        book,
+        lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken, plan=False),
+        share_layouts=True,
+    )
     _say(book, label("script.done_adp", lang).format(sheets=", ".join(added)), lang)
     return book
 
@@ -411,8 +431,9 @@ async def _build_adps_a(book, lang: str):
     if c.empty:
         raise _Stop(label("script.no_a_clients", lang))
     ids = list(c["client_id"][:MAX_ADP_SHEETS])
-    added = await _render_flushed(book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken),
-                                  share_layouts=True)
+    added = await _render_flushed(
+        book, lambda rec, taken: _adp.add_adp_sheets(rec, a, ids, lang=lang, taken=taken), share_layouts=True
+    )
     text = label("script.done_adp", lang).format(sheets=f"{len(added)}")
     if len(c) > MAX_ADP_SHEETS:
         text += "\n" + label("script.too_many", lang).format(count=len(c), limit=MAX_ADP_SHEETS)
@@ -463,8 +484,10 @@ def _add_checklist(book, lang: str):
         client = str(row.get("name")) if isinstance(row.get("name"), str) else str(cid)
     except _Stop:
         client = None
-    added = _render(book, lambda rec, taken: _renamed(
-        rec, taken, lambda: _adp.add_checklist_sheet(rec, lang=lang, client_name=client)))
+    added = _render(
+        book,
+        lambda rec, taken: _renamed(rec, taken, lambda: _adp.add_checklist_sheet(rec, lang=lang, client_name=client)),
+    )
     _say(book, label("script.done_adp", lang).format(sheets=", ".join(added)), lang)
     return book
 
@@ -473,10 +496,10 @@ def _names_of(book, sheet=None) -> list[tuple[str, Any, str]]:
     """(name without sheet, its Name object, refers-to text) of the book's
     workbook names, or of ``sheet``'s own names."""
     out = []
-    for n in (sheet.names if sheet is not None else book.names):
+    for n in sheet.names if sheet is not None else book.names:
         try:
             refers = n.refers_to or ""
-        except Exception:       # a name Excel cannot describe: not ours to fill
+        except Exception:  # a name Excel cannot describe: not ours to fill
             continue
         out.append((n.name.split("!")[-1], n, refers))
     return out
@@ -511,8 +534,9 @@ def _fill_template(book, lang: str):
         ref = fill._parse_ref(refers)
         entry = fill._BY_NAME[n.lower()]
         n_rows, n_cols = entry.shape
-        if ref is None or (entry.kind != "input" and (ref.cols != n_cols
-                                                      or (n_rows is not None and ref.rows != n_rows))):
+        if ref is None or (
+            entry.kind != "input" and (ref.cols != n_cols or (n_rows is not None and ref.rows != n_rows))
+        ):
             raise _Stop(label("script.bad_name", lang).format(name=n, sheet=best.name, cell=refers))
         refs[n] = ref
     name = _adp.sheet_names([str(values.get("company") or cid)], taken=[s.name for s in book.sheets])[0]
@@ -524,10 +548,11 @@ def _fill_template(book, lang: str):
             continue
         v = values[n]
         rows: list[list[Any]] = v if isinstance(v, list) else [[v]]
-        if n == "ratings":              # only the DSL level; the manager's five ratings stay
+        if n == "ratings":  # only the DSL level; the manager's five ratings stay
             rows = rows[:1]
-        cells = [["" if x is None else (x.to_pydatetime() if hasattr(x, "to_pydatetime") else x) for x in r]
-                 for r in rows]
+        cells = [
+            ["" if x is None else (x.to_pydatetime() if hasattr(x, "to_pydatetime") else x) for x in r] for r in rows
+        ]
         copy.range((ref.r1 + 1, ref.c1 + 1), (ref.r1 + len(cells), ref.c1 + len(cells[0]))).value = cells
     copy.activate()
     _say(book, label("script.done_adp", lang).format(sheets=name), lang)
@@ -557,10 +582,10 @@ def _refresh_report(book, lang: str):
                 raise _Stop(label("script.bad_name", lang).format(name=n, sheet=ref.sheet if ref else "", cell=refers))
             targets.append((entry, obj, ref))
     named = {e.name for e, _, _ in targets}
-    for sh in book.sheets:                   # Excel tables named like a report table
+    for sh in book.sheets:  # Excel tables named like a report table
         try:
             tables = list(sh.tables)
-        except Exception:                    # an engine without tables in its payload
+        except Exception:  # an engine without tables in its payload
             tables = []
         for tb in tables:
             known = fill._BY_NAME.get(str(tb.name).lower())
@@ -569,8 +594,7 @@ def _refresh_report(book, lang: str):
             entry = known
             body = tb.data_body_range
             if tb.show_totals or body is None:
-                raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name,
-                                                                  cell="Total Row"))
+                raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name, cell="Total Row"))
             ref = fill._parse_ref(f"{fill.xm._quote_sheet(sh.name)}!{body.address}")
             if ref is None or ref.cols != entry.shape[1]:
                 raise _Stop(label("script.bad_name", lang).format(name=tb.name, sheet=sh.name, cell=body.address))
@@ -581,7 +605,7 @@ def _refresh_report(book, lang: str):
     a = _analysis(book, lang)
     values = fill.report_values(a, lang=lang)
     plans = []
-    for entry, obj, ref in targets:          # every check first: nothing is written on a refusal
+    for entry, obj, ref in targets:  # every check first: nothing is written on a refusal
         sheet = book.sheets[ref.sheet]
         v = values[entry.name]
         rows = v if isinstance(v, list) else [[v]]
@@ -591,24 +615,32 @@ def _refresh_report(book, lang: str):
             for i, row in enumerate(below or []):
                 for j, x in enumerate(row):
                     if x not in (None, ""):
-                        raise _Stop(label("script.table_blocked", lang).format(
-                            name=entry.name, sheet=sheet.name,
-                            cell=f"{fill.column_letter(ref.c1 + j)}{ref.r2 + 2 + i}"))
+                        raise _Stop(
+                            label("script.table_blocked", lang).format(
+                                name=entry.name,
+                                sheet=sheet.name,
+                                cell=f"{fill.column_letter(ref.c1 + j)}{ref.r2 + 2 + i}",
+                            )
+                        )
         plans.append((entry, obj, ref, sheet, rows, new_r2))
     for entry, obj, ref, sheet, rows, new_r2 in plans:
-        cells = [["" if x is None else (x.to_pydatetime() if hasattr(x, "to_pydatetime") else x) for x in r]
-                 for r in rows]
+        cells = [
+            ["" if x is None else (x.to_pydatetime() if hasattr(x, "to_pydatetime") else x) for x in r] for r in rows
+        ]
         width = ref.c2 - ref.c1 + 1
-        if new_r2 > ref.r2:                  # new rows look like the first data row
+        if new_r2 > ref.r2:  # new rows look like the first data row
             sheet.range((ref.r2 + 2, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).copy_from(
-                sheet.range((ref.r1 + 1, ref.c1 + 1), (ref.r1 + 1, ref.c2 + 1)), copy_type="formats")
+                sheet.range((ref.r1 + 1, ref.c1 + 1), (ref.r1 + 1, ref.c2 + 1)), copy_type="formats"
+            )
         if entry.total and new_r2 != ref.r2:  # the Total row keeps its look
             sheet.range((new_r2 + 1, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).copy_from(
-                sheet.range((ref.r2 + 1, ref.c1 + 1), (ref.r2 + 1, ref.c2 + 1)), copy_type="formats")
+                sheet.range((ref.r2 + 1, ref.c1 + 1), (ref.r2 + 1, ref.c2 + 1)), copy_type="formats"
+            )
         if new_r2 < ref.r2:
-            sheet.range((new_r2 + 2, ref.c1 + 1), (ref.r2 + 1, ref.c2 + 1)).value = \
-                [[""] * width for _ in range(ref.r2 - new_r2)]
-        if new_r2 != ref.r2 and hasattr(obj, "resize"):   # an Excel table: its header row stays on top
+            sheet.range((new_r2 + 2, ref.c1 + 1), (ref.r2 + 1, ref.c2 + 1)).value = [
+                [""] * width for _ in range(ref.r2 - new_r2)
+            ]
+        if new_r2 != ref.r2 and hasattr(obj, "resize"):  # an Excel table: its header row stays on top
             top = ref.r1 if getattr(obj, "show_headers", True) else ref.r1 + 1
             obj.resize(sheet.range((top, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)))
         sheet.range((ref.r1 + 1, ref.c1 + 1), (new_r2 + 1, ref.c2 + 1)).value = cells
@@ -662,6 +694,7 @@ def _show_help(book, lang: str):
         ws.write_string(r, 0, label("script.help_functions", lang), head)
         r += 1
         from udfs import functions
+
         for fname in sorted(n for n in dir(functions) if n.isupper() and callable(getattr(functions, n))):
             doc = (getattr(functions, fname).__doc__ or "").strip().split("\n\n")[0]
             ws.write_string(r, 0, f"={fname}(...)".lstrip("="), wrap)
@@ -669,6 +702,7 @@ def _show_help(book, lang: str):
             r += 1
         r += 1
         ws.write_string(r, 0, label("script.help_more", lang), wrap)
+
     _render(book, build)
     return book
 
@@ -684,6 +718,15 @@ def size_message(book, sheet: str, rows: int, cells: int, platform: str = "") ->
     limit = MAX_OFFICEJS_CELLS
     if platform == "OfficeOnline":
         limit = min(limit, MAX_WEB_REQUEST_BYTES // BYTES_PER_CELL)
-    _say(book, label("script.too_large", lang).format(
-        sheet=sheet, lines=f"{max(rows - 1, 0):,}", cells=f"{cells:,}", runtime=runtime,
-        limit=f"{limit:,}", book=book.name), lang)
+    _say(
+        book,
+        label("script.too_large", lang).format(
+            sheet=sheet,
+            lines=f"{max(rows - 1, 0):,}",
+            cells=f"{cells:,}",
+            runtime=runtime,
+            limit=f"{limit:,}",
+            book=book.name,
+        ),
+        lang,
+    )

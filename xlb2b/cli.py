@@ -8,6 +8,7 @@ see the traceback).  No traceback reaches the user otherwise.
 Outputs are checked before any work starts, never overwritten without
 ``--force``, and written atomically; input files are only read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,9 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force
     for out in map(Path, outputs):
         for inp in inputs:
             if _same_file(out, inp):
-                raise CliError(f"{out} is one of the input files; choose another output name "
-                               "(input files are never overwritten)")
+                raise CliError(
+                    f"{out} is one of the input files; choose another output name (input files are never overwritten)"
+                )
         for other in seen:
             if _same_file(out, other):
                 raise CliError(f"{out} is named for two outputs; choose different names")
@@ -103,11 +105,21 @@ def write_csv(frame, path: Path, lang: str = "en") -> Path:
     a spreadsheet shows it instead of running it as a formula (numbers stay
     numbers).  Written atomically."""
     from xlb2b.io_util import atomic_write, csv_safe_frame
+
     sep, decimal = (";", ",") if lang == "ru" else (",", ".")
     frame = csv_safe_frame(frame)
-    atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, decimal=decimal, index=False,
-                                                encoding="utf-8-sig", date_format="%Y-%m-%d",
-                                                lineterminator="\r\n"))
+    atomic_write(
+        path,
+        lambda tmp: frame.to_csv(
+            tmp,
+            sep=sep,
+            decimal=decimal,
+            index=False,
+            encoding="utf-8-sig",
+            date_format="%Y-%m-%d",
+            lineterminator="\r\n",
+        ),
+    )
     return Path(path)
 
 
@@ -116,7 +128,7 @@ def _fmt_number(x: Any, lang: str, decimals: int = 0) -> str:
         v = float(x)
     except (TypeError, ValueError):
         return ""
-    if v != v:                       # NaN
+    if v != v:  # NaN
         return ""
     s = f"{v:,.{decimals}f}"
     if lang == "ru":
@@ -133,26 +145,33 @@ def _fmt_share(x: Any, lang: str) -> str:
     return f"{s}%" if s else ""
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                 right: Sequence[bool] | None = None, widths: Sequence[int | None] | None = None,
-                 indent: str = "  ", width: int | None = None, cut_left: Sequence[int] = ()) -> str:
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    right: Sequence[bool] | None = None,
+    widths: Sequence[int | None] | None = None,
+    indent: str = "  ",
+    width: int | None = None,
+    cut_left: Sequence[int] = (),
+) -> str:
     """A fixed-width text table; cells longer than ``widths[i]`` are cut with
     "…" (at their start for the columns in ``cut_left``); with ``width`` (of
     the whole line) the last column is wrapped, its continuation lines under
     it, at least 40 characters wide."""
     import textwrap
+
     right = right or [False] * len(headers)
     widths = widths or [None] * len(headers)
     last = len(headers) - 1
 
     def cell(v: Any, i: int) -> str:
-        s = "" if v is None else " ".join(str(v).split()) if i == last else \
-            str(v).replace("\r", " ").replace("\n", " ")
+        s = "" if v is None else " ".join(str(v).split()) if i == last else str(v).replace("\r", " ").replace("\n", " ")
         w = widths[i]
         if w is None or len(s) <= w:
             return s
-        if i in cut_left:                # a path: its end (the file name) matters
-            return "…" + s[len(s) - max(w - 1, 1):]
+        if i in cut_left:  # a path: its end (the file name) matters
+            return "…" + s[len(s) - max(w - 1, 1) :]
         return s[: max(w - 1, 1)] + "…"
 
     body = [[cell(v, i) for i, v in enumerate(r)] for r in rows]
@@ -163,8 +182,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
 
     def line(cells: Sequence[str]) -> str:
         parts = [c.rjust(size[i]) if right[i] else c.ljust(size[i]) for i, c in enumerate(cells[:last])]
-        pieces = (textwrap.wrap(cells[last], size[last], break_on_hyphens=False) or [""]) if width \
-            else [cells[last]]
+        pieces = (textwrap.wrap(cells[last], size[last], break_on_hyphens=False) or [""]) if width else [cells[last]]
         first = (indent + "  ".join(parts + [pieces[0]])).rstrip()
         return "\n".join([first] + [" " * pad + p for p in pieces[1:]])
 
@@ -175,12 +193,20 @@ def format_report(report, limit: int = MAX_REPORT_ROWS) -> str:
     """The input problems as a table (file, sheet, row, column, value, reason),
     the fatal ones first; at most ``limit`` rows, then "... and N more"."""
     problems = sorted(report, key=lambda p: p.severity != FATAL)
-    rows = [(p.file, p.sheet, "" if p.row is None else p.row, p.column,
-             "" if p.value is None else p.value, p.reason) for p in problems[:limit]]
+    rows = [
+        (p.file, p.sheet, "" if p.row is None else p.row, p.column, "" if p.value is None else p.value, p.reason)
+        for p in problems[:limit]
+    ]
     import shutil
-    text = format_table(["file", "sheet", "row", "column", "value", "reason"], rows,
-                        right=[False, False, True, False, False, False],
-                        widths=[40, 24, None, 28, 32, None], width=shutil.get_terminal_size((120, 24)).columns, cut_left=[0])
+
+    text = format_table(
+        ["file", "sheet", "row", "column", "value", "reason"],
+        rows,
+        right=[False, False, True, False, False, False],
+        widths=[40, 24, None, 28, 32, None],
+        width=shutil.get_terminal_size((120, 24)).columns,
+        cut_left=[0],
+    )
     if len(problems) > limit:
         text += f"\n  ... and {len(problems) - limit} more"
     return text
@@ -217,9 +243,18 @@ class Stages:
             return
         if self.bar is None:
             from tqdm import tqdm
-            self.bar = tqdm(total=total, initial=i, desc=name, file=sys.stderr, unit="stage",
-                            leave=True, dynamic_ncols=True, mininterval=0,
-                            bar_format="{desc:<22} {n}/{total} |{bar:24}| {elapsed}")
+
+            self.bar = tqdm(
+                total=total,
+                initial=i,
+                desc=name,
+                file=sys.stderr,
+                unit="stage",
+                leave=True,
+                dynamic_ncols=True,
+                mininterval=0,
+                bar_format="{desc:<22} {n}/{total} |{bar:24}| {elapsed}",
+            )
         else:
             self.bar.total = total
             self.bar.n = i
@@ -248,43 +283,73 @@ class Stages:
 
 def _summary_rows(table, lang: str, name: str = "") -> list[list[str]]:
     from xlb2b.excel.labels import segment_label
-    return [[str(segment_label(name, r.segment, lang)), _fmt_number(r.revenue, lang),
-             _fmt_share(r.revenue_share, lang),
-             _fmt_number(r.clients, lang), _fmt_share(r.clients_share, lang), _fmt_number(r.ltv, lang)]
-            for r in table.itertuples(index=False)]
+
+    return [
+        [
+            str(segment_label(name, r.segment, lang)),
+            _fmt_number(r.revenue, lang),
+            _fmt_share(r.revenue_share, lang),
+            _fmt_number(r.clients, lang),
+            _fmt_share(r.clients_share, lang),
+            _fmt_number(r.ltv, lang),
+        ]
+        for r in table.itertuples(index=False)
+    ]
 
 
 def format_summary_table(analysis, name: str, lang: str = "en") -> str:
     """Segment, revenue, % revenue, clients, % clients, LTV of one summary."""
     t = analysis.summary(name)
-    return format_table(["segment", "revenue", "% revenue", "clients", "% clients", "LTV"],
-                        _summary_rows(t, lang, name), right=[False] + [True] * 5, widths=[40] + [None] * 5)
+    return format_table(
+        ["segment", "revenue", "% revenue", "clients", "% clients", "LTV"],
+        _summary_rows(t, lang, name),
+        right=[False] + [True] * 5,
+        widths=[40] + [None] * 5,
+    )
 
 
 def format_bridge_table(analysis, lang: str = "en") -> str:
     """The revenue bridge W0 -> W1 in one table: row, clients, amount, share
     of the start; then logo retention, NRR and GRR."""
     from xlb2b.locale import label
+
     d = analysis.dynamics
     b = d.bridge()
     start = float(b["amount"].iloc[0])
-    rows = [[label(f"bridge.{r.row}", lang), _fmt_number(r.clients, lang), _fmt_number(r.amount, lang),
-             _fmt_share(r.amount / start, lang) if start else ""] for r in b.itertuples(index=False)]
+    rows = [
+        [
+            label(f"bridge.{r.row}", lang),
+            _fmt_number(r.clients, lang),
+            _fmt_number(r.amount, lang),
+            _fmt_share(r.amount / start, lang) if start else "",
+        ]
+        for r in b.itertuples(index=False)
+    ]
     r = d.retention().iloc[0]
-    rows += [[label("bridge.logo_retention", lang), _fmt_number(r["retained"], lang), "",
-              _fmt_share(r["logo_retention"], lang)],
-             [label("bridge.nrr", lang), "", _fmt_number(r["revenue_kept"], lang), _fmt_share(r["nrr"], lang)],
-             [label("bridge.grr", lang), "", _fmt_number(r["revenue_kept_capped"], lang), _fmt_share(r["grr"], lang)]]
+    rows += [
+        [
+            label("bridge.logo_retention", lang),
+            _fmt_number(r["retained"], lang),
+            "",
+            _fmt_share(r["logo_retention"], lang),
+        ],
+        [label("bridge.nrr", lang), "", _fmt_number(r["revenue_kept"], lang), _fmt_share(r["nrr"], lang)],
+        [label("bridge.grr", lang), "", _fmt_number(r["revenue_kept_capped"], lang), _fmt_share(r["grr"], lang)],
+    ]
     return format_table(["", "clients", "revenue", "% of start"], rows, right=[False, True, True, True])
 
 
 def _window_note(settings) -> str:
-    return {"default": "12 months to the month of the latest transaction",
-            "all": "all the data", "explicit": "as given"}[settings.window]
+    return {
+        "default": "12 months to the month of the latest transaction",
+        "all": "all the data",
+        "explicit": "as given",
+    }[settings.window]
 
 
-def print_summary(analysis, lang: str, outputs: Sequence[Path], *, tables: Sequence[str] = ("psc_group",),
-                  issues_hint: str = "") -> None:
+def print_summary(
+    analysis, lang: str, outputs: Sequence[Path], *, tables: Sequence[str] = ("psc_group",), issues_hint: str = ""
+) -> None:
     a = analysis
     print(f"Window: {a.window} ({_window_note(a.settings)})")
     print(f"Clients: {len(a.clients):,} analysed, {len(a.excluded):,} excluded")
@@ -366,7 +431,7 @@ def print_readings(readings: Iterable[Any]) -> None:
         if r is None or getattr(r, "shown", False):
             continue
         print("Read " + "\n".join(r.lines()), flush=True)
-        r.shown = True            # printed once, even when an error later carries it again
+        r.shown = True  # printed once, even when an error later carries it again
 
 
 def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
@@ -378,8 +443,12 @@ def _read_inputs(args, inputs: dict[str, Path], stage) -> dict:
     for kind, path in inputs.items():
         stage(f"reading {kind}")
         tx = kind == "transactions"
-        tables[kind] = read_table(kind, path, sheet=getattr(args, "sheet", None) if tx else None,
-                                  mapping=_mapping(args.parser, getattr(args, "map", [])) if tx else None)
+        tables[kind] = read_table(
+            kind,
+            path,
+            sheet=getattr(args, "sheet", None) if tx else None,
+            mapping=_mapping(args.parser, getattr(args, "map", [])) if tx else None,
+        )
         print_readings([tables[kind].reading])
     return tables
 
@@ -394,18 +463,21 @@ def _engine_inputs(args, stage) -> dict | None:
     if db is None and (engine == "pandas" or tx is None):
         return None
     from xlb2b.inputs import scan
+
     if db is None and engine == "auto" and not scan.wants_engine(tx):
         return None
     mapping = _mapping(args.parser, getattr(args, "map", []))
     tables: dict = {}
     stage("reading transactions")
     if db is not None:
-        tables["transactions"] = scan.open_database("transactions", db, table=args.table, query=args.query,
-                                                    mapping=mapping)
+        tables["transactions"] = scan.open_database(
+            "transactions", db, table=args.table, query=args.query, mapping=mapping
+        )
     else:
         tables["transactions"] = scan.open_files("transactions", tx, mapping=mapping)
     con = tables["transactions"].con if db is None else None
     from xlb2b.inputs import read_table
+
     for kind in ("clients", "market"):
         path = getattr(args, kind)
         if not path:
@@ -440,8 +512,10 @@ def cmd_analyze(args) -> int:
     _check_window(args)
 
     if args.db is None and args.transactions is None:
-        args.parser.error("give the TRANSACTIONS file (or a glob such as 'exports/*.parquet'), "
-                          "or a database with --db URL --table NAME")
+        args.parser.error(
+            "give the TRANSACTIONS file (or a glob such as 'exports/*.parquet'), "
+            "or a database with --db URL --table NAME"
+        )
     if args.db is not None and args.transactions is not None:
         args.parser.error("give either the TRANSACTIONS file or --db, not both")
     if args.db is None and (args.table or args.query):
@@ -449,20 +523,27 @@ def cmd_analyze(args) -> int:
     if args.db is not None and bool(args.table) == bool(args.query):
         args.parser.error("--db needs --table NAME or --query SQL (one of them)")
     from xlb2b.inputs.scan import is_pattern
+
     big = args.db is not None or is_pattern(args.transactions) or Path(args.transactions).is_dir()
     tx_path = Path(args.transactions or "analysis")
     if args.output:
         out = Path(args.output)
     elif big:
-        out = Path("analysis.xlsx") if args.db is not None or is_pattern(args.transactions) \
+        out = (
+            Path("analysis.xlsx")
+            if args.db is not None or is_pattern(args.transactions)
             else tx_path.parent / f"{tx_path.name}-analysis.xlsx"
+        )
     else:
         out = tx_path.with_name(f"{tx_path.stem}-analysis.xlsx")
     if out.suffix.lower() != ".xlsx":
         raise CliError(f"{out}: the output workbook must be an .xlsx file")
     csv_path = Path(args.csv) if args.csv else None
-    inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
-                                      ("market", args.market)) if v}
+    inputs = {
+        k: Path(v)
+        for k, v in (("transactions", args.transactions), ("clients", args.clients), ("market", args.market))
+        if v
+    }
     settings_in = [Path(args.settings)] if args.settings else []
     outputs = [out] + ([csv_path] if csv_path else [])
     check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
@@ -473,19 +554,22 @@ def cmd_analyze(args) -> int:
     from xlb2b.excel.analysis_sheets import sheet_name, write_analysis_workbook
     from xlb2b.pipeline import analyze
 
-    stage_names = ([f"reading {k}" for k in inputs]
-                   + ["computing metrics", "segmenting", "comparing windows", "writing workbook"]
-                   + (["writing CSV"] if csv_path else []))
+    stage_names = (
+        [f"reading {k}" for k in inputs]
+        + ["computing metrics", "segmenting", "comparing windows", "writing workbook"]
+        + (["writing CSV"] if csv_path else [])
+    )
     with Stages(stage_names, enabled=not args.quiet) as stage:
         tables = _engine_inputs(args, stage)
         if tables is None:
             tables = _read_inputs(args, inputs, stage)
-            sources = {k: (p.name if not t.sheet else f"{p.name}, sheet {t.sheet}")
-                       for (k, p), t in zip(inputs.items(), tables.values())}
+            sources = {
+                k: (p.name if not t.sheet else f"{p.name}, sheet {t.sheet}")
+                for (k, p), t in zip(inputs.items(), tables.values())
+            }
         else:
             sources = {k: t.source for k, t in tables.items()}
-        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
-                    progress=stage)
+        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings, progress=stage)
         stage("writing workbook")
         write_analysis_workbook(a, out, lang=lang, sources=sources)
         if csv_path:
@@ -506,10 +590,20 @@ def cmd_demo(args) -> int:
     if out.exists() and not out.is_dir():
         raise CliError(f"{out} exists and is not a folder")
     lang = args.lang or "en"
-    stages = ["generating sample data", "writing sample files", "reading transactions", "reading clients",
-              "reading market", "computing metrics", "segmenting", "comparing windows", "writing workbook",
-              "writing ADPs",
-              "writing planning sheets", "writing CSV files"]
+    stages = [
+        "generating sample data",
+        "writing sample files",
+        "reading transactions",
+        "reading clients",
+        "reading market",
+        "computing metrics",
+        "segmenting",
+        "comparing windows",
+        "writing workbook",
+        "writing ADPs",
+        "writing planning sheets",
+        "writing CSV files",
+    ]
     with Stages(stages, enabled=not args.quiet) as stage:
         stage("generating sample data")
         data = generate(args.clients, seed=args.seed)
@@ -519,31 +613,46 @@ def cmd_demo(args) -> int:
         settings = Settings(our_supplier=data.our_supplier, locale=lang)
         a = analyze(data.transactions, data.clients, data.market, settings, progress=stage)
         stage("writing workbook")
-        workbook = write_analysis_workbook(a, out / "analysis.xlsx", lang=lang,
-                                           sources={k: files[k].name for k in ("transactions", "clients",
-                                                                                "market")})
+        workbook = write_analysis_workbook(
+            a,
+            out / "analysis.xlsx",
+            lang=lang,
+            sources={k: files[k].name for k in ("transactions", "clients", "market")},
+        )
         stage("writing ADPs")
         from xlb2b.excel.adp_sheets import write_adp_workbook
-        top = list(a.clients.sort_values(["revenue", "client_id"], ascending=[False, True],
-                                         kind="stable")["client_id"][:DEMO_ADP_CLIENTS])
+
+        top = list(
+            a.clients.sort_values(["revenue", "client_id"], ascending=[False, True], kind="stable")["client_id"][
+                :DEMO_ADP_CLIENTS
+            ]
+        )
         adps = write_adp_workbook(a, top, out / "adp_top_clients.xlsx", lang=lang)
         stage("writing planning sheets")
         from xlb2b.excel.planning_sheets import write_planning_workbook
         from xlb2b.excel.toolkit_sheets import write_toolkit_workbook
-        planning = write_planning_workbook(out / "planning.xlsx", analysis=a, lang=lang,
-                                           survey=data.survey, csi=data.csi, deliveries=data.deliveries)
+
+        planning = write_planning_workbook(
+            out / "planning.xlsx", analysis=a, lang=lang, survey=data.survey, csi=data.csi, deliveries=data.deliveries
+        )
         toolkit = write_toolkit_workbook(out / "toolkit.xlsx", analysis=a, lang=lang)
         stage("writing CSV files")
-        csvs = [write_csv(a.clients, out / "clients_analysis.csv", lang),
-                write_csv(a.excluded, out / "excluded.csv", lang),
-                write_csv(a.report.to_frame(), out / "input_issues.csv", lang)]
+        csvs = [
+            write_csv(a.clients, out / "clients_analysis.csv", lang),
+            write_csv(a.excluded, out / "excluded.csv", lang),
+            write_csv(a.report.to_frame(), out / "input_issues.csv", lang),
+        ]
         for name in a.SUMMARIES:
             write_csv(a.summary(name), out / f"summary_{name}.csv", lang)
     print_readings(a.report.readings)
     hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {workbook.name}" if len(a.report) else ""
-    print_summary(a, lang, [workbook, adps, planning, toolkit] + csvs + [out / "summary_*.csv"],
-                  tables=("psc_group", "abc"),
-                  issues_hint=hint)
+    print_summary(
+        a,
+        lang,
+        [workbook, adps, planning, toolkit] + csvs + [out / "summary_*.csv"],
+        tables=("psc_group", "abc"),
+        issues_hint=hint,
+    )
     print("Sample inputs:")
     for p in files.values():
         print(f"  {p}")
@@ -564,6 +673,7 @@ DEMO_ADP_CLIENTS = 10
 
 def _adp_file_name(cid: Any) -> str:
     import re
+
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", str(cid)).strip(" .") or "client"
     return f"ADP-{safe}.xlsx"
 
@@ -573,8 +683,11 @@ def cmd_adp(args) -> int:
 
     _check_window(args)
     tx_path = Path(args.transactions)
-    inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
-                                      ("market", args.market)) if v}
+    inputs = {
+        k: Path(v)
+        for k, v in (("transactions", args.transactions), ("clients", args.clients), ("market", args.market))
+        if v
+    }
     settings_in = [Path(args.settings)] if args.settings else []
     into = Path(args.into) if getattr(args, "into", None) else None
     template = Path(args.template) if getattr(args, "template", None) else None
@@ -605,13 +718,13 @@ def cmd_adp(args) -> int:
     elif args.split:
         folder = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp")
         if folder.exists() and not folder.is_dir():
-            raise CliError(f"{folder} exists and is not a folder; --split writes one file per client into "
-                           "a folder")
+            raise CliError(f"{folder} exists and is not a folder; --split writes one file per client into a folder")
         if not folder.parent.is_dir():
             raise CliError(f"cannot write into {folder}: folder {folder.parent} does not exist")
         if args.client and folder.is_dir():
-            check_outputs([folder / _adp_file_name(c) for c in args.client], list(inputs.values()) + settings_in,
-                          force=args.force)
+            check_outputs(
+                [folder / _adp_file_name(c) for c in args.client], list(inputs.values()) + settings_in, force=args.force
+            )
     else:
         out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp.xlsx")
         if out.suffix.lower() != ".xlsx":
@@ -622,23 +735,27 @@ def cmd_adp(args) -> int:
     lang = settings.locale
     from xlb2b.pipeline import analyze
 
-    stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "comparing windows",
-                                                      "writing ADP"]
+    stage_names = [f"reading {k}" for k in inputs] + [
+        "computing metrics",
+        "segmenting",
+        "comparing windows",
+        "writing ADP",
+    ]
     with Stages(stage_names, enabled=not args.quiet) as stage:
         tables = _read_inputs(args, inputs, stage)
-        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
-                    progress=stage)
+        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings, progress=stage)
         clients = a.clients.sort_values(["revenue", "client_id"], ascending=[False, True], kind="stable")
         if args.client:
             known = set(clients["client_id"].astype(str))
             by_text = {str(c): c for c in clients["client_id"]}
             unknown = [c for c in args.client if c not in known]
             if unknown:
-                raise InputError(f"unknown client id(s): {', '.join(unknown)} (not among the "
-                                 f"{len(clients):,} analysed clients)")
+                raise InputError(
+                    f"unknown client id(s): {', '.join(unknown)} (not among the {len(clients):,} analysed clients)"
+                )
             ids = [by_text[c] for c in dict.fromkeys(args.client)]
         elif args.top:
-            ids = list(clients["client_id"][:args.top])
+            ids = list(clients["client_id"][: args.top])
         else:
             ids = list(clients.loc[clients["abc_class"].astype(str) == args.abc, "client_id"])
         if not ids:
@@ -646,8 +763,8 @@ def cmd_adp(args) -> int:
         stage("writing ADP")
         if template is not None:
             from xlb2b.excel.fill import fill_adp_template
-            res = fill_adp_template(a, ids, template, out, into=into, template_sheet=args.template_sheet,
-                                    lang=lang)
+
+            res = fill_adp_template(a, ids, template, out, into=into, template_sheet=args.template_sheet, lang=lang)
             outputs = [res.path]
             print(f"Template sheet filled for {len(res.sheets):,} client(s): {', '.join(res.sheets)}")
             _print_fill_info(res)
@@ -660,6 +777,7 @@ def cmd_adp(args) -> int:
             import tempfile
 
             from xlb2b.excel.merge import add_sheets
+
             with tempfile.TemporaryDirectory() as tmp:
                 generated = write_adp_workbook(a, ids, Path(tmp) / "adp.xlsx", lang=lang)
                 added = add_sheets(into, generated, out)
@@ -694,8 +812,11 @@ def cmd_report(args) -> int:
     _check_window(args)
     template = Path(args.template)
     _check_template(template, "--template")
-    inputs = {k: Path(v) for k, v in (("transactions", args.transactions), ("clients", args.clients),
-                                      ("market", args.market)) if v}
+    inputs = {
+        k: Path(v)
+        for k, v in (("transactions", args.transactions), ("clients", args.clients), ("market", args.market))
+        if v
+    }
     settings_in = [Path(args.settings)] if args.settings else []
     out = Path(args.output) if args.output else template
     if out.suffix.lower() != template.suffix.lower():
@@ -715,8 +836,7 @@ def cmd_report(args) -> int:
     stage_names = [f"reading {k}" for k in inputs] + ["computing metrics", "segmenting", "filling the report"]
     with Stages(stage_names, enabled=not args.quiet) as stage:
         tables = _read_inputs(args, inputs, stage)
-        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings,
-                    progress=stage)
+        a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings, progress=stage)
         stage("filling the report")
         res = fill_report(a, template, out, lang=settings.locale)
     print(f"Window: {a.window} ({_window_note(a.settings)})")
@@ -743,9 +863,11 @@ def cmd_settings_init(args) -> int:
 # --------------------------------------------------------------------------
 # parser and entry point
 
-_EPILOG = ("exit status: 0 done; 1 error (e.g. an output exists: use --force); 2 the input or the "
-           "options cannot be used (the problems are listed); 3 internal error (XLB2B_DEBUG=1 shows "
-           "details)")
+_EPILOG = (
+    "exit status: 0 done; 1 error (e.g. an output exists: use --force); 2 the input or the "
+    "options cannot be used (the problems are listed); 3 internal error (XLB2B_DEBUG=1 shows "
+    "details)"
+)
 
 
 def _add_input_options(a) -> None:
@@ -754,142 +876,221 @@ def _add_input_options(a) -> None:
     a.add_argument("transactions", metavar="TRANSACTIONS", help="transactions file (one row per order line)")
     a.add_argument("--clients", metavar="FILE", help="clients table (names, industry, capacity, overdue)")
     a.add_argument("--market", metavar="FILE", help="market table: each client's purchases by supplier")
-    a.add_argument("--sheet", metavar="NAME",
-                   help="sheet of the transactions workbook (default: a sheet named Transactions/"
-                        "Продажи/Sales, else the first, or the one sheet holding the required columns)")
-    a.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
-                   help="use HEADER of the transactions file as COLUMN (client_id, date, amount, order_id, "
-                        "sku, category, quantity, cost, gross_profit, region, manager); repeatable, e.g. "
-                        "--map client_id=Покупатель --map amount='Сумма с НДС'")
-    w = a.add_argument_group("window (overrides the settings file; default: the 12 months ending with "
-                             "the month of the latest transaction)")
+    a.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="sheet of the transactions workbook (default: a sheet named Transactions/"
+        "Продажи/Sales, else the first, or the one sheet holding the required columns)",
+    )
+    a.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=HEADER",
+        help="use HEADER of the transactions file as COLUMN (client_id, date, amount, order_id, "
+        "sku, category, quantity, cost, gross_profit, region, manager); repeatable, e.g. "
+        "--map client_id=Покупатель --map amount='Сумма с НДС'",
+    )
+    w = a.add_argument_group(
+        "window (overrides the settings file; default: the 12 months ending with the month of the latest transaction)"
+    )
     w.add_argument("--start", type=_date, metavar="DATE", help="first day, YYYY-MM-DD or DD.MM.YYYY (with --end)")
     w.add_argument("--end", type=_date, metavar="DATE", help="last day, inclusive (with --start)")
     w.add_argument("--all", action="store_true", help="all the data (whole months)")
-    w.add_argument("--previous-start", type=_date, metavar="DATE",
-                   help="first day of the preceding window W0 the analysis window is compared with "
-                        "(with --previous-end; default: the same number of whole months just before)")
+    w.add_argument(
+        "--previous-start",
+        type=_date,
+        metavar="DATE",
+        help="first day of the preceding window W0 the analysis window is compared with "
+        "(with --previous-end; default: the same number of whole months just before)",
+    )
     w.add_argument("--previous-end", type=_date, metavar="DATE", help="last day of W0, inclusive")
-    a.add_argument("--settings", metavar="FILE.toml",
-                   help="settings file (write a commented one with: xlb2b settings init)")
-    a.add_argument("--our-supplier", metavar="NAME",
-                   help="our company's name in the market table's supplier column (for share of wallet)")
-    a.add_argument("--lang", choices=("en", "ru"),
-                   help="language of the workbook and the CSV format (default: the settings' locale, en)")
+    a.add_argument(
+        "--settings", metavar="FILE.toml", help="settings file (write a commented one with: xlb2b settings init)"
+    )
+    a.add_argument(
+        "--our-supplier",
+        metavar="NAME",
+        help="our company's name in the market table's supplier column (for share of wallet)",
+    )
+    a.add_argument(
+        "--lang",
+        choices=("en", "ru"),
+        help="language of the workbook and the CSV format (default: the settings' locale, en)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.HelpFormatter
-    p = argparse.ArgumentParser(prog="xlb2b", description="B2B client-base analytics for Excel.",
-                                epilog=_EPILOG, formatter_class=fmt)
+    p = argparse.ArgumentParser(
+        prog="xlb2b", description="B2B client-base analytics for Excel.", epilog=_EPILOG, formatter_class=fmt
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     a = sub.add_parser(
-        "analyze", formatter_class=fmt, epilog=_EPILOG,
+        "analyze",
+        formatter_class=fmt,
+        epilog=_EPILOG,
         help="analyse a transactions file and write the analysis workbook",
         description="Read the transactions (and optionally the clients and market tables), run the "
-                    "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .xls/.xlsb/.ods "
-                    "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. "
-                    "Existing outputs are not "
-                    "overwritten without --force; input files are never modified.")
+        "analysis and write the analysis workbook. Input files: .xlsx/.xlsm, .xls/.xlsb/.ods "
+        "(with python-calamine), .csv, .parquet; Russian and English headers are recognised. "
+        "Existing outputs are not "
+        "overwritten without --force; input files are never modified.",
+    )
     _add_input_options(a)
     a._actions[[x.dest for x in a._actions].index("transactions")].nargs = "?"
-    big = a.add_argument_group(
-        "big inputs (need the scale extra: pip install 'xlb2b[scale]'; see docs/big-data.md)")
-    big.add_argument("--engine", choices=("auto", "pandas", "duckdb"), default="auto",
-                     help="auto (default): DuckDB, out of core, for a glob, a folder or a file of 256 MiB "
-                          "or more, pandas otherwise")
-    big.add_argument("--db", metavar="URL",
-                     help="read the transactions from a database instead of a file, e.g. "
-                          "postgres://user@host:5432/dbname; the aggregation runs in the database")
+    big = a.add_argument_group("big inputs (need the scale extra: pip install 'xlb2b[scale]'; see docs/big-data.md)")
+    big.add_argument(
+        "--engine",
+        choices=("auto", "pandas", "duckdb"),
+        default="auto",
+        help="auto (default): DuckDB, out of core, for a glob, a folder or a file of 256 MiB or more, pandas otherwise",
+    )
+    big.add_argument(
+        "--db",
+        metavar="URL",
+        help="read the transactions from a database instead of a file, e.g. "
+        "postgres://user@host:5432/dbname; the aggregation runs in the database",
+    )
     big.add_argument("--table", metavar="NAME", help="the database table (or view) of order lines (with --db)")
     big.add_argument("--query", metavar="SQL", help="a query giving the order lines (with --db, instead of --table)")
-    a.add_argument("-o", "--output", metavar="OUT.xlsx",
-                   help="analysis workbook (default: TRANSACTIONS-analysis.xlsx beside the transactions)")
-    a.add_argument("--csv", metavar="CLIENTS.csv",
-                   help="also write the clients table as CSV (UTF-8 with BOM; ';' and decimal comma "
-                        "with --lang ru)")
+    a.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.xlsx",
+        help="analysis workbook (default: TRANSACTIONS-analysis.xlsx beside the transactions)",
+    )
+    a.add_argument(
+        "--csv",
+        metavar="CLIENTS.csv",
+        help="also write the clients table as CSV (UTF-8 with BOM; ';' and decimal comma with --lang ru)",
+    )
     a.add_argument("--force", action="store_true", help="overwrite existing output files")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     a.set_defaults(func=cmd_analyze, parser=a)
 
     d = sub.add_parser(
-        "demo", formatter_class=fmt,
+        "demo",
+        formatter_class=fmt,
         help="run the whole analysis on built-in sample data",
         description="Generate sample data of a distributor, write it as input files (transactions, "
-                    "clients, market, survey, deliveries), run the analysis and write analysis.xlsx and "
-                    "CSV tables into DIR. The demo owns DIR: running it again overwrites the files it "
-                    "wrote there before (other files are left alone).")
-    d.add_argument("dir", nargs="?", default="xlb2b-demo", metavar="DIR",
-                   help="output folder (default: xlb2b-demo); its demo files are overwritten")
-    d.add_argument("--clients", type=_positive_int, default=3000, metavar="N", help="number of sample clients (default: 3000)")
+        "clients, market, survey, deliveries), run the analysis and write analysis.xlsx and "
+        "CSV tables into DIR. The demo owns DIR: running it again overwrites the files it "
+        "wrote there before (other files are left alone).",
+    )
+    d.add_argument(
+        "dir",
+        nargs="?",
+        default="xlb2b-demo",
+        metavar="DIR",
+        help="output folder (default: xlb2b-demo); its demo files are overwritten",
+    )
+    d.add_argument(
+        "--clients", type=_positive_int, default=3000, metavar="N", help="number of sample clients (default: 3000)"
+    )
     d.add_argument("--seed", type=int, default=2024, help="random seed of the sample (default: 2024)")
     d.add_argument("--lang", choices=("en", "ru"), help="language of the workbook and CSV format (default: en)")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     d.set_defaults(func=cmd_demo, parser=d)
 
     ad = sub.add_parser(
-        "adp", formatter_class=fmt, epilog=_EPILOG,
+        "adp",
+        formatter_class=fmt,
+        epilog=_EPILOG,
         help="write Account Development Plans for chosen clients",
         description="Run the analysis and write an Account Development Plan sheet per chosen client "
-                    "(financials, segment labels, decision-maker map, tasks, forecast, progress-policy "
-                    "checklist) plus a revenue-plan sheet; with --split one workbook per client.")
+        "(financials, segment labels, decision-maker map, tasks, forecast, progress-policy "
+        "checklist) plus a revenue-plan sheet; with --split one workbook per client.",
+    )
     _add_input_options(ad)
     pick = ad.add_mutually_exclusive_group(required=True)
     pick.add_argument("--client", action="append", metavar="ID", help="a client id; repeatable")
     pick.add_argument("--top", type=_positive_int, metavar="N", help="the N clients with the most revenue")
     pick.add_argument("--abc", choices=("A", "B", "C"), help="every client of an ABC class")
     ad.add_argument("--split", action="store_true", help="one workbook per client in the folder OUT")
-    ad.add_argument("--into", metavar="BOOK",
-                    help="add the sheets to this existing .xlsx/.xlsm (its sheets, formulas, names, macros "
-                         "and charts are kept; a taken sheet name gets a number); written to -o if given, "
-                         "else back to BOOK")
-    ad.add_argument("--template", metavar="THEIR.xlsx",
-                    help="fill your own ADP template instead: one copy of its template sheet per client, "
-                         "filled through the sheet's defined names (docs/templates.md), written into a copy "
-                         "of the template workbook (default TRANSACTIONS-adp.xlsx/.xlsm) or with --into "
-                         "into that workbook")
-    ad.add_argument("--template-sheet", metavar="NAME",
-                    help="the template sheet of --template (default: the sheet with the most fill names)")
-    ad.add_argument("-o", "--output", metavar="OUT",
-                    help="workbook (default: TRANSACTIONS-adp.xlsx), or with --split the folder "
-                         "(default: TRANSACTIONS-adp)")
+    ad.add_argument(
+        "--into",
+        metavar="BOOK",
+        help="add the sheets to this existing .xlsx/.xlsm (its sheets, formulas, names, macros "
+        "and charts are kept; a taken sheet name gets a number); written to -o if given, "
+        "else back to BOOK",
+    )
+    ad.add_argument(
+        "--template",
+        metavar="THEIR.xlsx",
+        help="fill your own ADP template instead: one copy of its template sheet per client, "
+        "filled through the sheet's defined names (docs/templates.md), written into a copy "
+        "of the template workbook (default TRANSACTIONS-adp.xlsx/.xlsm) or with --into "
+        "into that workbook",
+    )
+    ad.add_argument(
+        "--template-sheet",
+        metavar="NAME",
+        help="the template sheet of --template (default: the sheet with the most fill names)",
+    )
+    ad.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="workbook (default: TRANSACTIONS-adp.xlsx), or with --split the folder (default: TRANSACTIONS-adp)",
+    )
     ad.add_argument("--force", action="store_true", help="overwrite existing output files")
     ad.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ad.set_defaults(func=cmd_adp, parser=ad)
 
     rp = sub.add_parser(
-        "report", formatter_class=fmt, epilog=_EPILOG,
+        "report",
+        formatter_class=fmt,
+        epilog=_EPILOG,
         help="refresh the consulting tables inside your own report workbook",
         description="Run the analysis and write it into the report workbook's defined names "
-                    "(summary_psc_group, summary_abc, abc_curve, window_start... see docs/templates.md). "
-                    "A table range grows into empty rows below it or shrinks with the data; anything in "
-                    "the way is refused and nothing is written. Every other part of the workbook is kept.")
+        "(summary_psc_group, summary_abc, abc_curve, window_start... see docs/templates.md). "
+        "A table range grows into empty rows below it or shrinks with the data; anything in "
+        "the way is refused and nothing is written. Every other part of the workbook is kept.",
+    )
     _add_input_options(rp)
-    rp.add_argument("--template", required=True, metavar="REPORT.xlsx",
-                    help="the report workbook (.xlsx/.xlsm) whose named tables are refreshed")
-    rp.add_argument("-o", "--output", metavar="OUT",
-                    help="write the refreshed workbook here (default: back into REPORT)")
+    rp.add_argument(
+        "--template",
+        required=True,
+        metavar="REPORT.xlsx",
+        help="the report workbook (.xlsx/.xlsm) whose named tables are refreshed",
+    )
+    rp.add_argument(
+        "-o", "--output", metavar="OUT", help="write the refreshed workbook here (default: back into REPORT)"
+    )
     rp.add_argument("--force", action="store_true", help="overwrite an existing OUT")
     rp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     rp.set_defaults(func=cmd_report, parser=rp)
 
     ai = sub.add_parser("addin", help="the Excel add-in", description="The classic Excel add-in.")
     aisub = ai.add_subparsers(dest="addin_command", required=True, metavar="COMMAND")
-    ab = aisub.add_parser("build", help="build xlb2b.xlam (ribbon tab B2B) with LibreOffice",
-                          description="Build the classic add-in xlb2b.xlam from udfs/addin (needs soffice).")
-    ab.add_argument("-o", "--output", default="xlb2b.xlam", metavar="PATH", help="the add-in file (default: xlb2b.xlam)")
+    ab = aisub.add_parser(
+        "build",
+        help="build xlb2b.xlam (ribbon tab B2B) with LibreOffice",
+        description="Build the classic add-in xlb2b.xlam from udfs/addin (needs soffice).",
+    )
+    ab.add_argument(
+        "-o", "--output", default="xlb2b.xlam", metavar="PATH", help="the add-in file (default: xlb2b.xlam)"
+    )
     ab.add_argument("--soffice", default="soffice", metavar="PATH", help="LibreOffice's soffice (default: on the PATH)")
     ab.set_defaults(func=cmd_addin_build, parser=ab)
 
     s = sub.add_parser("settings", help="settings files", description="Settings files.")
     ssub = s.add_subparsers(dest="settings_command", required=True, metavar="ACTION")
     si = ssub.add_parser(
-        "init", help="write the default settings as a commented TOML file",
+        "init",
+        help="write the default settings as a commented TOML file",
         description="Write every setting with its default value and a comment saying what it means. "
-                    "Edit the file and pass it to 'xlb2b analyze --settings'.")
-    si.add_argument("file", nargs="?", default=DEFAULT_SETTINGS_FILE, metavar="FILE.toml",
-                    help=f"file to write (default: {DEFAULT_SETTINGS_FILE})")
+        "Edit the file and pass it to 'xlb2b analyze --settings'.",
+    )
+    si.add_argument(
+        "file",
+        nargs="?",
+        default=DEFAULT_SETTINGS_FILE,
+        metavar="FILE.toml",
+        help=f"file to write (default: {DEFAULT_SETTINGS_FILE})",
+    )
     si.add_argument("--force", action="store_true", help="overwrite an existing file")
     si.set_defaults(func=cmd_settings_init, parser=si)
     return p
@@ -922,16 +1123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:              # --help, or a usage error (status 2)
+    except SystemExit as e:  # --help, or a usage error (status 2)
         return _exit_code(e.code)
     try:
         status = args.func(args)
-        sys.stdout.flush()               # a closed pipe shows here, not at exit
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
-    except SystemExit as e:              # a usage error found after parsing
+    except SystemExit as e:  # a usage error found after parsing
         return _exit_code(e.code)
     except InputError as e:
-        try:                 # what was read from the refused table, to see which column was taken
+        try:  # what was read from the refused table, to see which column was taken
             print_readings(getattr(e.report, "readings", []))
         except Exception:  # noqa: BLE001 - the error itself must reach the user
             pass
@@ -948,7 +1149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         print(f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
-    except BrokenPipeError:              # e.g. `xlb2b analyze ... | head`: stop quietly
+    except BrokenPipeError:  # e.g. `xlb2b analyze ... | head`: stop quietly
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):

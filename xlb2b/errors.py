@@ -3,6 +3,7 @@
 Nothing is dropped silently: every row or value that a reader or the analysis
 leaves out is listed here with the file, sheet, row, column, value and reason.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -62,8 +63,7 @@ class Report:
     def extend(self, other: Report | Iterable[Problem]) -> None:
         if isinstance(other, Report):
             self.problems.extend(other.problems)
-            self.readings.extend(r for r in other.readings
-                                 if all(r is not x for x in self.readings))
+            self.readings.extend(r for r in other.readings if all(r is not x for x in self.readings))
         else:
             self.problems.extend(other)
 

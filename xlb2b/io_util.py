@@ -1,4 +1,5 @@
 """Small file helpers shared by every reader and writer."""
+
 from __future__ import annotations
 
 import os
@@ -35,6 +36,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
+
     atomic_write(path, write)
 
 
@@ -73,7 +75,7 @@ def csv_safe_frame(frame):
     changed = False
     for name in frame.columns:
         s = frame[name]
-        if isinstance(s, pd.DataFrame):     # duplicated column labels: leave as is
+        if isinstance(s, pd.DataFrame):  # duplicated column labels: leave as is
             return frame
         dtype = s.dtype
         if isinstance(dtype, pd.CategoricalDtype):

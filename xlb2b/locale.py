@@ -13,6 +13,7 @@ may live in one file only).  Each file is a set of flat TOML tables
 A key missing from the requested language falls back to English, then to the
 key itself, so a missing translation never breaks a report.
 """
+
 from __future__ import annotations
 
 import functools
@@ -41,8 +42,11 @@ def _table(lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         return {}
     folder = resources.files(__package__).joinpath("locales")
-    names = sorted(p.name for p in folder.iterdir()
-                   if p.name == f"{lang}.toml" or (p.name.startswith(f"{lang}.") and p.name.endswith(".toml")))
+    names = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name == f"{lang}.toml" or (p.name.startswith(f"{lang}.") and p.name.endswith(".toml"))
+    )
     out: dict[str, str] = {}
     seen: dict[str, str] = {}
     for name in names:
@@ -69,8 +73,8 @@ def labels(prefix: str, lang: str = "en") -> dict[str, str]:
     ``labels("strategy", "ru")["invest"] == "Зона инвестиций"``.  English
     fills the keys the language lacks."""
     p = prefix.rstrip(".") + "."
-    out = {k[len(p):]: v for k, v in _table(FALLBACK).items() if k.startswith(p)}
-    out.update({k[len(p):]: v for k, v in _table(lang).items() if k.startswith(p)})
+    out = {k[len(p) :]: v for k, v in _table(FALLBACK).items() if k.startswith(p)}
+    out.update({k[len(p) :]: v for k, v in _table(lang).items() if k.startswith(p)})
     return out
 
 
@@ -87,6 +91,6 @@ def find_key(text, prefix: str) -> str | None:
     p = prefix.rstrip(".") + "."
     for lang in LANGUAGES:
         for k, v in _table(lang).items():
-            if k.startswith(p) and (t == _norm(k[len(p):]) or t == _norm(v)):
-                return k[len(p):]
+            if k.startswith(p) and (t == _norm(k[len(p) :]) or t == _norm(v)):
+                return k[len(p) :]
     return None

@@ -1,4 +1,5 @@
 """``analyze``: inputs → per-client metrics → segmentations → summaries."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,26 +18,128 @@ from xlb2b.settings import Settings
 
 #: the canonical client columns, in order (METHODOLOGY §2–§4)
 CLIENT_COLUMNS = [
-    "client_id", "revenue", "gross_profit", "margin", "orders", "units", "lines", "avg_unit_price",
-    "avg_check", "depth", "skus", "categories", "top_category_share", "first_date", "last_date",
-    "recency_days", "tenure_months", "active_months", "months_observed", "regularity", "monthly_cv",
-    "ltv", "capacity_units", "revenue_per_capacity", "psc_p", "psc_s", "psc_c", "psc_code", "psc_group",
-    "spl_s", "spl_p", "spl_l", "spl_code", "kml_k", "kml_m", "kml_l", "kml_code", "suppliers", "hhi",
-    "market_spend", "sow", "dsl_d", "dsl_s", "dsl_l", "dsl_code", "dsl_level", "rfm_r", "rfm_f", "rfm_m",
-    "rfm_code", "rfm_segment", "abc_class", "xyz_class",
+    "client_id",
+    "revenue",
+    "gross_profit",
+    "margin",
+    "orders",
+    "units",
+    "lines",
+    "avg_unit_price",
+    "avg_check",
+    "depth",
+    "skus",
+    "categories",
+    "top_category_share",
+    "first_date",
+    "last_date",
+    "recency_days",
+    "tenure_months",
+    "active_months",
+    "months_observed",
+    "regularity",
+    "monthly_cv",
+    "ltv",
+    "capacity_units",
+    "revenue_per_capacity",
+    "psc_p",
+    "psc_s",
+    "psc_c",
+    "psc_code",
+    "psc_group",
+    "spl_s",
+    "spl_p",
+    "spl_l",
+    "spl_code",
+    "kml_k",
+    "kml_m",
+    "kml_l",
+    "kml_code",
+    "suppliers",
+    "hhi",
+    "market_spend",
+    "sow",
+    "dsl_d",
+    "dsl_s",
+    "dsl_l",
+    "dsl_code",
+    "dsl_level",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "rfm_code",
+    "rfm_segment",
+    "abc_class",
+    "xyz_class",
 ]
 #: attributes carried along after the canonical columns when the data has them
-EXTRA_COLUMNS = ["name", "industry", "region", "manager", "overdue_days", "overdue_amount", "overdue_flag",
-                 "our_market_amount", "prev_revenue", "share_before"]
+EXTRA_COLUMNS = [
+    "name",
+    "industry",
+    "region",
+    "manager",
+    "overdue_days",
+    "overdue_amount",
+    "overdue_flag",
+    "our_market_amount",
+    "prev_revenue",
+    "share_before",
+]
 #: per-client W0 -> W1 columns (§11–§12), after the extras, when dynamics are computed
-DYNAMICS_COLUMNS = ["revenue_w0", "units_w0", "status", "change", "price_effect", "volume_effect",
-                    "psc_group_w0", "abc_class_w0", "rfm_segment_w0", "dsl_level_w0", "xyz_class_w0",
-                    "purchase_dates", "typical_gap", "lapse_ratio", "lapse_status"]
-INT_COLUMNS = ["orders", "lines", "skus", "categories", "recency_days", "tenure_months", "active_months",
-               "months_observed", "suppliers", "psc_p", "psc_s", "psc_c", "spl_s", "spl_p", "spl_l",
-               "kml_k", "kml_m", "kml_l", "dsl_d", "dsl_s", "dsl_l", "dsl_level", "rfm_r", "rfm_f", "rfm_m"]
-CLIENT_ATTRIBUTES = ["name", "industry", "manager", "region", "capacity_units", "overdue_days",
-                     "overdue_amount", "overdue_flag"]
+DYNAMICS_COLUMNS = [
+    "revenue_w0",
+    "units_w0",
+    "status",
+    "change",
+    "price_effect",
+    "volume_effect",
+    "psc_group_w0",
+    "abc_class_w0",
+    "rfm_segment_w0",
+    "dsl_level_w0",
+    "xyz_class_w0",
+    "purchase_dates",
+    "typical_gap",
+    "lapse_ratio",
+    "lapse_status",
+]
+INT_COLUMNS = [
+    "orders",
+    "lines",
+    "skus",
+    "categories",
+    "recency_days",
+    "tenure_months",
+    "active_months",
+    "months_observed",
+    "suppliers",
+    "psc_p",
+    "psc_s",
+    "psc_c",
+    "spl_s",
+    "spl_p",
+    "spl_l",
+    "kml_k",
+    "kml_m",
+    "kml_l",
+    "dsl_d",
+    "dsl_s",
+    "dsl_l",
+    "dsl_level",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+]
+CLIENT_ATTRIBUTES = [
+    "name",
+    "industry",
+    "manager",
+    "region",
+    "capacity_units",
+    "overdue_days",
+    "overdue_amount",
+    "overdue_flag",
+]
 
 Progress = Callable[[str], None]
 
@@ -51,7 +154,7 @@ class Analysis:
     settings: Settings
     inputs: dict[str, InputTable] = field(default_factory=dict)
     competitors: pd.DataFrame | None = None
-    dynamics: Any = None          # xlb2b.dynamics.Dynamics (W0 -> W1), when settings.dynamics
+    dynamics: Any = None  # xlb2b.dynamics.Dynamics (W0 -> W1), when settings.dynamics
     _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     SUMMARIES = tuple(SEGMENT_COLUMNS)
@@ -63,8 +166,9 @@ class Analysis:
             raise ValueError(f"unknown summary {name!r}; choose from {', '.join(SEGMENT_COLUMNS)}")
         if name not in self._summaries:
             grid_order = list(dict.fromkeys(c for row in self.settings.rfm_grid for c in row))
-            self._summaries[name] = summary_table(self.clients, name, competitors=self.competitors,
-                                                  grid_order=grid_order, with_sums=True)
+            self._summaries[name] = summary_table(
+                self.clients, name, competitors=self.competitors, grid_order=grid_order, with_sums=True
+            )
         t = self._summaries[name]
         return (t if with_sums else t.drop(columns=SUM_COLUMNS)).copy()
 
@@ -75,6 +179,7 @@ class Analysis:
         client_id and factor columns (English or Russian names).  Returns (table, report);
         the table has client_id, the ten factor ratings, then the scores."""
         from xlb2b.planning.portfolio import auto_ratings, bcg_scores, merge_ratings
+
         auto = auto_ratings(self.clients, self.settings)
         report = Report()
         if manual is not None:
@@ -85,6 +190,7 @@ class Analysis:
     def portrait(self, attributes: list[str] | None = None, klass: str = "A") -> pd.DataFrame:
         """Target-client portrait (§4): traits over-represented among class-A clients."""
         from xlb2b.analysis.portrait import portrait
+
         return portrait(self.clients, attributes, klass=klass)
 
 
@@ -97,6 +203,7 @@ def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[st
     """Window, per-client metrics and each client's latest region/manager, computed
     by the engine behind ``tx_e`` (xlb2b.analysis.aggregate)."""
     from xlb2b.analysis import aggregate
+
     t = tx_e.table
     window = aggregate.engine_window(t, settings)
     cm = aggregate.client_metrics_engine(t, window, settings)
@@ -114,6 +221,7 @@ def _read(kind: str, source: Any, label: str | None = None) -> Any:
     if isinstance(source, InputTable) or _is_engine(source):
         return source
     from xlb2b.inputs import read_table
+
     return read_table(kind, source, name=label)
 
 
@@ -136,8 +244,7 @@ def _last_value(tx: pd.DataFrame, col: str, client_ids: np.ndarray) -> pd.Series
     rank[order] = np.arange(len(vals))
     best = np.full(len(uniq), -1)
     np.maximum.at(best, c[sel], rank[v[sel]])
-    out = pd.Series(np.where(best >= 0, vals[order[np.maximum(best, 0)]], None),
-                    index=np.asarray(uniq, dtype=object))
+    out = pd.Series(np.where(best >= 0, vals[order[np.maximum(best, 0)]], None), index=np.asarray(uniq, dtype=object))
     return out.reindex(client_ids)
 
 
@@ -151,12 +258,18 @@ def _nullable_int(s: pd.Series) -> pd.arrays.IntegerArray:
     mask = np.isnan(v)
     whole = np.where(mask, 0.0, v)
     if not (np.isfinite(whole).all() and (np.floor(whole) == whole).all()):
-        return pd.array(v, dtype="Int64")   # raises for a fraction, as before
+        return pd.array(v, dtype="Int64")  # raises for a fraction, as before
     return pd.arrays.IntegerArray(whole.astype(np.int64), mask)
 
 
-def analyze(transactions: Any, clients: Any = None, market: Any = None,
-            settings: Settings | None = None, *, progress: Progress | None = None) -> Analysis:
+def analyze(
+    transactions: Any,
+    clients: Any = None,
+    market: Any = None,
+    settings: Settings | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Analysis:
     """Run the whole client-base analysis.
 
     ``transactions``, ``clients``, ``market``: file paths, DataFrames, 2-D
@@ -181,8 +294,9 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         report.extend(mk_t.report)
     engine = _is_engine(tx_t)
     from xlb2b.inputs.ids import align_client_ids
+
     if not engine:
-        for_clients = align_client_ids(cl_t, tx_t)       # one spelling of an id across the tables
+        for_clients = align_client_ids(cl_t, tx_t)  # one spelling of an id across the tables
         for_market = align_client_ids(mk_t, tx_t) if not _is_engine(mk_t) else (mk_t, [])
         cl_t, mk_t = for_clients[0], for_market[0]
         report.extend(for_clients[1] + for_market[1])
@@ -192,11 +306,16 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         raise InputError(f"{tx_t.source or 'transactions'}: no usable transaction rows", report)
     if not engine and not tx["amount"].to_numpy(dtype="float64").any():
         header = tx_t.columns.get("amount", "amount")
-        report.add(f"every amount in column {header!r} is 0 ({len(tx):,} rows), so there is nothing "
-                   "to analyse; check that this is the amount column (choose another with --map "
-                   "amount=<header>), and if the amounts are formulas, open the file in Excel or "
-                   "LibreOffice Calc, save it, and run again", file=tx_t.source, sheet=tx_t.sheet,
-                   column=header, severity=FATAL)
+        report.add(
+            f"every amount in column {header!r} is 0 ({len(tx):,} rows), so there is nothing "
+            "to analyse; check that this is the amount column (choose another with --map "
+            "amount=<header>), and if the amounts are formulas, open the file in Excel or "
+            "LibreOffice Calc, save it, and run again",
+            file=tx_t.source,
+            sheet=tx_t.sheet,
+            column=header,
+            severity=FATAL,
+        )
         raise InputError(f"{tx_t.source or 'transactions'}: every amount is 0", report)
 
     step("computing metrics")
@@ -204,8 +323,9 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     if engine:
         window, cm, latest = _engine_metrics(tx_t, settings)
         # the ids of the engine's per-client table are the reference spelling for the clients table
-        ref = InputTable(kind="transactions", data=pd.DataFrame({"client_id": cm.table["client_id"]}),
-                         source=tx_t.source)
+        ref = InputTable(
+            kind="transactions", data=pd.DataFrame({"client_id": cm.table["client_id"]}), source=tx_t.source
+        )
         cl_t, problems = align_client_ids(cl_t, ref)
         report.extend(problems)
     else:
@@ -213,12 +333,22 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
         cm = client_metrics(tx, window, settings)
     table = cm.table
     if not cm.has_gross_profit:
-        report.add("gross profit unknown (no cost or gross_profit column): gross_profit, margin and every "
-                   "GP-based score (SPL L, DSL L) are left empty", file=tx_t.source, sheet=tx_t.sheet, column="cost",
-                   severity=WARNING)
+        report.add(
+            "gross profit unknown (no cost or gross_profit column): gross_profit, margin and every "
+            "GP-based score (SPL L, DSL L) are left empty",
+            file=tx_t.source,
+            sheet=tx_t.sheet,
+            column="cost",
+            severity=WARNING,
+        )
     if not cm.has_categories:
-        report.add("no sku or category column: skus, categories and DSL are left empty",
-                   file=tx_t.source, sheet=tx_t.sheet, column="category", severity=WARNING)
+        report.add(
+            "no sku or category column: skus, categories and DSL are left empty",
+            file=tx_t.source,
+            sheet=tx_t.sheet,
+            column="category",
+            severity=WARNING,
+        )
 
     # attributes from the Clients table, then from the latest transaction line
     attrs = pd.DataFrame({"client_id": table["client_id"]})
@@ -234,28 +364,45 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
             ids = attrs["client_id"].to_numpy()
             fill = (latest[col].reindex(ids) if engine else _last_value(tx, col, ids)).to_numpy()
             attrs[col] = attrs[col].fillna(fill) if col in attrs else fill
-    table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)],
-                      axis=1)
+    table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)], axis=1)
     if "capacity_units" in table:
-        table["revenue_per_capacity"] = np.where(table["capacity_units"] > 0,
-                                                 table["revenue"] / table["capacity_units"].where(
-                                                     table["capacity_units"] > 0), np.nan)
+        table["revenue_per_capacity"] = np.where(
+            table["capacity_units"] > 0,
+            table["revenue"] / table["capacity_units"].where(table["capacity_units"] > 0),
+            np.nan,
+        )
 
     attributes = table[["client_id"] + [col for col in ("name", "industry", "region", "manager") if col in table]]
 
     # who is analysed, who is excluded (and why)
     in_window = table["lines"] > 0
     positive = table["revenue"] > 0
-    reasons = np.where(~in_window, "no transactions in the window",
-                       np.where(table["revenue"].to_numpy() == 0, "net revenue in the window is 0",
-                                "net revenue in the window is negative (returns exceed purchases)"))
-    excluded = pd.DataFrame({"client_id": table.loc[~positive, "client_id"].to_numpy(),
-                             "reason": reasons[~positive.to_numpy()],
-                             "revenue": table.loc[~positive, "revenue"].to_numpy()})
+    reasons = np.where(
+        ~in_window,
+        "no transactions in the window",
+        np.where(
+            table["revenue"].to_numpy() == 0,
+            "net revenue in the window is 0",
+            "net revenue in the window is negative (returns exceed purchases)",
+        ),
+    )
+    excluded = pd.DataFrame(
+        {
+            "client_id": table.loc[~positive, "client_id"].to_numpy(),
+            "reason": reasons[~positive.to_numpy()],
+            "revenue": table.loc[~positive, "revenue"].to_numpy(),
+        }
+    )
     if len(extra_ids):
-        excluded = pd.concat([excluded, pd.DataFrame({"client_id": extra_ids,
-                                                      "reason": "in the Clients table but no transactions",
-                                                      "revenue": 0.0})], ignore_index=True)
+        excluded = pd.concat(
+            [
+                excluded,
+                pd.DataFrame(
+                    {"client_id": extra_ids, "reason": "in the Clients table but no transactions", "revenue": 0.0}
+                ),
+            ],
+            ignore_index=True,
+        )
     c = table.loc[positive].reset_index(drop=True)
 
     # market
@@ -263,21 +410,37 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
     if mk_t is not None:
         if _is_engine(mk_t):
             from xlb2b.analysis.aggregate import market_metrics_engine
+
             mm = market_metrics_engine(mk_t.table, window, settings)
         else:
             mm = market_metrics(mk_t.data, window, settings)
         competitors = mm.attrs.get("competitor_pairs")
         c = c.merge(mm, on="client_id", how="left")
         if not settings.our_supplier:
-            report.add("our_supplier is not set: SOW cannot be computed from the Market table",
-                       file=mk_t.source, sheet=mk_t.sheet, column="supplier", severity=WARNING)
+            report.add(
+                "our_supplier is not set: SOW cannot be computed from the Market table",
+                file=mk_t.source,
+                sheet=mk_t.sheet,
+                column="supplier",
+                severity=WARNING,
+            )
         elif not (mm["our_market_amount"] > 0).any():
-            report.add(f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 "
-                       "for every client", file=mk_t.source, sheet=mk_t.sheet, column="supplier", severity=WARNING)
+            report.add(
+                f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 for every client",
+                file=mk_t.source,
+                sheet=mk_t.sheet,
+                column="supplier",
+                severity=WARNING,
+            )
         missing = int(c["market_spend"].isna().sum())
         if missing:
-            report.add(f"{missing} analysed client(s) have no purchases in the Market table in the window: "
-                       "their KML columns are empty", file=mk_t.source, sheet=mk_t.sheet, severity=INFO)
+            report.add(
+                f"{missing} analysed client(s) have no purchases in the Market table in the window: "
+                "their KML columns are empty",
+                file=mk_t.source,
+                sheet=mk_t.sheet,
+                severity=INFO,
+            )
     else:
         for col in ("suppliers", "hhi", "market_spend", "sow"):
             c[col] = np.nan
@@ -304,32 +467,43 @@ def analyze(transactions: Any, clients: Any = None, market: Any = None,
 
     no_units = c.loc[c["units"] <= 0, "client_id"]
     for cid in no_units:
-        report.add(f"client {cid}: positive revenue but net units ≤ 0, so no average unit price, "
-                   "no P score and no PSC code", file=tx_t.source, sheet=tx_t.sheet, column="quantity",
-                   value=cid, severity=INFO)
+        report.add(
+            f"client {cid}: positive revenue but net units ≤ 0, so no average unit price, no P score and no PSC code",
+            file=tx_t.source,
+            sheet=tx_t.sheet,
+            column="quantity",
+            value=cid,
+            severity=INFO,
+        )
 
     dyn = None
     if settings.dynamics and engine:
-        report.add("the two-window comparison (bridge, migration, retention, cohorts, lapse risk) is not yet "
-                   "computed for database and big-file inputs; run it on a file the pandas path reads",
-                   file=tx_t.source, severity=WARNING)
+        report.add(
+            "the two-window comparison (bridge, migration, retention, cohorts, lapse risk) is not yet "
+            "computed for database and big-file inputs; run it on a file the pandas path reads",
+            file=tx_t.source,
+            severity=WARNING,
+        )
     elif settings.dynamics:
         step("comparing windows")
         from xlb2b.analysis.dynamics import dynamics as _dynamics
+
         dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
         per = dyn.clients
         pos = pd.Index(per["client_id"].to_numpy(dtype=object)).get_indexer(c["client_id"].to_numpy(dtype=object))
         for col in DYNAMICS_COLUMNS:
             if col in per:
-                c[col] = per[col].take(pos).to_numpy()     # every analysed client buys in W1, so is in per
+                c[col] = per[col].take(pos).to_numpy()  # every analysed client buys in W1, so is in per
     for col in CLIENT_COLUMNS:
         if col not in c:
             c[col] = np.nan
     for col in INT_COLUMNS:
         c[col] = _nullable_int(c[col])
-    order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS + (DYNAMICS_COLUMNS if dyn is not None else [])
-                              if x in c]
+    order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS + (DYNAMICS_COLUMNS if dyn is not None else []) if x in c]
     c = c[order]
-    inputs = {k: (_as_input_table(t) if _is_engine(t) else t)
-              for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t)) if t is not None}
+    inputs = {
+        k: (_as_input_table(t) if _is_engine(t) else t)
+        for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t))
+        if t is not None
+    }
     return Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors, dynamics=dyn)

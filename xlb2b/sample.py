@@ -23,6 +23,7 @@ return), and positive revenue with net units 0 (a returned item plus a
 service charge).  About 3 % of the clients never bought from us: they appear
 in the clients and market tables only (prospects).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,7 @@ import pandas as pd
 from xlb2b.excel.rows import Column, add_rows
 from xlb2b.io_util import atomic_write, csv_safe_frame
 
-__all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER",
-           "CSI_ATTRIBUTES"]
+__all__ = ["SampleData", "generate", "write_sample_files", "OUR_SUPPLIER", "CSI_ATTRIBUTES"]
 
 #: our name in ``market.supplier``
 OUR_SUPPLIER = "Our company"
@@ -88,9 +88,16 @@ _REGIONS = (
     ("Samara", 0.07, 0.90),
 )
 _MANAGERS = (
-    "Anna Ivanova", "Dmitry Petrov", "Elena Smirnova", "Sergey Kuznetsov",
-    "Olga Popova", "Alexey Sokolov", "Natalia Volkova", "Ivan Morozov",
-    "Maria Lebedeva", "Pavel Novikov",
+    "Anna Ivanova",
+    "Dmitry Petrov",
+    "Elena Smirnova",
+    "Sergey Kuznetsov",
+    "Olga Popova",
+    "Alexey Sokolov",
+    "Natalia Volkova",
+    "Ivan Morozov",
+    "Maria Lebedeva",
+    "Pavel Novikov",
 )
 #: region index -> manager indices; the last manager looks after key accounts
 _REGION_MANAGERS = ((0, 1, 2), (3, 4), (5,), (6,), (8,), (6,), (7,), (5, 7))
@@ -98,28 +105,72 @@ _KEY_ACCOUNT_MANAGER = 9
 
 # competitors: (name, weight)
 _COMPETITORS = (
-    ("DentaTrade", 0.24), ("MedSupply", 0.19), ("StomaService", 0.15),
-    ("DentalExpert", 0.12), ("OrthoLine", 0.10), ("ImplantPlus", 0.08),
-    ("Denta Logistics", 0.07), ("MedTech Distribution", 0.05),
+    ("DentaTrade", 0.24),
+    ("MedSupply", 0.19),
+    ("StomaService", 0.15),
+    ("DentalExpert", 0.12),
+    ("OrthoLine", 0.10),
+    ("ImplantPlus", 0.08),
+    ("Denta Logistics", 0.07),
+    ("MedTech Distribution", 0.05),
 )
 
 _NAME_STEMS = (
-    "Belo", "Dento", "Stoma", "Ulyb", "Zub", "Medi", "Orto", "Vita", "Alfa", "Profi",
-    "Nova", "Evro", "Sever", "Yug", "Zdrav", "Sana", "Lux", "Denta", "Kristal", "Almaz",
-    "Zhemchug", "Sky", "Start", "Prima", "Arte", "Bio", "Eko", "Famili", "Master", "Smile",
+    "Belo",
+    "Dento",
+    "Stoma",
+    "Ulyb",
+    "Zub",
+    "Medi",
+    "Orto",
+    "Vita",
+    "Alfa",
+    "Profi",
+    "Nova",
+    "Evro",
+    "Sever",
+    "Yug",
+    "Zdrav",
+    "Sana",
+    "Lux",
+    "Denta",
+    "Kristal",
+    "Almaz",
+    "Zhemchug",
+    "Sky",
+    "Start",
+    "Prima",
+    "Arte",
+    "Bio",
+    "Eko",
+    "Famili",
+    "Master",
+    "Smile",
 )
 _NAME_ENDS = (
-    "dent", "med", "stom", "lab", "plus", "line", "art", "lux", "profi", "standard",
-    "klinik", "servis", "style", "estetik",
+    "dent",
+    "med",
+    "stom",
+    "lab",
+    "plus",
+    "line",
+    "art",
+    "lux",
+    "profi",
+    "standard",
+    "klinik",
+    "servis",
+    "style",
+    "estetik",
 )
 #: monthly seasonality, January..December
 _SEASON = np.array([0.60, 0.90, 1.10, 1.05, 0.85, 0.95, 0.85, 0.80, 1.05, 1.10, 1.15, 1.25])
-_PRICE_GROWTH = 0.07          # list prices rise 7 % a year
-_RETURN_SHARE = 0.010         # of all lines
-_ZERO_QTY_SHARE = 0.003       # of all lines
-_PROSPECT_SHARE = 0.03        # of the clients: in clients and market, never bought from us
-_MARKET_SHARE = 0.60          # of the clients: in the market table
-_SURVEY_SHARE = 0.30          # of the clients: answered the survey
+_PRICE_GROWTH = 0.07  # list prices rise 7 % a year
+_RETURN_SHARE = 0.010  # of all lines
+_ZERO_QTY_SHARE = 0.003  # of all lines
+_PROSPECT_SHARE = 0.03  # of the clients: in clients and market, never bought from us
+_MARKET_SHARE = 0.60  # of the clients: in the market table
+_SURVEY_SHARE = 0.30  # of the clients: answered the survey
 
 
 @dataclass
@@ -196,8 +247,14 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
 # the generator
 
 
-def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
-             seed: int = 2024, end: dt.date = dt.date(2025, 12, 31)) -> SampleData:
+def generate(
+    n_clients: int = 3000,
+    *,
+    years: int = 3,
+    lines: int | None = None,
+    seed: int = 2024,
+    end: dt.date = dt.date(2025, 12, 31),
+) -> SampleData:
     """Generate the sample.
 
     ``n_clients`` is the exact number of rows of ``clients`` (about 3 % are
@@ -227,19 +284,19 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     start = _month_add(end, -(n_months - 1))
     start64 = np.datetime64(start, "D")
     end64 = np.datetime64(end, "D")
-    days = np.arange(start64, end64 + 1)                        # every day
+    days = np.arange(start64, end64 + 1)  # every day
     month_first = np.array([np.datetime64(_month_add(start, m), "D") for m in range(n_months)])
-    month_lo = (month_first - start64).astype(np.int64)         # first day index
-    month_hi = np.append(month_lo[1:], len(days))               # one past the last
+    month_lo = (month_first - start64).astype(np.int64)  # first day index
+    month_hi = np.append(month_lo[1:], len(days))  # one past the last
     day_month = np.searchsorted(month_lo, np.arange(len(days)), side="right") - 1
-    weekday = (days.astype(np.int64) + 3) % 7                   # 0 = Monday
+    weekday = (days.astype(np.int64) + 3) % 7  # 0 = Monday
     dw = np.where(weekday < 5, 1.0, np.where(weekday == 5, 0.08, 0.02))
     doy = (days - days.astype("datetime64[Y]")).astype(np.int64)
-    dw = np.where(doy < 8, dw * 0.02, dw)                       # New Year holidays
+    dw = np.where(doy < 8, dw * 0.02, dw)  # New Year holidays
     dcum = np.concatenate([[0.0], np.cumsum(dw)])
     month_of_year = np.array([(_month_add(start, m).month - 1) for m in range(n_months)])
     season = _SEASON[month_of_year]
-    window_first = n_months - 12 if n_months >= 12 else 0       # last 12 months
+    window_first = n_months - 12 if n_months >= 12 else 0  # last 12 months
 
     def random_days(months: np.ndarray) -> np.ndarray:
         """A weighted random day index inside each given month."""
@@ -256,7 +313,7 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     margin = np.clip(np.array([c[3] for c in _CATEGORIES])[cat_of_sku] + rng.normal(0, 0.04, n_sku), 0.15, 0.47)
     unit_cost = list_price * (1.0 - margin)
     rank = np.concatenate([rng.permutation(c[1]) + 1 for c in _CATEGORIES])
-    pop = 1.0 / rank ** 1.1                                    # Zipf popularity inside a category
+    pop = 1.0 / rank**1.1  # Zipf popularity inside a category
     pop_cum = np.empty(n_sku)
     for c in range(_NCAT):
         sel = cat_of_sku == c
@@ -291,7 +348,7 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     sec_order = _gumbel_order(rng, sec_w)
     cat_w = np.zeros((n, _NCAT))
     cat_w[np.arange(n), primary] = 1.0
-    even = rng.random(n) < 0.5                                  # even mix, or one dominant
+    even = rng.random(n) < 0.5  # even mix, or one dominant
     extra = rng.gamma(2.0, 1.0, (n, _NCAT - 1))
     for j in range(_NCAT - 1):
         has = n_cat > j + 1
@@ -327,12 +384,12 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     cand = np.flatnonzero(once & ~prospect)
     n_edge = min(len(cand), max(3, int(round(0.001 * n)))) if n >= 20 else 0
     edge = rng.permutation(cand)[:n_edge]
-    edge_units = edge[:min(2, max(0, n_edge - 2))]              # revenue > 0, units 0
-    edge_neg = np.setdiff1d(edge, edge_units)                    # revenue <= 0
-    if n_months >= 13:                                           # sale before the window
+    edge_units = edge[: min(2, max(0, n_edge - 2))]  # revenue > 0, units 0
+    edge_neg = np.setdiff1d(edge, edge_units)  # revenue <= 0
+    if n_months >= 13:  # sale before the window
         m0[edge_neg] = m1[edge_neg] = n_months - 13
-    if n_months >= 25 and len(edge_neg) >= 2:                    # ... or before the preceding 12 months:
-        m0[edge_neg[::2]] = m1[edge_neg[::2]] = n_months - 25    # a buyer in neither window ("other")
+    if n_months >= 25 and len(edge_neg) >= 2:  # ... or before the preceding 12 months:
+        m0[edge_neg[::2]] = m1[edge_neg[::2]] = n_months - 25  # a buyer in neither window ("other")
     m0[edge_units] = m1[edge_units] = max(window_first, n_months - 6)
     is_edge = np.zeros(n, dtype=bool)
     is_edge[edge] = True
@@ -355,7 +412,7 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     target_sales = target_lines / (1.0 + _RETURN_SHARE + _ZERO_QTY_SHARE) - once_lines * (once & ~prospect).sum()
     target_sales = max(target_sales, 1.0)
     base = expected_active[counted].sum()
-    if base > target_sales:                                      # fewer lines than one per active month
+    if base > target_sales:  # fewer lines than one per active month
         shrink = target_sales / base
         p_month *= shrink
         expected_active *= shrink
@@ -363,8 +420,8 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     else:
         k = (target_sales - base) / max((expected_active[counted] * h[counted]).sum(), 1e-12)
     g = 1.0 + k * h
-    rho = g ** 0.45 - 1.0                                        # extra orders in an active month
-    mu = g ** 0.55 - 1.0                                         # extra lines in an order
+    rho = g**0.45 - 1.0  # extra orders in an active month
+    mu = g**0.55 - 1.0  # extra lines in an order
 
     active = rng.random((n, n_months)) < p_month
     active[once] = False
@@ -373,10 +430,10 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     active[once_idx, once_m] = True
     none = np.flatnonzero(~active.any(axis=1))
     active[none, m0[none] + (rng.random(len(none)) * (m1[none] - m0[none] + 1)).astype(np.int64)] = True
-    active[np.flatnonzero(new), m0[new]] = True                  # new clients start in m0
+    active[np.flatnonzero(new), m0[new]] = True  # new clients start in m0
 
     # ---- orders ----------------------------------------------------------
-    ci, mi = np.nonzero(active)                                  # client-months, client-major
+    ci, mi = np.nonzero(active)  # client-months, client-major
     per_month = 1 + rng.poisson(np.where(once[ci], 0.0, rho[ci]))
     o_client = np.repeat(ci, per_month)
     o_month = np.repeat(mi, per_month)
@@ -453,11 +510,11 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     so_day = np.concatenate([o_day, s_day])
     so_kept = np.flatnonzero(~prospect[so_client])
     so_kept = so_kept[np.lexsort((so_client[so_kept], so_day[so_kept]))]
-    so_number = np.zeros(len(so_client), dtype=np.int64)       # 0 = dropped
+    so_number = np.zeros(len(so_client), dtype=np.int64)  # 0 = dropped
     so_number[so_kept] = np.arange(1, len(so_kept) + 1)
     so_ids = _ids("SO-", np.arange(1, len(so_kept) + 1), max(6, len(str(len(so_kept)))))
     r_kept = ~prospect[r_client]
-    rkey = r_day.astype(np.int64) * (n + 1) + r_client          # one document per client and day
+    rkey = r_day.astype(np.int64) * (n + 1) + r_client  # one document per client and day
     ukeys, rdoc = np.unique(rkey[r_kept], return_inverse=True)
     rdoc_all = np.zeros(len(r_client), dtype=np.int64)
     rdoc_all[r_kept] = rdoc.ravel() + 1
@@ -475,16 +532,31 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
         # earlier one (lines booked as services): the bridge's "no unit data"
         t_month = day_month[t_day]
         steady = np.flatnonzero(~is_edge & ~prospect & (m0 <= window_first - 12) & (m1 == n_months - 1))
-        pick = steady[:max(1, n // 1000)] if n >= 20 else steady[:0]
+        pick = steady[: max(1, n // 1000)] if n >= 20 else steady[:0]
         blank = np.isin(t_client, pick) & (t_month >= window_first - 12) & (t_month < window_first)
         t_qty[blank] = 0.0
-    so_of_line = np.concatenate([so_number[l_order], so_number[l_order[zsrc]],
-                                 so_number[n_orders + np.arange(len(s_client))]])
+    so_of_line = np.concatenate(
+        [so_number[l_order], so_number[l_order[zsrc]], so_number[n_orders + np.arange(len(s_client))]]
+    )
     n_so_lines = len(so_of_line)
-    del (l_order, l_client, l_day, l_cat, l_sku, price, mean_q, qty, growth, unit_price,
-         l_amount, l_unit_cost, l_cost, l_qty)                 # keep the peak memory low
+    del (
+        l_order,
+        l_client,
+        l_day,
+        l_cat,
+        l_sku,
+        price,
+        mean_q,
+        qty,
+        growth,
+        unit_price,
+        l_amount,
+        l_unit_cost,
+        l_cost,
+        l_qty,
+    )  # keep the peak memory low
     t_is_return = np.concatenate([np.zeros(n_so_lines, dtype=bool), np.ones(len(r_client), dtype=bool)])
-    t_doc = np.concatenate([so_of_line, rdoc_all])              # 1-based document number
+    t_doc = np.concatenate([so_of_line, rdoc_all])  # 1-based document number
     seq = np.arange(len(t_client))
     srt = np.lexsort((seq, t_doc, t_is_return, t_day))
     srt = srt[~prospect[t_client[srt]]]
@@ -504,18 +576,20 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     order_ids[~ret] = so_ids[t_doc[srt][~ret] - 1]
     order_ids[ret] = rt_ids[t_doc[srt][ret] - 1]
     tc = t_client[srt]
-    transactions = pd.DataFrame({
-        "client_id": pd.Series(client_ids[tc], dtype=object),
-        "order_id": pd.Series(order_ids, dtype=object),
-        "date": _ns(start64 + t_day[srt]),
-        "sku": pd.Series(sku_codes[t_sku[srt]], dtype=object),
-        "category": pd.Series(cat_names[cat_of_sku[t_sku[srt]]], dtype=object),
-        "quantity": t_qty[srt],
-        "amount": t_amount[srt],
-        "cost": t_cost[srt],
-        "region": pd.Series(region_names[region[tc]], dtype=object),
-        "manager": pd.Series(manager_names[t_mgr[srt]], dtype=object),
-    })
+    transactions = pd.DataFrame(
+        {
+            "client_id": pd.Series(client_ids[tc], dtype=object),
+            "order_id": pd.Series(order_ids, dtype=object),
+            "date": _ns(start64 + t_day[srt]),
+            "sku": pd.Series(sku_codes[t_sku[srt]], dtype=object),
+            "category": pd.Series(cat_names[cat_of_sku[t_sku[srt]]], dtype=object),
+            "quantity": t_qty[srt],
+            "amount": t_amount[srt],
+            "cost": t_cost[srt],
+            "region": pd.Series(region_names[region[tc]], dtype=object),
+            "manager": pd.Series(manager_names[t_mgr[srt]], dtype=object),
+        }
+    )
 
     del order_ids, t_sku, t_qty, t_cost, t_mgr, t_doc, t_is_return, seq, srt, tc, ret
 
@@ -532,32 +606,58 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
 
     # ---- clients table --------------------------------------------------
     chairs_known = rng.random(n) < np.array([i[3] for i in _INDUSTRIES])[ind]
-    chairs = np.maximum(1.0, np.round(np.exp(1.1 + 0.45 * z + rng.normal(0, 0.35, n))
-                                      * np.array([i[4] for i in _INDUSTRIES])[ind]))
+    chairs = np.maximum(
+        1.0, np.round(np.exp(1.1 + 0.45 * z + rng.normal(0, 0.35, n)) * np.array([i[4] for i in _INDUSTRIES])[ind])
+    )
     capacity = np.where(chairs_known, chairs, np.nan)
     od = rng.random(n)
-    overdue_days = np.where(od < 0.70, 0.0, np.where(od < 0.85, rng.integers(1, 31, n).astype(float),
-                            np.where(od < 0.95, np.minimum(31.0 + np.floor(rng.exponential(60.0, n)), 365.0), np.nan)))
+    overdue_days = np.where(
+        od < 0.70,
+        0.0,
+        np.where(
+            od < 0.85,
+            rng.integers(1, 31, n).astype(float),
+            np.where(od < 0.95, np.minimum(31.0 + np.floor(rng.exponential(60.0, n)), 365.0), np.nan),
+        ),
+    )
     overdue_days[prospect] = 0.0
-    overdue_amount = np.where(overdue_days > 0,
-                              np.round(np.maximum(monthly_rev * rng.uniform(0.2, 1.5, n)
-                                                  * (np.nan_to_num(overdue_days) / 30.0) ** 0.3, 100.0), 2),
-                              0.0)
+    overdue_amount = np.where(
+        overdue_days > 0,
+        np.round(
+            np.maximum(monthly_rev * rng.uniform(0.2, 1.5, n) * (np.nan_to_num(overdue_days) / 30.0) ** 0.3, 100.0), 2
+        ),
+        0.0,
+    )
     overdue_amount[np.isnan(overdue_days)] = np.nan
-    clients = pd.DataFrame({
-        "client_id": pd.Series(client_ids, dtype=object),
-        "name": pd.Series(_client_names(rng, ind, region), dtype=object),
-        "industry": pd.Series(_obj([i[0] for i in _INDUSTRIES])[ind], dtype=object),
-        "region": pd.Series(region_names[region], dtype=object),
-        "manager": pd.Series(manager_names[mgr], dtype=object),
-        "capacity_units": capacity.astype(np.float64),
-        "overdue_days": overdue_days.astype(np.float64),
-        "overdue_amount": overdue_amount.astype(np.float64),
-    })
+    clients = pd.DataFrame(
+        {
+            "client_id": pd.Series(client_ids, dtype=object),
+            "name": pd.Series(_client_names(rng, ind, region), dtype=object),
+            "industry": pd.Series(_obj([i[0] for i in _INDUSTRIES])[ind], dtype=object),
+            "region": pd.Series(region_names[region], dtype=object),
+            "manager": pd.Series(manager_names[mgr], dtype=object),
+            "capacity_units": capacity.astype(np.float64),
+            "overdue_days": overdue_days.astype(np.float64),
+            "overdue_amount": overdue_amount.astype(np.float64),
+        }
+    )
 
     # ---- market ---------------------------------------------------------
-    market = _market(rng, n, n_months, prospect, z, total_rev, monthly_rev, cm_rev, cm_last,
-                     client_ids, region_names[region], random_days, start64)
+    market = _market(
+        rng,
+        n,
+        n_months,
+        prospect,
+        z,
+        total_rev,
+        monthly_rev,
+        cm_rev,
+        cm_last,
+        client_ids,
+        region_names[region],
+        random_days,
+        start64,
+    )
 
     # ---- survey and CSI -------------------------------------------------
     recent = (cm_rev[:, window_first:].sum(axis=1) > 0) & ~prospect
@@ -565,26 +665,31 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     resp = np.sort(rng.choice(np.flatnonzero(recent), n_resp, replace=False)) if n_resp else np.zeros(0, dtype=np.int64)
     grp = _weighted_choice(rng, [0.23, 0.32, 0.45], n_resp) if n_resp else np.zeros(0, dtype=np.int64)
     det = _weighted_choice(rng, [1, 1, 1, 2, 3, 5, 8], n_resp) if n_resp else np.zeros(0, dtype=np.int64)
-    nps = np.where(grp == 0, det, np.where(grp == 1, 7 + (rng.random(n_resp) < 0.55),
-                                          9 + (rng.random(n_resp) < 0.4))).astype(np.float64)
+    nps = np.where(
+        grp == 0, det, np.where(grp == 1, 7 + (rng.random(n_resp) < 0.55), 9 + (rng.random(n_resp) < 0.4))
+    ).astype(np.float64)
     survey_months = np.maximum(n_months - 6, 0) + rng.integers(0, min(6, n_months), n_resp)
-    survey = pd.DataFrame({
-        "client_id": pd.Series(client_ids[resp], dtype=object),
-        "date": _ns(start64 + random_days(survey_months)),
-        "nps": nps,
-    })
+    survey = pd.DataFrame(
+        {
+            "client_id": pd.Series(client_ids[resp], dtype=object),
+            "date": _ns(start64 + random_days(survey_months)),
+            "nps": nps,
+        }
+    )
     n_att = len(CSI_ATTRIBUTES)
     imp_mean = np.array([4.6, 4.2, 4.4, 3.8, 3.5])
     sat_shift = np.array([0.1, -0.2, -0.4, 0.0, 0.1])
     base_sat = np.array([2.8, 3.8, 4.5])[grp]
     importance = np.clip(np.round(imp_mean[None, :] + rng.normal(0, 0.6, (n_resp, n_att))), 1, 5)
     satisfaction = np.clip(np.round(base_sat[:, None] + sat_shift[None, :] + rng.normal(0, 0.6, (n_resp, n_att))), 1, 5)
-    csi = pd.DataFrame({
-        "client_id": pd.Series(np.repeat(client_ids[resp], n_att), dtype=object),
-        "attribute": pd.Series(np.tile(_obj(CSI_ATTRIBUTES), n_resp), dtype=object),
-        "importance": importance.ravel().astype(np.float64),
-        "satisfaction": satisfaction.ravel().astype(np.float64),
-    })
+    csi = pd.DataFrame(
+        {
+            "client_id": pd.Series(np.repeat(client_ids[resp], n_att), dtype=object),
+            "attribute": pd.Series(np.tile(_obj(CSI_ATTRIBUTES), n_resp), dtype=object),
+            "importance": importance.ravel().astype(np.float64),
+            "satisfaction": satisfaction.ravel().astype(np.float64),
+        }
+    )
 
     # ---- deliveries: every sales order of the last 12 months -----------
     d_sel = np.flatnonzero((so_day >= window_day) & (so_number > 0))
@@ -593,16 +698,26 @@ def generate(n_clients: int = 3000, *, years: int = 3, lines: int | None = None,
     on_rate = np.array([r[2] for r in _REGIONS])[region[so_client[d_sel]]]
     on_time = _tri_state(rng.random(nd) < on_rate, rng.random(nd) < 0.015)
     in_full = _tri_state(rng.random(nd) < 0.95, rng.random(nd) < 0.015)
-    deliveries = pd.DataFrame({
-        "order_id": pd.Series(so_ids[so_number[d_sel] - 1], dtype=object),
-        "client_id": pd.Series(client_ids[so_client[d_sel]], dtype=object),
-        "date": _ns(start64 + so_day[d_sel]),
-        "on_time": pd.Series(on_time, dtype=object),
-        "in_full": pd.Series(in_full, dtype=object),
-    })
+    deliveries = pd.DataFrame(
+        {
+            "order_id": pd.Series(so_ids[so_number[d_sel] - 1], dtype=object),
+            "client_id": pd.Series(client_ids[so_client[d_sel]], dtype=object),
+            "date": _ns(start64 + so_day[d_sel]),
+            "on_time": pd.Series(on_time, dtype=object),
+            "in_full": pd.Series(in_full, dtype=object),
+        }
+    )
 
-    return SampleData(transactions=transactions, clients=clients, market=market, survey=survey,
-                      csi=csi, deliveries=deliveries, our_supplier=OUR_SUPPLIER, end=end)
+    return SampleData(
+        transactions=transactions,
+        clients=clients,
+        market=market,
+        survey=survey,
+        csi=csi,
+        deliveries=deliveries,
+        our_supplier=OUR_SUPPLIER,
+        end=end,
+    )
 
 
 def _tri_state(value: np.ndarray, unknown: np.ndarray) -> np.ndarray:
@@ -617,8 +732,9 @@ def _client_names(rng, ind: np.ndarray, region: np.ndarray) -> list[str]:
     ending = rng.integers(0, len(_NAME_ENDS), n)
     number = rng.integers(1, 60, n)
     names = []
-    for _i, (s, e, k, r, no) in enumerate(zip(stem.tolist(), ending.tolist(), ind.tolist(),
-                                              region.tolist(), number.tolist())):
+    for _i, (s, e, k, r, no) in enumerate(
+        zip(stem.tolist(), ending.tolist(), ind.tolist(), region.tolist(), number.tolist())
+    ):
         word = _NAME_STEMS[s] + _NAME_ENDS[e]
         city = _REGIONS[r][0]
         if k == 0:
@@ -636,8 +752,21 @@ def _client_names(rng, ind: np.ndarray, region: np.ndarray) -> list[str]:
     return names
 
 
-def _market(rng, n, n_months, prospect, z, total_rev, monthly_rev, cm_rev, cm_last,
-            client_ids, client_region, random_days, start64) -> pd.DataFrame:
+def _market(
+    rng,
+    n,
+    n_months,
+    prospect,
+    z,
+    total_rev,
+    monthly_rev,
+    cm_rev,
+    cm_last,
+    client_ids,
+    client_region,
+    random_days,
+    start64,
+) -> pd.DataFrame:
     """Monthly purchases of about 60 % of the clients from every supplier."""
     buyer = ~prospect & (total_rev > 0)
     n_in = int(round(_MARKET_SHARE * n))
@@ -657,13 +786,12 @@ def _market(rng, n, n_months, prospect, z, total_rev, monthly_rev, cm_rev, cm_la
     b_idx = np.flatnonzero(~is_pro)
     p_idx = np.flatnonzero(is_pro)
     if len(b_idx):
-        k[b_idx[0]] = 1                                          # a client buying from us only
+        k[b_idx[0]] = 1  # a client buying from us only
     if len(p_idx):
-        k[p_idx[0]] = 1                                          # a client with one other supplier
+        k[p_idx[0]] = 1  # a client with one other supplier
     n_comp = np.where(is_pro, k, k - 1)
     sow = np.where(n_comp == 0, 1.0, 0.05 + 0.90 * rng.beta(1.1, 1.6, m))
-    comp_rate = np.where(is_pro, monthly_rev[idx] * rng.uniform(1.0, 1.5, m),
-                         monthly_rev[idx] * (1.0 - sow) / sow)
+    comp_rate = np.where(is_pro, monthly_rev[idx] * rng.uniform(1.0, 1.5, m), monthly_rev[idx] * (1.0 - sow) / sow)
 
     # our rows: months with positive net purchases, approximately what the
     # transactions show (the market source is a different one)
@@ -679,7 +807,7 @@ def _market(rng, n, n_months, prospect, z, total_rev, monthly_rev, cm_rev, cm_la
     has = np.arange(comp_w.shape[1])[None, :] < n_comp[:, None]
     shares = np.where(has, shares, 0.0)
     shares /= np.where(shares.sum(axis=1, keepdims=True) > 0, shares.sum(axis=1, keepdims=True), 1.0)
-    pc, pj = np.nonzero(has)                                     # (client, competitor slot) pairs
+    pc, pj = np.nonzero(has)  # (client, competitor slot) pairs
     p_act = rng.uniform(0.3, 0.9, len(pc))
     act = rng.random((len(pc), n_months)) < p_act[:, None]
     act[np.arange(len(pc)), rng.integers(0, n_months, len(pc))] = True
@@ -694,13 +822,15 @@ def _market(rng, n, n_months, prospect, z, total_rev, monthly_rev, cm_rev, cm_la
     day = np.concatenate([o_day, c_day])
     amt = np.concatenate([o_amt, c_amt])
     srt = np.lexsort((sup.astype(str), day, cl))
-    return pd.DataFrame({
-        "client_id": pd.Series(client_ids[cl[srt]], dtype=object),
-        "supplier": pd.Series(sup[srt], dtype=object),
-        "date": _ns(start64 + day[srt]),
-        "amount": amt[srt].astype(np.float64),
-        "region": pd.Series(client_region[cl[srt]], dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "client_id": pd.Series(client_ids[cl[srt]], dtype=object),
+            "supplier": pd.Series(sup[srt], dtype=object),
+            "date": _ns(start64 + day[srt]),
+            "amount": amt[srt].astype(np.float64),
+            "region": pd.Series(client_region[cl[srt]], dtype=object),
+        }
+    )
 
 
 # --------------------------------------------------------------------------
@@ -719,8 +849,10 @@ def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if len(data.transactions) + 1 > _EXCEL_MAX_ROWS:
-        raise ValueError(f"{len(data.transactions):,} transaction lines do not fit in one Excel sheet "
-                         f"({_EXCEL_MAX_ROWS - 1:,} rows at most); generate fewer lines")
+        raise ValueError(
+            f"{len(data.transactions):,} transaction lines do not fit in one Excel sheet "
+            f"({_EXCEL_MAX_ROWS - 1:,} rows at most); generate fewer lines"
+        )
     out: dict[str, Path] = {}
     books = (
         ("transactions", "transactions.xlsx", (("Transactions", data.transactions),)),
@@ -735,13 +867,15 @@ def write_sample_files(data: SampleData, folder) -> dict[str, Path]:
         out[key] = path
     path = folder / "transactions.csv"
     tx = data.transactions
-    dates = {c: np.datetime_as_string(tx[c].to_numpy().astype("datetime64[D]"), unit="D")
-             for c in tx.columns if pd.api.types.is_datetime64_any_dtype(tx[c])}
-    for c, v in dates.items():                                   # ISO dates; NaT stays empty
+    dates = {
+        c: np.datetime_as_string(tx[c].to_numpy().astype("datetime64[D]"), unit="D")
+        for c in tx.columns
+        if pd.api.types.is_datetime64_any_dtype(tx[c])
+    }
+    for c, v in dates.items():  # ISO dates; NaT stays empty
         dates[c] = np.where(v == "NaT", "", v).astype(object)
-    safe = csv_safe_frame(tx.assign(**dates))                  # no cell read as a formula
-    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8",
-                                                        lineterminator="\n"))
+    safe = csv_safe_frame(tx.assign(**dates))  # no cell read as a formula
+    atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))
     out["transactions_csv"] = path
     return out
 
@@ -796,15 +930,18 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     buffer = io.BytesIO()
     target = buffer if fast else filename
     options = {"in_memory": True} if fast else {"constant_memory": True}
-    wb = xlsxwriter.Workbook(target, {**options, "strings_to_numbers": False,
-                                      "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        target, {**options, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     plans = []
     try:
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        formats = {"date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-                   "money": wb.add_format({"num_format": "#,##0.00"}),
-                   "whole": wb.add_format({"num_format": "#,##0"}),
-                   None: None}
+        formats = {
+            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+            "money": wb.add_format({"num_format": "#,##0.00"}),
+            "whole": wb.add_format({"num_format": "#,##0"}),
+            None: None,
+        }
         for sheet_name, df in sheets:
             ws = wb.add_worksheet(sheet_name)
             specs = _column_specs(df)
@@ -820,9 +957,14 @@ def _write_xlsx(filename: str, sheets, *, fast: bool = True) -> None:
     finally:
         wb.close()
     if fast:
-        add_rows(buffer.getvalue(), filename,
-                 {i: (len(df), [Column(kind, values) for kind, _, _, values in specs])
-                  for i, ((_, df), specs) in enumerate(zip(sheets, plans), start=1)})
+        add_rows(
+            buffer.getvalue(),
+            filename,
+            {
+                i: (len(df), [Column(kind, values) for kind, _, _, values in specs])
+                for i, ((_, df), specs) in enumerate(zip(sheets, plans), start=1)
+            },
+        )
 
 
 def _write_cells(ws, specs, n_rows: int, formats) -> None:

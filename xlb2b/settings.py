@@ -3,6 +3,7 @@
 Defaults are exactly those of METHODOLOGY.md (sections 1, 3, 4, 5). The same
 object is written into the workbook's Settings sheet and read back from it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,25 +33,25 @@ PSC_RULE_KEYS = ("p_min", "p_max", "s_min", "s_max", "c_min", "c_max", "tenure_m
 
 #: RFM grid: rows R = 5..1 (top to bottom), columns FM = 1..5.
 DEFAULT_RFM_GRID: list[list[str]] = [
-    ["New customers", "Potential loyalists", "Loyal", "Champions", "Champions"],          # R5
-    ["Promising", "Potential loyalists", "Potential loyalists", "Loyal", "Champions"],    # R4
-    ["About to sleep", "About to sleep", "Need attention", "Loyal", "Loyal"],             # R3
-    ["Hibernating", "Hibernating", "At risk", "At risk", "Can't lose them"],              # R2
-    ["Lost", "Lost", "At risk", "At risk", "Can't lose them"],                            # R1
+    ["New customers", "Potential loyalists", "Loyal", "Champions", "Champions"],  # R5
+    ["Promising", "Potential loyalists", "Potential loyalists", "Loyal", "Champions"],  # R4
+    ["About to sleep", "About to sleep", "Need attention", "Loyal", "Loyal"],  # R3
+    ["Hibernating", "Hibernating", "At risk", "At risk", "Can't lose them"],  # R2
+    ["Lost", "Lost", "At risk", "At risk", "Can't lose them"],  # R1
 ]
 
 #: BCG factors: (key, axis). Axis "relationship" or "attractiveness".
 BCG_FACTORS: list[tuple[str, str]] = [
-    ("sow", "relationship"),            # our share of the client's wallet (auto)
+    ("sow", "relationship"),  # our share of the client's wallet (auto)
     ("price_orientation", "relationship"),
     ("dependence", "relationship"),
     ("loyalty", "relationship"),
     ("decision_makers", "relationship"),  # contacts with decision makers (ЛПР)
     ("potential", "attractiveness"),
-    ("growth", "attractiveness"),        # auto
-    ("margin", "attractiveness"),        # auto
-    ("competition", "attractiveness"),   # auto, from KML K
-    ("assortment", "attractiveness"),    # auto, from categories
+    ("growth", "attractiveness"),  # auto
+    ("margin", "attractiveness"),  # auto
+    ("competition", "attractiveness"),  # auto, from KML K
+    ("assortment", "attractiveness"),  # auto, from categories
 ]
 
 #: strategy matrix keys: (attractiveness tier, relationship tier) -> strategy key
@@ -87,26 +88,26 @@ class Settings:
     """All settings of an analysis.  Field names are the TOML keys."""
 
     # --- window (section 1)
-    window: str = "default"          # "default" | "all" | "explicit"
+    window: str = "default"  # "default" | "all" | "explicit"
     window_start: dt.date | None = None
     window_end: dt.date | None = None
     months_observed_floor: int = 3
 
     # --- scores (section 3)
-    quantile_k: int = 3              # terciles for P, C and every L
+    quantile_k: int = 3  # terciles for P, C and every L
     # --- PSC (section 4)
-    psc_price_basis: str = "price"   # "price" (avg unit price) | "margin"
-    psc_s_bounds: tuple[float, ...] = (0.40, 0.75)   # ascending lower bounds: S2, S3
+    psc_price_basis: str = "price"  # "price" (avg unit price) | "margin"
+    psc_s_bounds: tuple[float, ...] = (0.40, 0.75)  # ascending lower bounds: S2, S3
     psc_groups: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(DEFAULT_PSC_GROUPS))
     # --- SPL
-    spl_overdue_days: float = 30.0   # P2 if overdue days <= this, P1 above
+    spl_overdue_days: float = 30.0  # P2 if overdue days <= this, P1 above
     # --- KML
-    our_supplier: str = ""           # our name in the Market table
-    kml_k_bounds: tuple[float, ...] = (2, 4)          # K2 >= 2, K3 >= 4
-    kml_m_bounds: tuple[float, ...] = (0.35, 0.60)    # M2 >= 0.35, M3 >= 0.60
+    our_supplier: str = ""  # our name in the Market table
+    kml_k_bounds: tuple[float, ...] = (2, 4)  # K2 >= 2, K3 >= 4
+    kml_m_bounds: tuple[float, ...] = (0.35, 0.60)  # M2 >= 0.35, M3 >= 0.60
     # --- DSL
-    dsl_d_bounds: tuple[float, ...] = (2, 4)          # D2 >= 2, D3 >= 4
-    dsl_s_bounds: tuple[float, ...] = (0.50, 0.80)    # descending upper bounds on top share
+    dsl_d_bounds: tuple[float, ...] = (2, 4)  # D2 >= 2, D3 >= 4
+    dsl_s_bounds: tuple[float, ...] = (0.50, 0.80)  # descending upper bounds on top share
     # --- RFM
     rfm_k: int = 5
     rfm_grid: list[list[str]] = field(default_factory=lambda: copy.deepcopy(DEFAULT_RFM_GRID))
@@ -114,15 +115,15 @@ class Settings:
     abc_cuts: tuple[float, ...] = (0.80, 0.95)
     xyz_cuts: tuple[float, ...] = (0.10, 0.25)
     # --- two windows (section 11) and lapse risk (section 12)
-    dynamics: bool = True            # compute the W0 -> W1 section
-    previous_start: dt.date | None = None   # explicit W0 (both or neither)
+    dynamics: bool = True  # compute the W0 -> W1 section
+    previous_start: dt.date | None = None  # explicit W0 (both or neither)
     previous_end: dt.date | None = None
-    migration_cuts: str = "own"      # "own" | "current": W0 segmented on its own cut points or W1's
-    cohort_period: str = "quarter"   # "quarter" | "year"
-    lapse_bounds: tuple[float, ...] = (1.5, 3.0)      # late >=, lapsing >=
+    migration_cuts: str = "own"  # "own" | "current": W0 segmented on its own cut points or W1's
+    cohort_period: str = "quarter"  # "quarter" | "year"
+    lapse_bounds: tuple[float, ...] = (1.5, 3.0)  # late >=, lapsing >=
     # --- BCG scoring (section 5)
     bcg_weights: dict[str, float] = field(default_factory=lambda: {k: 1.0 for k, _ in BCG_FACTORS})
-    bcg_tier_bounds: tuple[float, ...] = (7 / 3, 11 / 3)   # Medium >=, High >=
+    bcg_tier_bounds: tuple[float, ...] = (7 / 3, 11 / 3)  # Medium >=, High >=
     bcg_sow_bounds: tuple[float, ...] = (0.10, 0.25, 0.50, 0.75)
     bcg_quantile_k: int = 5
     bcg_policies: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
@@ -143,17 +144,25 @@ class Settings:
     def validate(self) -> None:
         """Normalise types and refuse impossible values with a clear message."""
         r = Report()
-        for name in ("psc_s_bounds", "kml_k_bounds", "kml_m_bounds", "dsl_d_bounds",
-                     "dsl_s_bounds", "abc_cuts", "xyz_cuts", "bcg_tier_bounds", "bcg_sow_bounds",
-                     "lapse_bounds"):
+        for name in (
+            "psc_s_bounds",
+            "kml_k_bounds",
+            "kml_m_bounds",
+            "dsl_d_bounds",
+            "dsl_s_bounds",
+            "abc_cuts",
+            "xyz_cuts",
+            "bcg_tier_bounds",
+            "bcg_sow_bounds",
+            "lapse_bounds",
+        ):
             try:
                 v = _tuple(getattr(self, name))
             except (TypeError, ValueError):
                 r.add("must be a list of numbers", column=name, value=getattr(self, name), severity=FATAL)
                 continue
             if any(math.isnan(x) for x in v) or any(b <= a for a, b in zip(v, v[1:])):
-                r.add("bounds must be numbers in strictly increasing order", column=name,
-                      value=list(v), severity=FATAL)
+                r.add("bounds must be numbers in strictly increasing order", column=name, value=list(v), severity=FATAL)
             setattr(self, name, v)
         if not r.fatal and not (0 < self.abc_cuts[0] < self.abc_cuts[-1] <= 1):
             r.add("ABC cuts must lie in (0, 1]", column="abc_cuts", value=list(self.abc_cuts), severity=FATAL)
@@ -173,22 +182,38 @@ class Settings:
             if self.window_start is None or self.window_end is None:
                 r.add("an explicit window needs both window_start and window_end", column="window", severity=FATAL)
             elif self.window_end < self.window_start:
-                r.add("window_end is before window_start", column="window_end",
-                      value=str(self.window_end), severity=FATAL)
+                r.add(
+                    "window_end is before window_start", column="window_end", value=str(self.window_end), severity=FATAL
+                )
         if (self.previous_start is None) != (self.previous_end is None):
-            r.add("an explicit preceding window needs both previous_start and previous_end",
-                  column="previous_start" if self.previous_start is None else "previous_end", severity=FATAL)
-        elif (self.previous_start is not None and isinstance(self.previous_start, dt.date)
-              and isinstance(self.previous_end, dt.date) and self.previous_end < self.previous_start):
-            r.add("previous_end is before previous_start", column="previous_end",
-                  value=str(self.previous_end), severity=FATAL)
+            r.add(
+                "an explicit preceding window needs both previous_start and previous_end",
+                column="previous_start" if self.previous_start is None else "previous_end",
+                severity=FATAL,
+            )
+        elif (
+            self.previous_start is not None
+            and isinstance(self.previous_start, dt.date)
+            and isinstance(self.previous_end, dt.date)
+            and self.previous_end < self.previous_start
+        ):
+            r.add(
+                "previous_end is before previous_start",
+                column="previous_end",
+                value=str(self.previous_end),
+                severity=FATAL,
+            )
         if self.migration_cuts not in ("own", "current"):
             r.add("must be 'own' or 'current'", column="migration_cuts", value=self.migration_cuts, severity=FATAL)
         if self.cohort_period not in ("quarter", "year"):
             r.add("must be 'quarter' or 'year'", column="cohort_period", value=self.cohort_period, severity=FATAL)
         if not r.fatal and (len(self.lapse_bounds) != 2 or self.lapse_bounds[0] <= 0):
-            r.add("two positive bounds: late from, lapsing from", column="lapse_bounds",
-                  value=list(self.lapse_bounds), severity=FATAL)
+            r.add(
+                "two positive bounds: late from, lapsing from",
+                column="lapse_bounds",
+                value=list(self.lapse_bounds),
+                severity=FATAL,
+            )
         if not isinstance(self.dynamics, bool):
             r.add("must be true or false", column="dynamics", value=self.dynamics, severity=FATAL)
         for name in ("quantile_k", "rfm_k", "bcg_quantile_k"):
@@ -204,14 +229,21 @@ class Settings:
                 r.add("every PSC rule needs a group name", column="psc_groups", row=i, severity=FATAL)
             for k in rule:
                 if k != "group" and k not in PSC_RULE_KEYS:
-                    r.add(f"unknown key; use {', '.join(PSC_RULE_KEYS)}", column="psc_groups", row=i,
-                          value=k, severity=FATAL)
+                    r.add(
+                        f"unknown key; use {', '.join(PSC_RULE_KEYS)}",
+                        column="psc_groups",
+                        row=i,
+                        value=k,
+                        severity=FATAL,
+                    )
         if len(self.rfm_grid) != 5 or any(len(row) != 5 for row in self.rfm_grid):
             r.add("the RFM grid must be 5 rows (R5..R1) by 5 columns (FM1..FM5)", column="rfm_grid", severity=FATAL)
         known = {k for k, _ in BCG_FACTORS}
         for k, w in self.bcg_weights.items():
             if k not in known:
-                r.add(f"unknown BCG factor; use {', '.join(sorted(known))}", column="bcg_weights", value=k, severity=FATAL)
+                r.add(
+                    f"unknown BCG factor; use {', '.join(sorted(known))}", column="bcg_weights", value=k, severity=FATAL
+                )
             elif not (isinstance(w, (int, float)) and w >= 0):
                 r.add("weights must be numbers >= 0", column=f"bcg_weights.{k}", value=w, severity=FATAL)
         self.bcg_weights = {**{k: 1.0 for k, _ in BCG_FACTORS}, **self.bcg_weights}
@@ -244,7 +276,7 @@ class Settings:
             if isinstance(v, tuple):
                 d[k] = list(v)
             elif v is None:
-                del d[k]                       # TOML has no null
+                del d[k]  # TOML has no null
         d["psc_groups"] = [{k: v for k, v in rule.items() if v is not None} for rule in self.psc_groups]
         return d
 
@@ -272,6 +304,7 @@ class Settings:
         import tomli_w
 
         from xlb2b.io_util import atomic_write_bytes
+
         atomic_write_bytes(path, tomli_w.dumps(self.to_dict()).encode("utf-8"))
 
     @classmethod

@@ -29,6 +29,7 @@ Usage::
 
     python -m udfs.addin.build -o xlb2b.xlam
 """
+
 from __future__ import annotations
 
 import argparse
@@ -151,17 +152,21 @@ Failed:
 End Sub
 """
 
-_XBA = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">\n'
-        '<script:module xmlns:script="http://openoffice.org/2000/script" script:name="{name}" '
-        'script:language="StarBasic">{code}</script:module>\n')
-_XLB = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">\n'
-        '<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" '
-        'library:readonly="false" library:passwordprotected="false">\n'
-        ' <library:element library:name="Module1"/>\n'
-        ' <library:element library:name="xlb2bBuild"/>\n'
-        '</library:library>\n')
+_XBA = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">\n'
+    '<script:module xmlns:script="http://openoffice.org/2000/script" script:name="{name}" '
+    'script:language="StarBasic">{code}</script:module>\n'
+)
+_XLB = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">\n'
+    '<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" '
+    'library:readonly="false" library:passwordprotected="false">\n'
+    ' <library:element library:name="Module1"/>\n'
+    ' <library:element library:name="xlb2bBuild"/>\n'
+    "</library:library>\n"
+)
 
 
 class AddinBuildError(RuntimeError):
@@ -190,8 +195,15 @@ def vba_module(bas_text: str) -> tuple[str, str]:
 
 def _run(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[str, str]:
     """Run soffice in its own process group, killed whole (and only it) on timeout."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         return proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -206,9 +218,11 @@ def _run(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[str, str]
 def _soffice_exe(soffice: str) -> str:
     found = shutil.which(soffice)
     if found is None:
-        raise AddinBuildError(f"LibreOffice not found ({soffice!r}): install it "
-                              "(apt-get install --no-install-recommends libreoffice-calc) "
-                              "or pass the path of soffice")
+        raise AddinBuildError(
+            f"LibreOffice not found ({soffice!r}): install it "
+            "(apt-get install --no-install-recommends libreoffice-calc) "
+            "or pass the path of soffice"
+        )
     return found
 
 
@@ -220,10 +234,12 @@ def vba_modules(bas: Path = BAS, functions_bas: str | None = None) -> list[tuple
 
     name, code = vba_module(Path(bas).read_text(encoding="utf-8"))
     fname, fcode = vba_module(functions_bas if functions_bas is not None else wrappers.functions_module())
-    return [("document", WORKBOOK_CODE_NAME, wrappers.THIS_WORKBOOK),
-            ("document", SHEET_CODE_NAME, "Option Explicit\n"),
-            ("normal", name, code),
-            ("normal", fname, fcode)]
+    return [
+        ("document", WORKBOOK_CODE_NAME, wrappers.THIS_WORKBOOK),
+        ("document", SHEET_CODE_NAME, "Option Explicit\n"),
+        ("normal", name, code),
+        ("normal", fname, fcode),
+    ]
 
 
 def _vba_workbook(modules: list[tuple[str, str, str]], work: Path, soffice_exe: str, timeout: float) -> Path:
@@ -237,19 +253,34 @@ def _vba_workbook(modules: list[tuple[str, str, str]], work: Path, soffice_exe: 
     out = work / "vba.xlsm"
     log = work / "build.log"
     profile = work / "profile"
-    base = [soffice_exe, "--headless", "--norestore", "--nolockcheck", "--nologo", "--nodefault",
-            f"-env:UserInstallation={profile.as_uri()}"]
-    env = dict(os.environ, XLB2B_VBA_LOG=str(log), XLB2B_VBA_LIST=str(work / "modules.txt"),
-               XLB2B_VBA_PROJECT="VBAProject", XLB2B_VBA_WORKBOOK=WORKBOOK_CODE_NAME,
-               XLB2B_VBA_OUT=str(out))
+    base = [
+        soffice_exe,
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        "--nologo",
+        "--nodefault",
+        f"-env:UserInstallation={profile.as_uri()}",
+    ]
+    env = dict(
+        os.environ,
+        XLB2B_VBA_LOG=str(log),
+        XLB2B_VBA_LIST=str(work / "modules.txt"),
+        XLB2B_VBA_PROJECT="VBAProject",
+        XLB2B_VBA_WORKBOOK=WORKBOOK_CODE_NAME,
+        XLB2B_VBA_OUT=str(out),
+    )
     # the first start fills the new profile (and replaces user/basic with the presets)
     stdout, stderr = _run(base + ["--terminate_after_init"], env, timeout)
     standard = profile / "user" / "basic" / "Standard"
     if not standard.is_dir():
-        raise AddinBuildError(f"LibreOffice did not create its user profile in {profile}\n"
-                              f"stdout:\n{stdout.strip()}\nstderr:\n{stderr.strip()}")
+        raise AddinBuildError(
+            f"LibreOffice did not create its user profile in {profile}\n"
+            f"stdout:\n{stdout.strip()}\nstderr:\n{stderr.strip()}"
+        )
     (standard / "xlb2bBuild.xba").write_text(
-        _XBA.format(name="xlb2bBuild", code=escape(BUILDER_BASIC)), encoding="utf-8")
+        _XBA.format(name="xlb2bBuild", code=escape(BUILDER_BASIC)), encoding="utf-8"
+    )
     (standard / "script.xlb").write_text(_XLB, encoding="utf-8")
     stdout, stderr = _run(base + ["macro:///Standard.xlb2bBuild.BuildVbaWorkbook"], env, timeout)
     steps = log.read_text(encoding="utf-8", errors="replace").split("\n") if log.exists() else []
@@ -257,14 +288,17 @@ def _vba_workbook(modules: list[tuple[str, str, str]], work: Path, soffice_exe: 
         raise AddinBuildError(
             "LibreOffice wrote no workbook with the VBA module\n"
             f"macro log: {' | '.join(s for s in steps if s) or '(empty: the macro did not run)'}\n"
-            f"stdout:\n{stdout.strip()}\nstderr:\n{stderr.strip()}")
+            f"stdout:\n{stdout.strip()}\nstderr:\n{stderr.strip()}"
+        )
     return out
 
 
 def _content_types(xml: str) -> str:
     if MACRO_WORKBOOK_CONTENT_TYPE not in xml:
-        raise AddinBuildError("the workbook LibreOffice wrote is not macro-enabled: "
-                              f"no {MACRO_WORKBOOK_CONTENT_TYPE} in [Content_Types].xml")
+        raise AddinBuildError(
+            "the workbook LibreOffice wrote is not macro-enabled: "
+            f"no {MACRO_WORKBOOK_CONTENT_TYPE} in [Content_Types].xml"
+        )
     xml = xml.replace(MACRO_WORKBOOK_CONTENT_TYPE, ADDIN_CONTENT_TYPE)
     if 'Extension="xml"' not in xml:
         xml = xml.replace("</Types>", '<Default Extension="xml" ContentType="application/xml"/></Types>')
@@ -297,7 +331,7 @@ def _with_attribute(xml: str, element: str, name: str, value: str) -> str:
     if m is None:
         raise AddinBuildError(f"the workbook LibreOffice wrote has no <{element}>")
     attrs = re.sub(rf'\s{name}="[^"]*"', "", m.group(1) or "")
-    return xml[:m.start()] + f'<{element}{attrs} {name}="{value}"{m.group(2)}>' + xml[m.end():]
+    return xml[: m.start()] + f'<{element}{attrs} {name}="{value}"{m.group(2)}>' + xml[m.end() :]
 
 
 def _as_excel_saves(parts: dict[str, bytes]) -> None:
@@ -339,8 +373,9 @@ def _xlam_bytes(vba_xlsm: Path, custom_ui: bytes) -> bytes:
         parts["docProps/core.xml"] = _core(parts["docProps/core.xml"].decode("utf-8")).encode("utf-8")
     parts[CUSTOM_UI_PART] = custom_ui
     _as_excel_saves(parts)
-    order = ["[Content_Types].xml", "_rels/.rels"] + sorted(n for n in parts if n not in
-                                                            ("[Content_Types].xml", "_rels/.rels"))
+    order = ["[Content_Types].xml", "_rels/.rels"] + sorted(
+        n for n in parts if n not in ("[Content_Types].xml", "_rels/.rels")
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name in order:
@@ -351,8 +386,14 @@ def _xlam_bytes(vba_xlsm: Path, custom_ui: bytes) -> bytes:
     return buf.getvalue()
 
 
-def build_addin(out_path: str | os.PathLike, *, soffice: str = "soffice", bas: Path = BAS,
-                custom_ui: Path = CUSTOM_UI, timeout: float = 180) -> Path:
+def build_addin(
+    out_path: str | os.PathLike,
+    *,
+    soffice: str = "soffice",
+    bas: Path = BAS,
+    custom_ui: Path = CUSTOM_UI,
+    timeout: float = 180,
+) -> Path:
     """Build the add-in ``out_path`` (``.xlam``) from ``xlb2b.bas`` and ``customUI.xml``.
 
     Needs LibreOffice (``soffice``, found on the PATH or given as a path); raises
@@ -380,9 +421,10 @@ def build_addin(out_path: str | os.PathLike, *, soffice: str = "soffice", bas: P
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m udfs.addin.build [-o xlb2b.xlam] [--soffice PATH]``; exit status 0 or 1."""
-    parser = argparse.ArgumentParser(prog="xlb2b addin build",
-                                     description="Build xlb2b.xlam (classic xlwings add-in, "
-                                                 "ribbon tab B2B) with LibreOffice.")
+    parser = argparse.ArgumentParser(
+        prog="xlb2b addin build",
+        description="Build xlb2b.xlam (classic xlwings add-in, ribbon tab B2B) with LibreOffice.",
+    )
     parser.add_argument("-o", "--output", default="xlb2b.xlam", help="the .xlam to write (default: %(default)s)")
     parser.add_argument("--soffice", default="soffice", help="LibreOffice's soffice program (default: %(default)s)")
     args = parser.parse_args(argv)

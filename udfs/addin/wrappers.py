@@ -22,6 +22,7 @@ The texts come from xlwings' metadata of the functions (docstrings and
 reads them in a child Python with xlwings in its server mode, where the
 argument descriptions are kept.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["EXPLAIN", "MODULE_NAME", "THIS_WORKBOOK", "function_specs", "functions_module",
-           "vba_name", "vba_text"]
+__all__ = ["EXPLAIN", "MODULE_NAME", "THIS_WORKBOOK", "function_specs", "functions_module", "vba_name", "vba_text"]
 
 MODULE_NAME = "xlb2b_functions"
 #: the function whose text result is the point (never turned into an error value)
@@ -40,15 +40,77 @@ EXPLAIN = "B2B_EXPLAIN"
 MACRO_OPTIONS_LIMIT = 255
 #: msoLanguageIDUI and the language id of Russian
 _UI, _RUSSIAN = 2, 1049
-_CHUNK = 800              # characters of a string literal per physical line (VBA: 1023)
+_CHUNK = 800  # characters of a string literal per physical line (VBA: 1023)
 # parameter names VBA does not take as identifiers (keywords and statements)
-_VBA_WORDS = {"and", "as", "boolean", "byref", "byval", "call", "case", "close", "const", "date", "dim",
-              "do", "double", "each", "else", "end", "error", "exit", "false", "for", "function", "get",
-              "goto", "if", "in", "input", "integer", "is", "let", "like", "long", "loop", "me", "mod",
-              "name", "new", "next", "not", "nothing", "on", "open", "optional", "or", "print", "private",
-              "public", "put", "resume", "select", "set", "single", "static", "step", "stop", "string",
-              "sub", "then", "time", "to", "true", "type", "until", "variant", "wend", "while", "with",
-              "xor"}
+_VBA_WORDS = {
+    "and",
+    "as",
+    "boolean",
+    "byref",
+    "byval",
+    "call",
+    "case",
+    "close",
+    "const",
+    "date",
+    "dim",
+    "do",
+    "double",
+    "each",
+    "else",
+    "end",
+    "error",
+    "exit",
+    "false",
+    "for",
+    "function",
+    "get",
+    "goto",
+    "if",
+    "in",
+    "input",
+    "integer",
+    "is",
+    "let",
+    "like",
+    "long",
+    "loop",
+    "me",
+    "mod",
+    "name",
+    "new",
+    "next",
+    "not",
+    "nothing",
+    "on",
+    "open",
+    "optional",
+    "or",
+    "print",
+    "private",
+    "public",
+    "put",
+    "resume",
+    "select",
+    "set",
+    "single",
+    "static",
+    "step",
+    "stop",
+    "string",
+    "sub",
+    "then",
+    "time",
+    "to",
+    "true",
+    "type",
+    "until",
+    "variant",
+    "wend",
+    "while",
+    "with",
+    "xor",
+}
 
 THIS_WORKBOOK = """\
 ' xlb2b.xlam: when Excel opens the add-in, the functions get their descriptions
@@ -82,10 +144,14 @@ def function_specs() -> list[dict]:
     """Name, parameters (name, optional, English and Russian help) and the two
     descriptions of every function, in xlwings' metadata order."""
     root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, XLWINGS_LICENSE_KEY=os.environ.get("XLWINGS_LICENSE_KEY") or "noncommercial",
-               XLWINGS_ON_SERVER="true")
-    out = subprocess.run([sys.executable, "-c", _SPECS_CODE, str(root)], capture_output=True, text=True,
-                         env=env, timeout=300)
+    env = dict(
+        os.environ,
+        XLWINGS_LICENSE_KEY=os.environ.get("XLWINGS_LICENSE_KEY") or "noncommercial",
+        XLWINGS_ON_SERVER="true",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _SPECS_CODE, str(root)], capture_output=True, text=True, env=env, timeout=300
+    )
     if out.returncode != 0:
         raise RuntimeError("cannot read the functions' metadata: " + (out.stderr.strip().splitlines() or ["?"])[-1])
     return json.loads(out.stdout)
@@ -100,15 +166,15 @@ def vba_text(text: str, limit: int = MACRO_OPTIONS_LIMIT) -> str:
     """A VBA expression for ``text`` (cut to ``limit`` characters): a literal
     when it is ASCII, else ``B2BText("<UTF-16 hex>")``, split over lines."""
     if len(text) > limit:
-        text = text[:limit - 1] + "\u2026"
+        text = text[: limit - 1] + "\u2026"
     if all(ord(ch) < 128 for ch in text):
         body = text.replace('"', '""')
         call = None
     else:
         body = "".join(f"{ord(ch):04X}" for ch in text)
         call = "B2BText"
-    parts = [body[i:i + _CHUNK] for i in range(0, len(body), _CHUNK)] or [""]
-    literal = ' & _\n        '.join(f'"{p}"' for p in parts)
+    parts = [body[i : i + _CHUNK] for i in range(0, len(body), _CHUNK)] or [""]
+    literal = " & _\n        ".join(f'"{p}"' for p in parts)
     return f"{call}({literal})" if call else literal
 
 
@@ -118,19 +184,19 @@ def _wrapper(spec: dict) -> str:
     sig = ", ".join(("Optional " if opt else "") + n for n, opt in params)
     args = ", ".join(n for n, _ in params)
     convert = "False" if name == EXPLAIN else "True"
-    return (f"Public Function {name}({sig})\n"
-            f'    {name} = B2BCall("{name}", Array({args}), {convert})\n'
-            "End Function\n")
+    return f'Public Function {name}({sig})\n    {name} = B2BCall("{name}", Array({args}), {convert})\nEnd Function\n'
 
 
 def _describe(spec: dict) -> str:
     name = spec["name"]
     n = len(spec["params"])
-    lines = [f"Private Sub B2BDescribe_{name}(ByVal ru As Boolean)",
-             "    Dim d As String, a As Variant",
-             f"    ReDim a(0 To {max(n - 1, 0)})",
-             "    If ru Then",
-             f"        d = {vba_text(spec['ru'] or spec['description'])}"]
+    lines = [
+        f"Private Sub B2BDescribe_{name}(ByVal ru As Boolean)",
+        "    Dim d As String, a As Variant",
+        f"    ReDim a(0 To {max(n - 1, 0)})",
+        "    If ru Then",
+        f"        d = {vba_text(spec['ru'] or spec['description'])}",
+    ]
     lines += [f"        a({i}) = {vba_text(p['ru'] or p['description'])}" for i, p in enumerate(spec["params"])]
     lines += ["    Else", f"        d = {vba_text(spec['description'])}"]
     lines += [f"        a({i}) = {vba_text(p['description'])}" for i, p in enumerate(spec["params"])]
@@ -199,8 +265,10 @@ End Sub
     parts = [head, "' ---------------------------------------------------------------- functions\n"]
     parts += [_wrapper(s) + "\n" for s in specs]
     parts.append("' ---------------------------------------------------------------- descriptions\n")
-    parts.append("Public Sub B2BDescribe()\n    Dim ru As Boolean\n    On Error Resume Next\n"
-                 f"    ru = (Application.LanguageSettings.LanguageID({_UI}) = {_RUSSIAN})\n")
+    parts.append(
+        "Public Sub B2BDescribe()\n    Dim ru As Boolean\n    On Error Resume Next\n"
+        f"    ru = (Application.LanguageSettings.LanguageID({_UI}) = {_RUSSIAN})\n"
+    )
     parts += [f"    B2BDescribe_{s['name']} ru\n" for s in specs]
     parts.append("End Sub\n\n")
     parts += [_describe(s) + "\n" for s in specs]

@@ -12,6 +12,7 @@ Usage::
 
     python -m udfs.lite.build xlb2b-lite.xlsx
 """
+
 from __future__ import annotations
 
 import sys
@@ -110,8 +111,11 @@ def build_lite_workbook(path: str | Path, *, n_clients: int = 40, seed: int = 20
         ws.set_column("C:C", 3)
         ws.set_column("D:D", 70)
         ws.write("B1", "xlb2b: B2B client-base analysis", wb.add_format({"bold": True, "font_size": 16}))
-        ws.write("B2", f"Sample data: {n_clients} clients, our supplier {data.our_supplier!r}. "
-                       "Open xlwings Lite once, then click a button.")
+        ws.write(
+            "B2",
+            f"Sample data: {n_clients} clients, our supplier {data.our_supplier!r}. "
+            "Open xlwings Lite once, then click a button.",
+        )
         note = wb.add_format({"text_wrap": True, "valign": "vcenter"})
         notes = {
             "analyze": "Reads Transactions, Clients and Market and writes the analysis sheets.",
@@ -126,19 +130,30 @@ def build_lite_workbook(path: str | Path, *, n_clients: int = 40, seed: int = 20
         for tag, (cell, label) in SHEET_BUTTONS.items():
             row = int(cell[1:]) - 1
             ws.set_row(row, 30)
-            ws.insert_textbox(cell, label, {
-                "object_name": shape_name(tag),
-                "url": f"internal:{SHEET}!{cell}",
-                "tip": label,
-                "width": 240, "height": 38, "x_offset": 2, "y_offset": 1,
-                "fill": {"color": "#1F4E79"},
-                "line": {"color": "#1F4E79"},
-                "font": {"color": "white", "bold": True, "size": 11},
-                "align": {"vertical": "middle", "horizontal": "center"},
-            })
+            ws.insert_textbox(
+                cell,
+                label,
+                {
+                    "object_name": shape_name(tag),
+                    "url": f"internal:{SHEET}!{cell}",
+                    "tip": label,
+                    "width": 240,
+                    "height": 38,
+                    "x_offset": 2,
+                    "y_offset": 1,
+                    "fill": {"color": "#1F4E79"},
+                    "line": {"color": "#1F4E79"},
+                    "font": {"color": "white", "bold": True, "size": 11},
+                    "align": {"vertical": "middle", "horizontal": "center"},
+                },
+            )
             ws.write(row, 3, notes[tag], note)
-        ws.write("B18", "Build ADP for selected client: select the client's row on Clients, "
-                        "then run build_adp from the xlwings Lite task pane.", note)
+        ws.write(
+            "B18",
+            "Build ADP for selected client: select the client's row on Clients, "
+            "then run build_adp from the xlwings Lite task pane.",
+            note,
+        )
         date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
         money_fmt = wb.add_format({"num_format": "#,##0.00"})
         _write_table(wb, "Transactions", data.transactions, date_fmt, money_fmt)

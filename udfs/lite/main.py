@@ -12,6 +12,7 @@ client" and "Fill template for selected client" have no sheet button: clicking
 a sheet button moves the selection, so run build_adp or fill_template_for_client
 from the task pane after selecting the client's row.
 """
+
 import xlwings as xw
 from xlwings import script
 

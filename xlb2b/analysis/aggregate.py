@@ -18,6 +18,7 @@ The input is an ibis table with the canonical transaction columns of
 a number, the optional columns when present) whose rows already passed
 validation (see :mod:`xlb2b.inputs.scan`).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -164,12 +165,18 @@ SUM_DECIMALS = 6
 
 
 def _sums(x: np.ndarray) -> np.ndarray:
-    return np.round(x, SUM_DECIMALS) + 0.0   # + 0.0 turns −0.0 into 0.0
+    return np.round(x, SUM_DECIMALS) + 0.0  # + 0.0 turns −0.0 into 0.0
 
 
-def client_metrics_from_aggregates(agg: dict[str, pd.DataFrame], window: Window, settings: Settings,
-                                   *, has_gross_profit: bool, has_categories: bool,
-                                   has_skus: bool) -> ClientMetrics:
+def client_metrics_from_aggregates(
+    agg: dict[str, pd.DataFrame],
+    window: Window,
+    settings: Settings,
+    *,
+    has_gross_profit: bool,
+    has_categories: bool,
+    has_skus: bool,
+) -> ClientMetrics:
     """The per-client table of :func:`~xlb2b.analysis.metrics.client_metrics`
     (same columns, same rules) from the engine's aggregates, sorted by client id,
     with ``prev_units``, ``purchase_dates`` and ``median_gap_days`` added."""
@@ -224,34 +231,36 @@ def client_metrics_from_aggregates(agg: dict[str, pd.DataFrame], window: Window,
     recency[has_last] = ((end_day - last[has_last]) // np.timedelta64(1, "D")).astype("float64")
     tenure = np.where(has_first, m1 - first_m + 1, np.nan)
     units_pos = units > 0
-    table = pd.DataFrame({
-        "client_id": ids,
-        "revenue": revenue,
-        "gross_profit": gross_profit,
-        "margin": _div(gross_profit, np.where(revenue > 0, revenue, np.nan)),
-        "orders": orders,
-        "units": units,
-        "lines": lines,
-        "avg_unit_price": np.where(units_pos, _div(revenue, units), np.nan),
-        "avg_check": _div(revenue, orders),
-        "depth": _div(units, orders),
-        "skus": skus,
-        "categories": categories,
-        "top_category_share": top_share,
-        "first_date": first,
-        "last_date": last,
-        "recency_days": recency,
-        "tenure_months": tenure,
-        "active_months": active,
-        "months_observed": months_observed.astype("float64"),
-        "regularity": _div(active, months_observed),
-        "monthly_cv": cv,
-        "ltv": revenue,
-        "prev_revenue": _sums(num("prev_revenue")),
-        "prev_units": _sums(num("prev_units")),
-        "purchase_dates": num("purchase_dates"),
-        "median_gap_days": num("median_gap", np.nan),
-    })
+    table = pd.DataFrame(
+        {
+            "client_id": ids,
+            "revenue": revenue,
+            "gross_profit": gross_profit,
+            "margin": _div(gross_profit, np.where(revenue > 0, revenue, np.nan)),
+            "orders": orders,
+            "units": units,
+            "lines": lines,
+            "avg_unit_price": np.where(units_pos, _div(revenue, units), np.nan),
+            "avg_check": _div(revenue, orders),
+            "depth": _div(units, orders),
+            "skus": skus,
+            "categories": categories,
+            "top_category_share": top_share,
+            "first_date": first,
+            "last_date": last,
+            "recency_days": recency,
+            "tenure_months": tenure,
+            "active_months": active,
+            "months_observed": months_observed.astype("float64"),
+            "regularity": _div(active, months_observed),
+            "monthly_cv": cv,
+            "ltv": revenue,
+            "prev_revenue": _sums(num("prev_revenue")),
+            "prev_units": _sums(num("prev_units")),
+            "purchase_dates": num("purchase_dates"),
+            "median_gap_days": num("median_gap", np.nan),
+        }
+    )
     return ClientMetrics(table, window, has_gross_profit, has_categories)
 
 
@@ -260,8 +269,13 @@ def client_metrics_engine(t, window: Window, settings: Settings) -> ClientMetric
     cols = set(t.columns)
     agg = client_aggregates(t, window)
     return client_metrics_from_aggregates(
-        agg, window, settings, has_gross_profit=bool(cols & {"gross_profit", "cost"}),
-        has_categories=bool(cols & {"category", "sku"}), has_skus="sku" in cols)
+        agg,
+        window,
+        settings,
+        has_gross_profit=bool(cols & {"gross_profit", "cost"}),
+        has_categories=bool(cols & {"category", "sku"}),
+        has_skus="sku" in cols,
+    )
 
 
 def last_values(t, column: str) -> pd.Series:
@@ -286,8 +300,11 @@ def market_metrics_engine(m, window: Window, settings: Settings) -> pd.DataFrame
     pairs = pairs.filter(pairs.s > 0)
     our_key = settings.our_supplier.strip().casefold()
     per = pairs.group_by("client_id").aggregate(
-        market_spend=pairs.s.sum(), suppliers=pairs.count(), ss=(pairs.s * pairs.s).sum(),
-        ours=pairs.s.sum(where=pairs._sup == our_key) if our_key else ibis.literal(0.0))
+        market_spend=pairs.s.sum(),
+        suppliers=pairs.count(),
+        ss=(pairs.s * pairs.s).sum(),
+        ours=pairs.s.sum(where=pairs._sup == our_key) if our_key else ibis.literal(0.0),
+    )
     ids = m.select("client_id").distinct()
     r = _execute(ids.left_join(per, "client_id").drop("client_id_right"))
     r = r.sort_values("client_id", kind="stable").reset_index(drop=True)
@@ -297,14 +314,16 @@ def market_metrics_engine(m, window: Window, settings: Settings) -> pd.DataFrame
     ours = pd.to_numeric(r["ours"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
     suppliers = pd.to_numeric(r["suppliers"], errors="coerce").fillna(0).to_numpy(dtype="float64")
     safe = np.where(has, spend, 1.0)
-    out = pd.DataFrame({
-        "client_id": r["client_id"].astype(str).to_numpy(dtype=object),
-        "suppliers": np.where(has, suppliers, np.nan),
-        "hhi": np.where(has, ss / (safe * safe), np.nan),
-        "market_spend": np.where(has, spend, np.nan),
-        "our_market_amount": np.where(has, ours, np.nan),
-        "sow": np.where(has, ours / safe, np.nan) if our_key else np.full(len(r), np.nan),
-    })
+    out = pd.DataFrame(
+        {
+            "client_id": r["client_id"].astype(str).to_numpy(dtype=object),
+            "suppliers": np.where(has, suppliers, np.nan),
+            "hhi": np.where(has, ss / (safe * safe), np.nan),
+            "market_spend": np.where(has, spend, np.nan),
+            "our_market_amount": np.where(has, ours, np.nan),
+            "sow": np.where(has, ours / safe, np.nan) if our_key else np.full(len(r), np.nan),
+        }
+    )
     found = bool(our_key) and bool((ours > 0).any())
     comp = pairs if not found else pairs.filter(pairs._sup != our_key)
     cp = _execute(comp.select("client_id", supplier=comp._sup))

@@ -1,4 +1,5 @@
 """Yes/no answers as numbers: the one reader of survey, delivery and qualification answers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,4 +24,3 @@ def yes_no(values) -> np.ndarray:
     out = np.where(words.isin(_YES).to_numpy(), 1.0, out)
     out = np.where(words.isin(_NO).to_numpy(), 0.0, out)
     return out.reshape(shape)
-

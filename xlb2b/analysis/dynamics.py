@@ -6,6 +6,7 @@ call shape, ``name(clients, settings) -> Segmentation``, and return the
 bounds they used; the tables (bridge, retention, migration, cohorts) are
 built from the per-client frame that :func:`two_windows` gives.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,15 +25,31 @@ from xlb2b.settings import Settings
 #: client statuses W0 -> W1, in the bridge's order
 STATUSES = ("new", "returned", "lost", "grown", "shrunk", "flat", "other")
 #: rows of the revenue bridge, top to bottom
-BRIDGE_ROWS = ("start", "new", "returned", "lost", "grown_price", "grown_volume", "shrunk_price",
-               "shrunk_volume", "flat", "no_unit_data", "other", "end")
+BRIDGE_ROWS = (
+    "start",
+    "new",
+    "returned",
+    "lost",
+    "grown_price",
+    "grown_volume",
+    "shrunk_price",
+    "shrunk_volume",
+    "flat",
+    "no_unit_data",
+    "other",
+    "end",
+)
 #: the contribution rows (start + their sum = end)
 CONTRIBUTIONS = BRIDGE_ROWS[1:-1]
 LAPSE_STATUSES = ("on_track", "late", "lapsing", "too_few_purchases")
 #: segmentations with a migration matrix: name -> (segment column, segmentation function)
-MIGRATIONS = {"psc_group": ("psc_group", seg.psc), "abc": ("abc_class", seg.abc),
-              "rfm_segment": ("rfm_segment", seg.rfm), "dsl_level": ("dsl_level", seg.dsl),
-              "xyz": ("xyz_class", seg.xyz)}
+MIGRATIONS = {
+    "psc_group": ("psc_group", seg.psc),
+    "abc": ("abc_class", seg.abc),
+    "rfm_segment": ("rfm_segment", seg.rfm),
+    "dsl_level": ("dsl_level", seg.dsl),
+    "xyz": ("xyz_class", seg.xyz),
+}
 NOT_BUYER_W0 = "(not a buyer in W0)"
 LOST = "(lost)"
 NOT_SEGMENTED = "(not segmented)"
@@ -47,9 +64,13 @@ def previous_window(window: Window, settings: Settings) -> Window:
         w0 = Window(pd.Timestamp(settings.previous_start), pd.Timestamp(settings.previous_end))
         if w0.end >= window.start:
             r = Report()
-            r.add(f"the preceding window ({w0}) must end before the analysis window starts ({window}): "
-                  "move previous_end before window start", column="previous_end", value=str(w0.end.date()),
-                  severity=FATAL)
+            r.add(
+                f"the preceding window ({w0}) must end before the analysis window starts ({window}): "
+                "move previous_end before window start",
+                column="previous_end",
+                value=str(w0.end.date()),
+                severity=FATAL,
+            )
             raise InputError("invalid settings: previous window overlaps the analysis window", r)
     else:
         w0 = window.preceding()
@@ -60,13 +81,14 @@ def previous_window(window: Window, settings: Settings) -> Window:
 class DayTotals:
     """The order lines summed per (client, date), sorted by client then date:
     every later step works on these pairs instead of the lines."""
-    ids: np.ndarray        # client id per client code
-    client: np.ndarray     # client code per pair
-    day: np.ndarray        # days since 1970-01-01 per pair
-    amount: np.ndarray     # net amount
-    units: np.ndarray      # quantity (or ±1 per line, as §2)
-    lines: np.ndarray      # number of lines
-    buys: np.ndarray       # number of purchase lines (amount > 0)
+
+    ids: np.ndarray  # client id per client code
+    client: np.ndarray  # client code per pair
+    day: np.ndarray  # days since 1970-01-01 per pair
+    amount: np.ndarray  # net amount
+    units: np.ndarray  # quantity (or ±1 per line, as §2)
+    lines: np.ndarray  # number of lines
+    buys: np.ndarray  # number of purchase lines (amount > 0)
 
 
 #: client codes and day spans up to this size are sorted by radix (16-bit keys)
@@ -99,11 +121,17 @@ def day_totals(tx: pd.DataFrame) -> DayTotals:
         np.not_equal(c[1:], c[:-1], out=new[1:])
         new[1:] |= d[1:] != d[:-1]
         pair = np.empty(c.size, dtype=np.int64)
-        pair[order] = np.cumsum(new) - 1           # each line's pair, in the lines' own order
+        pair[order] = np.cumsum(new) - 1  # each line's pair, in the lines' own order
         k = int(pair.max()) + 1 if pair.size else 0
-        return DayTotals(ids, c[new], d[new], np.bincount(pair, weights=amount, minlength=k),
-                         np.bincount(pair, weights=units, minlength=k), np.bincount(pair, minlength=k),
-                         np.bincount(pair, weights=buys, minlength=k).astype(np.int64))
+        return DayTotals(
+            ids,
+            c[new],
+            d[new],
+            np.bincount(pair, weights=amount, minlength=k),
+            np.bincount(pair, weights=units, minlength=k),
+            np.bincount(pair, minlength=k),
+            np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
+        )
     key = cid * np.int64(span) + (day - d0)
     codes, uniq = pd.factorize(key, sort=False)
     order = np.argsort(uniq, kind="stable")
@@ -112,11 +140,15 @@ def day_totals(tx: pd.DataFrame) -> DayTotals:
     codes = rank[codes]
     uniq = uniq[order]
     k = len(uniq)
-    return DayTotals(ids, uniq // span, uniq % span + d0,
-                     np.bincount(codes, weights=amount, minlength=k),
-                     np.bincount(codes, weights=units, minlength=k),
-                     np.bincount(codes, minlength=k),
-                     np.bincount(codes, weights=buys, minlength=k).astype(np.int64))
+    return DayTotals(
+        ids,
+        uniq // span,
+        uniq % span + d0,
+        np.bincount(codes, weights=amount, minlength=k),
+        np.bincount(codes, weights=units, minlength=k),
+        np.bincount(codes, minlength=k),
+        np.bincount(codes, weights=buys, minlength=k).astype(np.int64),
+    )
 
 
 def _in_window(dates: np.ndarray, w: Window) -> np.ndarray:
@@ -138,7 +170,7 @@ def _first_purchase_day(d: DayTotals) -> np.ndarray:
     sel = d.buys > 0
     c, day = d.client[sel], d.day[sel]
     first = np.r_[True, c[1:] != c[:-1]] if c.size else np.zeros(0, dtype=bool)
-    out[c[first]] = day[first]                # pairs are sorted by client, then date
+    out[c[first]] = day[first]  # pairs are sorted by client, then date
     return out
 
 
@@ -208,8 +240,17 @@ def client_status(clients: pd.DataFrame, settings: Settings, *, w1: Window) -> S
     volume = np.where(split, (c1 - c0) * (p0 + p1) / 2, np.nan)
     row = status.copy()
     row[retained & ~split] = "no_unit_data"
-    return Segmentation({"status": status, "change": r1 - r0, "price_w0": p0, "price_w1": p1,
-                         "price_effect": price, "volume_effect": volume, "bridge_row": row})
+    return Segmentation(
+        {
+            "status": status,
+            "change": r1 - r0,
+            "price_w0": p0,
+            "price_w1": p1,
+            "price_effect": price,
+            "volume_effect": volume,
+            "bridge_row": row,
+        }
+    )
 
 
 def group_values(clients: pd.DataFrame, by: str) -> np.ndarray:
@@ -269,8 +310,9 @@ def revenue_bridge(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame
     out = pd.concat(parts, ignore_index=True)
     if by is not None:
         order = {k: i for i, k in enumerate(BRIDGE_ROWS)}
-        out = out.sort_values(["group", "row"], key=lambda s: s.map(order) if s.name == "row" else s,
-                              kind="stable").reset_index(drop=True)
+        out = out.sort_values(
+            ["group", "row"], key=lambda s: s.map(order) if s.name == "row" else s, kind="stable"
+        ).reset_index(drop=True)
     return out
 
 
@@ -299,11 +341,19 @@ def retention(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     nrr = np.bincount(g, weights=kept, minlength=ng)
     grr = np.bincount(g, weights=np.minimum(kept, r0), minlength=ng)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame({"group": groups, "buyers_w0": buyers, "retained": ret.astype(np.int64),
-                            "revenue_w0": base, "revenue_kept": nrr, "revenue_kept_capped": grr,
-                            "logo_retention": np.where(buyers > 0, ret / np.maximum(buyers, 1), np.nan),
-                            "nrr": np.where(base > 0, nrr / np.where(base > 0, base, 1), np.nan),
-                            "grr": np.where(base > 0, grr / np.where(base > 0, base, 1), np.nan)})
+        out = pd.DataFrame(
+            {
+                "group": groups,
+                "buyers_w0": buyers,
+                "retained": ret.astype(np.int64),
+                "revenue_w0": base,
+                "revenue_kept": nrr,
+                "revenue_kept_capped": grr,
+                "logo_retention": np.where(buyers > 0, ret / np.maximum(buyers, 1), np.nan),
+                "nrr": np.where(base > 0, nrr / np.where(base > 0, base, 1), np.nan),
+                "grr": np.where(base > 0, grr / np.where(base > 0, base, 1), np.nan),
+            }
+        )
     return out if by is not None else out.drop(columns="group")
 
 
@@ -333,18 +383,23 @@ def _abc_current(r0: np.ndarray, w1_revenue: np.ndarray, w1_class: np.ndarray) -
     return out
 
 
-def w0_segments(tx: pd.DataFrame, w0: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
-                settings: Settings, first_purchase: pd.Series | None = None
-                ) -> tuple[pd.DataFrame, dict[str, list[float]]]:
+def w0_segments(
+    tx: pd.DataFrame,
+    w0: Window,
+    w1_clients: pd.DataFrame,
+    w1_cuts: dict[str, list[float]],
+    settings: Settings,
+    first_purchase: pd.Series | None = None,
+) -> tuple[pd.DataFrame, dict[str, list[float]]]:
     """W0's own metrics and segments (recency from W0's end, months observed
     and tenure up to W0's end) for W0's buyers, with W0's own cut points
     (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
     frame (client_id + ``<segment column>_w0``) and the cut points used."""
-    if first_purchase is not None:        # only W0's lines (and the columns the segmentations use) are needed
+    if first_purchase is not None:  # only W0's lines (and the columns the segmentations use) are needed
         dates = tx["date"].to_numpy(dtype="datetime64[ns]")
         used = ["client_id", "date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
         if "category" not in tx:
-            used.append("sku")            # the category falls back to the SKU
+            used.append("sku")  # the category falls back to the SKU
         tx = tx.loc[_in_window(dates, w0), [c for c in used if c in tx]]
     cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
     c = cm.loc[cm["revenue"].to_numpy() > 0].reset_index(drop=True)
@@ -353,8 +408,9 @@ def w0_segments(tx: pd.DataFrame, w0: Window, w1_clients: pd.DataFrame, w1_cuts:
     out = pd.DataFrame({"client_id": c["client_id"].to_numpy()})
     for col, fn in MIGRATIONS.values():
         if fn is seg.abc and current:
-            out[col + "_w0"] = _abc_current(_col(c, "revenue"), _col(w1_clients, "revenue"),
-                                            w1_clients["abc_class"].astype(object).to_numpy())
+            out[col + "_w0"] = _abc_current(
+                _col(c, "revenue"), _col(w1_clients, "revenue"), w1_clients["abc_class"].astype(object).to_numpy()
+            )
             continue
         given = None
         if current:
@@ -406,11 +462,15 @@ def migration(clients: pd.DataFrame, name: str) -> pd.DataFrame:
     tc, tu = pd.factorize(t, sort=True)
     key = fc.astype(np.int64) * len(tu) + tc
     kc, ku = pd.factorize(key, sort=True)
-    out = pd.DataFrame({"from": np.asarray(fu, dtype=object)[ku // len(tu)],
-                        "to": np.asarray(tu, dtype=object)[ku % len(tu)],
-                        "clients": np.bincount(kc, minlength=len(ku)),
-                        "revenue_w0": np.bincount(kc, weights=r0[m], minlength=len(ku)),
-                        "revenue_w1": np.bincount(kc, weights=r1[m], minlength=len(ku))})
+    out = pd.DataFrame(
+        {
+            "from": np.asarray(fu, dtype=object)[ku // len(tu)],
+            "to": np.asarray(tu, dtype=object)[ku % len(tu)],
+            "clients": np.bincount(kc, minlength=len(ku)),
+            "revenue_w0": np.bincount(kc, weights=r0[m], minlength=len(ku)),
+            "revenue_w1": np.bincount(kc, weights=r1[m], minlength=len(ku)),
+        }
+    )
     return out
 
 
@@ -442,8 +502,17 @@ def period_label(p: int, period: str) -> str:
     return str(int(p)) if period == "year" else f"{int(p) // 4}-Q{int(p) % 4 + 1}"
 
 
-COHORT_COLUMNS = ["cohort", "period", "age", "cohort_size", "active", "revenue", "logo_retention",
-                  "revenue_index", "incomplete"]
+COHORT_COLUMNS = [
+    "cohort",
+    "period",
+    "age",
+    "cohort_size",
+    "active",
+    "revenue",
+    "logo_retention",
+    "revenue_index",
+    "incomplete",
+]
 
 
 def cohorts(tx, w1: Window, settings: Settings) -> pd.DataFrame:
@@ -473,7 +542,7 @@ def cohorts(tx, w1: Window, settings: Settings) -> pd.DataFrame:
     ncoh = last_p - p0 + 1
     ok = has[c] & (p >= first[c])
     size = np.bincount(first[has] - p0, minlength=ncoh)
-    cell = (first[c] - p0) * ncoh + (p - first[c])             # (cohort, age), dense
+    cell = (first[c] - p0) * ncoh + (p - first[c])  # (cohort, age), dense
     rev = np.bincount(cell[ok], weights=amount[ok], minlength=ncoh * ncoh)
     # active: distinct (client, period) among purchase pairs (sorted by client, then date)
     sel = ok & (buys > 0)
@@ -485,20 +554,22 @@ def cohorts(tx, w1: Window, settings: Settings) -> pd.DataFrame:
     ci, ai = ci[keep], ai[keep]
     idx = ci * ncoh + ai
     first_rev = rev[ci * ncoh]
-    incomplete = int(_period_of_days(np.array([end + 1]), per)[0]) == last_p   # W1 ends inside its last period
+    incomplete = int(_period_of_days(np.array([end + 1]), per)[0]) == last_p  # W1 ends inside its last period
     labels = np.asarray([period_label(x, per) for x in range(p0, last_p + 1)], dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame({
-            "cohort": labels[ci],
-            "period": labels[ci + ai],
-            "age": ai,
-            "cohort_size": size[ci],
-            "active": active[idx],
-            "revenue": rev[idx],
-            "logo_retention": active[idx] / size[ci],
-            "revenue_index": np.where(first_rev > 0, rev[idx] / np.where(first_rev > 0, first_rev, 1), np.nan),
-            "incomplete": (p0 + ci + ai == last_p) & incomplete,
-        })
+        out = pd.DataFrame(
+            {
+                "cohort": labels[ci],
+                "period": labels[ci + ai],
+                "age": ai,
+                "cohort_size": size[ci],
+                "active": active[idx],
+                "revenue": rev[idx],
+                "logo_retention": active[idx] / size[ci],
+                "revenue_index": np.where(first_rev > 0, rev[idx] / np.where(first_rev > 0, first_rev, 1), np.nan),
+                "incomplete": (p0 + ci + ai == last_p) & incomplete,
+            }
+        )
     return out
 
 
@@ -510,19 +581,19 @@ def typical_gap(tx, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarr
     :func:`day_totals`."""
     d = _days(tx)
     sel = (d.buys > 0) & (d.day <= _day(end))
-    c, day = d.client[sel], d.day[sel]                  # sorted by client, then date
+    c, day = d.client[sel], d.day[sel]  # sorted by client, then date
     m = len(d.ids)
     ndates = np.bincount(c, minlength=m)
     same = c[1:] == c[:-1]
     gc = c[1:][same]
     gap = (day[1:] - day[:-1])[same]
     top = np.int64(gap.max() + 1) if gap.size else np.int64(1)
-    key = np.sort(gc * top + gap)                       # gaps sorted within each client
+    key = np.sort(gc * top + gap)  # gaps sorted within each client
     gc, gap = key // top, key % top
     k = np.bincount(gc, minlength=m)
     start = np.concatenate(([0], np.cumsum(k)[:-1]))
     med = np.full(m, np.nan)
-    has = ndates >= 3                                   # at least 2 gaps
+    has = ndates >= 3  # at least 2 gaps
     kk, ss = k[has], start[has]
     med[has] = (gap[ss + (kk - 1) // 2] + gap[ss + kk // 2]) / 2
     # from client codes to the order of client_ids
@@ -547,8 +618,10 @@ def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window) -> Segme
     status = np.full(len(ids), LAPSE_STATUSES[3], dtype=object)
     ok = ~np.isnan(score)
     status[ok] = names[score[ok].astype(int) - 1]
-    return Segmentation({"purchase_dates": ndates.astype(float), "typical_gap": gap, "lapse_ratio": ratio,
-                         "lapse_status": status}, {"lapse": [float(b) for b in settings.lapse_bounds]})
+    return Segmentation(
+        {"purchase_dates": ndates.astype(float), "typical_gap": gap, "lapse_ratio": ratio, "lapse_status": status},
+        {"lapse": [float(b) for b in settings.lapse_bounds]},
+    )
 
 
 def lapse_ratio_of(dates, end) -> float:
@@ -569,8 +642,22 @@ def watch_list(clients: pd.DataFrame) -> pd.DataFrame:
     w = clients.loc[m]
     rank = np.where(w["lapse_status"].to_numpy() == "lapsing", 0, 1)
     order = np.lexsort((w["client_id"].astype(str).to_numpy(), -_col(w, "revenue"), rank))
-    cols = [c for c in ("client_id", "name", "manager", "lapse_status", "lapse_ratio", "recency_days",
-                        "typical_gap", "purchase_dates", "last_date", "revenue") if c in w]
+    cols = [
+        c
+        for c in (
+            "client_id",
+            "name",
+            "manager",
+            "lapse_status",
+            "lapse_ratio",
+            "recency_days",
+            "typical_gap",
+            "purchase_dates",
+            "last_date",
+            "revenue",
+        )
+        if c in w
+    ]
     out = w.iloc[order][cols].rename(columns={"revenue": "revenue_at_stake"}).reset_index(drop=True)
     return out
 
@@ -579,10 +666,11 @@ def watch_list(clients: pd.DataFrame) -> pd.DataFrame:
 @dataclass
 class Dynamics:
     """The two-window results of one analysis."""
+
     w0: Window
     w1: Window
-    clients: pd.DataFrame             # one row per client with a line in W0 or W1
-    cut_points: dict[str, Any]        # "w0", "w1": {score: cut points}; "lapse": the two bounds
+    clients: pd.DataFrame  # one row per client with a line in W0 or W1
+    cut_points: dict[str, Any]  # "w0", "w1": {score: cut points}; "lapse": the two bounds
     cohort_table: pd.DataFrame
     settings: Settings
     _cache: dict = field(default_factory=dict, repr=False)
@@ -608,8 +696,14 @@ W1_COLUMNS = ("psc_group", "abc_class", "rfm_segment", "dsl_level", "xyz_class",
 ATTRIBUTES = ("manager", "region", "industry", "name")
 
 
-def dynamics(tx: pd.DataFrame, w1: Window, w1_clients: pd.DataFrame, w1_cuts: dict[str, list[float]],
-             attributes: pd.DataFrame, settings: Settings) -> Dynamics:
+def dynamics(
+    tx: pd.DataFrame,
+    w1: Window,
+    w1_clients: pd.DataFrame,
+    w1_cuts: dict[str, list[float]],
+    attributes: pd.DataFrame,
+    settings: Settings,
+) -> Dynamics:
     """Everything of §11–§12 for one analysis.  ``w1_clients``: the analysed
     clients (W1 metrics and segments); ``attributes``: client_id plus
     attributes of every client (manager, region, …), so lost clients keep
@@ -620,19 +714,29 @@ def dynamics(tx: pd.DataFrame, w1: Window, w1_clients: pd.DataFrame, w1_cuts: di
     st = client_status(d, settings, w1=w1)
     for k, v in st.columns.items():
         d[k] = v
-    seg0, cuts0 = w0_segments(tx, w0, w1_clients, w1_cuts, settings,
-                              first_purchase=pd.Series(d["first_date"].to_numpy(), index=d["client_id"].to_numpy()))
+    seg0, cuts0 = w0_segments(
+        tx,
+        w0,
+        w1_clients,
+        w1_cuts,
+        settings,
+        first_purchase=pd.Series(d["first_date"].to_numpy(), index=d["client_id"].to_numpy()),
+    )
     ids = pd.Index(d["client_id"].to_numpy(dtype=object))
     lp = lapse(w1_clients, settings, tx=days, w1=w1)
     w1_cols = [c for c in W1_COLUMNS if c in w1_clients and c not in ATTRIBUTES]
-    parts = [seg0.set_index("client_id"),
-             w1_clients[["client_id"] + w1_cols].set_index("client_id"),
-             attributes[["client_id"] + [c for c in ATTRIBUTES if c in attributes]]
-             .drop_duplicates("client_id").set_index("client_id"),
-             pd.DataFrame(lp.columns, index=w1_clients["client_id"].to_numpy(dtype=object))]
+    parts = [
+        seg0.set_index("client_id"),
+        w1_clients[["client_id"] + w1_cols].set_index("client_id"),
+        attributes[["client_id"] + [c for c in ATTRIBUTES if c in attributes]]
+        .drop_duplicates("client_id")
+        .set_index("client_id"),
+        pd.DataFrame(lp.columns, index=w1_clients["client_id"].to_numpy(dtype=object)),
+    ]
     # one reindex per frame (pandas takes whole blocks; no per-column conversion)
     extra = pd.concat([p.reindex(ids) for p in parts], axis=1)
     d = pd.concat([d, extra.reset_index(drop=True)], axis=1)
     coh = cohorts(days, w1, settings)
-    return Dynamics(w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts),
-                                "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings)
+    return Dynamics(
+        w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts), "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings
+    )

@@ -4,6 +4,7 @@ Everything is vectorised over integer client codes: one ``pd.factorize`` per
 key column, then ``np.bincount`` sums and hashed pair keys for distinct
 counts.  No per-client Python loop.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ DAY = np.timedelta64(1, "D")
 # ---------------------------------------------------------------- window
 @dataclass(frozen=True)
 class Window:
-    start: pd.Timestamp   # first day, inclusive
-    end: pd.Timestamp     # last day, inclusive
+    start: pd.Timestamp  # first day, inclusive
+    end: pd.Timestamp  # last day, inclusive
 
     @property
     def start_month(self) -> int:
@@ -112,7 +113,7 @@ def count_distinct_pairs(c: np.ndarray, x: np.ndarray, nx: int, n: int) -> np.nd
         seen[c * np.int64(nx) + x] = True
         return seen.reshape(n, nx).sum(axis=1, dtype=np.int64)
     keys = c * np.int64(nx) + x
-    if (keys[1:] >= keys[:-1]).all():   # lines in client, then date order: no hashing
+    if (keys[1:] >= keys[:-1]).all():  # lines in client, then date order: no hashing
         keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
     else:
         keys = pd.unique(keys)
@@ -158,14 +159,15 @@ def _div(a, b) -> np.ndarray:
 # ---------------------------------------------------------------- metrics
 @dataclass
 class ClientMetrics:
-    table: pd.DataFrame          # one row per client seen in transactions (any period)
+    table: pd.DataFrame  # one row per client seen in transactions (any period)
     window: Window
     has_gross_profit: bool
     has_categories: bool
 
 
-def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings, *,
-                   first_purchase: pd.Series | None = None) -> ClientMetrics:
+def client_metrics(
+    tx: pd.DataFrame, window: Window, settings: Settings, *, first_purchase: pd.Series | None = None
+) -> ClientMetrics:
     """Per-client metrics of §2 for every client that appears in ``tx``.
 
     ``tx`` is a canonical transactions frame (see :mod:`xlb2b.inputs.tables`).
@@ -237,7 +239,7 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings, *,
         k, nk = _codes(tx[cat_col])
         k = k[inw]
         categories = count_distinct_pairs(cb, k[buy], nk, n).astype("float64")
-        known = k >= 0                      # lines without a category have no category share
+        known = k >= 0  # lines without a category have no category share
         pc, _, psum = pair_sums(c[known], k[known], nk, amt[known])
         top = np.full(n, -np.inf)
         np.maximum.at(top, pc, psum)
@@ -280,31 +282,33 @@ def client_metrics(tx: pd.DataFrame, window: Window, settings: Settings, *,
     tenure = np.where(first < far, m1 - first_m + 1, np.nan)
 
     units_pos = units > 0
-    table = pd.DataFrame({
-        "client_id": clients,
-        "revenue": revenue,
-        "gross_profit": gross_profit,
-        "margin": _div(gross_profit, np.where(revenue > 0, revenue, np.nan)),
-        "orders": orders.astype("float64"),
-        "units": units,
-        "lines": lines.astype("float64"),
-        "avg_unit_price": np.where(units_pos, _div(revenue, units), np.nan),
-        "avg_check": _div(revenue, orders),
-        "depth": _div(units, orders),
-        "skus": skus,
-        "categories": categories,
-        "top_category_share": top_share,
-        "first_date": np.where(first < far, first, np.datetime64("NaT")),
-        "last_date": last,
-        "recency_days": recency,
-        "tenure_months": tenure,
-        "active_months": active.astype("float64"),
-        "months_observed": months_observed.astype("float64"),
-        "regularity": _div(active, months_observed),
-        "monthly_cv": cv,
-        "ltv": revenue,
-        "prev_revenue": prev_revenue,
-    })
+    table = pd.DataFrame(
+        {
+            "client_id": clients,
+            "revenue": revenue,
+            "gross_profit": gross_profit,
+            "margin": _div(gross_profit, np.where(revenue > 0, revenue, np.nan)),
+            "orders": orders.astype("float64"),
+            "units": units,
+            "lines": lines.astype("float64"),
+            "avg_unit_price": np.where(units_pos, _div(revenue, units), np.nan),
+            "avg_check": _div(revenue, orders),
+            "depth": _div(units, orders),
+            "skus": skus,
+            "categories": categories,
+            "top_category_share": top_share,
+            "first_date": np.where(first < far, first, np.datetime64("NaT")),
+            "last_date": last,
+            "recency_days": recency,
+            "tenure_months": tenure,
+            "active_months": active.astype("float64"),
+            "months_observed": months_observed.astype("float64"),
+            "regularity": _div(active, months_observed),
+            "monthly_cv": cv,
+            "ltv": revenue,
+            "prev_revenue": prev_revenue,
+        }
+    )
     return ClientMetrics(table, window, gp_line is not None, cat_col is not None)
 
 
@@ -347,18 +351,21 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
             ours = np.bincount(pc[sel], weights=psum[sel], minlength=n)
     has = spend > 0
     sow = np.where(has, ours / np.where(has, spend, 1), np.nan) if our_key else np.full(n, np.nan)
-    out = pd.DataFrame({
-        "client_id": ids,
-        "suppliers": np.where(has, suppliers, np.nan),
-        "hhi": np.where(has, hhi, np.nan),
-        "market_spend": np.where(has, spend, np.nan),
-        "our_market_amount": np.where(has, ours, np.nan),
-        "sow": sow,
-    })
+    out = pd.DataFrame(
+        {
+            "client_id": ids,
+            "suppliers": np.where(has, suppliers, np.nan),
+            "hhi": np.where(has, hhi, np.nan),
+            "market_spend": np.where(has, spend, np.nan),
+            "our_market_amount": np.where(has, ours, np.nan),
+            "sow": sow,
+        }
+    )
     # competitors per client, kept for the KML summary (distinct competitor names)
     comp = pd.DataFrame({"c": pc, "s": ps})
     if our_key and (sup_names == our_key).any():
         comp = comp[comp["s"] != np.flatnonzero(sup_names == our_key)[0]]
-    out.attrs["competitor_pairs"] = pd.DataFrame({"client_id": ids[comp["c"].to_numpy()],
-                                                  "supplier": sup_names[comp["s"].to_numpy()]})
+    out.attrs["competitor_pairs"] = pd.DataFrame(
+        {"client_id": ids[comp["c"].to_numpy()], "supplier": sup_names[comp["s"].to_numpy()]}
+    )
     return out

@@ -4,6 +4,7 @@ Which traits are more common among class-A clients than among all clients:
 for each categorical attribute and each of its values, the share of A clients
 with that value against the share of all clients with it; lift = the ratio.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,6 +34,7 @@ def size_bands(revenue) -> np.ndarray:
 def _text(values: pd.Series) -> pd.Series:
     """Values as trimmed text; None / NaN / empty → ``BLANK``.  Whole floats
     print without ``.0`` (region code 77.0 → "77")."""
+
     def one(v):
         if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
             return BLANK
@@ -40,6 +42,7 @@ def _text(values: pd.Series) -> pd.Series:
             return str(int(v))
         t = str(v).strip()
         return t if t else BLANK
+
     return values.astype(object).map(one)
 
 
@@ -47,8 +50,9 @@ def _has_value(values: pd.Series) -> bool:
     return bool((_text(values) != BLANK).any())
 
 
-def portrait(clients: pd.DataFrame, attributes: list[str] | None = None, *,
-             klass: str = "A", class_column: str = "abc_class") -> pd.DataFrame:
+def portrait(
+    clients: pd.DataFrame, attributes: list[str] | None = None, *, klass: str = "A", class_column: str = "abc_class"
+) -> pd.DataFrame:
     """Traits of the target (class ``klass``) clients, by lift.
 
     ``clients``: one row per client with ``abc_class`` and the attribute
@@ -86,8 +90,12 @@ def portrait(clients: pd.DataFrame, attributes: list[str] | None = None, *,
     n_all = int(classified.sum())
     n_a = int(is_a.sum())
     if n_a == 0 or not attributes:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            COLUMNS, (object, object, "int64", "float64", "int64", "float64", "float64"))})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(COLUMNS, (object, object, "int64", "float64", "int64", "float64", "float64"))
+            }
+        )
 
     parts = []
     for attr in attributes:

@@ -4,6 +4,7 @@ All functions take arrays, lists or Series (one element per answer / pair /
 order) and ignore what cannot be used, counting it in the ``*_detail``
 results, so nothing is dropped silently.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,6 +28,7 @@ def _numbers(values) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- NPS
 
+
 def nps_detail(scores) -> dict:
     """NPS with its counts.
 
@@ -43,9 +45,15 @@ def nps_detail(scores) -> dict:
     detractors = int((valid & (v <= 6)).sum())
     passives = n - promoters - detractors
     value = 100.0 * (promoters - detractors) / n if n else float("nan")
-    return {"nps": value, "promoters": promoters, "passives": passives,
-            "detractors": detractors, "valid": n,
-            "invalid": int((~valid & ~blank).sum()), "blank": int(blank.sum())}
+    return {
+        "nps": value,
+        "promoters": promoters,
+        "passives": passives,
+        "detractors": detractors,
+        "valid": n,
+        "invalid": int((~valid & ~blank).sum()),
+        "blank": int(blank.sum()),
+    }
 
 
 def nps(scores) -> float:
@@ -54,6 +62,7 @@ def nps(scores) -> float:
 
 
 # --------------------------------------------------------------------------- CSI
+
 
 def _csi_pairs(importance, satisfaction, scale_max: float):
     i, _ = _numbers(importance)
@@ -83,9 +92,14 @@ def csi(importance, satisfaction, scale_max: float = 5) -> float:
     return csi_detail(importance, satisfaction, scale_max)["csi"]
 
 
-def csi_by_client(frame: pd.DataFrame, *, importance: str = "importance",
-                  satisfaction: str = "satisfaction", client: str = "client_id",
-                  scale_max: float = 5) -> pd.DataFrame:
+def csi_by_client(
+    frame: pd.DataFrame,
+    *,
+    importance: str = "importance",
+    satisfaction: str = "satisfaction",
+    client: str = "client_id",
+    scale_max: float = 5,
+) -> pd.DataFrame:
     """CSI per client from a long table (one row per client × criterion).
 
     Returns columns ``client_id, csi, pairs, ignored``, one row per client in
@@ -93,20 +107,33 @@ def csi_by_client(frame: pd.DataFrame, *, importance: str = "importance",
     """
     i, s, ok = _csi_pairs(frame[importance], frame[satisfaction], scale_max)
     ids = frame[client].reset_index(drop=True)
-    g = pd.DataFrame({
-        "client_id": ids,
-        "num": np.where(ok, i * s, 0.0),
-        "den": np.where(ok, i, 0.0),
-        "pairs": ok.astype(np.int64),
-        "ignored": (~ok).astype(np.int64),
-    }).groupby("client_id", sort=False, dropna=True).sum()
+    g = (
+        pd.DataFrame(
+            {
+                "client_id": ids,
+                "num": np.where(ok, i * s, 0.0),
+                "den": np.where(ok, i, 0.0),
+                "pairs": ok.astype(np.int64),
+                "ignored": (~ok).astype(np.int64),
+            }
+        )
+        .groupby("client_id", sort=False, dropna=True)
+        .sum()
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(g["den"] > 0, 100.0 * g["num"] / (g["den"] * scale_max), np.nan)
-    return pd.DataFrame({"client_id": g.index.to_numpy(), "csi": value,
-                         "pairs": g["pairs"].to_numpy(), "ignored": g["ignored"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "client_id": g.index.to_numpy(),
+            "csi": value,
+            "pairs": g["pairs"].to_numpy(),
+            "ignored": g["ignored"].to_numpy(),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- OTIF
+
 
 def otif_detail(on_time, in_full) -> dict:
     """OTIF = orders on time and in full / orders whose outcome is known.
@@ -123,9 +150,14 @@ def otif_detail(on_time, in_full) -> dict:
     known = ~np.isnan(t) & ~np.isnan(f)
     n = int(known.sum())
     hit = int((known & (t == 1) & (f == 1)).sum())
-    return {"otif": hit / n if n else float("nan"), "on_time_in_full": hit, "known": n,
-            "unknown": int((~known).sum()), "on_time": int((known & (t == 1)).sum()),
-            "in_full": int((known & (f == 1)).sum())}
+    return {
+        "otif": hit / n if n else float("nan"),
+        "on_time_in_full": hit,
+        "known": n,
+        "unknown": int((~known).sum()),
+        "on_time": int((known & (t == 1)).sum()),
+        "in_full": int((known & (f == 1)).sum()),
+    }
 
 
 def otif(on_time, in_full) -> float:

@@ -3,6 +3,7 @@
 Every score is an integer 1..k stored in a float array (NaN = not scored).
 ``k`` is always "more": more expensive, more regular, more units.
 """
+
 from __future__ import annotations
 
 import numpy as np

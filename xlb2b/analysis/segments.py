@@ -3,6 +3,7 @@
 Segmentations (METHODOLOGY §4): every one has the same call shape,
 ``name(clients, settings) -> Segmentation`` with its score columns, its code
 and the cut points it used, so the workbook can show them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from xlb2b.settings import Settings
 
 @dataclass
 class Segmentation:
-    columns: dict[str, np.ndarray]                 # new client columns
+    columns: dict[str, np.ndarray]  # new client columns
     cuts: dict[str, list[float]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
@@ -45,8 +46,13 @@ def join_code(parts: list[tuple[str, np.ndarray]], sep: str = "_") -> np.ndarray
     for i in ints:
         idx = idx * top + i
     grids = np.meshgrid(*[np.arange(top)] * len(parts), indexing="ij")
-    table = np.array([sep.join(f"{letter}{g}" for (letter, _), g in zip(parts, combo))
-                      for combo in zip(*(g.ravel() for g in grids))], dtype=object)
+    table = np.array(
+        [
+            sep.join(f"{letter}{g}" for (letter, _), g in zip(parts, combo))
+            for combo in zip(*(g.ravel() for g in grids))
+        ],
+        dtype=object,
+    )
     out[ok] = table[idx]
     return out
 
@@ -60,8 +66,7 @@ def _qscore(values: np.ndarray, mask: np.ndarray, k: int, descending: bool = Fal
 
 
 # ---------------------------------------------------------------- PSC
-def psc_groups(p: np.ndarray, s: np.ndarray, c: np.ndarray, tenure: np.ndarray,
-               rules: list[dict]) -> np.ndarray:
+def psc_groups(p: np.ndarray, s: np.ndarray, c: np.ndarray, tenure: np.ndarray, rules: list[dict]) -> np.ndarray:
     """The named-group rule table, top-down, first match wins (vectorised)."""
     n = len(p)
     out = np.full(n, np.nan, dtype=object)
@@ -108,10 +113,15 @@ def psc(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     group = psc_groups(p, s_scored, c, _f(clients, "tenure_months"), settings.psc_groups)
     msgs = []
     if (~scored).any():
-        msgs.append(f"{int((~scored).sum())} client(s) have no {'margin' if basis == 'margin' else 'positive net units'}"
-                    " and get no PSC code")
-    return Segmentation({"psc_p": p, "psc_s": s, "psc_c": c, "psc_code": code, "psc_group": group},
-                        {"psc_p": p_cuts, "psc_c": c_cuts}, msgs)
+        msgs.append(
+            f"{int((~scored).sum())} client(s) have no {'margin' if basis == 'margin' else 'positive net units'}"
+            " and get no PSC code"
+        )
+    return Segmentation(
+        {"psc_p": p, "psc_s": s, "psc_c": c, "psc_code": code, "psc_group": group},
+        {"psc_p": p_cuts, "psc_c": c_cuts},
+        msgs,
+    )
 
 
 # ---------------------------------------------------------------- SPL
@@ -136,12 +146,16 @@ def spl(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k, cuts=(cuts or {}).get("spl_l"))
     msgs = []
     if np.isnan(p).all():
-        msgs.append("SPL not computed: no payment data (overdue_days, overdue_amount or overdue_flag "
-                    "in the Clients table)")
+        msgs.append(
+            "SPL not computed: no payment data (overdue_days, overdue_amount or overdue_flag in the Clients table)"
+        )
         nan = np.full(n, np.nan)
         # the L cut points are still shown (the workbook's Settings sheet computes them)
-        return Segmentation({"spl_s": nan, "spl_p": nan, "spl_l": nan,
-                             "spl_code": np.full(n, np.nan, dtype=object)}, {"spl_l": l_cuts}, msgs)
+        return Segmentation(
+            {"spl_s": nan, "spl_p": nan, "spl_l": nan, "spl_code": np.full(n, np.nan, dtype=object)},
+            {"spl_l": l_cuts},
+            msgs,
+        )
     elif np.isnan(p).any():
         msgs.append(f"{int(np.isnan(p).sum())} client(s) have no payment data and get no SPL code")
     if np.isnan(gp).all():
@@ -175,8 +189,9 @@ def dsl(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     if np.isnan(gp).all():
         msgs.append("DSL L not computed: gross profit unknown (no cost or gross_profit column)")
     code = join_code([("D", d), ("S", s), ("L", l)])
-    return Segmentation({"dsl_d": d, "dsl_s": s, "dsl_l": l, "dsl_code": code, "dsl_level": dsl_level(d, s)},
-                        {"dsl_l": l_cuts}, msgs)
+    return Segmentation(
+        {"dsl_d": d, "dsl_s": s, "dsl_l": l, "dsl_code": code, "dsl_level": dsl_level(d, s)}, {"dsl_l": l_cuts}, msgs
+    )
 
 
 # ---------------------------------------------------------------- RFM
@@ -204,8 +219,10 @@ def rfm(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     m, m_cuts = _qscore(rev, ~np.isnan(rev), k, cuts=cuts.get("rfm_m"))
     code = join_code([("R", r), ("F", f), ("M", m)], sep="")
     seg = rfm_segment(r, f, m, settings.rfm_grid) if k == 5 else np.full(len(r), np.nan, dtype=object)
-    return Segmentation({"rfm_r": r, "rfm_f": f, "rfm_m": m, "rfm_code": code, "rfm_segment": seg},
-                        {"rfm_r": r_cuts, "rfm_f": f_cuts, "rfm_m": m_cuts})
+    return Segmentation(
+        {"rfm_r": r, "rfm_f": f, "rfm_m": m, "rfm_code": code, "rfm_segment": seg},
+        {"rfm_r": r_cuts, "rfm_f": f_cuts, "rfm_m": m_cuts},
+    )
 
 
 # ---------------------------------------------------------------- ABC / XYZ
@@ -250,7 +267,7 @@ def abc(clients: pd.DataFrame, settings: Settings) -> Segmentation:
 def xyz_classes(cv, cuts=(0.10, 0.25)) -> np.ndarray:
     cv = np.asarray(cv, dtype="float64")
     out = np.where(cv <= cuts[0], "X", np.where(cv <= cuts[1], "Y", "Z")).astype(object)
-    return out   # NaN cv (mean 0) compares False everywhere -> Z
+    return out  # NaN cv (mean 0) compares False everywhere -> Z
 
 
 def xyz(clients: pd.DataFrame, settings: Settings) -> Segmentation:

@@ -4,6 +4,7 @@ One row per segment, a "(not segmented)" row for clients without a code of
 that segmentation, and a "Total" row whose ratios are recomputed from the
 totals, never averaged from the rows above.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,14 +17,36 @@ NOT_SEGMENTED = "(not segmented)"
 
 #: summary name -> client column holding the segment
 SEGMENT_COLUMNS = {
-    "psc": "psc_code", "psc_group": "psc_group", "spl": "spl_code", "kml": "kml_code",
-    "dsl": "dsl_code", "dsl_level": "dsl_level", "rfm": "rfm_code", "rfm_segment": "rfm_segment",
-    "abc": "abc_class", "xyz": "xyz_class",
+    "psc": "psc_code",
+    "psc_group": "psc_group",
+    "spl": "spl_code",
+    "kml": "kml_code",
+    "dsl": "dsl_code",
+    "dsl_level": "dsl_level",
+    "rfm": "rfm_code",
+    "rfm_segment": "rfm_segment",
+    "abc": "abc_class",
+    "xyz": "xyz_class",
 }
 
-BASE_COLUMNS = ["segment", "revenue", "revenue_share", "gross_profit", "gross_profit_share", "clients",
-                "clients_share", "ltv", "avg_check", "avg_price", "depth", "orders_per_client",
-                "diversity", "slots", "capacity_units", "revenue_per_capacity"]
+BASE_COLUMNS = [
+    "segment",
+    "revenue",
+    "revenue_share",
+    "gross_profit",
+    "gross_profit_share",
+    "clients",
+    "clients_share",
+    "ltv",
+    "avg_check",
+    "avg_price",
+    "depth",
+    "orders_per_client",
+    "diversity",
+    "slots",
+    "capacity_units",
+    "revenue_per_capacity",
+]
 KML_COLUMNS = ["market_spend", "sow", "recency_days", "competitors", "regions"]
 
 
@@ -51,15 +74,24 @@ def _order(name: str, keys: list, grid_order: list[str] | None) -> list:
 SUM_COLUMNS = ["orders", "units", "skus", "revenue_cap"]
 
 
-def summary_table(clients: pd.DataFrame, name: str, *, competitors: pd.DataFrame | None = None,
-                  grid_order: list[str] | None = None, with_sums: bool = False) -> pd.DataFrame:
+def summary_table(
+    clients: pd.DataFrame,
+    name: str,
+    *,
+    competitors: pd.DataFrame | None = None,
+    grid_order: list[str] | None = None,
+    with_sums: bool = False,
+) -> pd.DataFrame:
     col = SEGMENT_COLUMNS[name]
     seg = clients[col].astype(object).where(clients[col].notna(), NOT_SEGMENTED)
     if name == "dsl_level":
         seg = seg.map(lambda v: v if v == NOT_SEGMENTED else int(v))
     f = pd.DataFrame({"segment": seg.to_numpy()})
-    num = lambda c: pd.to_numeric(clients[c], errors="coerce").to_numpy(dtype="float64") \
-        if c in clients else np.full(len(clients), np.nan)
+    num = lambda c: (
+        pd.to_numeric(clients[c], errors="coerce").to_numpy(dtype="float64")
+        if c in clients
+        else np.full(len(clients), np.nan)
+    )
     cap = num("capacity_units")
     has_cap = cap > 0
     f["revenue"] = num("revenue")
@@ -89,8 +121,9 @@ def summary_table(clients: pd.DataFrame, name: str, *, competitors: pd.DataFrame
             row["market_spend"] = g["market_spend"].sum(min_count=1)
             row["regions"] = g["region"].dropna().nunique()
             if competitors is not None and len(competitors):
-                row["competitors"] = competitors.loc[competitors["client_id"].isin(g["client_id"]),
-                                                     "supplier"].nunique()
+                row["competitors"] = competitors.loc[
+                    competitors["client_id"].isin(g["client_id"]), "supplier"
+                ].nunique()
             else:
                 row["competitors"] = np.nan
         return row

@@ -8,6 +8,7 @@ completion share are live formulas, each written with the value the
 does not recalculate still shows the right numbers.  Inputs and results are
 reachable through sheet-scoped names (``'ADP C001'!forecast``).
 """
+
 from __future__ import annotations
 
 import io
@@ -30,9 +31,16 @@ from xlb2b.settings import Settings
 #: the six ratings behind the progress level (§6, item 4), DSL first
 RATINGS = ["dsl", "equipment", "projects", "visit", "promo", "dm"]
 #: financial indicators of section 7: (label key, client_metrics column)
-FINANCIALS = [("revenue", "revenue"), ("ltv", "ltv"), ("avg_check", "avg_check"), ("checks", "orders"),
-              ("avg_sku_price", "avg_unit_price"), ("depth", "depth"), ("skus_sold", "units"),
-              ("orders", "orders")]
+FINANCIALS = [
+    ("revenue", "revenue"),
+    ("ltv", "ltv"),
+    ("avg_check", "avg_check"),
+    ("checks", "orders"),
+    ("avg_sku_price", "avg_unit_price"),
+    ("depth", "depth"),
+    ("skus_sold", "units"),
+    ("orders", "orders"),
+]
 ROLES = ["decision_maker", "influencer", "champion", "executive_sponsor", "user"]
 STATUSES = ["unknown", "known_not_met", "met_not_in_contact", "regular_contact"]
 STEPS = [f"step_{i:02d}" for i in range(1, planning.PROGRESS_STEPS + 1)]
@@ -52,8 +60,9 @@ def _year_window(year: int) -> Window:
     return Window(pd.Timestamp(year=year, month=1, day=1), pd.Timestamp(year=year, month=12, day=31))
 
 
-def financials_table(transactions_table: Any, client_ids: Sequence[Any], year: int,
-                     settings: Settings | None = None) -> dict[int, pd.DataFrame]:
+def financials_table(
+    transactions_table: Any, client_ids: Sequence[Any], year: int, settings: Settings | None = None
+) -> dict[int, pd.DataFrame]:
     """{year-1: frame, year: frame}: for each calendar year, one row per client
     of ``client_ids`` (index client_id) with the §6 item 7 indicators, from
     :func:`xlb2b.analysis.metrics.client_metrics` on a one-year window."""
@@ -74,8 +83,9 @@ def financials_table(transactions_table: Any, client_ids: Sequence[Any], year: i
     return out
 
 
-def client_financials(transactions_table: Any, client_id: Any, year: int,
-                      settings: Settings | None = None) -> dict[int, dict[str, float]]:
+def client_financials(
+    transactions_table: Any, client_id: Any, year: int, settings: Settings | None = None
+) -> dict[int, dict[str, float]]:
     """The §6 item 7 indicators of one client for the calendar years
     ``year - 1`` and ``year``: ``{year: {"revenue": ..., "ltv": ..., "avg_check": ...,
     "checks": ..., "avg_sku_price": ..., "depth": ..., "skus_sold": ..., "orders": ...}}``.
@@ -115,12 +125,9 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-
-
-
-
 def _cell(row: int, col: int, absolute: bool = True) -> str:
     from xlsxwriter.utility import xl_rowcol_to_cell
+
     return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
 
 
@@ -163,16 +170,23 @@ class _AdpWriter:
             import xlsxwriter
 
             self.buffer = io.BytesIO()
-            workbook = xlsxwriter.Workbook(self.buffer, {
-                "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                "strings_to_numbers": False, "nan_inf_to_errors": True})
+            workbook = xlsxwriter.Workbook(
+                self.buffer,
+                {
+                    "in_memory": True,
+                    "strings_to_formulas": False,
+                    "strings_to_urls": False,
+                    "strings_to_numbers": False,
+                    "nan_inf_to_errors": True,
+                },
+            )
         self.wb = workbook
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
         self.group_tr = _Labels(lang).translator("psc_group")
         self.rfm_tr = _Labels(lang).translator("rfm_segment")
         self.L = labels("adp", lang)
         self.yes, self.no = self.L["yes"], self.L["no"]
-        self.c: Any = None      # blank sheets: no client data
+        self.c: Any = None  # blank sheets: no client data
         self.port: Any = None
         self.fin: Any = None
         self.year: Any = None
@@ -220,7 +234,7 @@ class _AdpWriter:
         status, price and volume effects, segments, lapse ratio and status.
         Returns the row after the block; nothing on a blank sheet."""
         L, F = self.L, self.fmt
-        if blank or self.windows is None or "status" not in row:      # values come from the analysis only
+        if blank or self.windows is None or "status" not in row:  # values come from the analysis only
             return r
         get = row.get
         w0, w1 = self.windows
@@ -251,12 +265,24 @@ class _AdpWriter:
             ("traj_status", "", label(f"client_status.{status}", self.lang) if status else "", "value"),
             ("traj_price_effect", "", _num(get("price_effect")), "money"),
             ("traj_volume_effect", "", _num(get("volume_effect")), "money"),
-            ("traj_psc_group", self.group_tr(text(get("psc_group_w0"))), self.group_tr(text(get("psc_group"))),
-             "value"),
-            ("traj_abc_xyz", pair(text(get("abc_class_w0")), text(get("xyz_class_w0"))),
-             pair(text(get("abc_class")), text(get("xyz_class"))), "value"),
-            ("traj_rfm_dsl", pair(self.rfm_tr(text(get("rfm_segment_w0"))), dsl(get("dsl_level_w0"))),
-             pair(self.rfm_tr(text(get("rfm_segment"))), dsl(get("dsl_level"))), "value"),
+            (
+                "traj_psc_group",
+                self.group_tr(text(get("psc_group_w0"))),
+                self.group_tr(text(get("psc_group"))),
+                "value",
+            ),
+            (
+                "traj_abc_xyz",
+                pair(text(get("abc_class_w0")), text(get("xyz_class_w0"))),
+                pair(text(get("abc_class")), text(get("xyz_class"))),
+                "value",
+            ),
+            (
+                "traj_rfm_dsl",
+                pair(self.rfm_tr(text(get("rfm_segment_w0"))), dsl(get("dsl_level_w0"))),
+                pair(self.rfm_tr(text(get("rfm_segment"))), dsl(get("dsl_level"))),
+                "value",
+            ),
             ("traj_lapse", "", lapse_text, "value"),
         ]
         for key, v0, v1, kind in items:
@@ -286,11 +312,13 @@ class _AdpWriter:
         self._list(ws, first, last, col, [self.yes, self.no])
 
     def _rating(self, ws, first: int, last: int, col: int) -> None:
-        ws.data_validation(first, col, last, col, {"validate": "integer", "criteria": "between",
-                                                   "minimum": 1, "maximum": 5})
+        ws.data_validation(
+            first, col, last, col, {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5}
+        )
 
-    def _name(self, sheet: str, name: str, row: int, col: int, last_row: int | None = None,
-              last_col: int | None = None) -> None:
+    def _name(
+        self, sheet: str, name: str, row: int, col: int, last_row: int | None = None, last_col: int | None = None
+    ) -> None:
         ref = f"{_q(sheet)}!{_cell(row, col)}"
         if last_row is not None or last_col is not None:
             ref += f":{_cell(row if last_row is None else last_row, col if last_col is None else last_col)}"
@@ -325,9 +353,13 @@ class _AdpWriter:
         self._name(sheet, "steps_done", first, 4, last)
         ws.write_string(r, 0, L["completion"], F["label"])
         yes = self.yes.replace('"', '""')
-        ws.write_formula(r, 1, f"=COUNTIF({_cell(first, 4)}:{_cell(last, 4)},\"{yes}\")/"
-                               f"{planning.PROGRESS_STEPS}",
-                         F["result_pct"], planning.progress_share([False] * planning.PROGRESS_STEPS))
+        ws.write_formula(
+            r,
+            1,
+            f'=COUNTIF({_cell(first, 4)}:{_cell(last, 4)},"{yes}")/{planning.PROGRESS_STEPS}',
+            F["result_pct"],
+            planning.progress_share([False] * planning.PROGRESS_STEPS),
+        )
         self._name(sheet, "completion_share", r, 1)
         return r
 
@@ -356,8 +388,11 @@ class _AdpWriter:
         ws.write_string(1, 0, L["input_hint"], F["hint"])
         r = 3
         # 1-3
-        for key, value in (("s1_company", name), ("s2_manager", _text(row.get("manager"))),
-                           ("s3_industry", _text(row.get("industry")))):
+        for key, value in (
+            ("s1_company", name),
+            ("s2_manager", _text(row.get("manager"))),
+            ("s3_industry", _text(row.get("industry"))),
+        ):
             ws.write_string(r, 0, L[key], F["strong"])
             ws.merge_range(r, 1, r, 3, value, F["in"])
             self._name(sheet, key[3:], r, 1)
@@ -379,8 +414,13 @@ class _AdpWriter:
             r += 1
         last = r - 1
         self._rating(ws, first, last, 1)
-        ws.write_formula(level_row, 1, f"=IFERROR(AVERAGE({_cell(first, 1)}:{_cell(last, 1)}),\"\")",
-                         F["result_level"], _cached(planning.progress_level(ratings)))
+        ws.write_formula(
+            level_row,
+            1,
+            f'=IFERROR(AVERAGE({_cell(first, 1)}:{_cell(last, 1)}),"")',
+            F["result_level"],
+            _cached(planning.progress_level(ratings)),
+        )
         self._name(sheet, "progress_level", level_row, 1)
         self._name(sheet, "ratings", first, 1, last)
         r += 1
@@ -423,8 +463,9 @@ class _AdpWriter:
             p, q = _num(prev[key]), _num(cur[key])
             change = q / p - 1 if (not np.isnan(p) and not np.isnan(q) and p != 0) else np.nan
             b, c = _cell(r, 1, False), _cell(r, 2, False)
-            ws.write_formula(r, 3, f"=IF(AND(ISNUMBER({b}),ISNUMBER({c}),{b}<>0),{c}/{b}-1,\"\")",
-                             F["pct"], _cached(change))
+            ws.write_formula(
+                r, 3, f'=IF(AND(ISNUMBER({b}),ISNUMBER({c}),{b}<>0),{c}/{b}-1,"")', F["pct"], _cached(change)
+            )
             r += 1
         r = max(r, trajectory_end) + 1
         # 8 joint projects
@@ -491,17 +532,29 @@ class _AdpWriter:
             r += 1
         last = r - 1
         self._name(sheet, "initiatives", first, 0, last, 1)
-        ws.data_validation(first, 1, last, 1, {"validate": "decimal", "criteria": "between",
-                                               "minimum": 0, "maximum": 1})
+        ws.data_validation(
+            first, 1, last, 1, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1}
+        )
         ws.write_string(r, 0, L["help_share_avg"], F["label"])
-        ws.write_formula(r, 1, f"=IFERROR(AVERAGE({_cell(first, 1)}:{_cell(last, 1)}),\"\")",
-                         F["result_pct"], "")
+        ws.write_formula(r, 1, f'=IFERROR(AVERAGE({_cell(first, 1)}:{_cell(last, 1)}),"")', F["result_pct"], "")
         self._name(sheet, "coverage", r, 1)
         r += 2
         # decision-maker map
         r = self._section(ws, r, "dm_map")
-        self._header(ws, r, ["dm_name", "dm_position", "dm_role", "dm_influence", "dm_attitude",
-                             "dm_status", "dm_last_contact", "dm_owner"])
+        self._header(
+            ws,
+            r,
+            [
+                "dm_name",
+                "dm_position",
+                "dm_role",
+                "dm_influence",
+                "dm_attitude",
+                "dm_status",
+                "dm_last_contact",
+                "dm_owner",
+            ],
+        )
         r += 1
         first = r
         fmts = ["in", "in", "in", "in_int", "in", "in", "in_date", "in"]
@@ -514,8 +567,13 @@ class _AdpWriter:
         self._list(ws, first, last, 2, [L[f"role_{k}"] for k in ROLES])
         self._rating(ws, first, last, 3)
         self._list(ws, first, last, 5, [L[f"status_{k}"] for k in STATUSES])
-        ws.data_validation(first, 6, last, 6, {"validate": "date", "criteria": ">",
-                                               "value": pd.Timestamp("1990-01-01").to_pydatetime()})
+        ws.data_validation(
+            first,
+            6,
+            last,
+            6,
+            {"validate": "date", "criteria": ">", "value": pd.Timestamp("1990-01-01").to_pydatetime()},
+        )
         r += 1
         # tasks
         r = self._section(ws, r, "tasks")
@@ -546,8 +604,11 @@ class _AdpWriter:
         need = _num(row.get("market_spend"))
         revenue = _num(row.get("revenue"))
         cells = {}
-        for key, amount, fmt in (("need", need, "in_money"), ("need_growth", np.nan, "in_pct"),
-                                ("target_sow", np.nan, "in_pct")):
+        for key, amount, fmt in (
+            ("need", need, "in_money"),
+            ("need_growth", np.nan, "in_pct"),
+            ("target_sow", np.nan, "in_pct"),
+        ):
             ws.write_string(r, 0, L[key], F["label"])
             if np.isnan(amount):
                 ws.write_blank(r, 1, None, F[fmt])
@@ -570,9 +631,9 @@ class _AdpWriter:
         ws_value = planning.whitespace(need, revenue) if known else np.nan
         fc = planning.adp_forecast(need, 0.0, 0.0) if known else np.nan
         results = [
-            ("current_sow", f"=IF(AND(ISNUMBER({n}),{n}<>0),{o}/{n},\"\")", sow, "result_pct"),
-            ("whitespace", f"=IF(ISNUMBER({n}),{n}-{o},\"\")", ws_value, "result"),
-            ("forecast", f"=IF(ISNUMBER({n}),{n}*(1+N({g}))*N({t}),\"\")", fc, "result"),
+            ("current_sow", f'=IF(AND(ISNUMBER({n}),{n}<>0),{o}/{n},"")', sow, "result_pct"),
+            ("whitespace", f'=IF(ISNUMBER({n}),{n}-{o},"")', ws_value, "result"),
+            ("forecast", f'=IF(ISNUMBER({n}),{n}*(1+N({g}))*N({t}),"")', fc, "result"),
         ]
         forecast_row = r
         for key, formula, cached_value, fmt in results:
@@ -685,8 +746,7 @@ class _AdpWriter:
         Path(filename).write_bytes(self.buffer.getvalue())
 
 
-def write_adp_workbooks(analysis, groups: Iterable[tuple[Sequence[Any], Any]], *,
-                        lang: str = "en") -> list[Path]:
+def write_adp_workbooks(analysis, groups: Iterable[tuple[Sequence[Any], Any]], *, lang: str = "en") -> list[Path]:
     """Several ADP workbooks at once (``xlb2b adp --split``): ``groups`` is
     ``[(client_ids, path), ...]``; the portfolio and the financials are
     computed once for all of them.  Each file is written atomically."""
@@ -699,8 +759,9 @@ def write_adp_workbooks(analysis, groups: Iterable[tuple[Sequence[Any], Any]], *
     return out
 
 
-def add_adp_sheets(workbook, analysis, client_ids: Sequence[Any], *, lang: str = "en",
-                   taken: Iterable[str] = (), plan: bool = True) -> list[str]:
+def add_adp_sheets(
+    workbook, analysis, client_ids: Sequence[Any], *, lang: str = "en", taken: Iterable[str] = (), plan: bool = True
+) -> list[str]:
     """Add the ADP sheets of ``client_ids`` (and the revenue plan) to an open
     XlsxWriter-like ``workbook``; names avoid ``taken``.  Returns the names."""
     ids = list(dict.fromkeys(client_ids))
@@ -717,8 +778,7 @@ def add_blank_adp_sheet(workbook, *, lang: str = "en", taken: Iterable[str] = ()
     return name
 
 
-def add_blank_revenue_plan(workbook, *, lang: str = "en", rows: int = 20,
-                           taken: Iterable[str] = ()) -> str:
+def add_blank_revenue_plan(workbook, *, lang: str = "en", rows: int = 20, taken: Iterable[str] = ()) -> str:
     """Add a blank revenue plan: ``rows`` input rows (client, ADP sheet,
     forecast), the total, the target and the gap.  Returns the sheet name."""
     w = _AdpWriter(None, [], lang, workbook)

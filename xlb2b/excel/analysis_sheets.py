@@ -6,6 +6,7 @@ SUMIFS/COUNTIFS over the Clients sheet, and every formula carries the value
 the Python engine computed, so viewers that do not calculate show the right
 numbers while Excel recalculates live when a setting changes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,33 +33,127 @@ MONEY, INT, SHARE, RATIO, DATE, TEXT, SCORE = "money", "int", "share", "ratio", 
 
 # Clients-sheet value columns: (key, number format)
 VALUE_COLUMNS: list[tuple[str, str]] = [
-    ("client_id", TEXT), ("name", TEXT), ("industry", TEXT), ("region", TEXT), ("manager", TEXT),
-    ("revenue", MONEY), ("gross_profit", MONEY), ("margin", SHARE), ("orders", INT), ("units", RATIO),
-    ("lines", INT), ("avg_unit_price", MONEY), ("avg_check", MONEY), ("depth", RATIO), ("skus", INT),
-    ("categories", INT), ("top_category_share", SHARE), ("first_date", DATE), ("last_date", DATE),
-    ("recency_days", INT), ("tenure_months", INT), ("active_months", INT), ("months_observed", INT),
-    ("regularity", SHARE), ("monthly_cv", RATIO), ("ltv", MONEY), ("capacity_units", RATIO),
-    ("revenue_per_capacity", MONEY), ("overdue_days", INT), ("overdue_amount", MONEY),
-    ("overdue_flag", INT), ("suppliers", INT), ("hhi", RATIO), ("market_spend", MONEY), ("sow", SHARE),
-    ("share_before", SHARE), ("psc_p_basis", RATIO), ("psc_c_basis", RATIO),
+    ("client_id", TEXT),
+    ("name", TEXT),
+    ("industry", TEXT),
+    ("region", TEXT),
+    ("manager", TEXT),
+    ("revenue", MONEY),
+    ("gross_profit", MONEY),
+    ("margin", SHARE),
+    ("orders", INT),
+    ("units", RATIO),
+    ("lines", INT),
+    ("avg_unit_price", MONEY),
+    ("avg_check", MONEY),
+    ("depth", RATIO),
+    ("skus", INT),
+    ("categories", INT),
+    ("top_category_share", SHARE),
+    ("first_date", DATE),
+    ("last_date", DATE),
+    ("recency_days", INT),
+    ("tenure_months", INT),
+    ("active_months", INT),
+    ("months_observed", INT),
+    ("regularity", SHARE),
+    ("monthly_cv", RATIO),
+    ("ltv", MONEY),
+    ("capacity_units", RATIO),
+    ("revenue_per_capacity", MONEY),
+    ("overdue_days", INT),
+    ("overdue_amount", MONEY),
+    ("overdue_flag", INT),
+    ("suppliers", INT),
+    ("hhi", RATIO),
+    ("market_spend", MONEY),
+    ("sow", SHARE),
+    ("share_before", SHARE),
+    ("psc_p_basis", RATIO),
+    ("psc_c_basis", RATIO),
     # the preceding window W0 (§11) and lapse risk (§12), when the analysis compared the windows
-    ("revenue_w0", MONEY), ("units_w0", RATIO), ("status", TEXT), ("price_effect", MONEY),
-    ("volume_effect", MONEY), ("psc_group_w0", TEXT), ("abc_class_w0", TEXT), ("rfm_segment_w0", TEXT),
-    ("dsl_level_w0", INT), ("xyz_class_w0", TEXT), ("purchase_dates", INT), ("typical_gap", RATIO),
+    ("revenue_w0", MONEY),
+    ("units_w0", RATIO),
+    ("status", TEXT),
+    ("price_effect", MONEY),
+    ("volume_effect", MONEY),
+    ("psc_group_w0", TEXT),
+    ("abc_class_w0", TEXT),
+    ("rfm_segment_w0", TEXT),
+    ("dsl_level_w0", INT),
+    ("xyz_class_w0", TEXT),
+    ("purchase_dates", INT),
+    ("typical_gap", RATIO),
 ]
 #: Clients-sheet columns of the two-window section (values), shown whenever the analysis has them
-DYNAMICS_VALUE_COLUMNS = {"revenue_w0", "units_w0", "status", "price_effect", "volume_effect", "psc_group_w0",
-                          "abc_class_w0", "rfm_segment_w0", "dsl_level_w0", "xyz_class_w0", "purchase_dates",
-                          "typical_gap"}
+DYNAMICS_VALUE_COLUMNS = {
+    "revenue_w0",
+    "units_w0",
+    "status",
+    "price_effect",
+    "volume_effect",
+    "psc_group_w0",
+    "abc_class_w0",
+    "rfm_segment_w0",
+    "dsl_level_w0",
+    "xyz_class_w0",
+    "purchase_dates",
+    "typical_gap",
+}
 #: formula columns after FORMULA_COLUMNS when the analysis compared the windows
 LAPSE_FORMULA_COLUMNS = ["lapse_ratio", "lapse_status"]
-ALWAYS = {"client_id", "revenue", "orders", "units", "recency_days", "regularity", "monthly_cv",
-          "share_before", "psc_p_basis", "psc_c_basis", "tenure_months", "top_category_share",
-          "categories", "gross_profit", "suppliers", "hhi", "market_spend", "sow", "capacity_units",
-          "overdue_days", "overdue_amount", "overdue_flag", "skus"}
-FORMULA_COLUMNS = ["psc_p", "psc_s", "psc_c", "psc_code", "psc_group", "spl_s", "spl_p", "spl_l", "spl_code",
-                   "kml_k", "kml_m", "kml_l", "kml_code", "dsl_d", "dsl_s", "dsl_l", "dsl_code", "dsl_level",
-                   "rfm_r", "rfm_f", "rfm_m", "rfm_code", "rfm_segment", "abc_class", "xyz_class"]
+ALWAYS = {
+    "client_id",
+    "revenue",
+    "orders",
+    "units",
+    "recency_days",
+    "regularity",
+    "monthly_cv",
+    "share_before",
+    "psc_p_basis",
+    "psc_c_basis",
+    "tenure_months",
+    "top_category_share",
+    "categories",
+    "gross_profit",
+    "suppliers",
+    "hhi",
+    "market_spend",
+    "sow",
+    "capacity_units",
+    "overdue_days",
+    "overdue_amount",
+    "overdue_flag",
+    "skus",
+}
+FORMULA_COLUMNS = [
+    "psc_p",
+    "psc_s",
+    "psc_c",
+    "psc_code",
+    "psc_group",
+    "spl_s",
+    "spl_p",
+    "spl_l",
+    "spl_code",
+    "kml_k",
+    "kml_m",
+    "kml_l",
+    "kml_code",
+    "dsl_d",
+    "dsl_s",
+    "dsl_l",
+    "dsl_code",
+    "dsl_level",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "rfm_code",
+    "rfm_segment",
+    "abc_class",
+    "xyz_class",
+]
 
 
 def _missing(v: Any) -> bool:
@@ -76,20 +171,16 @@ def _excel(v: Any) -> Any:
     return v
 
 
-
-
-
-
-
-
-
-
-
-
-
 class _Writer:
-    def __init__(self, analysis, filename: str | None, lang: str, sources: dict[str, str] | None,
-                 workbook=None, taken: Iterable[str] = ()):
+    def __init__(
+        self,
+        analysis,
+        filename: str | None,
+        lang: str,
+        sources: dict[str, str] | None,
+        workbook=None,
+        taken: Iterable[str] = (),
+    ):
         self.a = analysis
         self.s = analysis.settings
         self.t = _Labels(lang)
@@ -101,18 +192,27 @@ class _Writer:
             import xlsxwriter
 
             self.buffer = io.BytesIO()
-            workbook = xlsxwriter.Workbook(self.buffer, {"in_memory": True,
-                "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-                "nan_inf_to_errors": True})
+            workbook = xlsxwriter.Workbook(
+                self.buffer,
+                {
+                    "in_memory": True,
+                    "strings_to_formulas": False,
+                    "strings_to_urls": False,
+                    "strings_to_numbers": False,
+                    "nan_inf_to_errors": True,
+                },
+            )
         self.wb = workbook
         self.group_tr = self.t.translator("psc_group")
         self.rfm_tr = self.t.translator("rfm_segment")
         # the fast row path writes file XML; a recording workbook takes the rows as they are
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
-        keys = (["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
-                + [f"summary_{n}" for n in SUMMARY_ORDER])
+        keys = ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"] + [
+            f"summary_{n}" for n in SUMMARY_ORDER
+        ]
         if analysis.dynamics is not None:
             from xlb2b.excel.dynamics_sheets import SHEET_KEYS
+
             keys += SHEET_KEYS
         self.sheet_names = dict(zip(keys, sheet_names([sheet_name(k, lang) for k in keys], taken)))
         self._formats()
@@ -129,7 +229,7 @@ class _Writer:
                 c[k] = pd.Series(c[k], index=c.index, dtype=object).replace("", None)
         self.c = c
         self.n = len(c)
-        self.last = max(self.n, 1) + 1     # last data row (1-based) of the Clients sheet
+        self.last = max(self.n, 1) + 1  # last data row (1-based) of the Clients sheet
 
     # ------------------------------------------------------------------ formats
     def _formats(self) -> None:
@@ -144,17 +244,24 @@ class _Writer:
             DATE: wb.add_format({"num_format": date}),
             TEXT: wb.add_format({}),
         }
-        self.f_head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
-                                     "border": 1})
+        self.f_head = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
+        )
         self.f_title = wb.add_format({"bold": True, "font_size": 14})
         self.f_bold = wb.add_format({"bold": True})
         self.f_wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        self.f_edit = {k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#FFF2CC", "border": 1})
-                       for k in (MONEY, INT, SHARE, RATIO, TEXT)}
-        self.f_calc = {k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#E2EFDA", "border": 1})
-                       for k in (MONEY, INT, SHARE, RATIO)}
-        self.f_total = {k: wb.add_format({"num_format": self.f[k].num_format, "bold": True, "top": 1})
-                        for k in (MONEY, INT, SHARE, RATIO, TEXT)}
+        self.f_edit = {
+            k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#FFF2CC", "border": 1})
+            for k in (MONEY, INT, SHARE, RATIO, TEXT)
+        }
+        self.f_calc = {
+            k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#E2EFDA", "border": 1})
+            for k in (MONEY, INT, SHARE, RATIO)
+        }
+        self.f_total = {
+            k: wb.add_format({"num_format": self.f[k].num_format, "bold": True, "top": 1})
+            for k in (MONEY, INT, SHARE, RATIO, TEXT)
+        }
         self.f_link = wb.add_format({"font_color": "blue", "underline": 1})
 
     # ------------------------------------------------------------------ helpers
@@ -187,13 +294,29 @@ class _Writer:
         ws.set_column(2, 2, 18)
         ws.set_column(3, 3, 70)
         ws.write_string(0, 0, t("sheet.settings", "Settings"), self.f_title)
-        ws.write_string(1, 0, t("contents.how_to_change", "Change any yellow cell: every score, code, class and "
-                                "summary recalculates. Green cells are calculated."), self.f_wrap)
+        ws.write_string(
+            1,
+            0,
+            t(
+                "contents.how_to_change",
+                "Change any yellow cell: every score, code, class and "
+                "summary recalculates. Green cells are calculated.",
+            ),
+            self.f_wrap,
+        )
         row = 3
-        for key, txt in (("column.setting", "Setting"), ("column.value", "Value"), ("column.name", "Name"),
-                         ("column.hint", "What it is")):
-            ws.write_string(row, ["column.setting", "column.value", "column.name", "column.hint"].index(key),
-                            t(key, txt), self.f_head)
+        for key, txt in (
+            ("column.setting", "Setting"),
+            ("column.value", "Value"),
+            ("column.name", "Name"),
+            ("column.hint", "What it is"),
+        ):
+            ws.write_string(
+                row,
+                ["column.setting", "column.value", "column.name", "column.hint"].index(key),
+                t(key, txt),
+                self.f_head,
+            )
         row += 1
         w = self.a.window
         dates = [("window_start", w.start), ("window_end", w.end)]
@@ -206,26 +329,43 @@ class _Writer:
             ws.write_string(row, 3, t(f"setting_hint.{key}", "Analysis window (metrics are computed for it)"))
             self.name(key, name, row, 1)
             row += 1
-        fixed = [("quantile_k", s.quantile_k), ("rfm_k", s.rfm_k), ("psc_price_basis", s.psc_price_basis),
-                 ("months_observed_floor", s.months_observed_floor)]
+        fixed = [
+            ("quantile_k", s.quantile_k),
+            ("rfm_k", s.rfm_k),
+            ("psc_price_basis", s.psc_price_basis),
+            ("months_observed_floor", s.months_observed_floor),
+        ]
         if self.a.dynamics is not None:
             fixed += [("migration_cuts", s.migration_cuts), ("cohort_period", s.cohort_period)]
         for key, v in fixed:
             ws.write_string(row, 0, t(f"setting.{key}"))
             self.value(ws, row, 1, v, self.f[INT] if not isinstance(v, str) else self.f[TEXT])
             ws.write_string(row, 2, key)
-            ws.write_string(row, 3, t("setting_hint.fixed_here", "Fixed in this workbook: change it in the "
-                                      "settings file and run the analysis again."))
+            ws.write_string(
+                row,
+                3,
+                t(
+                    "setting_hint.fixed_here",
+                    "Fixed in this workbook: change it in the settings file and run the analysis again.",
+                ),
+            )
             row += 1
         editable = [
-            ("psc_s2_min", s.psc_s_bounds[0], SHARE), ("psc_s3_min", s.psc_s_bounds[1], SHARE),
+            ("psc_s2_min", s.psc_s_bounds[0], SHARE),
+            ("psc_s3_min", s.psc_s_bounds[1], SHARE),
             ("spl_overdue_days", s.spl_overdue_days, INT),
-            ("kml_k2_min", s.kml_k_bounds[0], INT), ("kml_k3_min", s.kml_k_bounds[1], INT),
-            ("kml_m2_min", s.kml_m_bounds[0], RATIO), ("kml_m3_min", s.kml_m_bounds[1], RATIO),
-            ("dsl_d2_min", s.dsl_d_bounds[0], INT), ("dsl_d3_min", s.dsl_d_bounds[1], INT),
-            ("dsl_s2_below", s.dsl_s_bounds[1], SHARE), ("dsl_s3_below", s.dsl_s_bounds[0], SHARE),
-            ("abc_a_below", s.abc_cuts[0], SHARE), ("abc_b_below", s.abc_cuts[1], SHARE),
-            ("xyz_x_max", s.xyz_cuts[0], SHARE), ("xyz_y_max", s.xyz_cuts[1], SHARE),
+            ("kml_k2_min", s.kml_k_bounds[0], INT),
+            ("kml_k3_min", s.kml_k_bounds[1], INT),
+            ("kml_m2_min", s.kml_m_bounds[0], RATIO),
+            ("kml_m3_min", s.kml_m_bounds[1], RATIO),
+            ("dsl_d2_min", s.dsl_d_bounds[0], INT),
+            ("dsl_d3_min", s.dsl_d_bounds[1], INT),
+            ("dsl_s2_below", s.dsl_s_bounds[1], SHARE),
+            ("dsl_s3_below", s.dsl_s_bounds[0], SHARE),
+            ("abc_a_below", s.abc_cuts[0], SHARE),
+            ("abc_b_below", s.abc_cuts[1], SHARE),
+            ("xyz_x_max", s.xyz_cuts[0], SHARE),
+            ("xyz_y_max", s.xyz_cuts[1], SHARE),
         ]
         if self.a.dynamics is not None:
             editable += [("lapse_late_min", s.lapse_bounds[0], RATIO), ("lapse_lapsing_min", s.lapse_bounds[1], RATIO)]
@@ -241,8 +381,12 @@ class _Writer:
         ws.write_string(row, 0, t("setting.bcg", "BCG portfolio scoring"), self.f_bold)
         row += 1
         bcg: list[tuple[str, Any, str, str | None]] = [
-            (f"bcg_weight_{k}", w, RATIO, t(f"bcg_factor.{k}", k)) for k, w in s.bcg_weights.items()]
-        bcg += [("bcg_tier_medium", s.bcg_tier_bounds[0], RATIO, None), ("bcg_tier_high", s.bcg_tier_bounds[1], RATIO, None)]
+            (f"bcg_weight_{k}", w, RATIO, t(f"bcg_factor.{k}", k)) for k, w in s.bcg_weights.items()
+        ]
+        bcg += [
+            ("bcg_tier_medium", s.bcg_tier_bounds[0], RATIO, None),
+            ("bcg_tier_high", s.bcg_tier_bounds[1], RATIO, None),
+        ]
         bcg += [(f"bcg_sow_{j + 2}", b, SHARE, None) for j, b in enumerate(s.bcg_sow_bounds)]
         bcg += [("bant_threshold", s.bant_threshold, INT, None)]
         for key, v, kind, text in bcg:
@@ -261,10 +405,16 @@ class _Writer:
         ws.write_string(row, 0, t("setting.cut_points", "Quantile cut points (PERCENTILE.INC)"), self.f_bold)
         row += 1
         cuts = self.a.cut_points
-        specs = [("psc_p", "psc_p_basis", self.s.quantile_k, False), ("psc_c", "psc_c_basis", self.s.quantile_k, False),
-                 ("spl_l", "gross_profit", self.s.quantile_k, False), ("kml_l", "market_spend", self.s.quantile_k, False),
-                 ("dsl_l", "gross_profit", self.s.quantile_k, False), ("rfm_r", "recency_days", self.s.rfm_k, True),
-                 ("rfm_f", "orders", self.s.rfm_k, False), ("rfm_m", "revenue", self.s.rfm_k, False)]
+        specs = [
+            ("psc_p", "psc_p_basis", self.s.quantile_k, False),
+            ("psc_c", "psc_c_basis", self.s.quantile_k, False),
+            ("spl_l", "gross_profit", self.s.quantile_k, False),
+            ("kml_l", "market_spend", self.s.quantile_k, False),
+            ("dsl_l", "gross_profit", self.s.quantile_k, False),
+            ("rfm_r", "recency_days", self.s.rfm_k, True),
+            ("rfm_f", "orders", self.s.rfm_k, False),
+            ("rfm_m", "revenue", self.s.rfm_k, False),
+        ]
         for key, col, k, desc in specs:
             rng = self.crange(col)
             got = cuts.get(key) or []
@@ -273,8 +423,7 @@ class _Writer:
                 cached = _excel(got[j - 1]) if j - 1 < len(got) else ""
                 nm = f"{key}_cut{j}"
                 ws.write_string(row, 0, t(f"setting.{nm}", f"{key.upper().replace('_', ' ')} cut point {j}"))
-                ws.write_formula(row, 1, f"IFERROR(_xlfn.PERCENTILE.INC({rng},{q}),\"\")", self.f_calc[RATIO],
-                                 cached)
+                ws.write_formula(row, 1, f'IFERROR(_xlfn.PERCENTILE.INC({rng},{q}),"")', self.f_calc[RATIO], cached)
                 ws.write_string(row, 2, nm)
                 self.name(nm, name, row, 1)
                 row += 1
@@ -286,8 +435,16 @@ class _Writer:
         for j, key in enumerate(rule_cols):
             ws.write_string(row, j, t(f"setting.{key}", key.replace("_", " ")), self.f_head)
         row += 1
-        full = {"p_min": 1, "p_max": 3, "s_min": 1, "s_max": 3, "c_min": 1, "c_max": 3,
-                "tenure_min": 0, "tenure_max": 9999}
+        full = {
+            "p_min": 1,
+            "p_max": 3,
+            "s_min": 1,
+            "s_max": 3,
+            "c_min": 1,
+            "c_max": 3,
+            "tenure_min": 0,
+            "tenure_max": 9999,
+        }
         self.rules: list[dict[str, str]] = []
         self.rule_rows: list[tuple[int, str]] = []
         for rule in self.s.psc_groups:
@@ -305,8 +462,12 @@ class _Writer:
             row += 1
         # RFM grid
         row += 1
-        ws.write_string(row, 0, t("setting.rfm_grid", "RFM segments: row R (5 at the top), column FM = "
-                                  "round-half-up((F+M)/2)"), self.f_bold)
+        ws.write_string(
+            row,
+            0,
+            t("setting.rfm_grid", "RFM segments: row R (5 at the top), column FM = round-half-up((F+M)/2)"),
+            self.f_bold,
+        )
         row += 1
         for j in range(5):
             ws.write_string(row, 1 + j, f"FM{j + 1}", self.f_head)
@@ -324,8 +485,11 @@ class _Writer:
     # ------------------------------------------------------------------ clients
     def clients_layout(self) -> None:
         c = self.c
-        cols = [(k, f) for k, f in VALUE_COLUMNS
-                if k in c and (k in ALWAYS or k in DYNAMICS_VALUE_COLUMNS or c[k].notna().any())]
+        cols = [
+            (k, f)
+            for k, f in VALUE_COLUMNS
+            if k in c and (k in ALWAYS or k in DYNAMICS_VALUE_COLUMNS or c[k].notna().any())
+        ]
         self.value_cols = cols
         self.col: dict[str, int] = {k: i for i, (k, _) in enumerate(cols)}
         for j, k in enumerate(self.formula_columns):
@@ -337,6 +501,7 @@ class _Writer:
 
     def formulas(self) -> dict[str, Callable[[Callable[[str], str]], str]]:
         """Formula per score/code column; ``x(key)`` gives the same-row cell."""
+
         def lapse(key):
             return label(f"lapse_status.{key}", self.lang).replace('"', '""')
 
@@ -351,6 +516,7 @@ class _Writer:
                 blank = ",".join(f'{x(k)}=""' for _, k in parts)
                 join = f'&"{sep}"&'.join(f'"{letter}"&{x(k)}' for letter, k in parts)
                 return f'IF(OR({blank}),"",{join})'
+
             return f
 
         def group(x):
@@ -367,29 +533,35 @@ class _Writer:
             def col(j: int) -> str:
                 letter = column_letter(j)
                 return f"{sheet}!${letter}${first}:${letter}${last}"
-            match = "*".join(f"({x(k)}>={col(lo)})*({x(k)}<={col(lo + 1)})"
-                             for k, lo in (("psc_p", 1), ("psc_s", 3), ("psc_c", 5), ("tenure_months", 7)))
+
+            match = "*".join(
+                f"({x(k)}>={col(lo)})*({x(k)}<={col(lo + 1)})"
+                for k, lo in (("psc_p", 1), ("psc_s", 3), ("psc_c", 5), ("tenure_months", 7))
+            )
             weight = f"({last + 1}-ROW({col(0)}))"
             n = last - first + 1
-            return (f'IF({x("psc_code")}="","",IFERROR(INDEX({col(0)},{n + 1}-SUMPRODUCT(MAX({match}*{weight}))),'
-                    f'""))')
+            return f'IF({x("psc_code")}="","",IFERROR(INDEX({col(0)},{n + 1}-SUMPRODUCT(MAX({match}*{weight}))),""))'
 
         def spl_p(x):
             d, a, f = (x(k) if k in self.col else '""' for k in ("overdue_days", "overdue_amount", "overdue_flag"))
-            return (f'IF(AND({d}="",{a}="",{f}=""),"",IF({d}<>"",IF({d}<=0,3,IF({d}<=spl_overdue_days,2,1)),'
-                    f'IF({a}<>"",IF({a}>0,1,3),IF({f}>0,1,3))))')
+            return (
+                f'IF(AND({d}="",{a}="",{f}=""),"",IF({d}<>"",IF({d}<=0,3,IF({d}<=spl_overdue_days,2,1)),'
+                f'IF({a}<>"",IF({a}>0,1,3),IF({f}>0,1,3))))'
+            )
 
         def rfm_q(key, basis, desc):
             op = "<" if desc else ">"
-            return lambda x: (f'IF({x(basis)}="","",1+' + "+".join(
-                f"({x(basis)}{op}{key}_cut{j})" for j in range(1, 5)) + ")")
+            return lambda x: (
+                f'IF({x(basis)}="","",1+' + "+".join(f"({x(basis)}{op}{key}_cut{j})" for j in range(1, 5)) + ")"
+            )
 
         return {
             "psc_p": q3("psc_p", "psc_p_basis"),
             "psc_s": up("regularity", "psc_s2_min", "psc_s3_min"),
             "psc_c": q3("psc_c", "psc_c_basis"),
-            "psc_code": lambda x: f'IF(OR({x("psc_p")}="",{x("psc_c")}=""),"",'
-                                  f'"P"&{x("psc_p")}&"_S"&{x("psc_s")}&"_C"&{x("psc_c")})',
+            "psc_code": lambda x: (
+                f'IF(OR({x("psc_p")}="",{x("psc_c")}=""),"","P"&{x("psc_p")}&"_S"&{x("psc_s")}&"_C"&{x("psc_c")})'
+            ),
             "psc_group": group,
             "spl_s": up("regularity", "psc_s2_min", "psc_s3_min"),
             "spl_p": spl_p,
@@ -400,29 +572,40 @@ class _Writer:
             "kml_l": q3("kml_l", "market_spend"),
             "kml_code": code([("K", "kml_k"), ("M", "kml_m"), ("L", "kml_l")]),
             "dsl_d": up("categories", "dsl_d2_min", "dsl_d3_min"),
-            "dsl_s": lambda x: (f'IF({x("top_category_share")}="","",1+({x("top_category_share")}<dsl_s2_below)'
-                                f'+({x("top_category_share")}<dsl_s3_below))'),
+            "dsl_s": lambda x: (
+                f'IF({x("top_category_share")}="","",1+({x("top_category_share")}<dsl_s2_below)'
+                f"+({x('top_category_share')}<dsl_s3_below))"
+            ),
             "dsl_l": q3("dsl_l", "gross_profit"),
             "dsl_code": code([("D", "dsl_d"), ("S", "dsl_s"), ("L", "dsl_l")]),
-            "dsl_level": lambda x: (f'IF(OR({x("dsl_d")}="",{x("dsl_s")}=""),"",IF({x("dsl_d")}=1,1,'
-                                    f'IF({x("dsl_s")}=1,2,3)))'),
+            "dsl_level": lambda x: (
+                f'IF(OR({x("dsl_d")}="",{x("dsl_s")}=""),"",IF({x("dsl_d")}=1,1,IF({x("dsl_s")}=1,2,3)))'
+            ),
             "rfm_r": rfm_q("rfm_r", "recency_days", True),
             "rfm_f": rfm_q("rfm_f", "orders", False),
             "rfm_m": rfm_q("rfm_m", "revenue", False),
             "rfm_code": code([("R", "rfm_r"), ("F", "rfm_f"), ("M", "rfm_m")], sep=""),
-            "rfm_segment": lambda x: (f'IF({x("rfm_code")}="","",INDEX(rfm_grid,6-{x("rfm_r")},'
-                                      f'INT(({x("rfm_f")}+{x("rfm_m")})/2+0.5)))'),
-            "abc_class": lambda x: (f'IF({x("share_before")}="","",IF({x("share_before")}<abc_a_below,"A",'
-                                    f'IF({x("share_before")}<abc_b_below,"B","C")))'),
-            "xyz_class": lambda x: (f'IF({x("monthly_cv")}="","Z",IF({x("monthly_cv")}<=xyz_x_max,"X",'
-                                    f'IF({x("monthly_cv")}<=xyz_y_max,"Y","Z")))'),
+            "rfm_segment": lambda x: (
+                f'IF({x("rfm_code")}="","",INDEX(rfm_grid,6-{x("rfm_r")},INT(({x("rfm_f")}+{x("rfm_m")})/2+0.5)))'
+            ),
+            "abc_class": lambda x: (
+                f'IF({x("share_before")}="","",IF({x("share_before")}<abc_a_below,"A",'
+                f'IF({x("share_before")}<abc_b_below,"B","C")))'
+            ),
+            "xyz_class": lambda x: (
+                f'IF({x("monthly_cv")}="","Z",IF({x("monthly_cv")}<=xyz_x_max,"X",'
+                f'IF({x("monthly_cv")}<=xyz_y_max,"Y","Z")))'
+            ),
             # lapse risk (§12): days since the last purchase / median gap, bounds on the Settings sheet
-            "lapse_ratio": lambda x: (f'IF(OR({x("recency_days")}="",{x("typical_gap")}=""),"",'
-                                      f'{x("recency_days")}/{x("typical_gap")})'),
-            "lapse_status": lambda x: (f'IF({x("lapse_ratio")}="","{lapse("too_few_purchases")}",'
-                                       f'IF({x("lapse_ratio")}>=lapse_lapsing_min,"{lapse("lapsing")}",'
-                                       f'IF({x("lapse_ratio")}>=lapse_late_min,"{lapse("late")}",'
-                                       f'"{lapse("on_track")}")))'),
+            "lapse_ratio": lambda x: (
+                f'IF(OR({x("recency_days")}="",{x("typical_gap")}=""),"",{x("recency_days")}/{x("typical_gap")})'
+            ),
+            "lapse_status": lambda x: (
+                f'IF({x("lapse_ratio")}="","{lapse("too_few_purchases")}",'
+                f'IF({x("lapse_ratio")}>=lapse_lapsing_min,"{lapse("lapsing")}",'
+                f'IF({x("lapse_ratio")}>=lapse_late_min,"{lapse("late")}",'
+                f'"{lapse("on_track")}")))'
+            ),
         }
 
     @staticmethod
@@ -463,14 +646,16 @@ class _Writer:
             elif kind == DATE:
                 columns.append(Column("n", date_serials(v.to_numpy())))
             else:
-                columns.append(Column("n", pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64",
-                                                                                      na_value=np.nan)))
+                columns.append(
+                    Column("n", pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+                )
         translate = {"psc_group": self.group_tr, "rfm_segment": self.rfm_tr}
         lapse_tr = lambda v: label(f"lapse_status.{v}", self.lang) if isinstance(v, str) else v
         translate["lapse_status"] = lapse_tr
         for k in self.formula_columns:
-            ws.set_column(self.col[k], self.col[k], 22 if k in ("psc_group", "rfm_segment", "lapse_status") else 10,
-                          self.f[SCORE])
+            ws.set_column(
+                self.col[k], self.col[k], 22 if k in ("psc_group", "rfm_segment", "lapse_status") else 10, self.f[SCORE]
+            )
             if spl_off and k.startswith("spl_"):
                 columns.append(Column("s", np.full(self.n, None, dtype=object)))
                 continue
@@ -481,9 +666,17 @@ class _Writer:
                 f = f + rows + part
             columns.append(Column("f", f, self.cached_column(c[k], translate.get(k)), escaped=True))
         headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in self.formula_columns]
-        ws.add_table(0, 0, max(self.n, 1), len(headers) - 1, {
-            "name": "Clients", "style": "Table Style Light 9",
-            "columns": [{"header": h, "header_format": self.f_head} for h in headers]})
+        ws.add_table(
+            0,
+            0,
+            max(self.n, 1),
+            len(headers) - 1,
+            {
+                "name": "Clients",
+                "style": "Table Style Light 9",
+                "columns": [{"header": h, "header_format": self.f_head} for h in headers],
+            },
+        )
         ws.set_row(0, 45)
         ws.freeze_panes(1, 1)
         ws.set_landscape()
@@ -493,8 +686,9 @@ class _Writer:
     # ------------------------------------------------------------------ summaries
     def segment_keys(self, name: str) -> list[tuple[Any, str | None]]:
         """(key, formula or None) per segment row, in the table's order."""
-        combos = lambda letters: [f"{a}{i}_{b}{j}_{c}{k}" for i in (3, 2, 1) for j in (3, 2, 1)
-                                  for k in (3, 2, 1) for a, b, c in [letters]]
+        combos = lambda letters: [
+            f"{a}{i}_{b}{j}_{c}{k}" for i in (3, 2, 1) for j in (3, 2, 1) for k in (3, 2, 1) for a, b, c in [letters]
+        ]
         if name == "psc":
             return [(k, None) for k in combos(("P", "S", "C"))]
         if name == "spl":
@@ -504,8 +698,7 @@ class _Writer:
         if name == "dsl":
             return [(k, None) for k in combos(("D", "S", "L"))]
         if name == "rfm":
-            return [(f"R{r}F{f}M{m}", None) for r in range(5, 0, -1) for f in range(5, 0, -1)
-                    for m in range(5, 0, -1)]
+            return [(f"R{r}F{f}M{m}", None) for r in range(5, 0, -1) for f in range(5, 0, -1) for m in range(5, 0, -1)]
         if name == "dsl_level":
             return [(1, None), (2, None), (3, None)]
         if name == "abc":
@@ -534,38 +727,87 @@ class _Writer:
         py = self.a.summary(name, with_sums=True)
         tr = self.group_tr if name == "psc_group" else self.rfm_tr if name == "rfm_segment" else (lambda v: v)
         py["segment"] = [tr(v) for v in py["segment"]]
-        by_key = {(str(k) if not isinstance(k, str) else k): row for k, row in
-                  zip(py["segment"], py.to_dict("records"))}
+        by_key = {
+            (str(k) if not isinstance(k, str) else k): row for k, row in zip(py["segment"], py.to_dict("records"))
+        }
         keys = self.segment_keys(name)
-        code_col = {"psc": "psc_code", "psc_group": "psc_group", "spl": "spl_code", "kml": "kml_code",
-                    "dsl": "dsl_code", "dsl_level": "dsl_level", "rfm": "rfm_code", "rfm_segment": "rfm_segment",
-                    "abc": "abc_class", "xyz": "xyz_class"}[name]
+        code_col = {
+            "psc": "psc_code",
+            "psc_group": "psc_group",
+            "spl": "spl_code",
+            "kml": "kml_code",
+            "dsl": "dsl_code",
+            "dsl_level": "dsl_level",
+            "rfm": "rfm_code",
+            "rfm_segment": "rfm_segment",
+            "abc": "abc_class",
+            "xyz": "xyz_class",
+        }[name]
         code = self.crange(code_col)
         has_gp = self.c["gross_profit"].notna().any()
-        visible = ["segment", "revenue", "revenue_share", "gross_profit", "gross_profit_share", "clients",
-                   "clients_share", "ltv", "avg_check", "avg_price", "depth", "orders_per_client", "diversity",
-                   "slots", "capacity_units", "revenue_per_capacity"]
+        visible = [
+            "segment",
+            "revenue",
+            "revenue_share",
+            "gross_profit",
+            "gross_profit_share",
+            "clients",
+            "clients_share",
+            "ltv",
+            "avg_check",
+            "avg_price",
+            "depth",
+            "orders_per_client",
+            "diversity",
+            "slots",
+            "capacity_units",
+            "revenue_per_capacity",
+        ]
         if kml:
             visible += ["market_spend", "sow", "recency_days", "competitors", "regions"]
         sums = ["orders", "units", "skus", "revenue_cap"]
         cols = visible + sums
         L = {k: column_letter(i + (1 if k in sums else 0)) for i, k in enumerate(cols)}
         C = {k: i + (1 if k in sums else 0) for i, k in enumerate(cols)}
-        fmt = {"revenue": MONEY, "revenue_share": SHARE, "gross_profit": MONEY, "gross_profit_share": SHARE,
-               "clients": INT, "clients_share": SHARE, "ltv": MONEY, "avg_check": MONEY, "avg_price": MONEY,
-               "depth": RATIO, "orders_per_client": RATIO, "diversity": RATIO, "slots": RATIO,
-               "capacity_units": RATIO, "revenue_per_capacity": MONEY, "market_spend": MONEY, "sow": SHARE,
-               "recency_days": RATIO, "competitors": INT, "regions": INT, "orders": INT, "units": RATIO,
-               "skus": INT, "revenue_cap": MONEY}
+        fmt = {
+            "revenue": MONEY,
+            "revenue_share": SHARE,
+            "gross_profit": MONEY,
+            "gross_profit_share": SHARE,
+            "clients": INT,
+            "clients_share": SHARE,
+            "ltv": MONEY,
+            "avg_check": MONEY,
+            "avg_price": MONEY,
+            "depth": RATIO,
+            "orders_per_client": RATIO,
+            "diversity": RATIO,
+            "slots": RATIO,
+            "capacity_units": RATIO,
+            "revenue_per_capacity": MONEY,
+            "market_spend": MONEY,
+            "sow": SHARE,
+            "recency_days": RATIO,
+            "competitors": INT,
+            "regions": INT,
+            "orders": INT,
+            "units": RATIO,
+            "skus": INT,
+            "revenue_cap": MONEY,
+        }
         title = t(f"summary_title.{name}", name.upper())
         ws.write_string(0, 0, title, self.f_title)
         hrow = 2
         for k in cols:
-            ws.write_string(hrow, C[k], self.header(k) if k != "revenue_cap" else
-                            t("column.revenue_cap", "Revenue of clients with capacity"), self.f_head)
+            ws.write_string(
+                hrow,
+                C[k],
+                self.header(k) if k != "revenue_cap" else t("column.revenue_cap", "Revenue of clients with capacity"),
+                self.f_head,
+            )
         first = hrow + 1
         seg_rows = len(keys)
-        ns_row = first + seg_rows          # 0-based row of "(not segmented)"
+        ns_row = first + seg_rows  # 0-based row of "(not segmented)"
         tot_row = ns_row + 1
         tot = str(tot_row + 1)
         rng = self.crange
@@ -574,12 +816,15 @@ class _Writer:
 
         def cached(row_key, k):
             rec = by_key.get(row_key)
-            if rec is None:      # a segment nobody is in: sums 0, shares 0 of a non-zero total
+            if rec is None:  # a segment nobody is in: sums 0, shares 0 of a non-zero total
                 if k in share_of:
                     total = by_key.get(TOTAL, {}).get(share_of[k])
                     return 0.0 if not _missing(total) and total != 0 else ""
-                return 0 if k in ("revenue", "gross_profit", "clients", "capacity_units", "market_spend") + tuple(sums) \
+                return (
+                    0
+                    if k in ("revenue", "gross_profit", "clients", "capacity_units", "market_spend") + tuple(sums)
                     else ""
+                )
             v = rec.get(k)
             if k in ("revenue", "gross_profit", "capacity_units", "market_spend") + tuple(sums):
                 return 0.0 if _missing(v) else float(v)
@@ -605,8 +850,15 @@ class _Writer:
                     continue
                 ws.write_formula(r, C[k], f'IFERROR({num}/{den},"")', f_of(fmt[k]), cached(key, k))
 
-        sum_src = {"revenue": "revenue", "gross_profit": "gross_profit", "capacity_units": "capacity_units",
-                   "orders": "orders", "units": "units", "skus": "skus", "market_spend": "market_spend"}
+        sum_src = {
+            "revenue": "revenue",
+            "gross_profit": "gross_profit",
+            "capacity_units": "capacity_units",
+            "orders": "orders",
+            "units": "units",
+            "skus": "skus",
+            "market_spend": "market_spend",
+        }
         plain = lambda kind: self.f[kind]
         for i, (key, key_formula) in enumerate(keys):
             r = first + i
@@ -625,13 +877,23 @@ class _Writer:
                 ws.write_formula(r, C[k], f"SUMIFS({rng(src)},{code},{crit})", self.f[fmt[k]], cached(lookup, k))
             ws.write_formula(r, C["clients"], f"COUNTIFS({code},{crit})", self.f[INT], cached(lookup, "clients"))
             if "capacity_units" in self.col:
-                ws.write_formula(r, C["revenue_cap"], f'SUMIFS({rng("revenue")},{code},{crit},'
-                                 f'{rng("capacity_units")},">0")', self.f[MONEY], cached(lookup, "revenue_cap"))
+                ws.write_formula(
+                    r,
+                    C["revenue_cap"],
+                    f'SUMIFS({rng("revenue")},{code},{crit},{rng("capacity_units")},">0")',
+                    self.f[MONEY],
+                    cached(lookup, "revenue_cap"),
+                )
             if kml:
                 for k in ("sow", "recency_days"):
                     if k in self.col:
-                        ws.write_formula(r, C[k], f'IFERROR(AVERAGEIFS({rng(k)},{code},{crit}),"")',
-                                         self.f[fmt[k]], cached(lookup, k))
+                        ws.write_formula(
+                            r,
+                            C[k],
+                            f'IFERROR(AVERAGEIFS({rng(k)},{code},{crit}),"")',
+                            self.f[fmt[k]],
+                            cached(lookup, k),
+                        )
                 for k in ("competitors", "regions"):
                     self.value(ws, r, C[k], cached(lookup, k) if lookup in by_key else 0, self.f[INT])
             ratios(ws, r, lookup, plain)
@@ -662,8 +924,13 @@ class _Writer:
             ws.write_formula(r, C[k], f"SUM({rng(src)})", tf(fmt[k]), cached(TOTAL, k))
         ws.write_formula(r, C["clients"], f"COUNTA({rng('client_id')})", tf(INT), cached(TOTAL, "clients"))
         if "capacity_units" in self.col:
-            ws.write_formula(r, C["revenue_cap"], f'SUMIFS({rng("revenue")},{rng("capacity_units")},">0")',
-                             tf(MONEY), cached(TOTAL, "revenue_cap"))
+            ws.write_formula(
+                r,
+                C["revenue_cap"],
+                f'SUMIFS({rng("revenue")},{rng("capacity_units")},">0")',
+                tf(MONEY),
+                cached(TOTAL, "revenue_cap"),
+            )
         if kml:
             for k in ("sow", "recency_days"):
                 if k in self.col:
@@ -679,19 +946,28 @@ class _Writer:
         ws.freeze_panes(hrow + 1, 1)
         self.summary_pos[name] = (sheet, first, ns_row - 1, C)
         if name in ("psc", "kml", "psc_group"):
-            ws.conditional_format(first, C["revenue_share"], ns_row - 1, C["revenue_share"],
-                                  {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84",
-                                   "max_color": "#63BE7B"})
-            ws.conditional_format(first, C["clients_share"], ns_row - 1, C["clients_share"],
-                                  {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84",
-                                   "max_color": "#63BE7B"})
+            ws.conditional_format(
+                first,
+                C["revenue_share"],
+                ns_row - 1,
+                C["revenue_share"],
+                {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"},
+            )
+            ws.conditional_format(
+                first,
+                C["clients_share"],
+                ns_row - 1,
+                C["clients_share"],
+                {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"},
+            )
 
     def bar_chart(self, name: str, anchor_col: int) -> None:
         sheet, r0, r1, C = self.summary_pos[name]
         chart = self.wb.add_chart({"type": "column"})
         for k in ("revenue_share", "clients_share"):
-            chart.add_series({"name": self.header(k), "categories": [sheet, r0, 0, r1, 0],
-                              "values": [sheet, r0, C[k], r1, C[k]]})
+            chart.add_series(
+                {"name": self.header(k), "categories": [sheet, r0, 0, r1, 0], "values": [sheet, r0, C[k], r1, C[k]]}
+            )
         chart.set_title({"name": self.t(f"summary_title.{name}", name)})
         chart.set_y_axis({"num_format": "0%", "major_gridlines": {"visible": True}})
         chart.set_legend({"position": "bottom"})
@@ -712,8 +988,13 @@ class _Writer:
         ws.set_column(0, 1, 22)
         ws.freeze_panes(1, 0)
         chart = self.wb.add_chart({"type": "scatter", "subtype": "straight"})
-        chart.add_series({"name": self.t("summary_title.abc", "ABC"),
-                          "categories": [sheet, 1, 0, len(xs), 0], "values": [sheet, 1, 1, len(xs), 1]})
+        chart.add_series(
+            {
+                "name": self.t("summary_title.abc", "ABC"),
+                "categories": [sheet, 1, 0, len(xs), 0],
+                "values": [sheet, 1, 1, len(xs), 1],
+            }
+        )
         chart.set_title({"name": self.t("sheet.abc_curve", "ABC curve")})
         chart.set_x_axis({"name": self.header("cumulative_share_clients"), "num_format": "0%", "min": 0, "max": 1})
         chart.set_y_axis({"name": self.header("cumulative_share_revenue"), "num_format": "0%", "min": 0, "max": 1})
@@ -744,8 +1025,11 @@ class _Writer:
         ws.write_string(0, col, self.t("contents.reading", "What was read"), self.f_bold)
         row = 1
         if not readings:
-            ws.write_string(row, col + 1, self.t("contents.reading_none", "no reading report (the inputs "
-                                                  "were given as tables already read)"))
+            ws.write_string(
+                row,
+                col + 1,
+                self.t("contents.reading_none", "no reading report (the inputs were given as tables already read)"),
+            )
         for r in readings:
             ws.write_string(row, col, r.kind, self.f_bold)
             row += 1
@@ -765,26 +1049,42 @@ class _Writer:
         ws.fit_to_pages(1, 0)
         ws.write_string(0, 0, t("contents.title", "xlb2b client-base analysis"), self.f_title)
         row = 2
-        info = [(t("contents.window", "Window"), str(self.a.window)),
-                (t("contents.generated", "Generated"), dt.datetime.now().strftime("%Y-%m-%d %H:%M"))]
+        info = [
+            (t("contents.window", "Window"), str(self.a.window)),
+            (t("contents.generated", "Generated"), dt.datetime.now().strftime("%Y-%m-%d %H:%M")),
+        ]
         for kind, src in self.sources.items():
             info.append((f"{t('contents.inputs', 'Input')}: {kind}", str(src)))
-        info.append((t("contents.clients_count", "Clients analysed / excluded"),
-                     f"{self.n:,} / {len(self.a.excluded):,}"))
+        info.append(
+            (t("contents.clients_count", "Clients analysed / excluded"), f"{self.n:,} / {len(self.a.excluded):,}")
+        )
         for k, v in info:
             ws.write_string(row, 0, k, self.f_bold)
             ws.write_string(row, 1, v)
             row += 1
         row += 1
-        ws.write_string(row, 1, t("contents.how_to_change", "Change any yellow cell on the Settings sheet; "
-                                  "every score, code, class and summary recalculates."), self.f_wrap)
+        ws.write_string(
+            row,
+            1,
+            t(
+                "contents.how_to_change",
+                "Change any yellow cell on the Settings sheet; every score, code, class and summary recalculates.",
+            ),
+            self.f_wrap,
+        )
         row += 2
         dyn = []
         if self.a.dynamics is not None:
             from xlb2b.excel.dynamics_sheets import SHEET_KEYS
+
             dyn = SHEET_KEYS
-        for key in ["settings", "clients"] + [f"summary_{n}" for n in SUMMARY_ORDER] + \
-                ["abc_curve", "portrait"] + dyn + ["excluded", "input_issues"]:
+        for key in (
+            ["settings", "clients"]
+            + [f"summary_{n}" for n in SUMMARY_ORDER]
+            + ["abc_curve", "portrait"]
+            + dyn
+            + ["excluded", "input_issues"]
+        ):
             sheet = self.sheet_names[key]
             ws.write_url(row, 0, f"internal:{_q(sheet)}!A1", self.f_link, sheet)
             ws.write_string(row, 1, t(f"contents.{key}", ""))
@@ -814,13 +1114,18 @@ class _Writer:
         self.abc_curve()
         try:
             portrait = self.a.portrait()
-        except InputError:    # no attributes to compare: an empty sheet says so
-            portrait = pd.DataFrame(columns=["attribute", "value", "clients_a", "share_a", "clients_all",
-                                             "share_all", "lift"])
-        self.frame_sheet("portrait", portrait, {"share_a": SHARE, "share_all": SHARE, "lift": RATIO,
-                                                "clients_a": INT, "clients_all": INT})
+        except InputError:  # no attributes to compare: an empty sheet says so
+            portrait = pd.DataFrame(
+                columns=["attribute", "value", "clients_a", "share_a", "clients_all", "share_all", "lift"]
+            )
+        self.frame_sheet(
+            "portrait",
+            portrait,
+            {"share_a": SHARE, "share_all": SHARE, "lift": RATIO, "clients_a": INT, "clients_all": INT},
+        )
         if self.a.dynamics is not None:
             from xlb2b.excel.dynamics_sheets import dynamics_sheets
+
             dynamics_sheets(self)
         self.frame_sheet("excluded", self.a.excluded, {"revenue": MONEY})
         issues = self.a.report.to_frame()
@@ -828,8 +1133,9 @@ class _Writer:
         self.reading_block(ws, len(issues.columns) + 1)
 
 
-def add_analysis_sheets(workbook, analysis, *, lang: str = "en",
-                        sources: dict[str, str] | None = None, taken: Iterable[str] = ()) -> list[str]:
+def add_analysis_sheets(
+    workbook, analysis, *, lang: str = "en", sources: dict[str, str] | None = None, taken: Iterable[str] = ()
+) -> list[str]:
     """Lay the analysis sheets out in a recording workbook
     (:class:`xlb2b.excel.live.RecordingWorkbook`), the Clients rows included, for
     :func:`xlb2b.excel.live.render`; sheet names avoid ``taken`` (a number is
@@ -845,9 +1151,15 @@ def add_analysis_sheets(workbook, analysis, *, lang: str = "en",
 def analysis_sheet_names(lang: str = "en") -> list[str]:
     """The names of the sheets the analysis writes, in ``lang``."""
     from xlb2b.excel.dynamics_sheets import SHEET_KEYS
-    return [sheet_name(k, lang) for k in (
-        ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
-        + [f"summary_{n}" for n in SUMMARY_ORDER] + SHEET_KEYS)]
+
+    return [
+        sheet_name(k, lang)
+        for k in (
+            ["contents", "settings", "clients", "abc_curve", "portrait", "excluded", "input_issues"]
+            + [f"summary_{n}" for n in SUMMARY_ORDER]
+            + SHEET_KEYS
+        )
+    ]
 
 
 def write_analysis_workbook(analysis, path, *, lang: str = "en", sources: dict[str, str] | None = None) -> Path:
@@ -859,19 +1171,31 @@ def write_analysis_workbook(analysis, path, *, lang: str = "en", sources: dict[s
 
 #: Settings-sheet keys (column "Name") -> (Settings field, position in a tuple or dict key)
 _SHEET_SETTINGS: dict[str, tuple[str, Any]] = {
-    "psc_s2_min": ("psc_s_bounds", 0), "psc_s3_min": ("psc_s_bounds", 1),
+    "psc_s2_min": ("psc_s_bounds", 0),
+    "psc_s3_min": ("psc_s_bounds", 1),
     "spl_overdue_days": ("spl_overdue_days", None),
-    "kml_k2_min": ("kml_k_bounds", 0), "kml_k3_min": ("kml_k_bounds", 1),
-    "kml_m2_min": ("kml_m_bounds", 0), "kml_m3_min": ("kml_m_bounds", 1),
-    "dsl_d2_min": ("dsl_d_bounds", 0), "dsl_d3_min": ("dsl_d_bounds", 1),
-    "dsl_s2_below": ("dsl_s_bounds", 1), "dsl_s3_below": ("dsl_s_bounds", 0),
-    "abc_a_below": ("abc_cuts", 0), "abc_b_below": ("abc_cuts", 1),
-    "xyz_x_max": ("xyz_cuts", 0), "xyz_y_max": ("xyz_cuts", 1),
-    "bcg_tier_medium": ("bcg_tier_bounds", 0), "bcg_tier_high": ("bcg_tier_bounds", 1),
-    "bcg_sow_2": ("bcg_sow_bounds", 0), "bcg_sow_3": ("bcg_sow_bounds", 1),
-    "bcg_sow_4": ("bcg_sow_bounds", 2), "bcg_sow_5": ("bcg_sow_bounds", 3),
-    "bant_threshold": ("bant_threshold", None), "our_supplier": ("our_supplier", None),
-    "lapse_late_min": ("lapse_bounds", 0), "lapse_lapsing_min": ("lapse_bounds", 1),
+    "kml_k2_min": ("kml_k_bounds", 0),
+    "kml_k3_min": ("kml_k_bounds", 1),
+    "kml_m2_min": ("kml_m_bounds", 0),
+    "kml_m3_min": ("kml_m_bounds", 1),
+    "dsl_d2_min": ("dsl_d_bounds", 0),
+    "dsl_d3_min": ("dsl_d_bounds", 1),
+    "dsl_s2_below": ("dsl_s_bounds", 1),
+    "dsl_s3_below": ("dsl_s_bounds", 0),
+    "abc_a_below": ("abc_cuts", 0),
+    "abc_b_below": ("abc_cuts", 1),
+    "xyz_x_max": ("xyz_cuts", 0),
+    "xyz_y_max": ("xyz_cuts", 1),
+    "bcg_tier_medium": ("bcg_tier_bounds", 0),
+    "bcg_tier_high": ("bcg_tier_bounds", 1),
+    "bcg_sow_2": ("bcg_sow_bounds", 0),
+    "bcg_sow_3": ("bcg_sow_bounds", 1),
+    "bcg_sow_4": ("bcg_sow_bounds", 2),
+    "bcg_sow_5": ("bcg_sow_bounds", 3),
+    "bant_threshold": ("bant_threshold", None),
+    "our_supplier": ("our_supplier", None),
+    "lapse_late_min": ("lapse_bounds", 0),
+    "lapse_lapsing_min": ("lapse_bounds", 1),
 }
 
 
@@ -890,8 +1214,8 @@ def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
         key, value = row[2], row[1]
         if not isinstance(key, str):
             continue
-        if key.startswith("bcg_weight_") and key[len("bcg_weight_"):] in d["bcg_weights"]:
-            field_, pos = "bcg_weights", key[len("bcg_weight_"):]
+        if key.startswith("bcg_weight_") and key[len("bcg_weight_") :] in d["bcg_weights"]:
+            field_, pos = "bcg_weights", key[len("bcg_weight_") :]
         elif key in _SHEET_SETTINGS:
             field_, pos = _SHEET_SETTINGS[key]
         else:

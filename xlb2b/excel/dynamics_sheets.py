@@ -9,6 +9,7 @@ each carries the engine's value and Excel recalculates it live.  Cohort
 activity comes from order lines, not client rows: the cohort sheet holds the
 engine's counts and revenue as values and its ratios as formulas.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,18 +34,23 @@ from xlb2b.io_util import column_letter
 from xlb2b.locale import label
 
 MIGRATION_KEYS = ["psc_group", "abc", "rfm_segment", "dsl_level", "xyz"]
-SHEET_KEYS = (["bridge"] + [f"migration_{k}" for k in MIGRATION_KEYS]
-              + ["cohorts", "watch_list", "dynamics_clients"])
+SHEET_KEYS = ["bridge"] + [f"migration_{k}" for k in MIGRATION_KEYS] + ["cohorts", "watch_list", "dynamics_clients"]
 MONEY, INT, SHARE, RATIO, TEXT = "money", "int", "share", "ratio", "text"
 #: rows of a Migration sheet's list of clients that moved (the biggest by W1 revenue)
 MOVERS_SHOWN = 500
 
 #: what each bridge row sums on the client sheet: (value column, bridge-row key or None for all)
 _BRIDGE_SOURCE = {
-    "new": ("change", "new"), "returned": ("change", "returned"), "lost": ("change", "lost"),
-    "grown_price": ("price_effect", "grown"), "grown_volume": ("volume_effect", "grown"),
-    "shrunk_price": ("price_effect", "shrunk"), "shrunk_volume": ("volume_effect", "shrunk"),
-    "flat": ("change", "flat"), "no_unit_data": ("change", "no_unit_data"), "other": ("change", "other"),
+    "new": ("change", "new"),
+    "returned": ("change", "returned"),
+    "lost": ("change", "lost"),
+    "grown_price": ("price_effect", "grown"),
+    "grown_volume": ("volume_effect", "grown"),
+    "shrunk_price": ("price_effect", "shrunk"),
+    "shrunk_volume": ("volume_effect", "shrunk"),
+    "flat": ("change", "flat"),
+    "no_unit_data": ("change", "no_unit_data"),
+    "other": ("change", "other"),
 }
 
 
@@ -77,12 +83,18 @@ class _Section:
     # ------------------------------------------------------------------ labels
     def _labels(self) -> None:
         t, lang = self.t, self.lang
-        self.status_label = {k: label(f"client_status.{k}", lang) for k in
-                             ("new", "returned", "lost", "grown", "shrunk", "flat", "other")}
+        self.status_label = {
+            k: label(f"client_status.{k}", lang)
+            for k in ("new", "returned", "lost", "grown", "shrunk", "flat", "other")
+        }
         self.row_key_label = dict(self.status_label)
         self.row_key_label["no_unit_data"] = label("bridge.no_unit_data", lang)
-        self.special = {NOT_BUYER_W0: t("dynamics.not_buyer_w0", NOT_BUYER_W0), LOST: t("dynamics.lost", LOST),
-                        NOT_SEGMENTED: t("dynamics.not_segmented", NOT_SEGMENTED), "": ""}
+        self.special = {
+            NOT_BUYER_W0: t("dynamics.not_buyer_w0", NOT_BUYER_W0),
+            LOST: t("dynamics.lost", LOST),
+            NOT_SEGMENTED: t("dynamics.not_segmented", NOT_SEGMENTED),
+            "": "",
+        }
 
     def segment_label(self, name: str, value: str) -> str:
         if value in self.special:
@@ -98,8 +110,7 @@ class _Section:
     def _map(self, values: np.ndarray, fn) -> np.ndarray:
         """Apply ``fn`` once per distinct value (no per-client Python work)."""
         codes, uniq = pd.factorize(pd.Series(values, dtype=object).fillna(""), sort=False)
-        return np.asarray([fn(u) for u in uniq], dtype=object)[codes] if len(uniq) else \
-            np.asarray(values, dtype=object)
+        return np.asarray([fn(u) for u in uniq], dtype=object)[codes] if len(uniq) else np.asarray(values, dtype=object)
 
     # ------------------------------------------------------------------ the client sheet's frame
     def _client_frame(self) -> pd.DataFrame:
@@ -115,15 +126,18 @@ class _Section:
         group = group_values(c, "psc_group")
         out["bridge_psc_group"] = self._map(group, lambda v: self.segment_label("psc_group", v))
         mg = c["manager"].astype(object).to_numpy() if "manager" in c else np.full(len(c), None, dtype=object)
-        out["bridge_manager"] = self._map(np.where(pd.isna(mg), NOT_SEGMENTED, mg),
-                                          lambda v: self.segment_label("manager", v))
+        out["bridge_manager"] = self._map(
+            np.where(pd.isna(mg), NOT_SEGMENTED, mg), lambda v: self.segment_label("manager", v)
+        )
         for name in MIGRATION_KEYS:
             f, t = migration_labels(c, name)
             out[f"{name}_from"] = self._map(f, lambda v, n=name: self.segment_label(n, v))
             out[f"{name}_to"] = self._map(t, lambda v, n=name: self.segment_label(n, v))
         money = ("revenue", "change", "price", "volume")
-        self.kinds = {k: (TEXT if not pd.api.types.is_numeric_dtype(out[k].dtype)
-                          else MONEY if k.startswith(money) else RATIO) for k in out.columns}
+        self.kinds = {
+            k: (TEXT if not pd.api.types.is_numeric_dtype(out[k].dtype) else MONEY if k.startswith(money) else RATIO)
+            for k in out.columns
+        }
         self.col = {k: i for i, k in enumerate(out.columns)}
         return out
 
@@ -146,9 +160,17 @@ class _Section:
             else:
                 columns.append(Column("n", c[k].to_numpy(dtype="float64")))
         headers = [w.header(k) for k in c.columns]
-        ws.add_table(0, 0, max(self.n, 1), len(headers) - 1, {
-            "name": "ClientDynamics", "style": "Table Style Light 9",
-            "columns": [{"header": h, "header_format": w.f_head} for h in headers]})
+        ws.add_table(
+            0,
+            0,
+            max(self.n, 1),
+            len(headers) - 1,
+            {
+                "name": "ClientDynamics",
+                "style": "Table Style Light 9",
+                "columns": [{"header": h, "header_format": w.f_head} for h in headers],
+            },
+        )
         ws.set_row(0, 45)
         ws.freeze_panes(1, 1)
         w.fast_rows[len(w.wb.worksheets())] = (self.n, columns)
@@ -179,9 +201,17 @@ class _Section:
         d = self.d
         ws.write_string(0, 0, t("bridge.title", "Revenue bridge"), w.f_title)
         ws.write_string(1, 0, f"{t('bridge.windows', 'W0 -> W1')}: {d.w0} -> {d.w1}")
-        heads = ["", t("column.clients", "Clients"), t("column.revenue", "Revenue"), t("column.share_of_start",
-                 "% of start"), t("column.running_total", "Running total"), t("bridge.base", "Base"),
-                 t("bridge.total", "Total"), t("bridge.up", "Increase"), t("bridge.down", "Decrease")]
+        heads = [
+            "",
+            t("column.clients", "Clients"),
+            t("column.revenue", "Revenue"),
+            t("column.share_of_start", "% of start"),
+            t("column.running_total", "Running total"),
+            t("bridge.base", "Base"),
+            t("bridge.total", "Total"),
+            t("bridge.up", "Increase"),
+            t("bridge.down", "Decrease"),
+        ]
         hrow = 3
         for j, h in enumerate(heads):
             ws.write_string(hrow, j, h, w.f_head)
@@ -189,7 +219,7 @@ class _Section:
         first = hrow + 1
         amounts = b["amount"].to_numpy(dtype=float)
         running = np.cumsum(np.r_[amounts[0], amounts[1:-1]])
-        start_row = first + 1      # Excel row of "start"
+        start_row = first + 1  # Excel row of "start"
         for i, key in enumerate(BRIDGE_ROWS):
             r = first + i
             er = r + 1
@@ -199,8 +229,7 @@ class _Section:
             ws.write_formula(r, 1, self.count_formula(key), self.f[INT], int(b.loc[key, "clients"]))
             ws.write_formula(r, 2, self.bridge_formula(key), fmt_b, amount)
             start = amounts[0]
-            ws.write_formula(r, 3, f'IFERROR(C{er}/C${start_row},"")', self.f[SHARE],
-                             amount / start if start else "")
+            ws.write_formula(r, 3, f'IFERROR(C{er}/C${start_row},"")', self.f[SHARE], amount / start if start else "")
             # waterfall helper columns: running total, invisible base, total, increase, decrease
             if key == "start":
                 ws.write_formula(r, 4, f"C{er}", self.f[MONEY], amount)
@@ -223,8 +252,9 @@ class _Section:
         ws.write_string(r, 0, t("bridge.check", "Check: start + contributions - end"), self.f[TEXT])
         # to the cent: sums of floating-point money differ in their last bits between engines
         residual = round(float(amounts[0] + amounts[1:-1].sum() - amounts[-1]), 2) + 0.0
-        ws.write_formula(r, 2, f"ROUND(C{first + 1}+SUM(C{first + 2}:C{last_row})-C{last_row + 1},2)",
-                         self.f[MONEY], residual)
+        ws.write_formula(
+            r, 2, f"ROUND(C{first + 1}+SUM(C{first + 2}:C{last_row})-C{last_row + 1},2)", self.f[MONEY], residual
+        )
         # retention over W0's buyers
         ret = d.retention().iloc[0]
         r += 2
@@ -233,10 +263,21 @@ class _Section:
             ("column.buyers_w0", "Buyers in W0", f'COUNTIFS({r0},">0")', int(ret["buyers_w0"]), INT),
             ("column.retained", "Buyers in both windows", f'COUNTIFS({r0},">0",{r1},">0")', int(ret["retained"]), INT),
             ("bridge.logo_retention", "Logo retention", None, _num(ret["logo_retention"]), SHARE),
-            ("bridge.nrr", "NRR", f'IFERROR(SUMIFS({r1},{r0},">0",{r1},">0")/SUMIFS({r0},{r0},">0"),"")',
-             _num(ret["nrr"]), SHARE),
-            ("bridge.grr", "GRR", f'IFERROR(SUMPRODUCT(({r0}>0)*(({r1}>{r0})*{r0}+({r1}<={r0})*({r1}>0)*{r1}))'
-                                  f'/SUMIFS({r0},{r0},">0"),"")', _num(ret["grr"]), SHARE),
+            (
+                "bridge.nrr",
+                "NRR",
+                f'IFERROR(SUMIFS({r1},{r0},">0",{r1},">0")/SUMIFS({r0},{r0},">0"),"")',
+                _num(ret["nrr"]),
+                SHARE,
+            ),
+            (
+                "bridge.grr",
+                "GRR",
+                f"IFERROR(SUMPRODUCT(({r0}>0)*(({r1}>{r0})*{r0}+({r1}<={r0})*({r1}>0)*{r1}))"
+                f'/SUMIFS({r0},{r0},">0"),"")',
+                _num(ret["grr"]),
+                SHARE,
+            ),
         ]
         top = r
         for k, default, formula, cached, kind in items:
@@ -263,11 +304,21 @@ class _Section:
         chart = w.wb.add_chart({"type": "column", "subtype": "stacked"})
         cats = [sheet, first, 0, last, 0]
         styles: list[tuple[int, dict[str, Any]]] = [
-            (5, {"fill": {"none": True}, "border": {"none": True}}), (6, {"fill": {"color": "#4472C4"}}),
-            (7, {"fill": {"color": "#70AD47"}}), (8, {"fill": {"color": "#E15759"}})]
+            (5, {"fill": {"none": True}, "border": {"none": True}}),
+            (6, {"fill": {"color": "#4472C4"}}),
+            (7, {"fill": {"color": "#70AD47"}}),
+            (8, {"fill": {"color": "#E15759"}}),
+        ]
         for col, style in styles:
-            chart.add_series({"name": [sheet, first - 1, col], "categories": cats,
-                              "values": [sheet, first, col, last, col], "gap": 40, **style})
+            chart.add_series(
+                {
+                    "name": [sheet, first - 1, col],
+                    "categories": cats,
+                    "values": [sheet, first, col, last, col],
+                    "gap": 40,
+                    **style,
+                }
+            )
         chart.set_title({"name": t("bridge.title", "Revenue bridge")})
         chart.set_legend({"none": True})
         chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
@@ -295,10 +346,16 @@ class _Section:
             ws.write_string(rr, 0, t(f"bridge.{key}", key))
             for j, g in enumerate(groups, start=1):
                 crit = f"{column_letter(j)}${hrow + 1}"
-                ws.write_formula(rr, j, self.bridge_formula(key, (col_key, crit)), self.f[MONEY],
-                                 float(val.get((g, key), 0.0)))
-            ws.write_formula(rr, len(groups) + 1, f"SUM(B{rr + 1}:{column_letter(len(groups))}{rr + 1})",
-                             w.f_total[MONEY], float(total[key]))
+                ws.write_formula(
+                    rr, j, self.bridge_formula(key, (col_key, crit)), self.f[MONEY], float(val.get((g, key), 0.0))
+                )
+            ws.write_formula(
+                rr,
+                len(groups) + 1,
+                f"SUM(B{rr + 1}:{column_letter(len(groups))}{rr + 1})",
+                w.f_total[MONEY],
+                float(total[key]),
+            )
         ws.set_column(1, max(len(groups) + 1, 8), 15)
         return hrow + len(BRIDGE_ROWS) + 1
 
@@ -324,16 +381,19 @@ class _Section:
         m = self.d.migration(name)
         fr = [self.segment_label(name, v) for v in m["from"]]
         to = [self.segment_label(name, v) for v in m["to"]]
-        cells = {(a, b): (n, x0, x1) for a, b, n, x0, x1 in zip(fr, to, m["clients"], m["revenue_w0"],
-                                                                   m["revenue_w1"])}
+        cells = {(a, b): (n, x0, x1) for a, b, n, x0, x1 in zip(fr, to, m["clients"], m["revenue_w0"], m["revenue_w1"])}
         cats = [self.segment_label(name, v) for v in self.categories(name)]
         present_from = list(dict.fromkeys(fr))
         present_to = list(dict.fromkeys(to))
-        rows = cats + [x for x in present_from if x not in cats and x not in (self.special[NOT_SEGMENTED],
-                                                                               self.special[NOT_BUYER_W0])]
+        rows = cats + [
+            x
+            for x in present_from
+            if x not in cats and x not in (self.special[NOT_SEGMENTED], self.special[NOT_BUYER_W0])
+        ]
         rows += [self.special[NOT_SEGMENTED], self.special[NOT_BUYER_W0]]
-        cols = cats + [x for x in present_to if x not in cats and x not in (self.special[NOT_SEGMENTED],
-                                                                             self.special[LOST])]
+        cols = cats + [
+            x for x in present_to if x not in cats and x not in (self.special[NOT_SEGMENTED], self.special[LOST])
+        ]
         cols += [self.special[NOT_SEGMENTED], self.special[LOST]]
         title = t(f"summary_title.{name}", name)
         ws.write_string(0, 0, f"{t('dynamics.migration_title', 'Segment migration W0 -> W1')}: {title}", w.f_title)
@@ -342,18 +402,21 @@ class _Section:
         # the cut points W0 was scored on (W1's are on the Settings sheet)
         keys = {"psc_group": ("psc_p", "psc_c"), "rfm_segment": ("rfm_r", "rfm_f", "rfm_m")}.get(name, ())
         w0_cuts = self.d.cut_points.get("w0", {})
-        shown = [f"{k.upper().replace('_', ' ')}: " + ", ".join(f"{x:,.2f}" for x in w0_cuts[k])
-                 for k in keys if w0_cuts.get(k)]
+        shown = [
+            f"{k.upper().replace('_', ' ')}: " + ", ".join(f"{x:,.2f}" for x in w0_cuts[k])
+            for k in keys
+            if w0_cuts.get(k)
+        ]
         if shown:
             ws.write_string(1, 6, f"{t('dynamics.w0_cuts', 'W0 cut points')}: " + "; ".join(shown))
         fc, tc = self.rng(f"{name}_from"), self.rng(f"{name}_to")
         r0, r1 = self.rng("revenue_w0"), self.rng("revenue_w1")
         r = 3
-        blocks = [("dynamics.matrix_clients", "Clients", 0, INT, lambda a, b: f"COUNTIFS({fc},{a},{tc},{b})"),
-                  ("dynamics.matrix_revenue_w0", "W0 revenue", 1, MONEY,
-                   lambda a, b: f"SUMIFS({r0},{fc},{a},{tc},{b})"),
-                  ("dynamics.matrix_revenue_w1", "W1 revenue", 2, MONEY,
-                   lambda a, b: f"SUMIFS({r1},{fc},{a},{tc},{b})")]
+        blocks = [
+            ("dynamics.matrix_clients", "Clients", 0, INT, lambda a, b: f"COUNTIFS({fc},{a},{tc},{b})"),
+            ("dynamics.matrix_revenue_w0", "W0 revenue", 1, MONEY, lambda a, b: f"SUMIFS({r0},{fc},{a},{tc},{b})"),
+            ("dynamics.matrix_revenue_w1", "W1 revenue", 2, MONEY, lambda a, b: f"SUMIFS({r1},{fc},{a},{tc},{b})"),
+        ]
         stayed_cells = []
         for bi, (key, default, idx, kind, formula) in enumerate(blocks):
             ws.write_string(r, 0, t(key, default), w.f_bold)
@@ -374,11 +437,21 @@ class _Section:
                     if bi == 0 and rname == cname and rname in cats:
                         stayed_cells.append(f"{column_letter(j)}{rr + 1}")
                 tot = sum(v[idx] for (a_, _), v in cells.items() if a_ == rname)
-                ws.write_formula(rr, len(cols) + 1, f"SUM(B{rr + 1}:{column_letter(len(cols))}{rr + 1})",
-                                 w.f_total[kind], float(tot) if kind == MONEY else int(tot))
+                ws.write_formula(
+                    rr,
+                    len(cols) + 1,
+                    f"SUM(B{rr + 1}:{column_letter(len(cols))}{rr + 1})",
+                    w.f_total[kind],
+                    float(tot) if kind == MONEY else int(tot),
+                )
             if bi == 0:
-                ws.conditional_format(hrow + 1, 1, hrow + len(rows), len(cols),
-                                      {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#F8696B"})
+                ws.conditional_format(
+                    hrow + 1,
+                    1,
+                    hrow + len(rows),
+                    len(cols),
+                    {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#F8696B"},
+                )
             r = hrow + len(rows) + 2
         # stayed: share of W0 buyers on the diagonal
         ws.write_string(2, 0, t("dynamics.stayed", "Stayed"), w.f_bold)
@@ -397,8 +470,14 @@ class _Section:
         ws.write_string(r, 0, t("dynamics.movers", "Clients that moved"), w.f_bold)
         if len(mv) > MOVERS_SHOWN:
             # the whole list is on the Client dynamics sheet (filter its W0 and W1 columns)
-            ws.write_string(r, 2, t("dynamics.movers_more", "the {shown} with the most W1 revenue of {n}; all of them: "
-                                    "the Client dynamics sheet").format(shown=MOVERS_SHOWN, n=len(mv)))
+            ws.write_string(
+                r,
+                2,
+                t(
+                    "dynamics.movers_more",
+                    "the {shown} with the most W1 revenue of {n}; all of them: the Client dynamics sheet",
+                ).format(shown=MOVERS_SHOWN, n=len(mv)),
+            )
             mv = mv.iloc[:MOVERS_SHOWN]
         r += 1
         heads = {"from": t("dynamics.from_w0", "W0 segment"), "to": t("dynamics.to_w1", "W1 segment")}
@@ -421,16 +500,18 @@ class _Section:
         if co.empty:
             return
         cohorts = list(dict.fromkeys(co["cohort"]))
-        periods = list(co.loc[co["cohort"] == cohorts[0], "period"])      # the first cohort runs to the end
+        periods = list(co.loc[co["cohort"] == cohorts[0], "period"])  # the first cohort runs to the end
         incomplete = set(co.loc[co["incomplete"].astype(bool), "period"])
         by = {(a, p): rec for a, p, rec in zip(co["cohort"], co["period"], co.to_dict("records"))}
         size = dict(zip(co["cohort"], co["cohort_size"]))
-        blocks = [("dynamics.cohort_active", "Active clients", "active", INT),
-                  ("dynamics.cohort_retention", "Logo retention", "logo_retention", SHARE),
-                  ("dynamics.cohort_revenue", "Revenue", "revenue", MONEY),
-                  ("dynamics.cohort_index", "Revenue index", "revenue_index", RATIO)]
+        blocks = [
+            ("dynamics.cohort_active", "Active clients", "active", INT),
+            ("dynamics.cohort_retention", "Logo retention", "logo_retention", SHARE),
+            ("dynamics.cohort_revenue", "Revenue", "revenue", MONEY),
+            ("dynamics.cohort_index", "Revenue index", "revenue_index", RATIO),
+        ]
         r = 3
-        pos: dict[str, tuple[int, int]] = {}     # block key -> (header row, first data row)
+        pos: dict[str, tuple[int, int]] = {}  # block key -> (header row, first data row)
         for key, default, field, kind in blocks:
             ws.write_string(r, 0, t(key, default), w.f_bold)
             r += 1
@@ -462,9 +543,13 @@ class _Section:
                         fm = f'IFERROR(IF({own}>0,{src_cell}/{own},""),"")' if own else '""'
                     ws.write_formula(rr, j, fm, self.f[kind], _num(rec[field]))
             if field in ("logo_retention", "revenue_index"):
-                ws.conditional_format(hrow + 1, 2, hrow + len(cohorts), 1 + len(periods),
-                                      {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84",
-                                       "max_color": "#63BE7B"})
+                ws.conditional_format(
+                    hrow + 1,
+                    2,
+                    hrow + len(cohorts),
+                    1 + len(periods),
+                    {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"},
+                )
             r = hrow + len(cohorts) + 2
         ws.set_column(0, 0, 16)
         ws.set_column(1, 1 + len(periods), 12)
@@ -492,11 +577,18 @@ class _Section:
         wl = watch_list(c)
         wl["lapse_status"] = [label(f"lapse_status.{v}", self.lang) for v in wl["lapse_status"]]
         r = 10
-        fmts = {"lapse_ratio": RATIO, "typical_gap": RATIO, "recency_days": INT, "purchase_dates": INT,
-                "revenue_at_stake": MONEY, "last_date": "date"}
+        fmts = {
+            "lapse_ratio": RATIO,
+            "typical_gap": RATIO,
+            "recency_days": INT,
+            "purchase_dates": INT,
+            "revenue_at_stake": MONEY,
+            "last_date": "date",
+        }
         for j, k in enumerate(wl.columns):
-            ws.write_string(r, j, t("dynamics.revenue_at_stake", k) if k == "revenue_at_stake" else w.header(k),
-                            w.f_head)
+            ws.write_string(
+                r, j, t("dynamics.revenue_at_stake", k) if k == "revenue_at_stake" else w.header(k), w.f_head
+            )
             ws.set_column(j, j, 22 if fmts.get(k) is None else 14)
         for i, rec in enumerate(wl.itertuples(index=False), start=r + 1):
             for j, v in enumerate(rec):

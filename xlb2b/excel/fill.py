@@ -30,6 +30,7 @@ Excel table, or a table that cannot grow without overwriting something, is
 refused with the name, sheet and cell, and nothing is written.  Names unknown
 to the vocabulary are listed as information.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,14 +50,24 @@ from xlb2b.excel import merge as xm
 from xlb2b.io_util import atomic_write_bytes, column_letter
 from xlb2b.locale import label
 
-__all__ = ["Name", "VOCABULARY", "FillError", "FillResult", "adp_values", "report_values",
-           "fill_adp_template", "fill_report", "template_names"]
+__all__ = [
+    "Name",
+    "VOCABULARY",
+    "FillError",
+    "FillResult",
+    "adp_values",
+    "report_values",
+    "fill_adp_template",
+    "fill_report",
+    "template_names",
+]
 
 #: the largest row Excel has
 MAX_ROWS = 1_048_576
 
 
 # =========================================================================== vocabulary
+
 
 @dataclass(frozen=True)
 class Name:
@@ -78,18 +89,29 @@ class Name:
 
 def _adp_vocabulary() -> list[Name]:
     from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS
+
     f = lambda n, what, ex: Name(n, "sheet", "field", (1, 1), what, ex)  # noqa: E731
     return [
         f("client_id", "the client's id", "C0042"),
         f("company", "the client's name (Clients table; the id when it has none)", "Acme Ltd"),
-        f("manager", "responsible manager (Clients table, else the last manager in the transactions)",
-          "Anna Petrova"),
+        f("manager", "responsible manager (Clients table, else the last manager in the transactions)", "Anna Petrova"),
         f("industry", "client type / industry (Clients table)", "Dental clinics"),
-        Name("years", "sheet", "table", (1, 2), "the previous and the current calendar year (headers of "
-             "the financials)", "2024 · 2025"),
-        Name("financials", "sheet", "table", (len(FINANCIALS), 2),
-             "§6 item 7 for the previous and the current year, one row each: "
-             + ", ".join(k for k, _ in FINANCIALS), "revenue row: 118 400 · 131 250"),
+        Name(
+            "years",
+            "sheet",
+            "table",
+            (1, 2),
+            "the previous and the current calendar year (headers of the financials)",
+            "2024 · 2025",
+        ),
+        Name(
+            "financials",
+            "sheet",
+            "table",
+            (len(FINANCIALS), 2),
+            "§6 item 7 for the previous and the current year, one row each: " + ", ".join(k for k, _ in FINANCIALS),
+            "revenue row: 118 400 · 131 250",
+        ),
         f("psc_group", "PSC group (translated)", "01 Best"),
         f("psc_code", "PSC code", "P3_S3_C2"),
         f("dsl_level", "DSL level 1..3 (a number)", "2"),
@@ -100,46 +122,116 @@ def _adp_vocabulary() -> list[Name]:
         f("bcg_attractiveness", "BCG attractiveness tier", "High"),
         f("bcg_relationship", "BCG relationship tier", "Medium"),
         f("bcg_strategy", "BCG strategy", "Invest"),
-        f("need", "the client's need: its market spend in the window (empty without a market table)",
-          "250 000"),
+        f("need", "the client's need: its market spend in the window (empty without a market table)", "250 000"),
         f("our_revenue", "our revenue from the client in the window", "131 250"),
-        Name("ratings", "sheet", "table", (len(RATINGS), 1),
-             "the six 1..5 ratings of the progress level, DSL first: the DSL level is written into the "
-             "first cell, the other five are the manager's and are kept", "2 (then five inputs)"),
+        Name(
+            "ratings",
+            "sheet",
+            "table",
+            (len(RATINGS), 1),
+            "the six 1..5 ratings of the progress level, DSL first: the DSL level is written into the "
+            "first cell, the other five are the manager's and are kept",
+            "2 (then five inputs)",
+        ),
         Name("progress_level", "sheet", "result", (1, 1), "mean of the ratings (formula)", "=AVERAGE(ratings)"),
         Name("current_sow", "sheet", "result", (1, 1), "our revenue / need (formula)", "=our_revenue/need"),
         Name("whitespace", "sheet", "result", (1, 1), "need − our revenue (formula)", "=need-our_revenue"),
-        Name("forecast", "sheet", "result", (1, 1), "need × (1 + need growth) × target SOW (formula)",
-             "=need*(1+need_growth)*target_sow"),
-        Name("completion_share", "sheet", "result", (1, 1), "checklist steps done / 23 (formula)",
-             '=COUNTIF(steps_done,"yes")/23'),
-        Name("coverage", "sheet", "result", (1, 1), "average share of the initiatives we can help with "
-             "(formula over the second column of initiatives)", "=AVERAGE(B60:B63)"),
+        Name(
+            "forecast",
+            "sheet",
+            "result",
+            (1, 1),
+            "need × (1 + need growth) × target SOW (formula)",
+            "=need*(1+need_growth)*target_sow",
+        ),
+        Name(
+            "completion_share",
+            "sheet",
+            "result",
+            (1, 1),
+            "checklist steps done / 23 (formula)",
+            '=COUNTIF(steps_done,"yes")/23',
+        ),
+        Name(
+            "coverage",
+            "sheet",
+            "result",
+            (1, 1),
+            "average share of the initiatives we can help with (formula over the second column of initiatives)",
+            "=AVERAGE(B60:B63)",
+        ),
         Name("need_growth", "sheet", "input", (1, 1), "expected growth of the need (manager)", "5%"),
         Name("target_sow", "sheet", "input", (1, 1), "target share of wallet (manager)", "40%"),
         Name("company_revenue", "sheet", "input", (1, 1), "the client's own revenue (manager)", "12 000 000"),
         Name("sales_plan", "sheet", "input", (1, 1), "our sales plan for the client (manager)", "150 000"),
-        Name("projects", "sheet", "input", (None, 8), "joint projects: project, status, notes (manager)",
-             "Joint seminar · planned · for the clinic's staff"),
-        Name("activities", "sheet", "input", (None, 8), "the client's activities from open sources: date, "
-             "activity, source (manager)", "2025-11-02 · opened a second clinic · city news"),
-        Name("initiatives", "sheet", "input", (None, 2), "the client's initiatives and the share we can help "
-             "with (manager)", "digital X-ray · 40%"),
-        Name("dm_map", "sheet", "input", (None, 8), "decision-maker map: name, position, role, influence, "
-             "attitude, status, last contact, owner (manager)", "Ivan Orlov · CFO · decision maker · 5 · ..."),
-        Name("tasks", "sheet", "input", (None, 7), "tasks: what, who, due, done (manager)",
-             "Visit plant · Anna · 2026-03-01 · no"),
-        Name("steps_done", "sheet", "input", (None, 1), "the progress-policy checklist: done yes/no per step "
-             "(manager)", "yes"),
+        Name(
+            "projects",
+            "sheet",
+            "input",
+            (None, 8),
+            "joint projects: project, status, notes (manager)",
+            "Joint seminar · planned · for the clinic's staff",
+        ),
+        Name(
+            "activities",
+            "sheet",
+            "input",
+            (None, 8),
+            "the client's activities from open sources: date, activity, source (manager)",
+            "2025-11-02 · opened a second clinic · city news",
+        ),
+        Name(
+            "initiatives",
+            "sheet",
+            "input",
+            (None, 2),
+            "the client's initiatives and the share we can help with (manager)",
+            "digital X-ray · 40%",
+        ),
+        Name(
+            "dm_map",
+            "sheet",
+            "input",
+            (None, 8),
+            "decision-maker map: name, position, role, influence, attitude, status, last contact, owner (manager)",
+            "Ivan Orlov · CFO · decision maker · 5 · ...",
+        ),
+        Name(
+            "tasks",
+            "sheet",
+            "input",
+            (None, 7),
+            "tasks: what, who, due, done (manager)",
+            "Visit plant · Anna · 2026-03-01 · no",
+        ),
+        Name(
+            "steps_done",
+            "sheet",
+            "input",
+            (None, 1),
+            "the progress-policy checklist: done yes/no per step (manager)",
+            "yes",
+        ),
     ]
 
 
-_SUMMARY_EXAMPLES = {"psc": "P3_S3_C2", "psc_group": "01 Best", "spl": "S3_P3_L2", "kml": "K2_M3_L1", "dsl": "D2_S2_L3",
-                     "dsl_level": "2", "rfm": "R5F4M4", "rfm_segment": "Champions", "abc": "A", "xyz": "Y"}
+_SUMMARY_EXAMPLES = {
+    "psc": "P3_S3_C2",
+    "psc_group": "01 Best",
+    "spl": "S3_P3_L2",
+    "kml": "K2_M3_L1",
+    "dsl": "D2_S2_L3",
+    "dsl_level": "2",
+    "rfm": "R5F4M4",
+    "rfm_segment": "Champions",
+    "abc": "A",
+    "xyz": "Y",
+}
 
 
 def _report_vocabulary() -> list[Name]:
     from xlb2b.analysis.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
+
     out = [
         Name("window_start", "workbook", "field", (1, 1), "first day of the analysis window (a date)", "2025-01-01"),
         Name("window_end", "workbook", "field", (1, 1), "last day of the analysis window (a date)", "2025-12-31"),
@@ -147,11 +239,28 @@ def _report_vocabulary() -> list[Name]:
     ]
     for key in SEGMENT_COLUMNS:
         cols = BASE_COLUMNS + (KML_COLUMNS if key == "kml" else [])
-        out.append(Name(f"summary_{key}", "workbook", "table", (None, len(cols)),
-                        f"§9 summary by {key}: one row per segment, then Total; columns " + ", ".join(cols),
-                        f"{_SUMMARY_EXAMPLES.get(key, key)} · 1 250 000 · 41.2% · ...", total=True))
-    out.append(Name("abc_curve", "workbook", "table", (None, 2), "the ABC (Pareto) curve: cumulative share "
-                    "of clients, cumulative share of revenue, from (0, 0), at most 1001 points", "0.05 · 0.38"))
+        out.append(
+            Name(
+                f"summary_{key}",
+                "workbook",
+                "table",
+                (None, len(cols)),
+                f"§9 summary by {key}: one row per segment, then Total; columns " + ", ".join(cols),
+                f"{_SUMMARY_EXAMPLES.get(key, key)} · 1 250 000 · 41.2% · ...",
+                total=True,
+            )
+        )
+    out.append(
+        Name(
+            "abc_curve",
+            "workbook",
+            "table",
+            (None, 2),
+            "the ABC (Pareto) curve: cumulative share "
+            "of clients, cumulative share of revenue, from (0, 0), at most 1001 points",
+            "0.05 · 0.38",
+        )
+    )
     return out
 
 
@@ -159,16 +268,21 @@ def _report_vocabulary() -> list[Name]:
 #: fill, left as they are (they hold those sheets' own inputs and formulas)
 _OTHER_TEMPLATES = {
     "revenue plan": ("clients | forecasts | forecast_total | target | gap", "='ADP Acme'!forecast"),
-    "BCG scoring": ("bcg_clients | bcg_names | bcg_revenue | bcg_ratings | bcg_weights | bcg_middle_from | "
-                    "bcg_top_from | bcg_strategy | bcg_policy | bcg_strategy_matrix | bcg_policy_matrix", "4"),
+    "BCG scoring": (
+        "bcg_clients | bcg_names | bcg_revenue | bcg_ratings | bcg_weights | bcg_middle_from | "
+        "bcg_top_from | bcg_strategy | bcg_policy | bcg_strategy_matrix | bcg_policy_matrix",
+        "4",
+    ),
     "BANT": ("bant_threshold | bant_clients | bant_names | bant_answers | bant_scores | bant_qualified", "yes"),
     "satisfaction": ("nps_answers | csi_pairs | csi_clients | deliveries | nps | csi_scale_max | csi | otif", "9"),
-    "toolkit": ("tco_ours_price | tco_ours_items | tco_ours_total | tco_competitor_price | tco_competitor_items | "
-                "tco_competitor_total | tco_difference | tco_advantage | tco_approach | spin_situation_questions | "
-                "spin_situation_asked | spin_problem_questions | spin_problem_asked | spin_implication_questions | "
-                "spin_implication_asked | spin_need_payoff_questions | spin_need_payoff_asked | priority_segments | "
-                "priority_weights | priority_ratings | priority_scores | priority_ranks | priority_hypotheses",
-                "12 500"),
+    "toolkit": (
+        "tco_ours_price | tco_ours_items | tco_ours_total | tco_competitor_price | tco_competitor_items | "
+        "tco_competitor_total | tco_difference | tco_advantage | tco_approach | spin_situation_questions | "
+        "spin_situation_asked | spin_problem_questions | spin_problem_asked | spin_implication_questions | "
+        "spin_implication_asked | spin_need_payoff_questions | spin_need_payoff_asked | priority_segments | "
+        "priority_weights | priority_ratings | priority_scores | priority_ranks | priority_hypotheses",
+        "12 500",
+    ),
 }
 
 
@@ -177,9 +291,12 @@ def _other_vocabulary() -> list[Name]:
     (``bcg_strategy`` is both the BCG sheet's strategy column and an ADP field:
     the ADP meaning wins on an ADP sheet)."""
     taken = {n.name for n in _adp_vocabulary() + _report_vocabulary()}
-    return [Name(n.strip(), "sheet", "input", (None, 1), f"{template} template: its own input or result", example)
-            for template, (names, example) in _OTHER_TEMPLATES.items() for n in names.split("|")
-            if n.strip() not in taken]
+    return [
+        Name(n.strip(), "sheet", "input", (None, 1), f"{template} template: its own input or result", example)
+        for template, (names, example) in _OTHER_TEMPLATES.items()
+        for n in names.split("|")
+        if n.strip() not in taken
+    ]
 
 
 VOCABULARY: list[Name] = _adp_vocabulary() + _report_vocabulary() + _other_vocabulary()
@@ -204,6 +321,7 @@ KEEP = _Keep()
 
 
 # =========================================================================== values
+
 
 def _text(v: Any) -> str:
     if v is None or v is pd.NA:
@@ -276,8 +394,10 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
             "our_revenue": _num(row.get("revenue")),
             "ratings": [[dsl]] + [[KEEP]] * (len(RATINGS) - 1),
         }
-        out[cid] = {k: ([[_value(c) if c is not KEEP else KEEP for c in r] for r in x] if isinstance(x, list)
-                        else _value(x)) for k, x in v.items()}
+        out[cid] = {
+            k: ([[_value(c) if c is not KEEP else KEEP for c in r] for r in x] if isinstance(x, list) else _value(x))
+            for k, x in v.items()
+        }
     return out
 
 
@@ -298,8 +418,9 @@ def report_values(analysis, *, lang: str = "en") -> dict[str, Any]:
         for rec in t.reindex(columns=cols).itertuples(index=False):
             rec = list(rec)
             seg = segment_label(key, rec[0], lang)
-            rows.append([_value(seg if not isinstance(seg, (int, np.integer)) else float(seg))]
-                        + [_value(x) for x in rec[1:]])
+            rows.append(
+                [_value(seg if not isinstance(seg, (int, np.integer)) else float(seg))] + [_value(x) for x in rec[1:]]
+            )
         out[f"summary_{key}"] = rows
     out["abc_curve"] = [[float(x), float(y)] for x, y in abc_curve_points(analysis.clients["revenue"])]
     return out
@@ -356,8 +477,9 @@ class _Ref:
         return f"{xm._quote_sheet(self.sheet)}!{_abs_area(self.r1, self.c1, self.r2, self.c2)}"
 
     def where(self) -> str:
-        return _addr(self.r1, self.c1) + ("" if (self.r1, self.c1) == (self.r2, self.c2)
-                                          else ":" + _addr(self.r2, self.c2))
+        return _addr(self.r1, self.c1) + (
+            "" if (self.r1, self.c1) == (self.r2, self.c2) else ":" + _addr(self.r2, self.c2)
+        )
 
 
 def _parse_ref(text: str) -> _Ref | None:
@@ -368,12 +490,12 @@ def _parse_ref(text: str) -> _Ref | None:
         text = text[1:]
     if text.startswith("'"):
         j = xm._closing_quote(text, 0)
-        sheet, rest = text[1:j].replace("''", "'"), text[j + 1:]
+        sheet, rest = text[1:j].replace("''", "'"), text[j + 1 :]
     else:
         m = re.match(r"([^!'\[\]:*?/\\]+)(?=!)", text)
         if not m:
             return None
-        sheet, rest = m.group(1), text[m.end():]
+        sheet, rest = m.group(1), text[m.end() :]
     if not rest.startswith("!") or sheet.startswith("["):
         return None
     parts = rest[1:].split(":")
@@ -387,6 +509,7 @@ def _parse_ref(text: str) -> _Ref | None:
 
 
 # =========================================================================== sheet XML
+
 
 def _esc(text: str) -> str:
     text = "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
@@ -424,7 +547,7 @@ class _Cell:
 class _Row:
     attrs: dict[str, str]
     cells: dict[int, _Cell] = field(default_factory=dict)
-    raw: str | None = None          # the original text while the row is untouched
+    raw: str | None = None  # the original text while the row is untouched
 
 
 class _Sheet:
@@ -438,11 +561,14 @@ class _Sheet:
         if m is None:
             raise FillError(f"{label}: sheet {name} has no cell data part")
         if m.group(1):
-            self.head, self.tail, body = xml[:m.start()] + f"<{self.p}sheetData>", \
-                f"</{self.p}sheetData>" + xml[m.end():], ""
+            self.head, self.tail, body = (
+                xml[: m.start()] + f"<{self.p}sheetData>",
+                f"</{self.p}sheetData>" + xml[m.end() :],
+                "",
+            )
         else:
             close = xml.find(f"</{self.p}sheetData>", m.end())
-            self.head, self.tail, body = xml[:m.end()], xml[close:], xml[m.end():close]
+            self.head, self.tail, body = xml[: m.end()], xml[close:], xml[m.end() : close]
         self.rows: dict[int, _Row] = {}
         self.order: list[int] = []
         last = -1
@@ -662,12 +788,17 @@ class _Sheet:
                 first = min(rows), min(cols)
                 if first != (0, 0):
                     dim = f"{_addr(*first)}:{_addr(max(rows), max(cols))}"
-                head = re.sub(rf'(<{re.escape(self.p)}dimension\b[^>]*\sref=")[^"]*(")',
-                              lambda m: m.group(1) + dim + m.group(2), head, count=1)
+                head = re.sub(
+                    rf'(<{re.escape(self.p)}dimension\b[^>]*\sref=")[^"]*(")',
+                    lambda m: m.group(1) + dim + m.group(2),
+                    head,
+                    count=1,
+                )
         return head + body + self.tail
 
 
 # =========================================================================== workbook
+
 
 class FillError(xm.MergeError):
     """The template cannot be filled; ``.report`` names every name, sheet and cell."""
@@ -695,7 +826,7 @@ class _DefinedName:
     name: str
     local: int | None
     text: str
-    span: tuple[int, int]          # of the element's text in the workbook part
+    span: tuple[int, int]  # of the element's text in the workbook part
     attrs: dict[str, str]
 
 
@@ -715,7 +846,7 @@ class _Book:
         root = xm._parse(self.wb_xml, f"{pkg.label} (workbook)")
         rels = {r.id: r for r in xm._rels(pkg, self.wb_part)}
         self.rels = rels
-        self.sheets: list[tuple[str, str | None]] = []        # (name, part)
+        self.sheets: list[tuple[str, str | None]] = []  # (name, part)
         for e in root.iter(f"{{{xm.MAIN_NS}}}sheet"):
             rel = rels.get(e.get(f"{{{xm.REL_NS}}}id", ""))
             part = xm._resolve(self.wb_part, rel.target) if rel is not None and rel.type == xm.RT_WORKSHEET else None
@@ -725,13 +856,20 @@ class _Book:
         for m in re.finditer(rf"<{p}definedName\b([^>]*)>(.*?)</{p}definedName>", self.wb_xml, re.S):
             attrs = {k: xm._unescape(v) for k, v in _ATTR.findall(m.group(1))}
             local = attrs.get("localSheetId")
-            self.names.append(_DefinedName(attrs.get("name", ""), int(local) if local and local.isdigit() else None,
-                                           xm._unescape(m.group(2)), m.span(2), attrs))
-        sst = next((xm._resolve(self.wb_part, r.target) for r in rels.values() if r.type == xm.RT_SHARED_STRINGS),
-                   None)
+            self.names.append(
+                _DefinedName(
+                    attrs.get("name", ""),
+                    int(local) if local and local.isdigit() else None,
+                    xm._unescape(m.group(2)),
+                    m.span(2),
+                    attrs,
+                )
+            )
+        sst = next((xm._resolve(self.wb_part, r.target) for r in rels.values() if r.type == xm.RT_SHARED_STRINGS), None)
         self.sst_part = sst if sst and pkg.has(sst) else None
-        self.styles_part = next((xm._resolve(self.wb_part, r.target) for r in rels.values()
-                                 if r.type == xm.RT_STYLES), None)
+        self.styles_part = next(
+            (xm._resolve(self.wb_part, r.target) for r in rels.values() if r.type == xm.RT_STYLES), None
+        )
         self._strings: list[str] | None = None
 
     @property
@@ -742,8 +880,11 @@ class _Book:
                 xml = self.pkg.text(self.sst_part)
                 for m in re.finditer(r"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si/>", xml, re.S):
                     inner = re.sub(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", "", m.group(1) or "", flags=re.S)
-                    out.append("".join(xm._unescape(t) for t in
-                                       re.findall(r"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", inner, re.S)))
+                    out.append(
+                        "".join(
+                            xm._unescape(t) for t in re.findall(r"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", inner, re.S)
+                        )
+                    )
             self._strings = out
         return self._strings
 
@@ -794,10 +935,16 @@ class _Book:
                 root = xm._parse(self.pkg.get(t) or b"", f"{self.pkg.label} ({t})")
                 area = _Sheet._area(root.get("ref", ""))
                 if area:
-                    out.append({"sheet": sheet, "part": self.pkg.lower[t.lower()],
-                                "name": root.get("displayName") or root.get("name", ""), "area": area,
-                                "header": int(root.get("headerRowCount", "1") or 1),
-                                "totals": int(root.get("totalsRowCount", "0") or 0)})
+                    out.append(
+                        {
+                            "sheet": sheet,
+                            "part": self.pkg.lower[t.lower()],
+                            "name": root.get("displayName") or root.get("name", ""),
+                            "area": area,
+                            "header": int(root.get("headerRowCount", "1") or 1),
+                            "totals": int(root.get("totalsRowCount", "0") or 0),
+                        }
+                    )
         return out
 
 
@@ -810,13 +957,22 @@ def _set_full_calc(xml: str, p: str) -> str:
     """The workbook part with ``<calcPr fullCalcOnLoad="1">``."""
     loc = xm._find(xml, p, "calcPr")
     if loc is not None:
-        tag = xm._set_attr(xml[loc[0]:loc[1]], "fullCalcOnLoad", "1")
-        return xml[:loc[0]] + tag + xml[loc[1]:]
-    for later in ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
-                  "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst"):
+        tag = xm._set_attr(xml[loc[0] : loc[1]], "fullCalcOnLoad", "1")
+        return xml[: loc[0]] + tag + xml[loc[1] :]
+    for later in (
+        "oleSize",
+        "customWorkbookViews",
+        "pivotCaches",
+        "smartTagPr",
+        "smartTagTypes",
+        "webPublishing",
+        "fileRecoveryPr",
+        "webPublishObjects",
+        "extLst",
+    ):
         loc = xm._find(xml, p, later)
         if loc is not None:
-            return xml[:loc[0]] + f'<{p}calcPr fullCalcOnLoad="1"/>' + xml[loc[0]:]
+            return xml[: loc[0]] + f'<{p}calcPr fullCalcOnLoad="1"/>' + xml[loc[0] :]
     end = xml.rfind(f"</{p}workbook>")
     return xml[:end] + f'<{p}calcPr fullCalcOnLoad="1"/>' + xml[end:]
 
@@ -840,6 +996,7 @@ def _write_package(pkg: xm._Package, changed: dict[str, bytes]) -> bytes:
 
 # =========================================================================== checks
 
+
 @dataclass
 class _Target:
     entry: Name
@@ -856,8 +1013,7 @@ class _Checks:
         self.protected: set[str] = set()
 
     def refuse(self, name: str, sheet: str, cell: str, reason: str) -> None:
-        self.report.add(f"name {name!r} ({cell}): {reason}", file=self.label, sheet=sheet, column=cell,
-                        severity=FATAL)
+        self.report.add(f"name {name!r} ({cell}): {reason}", file=self.label, sheet=sheet, column=cell, severity=FATAL)
 
     def info(self, reason: str, sheet: str = "") -> None:
         self.report.add(reason, file=self.label, sheet=sheet, severity=INFO)
@@ -867,43 +1023,70 @@ class _Checks:
             raise FillError(f"cannot {what} {self.label}; nothing was written", self.report)
 
 
-def _check_cells(chk: _Checks, sheet: _Sheet, t: _Target, cells: Iterable[tuple[int, int]], *,
-                 result: bool = False, tables: Sequence[tuple[str, tuple[int, int, int, int]]] = ()) -> None:
+def _check_cells(
+    chk: _Checks,
+    sheet: _Sheet,
+    t: _Target,
+    cells: Iterable[tuple[int, int]],
+    *,
+    result: bool = False,
+    tables: Sequence[tuple[str, tuple[int, int, int, int]]] = (),
+) -> None:
     """Refuse a write into a merged cell (other than its top-left cell), over a
     formula (unless the name is a result), into a protected sheet or an Excel table."""
     name = t.entry.name
     if sheet.protected:
         if sheet.name not in chk.protected:
             chk.protected.add(sheet.name)
-            chk.refuse(name, sheet.name, t.ref.where(), "the sheet is protected (Review > Unprotect Sheet); "
-                       "unprotect it, or copy it unprotected, to fill it")
+            chk.refuse(
+                name,
+                sheet.name,
+                t.ref.where(),
+                "the sheet is protected (Review > Unprotect Sheet); unprotect it, or copy it unprotected, to fill it",
+            )
         return
     for r, c in cells:
         m = sheet.merged_at(r, c)
         if m is not None and (m[0], m[1]) != (r, c):
-            chk.refuse(name, sheet.name, _addr(r, c),
-                       f"the cell is inside the merged cells {_addr(m[0], m[1])}:{_addr(m[2], m[3])}; "
-                       "point the name at the merge's top-left cell or unmerge")
+            chk.refuse(
+                name,
+                sheet.name,
+                _addr(r, c),
+                f"the cell is inside the merged cells {_addr(m[0], m[1])}:{_addr(m[2], m[3])}; "
+                "point the name at the merge's top-left cell or unmerge",
+            )
             return
         cell = sheet.cell(r, c)
         if result:
             if cell is None or not cell.formula(sheet.p):
-                chk.info(f"name {name!r} ({_addr(r, c)}) is a result but the cell holds no formula; left as it is",
-                         sheet.name)
+                chk.info(
+                    f"name {name!r} ({_addr(r, c)}) is a result but the cell holds no formula; left as it is",
+                    sheet.name,
+                )
             return
         if cell is not None and cell.formula(sheet.p):
-            chk.refuse(name, sheet.name, _addr(r, c), "the cell holds a formula that the fill would overwrite; "
-                       "move the formula or the name")
+            chk.refuse(
+                name,
+                sheet.name,
+                _addr(r, c),
+                "the cell holds a formula that the fill would overwrite; move the formula or the name",
+            )
             return
         for tname, (tr1, tc1, tr2, tc2) in tables:
             if tr1 <= r <= tr2 and tc1 <= c <= tc2:
-                chk.refuse(name, sheet.name, _addr(r, c), f"the cell is in the Excel table {tname}; "
-                           "point the name at cells outside tables (or convert the table to a range)")
+                chk.refuse(
+                    name,
+                    sheet.name,
+                    _addr(r, c),
+                    f"the cell is in the Excel table {tname}; "
+                    "point the name at cells outside tables (or convert the table to a range)",
+                )
                 return
 
 
-def _match_names(book: _Book, chk: _Checks, names: Iterable[_DefinedName], scope: str,
-                 sheet_name: str | None = None) -> list[_Target]:
+def _match_names(
+    book: _Book, chk: _Checks, names: Iterable[_DefinedName], scope: str, sheet_name: str | None = None
+) -> list[_Target]:
     """The vocabulary names of ``scope`` among ``names`` with their ranges;
     unknown names as information, bad ranges and shapes refused."""
     out = []
@@ -916,8 +1099,11 @@ def _match_names(book: _Book, chk: _Checks, names: Iterable[_DefinedName], scope
             chk.info(f"name {dn.name!r} is not in the fill vocabulary; left as it is", where)
             continue
         if entry.scope != scope:
-            want = "sheet-scoped (Name Manager: Scope = the template sheet)" if entry.scope == "sheet" \
+            want = (
+                "sheet-scoped (Name Manager: Scope = the template sheet)"
+                if entry.scope == "sheet"
                 else "a workbook name (Name Manager: Scope = Workbook)"
+            )
             chk.info(f"name {dn.name!r} is known but must be {want} to be filled; left as it is", where)
             continue
         ref = _parse_ref(dn.text)
@@ -926,18 +1112,30 @@ def _match_names(book: _Book, chk: _Checks, names: Iterable[_DefinedName], scope
             continue
         index = book.sheet_index(ref.sheet)
         if index is None or book.sheets[index][1] is None:
-            chk.refuse(dn.name, ref.sheet, ref.where(), f"the name points at sheet {ref.sheet!r}, "
-                       "which is not a worksheet of this workbook")
+            chk.refuse(
+                dn.name,
+                ref.sheet,
+                ref.where(),
+                f"the name points at sheet {ref.sheet!r}, which is not a worksheet of this workbook",
+            )
             continue
         if sheet_name is not None and ref.sheet.lower() != sheet_name.lower():
-            chk.refuse(dn.name, sheet_name, ref.where(), f"the name points at sheet {ref.sheet!r}, not at the "
-                       "template sheet it belongs to")
+            chk.refuse(
+                dn.name,
+                sheet_name,
+                ref.where(),
+                f"the name points at sheet {ref.sheet!r}, not at the template sheet it belongs to",
+            )
             continue
         rows, cols = entry.shape
         if entry.kind != "input" and (ref.cols != cols or (rows is not None and ref.rows != rows)):
             shape = f"{rows if rows is not None else 'any number of'} row(s) × {cols} column(s)"
-            chk.refuse(dn.name, ref.sheet, ref.where(),
-                       f"the range has {ref.rows} row(s) × {ref.cols} column(s); {dn.name} needs {shape}")
+            chk.refuse(
+                dn.name,
+                ref.sheet,
+                ref.where(),
+                f"the range has {ref.rows} row(s) × {ref.cols} column(s); {dn.name} needs {shape}",
+            )
             continue
         out.append(_Target(entry, dn, ref))
     return out
@@ -945,28 +1143,32 @@ def _match_names(book: _Book, chk: _Checks, names: Iterable[_DefinedName], scope
 
 # =========================================================================== ADP
 
+
 def _pick_template_sheet(book: _Book, wanted: str | None) -> int:
     if wanted is not None:
         i = book.sheet_index(wanted)
         if i is None:
-            raise FillError(f"{book.pkg.label} has no sheet {wanted!r} (its sheets: "
-                            + ", ".join(n for n, _ in book.sheets) + ")")
+            raise FillError(
+                f"{book.pkg.label} has no sheet {wanted!r} (its sheets: " + ", ".join(n for n, _ in book.sheets) + ")"
+            )
         if book.sheets[i][1] is None:
             raise FillError(f"{book.pkg.label}: sheet {wanted!r} is not a worksheet")
         return i
     adp = {n.name.lower() for n in ADP_NAMES}
-    counts = [sum(1 for dn in book.names if dn.local == i and dn.name.lower() in adp)
-              for i in range(len(book.sheets))]
+    counts = [sum(1 for dn in book.names if dn.local == i and dn.name.lower() in adp) for i in range(len(book.sheets))]
     if not counts or max(counts) == 0:
-        raise FillError(f"{book.pkg.label}: no sheet has sheet-scoped names of the fill vocabulary "
-                        "(company, financials, forecast...); name the template's cells as docs/templates.md "
-                        "says, or pass --template-sheet")
+        raise FillError(
+            f"{book.pkg.label}: no sheet has sheet-scoped names of the fill vocabulary "
+            "(company, financials, forecast...); name the template's cells as docs/templates.md "
+            "says, or pass --template-sheet"
+        )
     return counts.index(max(counts))
 
 
 def _adp_results(sheet: _Sheet, pos: dict[str, _Ref], yes: str) -> dict[str, Any]:
     """The cached values of the result names we can compute, from the sheet's
     cells after filling ('' when the formula would show nothing)."""
+
     def val(name: str, k: int = 0) -> Any:
         ref = pos.get(name)
         if ref is None:
@@ -987,9 +1189,11 @@ def _adp_results(sheet: _Sheet, pos: dict[str, _Ref], yes: str) -> dict[str, Any
     if "need" in pos:
         g = number(val("need_growth")) if "need_growth" in pos else 0.0
         t = number(val("target_sow")) if "target_sow" in pos else 0.0
-        out["forecast"] = (float(planning.adp_forecast(need, 0.0 if math.isnan(g) else g,
-                                                       0.0 if math.isnan(t) else t))
-                           if not math.isnan(need) else "")
+        out["forecast"] = (
+            float(planning.adp_forecast(need, 0.0 if math.isnan(g) else g, 0.0 if math.isnan(t) else t))
+            if not math.isnan(need)
+            else ""
+        )
     if "initiatives" in pos:
         ref = pos["initiatives"]
         shares = [number(sheet.value(r, ref.c2)) for r in range(ref.r1, ref.r2 + 1)]
@@ -997,8 +1201,10 @@ def _adp_results(sheet: _Sheet, pos: dict[str, _Ref], yes: str) -> dict[str, Any
         out["coverage"] = sum(shares) / len(shares) if shares else ""
     if "steps_done" in pos:
         ref = pos["steps_done"]
-        done = [isinstance(v, str) and v.strip().casefold() == yes.casefold()
-                for v in (sheet.value(r, ref.c1) for r in range(ref.r1, ref.r2 + 1))]
+        done = [
+            isinstance(v, str) and v.strip().casefold() == yes.casefold()
+            for v in (sheet.value(r, ref.c1) for r in range(ref.r1, ref.r2 + 1))
+        ]
         out["completion_share"] = float(sum(done)) / planning.PROGRESS_STEPS
     return out
 
@@ -1028,13 +1234,15 @@ def _as_copy(xml: str, p: str) -> str:
     """A sheet made ready to be a second sheet of its workbook: no VBA code
     name (two sheets cannot share one; Excel gives the copy its own, as it
     does for any sheet added without one) and no revision uid on the root."""
+
     def sheet_pr(m: re.Match) -> str:
         return re.sub(r'\s+codeName\s*=\s*"[^"]*"', "", m.group(0))
+
     xml = re.sub(rf"<{re.escape(p)}sheetPr\b[^>]*>", sheet_pr, xml, count=1)
     root = re.search(rf"<{re.escape(p)}worksheet\b[^>]*>", xml)
     if root:
         tag = re.sub(r'\s+xr:uid\s*=\s*"[^"]*"', "", root.group(0))
-        xml = xml[:root.start()] + tag + xml[root.end():]
+        xml = xml[: root.start()] + tag + xml[root.end() :]
     return xml
 
 
@@ -1076,12 +1284,14 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
             table_names[p] = root.get("displayName") or root.get("name") or ""
     sheet_parts = []
     for k, (new_name, xml) in enumerate(copies, start=1):
+
         def renamed(real: str, k: int = k) -> str:
             if real.lower().startswith("xl/media/"):
-                return real                               # pictures: one part for every copy
+                return real  # pictures: one part for every copy
             d, b = posixpath.split(real)
             stem, ext = posixpath.splitext(b)
             return posixpath.join(d, f"{stem.rstrip('0123456789') or stem}{100000 * k + len(stem)}{ext}")
+
         sheets = {tpl_name.lower(): new_name}
         tables = {old.lower(): f"{old}_{k}" for old in table_names.values() if old}
         for p in reach:
@@ -1096,9 +1306,12 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
                 if p in table_names and table_names[p]:
                     m = re.search(r"<(?:\w+:)?table\b[^>]*>", text)
                     if m:
-                        tag = xm._set_attr(xm._set_attr(m.group(0), "name", tables[table_names[p].lower()]),
-                                           "displayName", tables[table_names[p].lower()])
-                        text = text[:m.start()] + tag + text[m.end():]
+                        tag = xm._set_attr(
+                            xm._set_attr(m.group(0), "name", tables[table_names[p].lower()]),
+                            "displayName",
+                            tables[table_names[p].lower()],
+                        )
+                        text = text[: m.start()] + tag + text[m.end() :]
                 raw = text.encode("utf-8")
             else:
                 raw = pkg.data[p]
@@ -1111,17 +1324,22 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
                     if not r.external:
                         real = pkg.lower.get(xm._resolve(p, r.target).lower())
                         if real is None:
-                            continue                     # a dangling relationship: not carried over
+                            continue  # a dangling relationship: not carried over
                         target = xm._relative(new, renamed(real))
                     mode = ' TargetMode="External"' if r.external else ""
-                    lines.append(f'<Relationship Id="{xm._esc_attr(r.id)}" Type="{xm._esc_attr(r.type)}" '
-                                 f'Target="{xm._esc_attr(target)}"{mode}/>')
-                data[xm._rels_name(new)] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                                            f'<Relationships xmlns="{xm.PKG_REL_NS}">' + "".join(lines)
-                                            + "</Relationships>").encode("utf-8")
+                    lines.append(
+                        f'<Relationship Id="{xm._esc_attr(r.id)}" Type="{xm._esc_attr(r.type)}" '
+                        f'Target="{xm._esc_attr(target)}"{mode}/>'
+                    )
+                data[xm._rels_name(new)] = (
+                    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    f'<Relationships xmlns="{xm.PKG_REL_NS}">' + "".join(lines) + "</Relationships>"
+                ).encode("utf-8")
     wb = "xl/workbook.xml"
-    rel_lines = [f'<Relationship Id="rIdS{k}" Type="{xm.RT_WORKSHEET}" Target="/{sp}"/>'
-                 for k, sp in enumerate(sheet_parts, start=1)]
+    rel_lines = [
+        f'<Relationship Id="rIdS{k}" Type="{xm.RT_WORKSHEET}" Target="/{sp}"/>'
+        for k, sp in enumerate(sheet_parts, start=1)
+    ]
     if book.styles_part and pkg.has(book.styles_part):
         st = pkg.lower[book.styles_part.lower()]
         data[st] = pkg.data[st]
@@ -1136,33 +1354,48 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
         sheets = {tpl_name.lower(): new_name}
         tables = {old.lower(): f"{old}_{k + 1}" for old in table_names.values() if old}
         for dn in local:
-            names.append(f'<definedName name="{xm._esc_attr(dn.name)}" localSheetId="{k}"'
-                         + "".join(f' {a}="{xm._esc_attr(v)}"' for a, v in dn.attrs.items()
-                                   if a not in ("name", "localSheetId"))
-                         + f">{xm._esc_text(xm.rename_references(dn.text, sheets, tables))}</definedName>")
-    sheet_list = "".join(f'<sheet name="{xm._esc_attr(n)}" sheetId="{k}" r:id="rIdS{k}"/>'
-                         for k, (n, _) in enumerate(copies, start=1))
-    data[wb] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{xm.MAIN_NS}" '
-                f'xmlns:r="{xm.REL_NS}"><sheets>{sheet_list}</sheets>'
-                + (f"<definedNames>{''.join(names)}</definedNames>" if names else "") + "</workbook>").encode("utf-8")
-    data["xl/_rels/workbook.xml.rels"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                                          f'<Relationships xmlns="{xm.PKG_REL_NS}">' + "".join(rel_lines)
-                                          + "</Relationships>").encode("utf-8")
-    data["_rels/.rels"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
-                           f'xmlns="{xm.PKG_REL_NS}"><Relationship Id="rId1" Type="{xm.RT_OFFICE_DOCUMENT}" '
-                           f'Target="{wb}"/></Relationships>').encode()
-    types = [f'<Default Extension="{xm._esc_attr(e)}" ContentType="{xm._esc_attr(t)}"/>'
-             for e, t in ct.defaults.items()]
-    types += [f'<Override PartName="/{xm._esc_attr(n)}" ContentType="{xm._esc_attr(t)}"/>'
-              for n, t in overrides.items()]
+            names.append(
+                f'<definedName name="{xm._esc_attr(dn.name)}" localSheetId="{k}"'
+                + "".join(f' {a}="{xm._esc_attr(v)}"' for a, v in dn.attrs.items() if a not in ("name", "localSheetId"))
+                + f">{xm._esc_text(xm.rename_references(dn.text, sheets, tables))}</definedName>"
+            )
+    sheet_list = "".join(
+        f'<sheet name="{xm._esc_attr(n)}" sheetId="{k}" r:id="rIdS{k}"/>' for k, (n, _) in enumerate(copies, start=1)
+    )
+    data[wb] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{xm.MAIN_NS}" '
+        f'xmlns:r="{xm.REL_NS}"><sheets>{sheet_list}</sheets>'
+        + (f"<definedNames>{''.join(names)}</definedNames>" if names else "")
+        + "</workbook>"
+    ).encode("utf-8")
+    data["xl/_rels/workbook.xml.rels"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{xm.PKG_REL_NS}">' + "".join(rel_lines) + "</Relationships>"
+    ).encode("utf-8")
+    data["_rels/.rels"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+        f'xmlns="{xm.PKG_REL_NS}"><Relationship Id="rId1" Type="{xm.RT_OFFICE_DOCUMENT}" '
+        f'Target="{wb}"/></Relationships>'
+    ).encode()
+    types = [
+        f'<Default Extension="{xm._esc_attr(e)}" ContentType="{xm._esc_attr(t)}"/>' for e, t in ct.defaults.items()
+    ]
+    types += [
+        f'<Override PartName="/{xm._esc_attr(n)}" ContentType="{xm._esc_attr(t)}"/>' for n, t in overrides.items()
+    ]
     for workbook_part in (book.styles_part, book.sst_part):
         if workbook_part and pkg.has(workbook_part):
-            types.append(f'<Override PartName="/{pkg.lower[workbook_part.lower()]}" '
-                         f'ContentType="{ct.type_of(workbook_part)}"/>')
-    types.append(f'<Override PartName="/{wb}" ContentType="application/vnd.openxmlformats-officedocument.'
-                 'spreadsheetml.sheet.main+xml"/>')
-    data["[Content_Types].xml"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types '
-                                   f'xmlns="{xm.CT_NS}">' + "".join(types) + "</Types>").encode("utf-8")
+            types.append(
+                f'<Override PartName="/{pkg.lower[workbook_part.lower()]}" ContentType="{ct.type_of(workbook_part)}"/>'
+            )
+    types.append(
+        f'<Override PartName="/{wb}" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sheet.main+xml"/>'
+    )
+    data["[Content_Types].xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types '
+        f'xmlns="{xm.CT_NS}">' + "".join(types) + "</Types>"
+    ).encode("utf-8")
     src = xm._Package(f"{pkg.label} (sheet {tpl_name})", [], data)
     src.lower = {k.lower(): k for k in data}
     return src
@@ -1182,18 +1415,30 @@ def _check_references(chk: _Checks, sheet: _Sheet, source: _Book, target: _Book)
         for m in missing:
             if m not in seen:
                 seen.add(m)
-                chk.report.add(f"the formula in {_addr(r, c)} refers to {m}, which {target.pkg.label} lacks; "
-                               "the copies show an error there until you add it", file=chk.label,
-                               sheet=sheet.name, column=_addr(r, c), severity=WARNING)
+                chk.report.add(
+                    f"the formula in {_addr(r, c)} refers to {m}, which {target.pkg.label} lacks; "
+                    "the copies show an error there until you add it",
+                    file=chk.label,
+                    sheet=sheet.name,
+                    column=_addr(r, c),
+                    severity=WARNING,
+                )
 
 
 def _client_sheet_titles(values: dict[Any, dict[str, Any]]) -> list[str]:
     return [str(v.get("company") or cid) for cid, v in values.items()]
 
 
-def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path, out: str | Path | None = None,
-                      *, into: str | Path | None = None, template_sheet: str | None = None,
-                      lang: str = "en") -> FillResult:
+def fill_adp_template(
+    analysis,
+    client_ids: Sequence[Any],
+    template: str | Path,
+    out: str | Path | None = None,
+    *,
+    into: str | Path | None = None,
+    template_sheet: str | None = None,
+    lang: str = "en",
+) -> FillResult:
     """One filled copy of the template sheet of ``template`` per client of
     ``client_ids``, named after the client (a taken name gets a number).
 
@@ -1222,8 +1467,12 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
             cells = cells[:1]
         _check_cells(chk, base, t, cells, result=t.entry.kind == "result", tables=tables)
     if not any(t.entry.kind in ("field", "table") for t in targets) and not chk.report.fatal:
-        chk.refuse("(none)", sheet_name, "", "the sheet has no vocabulary name that the fill writes "
-                   "(company, financials, need...)")
+        chk.refuse(
+            "(none)",
+            sheet_name,
+            "",
+            "the sheet has no vocabulary name that the fill writes (company, financials, need...)",
+        )
     chk.raise_if_refused("fill the template")
 
     values = adp_values(analysis, client_ids, lang=lang)
@@ -1239,6 +1488,7 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
     if into is not None:
         _check_references(chk, base, book, target_book)
     from xlb2b.excel.names import sheet_names
+
     names = sheet_names(_client_sheet_titles(values), taken=[n for n, _ in target_book.sheets])
     yes = label("adp.yes", lang)
     copies = []
@@ -1252,8 +1502,9 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
         merge.run()
         data = merge.write()
     except xm.MergeError as e:
-        raise FillError(str(e).replace("the generated workbook", f"the template sheet {sheet_name!r}"),
-                        e.report) from None
+        raise FillError(
+            str(e).replace("the generated workbook", f"the template sheet {sheet_name!r}"), e.report
+        ) from None
     t_pkg = xm._Package.read(data, target_path.name)
     final = _Book(t_pkg)
     wb_real = t_pkg.lower[final.wb_part.lower()]
@@ -1264,6 +1515,7 @@ def fill_adp_template(analysis, client_ids: Sequence[Any], template: str | Path,
 
 
 # =========================================================================== report
+
 
 def _sheet_refs(formula: str) -> set[str]:
     """Lower-cased sheet names a formula refers to (quoted or not)."""
@@ -1287,6 +1539,7 @@ def _resize_table(xml: str, table: dict[str, Any], new_r2: int) -> bytes:
 
     def fix(m: re.Match) -> str:
         return xm._set_attr(m.group(0), "ref", ref)
+
     xml = re.sub(r"<(?:\w+:)?table\b[^>]*>", fix, xml, count=1)
     xml = re.sub(r"<(?:\w+:)?autoFilter\b[^>]*>", fix, xml, count=1)
     return xml.encode("utf-8")
@@ -1324,8 +1577,10 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
     targets = _match_names(book, chk, [dn for dn in book.names if dn.local is None], "workbook")
     for dn in book.names:
         if dn.local is not None and dn.name.lower() in {n.name for n in REPORT_NAMES}:
-            chk.info(f"name {dn.name!r} is sheet-scoped; report tables are workbook names; left as it is",
-                     book.sheets[dn.local][0] if dn.local < len(book.sheets) else "")
+            chk.info(
+                f"name {dn.name!r} is sheet-scoped; report tables are workbook names; left as it is",
+                book.sheets[dn.local][0] if dn.local < len(book.sheets) else "",
+            )
     # Excel tables (Insert > Table) named like a report table: their data rows are the range
     named = {t.entry.name for t in targets}
     for tb in book.table_parts():
@@ -1335,18 +1590,33 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         r1, c1, r2, c2 = tb["area"]
         ref = _Ref(tb["sheet"], r1 + tb["header"], c1, r2, c2)
         if tb["totals"]:
-            chk.refuse(entry.name, tb["sheet"], _addr(r2, c1), "the Excel table has a Total Row; turn it off "
-                       "(Table Design > Total Row): the summaries bring their own Total row")
+            chk.refuse(
+                entry.name,
+                tb["sheet"],
+                _addr(r2, c1),
+                "the Excel table has a Total Row; turn it off "
+                "(Table Design > Total Row): the summaries bring their own Total row",
+            )
         elif ref.cols != entry.shape[1] or ref.r2 < ref.r1:
-            chk.refuse(entry.name, tb["sheet"], ref.where(), f"the Excel table has {ref.cols} column(s) and "
-                       f"{max(ref.rows, 0)} data row(s); {entry.name} needs {entry.shape[1]} columns and at "
-                       "least one data row")
+            chk.refuse(
+                entry.name,
+                tb["sheet"],
+                ref.where(),
+                f"the Excel table has {ref.cols} column(s) and "
+                f"{max(ref.rows, 0)} data row(s); {entry.name} needs {entry.shape[1]} columns and at "
+                "least one data row",
+            )
         else:
             targets.append(_Target(entry, None, ref, tb))
             named.add(entry.name)
     if not targets and not chk.report.fatal:
-        chk.refuse("(none)", "", "", "the workbook has no report name of the fill vocabulary (summary_abc, "
-                   "summary_psc_group, abc_curve, window_start...); see docs/templates.md")
+        chk.refuse(
+            "(none)",
+            "",
+            "",
+            "the workbook has no report name of the fill vocabulary (summary_abc, "
+            "summary_psc_group, abc_curve, window_start...); see docs/templates.md",
+        )
     values = report_values(analysis, lang=lang) if targets else {}
     sheets: dict[str, _Sheet] = {}
     plans = []
@@ -1359,8 +1629,11 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         rows = v if isinstance(v, list) else [[v]]
         n = len(rows)
         new_r2 = t.ref.r1 + n - 1
-        tables = [(name, area) for name, area in book.tables_on(book.sheet_part(t.ref.sheet))
-                  if t.table is None or name != t.table["name"]]
+        tables = [
+            (name, area)
+            for name, area in book.tables_on(book.sheet_part(t.ref.sheet))
+            if t.table is None or name != t.table["name"]
+        ]
         cells = [(r, c) for r in range(t.ref.r1, max(t.ref.r2, new_r2) + 1) for c in range(t.ref.c1, t.ref.c2 + 1)]
         if new_r2 >= MAX_ROWS:
             chk.refuse(t.entry.name, sheet.name, t.ref.where(), f"{n} rows do not fit below row {t.ref.r1 + 1}")
@@ -1370,24 +1643,44 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
         if len(chk.report.fatal) > before:
             continue
         for r in range(t.ref.r2 + 1, new_r2 + 1):
-            blocked = next((c for c in range(t.ref.c1, t.ref.c2 + 1)
-                            if sheet.has_content(r, c) or sheet.merged_at(r, c)
-                            or any(a[0] <= r <= a[2] and a[1] <= c <= a[3] for _, a in tables)), None)
+            blocked = next(
+                (
+                    c
+                    for c in range(t.ref.c1, t.ref.c2 + 1)
+                    if sheet.has_content(r, c)
+                    or sheet.merged_at(r, c)
+                    or any(a[0] <= r <= a[2] and a[1] <= c <= a[3] for _, a in tables)
+                ),
+                None,
+            )
             if blocked is not None:
-                chk.refuse(t.entry.name, sheet.name, _addr(r, blocked),
-                           f"the table needs {n} rows ({_addr(t.ref.r1, t.ref.c1)}:{_addr(new_r2, t.ref.c2)}) and "
-                           f"cell {_addr(r, blocked)} below it is not empty; insert "
-                           f"{new_r2 - t.ref.r2} empty row(s) below the table"
-                           + (", or make the name bigger" if t.table is None else ""))
+                chk.refuse(
+                    t.entry.name,
+                    sheet.name,
+                    _addr(r, blocked),
+                    f"the table needs {n} rows ({_addr(t.ref.r1, t.ref.c1)}:{_addr(new_r2, t.ref.c2)}) and "
+                    f"cell {_addr(r, blocked)} below it is not empty; insert "
+                    f"{new_r2 - t.ref.r2} empty row(s) below the table"
+                    + (", or make the name bigger" if t.table is None else ""),
+                )
                 break
         plans.append((t, rows, new_r2, cells))
     # two filled ranges must not overlap
     for i, (a, _, a2, _) in enumerate(plans):
-        for b, _, b2, _ in plans[i + 1:]:
-            if (a.ref.sheet.lower() == b.ref.sheet.lower() and a.ref.r1 <= b2 and b.ref.r1 <= a2
-                    and a.ref.c1 <= b.ref.c2 and b.ref.c1 <= a.ref.c2):
-                chk.refuse(b.entry.name, b.ref.sheet, b.ref.where(),
-                           f"the range would overlap {a.entry.name!r} once the tables are filled")
+        for b, _, b2, _ in plans[i + 1 :]:
+            if (
+                a.ref.sheet.lower() == b.ref.sheet.lower()
+                and a.ref.r1 <= b2
+                and b.ref.r1 <= a2
+                and a.ref.c1 <= b.ref.c2
+                and b.ref.c1 <= a.ref.c2
+            ):
+                chk.refuse(
+                    b.entry.name,
+                    b.ref.sheet,
+                    b.ref.where(),
+                    f"the range would overlap {a.entry.name!r} once the tables are filled",
+                )
     chk.raise_if_refused("refresh the report tables of")
 
     renamed: dict[int, str] = {}
@@ -1403,13 +1696,12 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
             for j, x in enumerate(row):
                 c = t.ref.c1 + j
                 if t.entry.total and i == n - 1:
-                    style = last[c]                 # the Total row keeps its look
+                    style = last[c]  # the Total row keeps its look
                 elif i < (old_n - 1 if t.entry.total else old_n):
-                    style = None                    # a row of the old range keeps its own
+                    style = None  # a row of the old range keeps its own
                 else:
-                    style = first[c]                # a new row looks like the first data row
-                sheet.write(r, c, x, style=style,
-                            like_row=t.ref.r1 if r > t.ref.r2 else None)
+                    style = first[c]  # a new row looks like the first data row
+                sheet.write(r, c, x, style=style, like_row=t.ref.r1 if r > t.ref.r2 else None)
         for r in range(t.ref.r1 + n, t.ref.r2 + 1):
             for c in range(t.ref.c1, t.ref.c2 + 1):
                 sheet.write(r, c, None, style=below[c] or "0")
@@ -1449,7 +1741,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
     xml = book.wb_xml
     for dn in sorted(book.names, key=lambda d: -d.span[0]):
         if id(dn) in renamed:
-            xml = xml[:dn.span[0]] + xm._esc_text(renamed[id(dn)]) + xml[dn.span[1]:]
+            xml = xml[: dn.span[0]] + xm._esc_text(renamed[id(dn)]) + xml[dn.span[1] :]
     changed[book.pkg.lower[book.wb_part.lower()]] = _set_full_calc(xml, book.p).encode("utf-8")
     atomic_write_bytes(out, _write_package(book.pkg, changed))
     return FillResult(out, [s.name for s in sheets.values()], [t.entry.name for t, *_ in plans], chk.report)

@@ -1,4 +1,5 @@
 """Localised text of the workbooks: labels, column headers, sheet titles and segment names."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,17 +11,14 @@ from xlb2b.locale import label, labels
 DEFAULT_HEADERS = {"psc_p_basis": "P basis", "psc_c_basis": "C basis", "share_before": "Revenue share before"}
 
 
-
 def column_header(key: str, lang: str = "en") -> str:
     """The header the workbook gives a client or summary column."""
     return _Labels(lang)(f"column.{key}", DEFAULT_HEADERS.get(key, key.replace("_", " ").capitalize()))
 
 
-
 def sheet_name(key: str, lang: str = "en") -> str:
     """The name of one of the workbook's sheets (keys as in the locale's [sheet])."""
     return _Labels(lang)(f"sheet.{key}", key.replace("_", " ").title())
-
 
 
 def segment_label(summary: str, segment, lang: str = "en"):
@@ -33,7 +31,6 @@ def segment_label(summary: str, segment, lang: str = "en"):
         return t("summary_title.not_segmented", NOT_SEGMENTED)
     section = {"psc_group": "psc_group", "rfm_segment": "rfm_segment"}.get(summary)
     return t.translator(section)(segment) if section else segment
-
 
 
 class _Labels:
@@ -54,4 +51,3 @@ class _Labels:
         loc = labels(section, self.lang)
         table = {name: loc.get(key, name) for key, name in en.items()}
         return lambda v: table.get(v, v) if isinstance(v, str) else v
-

@@ -15,6 +15,7 @@ Replaying is economical: a sheet's cells go in one 2-D write, formats are
 applied to rectangles of equal format, and cached values are not needed
 (Excel calculates the formulas).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,11 @@ from xlb2b.io_util import column_letter
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 #: text Excel would turn into something else when typed: numbers, dates,
 #: formulas, booleans, errors
-_COERCED = re.compile(r"^\s*([=+\-@]|[\d.,]+([eE][+-]?\d+)?%?\s*$|\d{1,4}[-./]\d{1,2}([-./]\d{1,4})?\s*$"
-                      r"|(true|false|#n/a|#value!|#ref!|#div/0!|#num!|#name\?|#null!)\s*$)", re.I)
+_COERCED = re.compile(
+    r"^\s*([=+\-@]|[\d.,]+([eE][+-]?\d+)?%?\s*$|\d{1,4}[-./]\d{1,2}([-./]\d{1,4})?\s*$"
+    r"|(true|false|#n/a|#value!|#ref!|#div/0!|#num!|#name\?|#null!)\s*$)",
+    re.I,
+)
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 #: most bytes (JSON, as xlwings sends it) and cells of one range write: Excel on
 #: the web refuses a request or response over 5 MB, and Microsoft advises
@@ -93,8 +97,8 @@ class Format:
 
 @dataclass
 class Cell:
-    value: Any = None            # a constant, or the cached value of a formula
-    formula: str | None = None   # "=..." or None
+    value: Any = None  # a constant, or the cached value of a formula
+    formula: str | None = None  # "=..." or None
     fmt: Format | None = None
     url: str | None = None
 
@@ -130,7 +134,7 @@ class Chart:
         self.size = dict(options)
 
     def __getattr__(self, name: str) -> Callable[..., None]:
-        if name.startswith("set_"):     # styling we do not replay (style, plotarea, ...)
+        if name.startswith("set_"):  # styling we do not replay (style, plotarea, ...)
             return lambda *a, **k: None
         raise AttributeError(name)
 
@@ -150,7 +154,7 @@ class RecordingSheet:
         self.charts: list[tuple[int, int, Chart, dict]] = []
         self.freeze: tuple[int, int] | None = None
         self.tables: list[tuple[int, int, int, int, dict]] = []
-        self.blocks: list[tuple[int, list]] = []     # (first row, xlsx_rows.Column list)
+        self.blocks: list[tuple[int, list]] = []  # (first row, xlsx_rows.Column list)
 
     def get_name(self) -> str:
         return self.name
@@ -280,15 +284,19 @@ class RecordingSheet:
         # activate...) belong to printing and files; a live sheet keeps the
         # user's own settings
         if name.startswith(("set_", "print_", "fit_", "hide_", "repeat_")) or name in (
-                "autofilter", "activate", "select", "protect", "outline_settings"):
+            "autofilter",
+            "activate",
+            "select",
+            "protect",
+            "outline_settings",
+        ):
             return lambda *a, **k: None
         raise AttributeError(name)
 
     # -------------------------------------------------------------- views
     def bounds(self) -> tuple[int, int]:
         """(rows, columns) spanned by the written cells."""
-        rows = [r + 1 for r, _ in self.cells] + [first + len(cols[0].values) for first, cols in self.blocks
-                                                  if cols]
+        rows = [r + 1 for r, _ in self.cells] + [first + len(cols[0].values) for first, cols in self.blocks if cols]
         columns = [c + 1 for _, c in self.cells] + [len(cols) for _, cols in self.blocks]
         return max(rows, default=0), max(columns, default=0)
 
@@ -331,11 +339,17 @@ class RecordingWorkbook:
             raise KeyError(old)
         sheet.name = new
         quoted_new = "'" + new.replace("'", "''") + "'"
-        pattern = re.compile(r"(?<![\w.'])(?:'" + re.escape(old.replace("'", "''")) + r"'|"
-                             + (re.escape(old) if re.fullmatch(r"[A-Za-z_][\w.]*", old) else r"(?!)") + r")!")
+        pattern = re.compile(
+            r"(?<![\w.'])(?:'"
+            + re.escape(old.replace("'", "''"))
+            + r"'|"
+            + (re.escape(old) if re.fullmatch(r"[A-Za-z_][\w.]*", old) else r"(?!)")
+            + r")!"
+        )
 
         def fix(text):
             return pattern.sub(quoted_new + "!", text) if isinstance(text, str) else text
+
         for s in self.sheets:
             for cell in s.cells.values():
                 if cell.formula:
@@ -362,6 +376,7 @@ class RecordingWorkbook:
 
 
 # =========================================================================== replay
+
 
 def excel_text(text: str) -> str:
     """Text as it must be typed so Excel keeps it as text (an apostrophe
@@ -430,7 +445,7 @@ def fill_formula(col) -> str | None:
     pos = 0
     for r in refs:
         row = int(r.group(2))
-        expected = expected + first[pos:r.start(2)] + (offsets + row).astype(str).astype(object)
+        expected = expected + first[pos : r.start(2)] + (offsets + row).astype(str).astype(object)
         pos = r.end(2)
     expected = expected + first[pos:]
     if not bool(np.all(expected == np.asarray(values, dtype=object))):
@@ -448,8 +463,15 @@ def _json_size(value: Any) -> int:
     return len(str(value)) + 1
 
 
-def write_rows(sheet, first_row: int, first_col: int, rows: list[list[Any]], *,
-               max_bytes: int = CHUNK_BYTES, max_cells: int = CHUNK_CELLS) -> int:
+def write_rows(
+    sheet,
+    first_row: int,
+    first_col: int,
+    rows: list[list[Any]],
+    *,
+    max_bytes: int = CHUNK_BYTES,
+    max_cells: int = CHUNK_CELLS,
+) -> int:
     """Write ``rows`` (a 2-D list of cell entries) from the 0-based cell
     (first_row, first_col) in chunks of whole rows, each under ``max_bytes``
     of JSON and ``max_cells`` cells; returns the number of writes."""
@@ -468,8 +490,7 @@ def write_rows(sheet, first_row: int, first_col: int, rows: list[list[Any]], *,
             end += 1
         part = rows[start:end]
         width = max(len(r) for r in part)
-        sheet.range((first_row + start + 1, first_col + 1),
-                    (first_row + end, first_col + width)).formula = part
+        sheet.range((first_row + start + 1, first_col + 1), (first_row + end, first_col + width)).formula = part
         writes += 1
         start = end
     return writes
@@ -545,8 +566,15 @@ def _uses_points(book) -> bool:
     return "_xlremote" in type(impl).__module__ or "officejs" in type(impl).__module__
 
 
-_HALIGN = {"left": "left", "center": "center", "centre": "center", "right": "right",
-           "fill": "fill", "justify": "justify", "center_across": "center_across_selection"}
+_HALIGN = {
+    "left": "left",
+    "center": "center",
+    "centre": "center",
+    "right": "right",
+    "fill": "fill",
+    "justify": "justify",
+    "center_across": "center_across_selection",
+}
 _VALIGN = {"top": "top", "vcenter": "center", "bottom": "bottom", "vjustify": "justify"}
 
 
@@ -554,9 +582,16 @@ def _border_key(props: dict) -> tuple:
     color = props.get("border_color", "#000000")
     if props.get("border"):
         return (("everything", color),)
-    return tuple((side, props.get(f"{key}_color", color))
-                 for key, side in (("bottom", "edge_bottom"), ("top", "edge_top"),
-                                   ("left", "edge_left"), ("right", "edge_right")) if props.get(key))
+    return tuple(
+        (side, props.get(f"{key}_color", color))
+        for key, side in (
+            ("bottom", "edge_bottom"),
+            ("top", "edge_top"),
+            ("left", "edge_left"),
+            ("right", "edge_right"),
+        )
+        if props.get(key)
+    )
 
 
 def _aspects(props: dict) -> dict[str, Any]:
@@ -609,7 +644,7 @@ def _apply_aspect(rng, key: str, value: Any) -> None:
         try:
             rng.adjust_indent(value)
         except (NotImplementedError, AttributeError):
-            pass        # indentation is cosmetic; not every engine replays it
+            pass  # indentation is cosmetic; not every engine replays it
     elif key == "border":
         for side, color in value:
             if side == "everything":
@@ -619,7 +654,7 @@ def _apply_aspect(rng, key: str, value: Any) -> None:
                 sides += ["inside_vertical"] if cols > 1 else []
             else:
                 sides = [side]
-            for one in sides:      # continuous lines are thin unless told otherwise
+            for one in sides:  # continuous lines are thin unless told otherwise
                 if str(color).upper() in ("#000000", "BLACK", "NONE"):
                     # a new line is drawn in the automatic colour, black: one action, not two
                     rng.borders.set(one, line_style="continuous")
@@ -636,8 +671,9 @@ def _apply_format(rng, props: dict) -> None:
 #: them may run over empty cells (a bold empty cell looks like any other);
 #: a font size up to Excel's standard 11 points too (a larger one would make
 #: Excel raise the row)
-_UNSEEN_WHEN_EMPTY = frozenset({"bold", "italic", "font_color", "font_name", "num_format", "text_wrap",
-                                "align", "valign"})
+_UNSEEN_WHEN_EMPTY = frozenset(
+    {"bold", "italic", "font_color", "font_name", "num_format", "text_wrap", "align", "valign"}
+)
 
 
 def _unseen_when_empty(key: str, value: Any) -> bool:
@@ -650,8 +686,7 @@ def _empty_cells(rs: RecordingSheet) -> set[tuple[int, int]]:
     if rs.blocks:
         return set()
     nrows, ncols = rs.bounds()
-    full = {rc for rc, cell in rs.cells.items()
-            if cell.formula is not None or cell.value not in (None, "") or cell.url}
+    full = {rc for rc, cell in rs.cells.items() if cell.formula is not None or cell.value not in (None, "") or cell.url}
     return {(r, c) for r in range(nrows) for c in range(ncols) if (r, c) not in full}
 
 
@@ -682,8 +717,11 @@ def format_plan(rs: RecordingSheet) -> list[tuple[str, Any, tuple[int, int, int,
                     if not _unseen_when_empty(key, value):
                         continue
                     mine = set(rcs)
-                    base = [(r1, c1, r2, c2) for r1, c1, r2, c2 in cover
-                            if any((r, c) in mine for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))]
+                    base = [
+                        (r1, c1, r2, c2)
+                        for r1, c1, r2, c2 in cover
+                        if any((r, c) in mine for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+                    ]
                     cost = len(base) + sum(len(r) for o, r in own.items() if o != v)
                     if cost < best[0]:
                         best = (cost, v, base)
@@ -706,7 +744,7 @@ def _validation(rng, options: dict) -> None:
     kind = options.get("validate")
     if kind == "list":
         source = options["source"]
-        if isinstance(source, str):           # a range: "=$A$1:$A$5" or "='Sheet'!$A$1:$A$5"
+        if isinstance(source, str):  # a range: "=$A$1:$A$5" or "='Sheet'!$A$1:$A$5"
             ref = source.lstrip("=").replace("$", "")
             sheet = rng.sheet
             if "!" in ref:
@@ -716,13 +754,22 @@ def _validation(rng, options: dict) -> None:
         else:
             dv.set_list([str(s) for s in source])
         return
-    operator = {"between": "between", "not between": "not_between", "equal to": "equal_to",
-                "==": "equal_to", "not equal to": "not_equal_to", "!=": "not_equal_to",
-                "greater than": "greater_than", ">": "greater_than",
-                "less than": "less_than", "<": "less_than",
-                "greater than or equal to": "greater_than_or_equal", ">=": "greater_than_or_equal",
-                "less than or equal to": "less_than_or_equal", "<=": "less_than_or_equal",
-                }[options.get("criteria", "between")]
+    operator = {
+        "between": "between",
+        "not between": "not_between",
+        "equal to": "equal_to",
+        "==": "equal_to",
+        "not equal to": "not_equal_to",
+        "!=": "not_equal_to",
+        "greater than": "greater_than",
+        ">": "greater_than",
+        "less than": "less_than",
+        "<": "less_than",
+        "greater than or equal to": "greater_than_or_equal",
+        ">=": "greater_than_or_equal",
+        "less than or equal to": "less_than_or_equal",
+        "<=": "less_than_or_equal",
+    }[options.get("criteria", "between")]
     low = options.get("minimum", options.get("value"))
     high = options.get("maximum") if operator in ("between", "not_between") else None
     if kind in ("integer", "whole"):
@@ -735,20 +782,37 @@ def _conditional(rng, options: dict) -> None:
     kind = options.get("type")
     cf = rng.conditional_formats
     if kind == "3_color_scale":
-        cf.add_color_scale([options.get("min_color", "#F8696B"), options.get("mid_color", "#FFEB84"),
-                            options.get("max_color", "#63BE7B")])
+        cf.add_color_scale(
+            [
+                options.get("min_color", "#F8696B"),
+                options.get("mid_color", "#FFEB84"),
+                options.get("max_color", "#63BE7B"),
+            ]
+        )
     elif kind == "2_color_scale":
         cf.add_color_scale([options.get("min_color", "#FCFCFF"), options.get("max_color", "#63BE7B")])
     elif kind == "cell":
-        operator = {"==": "equal_to", "equal to": "equal_to", "!=": "not_equal_to",
-                    ">": "greater_than", "greater than": "greater_than", "<": "less_than",
-                    "less than": "less_than", ">=": "greater_than_or_equal_to",
-                    "<=": "less_than_or_equal_to", "between": "between"}[options["criteria"]]
+        operator = {
+            "==": "equal_to",
+            "equal to": "equal_to",
+            "!=": "not_equal_to",
+            ">": "greater_than",
+            "greater than": "greater_than",
+            "<": "less_than",
+            "less than": "less_than",
+            ">=": "greater_than_or_equal_to",
+            "<=": "less_than_or_equal_to",
+            "between": "between",
+        }[options["criteria"]]
         props = options["format"].props if options.get("format") is not None else {}
-        cf.add_cell_value(operator, options.get("value", options.get("minimum")),
-                          options.get("maximum") if operator == "between" else None,
-                          fill_color=props.get("bg_color"), font_color=props.get("font_color"),
-                          font_bold=props.get("bold"))
+        cf.add_cell_value(
+            operator,
+            options.get("value", options.get("minimum")),
+            options.get("maximum") if operator == "between" else None,
+            fill_color=props.get("bg_color"),
+            font_color=props.get("font_color"),
+            font_bold=props.get("bold"),
+        )
 
 
 def _formula_range(ref: Any) -> tuple[str, str] | None:
@@ -780,8 +844,15 @@ def _chart(book, sheet, rs: RecordingSheet, row: int, col: int, chart: Chart, op
     sub = chart.options.get("subtype")
     # xlwings sets no bubble sizes, so a live bubble chart is drawn as an XY
     # scatter of the same points (files and templates keep the bubbles)
-    chart_type = {"column": "column_clustered", "bar": "bar_clustered", "line": "line",
-                  "pie": "pie", "scatter": "xy_scatter", "bubble": "xy_scatter", "area": "area"}.get(kind, kind)
+    chart_type = {
+        "column": "column_clustered",
+        "bar": "bar_clustered",
+        "line": "line",
+        "pie": "pie",
+        "scatter": "xy_scatter",
+        "bubble": "xy_scatter",
+        "area": "area",
+    }.get(kind, kind)
     if kind == "line" and sub == "stacked":
         chart_type = "line_stacked"
     size = chart.size or {}
@@ -826,8 +897,15 @@ def layout_key(rs: RecordingSheet) -> str | None:
     if rs.tables or rs.charts or rs.blocks:
         return None
     formats = sorted((rc, _stable(c.fmt)) for rc, c in rs.cells.items() if c.fmt is not None and c.fmt.props)
-    parts = (rs.bounds(), formats, sorted(rs.merges), _stable(rs.validations), _stable(rs.conditional),
-             _stable(rs.columns), _stable(sorted(rs.rows.items())))
+    parts = (
+        rs.bounds(),
+        formats,
+        sorted(rs.merges),
+        _stable(rs.validations),
+        _stable(rs.conditional),
+        _stable(rs.columns),
+        _stable(sorted(rs.rows.items())),
+    )
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:10]
 
 
@@ -849,7 +927,7 @@ def _lay_out_columns_and_rows(sheet, rs: RecordingSheet, points: bool) -> None:
     for w, cols in by_width.items():
         for c1, c2 in _column_runs(cols):
             sheet.range((1, c1 + 1), (max(nrows, 1), c2 + 1)).column_width = _points(w) if points else w
-    for key, value, cols in aspects.values():       # column formats first, so cell formats win
+    for key, value, cols in aspects.values():  # column formats first, so cell formats win
         for c1, c2 in _column_runs(cols):
             _apply_aspect(sheet.range((1, c1 + 1), (nrows, c2 + 1)), key, value)
     by_height: dict[float, list[int]] = {}
@@ -900,7 +978,7 @@ def _write_cells(sheet, rs: RecordingSheet) -> None:
             end += 1
         if in_block:
             for c1, c2 in spans:
-                write_rows(sheet, r, c1, [row[c1:c2 + 1] for row in grid[r:end]])
+                write_rows(sheet, r, c1, [row[c1 : c2 + 1] for row in grid[r:end]])
         else:
             write_rows(sheet, r, 0, grid[r:end])
         r = end
@@ -912,14 +990,14 @@ def _finish(book, sheet, rs: RecordingSheet) -> None:
     """Links, notes, frozen panes and charts."""
     for (r, c), cell in rs.cells.items():
         if cell.url:
-            target = cell.url[len("internal:"):] if cell.url.startswith("internal:") else cell.url
+            target = cell.url[len("internal:") :] if cell.url.startswith("internal:") else cell.url
             link = "#" + target if cell.url.startswith("internal:") else target
             sheet.range((r + 1, c + 1)).add_hyperlink(link, str(cell.value))
     for r, c, text in rs.comments:
         try:
             sheet.range((r + 1, c + 1)).add_note(text)
         except NotImplementedError:
-            pass        # notes need a newer Excel; the note is help text only
+            pass  # notes need a newer Excel; the note is help text only
     if rs.freeze and any(rs.freeze):
         sheet.freeze_panes.freeze_at(sheet.range((rs.freeze[0] + 1, rs.freeze[1] + 1)))
     for row, col, chart, options in rs.charts:
@@ -965,9 +1043,10 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
     done: set[str] = set()
     keys = [layout_key(rs) if share_layouts else None for rs in recording.sheets]
     existing = {s.name for s in book.sheets}
-    if len(keys) > 1:       # a layout is shared by two sheets or more, or kept from an earlier run
-        keys = [k if k is not None and (keys.count(k) > 1 or LAYOUT_SHEET_PREFIX + k in existing) else None
-                for k in keys]
+    if len(keys) > 1:  # a layout is shared by two sheets or more, or kept from an earlier run
+        keys = [
+            k if k is not None and (keys.count(k) > 1 or LAYOUT_SHEET_PREFIX + k in existing) else None for k in keys
+        ]
     for rs, key in zip(recording.sheets, keys):
         last = book.sheets[len(book.sheets) - 1]
         if key is not None:
@@ -1031,4 +1110,5 @@ def free_names(book, titles: Iterable[str]) -> list[str]:
     when "ADP Acme" is taken): a second run adds a numbered sheet and never
     touches the user's."""
     from xlb2b.excel.names import sheet_names
+
     return sheet_names(titles, taken=[s.name for s in book.sheets])

@@ -49,6 +49,7 @@ The source is expected to be a workbook written by XlsxWriter (or openpyxl):
 default-namespace SpreadsheetML without dynamic-array metadata, pivot tables or
 embedded cell images; anything else there is refused with a clear error.
 """
+
 from __future__ import annotations
 
 import io
@@ -92,14 +93,21 @@ WORKBOOK_TYPES = {
 }
 #: workbook-level parts of the source that the merge takes over by other means
 #: (styles, shared strings) or that the target already has its own of
-SOURCE_WORKBOOK_PARTS_IGNORED = {RT + "theme", RT + "calcChain", RT_STYLES, RT_SHARED_STRINGS,
-                                 RT + "customXml", "http://schemas.microsoft.com/office/2006/relationships/vbaProject"}
+SOURCE_WORKBOOK_PARTS_IGNORED = {
+    RT + "theme",
+    RT + "calcChain",
+    RT_STYLES,
+    RT_SHARED_STRINGS,
+    RT + "customXml",
+    "http://schemas.microsoft.com/office/2006/relationships/vbaProject",
+}
 SHEET_RELS = {RT_WORKSHEET, RT_CHARTSHEET}
 #: elements whose text is a formula (cells, validations, conditional formats,
 #: charts, tables, x14 extensions)
 _FORMULA_ELEMENTS = re.compile(
     r"(<(?:\w+:)?(?:f|formula|formula1|formula2|calculatedColumnFormula|totalsRowFormula)\b[^>]*(?<!/)>)"
-    r"([^<]*)(</)")
+    r"([^<]*)(</)"
+)
 
 
 class MergeError(InputError):
@@ -118,7 +126,7 @@ def _quote_sheet(name: str) -> str:
 def _map_sheet(name: str, sheets: dict[str, str]) -> str | None:
     """The new name of a sheet reference (``A`` or a 3-D ``A:B``), or None."""
     if name.startswith("["):
-        return None                          # another workbook's sheet
+        return None  # another workbook's sheet
     parts = name.split(":")
     if len(parts) > 2:
         return None
@@ -174,14 +182,14 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
         ch = formula[i]
         if ch == '"':
             j = _closing_quote(formula, i)
-            out.append(formula[i:j + 1])
+            out.append(formula[i : j + 1])
             i = j + 1
             continue
         if ch == "'":
             j = _closing_quote(formula, i)
-            quoted = formula[i:j + 1]
+            quoted = formula[i : j + 1]
             if j + 1 < n and formula[j + 1] == "!":
-                new = _map_sheet(formula[i + 1:j].replace("''", "'"), sheets)
+                new = _map_sheet(formula[i + 1 : j].replace("''", "'"), sheets)
                 if new is not None:
                     quoted = _quote_sheet(new)
             out.append(quoted)
@@ -219,8 +227,13 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
 
 
 def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def _esc_text(text: str) -> str:
@@ -228,8 +241,7 @@ def _esc_text(text: str) -> str:
 
 
 def _esc_attr(text: str) -> str:
-    return (_esc_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
-            .replace("\t", "&#9;"))
+    return _esc_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
 
 
 def _rename_in_xml(xml: str, sheets: dict[str, str], tables: dict[str, str]) -> str:
@@ -258,6 +270,7 @@ def _rename_in_xml(xml: str, sheets: dict[str, str], tables: dict[str, str]) -> 
 
 
 # =========================================================================== package
+
 
 class _Members(Mapping):
     """The members of a zip in memory, inflated when first asked for (a big
@@ -374,8 +387,7 @@ def _rels(pkg: _Package, part: str) -> list[_Rel]:
     root = _parse(raw, f"{pkg.label} ({_rels_name(part) if part else '_rels/.rels'})")
     out = []
     for r in root.iter(f"{{{PKG_REL_NS}}}Relationship"):
-        out.append(_Rel(r.get("Id", ""), r.get("Type", ""), r.get("Target", ""),
-                        r.get("TargetMode") == "External"))
+        out.append(_Rel(r.get("Id", ""), r.get("Type", ""), r.get("Target", ""), r.get("TargetMode") == "External"))
     return out
 
 
@@ -388,8 +400,10 @@ class _ContentTypes:
     def of(cls, pkg: _Package) -> _ContentTypes:
         root = _parse(pkg.get("[Content_Types].xml") or b"", f"{pkg.label} ([Content_Types].xml)")
         d = {e.get("Extension", "").lower(): e.get("ContentType", "") for e in root.iter(f"{{{CT_NS}}}Default")}
-        o = {e.get("PartName", "").lstrip("/").lower(): e.get("ContentType", "")
-             for e in root.iter(f"{{{CT_NS}}}Override")}
+        o = {
+            e.get("PartName", "").lstrip("/").lower(): e.get("ContentType", "")
+            for e in root.iter(f"{{{CT_NS}}}Override")
+        }
         return cls(d, o)
 
     def type_of(self, part: str) -> str | None:
@@ -455,8 +469,9 @@ def _set_attr(tag: str, name: str, value: str) -> str:
     return f'{tag[:end]} {name}="{_esc_attr(value)}"{tag[end:]}'
 
 
-def _append_children(xml: str, prefix: str, local: str, children: list[str], count: int | None,
-                     before: list[str]) -> str:
+def _append_children(
+    xml: str, prefix: str, local: str, children: list[str], count: int | None, before: list[str]
+) -> str:
     """Append ``children`` (XML text) to the element ``prefix:local`` and set
     its ``count``; create the element before the first of ``before`` (local
     names of its later siblings) or before the parent's end when absent."""
@@ -474,7 +489,7 @@ def _append_children(xml: str, prefix: str, local: str, children: list[str], cou
     tag = xml[s:te]
     if count is not None:
         tag = _set_attr(tag, "count", str(count))
-    if cs == e and tag.endswith("/>"):        # self-closing
+    if cs == e and tag.endswith("/>"):  # self-closing
         tag = tag[:-2].rstrip() + ">"
         return xml[:s] + tag + "".join(children) + f"</{prefix}{local}>" + xml[e:]
     return xml[:s] + tag + xml[te:cs] + "".join(children) + xml[cs:]
@@ -482,8 +497,19 @@ def _append_children(xml: str, prefix: str, local: str, children: list[str], cou
 
 # =========================================================================== styles
 
-_STYLE_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
-                "tableStyles", "colors", "extLst"]
+_STYLE_ORDER = [
+    "numFmts",
+    "fonts",
+    "fills",
+    "borders",
+    "cellStyleXfs",
+    "cellXfs",
+    "cellStyles",
+    "dxfs",
+    "tableStyles",
+    "colors",
+    "extLst",
+]
 
 
 def _serialize(e: Element, main_prefix: str, prefixes: dict[str, str]) -> str:
@@ -522,13 +548,12 @@ def _serialize(e: Element, main_prefix: str, prefixes: dict[str, str]) -> str:
         m = re.match(r"<[^\s/>]+", text)
         if m is None:
             raise MergeError("an element without a tag name")
-        text = text[:m.end()] + decl + text[m.end():]
+        text = text[: m.end()] + decl + text[m.end() :]
     return text
 
 
 def _canon(e: Element) -> tuple:
-    return (e.tag, tuple(sorted(e.attrib.items())), (e.text or "").strip(),
-            tuple(_canon(c) for c in e))
+    return (e.tag, tuple(sorted(e.attrib.items())), (e.text or "").strip(), tuple(_canon(c) for c in e))
 
 
 def _children(root: Element | None, local: str) -> list[Element]:
@@ -583,8 +608,9 @@ class _StyleMerger:
             self.numfmt[sid] = taken[code] = nxt
             used.add(nxt)
 
-    def _merge_list(self, kind: str, prepare: Callable[[Element], Element] | None = None,
-                    existing: list[Element] | None = None) -> list[int]:
+    def _merge_list(
+        self, kind: str, prepare: Callable[[Element], Element] | None = None, existing: list[Element] | None = None
+    ) -> list[int]:
         have: dict[tuple, int] = {}
         for i, e in enumerate(existing if existing is not None else _children(self.t, kind)):
             have.setdefault(_canon(e), i)
@@ -621,6 +647,7 @@ class _StyleMerger:
             if "xfId" in e2.attrib:
                 e2.set("xfId", str(self.xf_style.get(int(e2.attrib["xfId"]), 0)))
             return e2
+
         return self._merge_list("cellXfs", prepare)
 
     def result(self) -> str | None:
@@ -630,8 +657,14 @@ class _StyleMerger:
         xml = self.xml
         for i, kind in enumerate(_STYLE_ORDER):
             if self.new[kind]:
-                xml = _append_children(xml, self.prefix, kind, self.new[kind],
-                                       self.counts[kind] + len(self.new[kind]), _STYLE_ORDER[i + 1:])
+                xml = _append_children(
+                    xml,
+                    self.prefix,
+                    kind,
+                    self.new[kind],
+                    self.counts[kind] + len(self.new[kind]),
+                    _STYLE_ORDER[i + 1 :],
+                )
         return xml
 
 
@@ -646,18 +679,26 @@ def _shared_strings(src: _Package, part: str | None) -> list[str]:
     xml = src.text(part)
     prefix, _ = _root_prefixes(xml, "generated workbook (sharedStrings)")
     if prefix:
-        raise MergeError("the generated workbook's shared strings use a namespace prefix; "
-                         "write it with XlsxWriter or openpyxl")
+        raise MergeError(
+            "the generated workbook's shared strings use a namespace prefix; write it with XlsxWriter or openpyxl"
+        )
     return [m.group(1) or "" for m in _SI.finditer(xml)]
 
 
-def _sheet_xml(xml: str, strings: list[str], style: _StyleMerger | None, sheets: dict[str, str],
-               tables: dict[str, str], select: bool) -> str:
+def _sheet_xml(
+    xml: str,
+    strings: list[str],
+    style: _StyleMerger | None,
+    sheets: dict[str, str],
+    tables: dict[str, str],
+    select: bool,
+) -> str:
     """A generated sheet made ready for the target: inline strings, the
     target's style indexes, renamed references, the selection."""
     if re.search(r"<c\b[^>]*\s(?:cm|vm)=", xml):
-        raise MergeError("the generated workbook has dynamic-array or rich-value cells, "
-                         "which cannot be merged into another workbook")
+        raise MergeError(
+            "the generated workbook has dynamic-array or rich-value cells, which cannot be merged into another workbook"
+        )
 
     def inline(m: re.Match) -> str:
         k = int(m.group(3))
@@ -674,6 +715,7 @@ def _sheet_xml(xml: str, strings: list[str], style: _StyleMerger | None, sheets:
 
             def fix(m: re.Match) -> str:
                 return pat.sub(lambda a: f"{a.group(1)}{table[int(a.group(2))]}{a.group(3)}", m.group(0), count=1)
+
             return fix
 
         xml = re.sub(r"<c\s[^>]*>", remap("s", xf), xml)
@@ -685,6 +727,7 @@ def _sheet_xml(xml: str, strings: list[str], style: _StyleMerger | None, sheets:
     def selection(m: re.Match) -> str:
         tag = re.sub(r'\s+tabSelected\s*=\s*"[^"]*"', "", m.group(0))
         return _set_attr(tag, "tabSelected", "1") if select else tag
+
     return re.sub(r"<(?:\w+:)?sheetView\b[^>]*>", selection, xml)
 
 
@@ -706,12 +749,14 @@ def _shift_vml(raw: bytes, shift: int) -> bytes:
 
     def idmap(m: re.Match) -> str:
         return m.group(1) + re.sub(r"\d+", lambda d: str(int(d.group(0)) + shift), m.group(2)) + '"'
+
     text = re.sub(r'(<(?:\w+:)?idmap\b[^>]*\sdata=")([^"]*)"', idmap, text)
     text = re.sub(r"_x0000_s(\d+)", lambda m: f"_x0000_s{int(m.group(1)) + 1024 * shift}", text)
     return text.encode("utf-8", "surrogateescape")
 
 
 # =========================================================================== merge
+
 
 @dataclass
 class _NewPart:
@@ -753,9 +798,12 @@ class _Merge:
         t_wb = self.workbook_part(t)
         t_type = self.t_ct.type_of(t_wb)
         if t_type not in WORKBOOK_TYPES:
-            raise _refuse(t.label, "its workbook part is not SpreadsheetML XML"
-                          + (" (a binary .xlsb workbook)" if t_wb.lower().endswith(".bin") else "")
-                          + "; save it as .xlsx or .xlsm")
+            raise _refuse(
+                t.label,
+                "its workbook part is not SpreadsheetML XML"
+                + (" (a binary .xlsb workbook)" if t_wb.lower().endswith(".bin") else "")
+                + "; save it as .xlsx or .xlsm",
+            )
         self.t_wb = t_wb
         wb_xml = t.text(t_wb)
         wb_root = _parse(wb_xml, f"{t.label} ({t_wb})")
@@ -765,8 +813,7 @@ class _Merge:
             raise _refuse(t.label, f"{t_wb} is not a workbook part")
         prot = wb_root.find(f"{{{MAIN_NS}}}workbookProtection")
         if prot is not None and prot.get("lockStructure", "0").lower() in ("1", "true"):
-            raise _refuse(t.label, "its structure is protected (Review > Protect Workbook); "
-                          "unprotect it to add sheets")
+            raise _refuse(t.label, "its structure is protected (Review > Protect Workbook); unprotect it to add sheets")
 
         s_wb = self.workbook_part(s)
         s_root = _parse(s.text(s_wb), "generated workbook")
@@ -785,8 +832,10 @@ class _Merge:
             return []
         for rel in s_rels.values():
             if rel.type not in SHEET_RELS and rel.type not in SOURCE_WORKBOOK_PARTS_IGNORED:
-                raise MergeError(f"the generated workbook has a part the merge cannot carry over "
-                                 f"({rel.type.rsplit('/', 1)[-1]}: {rel.target})")
+                raise MergeError(
+                    f"the generated workbook has a part the merge cannot carry over "
+                    f"({rel.type.rsplit('/', 1)[-1]}: {rel.target})"
+                )
         if self.names is not None:
             if len(self.names) != len(s_sheets):
                 raise MergeError("one sheet name is needed per added sheet")
@@ -796,15 +845,26 @@ class _Merge:
         sheet_map = {old.lower(): new for (old, _, _), new in zip(s_sheets, new_names) if old != new}
 
         # ---- names: tables and defined names
-        t_names = {e.get("name", "").lower() for e in wb_root.iter(f"{{{MAIN_NS}}}definedName")
-                   if e.get("localSheetId") is None}
+        t_names = {
+            e.get("name", "").lower()
+            for e in wb_root.iter(f"{{{MAIN_NS}}}definedName")
+            if e.get("localSheetId") is None
+        }
         t_tables, t_table_ids = self.target_tables()
         s_defined = list(s_root.iter(f"{{{MAIN_NS}}}definedName"))
-        clash = sorted({e.get("name", "") for e in s_defined if e.get("localSheetId") is None
-                        and (e.get("name", "").lower() in t_names or e.get("name", "").lower() in t_tables)})
+        clash = sorted(
+            {
+                e.get("name", "")
+                for e in s_defined
+                if e.get("localSheetId") is None
+                and (e.get("name", "").lower() in t_names or e.get("name", "").lower() in t_tables)
+            }
+        )
         if clash:
-            raise _refuse(t.label, "it already has the workbook-level name(s) "
-                          + ", ".join(clash) + " that the added sheets define")
+            raise _refuse(
+                t.label,
+                "it already has the workbook-level name(s) " + ", ".join(clash) + " that the added sheets define",
+            )
         table_map: dict[str, str] = {}
         table_ids: dict[str, int] = {}
         next_id = max(t_table_ids, default=0) + 1
@@ -848,8 +908,9 @@ class _Merge:
                 k += 1
             rel_ids.add(f"rId{k}")
             new_rel_ids.append(f"rId{k}")
-        self.add_workbook_rels(t_wb, [(rid, rel.type, part) for rid, (_, _, rel), part
-                                      in zip(new_rel_ids, s_sheets, new_sheet_parts)])
+        self.add_workbook_rels(
+            t_wb, [(rid, rel.type, part) for rid, (_, _, rel), part in zip(new_rel_ids, s_sheets, new_sheet_parts)]
+        )
         sheet_ids = [int(e.get("sheetId", "0")) for _, e in t_sheets]
         first_new = len(t_sheets)
         entries = []
@@ -903,13 +964,12 @@ class _Merge:
         return out
 
     def merge_styles(self, t_rels: list[_Rel], s_rels: dict[str, _Rel]) -> _StyleMerger | None:
-        s_styles = next((_resolve(self.s_wb_part(), r.target) for r in s_rels.values() if r.type == RT_STYLES),
-                        None)
+        s_styles = next((_resolve(self.s_wb_part(), r.target) for r in s_rels.values() if r.type == RT_STYLES), None)
         if s_styles is None:
             return None
         t_styles = next((_resolve(self.t_wb, r.target) for r in t_rels if r.type == RT_STYLES), None)
         if t_styles is not None and self.t.has(t_styles) and self.t.get(t_styles) == self.s.get(s_styles):
-            return None                     # the same styles (a sheet of the target copied): indexes stay
+            return None  # the same styles (a sheet of the target copied): indexes stay
         if t_styles is None or not self.t.has(t_styles):
             # the target has no styles: take the source's as they are
             name = self.fresh_name(posixpath.join(posixpath.dirname(self.t_wb), "styles.xml"))
@@ -946,22 +1006,29 @@ class _Merge:
             if not r.external:
                 target = _relative(new, self.copy_part(_resolve(src, r.target)))
             mode = ' TargetMode="External"' if r.external else ""
-            rel_lines.append(f'<Relationship Id="{_esc_attr(r.id)}" Type="{_esc_attr(r.type)}" '
-                             f'Target="{_esc_attr(target)}"{mode}/>')
+            rel_lines.append(
+                f'<Relationship Id="{_esc_attr(r.id)}" Type="{_esc_attr(r.type)}" Target="{_esc_attr(target)}"{mode}/>'
+            )
         if rels:
-            self.added.append(_NewPart(
-                _rels_name(new),
-                ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                 f'<Relationships xmlns="{PKG_REL_NS}">' + "".join(rel_lines) + "</Relationships>").encode("utf-8"),
-                "application/vnd.openxmlformats-package.relationships+xml"))
+            self.added.append(
+                _NewPart(
+                    _rels_name(new),
+                    (
+                        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                        f'<Relationships xmlns="{PKG_REL_NS}">' + "".join(rel_lines) + "</Relationships>"
+                    ).encode("utf-8"),
+                    "application/vnd.openxmlformats-package.relationships+xml",
+                )
+            )
         data = self.transform(src, raw, ctype, sheet_select)
         self.added.append(_NewPart(new, data, ctype))
         return new
 
     def transform(self, src: str, raw: bytes, ctype: str, sheet_select: bool) -> bytes:
         if ctype.endswith(("spreadsheetml.worksheet+xml", "spreadsheetml.chartsheet+xml")):
-            xml = _sheet_xml(raw.decode("utf-8"), self.strings, self.style, self.sheet_map, self.table_map,
-                             sheet_select)
+            xml = _sheet_xml(
+                raw.decode("utf-8"), self.strings, self.style, self.sheet_map, self.table_map, sheet_select
+            )
             return xml.encode("utf-8")
         if ctype.endswith("drawingml.chart+xml"):
             return _rename_in_xml(raw.decode("utf-8"), self.sheet_map, self.table_map).encode("utf-8")
@@ -974,11 +1041,12 @@ class _Merge:
                 if old and _unescape(old.group(1)).lower() in self.table_map:
                     new = self.table_map[_unescape(old.group(1)).lower()]
                     tag = _set_attr(_set_attr(tag, "name", new), "displayName", new)
-                xml = xml[:m.start()] + tag + xml[m.end():]
+                xml = xml[: m.start()] + tag + xml[m.end() :]
             if self.style is not None:
                 dxf = self.style.dxf
-                xml = re.sub(r'(\s\w*DxfId=")(\d+)(")', lambda a: f"{a.group(1)}{dxf[int(a.group(2))]}{a.group(3)}",
-                             xml)
+                xml = re.sub(
+                    r'(\s\w*DxfId=")(\d+)(")', lambda a: f"{a.group(1)}{dxf[int(a.group(2))]}{a.group(3)}", xml
+                )
             return _rename_in_xml(xml, self.sheet_map, self.table_map).encode("utf-8")
         if src.lower().endswith(".vml"):
             return _shift_vml(raw, self.vml_shift)
@@ -989,23 +1057,31 @@ class _Merge:
         real = self.t.lower.get(name.lower(), name)
         xml = self.t.text(real)
         prefix, _ = _root_prefixes(xml, f"{self.t.label} ({name})")
-        lines = [f'<{prefix}Relationship Id="{rid}" Type="{_esc_attr(rtype)}" '
-                 f'Target="{_esc_attr(_relative(t_wb, part))}"/>' for rid, rtype, part in sheets]
+        lines = [
+            f'<{prefix}Relationship Id="{rid}" Type="{_esc_attr(rtype)}" Target="{_esc_attr(_relative(t_wb, part))}"/>'
+            for rid, rtype, part in sheets
+        ]
         taken = set(re.findall(r'\sId="([^"]*)"', xml)) | {rid for rid, _, _ in sheets}
         for rtype, part in self.extra_wb_rels:
             k = 1
             while f"rId{k}" in taken:
                 k += 1
             taken.add(f"rId{k}")
-            lines.append(f'<{prefix}Relationship Id="rId{k}" Type="{rtype}" '
-                         f'Target="{_esc_attr(_relative(t_wb, part))}"/>')
+            lines.append(
+                f'<{prefix}Relationship Id="rId{k}" Type="{rtype}" Target="{_esc_attr(_relative(t_wb, part))}"/>'
+            )
         end = xml.rfind(f"</{prefix}Relationships>")
         if end < 0:
             raise MergeError(f"{self.t.label}: {name} is not a relationships part")
         self.changed[real] = (xml[:end] + "".join(lines) + xml[end:]).encode("utf-8")
 
-    def edit_workbook(self, xml: str, sheets: list[tuple[str, int, str, str | None]],
-                      names: list[tuple[dict[str, str], str]], active: int | None) -> str:
+    def edit_workbook(
+        self,
+        xml: str,
+        sheets: list[tuple[str, int, str, str | None]],
+        names: list[tuple[dict[str, str], str]],
+        active: int | None,
+    ) -> str:
         p, decls = _root_prefixes(xml, f"{self.t.label} (workbook)")
         r = decls.get(REL_NS)
         r_decl = ""
@@ -1018,10 +1094,14 @@ class _Merge:
         loc = _find(xml, p, "sheets")
         if loc is None or loc[2] == loc[3]:
             raise MergeError(f"{self.t.label}: the workbook part lists no sheets")
-        xml = xml[:loc[2]] + "".join(lines) + xml[loc[2]:]
+        xml = xml[: loc[2]] + "".join(lines) + xml[loc[2] :]
         if names:
-            defined = [f"<{p}definedName" + "".join(f' {k}="{_esc_attr(v)}"' for k, v in attrs.items())
-                       + f">{_esc_text(text)}</{p}definedName>" for attrs, text in names]
+            defined = [
+                f"<{p}definedName"
+                + "".join(f' {k}="{_esc_attr(v)}"' for k, v in attrs.items())
+                + f">{_esc_text(text)}</{p}definedName>"
+                for attrs, text in names
+            ]
             if _find(xml, p, "definedNames") is not None:
                 xml = _append_children(xml, p, "definedNames", defined, None, [])
             else:
@@ -1043,8 +1123,8 @@ class _Merge:
             else:
                 view = _find(xml, p, "workbookView", views[0])
                 if view is not None and view[0] < views[3]:
-                    tag = _set_attr(xml[view[0]:view[1]], "activeTab", str(active))
-                    xml = xml[:view[0]] + tag + xml[view[1]:]
+                    tag = _set_attr(xml[view[0] : view[1]], "activeTab", str(active))
+                    xml = xml[: view[0]] + tag + xml[view[1] :]
         return xml
 
     def unselect_target_sheets(self, t_wb: str, t_rels: list[_Rel]) -> None:
@@ -1057,14 +1137,15 @@ class _Merge:
                 continue
             head = self.t.data.head(real, 1 << 16) if isinstance(self.t.data, _Members) else self.t.data[real]
             # the sheet views come before the cells: the head of a big sheet is enough
-            if (not re.search(rb'<(?:\w+:)?sheetView\b[^>]*\stabSelected\s*=\s*"(?:1|true)"', head)
-                    and re.search(rb"</(?:\w+:)?sheetViews>|<(?:\w+:)?sheetData\b|<(?:\w+:)?sheetView\b[^>]*/>", head)):
+            if not re.search(rb'<(?:\w+:)?sheetView\b[^>]*\stabSelected\s*=\s*"(?:1|true)"', head) and re.search(
+                rb"</(?:\w+:)?sheetViews>|<(?:\w+:)?sheetData\b|<(?:\w+:)?sheetView\b[^>]*/>", head
+            ):
                 continue
             xml = self.t.data[real].decode("utf-8")
             view = re.search(r"<(?:\w+:)?sheetView\b[^>]*>", xml)
             if view and re.search(r'\stabSelected\s*=\s*"(?:1|true)"', view.group(0)):
                 tag = re.sub(r'\s+tabSelected\s*=\s*"[^"]*"', "", view.group(0))
-                self.changed[real] = (xml[:view.start()] + tag + xml[view.end():]).encode("utf-8")
+                self.changed[real] = (xml[: view.start()] + tag + xml[view.end() :]).encode("utf-8")
 
     def edit_content_types(self) -> None:
         name = self.t.lower["[content_types].xml"]
@@ -1079,11 +1160,11 @@ class _Merge:
             if ext not in defaults and ext not in ("xml", "rels", ""):
                 # a new extension (png, vml...): one Default serves every such part
                 defaults[ext] = part.content_type
-                lines.append(f'<{p}Default Extension="{_esc_attr(ext)}" '
-                             f'ContentType="{_esc_attr(part.content_type)}"/>')
+                lines.append(f'<{p}Default Extension="{_esc_attr(ext)}" ContentType="{_esc_attr(part.content_type)}"/>')
                 continue
-            lines.append(f'<{p}Override PartName="/{_esc_attr(part.name)}" '
-                         f'ContentType="{_esc_attr(part.content_type)}"/>')
+            lines.append(
+                f'<{p}Override PartName="/{_esc_attr(part.name)}" ContentType="{_esc_attr(part.content_type)}"/>'
+            )
         if not lines:
             return
         end = xml.rfind(f"</{p}Types>")
@@ -1113,19 +1194,26 @@ def _copy_raw(zf: zipfile.ZipFile, buf: io.BytesIO, archive: bytes, info: zipfil
     header.  False when the member is not a plain stored/deflated entry, and
     the caller writes it the ordinary way."""
     off = info.header_offset
-    if (info.flag_bits & 0x41 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-            or archive[off:off + 4] != b"PK\x03\x04" or info.file_size >= zipfile.ZIP64_LIMIT
-            or info.compress_size >= zipfile.ZIP64_LIMIT):
+    if (
+        info.flag_bits & 0x41
+        or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        or archive[off : off + 4] != b"PK\x03\x04"
+        or info.file_size >= zipfile.ZIP64_LIMIT
+        or info.compress_size >= zipfile.ZIP64_LIMIT
+    ):
         return False
-    n, e = int.from_bytes(archive[off + 26:off + 28], "little"), int.from_bytes(archive[off + 28:off + 30], "little")
+    n, e = (
+        int.from_bytes(archive[off + 26 : off + 28], "little"),
+        int.from_bytes(archive[off + 28 : off + 30], "little"),
+    )
     start = off + 30 + n + e
-    data = archive[start:start + info.compress_size]
+    data = archive[start : start + info.compress_size]
     if len(data) != info.compress_size:
         return False
     zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     zi.compress_type = info.compress_type
     zi.external_attr, zi.create_system = info.external_attr, info.create_system
-    zi.flag_bits = info.flag_bits & 0x800          # keep only "the name is UTF-8"
+    zi.flag_bits = info.flag_bits & 0x800  # keep only "the name is UTF-8"
     zi.CRC, zi.compress_size, zi.file_size = info.CRC, info.compress_size, info.file_size
     buf.seek(zf.start_dir)
     zi.header_offset = buf.tell()
@@ -1167,8 +1255,9 @@ def sheet_names_of(path: str | Path) -> list[str]:
     return [e.get("name", "") for e in root.iter(f"{{{MAIN_NS}}}sheet")]
 
 
-def add_sheets(target: str | Path, source: bytes | str | Path, out: str | Path | None = None, *,
-               activate: bool = True) -> list[str]:
+def add_sheets(
+    target: str | Path, source: bytes | str | Path, out: str | Path | None = None, *, activate: bool = True
+) -> list[str]:
     """Add every sheet of the workbook ``source`` (bytes or a path of an .xlsx
     we generated) to the user's workbook ``target`` (.xlsx/.xlsm) and write
     the result to ``out`` (default: ``target`` itself), atomically.

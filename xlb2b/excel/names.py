@@ -1,4 +1,5 @@
 """Excel sheet names: valid and unique names for new sheets, quoted for formulas."""
+
 from __future__ import annotations
 
 import re
@@ -7,10 +8,8 @@ from collections.abc import Iterable
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
-
 def _q(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
-
 
 
 def sheet_names(titles: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
@@ -24,9 +23,8 @@ def sheet_names(titles: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
         name, i = base, 2
         while name.lower() in used:
             suffix = f" ({i})"
-            name = base[:31 - len(suffix)] + suffix
+            name = base[: 31 - len(suffix)] + suffix
             i += 1
         used.add(name.lower())
         out.append(name)
     return out
-

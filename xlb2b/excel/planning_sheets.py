@@ -9,6 +9,7 @@ survey and delivery rows) and carries the value the Python core computed, so
 viewers that do not calculate show the right numbers.  Ranges are bounded to
 the rows written; functions are those of Excel 2016 without prefixes.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,13 +33,13 @@ _BCG_HEAD = 5
 _BCG_FIRST = _BCG_HEAD + 1
 #: columns of the BCG sheet (0-based)
 _C_ID, _C_NAME, _C_REV = 0, 1, 2
-_C_F0 = 3                                   # first factor column
-_C_REL = _C_F0 + len(FACTORS)               # relationship score
+_C_F0 = 3  # first factor column
+_C_REL = _C_F0 + len(FACTORS)  # relationship score
 _C_ATT = _C_REL + 1
 _C_REL_MISS, _C_ATT_MISS = _C_ATT + 1, _C_ATT + 2
 _C_REL_TIER, _C_ATT_TIER = _C_ATT + 3, _C_ATT + 4
 _C_STRATEGY, _C_POLICY = _C_ATT + 5, _C_ATT + 6
-_C_MATRIX = _C_POLICY + 2                   # label column of the strategy matrix
+_C_MATRIX = _C_POLICY + 2  # label column of the strategy matrix
 _TOL = "1E-9"
 
 
@@ -88,15 +89,24 @@ def _q(text: str) -> str:
 
 def _new_workbook(path: str):
     import xlsxwriter
-    return xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False, "nan_inf_to_errors": True})
+
+    return xlsxwriter.Workbook(
+        path,
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+        },
+    )
 
 
 class _Formats:
     def __init__(self, wb, lang: str = "en"):
         self.title = wb.add_format({"bold": True, "font_size": 14})
-        self.head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
-                                   "border": 1})
+        self.head = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
+        )
         self.bold = wb.add_format({"bold": True})
         self.text = wb.add_format({})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -107,8 +117,9 @@ class _Formats:
         self.edit_num = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.00"})
         self.edit_text = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "top"})
         self.edit_money = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "#,##0"})
-        self.edit_date = wb.add_format({"bg_color": "#FFF2CC", "border": 1,
-                                        "num_format": "dd.mm.yyyy" if lang == "ru" else "yyyy-mm-dd"})
+        self.edit_date = wb.add_format(
+            {"bg_color": "#FFF2CC", "border": 1, "num_format": "dd.mm.yyyy" if lang == "ru" else "yyyy-mm-dd"}
+        )
         self.calc = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0.00"})
         self.calc_int = wb.add_format({"bg_color": "#E2EFDA", "border": 1, "num_format": "0"})
         self.calc_text = wb.add_format({"bg_color": "#E2EFDA", "border": 1})
@@ -141,6 +152,7 @@ def _unique_name(workbook, name: str) -> str:
 
 # =========================================================================== BCG
 
+
 def add_bcg_sheet(workbook, analysis, *, lang: str = "en", manual: pd.DataFrame | None = None):
     """Add the BCG scoring sheet of ``analysis`` to an XlsxWriter ``workbook``.
 
@@ -168,8 +180,9 @@ def add_bcg_blank_sheet(workbook, *, lang: str = "en", rows: int = 30, settings:
     return add_bcg_table(workbook, table, settings=settings, lang=lang, _blank=True)
 
 
-def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = None, lang: str = "en",
-                  _blank: bool = False):
+def add_bcg_table(
+    workbook, table: pd.DataFrame, *, settings: Settings | None = None, lang: str = "en", _blank: bool = False
+):
     """Add a BCG scoring sheet for ``table``: ``client_id``, optional ``name``
     and ``revenue``, the factor ratings (absent or NaN = not rated).  Scores,
     tiers and strategy are computed by :func:`xlb2b.planning.portfolio.bcg_scores` for
@@ -183,8 +196,9 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     table = table.reset_index(drop=True)
     scores = bcg_scores(table, s)
     n = len(table)
-    ws = workbook.add_worksheet(_unique_name(workbook, t("bcg_sheet.sheet_name", "BCG scoring")),
-                                worksheet_class=_fast_sheet_class())
+    ws = workbook.add_worksheet(
+        _unique_name(workbook, t("bcg_sheet.sheet_name", "BCG scoring")), worksheet_class=_fast_sheet_class()
+    )
     first, last = _BCG_FIRST, _BCG_FIRST + max(n, 1) - 1
 
     ws.write_string(0, 0, t("bcg_sheet.title", "BCG portfolio scoring"), f.title)
@@ -211,20 +225,32 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     for i, k in enumerate(FACTORS):
         col = _C_F0 + i
         ws.write_number(w_row, col, float(s.bcg_weights.get(k, 1.0)), f.edit_num)
-    ws.data_validation(w_row, _C_F0, w_row, _C_F0 + len(FACTORS) - 1,
-                       {"validate": "decimal", "criteria": ">=", "value": 0,
-                        "error_message": t("bcg_sheet.weight_error", "A weight is a number ≥ 0.")})
+    ws.data_validation(
+        w_row,
+        _C_F0,
+        w_row,
+        _C_F0 + len(FACTORS) - 1,
+        {
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "error_message": t("bcg_sheet.weight_error", "A weight is a number ≥ 0."),
+        },
+    )
 
     # header
     heads = [t("column.client_id", "Client"), t("column.name", "Name"), t("column.revenue", "Revenue")]
     heads += [t(f"bcg_factor.{k}", k) for k in FACTORS]
-    heads += [t("bcg_sheet.relationship_score", "Relationship score"),
-              t("bcg_sheet.attractiveness_score", "Attractiveness score"),
-              t("bcg_sheet.relationship_missing", "Relationship: not rated"),
-              t("bcg_sheet.attractiveness_missing", "Attractiveness: not rated"),
-              t("bcg_sheet.relationship_tier", "Relationship tier"),
-              t("bcg_sheet.attractiveness_tier", "Attractiveness tier"),
-              t("bcg_sheet.strategy", "Strategy"), t("bcg_sheet.policy", "Policy")]
+    heads += [
+        t("bcg_sheet.relationship_score", "Relationship score"),
+        t("bcg_sheet.attractiveness_score", "Attractiveness score"),
+        t("bcg_sheet.relationship_missing", "Relationship: not rated"),
+        t("bcg_sheet.attractiveness_missing", "Attractiveness: not rated"),
+        t("bcg_sheet.relationship_tier", "Relationship tier"),
+        t("bcg_sheet.attractiveness_tier", "Attractiveness tier"),
+        t("bcg_sheet.strategy", "Strategy"),
+        t("bcg_sheet.policy", "Policy"),
+    ]
     for c, h in enumerate(heads):
         ws.write_string(_BCG_HEAD, c, h, f.head)
     ws.set_row(_BCG_HEAD, 60)
@@ -232,8 +258,8 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     # strategy and policy matrix: right of the table, above its header (rows 2..5),
     # side by side, so no client row grows
     mc = _C_MATRIX
-    m_head = p_head = 1         # header rows of the strategy and the policy matrix
-    pc = mc + 5                 # label column of the policy matrix
+    m_head = p_head = 1  # header rows of the strategy and the policy matrix
+    pc = mc + 5  # label column of the policy matrix
     rel_t = [t(f"tier.relationship_{x.lower()}", x) for x in TIERS["relationship"]]
     att_t = [t(f"tier.attractiveness_{x.lower()}", x) for x in TIERS["attractiveness"]]
     ws.write_string(0, mc, t("bcg_sheet.matrix", "Strategy matrix (editable)"), f.bold)
@@ -247,8 +273,7 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
             ws.write_string(head_row + 1 + i, c0, att_t[i], f.head)
             for j, r_code in enumerate(TIERS["relationship"]):
                 key = STRATEGY_KEYS[(a_code, r_code)]
-                text = (label(f"strategy.{key}", lang) if kind == "strategy"
-                        else str(s.bcg_policies.get(key, "")))
+                text = label(f"strategy.{key}", lang) if kind == "strategy" else str(s.bcg_policies.get(key, ""))
                 ws.write_string(head_row + 1 + i, c0 + 1 + j, text, f.edit_text)
     ws.set_row(1, 30)
     for r in (2, 3, 4):
@@ -263,8 +288,12 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     tier_text.update({("attractiveness", code): att_t[i] for i, code in enumerate(TIERS["attractiveness"])})
 
     # rows
-    R = {k: pd.to_numeric(table[k], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-         if k in table.columns else np.full(n, np.nan) for k in FACTORS}
+    R = {
+        k: pd.to_numeric(table[k], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if k in table.columns
+        else np.full(n, np.nan)
+        for k in FACTORS
+    }
     names = table["name"] if "name" in table.columns else pd.Series([np.nan] * n)
     revenue = table["revenue"] if "revenue" in table.columns else pd.Series([np.nan] * n)
     ids, names_l, revenue_l = table["client_id"].tolist(), names.tolist(), revenue.tolist()
@@ -279,33 +308,58 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
         sc = score_rows[i]
         refs = {}
         for axis, c_score, c_miss, c_tier, hdr in (
-                ("relationship", _C_REL, _C_REL_MISS, _C_REL_TIER, rel_hdr),
-                ("attractiveness", _C_ATT, _C_ATT_MISS, _C_ATT_TIER, att_hdr)):
+            ("relationship", _C_REL, _C_REL_MISS, _C_REL_TIER, rel_hdr),
+            ("attractiveness", _C_ATT, _C_ATT_MISS, _C_ATT_TIER, att_hdr),
+        ):
             a, b = axis_cols[axis]
             rat = f"{_cell(r, a)}:{_cell(r, b)}"
             wts = f"{_abs(w_row, a)}:{_abs(w_row, b)}"
             den = f'SUMPRODUCT({wts},--({rat}<>""))'
-            ws.write_formula(r, c_score, f'=IF({den}=0,"",SUMPRODUCT({wts},{rat})/{den})', f.calc,
-                             _cached(sc[axis]))
-            ws.write_formula(r, c_miss, f'=SUMPRODUCT(--({rat}=""),--({wts}>0))', f.calc_int,
-                             int(sc[f"{axis}_missing"]))
+            ws.write_formula(r, c_score, f'=IF({den}=0,"",SUMPRODUCT({wts},{rat})/{den})', f.calc, _cached(sc[axis]))
+            ws.write_formula(
+                r, c_miss, f'=SUMPRODUCT(--({rat}=""),--({wts}>0))', f.calc_int, int(sc[f"{axis}_missing"])
+            )
             x = _cell(r, c_score)
             tol = f"{_TOL}*MAX(ABS({x}),1)"
             code = sc[f"{axis}_tier"]
-            ws.write_formula(r, c_tier, f'=IF({x}="","",IF({x}>={hi_ref}-{tol},{hdr[0]},'
-                                        f'IF({x}>={lo_ref}-{tol},{hdr[1]},{hdr[2]})))', f.calc_text,
-                             tier_text.get((axis, code), ""))
+            ws.write_formula(
+                r,
+                c_tier,
+                f'=IF({x}="","",IF({x}>={hi_ref}-{tol},{hdr[0]},IF({x}>={lo_ref}-{tol},{hdr[1]},{hdr[2]})))',
+                f.calc_text,
+                tier_text.get((axis, code), ""),
+            )
             refs[axis] = _cell(r, c_tier)
         key = sc["strategy_key"]
         rt, at = refs["relationship"], refs["attractiveness"]
         pos = f"MATCH({at},{att_rng},0),MATCH({rt},{rel_rng},0)"
-        ws.write_formula(r, _C_STRATEGY, f'=IF(OR({rt}="",{at}=""),"",INDEX({strat_rng},{pos}))', f.calc_text,
-                         label(f"strategy.{key}", lang) if key else "")
-        ws.write_formula(r, _C_POLICY, f'=IF(OR({rt}="",{at}=""),"",INDEX({pol_rng},{pos}))', f.calc_wrap,
-                         str(s.bcg_policies.get(key, "")) if key else "")
-    ws.data_validation(first, _C_F0, last, _C_F0 + len(FACTORS) - 1,
-                       {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5,
-                        "error_message": t("bcg_sheet.rating_error", "A rating is a whole number 1..5.")})
+        ws.write_formula(
+            r,
+            _C_STRATEGY,
+            f'=IF(OR({rt}="",{at}=""),"",INDEX({strat_rng},{pos}))',
+            f.calc_text,
+            label(f"strategy.{key}", lang) if key else "",
+        )
+        ws.write_formula(
+            r,
+            _C_POLICY,
+            f'=IF(OR({rt}="",{at}=""),"",INDEX({pol_rng},{pos}))',
+            f.calc_wrap,
+            str(s.bcg_policies.get(key, "")) if key else "",
+        )
+    ws.data_validation(
+        first,
+        _C_F0,
+        last,
+        _C_F0 + len(FACTORS) - 1,
+        {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 1,
+            "maximum": 5,
+            "error_message": t("bcg_sheet.rating_error", "A rating is a whole number 1..5."),
+        },
+    )
 
     ws.set_column(_C_ID, _C_ID, 10)
     ws.set_column(_C_NAME, _C_NAME, 24)
@@ -321,14 +375,23 @@ def add_bcg_table(workbook, table: pd.DataFrame, *, settings: Settings | None = 
     ws.set_column(pc + 1, pc + 3, 36)
     ws.freeze_panes(_BCG_FIRST, _C_NAME + 1)
     nf = _C_F0 + len(FACTORS) - 1
-    _define(workbook, ws, {
-        "bcg_clients": (first, _C_ID, last, _C_ID), "bcg_names": (first, _C_NAME, last, _C_NAME),
-        "bcg_revenue": (first, _C_REV, last, _C_REV), "bcg_ratings": (first, _C_F0, last, nf),
-        "bcg_weights": (w_row, _C_F0, w_row, nf), "bcg_middle_from": (1, _C_REV, 1, _C_REV),
-        "bcg_top_from": (2, _C_REV, 2, _C_REV), "bcg_strategy": (first, _C_STRATEGY, last, _C_STRATEGY),
-        "bcg_policy": (first, _C_POLICY, last, _C_POLICY),
-        "bcg_strategy_matrix": (m_head + 1, mc + 1, m_head + 3, mc + 3),
-        "bcg_policy_matrix": (p_head + 1, pc + 1, p_head + 3, pc + 3)})
+    _define(
+        workbook,
+        ws,
+        {
+            "bcg_clients": (first, _C_ID, last, _C_ID),
+            "bcg_names": (first, _C_NAME, last, _C_NAME),
+            "bcg_revenue": (first, _C_REV, last, _C_REV),
+            "bcg_ratings": (first, _C_F0, last, nf),
+            "bcg_weights": (w_row, _C_F0, w_row, nf),
+            "bcg_middle_from": (1, _C_REV, 1, _C_REV),
+            "bcg_top_from": (2, _C_REV, 2, _C_REV),
+            "bcg_strategy": (first, _C_STRATEGY, last, _C_STRATEGY),
+            "bcg_policy": (first, _C_POLICY, last, _C_POLICY),
+            "bcg_strategy_matrix": (m_head + 1, mc + 1, m_head + 3, mc + 3),
+            "bcg_policy_matrix": (p_head + 1, pc + 1, p_head + 3, pc + 3),
+        },
+    )
     # the printed page is the scoring table; the matrices and the chart are beside it
     ws.set_landscape()
     ws.set_paper(9)
@@ -438,26 +501,35 @@ def _bcg_chart(workbook, ws, t, first: int, last: int, row: int, col: int, reven
         return f"='{name}'!${column_letter(c)}${first + 1}:${column_letter(c)}${last + 1}"
 
     chart = _add_bubble_chart(workbook, {"type": "bubble", "bubble_scale": 30})
-    chart.add_series({
-        "name": t("bcg_sheet.chart_series", "Clients"),
-        "categories": rng(_C_REL),
-        "values": rng(_C_ATT),
-        "fill": {"color": "#5B9BD5", "transparency": 40},
-        "border": {"color": "#2F5597"},
-        "bubble_sizes": rng(_C_REV),
-        "bubble_sizes_data": revenue,
-    })
+    chart.add_series(
+        {
+            "name": t("bcg_sheet.chart_series", "Clients"),
+            "categories": rng(_C_REL),
+            "values": rng(_C_ATT),
+            "fill": {"color": "#5B9BD5", "transparency": 40},
+            "border": {"color": "#2F5597"},
+            "bubble_sizes": rng(_C_REV),
+            "bubble_sizes_data": revenue,
+        }
+    )
     chart.set_title({"name": t("bcg_sheet.chart_title", "BCG matrix")})
-    chart.set_x_axis({"name": t("axis.relationship", "Relationship"), "min": 1, "max": 5, "major_unit": 1,
-                      "major_gridlines": {"visible": True}})
-    chart.set_y_axis({"name": t("axis.attractiveness", "Attractiveness"), "min": 1, "max": 5,
-                      "major_unit": 1})
+    chart.set_x_axis(
+        {
+            "name": t("axis.relationship", "Relationship"),
+            "min": 1,
+            "max": 5,
+            "major_unit": 1,
+            "major_gridlines": {"visible": True},
+        }
+    )
+    chart.set_y_axis({"name": t("axis.attractiveness", "Attractiveness"), "min": 1, "max": 5, "major_unit": 1})
     chart.set_legend({"none": True})
     chart.set_size({"width": 720, "height": 540})
     ws.insert_chart(row, col, chart)
 
 
 # =========================================================================== BANT
+
 
 def add_bant_blank_sheet(workbook, *, lang: str = "en", rows: int = 30, settings: Settings | None = None):
     """Add a blank BANT sheet: ``rows`` empty lead rows (id, name and the four
@@ -467,8 +539,15 @@ def add_bant_blank_sheet(workbook, *, lang: str = "en", rows: int = 30, settings
     return add_bant_sheet(workbook, leads, settings=settings, lang=lang, _blank=True)
 
 
-def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = None,
-                   settings: Settings | None = None, lang: str = "en", _blank: bool = False):
+def add_bant_sheet(
+    workbook,
+    leads: pd.DataFrame,
+    *,
+    threshold: int | None = None,
+    settings: Settings | None = None,
+    lang: str = "en",
+    _blank: bool = False,
+):
     """Add the BANT qualification sheet: ``leads`` has ``client_id``, optional
     ``name``, and ``budget``, ``account``, ``need``, ``time`` (yes/no in any
     form :func:`xlb2b.analysis.answers.yes_no` reads; absent = not answered).  The
@@ -480,8 +559,9 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     f = _Formats(workbook, lang)
     leads = leads.reset_index(drop=True)
     n = len(leads)
-    ws = workbook.add_worksheet(_unique_name(workbook, t("bant_sheet.sheet_name", "BANT")),
-                                worksheet_class=_fast_sheet_class())
+    ws = workbook.add_worksheet(
+        _unique_name(workbook, t("bant_sheet.sheet_name", "BANT")), worksheet_class=_fast_sheet_class()
+    )
     yes, no = t("bant_sheet.yes", "yes"), t("bant_sheet.no", "no")
     ws.write_string(0, 0, t("bant_sheet.title", "BANT qualification"), f.title)
     ws.write_string(1, 0, t("bant_sheet.threshold", "Qualified from score"), f.bold)
@@ -520,8 +600,13 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
         for j, p in enumerate(parts):
             _put(ws, r, 2 + j, words[p][i], f.edit_text)
         rng = f"{_cell(r, 2)}:{_cell(r, 5)}"
-        ws.write_formula(r, 6, f'=IF(COUNTIF({rng},{yes_ref})+COUNTIF({rng},{no_ref})<4,"",'
-                               f'COUNTIF({rng},{yes_ref}))', f.calc_int, _cached(score_l[i]))
+        ws.write_formula(
+            r,
+            6,
+            f'=IF(COUNTIF({rng},{yes_ref})+COUNTIF({rng},{no_ref})<4,"",COUNTIF({rng},{yes_ref}))',
+            f.calc_int,
+            _cached(score_l[i]),
+        )
         x = _cell(r, 6)
         ws.write_formula(r, 7, f'=IF({x}="",FALSE,{x}>={thr_ref})', f.calc_text, bool(qualified_l[i]))
     ws.data_validation(first, 2, last, 5, {"validate": "list", "source": [yes, no]})
@@ -531,9 +616,18 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
     ws.set_column(2, 5, 11)
     ws.set_column(6, 7, 13)
     ws.freeze_panes(first, 2)
-    _define(workbook, ws, {"bant_threshold": (1, 2, 1, 2), "bant_clients": (first, 0, last, 0),
-                           "bant_names": (first, 1, last, 1), "bant_answers": (first, 2, last, 5),
-                           "bant_scores": (first, 6, last, 6), "bant_qualified": (first, 7, last, 7)})
+    _define(
+        workbook,
+        ws,
+        {
+            "bant_threshold": (1, 2, 1, 2),
+            "bant_clients": (first, 0, last, 0),
+            "bant_names": (first, 1, last, 1),
+            "bant_answers": (first, 2, last, 5),
+            "bant_scores": (first, 6, last, 6),
+            "bant_qualified": (first, 7, last, 7),
+        },
+    )
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     ws.print_area(0, 0, last, 7)
@@ -541,6 +635,7 @@ def add_bant_sheet(workbook, leads: pd.DataFrame, *, threshold: int | None = Non
 
 
 # =========================================================================== satisfaction
+
 
 def _plain(values, *, whole: bool = False) -> list:
     """Values for the sheet: numbers where the core reads a number (numeric text
@@ -559,23 +654,33 @@ def _plain(values, *, whole: bool = False) -> list:
     return out
 
 
-def add_satisfaction_blank_sheet(workbook, *, lang: str = "en", rows: int = 50, clients: int = 20,
-                                 scale_max: float = 5):
+def add_satisfaction_blank_sheet(
+    workbook, *, lang: str = "en", rows: int = 50, clients: int = 20, scale_max: float = 5
+):
     """Add a blank satisfaction sheet: ``rows`` empty input rows in each of the
     survey, CSI and delivery tables and ``clients`` rows of the CSI-per-client
     table, with every result a formula over them.  Returns the worksheet."""
     empty = [np.nan] * rows
     survey = pd.DataFrame({"client_id": empty, "date": empty, "nps": empty})
     csi = pd.DataFrame({"client_id": empty, "attribute": empty, "importance": empty, "satisfaction": empty})
-    deliveries = pd.DataFrame({"order_id": empty, "client_id": empty, "date": empty, "on_time": empty,
-                               "in_full": empty})
-    return add_satisfaction_sheet(workbook, survey, csi, deliveries, lang=lang, scale_max=scale_max,
-                                  _blank_clients=clients)
+    deliveries = pd.DataFrame(
+        {"order_id": empty, "client_id": empty, "date": empty, "on_time": empty, "in_full": empty}
+    )
+    return add_satisfaction_sheet(
+        workbook, survey, csi, deliveries, lang=lang, scale_max=scale_max, _blank_clients=clients
+    )
 
 
-def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFrame | None,
-                           deliveries: pd.DataFrame | None, *, lang: str = "en", scale_max: float = 5,
-                           _blank_clients: int = 0):
+def add_satisfaction_sheet(
+    workbook,
+    survey: pd.DataFrame | None,
+    csi: pd.DataFrame | None,
+    deliveries: pd.DataFrame | None,
+    *,
+    lang: str = "en",
+    scale_max: float = 5,
+    _blank_clients: int = 0,
+):
     """Add the satisfaction sheet: NPS from ``survey`` (client_id, date, nps),
     CSI from ``csi`` (client_id, attribute, importance, satisfaction) overall
     and per client, OTIF from ``deliveries`` (order_id, client_id, date,
@@ -585,13 +690,20 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     blank = _blank_clients > 0
     t = _Labels(lang)
     f = _Formats(workbook, lang)
-    survey = (survey if survey is not None else pd.DataFrame(columns=["client_id", "date", "nps"])).reset_index(drop=True)
-    csi = (csi if csi is not None else pd.DataFrame(columns=["client_id", "attribute", "importance", "satisfaction"])
-           ).reset_index(drop=True)
-    deliveries = (deliveries if deliveries is not None
-                  else pd.DataFrame(columns=["order_id", "client_id", "date", "on_time", "in_full"])).reset_index(drop=True)
-    ws = workbook.add_worksheet(_unique_name(workbook, t("satisfaction_sheet.sheet_name", "Satisfaction")),
-                                worksheet_class=_fast_sheet_class())
+    survey = (survey if survey is not None else pd.DataFrame(columns=["client_id", "date", "nps"])).reset_index(
+        drop=True
+    )
+    csi = (
+        csi if csi is not None else pd.DataFrame(columns=["client_id", "attribute", "importance", "satisfaction"])
+    ).reset_index(drop=True)
+    deliveries = (
+        deliveries
+        if deliveries is not None
+        else pd.DataFrame(columns=["order_id", "client_id", "date", "on_time", "in_full"])
+    ).reset_index(drop=True)
+    ws = workbook.add_worksheet(
+        _unique_name(workbook, t("satisfaction_sheet.sheet_name", "Satisfaction")), worksheet_class=_fast_sheet_class()
+    )
     yes, no = t("bant_sheet.yes", "yes"), t("bant_sheet.no", "no")
     head, first = 2, 3
     ws.write_string(0, 0, t("satisfaction_sheet.title", "Customer satisfaction: NPS, CSI, OTIF"), f.title)
@@ -610,6 +722,7 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
 
     # ---- data tables
     C_NPS, C_CSI, C_CSIC, C_DEL = 3, 8, 16, 21
+
     def headers(c0, keys):
         for j, (k, d) in enumerate(keys):
             ws.write_string(head, c0 + j, t(f"satisfaction_sheet.{k}", d), f.head)
@@ -629,12 +742,21 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     nps_rng = f"{_abs(first, C_NPS + 2)}:{_abs(last_of(ns), C_NPS + 2)}"
 
     # CSI pairs with their helper columns
-    headers(C_CSI, [("client", "Client"), ("attribute", "Attribute"), ("importance", "Importance"),
-                    ("satisfaction", "Satisfaction"), ("used", "Used (1/0)"),
-                    ("weighted", "Importance × satisfaction"), ("weight", "Importance used")])
+    headers(
+        C_CSI,
+        [
+            ("client", "Client"),
+            ("attribute", "Attribute"),
+            ("importance", "Importance"),
+            ("satisfaction", "Satisfaction"),
+            ("used", "Used (1/0)"),
+            ("weighted", "Importance × satisfaction"),
+            ("weight", "Importance used"),
+        ],
+    )
     nc = len(csi)
     imp, sat = _plain(col(csi, "importance")), _plain(col(csi, "satisfaction"))
-    smax = _abs(first + 5, 1)   # the CSI scale maximum in the results block
+    smax = _abs(first + 5, 1)  # the CSI scale maximum in the results block
     c_ids, c_att = values(csi, "client_id"), values(csi, "attribute")
     for i in range(nc):
         r = first + i
@@ -643,10 +765,14 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
         _put(ws, r, C_CSI + 2, imp[i], f.edit)
         _put(ws, r, C_CSI + 3, sat[i], f.edit)
         ci, cs = _cell(r, C_CSI + 2), _cell(r, C_CSI + 3)
-        ok = (isinstance(imp[i], float) and isinstance(sat[i], float) and imp[i] >= 0
-              and 0 <= sat[i] <= scale_max)
-        ws.write_formula(r, C_CSI + 4, f"=IF(AND(ISNUMBER({ci}),ISNUMBER({cs})),"
-                                       f"IF(AND({ci}>=0,{cs}>=0,{cs}<={smax}),1,0),0)", f.calc_int_hide0, int(ok))
+        ok = isinstance(imp[i], float) and isinstance(sat[i], float) and imp[i] >= 0 and 0 <= sat[i] <= scale_max
+        ws.write_formula(
+            r,
+            C_CSI + 4,
+            f"=IF(AND(ISNUMBER({ci}),ISNUMBER({cs})),IF(AND({ci}>=0,{cs}>=0,{cs}<={smax}),1,0),0)",
+            f.calc_int_hide0,
+            int(ok),
+        )
         u = _cell(r, C_CSI + 4)
         ws.write_formula(r, C_CSI + 5, f"=IF({u}=1,{ci}*{cs},0)", f.calc_hide0, imp[i] * sat[i] if ok else 0)
         ws.write_formula(r, C_CSI + 6, f"=IF({u}=1,{ci},0)", f.calc_hide0, imp[i] if ok else 0)
@@ -660,11 +786,15 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
 
     # CSI per client
     headers(C_CSIC, [("client", "Client"), ("csi", "CSI"), ("pairs", "Pairs used")])
-    by = (csi_by_client(csi.assign(client_id=col(csi, "client_id")), scale_max=scale_max)
-          if nc and not blank else pd.DataFrame(columns=["client_id", "csi", "pairs"]))
+    by = (
+        csi_by_client(csi.assign(client_id=col(csi, "client_id")), scale_max=scale_max)
+        if nc and not blank
+        else pd.DataFrame(columns=["client_id", "csi", "pairs"])
+    )
     if blank:
-        by = pd.DataFrame({"client_id": [None] * _blank_clients, "csi": [np.nan] * _blank_clients,
-                           "pairs": [0] * _blank_clients})
+        by = pd.DataFrame(
+            {"client_id": [None] * _blank_clients, "csi": [np.nan] * _blank_clients, "pairs": [0] * _blank_clients}
+        )
     by_ids, by_csi, by_pairs = by["client_id"].tolist(), by["csi"].tolist(), by["pairs"].tolist()
     for i in range(len(by)):
         r = first + i
@@ -673,21 +803,40 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
         # SUMPRODUCT over an exact comparison: SUMIFS would read an id such as
         # "A*" or ">5" as a pattern; an empty id gives empty results
         match = f"--({csi_client}={k})"
-        ws.write_formula(r, C_CSIC + 1, f'=IF(OR({k}="",SUMPRODUCT({match},{csi_den})=0),"",'
-                                        f'100*SUMPRODUCT({match},{csi_num})/'
-                                        f'(SUMPRODUCT({match},{csi_den})*{smax}))', f.calc_1,
-                         _cached(by_csi[i]))
-        ws.write_formula(r, C_CSIC + 2, f'=IF({k}="","",SUMPRODUCT({match},{csi_used}))', f.calc_int,
-                         "" if blank else int(by_pairs[i]))
+        ws.write_formula(
+            r,
+            C_CSIC + 1,
+            f'=IF(OR({k}="",SUMPRODUCT({match},{csi_den})=0),"",'
+            f"100*SUMPRODUCT({match},{csi_num})/"
+            f"(SUMPRODUCT({match},{csi_den})*{smax}))",
+            f.calc_1,
+            _cached(by_csi[i]),
+        )
+        ws.write_formula(
+            r,
+            C_CSIC + 2,
+            f'=IF({k}="","",SUMPRODUCT({match},{csi_used}))',
+            f.calc_int,
+            "" if blank else int(by_pairs[i]),
+        )
 
     # deliveries
-    headers(C_DEL, [("order", "Order"), ("client", "Client"), ("date", "Date"), ("on_time", "On time"),
-                    ("in_full", "In full")])
+    headers(
+        C_DEL,
+        [("order", "Order"), ("client", "Client"), ("date", "Date"), ("on_time", "On time"), ("in_full", "In full")],
+    )
     nd = len(deliveries)
-    d_cols = [values(deliveries, "order_id"), values(deliveries, "client_id"), values(deliveries, "date"),
-              answers(deliveries, "on_time"), answers(deliveries, "in_full")]
-    d_fmts = ([f.edit_text, f.edit_text, f.edit_date] if blank else [f.text, f.text, f.date]) \
-        + [f.edit_text, f.edit_text]
+    d_cols = [
+        values(deliveries, "order_id"),
+        values(deliveries, "client_id"),
+        values(deliveries, "date"),
+        answers(deliveries, "on_time"),
+        answers(deliveries, "in_full"),
+    ]
+    d_fmts = ([f.edit_text, f.edit_text, f.edit_date] if blank else [f.text, f.text, f.date]) + [
+        f.edit_text,
+        f.edit_text,
+    ]
     for i in range(nd):
         for j in range(5):
             _put(ws, first + i, C_DEL + j, d_cols[j][i], d_fmts[j])
@@ -699,37 +848,79 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     if nd:
         ws.data_validation(first, C_DEL + 3, dl, C_DEL + 4, {"validate": "list", "source": [yes, no]})
     if ns:
-        ws.data_validation(first, C_NPS + 2, last_of(ns), C_NPS + 2,
-                           {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 10})
+        ws.data_validation(
+            first,
+            C_NPS + 2,
+            last_of(ns),
+            C_NPS + 2,
+            {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 10},
+        )
 
     # ---- results (columns A:B)
-    nd_ = nps_detail(col(survey, "nps")) if ns else {"nps": np.nan, "promoters": 0, "passives": 0,
-                                                     "detractors": 0, "valid": 0, "invalid": 0}
-    cd = csi_detail(col(csi, "importance"), col(csi, "satisfaction"), scale_max) if nc else \
-        {"csi": np.nan, "pairs": 0}
-    od = otif_detail(col(deliveries, "on_time"), col(deliveries, "in_full")) if nd else \
-        {"otif": np.nan, "on_time_in_full": 0, "known": 0, "on_time": 0, "in_full": 0}
+    nd_ = (
+        nps_detail(col(survey, "nps"))
+        if ns
+        else {"nps": np.nan, "promoters": 0, "passives": 0, "detractors": 0, "valid": 0, "invalid": 0}
+    )
+    cd = csi_detail(col(csi, "importance"), col(csi, "satisfaction"), scale_max) if nc else {"csi": np.nan, "pairs": 0}
+    od = (
+        otif_detail(col(deliveries, "on_time"), col(deliveries, "in_full"))
+        if nd
+        else {"otif": np.nan, "on_time_in_full": 0, "known": 0, "on_time": 0, "in_full": 0}
+    )
     ws.write_string(head, 0, t("satisfaction_sheet.measure", "Measure"), f.head)
     ws.write_string(head, 1, t("satisfaction_sheet.value", "Value"), f.head)
     rows = [
         ("promoters", "Promoters (9–10)", f'=COUNTIFS({nps_rng},">=9",{nps_rng},"<=10")', nd_["promoters"], f.calc_int),
         ("passives", "Passives (7–8)", f'=COUNTIFS({nps_rng},">=7",{nps_rng},"<=8")', nd_["passives"], f.calc_int),
-        ("detractors", "Detractors (0–6)", f'=COUNTIFS({nps_rng},">=0",{nps_rng},"<=6")', nd_["detractors"], f.calc_int),
+        (
+            "detractors",
+            "Detractors (0–6)",
+            f'=COUNTIFS({nps_rng},">=0",{nps_rng},"<=6")',
+            nd_["detractors"],
+            f.calc_int,
+        ),
         ("valid", "Valid answers", "=B4+B5+B6", nd_["valid"], f.calc_int),
         ("nps", "NPS", '=IF(B7=0,"",100*(B4-B6)/B7)', nd_["nps"], f.calc_1),
         ("scale_max", "CSI scale maximum", None, float(scale_max), f.edit_num),
         ("csi_pairs", "CSI pairs used", f"=SUM({csi_used})", cd["pairs"], f.calc_int),
-        ("csi", "CSI", f'=IF(SUMPRODUCT({csi_used},{csi_imp})=0,"",100*SUMPRODUCT({csi_used},{csi_imp},{csi_sat})/'
-                       f'(SUMPRODUCT({csi_used},{csi_imp})*{smax}))', cd["csi"], f.calc_1),
-        ("known", "Orders with known outcome",
-         f'=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(yes)},{d_f},{_q(no)})'
-         f'+COUNTIFS({d_t},{_q(no)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(no)},{d_f},{_q(no)})', od["known"], f.calc_int),
-        ("on_time_known", "On time", f'=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(yes)},{d_f},{_q(no)})',
-         od["on_time"], f.calc_int),
-        ("in_full_known", "In full", f'=COUNTIFS({d_f},{_q(yes)},{d_t},{_q(yes)})+COUNTIFS({d_f},{_q(yes)},{d_t},{_q(no)})',
-         od["in_full"], f.calc_int),
-        ("otif_hits", "On time and in full", f'=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})', od["on_time_in_full"],
-         f.calc_int),
+        (
+            "csi",
+            "CSI",
+            f'=IF(SUMPRODUCT({csi_used},{csi_imp})=0,"",100*SUMPRODUCT({csi_used},{csi_imp},{csi_sat})/'
+            f"(SUMPRODUCT({csi_used},{csi_imp})*{smax}))",
+            cd["csi"],
+            f.calc_1,
+        ),
+        (
+            "known",
+            "Orders with known outcome",
+            f"=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(yes)},{d_f},{_q(no)})"
+            f"+COUNTIFS({d_t},{_q(no)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(no)},{d_f},{_q(no)})",
+            od["known"],
+            f.calc_int,
+        ),
+        (
+            "on_time_known",
+            "On time",
+            f"=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})+COUNTIFS({d_t},{_q(yes)},{d_f},{_q(no)})",
+            od["on_time"],
+            f.calc_int,
+        ),
+        (
+            "in_full_known",
+            "In full",
+            f"=COUNTIFS({d_f},{_q(yes)},{d_t},{_q(yes)})+COUNTIFS({d_f},{_q(yes)},{d_t},{_q(no)})",
+            od["in_full"],
+            f.calc_int,
+        ),
+        (
+            "otif_hits",
+            "On time and in full",
+            f"=COUNTIFS({d_t},{_q(yes)},{d_f},{_q(yes)})",
+            od["on_time_in_full"],
+            f.calc_int,
+        ),
         ("otif", "OTIF", '=IF(B12=0,"",B15/B12)', od["otif"], f.calc_share),
     ]
     for i, (k, d, formula, value, fmt) in enumerate(rows):
@@ -753,14 +944,22 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
     ws.set_column(C_DEL + 2, C_DEL + 2, 10)
     ws.set_column(C_DEL + 3, C_DEL + 4, 7)
     for a, b in ((2, C_NPS - 1), (C_NPS + 3, C_CSI - 1), (C_CSI + 7, C_CSIC - 1), (C_CSIC + 3, C_DEL - 1)):
-        ws.set_column(a, b, 2)      # the gaps between the tables
+        ws.set_column(a, b, 2)  # the gaps between the tables
     ws.set_row(head, 45)
-    _define(workbook, ws, {
-        "nps_answers": (first, C_NPS, last_of(ns), C_NPS + 2), "csi_pairs": (first, C_CSI, cl, C_CSI + 3),
-        "csi_clients": (first, C_CSIC, first + max(len(by), 1) - 1, C_CSIC),
-        "deliveries": (first, C_DEL, dl, C_DEL + 4), "nps": (first + 4, 1, first + 4, 1),
-        "csi_scale_max": (first + 5, 1, first + 5, 1), "csi": (first + 7, 1, first + 7, 1),
-        "otif": (first + 12, 1, first + 12, 1)})
+    _define(
+        workbook,
+        ws,
+        {
+            "nps_answers": (first, C_NPS, last_of(ns), C_NPS + 2),
+            "csi_pairs": (first, C_CSI, cl, C_CSI + 3),
+            "csi_clients": (first, C_CSIC, first + max(len(by), 1) - 1, C_CSIC),
+            "deliveries": (first, C_DEL, dl, C_DEL + 4),
+            "nps": (first + 4, 1, first + 4, 1),
+            "csi_scale_max": (first + 5, 1, first + 5, 1),
+            "csi": (first + 7, 1, first + 7, 1),
+            "otif": (first + 12, 1, first + 12, 1),
+        },
+    )
     ws.freeze_panes(first, 0)
     ws.set_landscape()
     ws.set_paper(9)
@@ -771,6 +970,7 @@ def add_satisfaction_sheet(workbook, survey: pd.DataFrame | None, csi: pd.DataFr
 
 # =========================================================================== files
 
+
 def write_bcg_workbook(analysis, path, *, lang: str = "en", manual: pd.DataFrame | None = None) -> Path:
     """Write a workbook with the BCG scoring sheet of ``analysis`` to ``path``
     atomically; returns the path."""
@@ -780,12 +980,23 @@ def write_bcg_workbook(analysis, path, *, lang: str = "en", manual: pd.DataFrame
         wb = _new_workbook(tmp)
         add_bcg_sheet(wb, analysis, lang=lang, manual=manual)
         wb.close()
+
     atomic_write(path, write)
     return path
 
 
-def write_planning_workbook(path, *, analysis=None, lang: str = "en", manual=None, leads=None,
-                            survey=None, csi=None, deliveries=None, settings: Settings | None = None) -> Path:
+def write_planning_workbook(
+    path,
+    *,
+    analysis=None,
+    lang: str = "en",
+    manual=None,
+    leads=None,
+    survey=None,
+    csi=None,
+    deliveries=None,
+    settings: Settings | None = None,
+) -> Path:
     """Write any of the three sheets into one new workbook (atomically)."""
     path = Path(path)
 
@@ -794,10 +1005,12 @@ def write_planning_workbook(path, *, analysis=None, lang: str = "en", manual=Non
         if analysis is not None:
             add_bcg_sheet(wb, analysis, lang=lang, manual=manual)
         if leads is not None:
-            add_bant_sheet(wb, leads, settings=settings or (analysis.settings if analysis is not None else None),
-                           lang=lang)
+            add_bant_sheet(
+                wb, leads, settings=settings or (analysis.settings if analysis is not None else None), lang=lang
+            )
         if survey is not None or csi is not None or deliveries is not None:
             add_satisfaction_sheet(wb, survey, csi, deliveries, lang=lang)
         wb.close()
+
     atomic_write(path, write)
     return path

@@ -8,6 +8,7 @@ elements are added to the sheet XML afterwards, a column at a time with
 vectorised string operations, exactly as XlsxWriter would write them:
 numbers, inline strings, booleans, and formulas with their cached values.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,7 +21,7 @@ import pandas as pd
 
 from xlb2b.io_util import column_letter
 
-ZIP_LEVEL = 3     # deflate level of the data sheets: fast, about 15 % larger than 6
+ZIP_LEVEL = 3  # deflate level of the data sheets: fast, about 15 % larger than 6
 
 _XL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _XL_CONTROL = re.compile("([\x00-\x08\x0b-\x1f])")
@@ -42,7 +43,7 @@ class Column:
     values: np.ndarray
     cached: np.ndarray | None = None
     style: int | None = None
-    escaped: bool = False     # formulas already XML-escaped (escape a template once, not every row)
+    escaped: bool = False  # formulas already XML-escaped (escape a template once, not every row)
 
 
 def escape_text(text: str) -> str:
@@ -108,8 +109,7 @@ def _formula_cells(formulas, cached, escaped: bool) -> np.ndarray:
     return out
 
 
-def rows_xml(columns: list[Column], styles: dict[int, str], n_rows: int, *, first_row: int = 2,
-             chunk: int = 20_000):
+def rows_xml(columns: list[Column], styles: dict[int, str], n_rows: int, *, first_row: int = 2, chunk: int = 20_000):
     """The ``<row>`` elements for rows first_row..first_row+n_rows-1, as UTF-8 chunks."""
     for i0 in range(0, n_rows, chunk):
         i1 = min(n_rows, i0 + chunk)
@@ -153,13 +153,21 @@ def column_styles(xml: str) -> dict[int, str]:
     return styles
 
 
-def add_rows(skeleton: bytes, filename: str, sheets: dict[int, tuple[int, list[Column]]],
-             *, first_row: int = 2, chunk: int = 20_000) -> None:
+def add_rows(
+    skeleton: bytes,
+    filename: str,
+    sheets: dict[int, tuple[int, list[Column]]],
+    *,
+    first_row: int = 2,
+    chunk: int = 20_000,
+) -> None:
     """Copy the XlsxWriter package ``skeleton`` to ``filename``, adding the
     data rows of the sheets named by their 1-based position (``sheetN.xml``)
     after the rows XlsxWriter wrote (the header)."""
-    with zipfile.ZipFile(io.BytesIO(skeleton)) as zin, \
-            zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(skeleton)) as zin,
+        zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zout,
+    ):
         for info in zin.infolist():
             data = zin.read(info.filename)
             m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
@@ -197,4 +205,3 @@ def _fast_sheet_class():
             return formula[1:] if formula.startswith("=") else formula
 
     return FastFormulaWorksheet
-

@@ -16,6 +16,7 @@ writers use a small part of XlsxWriter's interface only (``add_worksheet``,
 ``freeze_panes`` and page set-up), so the same calls can be replayed into a
 live Excel workbook; formulas use functions of Excel 2016 / LibreOffice 7.4.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,15 +48,26 @@ SPIN_BLOCKS: tuple[str, ...] = ("situation", "problem", "implication", "need_pay
 
 #: the worked example of the TCO sheet (ours, competitor) over the period of ownership
 EXAMPLE_TCO: dict[str, tuple[float, float]] = {
-    "price": (1_200_000, 1_000_000), "delivery": (30_000, 60_000), "installation": (50_000, 120_000),
-    "training": (20_000, 80_000), "maintenance": (150_000, 300_000), "downtime": (100_000, 400_000),
-    "disposal": (20_000, 50_000)}
+    "price": (1_200_000, 1_000_000),
+    "delivery": (30_000, 60_000),
+    "installation": (50_000, 120_000),
+    "training": (20_000, 80_000),
+    "maintenance": (150_000, 300_000),
+    "downtime": (100_000, 400_000),
+    "disposal": (20_000, 50_000),
+}
 #: ratings of the seed's example segments (criteria in PRIORITY_CRITERIA order; None = not rated)
 EXAMPLE_RATINGS: tuple[tuple[float | None, ...], ...] = (
-    (5, 5, 5, 5, 5), (5, 5, 5, 5, 5), (2, 5, None, None, 4), (1, 1, None, None, 3), (1, 1, 1, 1, 1))
+    (5, 5, 5, 5, 5),
+    (5, 5, 5, 5, 5),
+    (2, 5, None, None, 4),
+    (1, 1, None, None, 3),
+    (1, 1, 1, 1, 1),
+)
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _nan(v: Any) -> bool:
     return v is None or (isinstance(v, (float, np.floating)) and math.isnan(v))
@@ -111,8 +123,16 @@ def _add_sheet(workbook, name: str):
 
 def _new_workbook(path: str):
     import xlsxwriter
-    return xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False, "nan_inf_to_errors": True})
+
+    return xlsxwriter.Workbook(
+        path,
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+        },
+    )
 
 
 class _Formats:
@@ -126,12 +146,14 @@ class _Formats:
         self.title = f({**base, "bold": True, "font_size": 14, "font_color": "#1F4E78"})
         self.intro = f({**base, "text_wrap": True, "italic": True, "font_color": "#595959"})
         self.section = f({**base, "bold": True, "font_size": 11, "font_color": "#1F4E78", "bottom": 1})
-        self.head = f({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "border_color": "#BFBFBF",
-                       "text_wrap": True})
+        self.head = f(
+            {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "border_color": "#BFBFBF", "text_wrap": True}
+        )
         self.label = f({**base, "border": 1, "border_color": "#BFBFBF", "text_wrap": True})
         self.label_bold = f({**base, "bold": True, "border": 1, "border_color": "#BFBFBF", "text_wrap": True})
-        self.block = f({**base, "bold": True, "border": 1, "border_color": "#BFBFBF", "text_wrap": True,
-                        "bg_color": "#F2F2F2"})
+        self.block = f(
+            {**base, "bold": True, "border": 1, "border_color": "#BFBFBF", "text_wrap": True, "bg_color": "#F2F2F2"}
+        )
         self.money = f({**base, "num_format": "#,##0", "border": 1, "border_color": "#BFBFBF"})
         self.in_text = f({**inp, "text_wrap": True})
         self.in_money = f({**inp, "num_format": "#,##0"})
@@ -165,6 +187,7 @@ def _lines(text: str, width: float) -> int:
 
 # ---------------------------------------------------------------- TCO
 
+
 def tco_frame(items: Mapping[str, Any] | None) -> tuple[list[str], np.ndarray]:
     """Row names and a (rows × 2) array of (ours, competitor) costs: the
     standard items of :data:`xlb2b.planning.TCO_ITEMS` first, then the other
@@ -182,8 +205,7 @@ def tco_frame(items: Mapping[str, Any] | None) -> tuple[list[str], np.ndarray]:
     return names, values
 
 
-def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None = None,
-                  blank: bool = False):
+def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None = None, blank: bool = False):
     """Add the TCO calculator (ours vs the competitor).
 
     ``items`` maps a cost item to ``(ours, competitor)``: the keys of
@@ -233,22 +255,36 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
         diff = "" if np.isnan(values[i]).all() else float(np.nansum([values[i, 1], -values[i, 0]]))
         ws.write_formula(r, c_diff, f'=IF(AND({a}="",{b}=""),"",N({b})-N({a}))', F.out_diff, diff)
         ws.write_blank(r, 4, None, F.in_text)
-    ws.data_validation(first, c_us, last, c_them, {
-        "validate": "decimal", "criteria": ">=", "value": 0,
-        "error_title": L["item"], "error_message": L["value_error"]})
+    ws.data_validation(
+        first,
+        c_us,
+        last,
+        c_them,
+        {
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "error_title": L["item"],
+            "error_message": L["value_error"],
+        },
+    )
 
-    totals = tco_total(values.T)                               # (ours, competitor)
+    totals = tco_total(values.T)  # (ours, competitor)
     extra = tco_total(values[1:].T)
     r_total, r_extra, r_adv, r_verdict = last + 1, last + 2, last + 3, last + 4
     ws.write_string(r_total, 0, L["total"], F.label_bold)
     ws.write_string(r_extra, 0, L["additional"], F.label)
     for j, c in enumerate((c_us, c_them)):
         col = _rng(first, c, last, c, absolute=False)
-        ws.write_formula(r_total, c, f'=IF(COUNT({col})=0,"",SUM({col}))', F.out_money_bold,
-                         _cached(totals[j]))
+        ws.write_formula(r_total, c, f'=IF(COUNT({col})=0,"",SUM({col}))', F.out_money_bold, _cached(totals[j]))
         ext = _rng(first + 1, c, last, c, absolute=False)
-        ws.write_formula(r_extra, c, f'=IF(COUNT({col})=0,"",SUM({ext}))', F.out_money,
-                         _cached(0.0 if math.isnan(extra[j]) and not math.isnan(totals[j]) else extra[j]))
+        ws.write_formula(
+            r_extra,
+            c,
+            f'=IF(COUNT({col})=0,"",SUM({ext}))',
+            F.out_money,
+            _cached(0.0 if math.isnan(extra[j]) and not math.isnan(totals[j]) else extra[j]),
+        )
     for r, vals in ((r_total, totals), (r_extra, extra)):
         a, b = _a1(r, c_us), _a1(r, c_them)
         both = np.nan_to_num(vals)
@@ -260,8 +296,13 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
     tu, tc = _a1(r_total, c_us), _a1(r_total, c_them)
     ws.write_string(r_adv, 0, L["advantage"], F.label_bold)
     adv = tco_advantage(totals[0], totals[1])
-    ws.write_formula(r_adv, c_us, f'=IF(OR({tu}="",{tc}=""),"",IF({tc}=0,"",({tc}-{tu})/{tc}))',
-                     F.out_pct_signed, _cached(float(adv)))
+    ws.write_formula(
+        r_adv,
+        c_us,
+        f'=IF(OR({tu}="",{tc}=""),"",IF({tc}=0,"",({tc}-{tu})/{tc}))',
+        F.out_pct_signed,
+        _cached(float(adv)),
+    )
 
     pu, pc = _a1(first, c_us), _a1(first, c_them)
     eu, ec = _a1(r_extra, c_us), _a1(r_extra, c_them)
@@ -270,18 +311,26 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
     ws.write_string(r_verdict, 0, L["verdict"], F.label_bold)
     ws.merge_range(r_verdict, 1, r_verdict, 4, "", F.out_verdict)
     ws.write_formula(
-        r_verdict, 1,
+        r_verdict,
+        1,
         f'=IF(OR({pu}="",{pc}=""),"",IF(AND({pu}>{pc},N({eu})<N({ec}),N({tu})<N({tc})),{_q(L["healthy"])},'
-        f'IF(AND({pu}<{pc},N({eu})>=N({ec})),{_q(L["unhealthy"])},{_q(L["neither"])})))',
-        F.out_verdict, verdict[code])
+        f"IF(AND({pu}<{pc},N({eu})>=N({ec})),{_q(L['unhealthy'])},{_q(L['neither'])})))",
+        F.out_verdict,
+        verdict[code],
+    )
     ws.set_row(r_verdict, 30)
 
-    for key, ref in (("tco_ours_price", _a1(first, c_us, True)), ("tco_competitor_price", _a1(first, c_them, True)),
-                     ("tco_ours_items", _rng(first, c_us, last, c_us)),
-                     ("tco_competitor_items", _rng(first, c_them, last, c_them)),
-                     ("tco_ours_total", _a1(r_total, c_us, True)), ("tco_competitor_total", _a1(r_total, c_them, True)),
-                     ("tco_difference", _a1(r_total, c_diff, True)), ("tco_advantage", _a1(r_adv, c_us, True)),
-                     ("tco_approach", _a1(r_verdict, 1, True))):
+    for key, ref in (
+        ("tco_ours_price", _a1(first, c_us, True)),
+        ("tco_competitor_price", _a1(first, c_them, True)),
+        ("tco_ours_items", _rng(first, c_us, last, c_us)),
+        ("tco_competitor_items", _rng(first, c_them, last, c_them)),
+        ("tco_ours_total", _a1(r_total, c_us, True)),
+        ("tco_competitor_total", _a1(r_total, c_them, True)),
+        ("tco_difference", _a1(r_total, c_diff, True)),
+        ("tco_advantage", _a1(r_adv, c_us, True)),
+        ("tco_approach", _a1(r_verdict, 1, True)),
+    ):
         _name(workbook, sheet, key, ref)
     ws.freeze_panes(first, 1)
     _page(ws, r_verdict, 4)
@@ -290,13 +339,16 @@ def add_tco_sheet(workbook, *, lang: str = "en", items: Mapping[str, Any] | None
 
 # ---------------------------------------------------------------- SPIN
 
+
 def spin_questions(lang: str = "en") -> dict[str, list[str]]:
     """The seed's example questions of each SPIN block, in ``lang``."""
     L = labels("spin_sheet", lang)
     out = {}
     for block in SPIN_BLOCKS:
-        keys = sorted((k for k in L if k.startswith(f"{block}_q") and k[len(block) + 2:].isdigit()),
-                      key=lambda k: int(k[len(block) + 2:]))
+        keys = sorted(
+            (k for k in L if k.startswith(f"{block}_q") and k[len(block) + 2 :].isdigit()),
+            key=lambda k: int(k[len(block) + 2 :]),
+        )
         out[block] = [L[k] for k in keys]
     return out
 
@@ -374,6 +426,7 @@ def add_spin_sheet(workbook, *, lang: str = "en"):
 
 # ---------------------------------------------------------------- segment priority
 
+
 def _segments(analysis, lang: str, blank: bool) -> tuple[list[dict], bool]:
     """Rows of the priority table (segment, clients, revenue, ratings) and
     whether they come from an analysis."""
@@ -383,23 +436,31 @@ def _segments(analysis, lang: str, blank: bool) -> tuple[list[dict], bool]:
         return [dict(empty) for _ in range(BLANK_SEGMENT_ROWS)], False
     if analysis is None:
         L = labels("priority_sheet", lang)
-        rows: list[dict[str, Any]] = [{"segment": L[f"example_{i + 1}"], "clients": None, "revenue": None, "ratings": list(rt)}
-                for i, rt in enumerate(EXAMPLE_RATINGS)]
+        rows: list[dict[str, Any]] = [
+            {"segment": L[f"example_{i + 1}"], "clients": None, "revenue": None, "ratings": list(rt)}
+            for i, rt in enumerate(EXAMPLE_RATINGS)
+        ]
         return rows + [dict(empty) for _ in range(SPARE_SEGMENT_ROWS)], False
     from xlb2b.analysis.summary import TOTAL
     from xlb2b.excel.labels import segment_label
+
     table = analysis.summary("psc_group")
     rows = []
     for seg, clients, revenue in zip(table["segment"], table["clients"], table["revenue"]):
         if seg == TOTAL or _nan(clients) or int(clients) == 0:
             continue
-        rows.append({"segment": str(segment_label("psc_group", seg, lang)), "clients": int(clients),
-                     "revenue": _num(revenue), "ratings": [None] * n})
+        rows.append(
+            {
+                "segment": str(segment_label("psc_group", seg, lang)),
+                "clients": int(clients),
+                "revenue": _num(revenue),
+                "ratings": [None] * n,
+            }
+        )
     return rows + [dict(empty) for _ in range(SPARE_SEGMENT_ROWS)], True
 
 
-def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool = False,
-                       weights=None):
+def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool = False, weights=None):
     """Add the segment-priority plan (seed 002): one row per segment, rated
     1..5 on the five criteria, with an editable weight per criterion, a
     priority score (weighted mean of the given ratings) and a rank (equal
@@ -426,7 +487,7 @@ def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool
 
     c_seg, c_cli, c_rev, c_r0 = 0, 1, 2, 3
     c_score, c_rank = c_r0 + k, c_r0 + k + 1
-    last_col = c_rank                      # the hypotheses' owner column spans score and rank
+    last_col = c_rank  # the hypotheses' owner column spans score and rank
     ws.set_column(c_seg, c_seg, 44)
     ws.set_column(c_cli, c_cli, 10)
     ws.set_column(c_rev, c_rev, 17)
@@ -441,8 +502,13 @@ def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool
     ws.write_string(w_row, c_rev, L["weights"], F.label_bold)
     for j in range(k):
         ws.write_number(w_row, c_r0 + j, float(w[j]), F.in_num)
-    ws.data_validation(w_row, c_r0, w_row, c_r0 + k - 1, {
-        "validate": "decimal", "criteria": ">=", "value": 0, "error_message": L["weight_error"]})
+    ws.data_validation(
+        w_row,
+        c_r0,
+        w_row,
+        c_r0 + k - 1,
+        {"validate": "decimal", "criteria": ">=", "value": 0, "error_message": L["weight_error"]},
+    )
     heads = [L["segment"], L["clients"], L["revenue"]] + [L[c] for c in PRIORITY_CRITERIA] + [L["score"], L["rank"]]
     for c, h in enumerate(heads):
         ws.write_string(head, c, h, F.head)
@@ -458,7 +524,7 @@ def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool
             ws.set_row(r, 14 * _lines(row["segment"], 44) + 2)
         else:
             ws.write_blank(r, c_seg, None, F.in_text)
-        fixed = from_analysis and row["clients"] is not None     # figures of the analysis
+        fixed = from_analysis and row["clients"] is not None  # figures of the analysis
         for c, key in ((c_cli, "clients"), (c_rev, "revenue")):
             if row[key] is None or _nan(row[key]):
                 ws.write_blank(r, c, None, F.money if fixed else F.in_money)
@@ -471,26 +537,52 @@ def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool
             else:
                 ws.write_number(r, c_r0 + j, float(v), F.in_int)
         rr = _rng(r, c_r0, r, c_r0 + k - 1, absolute=False)
-        ws.write_formula(r, c_score,
-                         f'=IF(COUNT({rr})=0,"",IFERROR(SUMPRODUCT({w_rng},{rr})/'
-                         f'SUMPRODUCT({w_rng},--ISNUMBER({rr})),""))',
-                         F.out_score, _cached(scores[i]))
+        ws.write_formula(
+            r,
+            c_score,
+            f'=IF(COUNT({rr})=0,"",IFERROR(SUMPRODUCT({w_rng},{rr})/SUMPRODUCT({w_rng},--ISNUMBER({rr})),""))',
+            F.out_score,
+            _cached(scores[i]),
+        )
         s = _a1(r, c_score)
         above = f"{_a1(first, c_score, True)}:{s}"
-        ws.write_formula(r, c_rank, f'=IF({s}="","",RANK({s},{s_rng},0)+COUNTIF({above},{s})-1)',
-                         F.out_int, _cached(None if math.isnan(ranks[i]) else int(ranks[i])))
-    ws.data_validation(first, c_r0, last, c_r0 + k - 1, {
-        "validate": "whole", "criteria": "between", "minimum": 1, "maximum": 5,
-        "error_message": L["rating_error"]})
+        ws.write_formula(
+            r,
+            c_rank,
+            f'=IF({s}="","",RANK({s},{s_rng},0)+COUNTIF({above},{s})-1)',
+            F.out_int,
+            _cached(None if math.isnan(ranks[i]) else int(ranks[i])),
+        )
+    ws.data_validation(
+        first,
+        c_r0,
+        last,
+        c_r0 + k - 1,
+        {"validate": "whole", "criteria": "between", "minimum": 1, "maximum": 5, "error_message": L["rating_error"]},
+    )
     n_fixed = sum(1 for row in rows if from_analysis and row["clients"] is not None)
     if n_fixed < len(rows):
-        ws.data_validation(first + n_fixed, c_cli, last, c_rev, {"validate": "decimal", "criteria": ">=",
-                                                                 "value": 0})
-    ws.conditional_format(first, c_score, last, c_score, {
-        "type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"})
-    ws.conditional_format(first, c_rank, last, c_rank, {
-        "type": "cell", "criteria": "between", "minimum": 1, "maximum": 3,
-        "format": workbook.add_format({"bold": True, "font_color": "#006100"})})
+        ws.data_validation(first + n_fixed, c_cli, last, c_rev, {"validate": "decimal", "criteria": ">=", "value": 0})
+    ws.conditional_format(
+        first,
+        c_score,
+        last,
+        c_score,
+        {"type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"},
+    )
+    ws.conditional_format(
+        first,
+        c_rank,
+        last,
+        c_rank,
+        {
+            "type": "cell",
+            "criteria": "between",
+            "minimum": 1,
+            "maximum": 3,
+            "format": workbook.add_format({"bold": True, "font_color": "#006100"}),
+        },
+    )
 
     # hypotheses per segment against the six keys to profit
     hr = last + 2
@@ -509,8 +601,9 @@ def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool
         seg = _a1(src, c_seg)
         ws.write_formula(r, 0, f'=IF({seg}="","",{seg})', F.out_text, row["segment"] or "")
         rk = _a1(src, c_rank)
-        ws.write_formula(r, 1, f'=IF({rk}="","",{rk})', F.out_int,
-                         _cached(None if math.isnan(ranks[i]) else int(ranks[i])))
+        ws.write_formula(
+            r, 1, f'=IF({rk}="","",{rk})', F.out_int, _cached(None if math.isnan(ranks[i]) else int(ranks[i]))
+        )
         for j in range(len(PROFIT_KEYS)):
             ws.write_blank(r, 2 + j, None, F.in_text)
         ws.merge_range(r, c_owner, r, last_col, "", F.in_text)
@@ -530,8 +623,10 @@ def add_priority_sheet(workbook, analysis=None, *, lang: str = "en", blank: bool
 
 # ---------------------------------------------------------------- file
 
-def write_toolkit_workbook(path, *, analysis=None, lang: str = "en", blank: bool = False,
-                           tco_items: Mapping[str, Any] | None = None) -> Path:
+
+def write_toolkit_workbook(
+    path, *, analysis=None, lang: str = "en", blank: bool = False, tco_items: Mapping[str, Any] | None = None
+) -> Path:
     """Write the TCO, SPIN and segment-priority sheets into a new workbook at
     ``path`` (atomically); returns the path."""
     path = Path(path)
@@ -542,5 +637,6 @@ def write_toolkit_workbook(path, *, analysis=None, lang: str = "en", blank: bool
         add_spin_sheet(wb, lang=lang)
         add_priority_sheet(wb, None if blank else analysis, lang=lang, blank=blank)
         wb.close()
+
     atomic_write(path, write)
     return path

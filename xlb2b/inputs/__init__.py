@@ -27,11 +27,18 @@ or two rows, column matching, the sheet holding the table), ``values``/
 client ids merged), ``validate`` (row rejection and the report), ``guards``
 (archive checks, formulas without values), ``tables`` (the result type and schema).
 """
+
 from xlb2b.inputs.guards import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES
 from xlb2b.inputs.headers import ALIASES, SHEET_NAMES
 from xlb2b.inputs.read import read_clients, read_market, read_table, read_transactions
 
 __all__ = [
-    "read_transactions", "read_clients", "read_market", "read_table",
-    "ALIASES", "MAX_UNCOMPRESSED_BYTES", "MAX_COMPRESSION_RATIO", "SHEET_NAMES",
+    "read_transactions",
+    "read_clients",
+    "read_market",
+    "read_table",
+    "ALIASES",
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_COMPRESSION_RATIO",
+    "SHEET_NAMES",
 ]

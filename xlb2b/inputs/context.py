@@ -1,4 +1,5 @@
 """Where the reader is (file, sheet) and the report it fills, for messages."""
+
 from __future__ import annotations
 
 import os
@@ -51,5 +52,3 @@ def _default_label(source: Any) -> str:
     if isinstance(source, pd.DataFrame):
         return "data frame"
     return "range"
-
-

@@ -1,4 +1,5 @@
 """Dates: Excel serials (1900 and 1904 systems), ISO and dd.mm.yyyy text, timestamps."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -12,7 +13,7 @@ from xlb2b.inputs.values import _kinds, _no_bad, _Parsed, _strings
 # ---- dates
 
 _EXCEL_BASE = np.datetime64("1899-12-30", "D")
-_MAX_SERIAL = 2958465                       # 9999-12-31
+_MAX_SERIAL = 2958465  # 9999-12-31
 _NS_MIN = np.datetime64("1677-09-22", "D")  # the range datetime64[ns] can hold
 _NS_MAX = np.datetime64("2262-04-11", "D")
 _OUT_OF_RANGE = "date out of the supported range 1677-09-22 .. 2262-04-11"
@@ -47,17 +48,26 @@ def _implausible(vals: np.ndarray, empty: np.ndarray, reasons: np.ndarray | None
         return reasons
     if reasons is None:
         reasons = np.full(len(days), None, dtype=object)
-    reasons[early] = ("date before 1900-03-01, not a real date (30.12.1899 and 31.12.1899 are "
-                      "how many programs write an empty date): the row is left out; enter the "
-                      "real date or remove the row")
-    reasons[late] = (f"date after the day of the run ({today}), not a real transaction date: "
-                     "the row is left out; correct the date or remove the row")
+    reasons[early] = (
+        "date before 1900-03-01, not a real date (30.12.1899 and 31.12.1899 are "
+        "how many programs write an empty date): the row is left out; enter the "
+        "real date or remove the row"
+    )
+    reasons[late] = (
+        f"date after the day of the run ({today}), not a real transaction date: "
+        "the row is left out; correct the date or remove the row"
+    )
     return reasons
 
-_ISO_RE = (r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
-           r"(?:[T ]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$")
-_DMY_RE = (r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})"
-           r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?$")
+
+_ISO_RE = (
+    r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
+    r"(?:[T ]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_DMY_RE = (
+    r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})"
+    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?$"
+)
 
 
 def _serial_to_days(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,16 +134,19 @@ def _text_to_days(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         in_years = matched & (y >= 1678) & (y <= 2261)
         sub_reasons[matched & ~in_years] = _OUT_OF_RANGE
         if in_years.any():
-            got = pd.to_datetime(pd.DataFrame({"year": y[in_years], "month": m[in_years],
-                                               "day": d[in_years]}), errors="coerce")
+            got = pd.to_datetime(
+                pd.DataFrame({"year": y[in_years], "month": m[in_years], "day": d[in_years]}), errors="coerce"
+            )
             gd = got.to_numpy().astype("datetime64[D]")
             sub_days[in_years] = gd
             nat = np.zeros(len(r), dtype=bool)
             nat[np.flatnonzero(in_years)[np.isnat(gd)]] = True
             sub_reasons[nat] = "no such calendar date"
     # a number written as text: an Excel date number (not a 4-digit year)
-    num = pd.to_numeric(r.where(r.str.fullmatch(r"\d+(?:[.,]\d+)?").fillna(False).astype(bool))
-                        .str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
+    num = pd.to_numeric(
+        r.where(r.str.fullmatch(r"\d+(?:[.,]\d+)?").fillna(False).astype(bool)).str.replace(",", ".", regex=False),
+        errors="coerce",
+    ).to_numpy(dtype=float)
     is_num = ~matched & ~np.isnan(num)
     if is_num.any():
         serial_ok = is_num & (num >= 10000)
@@ -173,14 +186,17 @@ def _parse_dates(s: pd.Series) -> _Parsed:
         empty = s.isna().to_numpy()
         if isinstance(dtype, pd.DatetimeTZDtype):
             s = s.dt.tz_localize(None)
-        if s.dtype == np.dtype("datetime64[ns]"):      # fast path: no per-value work
+        if s.dtype == np.dtype("datetime64[ns]"):  # fast path: no per-value work
             vals = s.dt.normalize().reset_index(drop=True)
             why = _implausible(vals.to_numpy(), empty, None)
             if why is None:
                 return _Parsed(vals, empty, _no_bad())
             idx = np.flatnonzero(why != None)  # noqa: E711
-            return _Parsed(vals.where(why == None), empty,  # noqa: E711
-                           pd.Series(why[idx], index=idx, dtype=object))
+            return _Parsed(
+                vals.where(why == None),  # noqa: E711
+                empty,
+                pd.Series(why[idx], index=idx, dtype=object),
+            )
         reasons = np.full(n, None, dtype=object)
         vals = _finish_days(s.to_numpy().astype("datetime64[D]"), reasons)
     elif pd.api.types.is_bool_dtype(dtype):
@@ -226,5 +242,3 @@ def _parse_dates(s: pd.Series) -> _Parsed:
     reasons[bad_nat] = f"not a date ({_DATE_HELP})"
     idx = np.flatnonzero(reasons != None)  # noqa: E711
     return _Parsed(pd.Series(vals), empty, pd.Series(reasons[idx], index=idx, dtype=object))
-
-

@@ -1,4 +1,5 @@
 """Archive guards: oversized, damaged, zip-bomb, entity-laden or uncalculated workbooks are refused in plain words."""
+
 from __future__ import annotations
 
 import html
@@ -17,11 +18,11 @@ from xlb2b.inputs.context import _Ctx
 # limits
 
 #: a workbook whose members add up to more than this when unpacked is refused
-MAX_UNCOMPRESSED_BYTES = 2 * 1024 ** 3
+MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
 #: a workbook member packed more tightly than this is refused ...
 MAX_COMPRESSION_RATIO = 200
 #: ... when it unpacks to more than this many bytes
-RATIO_CHECK_MIN_BYTES = 10 * 1024 ** 2
+RATIO_CHECK_MIN_BYTES = 10 * 1024**2
 #: every XML member is unpacked and searched for DTD declarations in pieces of this size
 XML_CHUNK_BYTES = 1024 * 1024
 
@@ -31,8 +32,10 @@ _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>([^<]*)</v>
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
 
 #: what to do with a damaged workbook
-_REPAIR = ("open it in Excel or LibreOffice (they may repair it), save it as .xlsx (Excel "
-           "Workbook) and run again, or get the file again from where it came from")
+_REPAIR = (
+    "open it in Excel or LibreOffice (they may repair it), save it as .xlsx (Excel "
+    "Workbook) and run again, or get the file again from where it came from"
+)
 
 
 def _damaged(ctx: _Ctx, what: str) -> NoReturn:
@@ -45,6 +48,7 @@ class FormulaCells:
     computed value (the first of them), and how many with one.  An empty saved
     value is what a formula giving "" leaves too, so a sheet counts as never
     calculated only when none of its formulas has a value."""
+
     count: int = 0
     first: str = ""
     with_values: int = 0
@@ -58,19 +62,21 @@ def _scan_xml(m, name: str, ctx: _Ctx, path: Path, formulas: dict[str, FormulaCe
     while True:
         chunk = m.read(XML_CHUNK_BYTES)
         buf = carry + chunk
-        if b"!" in buf and _DTD.search(buf):      # one-byte search first (memchr): "!" is rare
-            ctx.fatal(f"refused {path.name}: {name} declares a DTD or entities, which Excel "
-                      "never writes (such a file can be crafted to overload the reader); save "
-                      "the data from the program that made it as a new .xlsx file")
-        if not chunk:                       # the end: the last cells are complete
+        if b"!" in buf and _DTD.search(buf):  # one-byte search first (memchr): "!" is rare
+            ctx.fatal(
+                f"refused {path.name}: {name} declares a DTD or entities, which Excel "
+                "never writes (such a file can be crafted to overload the reader); save "
+                "the data from the program that made it as a new .xlsx file"
+            )
+        if not chunk:  # the end: the last cells are complete
             if sheet:
                 _count_formulas(buf, len(buf), name, formulas)
             break
-        cut = max(len(buf) - 16, 0)         # a declaration split between two pieces
+        cut = max(len(buf) - 16, 0)  # a declaration split between two pieces
         if sheet:
             at = buf.rfind(b"<c", max(0, len(buf) - 65536))
             if at > 0:
-                cut = at                    # an unfinished cell waits for the next piece
+                cut = at  # an unfinished cell waits for the next piece
             _count_formulas(buf, cut, name, formulas)
         carry = buf[cut:]
 
@@ -127,13 +133,17 @@ def _check_archive(path: Path, ext: str, ctx: _Ctx) -> None:
     with open(path, "rb") as f:
         magic = f.read(8)
     if not magic.startswith(b"\xd0\xcf\x11\xe0"):
-        ctx.fatal(f"{path.name} is not an Excel .xls workbook: it is probably a web page or text "
-                  "saved under the .xls extension (some programs export so); open it in Excel "
-                  "and save it as .xlsx, or, if it is text, give it the .csv extension")
+        ctx.fatal(
+            f"{path.name} is not an Excel .xls workbook: it is probably a web page or text "
+            "saved under the .xls extension (some programs export so); open it in Excel "
+            "and save it as .xlsx, or, if it is text, give it the .csv extension"
+        )
     size = path.stat().st_size
     if size > MAX_UNCOMPRESSED_BYTES:
-        ctx.fatal(f"refused {path.name}: it is {size / 2 ** 30:.1f} GiB, more than the limit of "
-                  f"{MAX_UNCOMPRESSED_BYTES / 2 ** 30:.1f} GiB; export the data as .csv")
+        ctx.fatal(
+            f"refused {path.name}: it is {size / 2**30:.1f} GiB, more than the limit of "
+            f"{MAX_UNCOMPRESSED_BYTES / 2**30:.1f} GiB; export the data as .csv"
+        )
 
 
 def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx") -> dict[str, FormulaCells]:
@@ -143,38 +153,45 @@ def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx") -> dict[st
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        ctx.fatal("not an .xlsx workbook: this is an old binary .xls file or a "
-                  "password-protected workbook; open it in Excel and save it as .xlsx "
-                  "without a password")
+        ctx.fatal(
+            "not an .xlsx workbook: this is an old binary .xls file or a "
+            "password-protected workbook; open it in Excel and save it as .xlsx "
+            "without a password"
+        )
     if not zipfile.is_zipfile(path):
         if magic.startswith(b"PK"):
-            _damaged(ctx, "the file is cut short (it was not saved, copied or downloaded to "
-                          "the end)")
-        ctx.fatal(f"{path.name} is not an Excel workbook ({ext} files are zip archives); check "
-                  "that this is the right file, and if it is a CSV or text file give it the "
-                  ".csv extension")
+            _damaged(ctx, "the file is cut short (it was not saved, copied or downloaded to the end)")
+        ctx.fatal(
+            f"{path.name} is not an Excel workbook ({ext} files are zip archives); check "
+            "that this is the right file, and if it is a CSV or text file give it the "
+            ".csv extension"
+        )
     formulas: dict[str, FormulaCells] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
             part = _WORKBOOK_PART.get(ext, "workbook.xml")
-            if ("[Content_Types].xml" not in names and ext != ".ods") or not any(
-                    n.endswith(part) for n in names):
-                ctx.fatal(f"{path.name} is not an Excel workbook (no workbook part inside); "
-                          "check that this is the right file")
+            if ("[Content_Types].xml" not in names and ext != ".ods") or not any(n.endswith(part) for n in names):
+                ctx.fatal(
+                    f"{path.name} is not an Excel workbook (no workbook part inside); check that this is the right file"
+                )
             total = sum(i.file_size for i in infos)
             if total > MAX_UNCOMPRESSED_BYTES:
-                ctx.fatal(f"refused {path.name}: it unpacks to {total / 2 ** 30:.1f} GiB, more "
-                          f"than the limit of {MAX_UNCOMPRESSED_BYTES / 2 ** 30:.1f} GiB; "
-                          "split the data into smaller files or export it as .csv")
+                ctx.fatal(
+                    f"refused {path.name}: it unpacks to {total / 2**30:.1f} GiB, more "
+                    f"than the limit of {MAX_UNCOMPRESSED_BYTES / 2**30:.1f} GiB; "
+                    "split the data into smaller files or export it as .csv"
+                )
             for i in infos:
                 ratio = i.file_size / max(i.compress_size, 1)
                 if i.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO:
-                    ctx.fatal(f"refused {path.name}: member {i.filename} is compressed "
-                              f"{ratio:.0f}:1 (limit {MAX_COMPRESSION_RATIO}:1), "
-                              "which is how a zip bomb looks; if the file is genuine, export "
-                              "the data as .csv")
+                    ctx.fatal(
+                        f"refused {path.name}: member {i.filename} is compressed "
+                        f"{ratio:.0f}:1 (limit {MAX_COMPRESSION_RATIO}:1), "
+                        "which is how a zip bomb looks; if the file is genuine, export "
+                        "the data as .csv"
+                    )
             for i in infos:
                 if i.filename.lower().endswith((".xml", ".rels", ".vml")):
                     with zf.open(i) as m:
@@ -182,10 +199,12 @@ def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx") -> dict[st
             parts = _sheet_parts(zf, names) if any(f.count for f in formulas.values()) else {}
     except InputError:
         raise
-    except RuntimeError as e:     # zipfile: an encrypted member
+    except RuntimeError as e:  # zipfile: an encrypted member
         if "encrypt" in str(e).lower() or "password" in str(e).lower():
-            ctx.fatal("the workbook is protected with a password; open it in Excel, remove the "
-                      "password (File > Info > Protect Workbook) and save it as .xlsx")
+            ctx.fatal(
+                "the workbook is protected with a password; open it in Excel, remove the "
+                "password (File > Info > Protect Workbook) and save it as .xlsx"
+            )
         _damaged(ctx, "its parts cannot be unpacked")
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError):
         _damaged(ctx, "its compressed contents cannot be unpacked")
@@ -198,19 +217,22 @@ def _refuse_formulas_without_values(formulas: dict[str, FormulaCells], ctx: _Ctx
     f = formulas.get(ctx.sheet)
     if f and f.count and not f.with_values:
         at = f" (the first in cell {f.first})" if f.first else ""
-        ctx.fatal(f"sheet {ctx.sheet!r} holds {f.count:,} formula(s) saved without their "
-                  f"computed values{at}, so the values cannot be read: the file was written by "
-                  "a program that does not calculate formulas. Open it in Excel or LibreOffice "
-                  "Calc, save it, and run again")
+        ctx.fatal(
+            f"sheet {ctx.sheet!r} holds {f.count:,} formula(s) saved without their "
+            f"computed values{at}, so the values cannot be read: the file was written by "
+            "a program that does not calculate formulas. Open it in Excel or LibreOffice "
+            "Calc, save it, and run again"
+        )
 
 
 def _unreadable_workbook(e: BaseException, ctx: _Ctx) -> NoReturn:
     """A workbook the reader failed on, in plain words (no library text)."""
     text = f"{type(e).__name__} {e}".lower()
     if "password" in text or "encrypt" in text:
-        ctx.fatal("the workbook is protected with a password; open it in Excel, remove the "
-                  "password (File > Info > Protect Workbook) and save it as .xlsx")
+        ctx.fatal(
+            "the workbook is protected with a password; open it in Excel, remove the "
+            "password (File > Info > Protect Workbook) and save it as .xlsx"
+        )
     if "no sheet" in text or "not found" in text and "sheet" in text:
         ctx.fatal(f"sheet {ctx.sheet!r} cannot be read; choose another with --sheet NAME")
     _damaged(ctx, "its contents cannot be read")
-

@@ -1,4 +1,5 @@
 """Header detection and mapping: aliases, the header row of a grid, the source column behind each field."""
+
 from __future__ import annotations
 
 import re
@@ -22,34 +23,88 @@ HEADER_SCAN_ROWS = 100
 # header aliases (Russian and English); compared after _norm_header()
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "client_id": ("Клиент", "Контрагент", "Покупатель", "Заказчик", "Код клиента",
-                  "Код контрагента", "ID клиента", "Client", "Customer", "Client ID",
-                  "Customer ID", "ClientID", "CustomerID", "client_id"),
-    "date": ("Дата", "Дата документа", "Дата продажи", "Период", "Date", "Order date",
-             "Sale date", "Transaction date"),
-    "amount": ("Сумма", "Выручка", "Сумма продажи", "Сумма продаж", "Amount", "Revenue",
-               "Sales", "Net amount", "Net sales", "Sales amount"),
+    "client_id": (
+        "Клиент",
+        "Контрагент",
+        "Покупатель",
+        "Заказчик",
+        "Код клиента",
+        "Код контрагента",
+        "ID клиента",
+        "Client",
+        "Customer",
+        "Client ID",
+        "Customer ID",
+        "ClientID",
+        "CustomerID",
+        "client_id",
+    ),
+    "date": ("Дата", "Дата документа", "Дата продажи", "Период", "Date", "Order date", "Sale date", "Transaction date"),
+    "amount": (
+        "Сумма",
+        "Выручка",
+        "Сумма продажи",
+        "Сумма продаж",
+        "Amount",
+        "Revenue",
+        "Sales",
+        "Net amount",
+        "Net sales",
+        "Sales amount",
+    ),
     "quantity": ("Количество", "Кол-во", "Qty", "Quantity", "Units"),
     "sku": ("Номенклатура", "Артикул", "Товар", "SKU", "Product", "Item"),
-    "category": ("Категория", "Группа", "Товарная группа", "Группа номенклатуры", "Group",
-                 "Category", "Product group", "Product category"),
+    "category": (
+        "Категория",
+        "Группа",
+        "Товарная группа",
+        "Группа номенклатуры",
+        "Group",
+        "Category",
+        "Product group",
+        "Product category",
+    ),
     "cost": ("Себестоимость", "Cost", "COGS", "Cost of sales"),
     "gross_profit": ("Валовая прибыль", "Валовый доход", "Валовой доход", "Gross profit", "GP"),
     "region": ("Регион", "Region"),
-    "manager": ("Менеджер", "Ответственный", "Manager", "Sales rep", "Account manager",
-                "Sales manager"),
-    "order_id": ("Номер заказа", "Заказ", "№ заказа", "Документ", "Номер документа",
-                 "№ документа", "Order", "Order ID", "Order number", "Order no", "Invoice",
-                 "Invoice number", "Invoice no"),
-    "name": ("Наименование", "Название", "Наименование клиента", "Name", "Company",
-             "Company name"),
+    "manager": ("Менеджер", "Ответственный", "Manager", "Sales rep", "Account manager", "Sales manager"),
+    "order_id": (
+        "Номер заказа",
+        "Заказ",
+        "№ заказа",
+        "Документ",
+        "Номер документа",
+        "№ документа",
+        "Order",
+        "Order ID",
+        "Order number",
+        "Order no",
+        "Invoice",
+        "Invoice number",
+        "Invoice no",
+    ),
+    "name": ("Наименование", "Название", "Наименование клиента", "Name", "Company", "Company name"),
     "industry": ("Отрасль", "Тип клиента", "Industry"),
-    "capacity_units": ("Кресла", "Количество кресел", "Кол-во кресел", "Парк техники",
-                       "Ёмкость", "Capacity", "Capacity units", "Slots capacity"),
-    "overdue_days": ("ПДЗ дней", "ПДЗ, дней", "Просрочка дней", "Просрочка, дней",
-                     "Дней просрочки", "Overdue days", "Days overdue"),
-    "overdue_amount": ("ПДЗ", "Сумма ПДЗ", "Просроченная задолженность", "Overdue",
-                       "Overdue amount"),
+    "capacity_units": (
+        "Кресла",
+        "Количество кресел",
+        "Кол-во кресел",
+        "Парк техники",
+        "Ёмкость",
+        "Capacity",
+        "Capacity units",
+        "Slots capacity",
+    ),
+    "overdue_days": (
+        "ПДЗ дней",
+        "ПДЗ, дней",
+        "Просрочка дней",
+        "Просрочка, дней",
+        "Дней просрочки",
+        "Overdue days",
+        "Days overdue",
+    ),
+    "overdue_amount": ("ПДЗ", "Сумма ПДЗ", "Просроченная задолженность", "Overdue", "Overdue amount"),
     "overdue_flag": ("Есть ПДЗ", "Overdue flag", "Has overdue"),
     "supplier": ("Поставщик", "Конкурент", "Supplier", "Vendor", "Competitor"),
 }
@@ -106,8 +161,7 @@ _ALL_CANONICAL = frozenset(c for k in SCHEMA for c in _columns_of(k))
 # mapping
 
 
-def _normalise_mapping(kind: str, mapping: Mapping[str, Any] | None,
-                       ctx: _Ctx) -> dict[str, str | None]:
+def _normalise_mapping(kind: str, mapping: Mapping[str, Any] | None, ctx: _Ctx) -> dict[str, str | None]:
     """Return ``{canonical: header or None}``; accepts either direction."""
     if not mapping:
         return {}
@@ -125,20 +179,23 @@ def _normalise_mapping(kind: str, mapping: Mapping[str, Any] | None,
             out[str(c)] = str(h)
         ctx.raise_if_fatal()
     else:
-        ctx.fatal("mapping must map canonical column names to source headers, e.g. "
-                  f"{{'amount': 'Сумма'}}; canonical names of the {kind} table: "
-                  f"{', '.join(_columns_of(kind))}", value=dict(mapping))
+        ctx.fatal(
+            "mapping must map canonical column names to source headers, e.g. "
+            f"{{'amount': 'Сумма'}}; canonical names of the {kind} table: "
+            f"{', '.join(_columns_of(kind))}",
+            value=dict(mapping),
+        )
     for c in out:
         if c not in _columns_of(kind):
-            ctx.add_fatal(f"mapping names {c!r}, which is not a column of the {kind} table "
-                          f"(columns: {', '.join(_columns_of(kind))})")
+            ctx.add_fatal(
+                f"mapping names {c!r}, which is not a column of the {kind} table "
+                f"(columns: {', '.join(_columns_of(kind))})"
+            )
     ctx.raise_if_fatal()
     return out
 
 
 # ---- grid: find the header row, drop the rows above it
-
-
 
 
 def _count_matches(headers: Iterable[str | tuple[str, ...]], kind: str, canon_map: dict) -> int:
@@ -148,7 +205,7 @@ def _count_matches(headers: Iterable[str | tuple[str, ...]], kind: str, canon_ma
     mapped = {_norm_header(h) for h in canon_map.values() if h is not None}
     n = 0
     for h in headers:
-        for t in (h if isinstance(h, tuple) else (h,)):
+        for t in h if isinstance(h, tuple) else (h,):
             if t:
                 key = _norm_header(t)
                 if key in lookup or key in mapped or key in _LOOKUP2[kind]:
@@ -157,8 +214,7 @@ def _count_matches(headers: Iterable[str | tuple[str, ...]], kind: str, canon_ma
     return n
 
 
-def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[Any]
-                    ) -> list[tuple[str, ...]] | None:
+def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[Any]) -> list[tuple[str, ...]] | None:
     """The header texts of a header written over two rows, or None when the
     lower row is not a header row.
 
@@ -174,7 +230,7 @@ def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[A
     """
     if any(v is not None and not isinstance(v, str) for v in lower_values):
         return None
-    if sum(1 for u in upper if u) < 2:      # a title line above the header, not a header
+    if sum(1 for u in upper if u) < 2:  # a title line above the header, not a header
         return None
     n = len(upper)
     if not any(lower[i] and not upper[i] for i in range(n)):
@@ -197,8 +253,9 @@ def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[A
     return out
 
 
-def _header_row(texts: list[list[str]], grid: pd.DataFrame, ctx: _Ctx, canon_map: dict
-                ) -> tuple[int, int, list[tuple[str, ...]]]:
+def _header_row(
+    texts: list[list[str]], grid: pd.DataFrame, ctx: _Ctx, canon_map: dict
+) -> tuple[int, int, list[tuple[str, ...]]]:
     """(first header row, number of header rows, header texts per column)
     among the rows of ``texts`` (the first rows of ``grid`` as text)."""
     filled = [sum(1 for t in r if t) for r in texts]
@@ -210,10 +267,12 @@ def _header_row(texts: list[list[str]], grid: pd.DataFrame, ctx: _Ctx, canon_map
     elif any(filled):
         h = next(i for i, f in enumerate(filled) if f)
     else:
-        ctx.fatal(f"no header row found: the first {min(len(grid), HEADER_SCAN_ROWS)} rows are "
-                  "empty; put the table's headers in one row above the data" if len(grid)
-                  else "the table is empty: the file holds no rows; check that this is the "
-                       "right file or sheet")
+        ctx.fatal(
+            f"no header row found: the first {min(len(grid), HEADER_SCAN_ROWS)} rows are "
+            "empty; put the table's headers in one row above the data"
+            if len(grid)
+            else "the table is empty: the file holds no rows; check that this is the right file or sheet"
+        )
     one_row: list[tuple[str, ...]] = [(t,) for t in texts[h]]
     best: tuple[int, int, list[tuple[str, ...]], int] = (h, 1, one_row, matches[h])
     for top in (h - 1, h):
@@ -227,31 +286,48 @@ def _header_row(texts: list[list[str]], grid: pd.DataFrame, ctx: _Ctx, canon_map
     return best[0], best[1], best[2]
 
 
-def _from_grid(grid: pd.DataFrame, rownums: np.ndarray, canon_map: dict, ctx: _Ctx,
-               *, letters: bool, decimal_comma: bool | None = None,
-               comma_default: bool = True) -> _Raw:
+def _from_grid(
+    grid: pd.DataFrame,
+    rownums: np.ndarray,
+    canon_map: dict,
+    ctx: _Ctx,
+    *,
+    letters: bool,
+    decimal_comma: bool | None = None,
+    comma_default: bool = True,
+) -> _Raw:
     grid = grid.reset_index(drop=True)
     grid.columns = range(grid.shape[1])
     head = grid.iloc[:HEADER_SCAN_ROWS]
     texts = [[_cell_text(v) for v in r] for r in head.itertuples(index=False)]
     h, depth, keys = _header_row(texts, grid, ctx, canon_map)
     headers = [k[0] for k in keys]
-    frame = grid.iloc[h + depth:].reset_index(drop=True)
-    rows = np.asarray(rownums[h + depth:], dtype=np.int64)
+    frame = grid.iloc[h + depth :].reset_index(drop=True)
+    rows = np.asarray(rownums[h + depth :], dtype=np.int64)
     # columns with neither a header nor any value are not columns
     keep = [i for i, t in enumerate(headers) if t or not _blank_mask(frame[i]).all()]
     frame = frame[keep].set_axis(range(len(keep)), axis=1)
     names = _name_columns([headers[i] for i in keep], frame, letters=letters, positions=keep)
-    ctx.header = HeaderFound(int(rownums[h]), keep, _count_matches(keys, ctx.kind, canon_map), len(head),
-                             letters, depth)
+    ctx.header = HeaderFound(
+        int(rownums[h]), keep, _count_matches(keys, ctx.kind, canon_map), len(head), letters, depth
+    )
     places = [f"column {column_letter(p)}" if letters else f"column {p + 1}" for p in keep]
-    return _Raw(frame, names, rows, grid=True, decimal_comma=decimal_comma,
-                comma_default=comma_default, keys=[keys[i] for i in keep], places=places,
-                header_row=int(rownums[h]) if len(rownums) > h else None)
+    return _Raw(
+        frame,
+        names,
+        rows,
+        grid=True,
+        decimal_comma=decimal_comma,
+        comma_default=comma_default,
+        keys=[keys[i] for i in keep],
+        places=places,
+        header_row=int(rownums[h]) if len(rownums) > h else None,
+    )
 
 
-def _name_columns(headers: list[str], frame: pd.DataFrame, *, letters: bool,
-                  positions: list[int] | None = None) -> list[str]:
+def _name_columns(
+    headers: list[str], frame: pd.DataFrame, *, letters: bool, positions: list[int] | None = None
+) -> list[str]:
     """Give unnamed columns a name and make names unique."""
     positions = positions if positions is not None else list(range(len(headers)))
     out: list[str] = []
@@ -259,7 +335,7 @@ def _name_columns(headers: list[str], frame: pd.DataFrame, *, letters: bool,
     for h, p in zip(headers, positions):
         if not h:
             h = f"column {column_letter(p)}" if letters else f"column {p + 1}"
-        if h == "row":              # our own column of row numbers
+        if h == "row":  # our own column of row numbers
             h = "row (source)"
         base, k = h, 1
         while h in used:
@@ -293,25 +369,36 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
         if h is None:
             continue
         pos = [i for i, x in enumerate(headers) if x == h]
-        if len(pos) <= 1:     # two columns written with the same header are both found
+        if len(pos) <= 1:  # two columns written with the same header are both found
             pos = [i for i in range(len(headers)) if headers[i] == h or h in _keys(raw, i)] or pos
         if not pos:
-            pos = [i for i in range(len(headers))
-                   if any(_norm_header(x) == _norm_header(h) for x in (headers[i],) + _keys(raw, i))]
+            pos = [
+                i
+                for i in range(len(headers))
+                if any(_norm_header(x) == _norm_header(h) for x in (headers[i],) + _keys(raw, i))
+            ]
         if not pos:
-            ctx.add_fatal(f"the mapping names header {h!r} for {c!r}, but there is no such "
-                          f"header; headers found: {', '.join(map(repr, headers))}; correct "
-                          "the header in the mapping", column=h)
+            ctx.add_fatal(
+                f"the mapping names header {h!r} for {c!r}, but there is no such "
+                f"header; headers found: {', '.join(map(repr, headers))}; correct "
+                "the header in the mapping",
+                column=h,
+            )
             continue
         if len(pos) > 1:
             names = " and ".join(_where(raw, p) for p in pos)
-            ctx.add_fatal(f"the mapping names header {h!r} for {c!r}, but {len(pos)} columns "
-                          f"have that header: {names}; rename one of them in the file so that "
-                          "the headers differ", column=h)
+            ctx.add_fatal(
+                f"the mapping names header {h!r} for {c!r}, but {len(pos)} columns "
+                f"have that header: {names}; rename one of them in the file so that "
+                "the headers differ",
+                column=h,
+            )
             continue
         if pos[0] in taken:
-            ctx.add_fatal(f"the mapping sends header {h!r} to both {taken[pos[0]]!r} and {c!r}; "
-                          "map it to one of them only", column=h)
+            ctx.add_fatal(
+                f"the mapping sends header {h!r} to both {taken[pos[0]]!r} and {c!r}; map it to one of them only",
+                column=h,
+            )
             continue
         result[c] = pos[0]
         taken[pos[0]] = c
@@ -328,10 +415,12 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
         for c, pos in found.items():
             if len(pos) > 1:
                 names = " and ".join(_where(raw, p) for p in pos)
-                ctx.add_fatal(f"several columns can be {c!r}: {names}; remove or rename one of "
-                              f"them, or choose one with --map {c}=<header> on the command "
-                              f"line (mapping={{{c!r}: {headers[pos[0]]!r}}} in Python)",
-                              column=headers[pos[1]])
+                ctx.add_fatal(
+                    f"several columns can be {c!r}: {names}; remove or rename one of "
+                    f"them, or choose one with --map {c}=<header> on the command "
+                    f"line (mapping={{{c!r}: {headers[pos[0]]!r}}} in Python)",
+                    column=headers[pos[1]],
+                )
             else:
                 result[c] = pos[0]
                 taken[pos[0]] = c
@@ -339,15 +428,20 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
 
     for c in SCHEMA[kind][0]:
         if c not in result:
-            accepted = ", ".join(dict.fromkeys(ALIASES.get(c, ()) + SECONDARY_ALIASES.get(c, ())
-                                               + (c,)))
-            where = (f" (row {raw.header_row} was taken as the header row, the best match among "
-                     f"the first {HEADER_SCAN_ROWS} rows)" if raw.header_row is not None else "")
-            ctx.add_fatal(f"required column {c!r} not found; headers found{where}: "
-                          f"{', '.join(map(repr, headers)) or '(none)'}; accepted headers for "
-                          f"{c!r}: {accepted} (or name yours: --map {c}=<your header> on the command line, "
-                          f"mapping={{{c!r}: '<your header>'}} in Python)",
-                          column=c)
+            accepted = ", ".join(dict.fromkeys(ALIASES.get(c, ()) + SECONDARY_ALIASES.get(c, ()) + (c,)))
+            where = (
+                f" (row {raw.header_row} was taken as the header row, the best match among "
+                f"the first {HEADER_SCAN_ROWS} rows)"
+                if raw.header_row is not None
+                else ""
+            )
+            ctx.add_fatal(
+                f"required column {c!r} not found; headers found{where}: "
+                f"{', '.join(map(repr, headers)) or '(none)'}; accepted headers for "
+                f"{c!r}: {accepted} (or name yours: --map {c}=<your header> on the command line, "
+                f"mapping={{{c!r}: '<your header>'}} in Python)",
+                column=c,
+            )
     ctx.raise_if_fatal()
     return {c: result[c] for c in _columns_of(kind) if c in result}
 
@@ -372,8 +466,9 @@ def _grid_has_table(rows: list[list[Any]], canon_map: dict, ctx: _Ctx) -> bool:
     return True
 
 
-def _other_sheet(names: list[str], first: str, head_of: Callable[[str], list[list[Any]]],
-                 canon_map: dict, ctx: _Ctx) -> str | None:
+def _other_sheet(
+    names: list[str], first: str, head_of: Callable[[str], list[list[Any]]], canon_map: dict, ctx: _Ctx
+) -> str | None:
     """The sheet to read when the default sheet ``first`` has no usable table:
     the one other sheet whose first rows name every required column (said in
     the report), None when no sheet has them; several: refused, naming them."""
@@ -382,11 +477,17 @@ def _other_sheet(names: list[str], first: str, head_of: Callable[[str], list[lis
         return None
     if len(found) > 1:
         listing = ", ".join(repr(n) for n in found)
-        ctx.fatal(f"sheet {first!r} has no table with the required columns, and several other "
-                  f"sheets have one: {listing}; choose the sheet with --sheet NAME on the command "
-                  "line (sheet=NAME in Python)")
+        ctx.fatal(
+            f"sheet {first!r} has no table with the required columns, and several other "
+            f"sheets have one: {listing}; choose the sheet with --sheet NAME on the command "
+            "line (sheet=NAME in Python)"
+        )
     ctx.sheet = found[0]
-    ctx.report.problems.append(ctx.problem(
-        f"sheet {first!r} has no table with the required columns: read sheet {found[0]!r} "
-        "instead (choose another with --sheet NAME)", severity=WARNING))
+    ctx.report.problems.append(
+        ctx.problem(
+            f"sheet {first!r} has no table with the required columns: read sheet {found[0]!r} "
+            "instead (choose another with --sheet NAME)",
+            severity=WARNING,
+        )
+    )
     return found[0]

@@ -1,4 +1,5 @@
 """Client ids that differ only in letter case or look-alike Cyrillic/Latin letters: merged, every merge listed."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -63,8 +64,7 @@ def _row_list(rows: np.ndarray) -> str:
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
 
-def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray, column: str,
-                         ctx: _Ctx) -> pd.Series:
+def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray, column: str, ctx: _Ctx) -> pd.Series:
     """Spellings of one id that differ only in case or look-alike letters become
     the spelling used most (the first one seen on a tie); one warning per
     spelling replaced, naming its rows.  ``alive``: the rows that count."""
@@ -101,22 +101,28 @@ def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray,
         return values
     for i, keep in sorted(merged, key=lambda m: first[m[0]]):
         at = np.flatnonzero(alive & (codes == i))
-        ctx.report.problems.append(ctx.problem(
-            f"client id {cats[i]!r} differs from {cats[keep]!r} only in letter case or in "
-            f"look-alike Latin/Cyrillic letters: read as the same client {cats[keep]!r} "
-            f"({_row_list(rows[at])}); if they are different clients, give them different ids",
-            row=int(rows[at[0]]), column=column, value=cats[i], severity=WARNING))
+        ctx.report.problems.append(
+            ctx.problem(
+                f"client id {cats[i]!r} differs from {cats[keep]!r} only in letter case or in "
+                f"look-alike Latin/Cyrillic letters: read as the same client {cats[keep]!r} "
+                f"({_row_list(rows[at])}); if they are different clients, give them different ids",
+                row=int(rows[at[0]]),
+                column=column,
+                value=cats[i],
+                severity=WARNING,
+            )
+        )
     new_codes = np.where(codes >= 0, target[np.maximum(codes, 0)], -1)
     used = np.unique(new_codes[new_codes >= 0])
     remap = np.full(len(cats), -1)
     remap[used] = np.arange(len(used))
     final = np.where(new_codes >= 0, remap[np.maximum(new_codes, 0)], -1)
-    return pd.Series(pd.Categorical.from_codes(final, categories=pd.Index(cats[used], dtype=object)),
-                     index=values.index)
+    return pd.Series(
+        pd.Categorical.from_codes(final, categories=pd.Index(cats[used], dtype=object)), index=values.index
+    )
 
 
-def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[InputTable | None,
-                                                                              list[Problem]]:
+def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[InputTable | None, list[Problem]]:
     """``table`` (clients or market) with every client id that is written in
     ``reference`` (the transactions) only with another case or look-alike
     letters replaced by the reference's spelling, and a warning per id replaced."""
@@ -129,8 +135,7 @@ def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[I
         by_fold.setdefault(fold_id(str(v)), v)
     col = table.data["client_id"]
     own = pd.unique(col.dropna().astype(object))
-    change = {v: by_fold[fold_id(str(v))] for v in own
-              if v not in ref_set and fold_id(str(v)) in by_fold}
+    change = {v: by_fold[fold_id(str(v))] for v in own if v not in ref_set and fold_id(str(v)) in by_fold}
     if not change:
         return table, []
     data = table.data.copy()
@@ -138,13 +143,23 @@ def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[I
     header = table.columns.get("client_id", "client_id")
     problems = []
     for old, new in change.items():
-        at = data.loc[col.astype(object).eq(old).to_numpy(), "row"].to_numpy() \
-            if "row" in data else np.array([], dtype=np.int64)
-        problems.append(Problem(
-            f"client id {old!r} is written {new!r} in the transactions (it differs only in letter "
-            f"case or in look-alike Latin/Cyrillic letters): read as {new!r}"
-            + (f" ({_row_list(at)})" if len(at) else ""),
-            file=table.source, sheet=table.sheet, row=int(at[0]) if len(at) else None,
-            column=header, value=old, severity=WARNING))
+        at = (
+            data.loc[col.astype(object).eq(old).to_numpy(), "row"].to_numpy()
+            if "row" in data
+            else np.array([], dtype=np.int64)
+        )
+        problems.append(
+            Problem(
+                f"client id {old!r} is written {new!r} in the transactions (it differs only in letter "
+                f"case or in look-alike Latin/Cyrillic letters): read as {new!r}"
+                + (f" ({_row_list(at)})" if len(at) else ""),
+                file=table.source,
+                sheet=table.sheet,
+                row=int(at[0]) if len(at) else None,
+                column=header,
+                value=old,
+                severity=WARNING,
+            )
+        )
     report = type(table.report)(list(table.report.problems) + problems)
     return replace(table, data=data, report=report), problems

@@ -1,4 +1,5 @@
 """Numbers as exported: thousands separators, decimal commas, currency signs."""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,11 @@ def _guess_decimal_comma(t: pd.Series, default: bool) -> bool:
     if with_comma.empty:
         return default
     x = with_comma.str.replace(r"[\s']", "", regex=True)
-    dec = (x.str.contains(r"\d,(?:\d{1,2}|\d{4,})\D*$", regex=True)
-           | x.str.contains(r"\.\d{3},\d", regex=True)
-           | with_comma.str.contains(r"\d\s\d{3},\d", regex=True))
+    dec = (
+        x.str.contains(r"\d,(?:\d{1,2}|\d{4,})\D*$", regex=True)
+        | x.str.contains(r"\.\d{3},\d", regex=True)
+        | with_comma.str.contains(r"\d\s\d{3},\d", regex=True)
+    )
     thou = x.str.contains(r",\d{3}\.\d", regex=True) | x.str.contains(r"\d,\d{3},\d{3}", regex=True)
     if dec.any() and not thou.any():
         return True
@@ -61,8 +64,7 @@ def _messy_numbers(t: pd.Series, decimal_comma: bool) -> pd.Series:
     out = x.copy()
     # both separators: the last one is the decimal one, the other groups thousands
     ok = x.str.fullmatch(r"[+-]?\d{1,3}(?:\.\d{3})+,\d*").fillna(False).astype(bool)
-    out = out.mask(comma_last & ok, x.str.replace(".", "", regex=False)
-                   .str.replace(",", ".", regex=False))
+    out = out.mask(comma_last & ok, x.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     bad |= comma_last & ~ok
     ok = x.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*").fillna(False).astype(bool)
     out = out.mask(dot_last & ok, x.str.replace(",", "", regex=False))
@@ -84,8 +86,7 @@ def _parse_numbers(s: pd.Series, decimal_comma: bool | None, comma_default: bool
     dtype = s.dtype
     if pd.api.types.is_bool_dtype(dtype):
         empty = s.isna().to_numpy()
-        bad = pd.Series("yes/no value where a number is expected", index=np.flatnonzero(~empty),
-                        dtype=object)
+        bad = pd.Series("yes/no value where a number is expected", index=np.flatnonzero(~empty), dtype=object)
         return _Parsed(pd.Series(np.full(n, np.nan)), empty, bad)
     if pd.api.types.is_numeric_dtype(dtype):
         v = s.to_numpy(dtype=float, na_value=np.nan)
@@ -98,8 +99,7 @@ def _parse_numbers(s: pd.Series, decimal_comma: bool | None, comma_default: bool
         return _Parsed(pd.Series(v), empty, bad)
     if pd.api.types.is_datetime64_any_dtype(dtype):
         empty = s.isna().to_numpy()
-        bad = pd.Series("a date where a number is expected", index=np.flatnonzero(~empty),
-                        dtype=object)
+        bad = pd.Series("a date where a number is expected", index=np.flatnonzero(~empty), dtype=object)
         return _Parsed(pd.Series(np.full(n, np.nan)), empty, bad)
 
     s = s.reset_index(drop=True)
@@ -115,8 +115,7 @@ def _parse_numbers(s: pd.Series, decimal_comma: bool | None, comma_default: bool
         empty[np.flatnonzero(k["str"])[blank]] = True
         t = t[~blank]
         if len(t):
-            dc = decimal_comma if decimal_comma is not None else _guess_decimal_comma(
-                t, comma_default)
+            dc = decimal_comma if decimal_comma is not None else _guess_decimal_comma(t, comma_default)
             # the common forms first, with plain (fast) replacements:
             # "1 234,56", "1234.56"; everything else goes to _messy_numbers
             simple = t
@@ -128,14 +127,14 @@ def _parse_numbers(s: pd.Series, decimal_comma: bool | None, comma_default: bool
             if rest.any():
                 num[rest] = _messy_numbers(t[rest], dc)
             v[num.index.to_numpy()] = num.to_numpy()
-    for key, why in (("dt", "a date where a number is expected"),
-                     ("bool", "yes/no value where a number is expected"),
-                     ("other", "not a number")):
+    for key, why in (
+        ("dt", "a date where a number is expected"),
+        ("bool", "yes/no value where a number is expected"),
+        ("other", "not a number"),
+    ):
         reasons[k[key]] = why
     badmask = ~empty & ~np.isfinite(v)
     reasons[badmask & (reasons == None)] = "not a number"  # noqa: E711 - elementwise
     v[badmask] = np.nan
     idx = np.flatnonzero(badmask)
     return _Parsed(pd.Series(v), empty, pd.Series(reasons[idx], index=idx, dtype=object))
-
-

@@ -1,4 +1,5 @@
 """Parsing one column by its type: text, number, date or flag, with decimal-comma detection per column."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,14 @@ def _parse(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
         if ctype == NUMBER and raw.decimal_comma is None:
             # the decimal separator is decided from the whole column, before
             # the values are parsed one distinct value at a time
-            raw = _Raw(raw.frame, raw.headers, raw.rows, raw.grid,
-                       _column_decimal_comma(s, raw.comma_default), raw.comma_default)
+            raw = _Raw(
+                raw.frame,
+                raw.headers,
+                raw.rows,
+                raw.grid,
+                _column_decimal_comma(s, raw.comma_default),
+                raw.comma_default,
+            )
         if ctype == NUMBER:
             fast = _arrow_numbers(s, raw)
             if fast is not None:
@@ -77,26 +84,25 @@ def _arrow_numbers(s: pd.Series, raw: _Raw) -> _Parsed | None:
     reasons = np.full(n, None, dtype=object)
     rest = np.flatnonzero(~plain & ~empty)
     if len(rest):
-        pr = _parse_numbers(s.iloc[rest].reset_index(drop=True), raw.decimal_comma,
-                            raw.comma_default)
+        pr = _parse_numbers(s.iloc[rest].reset_index(drop=True), raw.decimal_comma, raw.comma_default)
         v[rest] = pr.values.to_numpy(dtype=np.float64)
         empty[rest] = pr.empty
         reasons[rest[pr.bad.index.to_numpy(dtype=np.int64)]] = pr.bad.to_numpy()
     inf = ~empty & ~np.isfinite(v) & (reasons == None)  # noqa: E711 - elementwise
-    reasons[inf] = "not a number"       # e.g. a plain number with 400 digits
+    reasons[inf] = "not a number"  # e.g. a plain number with 400 digits
     v[inf] = np.nan
     v[empty] = np.nan
     idx = np.flatnonzero(reasons != None)  # noqa: E711
     return _Parsed(pd.Series(v), empty, pd.Series(reasons[idx], index=idx, dtype=object))
 
 
-
 def _column_decimal_comma(s: pd.Series, default: bool) -> bool:
     arr = _arrow_text(s)
     if arr is not None:
         import pyarrow.compute as pc
+
         if not pc.any(pc.match_substring(arr, ",")).as_py():
-            return default           # no comma anywhere: what _guess_decimal_comma says too
+            return default  # no comma anywhere: what _guess_decimal_comma says too
     f = None if _mostly_distinct(s) else _factorize(s)
     u = f[1] if f is not None else s.reset_index(drop=True)
     is_str = _kinds(u)["str"]
@@ -104,7 +110,6 @@ def _column_decimal_comma(s: pd.Series, default: bool) -> bool:
         return default
     t = _strings(u, is_str)
     return _guess_decimal_comma(t[t.ne("")], default)
-
 
 
 def _parse_direct(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
@@ -115,4 +120,3 @@ def _parse_direct(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
     if ctype == NUMBER:
         return _parse_numbers(s, raw.decimal_comma, raw.comma_default)
     return _parse_flags(s)
-

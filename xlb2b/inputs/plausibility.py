@@ -22,6 +22,7 @@ Each check names what it saw and what the user can do; none changes the data.
   rows have a client and a date, so they are kept (a genuine line can have
   such an amount); the warning says how to remove them if they are sums.
 """
+
 from __future__ import annotations
 
 import re
@@ -81,15 +82,20 @@ def _spelling_keys(values) -> np.ndarray:
 def _rows(rows, limit: int = 5) -> str:
     rows = [int(r) for r in rows]
     s = ", ".join(map(str, rows[:limit]))
-    return f"row{'s' if len(rows) > 1 else ''} {s}" + (f" and {len(rows) - limit} more" if len(rows) > limit
-                                                       else "")
+    return f"row{'s' if len(rows) > 1 else ''} {s}" + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
-def check(data: pd.DataFrame, ctx: _Ctx, columns: dict[str, str], reading,
-          amount_cells: pd.Series | None = None, amount_rows: np.ndarray | None = None) -> list[str]:
+def check(
+    data: pd.DataFrame,
+    ctx: _Ctx,
+    columns: dict[str, str],
+    reading,
+    amount_cells: pd.Series | None = None,
+    amount_rows: np.ndarray | None = None,
+) -> list[str]:
     """Add a warning to the report (and to ``reading.warnings``) for every suspicious trait;
     ``amount_cells``/``amount_rows``: the amount column's cells as read, and their row numbers."""
-    found: list[tuple[str, int | None, str]] = []      # (text, row, column)
+    found: list[tuple[str, int | None, str]] = []  # (text, row, column)
     if amount_cells is not None and amount_rows is not None and "amount" in data:
         found += _ambiguous_comma(amount_cells, amount_rows, data, columns.get("amount", "amount"))
     if len(data) and "date" in data:
@@ -128,41 +134,55 @@ def _far_in_time(data: pd.DataFrame, column: str) -> list[tuple[str, int | None,
     if n > 2 * m:
         part = np.argpartition(d, [m - 1, n - m])
         lo = part[:m][np.argsort(d[part[:m]], kind="stable")]
-        hi = part[n - m:][np.argsort(d[part[n - m:]], kind="stable")]
-        order = np.empty(n, dtype=np.int64)     # filled at both ends only
-        order[:m], order[n - m:] = lo, hi
+        hi = part[n - m :][np.argsort(d[part[n - m :]], kind="stable")]
+        order = np.empty(n, dtype=np.int64)  # filled at both ends only
+        order[:m], order[n - m :] = lo, hi
         s = np.zeros(n, dtype=np.int64)
-        s[:m], s[n - m:] = d[lo], d[hi]
+        s[:m], s[n - m :] = d[lo], d[hi]
     else:
         order = np.argsort(d, kind="stable")
         s = d[order]
     # late lines: a gap among the last k+1 sorted dates
-    gaps = np.diff(s[n - k - 1:])
+    gaps = np.diff(s[n - k - 1 :])
     if len(gaps) and gaps.max() > FAR_DAYS:
         i = n - k - 1 + int(np.argmax(gaps)) + 1
         tail = np.sort(rows[order[i:]])
         first, last = pd.Timestamp(s[i], unit="D"), pd.Timestamp(s[-1], unit="D")
         rest_end = pd.Timestamp(s[i - 1], unit="D")
-        out.append((f"{n - i} line(s) dated {first:%Y-%m-%d}" + (f" to {last:%Y-%m-%d}" if last != first else "")
-                    + f" ({_rows(tail)}) lie {int(s[i] - s[i - 1]):,} days after every other line (the others "
-                    f"end {rest_end:%Y-%m-%d}); the default window ends with the latest month, so it would "
-                    "hold almost only them. Check those dates, or give the window with --start/--end",
-                    int(tail[0]), column))
-    gaps = np.diff(s[:k + 1])
+        out.append(
+            (
+                f"{n - i} line(s) dated {first:%Y-%m-%d}"
+                + (f" to {last:%Y-%m-%d}" if last != first else "")
+                + f" ({_rows(tail)}) lie {int(s[i] - s[i - 1]):,} days after every other line (the others "
+                f"end {rest_end:%Y-%m-%d}); the default window ends with the latest month, so it would "
+                "hold almost only them. Check those dates, or give the window with --start/--end",
+                int(tail[0]),
+                column,
+            )
+        )
+    gaps = np.diff(s[: k + 1])
     if len(gaps) and gaps.max() > FAR_DAYS:
         i = int(np.argmax(gaps)) + 1
         head = np.sort(rows[order[:i]])
         first, last = pd.Timestamp(s[0], unit="D"), pd.Timestamp(s[i - 1], unit="D")
         rest = pd.Timestamp(s[i], unit="D")
-        out.append((f"{i} line(s) dated {first:%Y-%m-%d}" + (f" to {last:%Y-%m-%d}" if last != first else "")
-                    + f" ({_rows(head)}) lie {int(s[i] - s[i - 1]):,} days before every other line (the "
-                    f"others start {rest:%Y-%m-%d}); they set the first purchase, tenure and LTV of their "
-                    "clients. Check those dates, or leave them out with --start", int(head[0]), column))
+        out.append(
+            (
+                f"{i} line(s) dated {first:%Y-%m-%d}"
+                + (f" to {last:%Y-%m-%d}" if last != first else "")
+                + f" ({_rows(head)}) lie {int(s[i] - s[i - 1]):,} days before every other line (the "
+                f"others start {rest:%Y-%m-%d}); they set the first purchase, tenure and LTV of their "
+                "clients. Check those dates, or leave them out with --start",
+                int(head[0]),
+                column,
+            )
+        )
     return out
 
 
-def _spelling(data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray,
-              column: str) -> list[tuple[str, int | None, str]]:
+def _spelling(
+    data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray, column: str
+) -> list[tuple[str, int | None, str]]:
     if len(uniq) < 2:
         return []
     keys = pd.Series(_spelling_keys(uniq))
@@ -176,11 +196,16 @@ def _spelling(data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray,
         m = sorted(members.tolist(), key=lambda j: first_row[j])
         texts.append(" and ".join(f"{str(uniq[j])!r} (first in row {int(first_row[j])})" for j in m))
     more = f"; and {len(texts) - VARIANTS_SHOWN} more such groups" if len(texts) > VARIANTS_SHOWN else ""
-    return [(f"client ids that differ only in spaces, punctuation or quotes are analysed as different "
-             f"clients (ids differing only in letter case or look-alike letters are merged already): "
-             f"{'; '.join(texts[:VARIANTS_SHOWN])}{more}. If they are one client, make the ids identical "
-             "in the source (or use a client code column)",
-             None, column)]
+    return [
+        (
+            f"client ids that differ only in spaces, punctuation or quotes are analysed as different "
+            f"clients (ids differing only in letter case or look-alike letters are merged already): "
+            f"{'; '.join(texts[:VARIANTS_SHOWN])}{more}. If they are one client, make the ids identical "
+            "in the source (or use a client code column)",
+            None,
+            column,
+        )
+    ]
 
 
 def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None, str]]:
@@ -202,13 +227,13 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
         with np.errstate(over="ignore"):
             h = (h ^ v) * np.uint64(0x100000001B3 + 2 * j)
     if int(pd.Series(h).duplicated().sum()) < COPIES_MIN:
-        return []                      # the usual case: no line repeats another
+        return []  # the usual case: no line repeats another
     gid, _u = pd.factorize(h)
     first = np.full(len(_u), n, dtype=np.int64)
     np.minimum.at(first, gid, np.arange(n))
     orig = first[gid]
     dup = orig != np.arange(n)
-    if dup.any():          # a hash shared by different lines is not a copy
+    if dup.any():  # a hash shared by different lines is not a copy
         idx = np.flatnonzero(dup)
         same = np.ones(len(idx), dtype=bool)
         for c in cols:
@@ -228,9 +253,15 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
         return []
     rows = data["row"].to_numpy()
     copies, originals = rows[in_blocks], rows[orig[in_blocks]]
-    return [(f"{k:,} lines ({_rows(copies)}) repeat, in the same order, earlier lines ({_rows(originals)}) in "
-             f"every field read ({', '.join(cols)}); if the data was pasted or exported twice, remove the "
-             "copies; if they are genuine repeated sales, nothing to do", int(copies[0]), "")]
+    return [
+        (
+            f"{k:,} lines ({_rows(copies)}) repeat, in the same order, earlier lines ({_rows(originals)}) in "
+            f"every field read ({', '.join(cols)}); if the data was pasted or exported twice, remove the "
+            "copies; if they are genuine repeated sales, nothing to do",
+            int(copies[0]),
+            "",
+        )
+    ]
 
 
 def _kept_sums(data: pd.DataFrame, codes: np.ndarray, column: str) -> list[tuple[str, int | None, str]]:
@@ -239,7 +270,7 @@ def _kept_sums(data: pd.DataFrame, codes: np.ndarray, column: str) -> list[tuple
     rows = data["row"].to_numpy()
     n = len(amt)
     start = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    end = np.r_[start[1:], n]                 # exclusive
+    end = np.r_[start[1:], n]  # exclusive
     long_ = (end - start) >= 3
     if long_.any():
         csum = np.r_[0.0, np.cumsum(amt)]
@@ -249,18 +280,28 @@ def _kept_sums(data: pd.DataFrame, codes: np.ndarray, column: str) -> list[tuple
         tol = 0.005 * (e - s - 1) + 1e-9 * np.abs(others)
         hit = (np.abs(last - others) <= tol) & (np.abs(last) > 0)
         for a, b in zip(s[hit], e[hit]):
-            out.append((f"the line in row {int(rows[b - 1])} ({fmt_amount(amt[b - 1])}) equals the sum of the "
-                        f"lines above it of the same client ({_rows(rows[a:b - 1])}); it has a date, so it is "
-                        "kept as a line. If it is a subtotal, delete it (or clear its date) and read again",
-                        int(rows[b - 1]), column))
+            out.append(
+                (
+                    f"the line in row {int(rows[b - 1])} ({fmt_amount(amt[b - 1])}) equals the sum of the "
+                    f"lines above it of the same client ({_rows(rows[a : b - 1])}); it has a date, so it is "
+                    "kept as a line. If it is a subtotal, delete it (or clear its date) and read again",
+                    int(rows[b - 1]),
+                    column,
+                )
+            )
     if n >= 4:
         total = float(amt.sum())
         for i in (0, n - 1):
             if amt[i] and close(amt[i], total - amt[i], n - 1):
-                out.append((f"the line in row {int(rows[i])} ({fmt_amount(amt[i])}) equals the sum of all the "
-                            "other lines: it looks like a grand total read as a line, which doubles the "
-                            "revenue. If it is a total, delete it (or clear its date) and read again",
-                            int(rows[i]), column))
+                out.append(
+                    (
+                        f"the line in row {int(rows[i])} ({fmt_amount(amt[i])}) equals the sum of all the "
+                        "other lines: it looks like a grand total read as a line, which doubles the "
+                        "revenue. If it is a total, delete it (or clear its date) and read again",
+                        int(rows[i]),
+                        column,
+                    )
+                )
     return out
 
 
@@ -268,12 +309,13 @@ _AMBIGUOUS = re.compile(r"^[-+(]?\d{1,3},\d{3}\)?$")
 _CURRENCY = re.compile(r"[\s\u00a0₽$€]|руб\.?|р\.")
 
 
-def _ambiguous_comma(cells: pd.Series, rows: np.ndarray, data: pd.DataFrame,
-                     column: str) -> list[tuple[str, int | None, str]]:
+def _ambiguous_comma(
+    cells: pd.Series, rows: np.ndarray, data: pd.DataFrame, column: str
+) -> list[tuple[str, int | None, str]]:
     if cells.dtype != object or not len(cells):
         return []
     first = None
-    for v in pd.unique(cells.to_numpy()):     # stops at the first cell that settles the separator
+    for v in pd.unique(cells.to_numpy()):  # stops at the first cell that settles the separator
         if isinstance(v, str) and "," in v:
             if not _AMBIGUOUS.match(_CURRENCY.sub("", v)):
                 return []
@@ -288,11 +330,17 @@ def _ambiguous_comma(cells: pd.Series, rows: np.ndarray, data: pd.DataFrame,
     if got.empty:
         return []
     value = float(got.iloc[0])
-    how = ("a decimal comma" if not float(value).is_integer() else "a thousands separator")
-    return [(f"every amount written with a comma has exactly three digits after it (such as {first!r} in row "
-             f"{row}, read as {value:g}): the comma was read as {how}, and no cell of the column settles it. "
-             "If that is wrong, write the amounts as numbers in the workbook, or save the CSV with the other "
-             "separator", row, column)]
+    how = "a decimal comma" if not float(value).is_integer() else "a thousands separator"
+    return [
+        (
+            f"every amount written with a comma has exactly three digits after it (such as {first!r} in row "
+            f"{row}, read as {value:g}): the comma was read as {how}, and no cell of the column settles it. "
+            "If that is wrong, write the amounts as numbers in the workbook, or save the CSV with the other "
+            "separator",
+            row,
+            column,
+        )
+    ]
 
 
 def _other_columns(reading) -> list[tuple[str, int | None, str]]:
@@ -302,8 +350,13 @@ def _other_columns(reading) -> list[tuple[str, int | None, str]]:
             continue
         named = [c for c, why in fs.alternatives if why.startswith("its header contains")]
         if named:
-            out.append((f"{fs.name} was read from {fs.column!r}, but {', '.join(named)} could also be it "
-                        f"(its header contains a name of this field); if it should be used, name it: "
-                        f"--map {fs.name}=<header> (mapping={{{fs.name!r}: '<header>'}} in Python)",
-                        None, fs.column))
+            out.append(
+                (
+                    f"{fs.name} was read from {fs.column!r}, but {', '.join(named)} could also be it "
+                    f"(its header contains a name of this field); if it should be used, name it: "
+                    f"--map {fs.name}=<header> (mapping={{{fs.name!r}: '<header>'}} in Python)",
+                    None,
+                    fs.column,
+                )
+            )
     return out

@@ -1,4 +1,5 @@
 """The public readers: read_transactions, read_clients, read_market, read_table."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,9 +18,13 @@ from xlb2b.inputs.validate import _validate
 # public API
 
 
-def read_transactions(source: Any, *, sheet: str | int | None = None,
-                      mapping: Mapping[str, str | None] | None = None,
-                      name: str | None = None) -> InputTable:
+def read_transactions(
+    source: Any,
+    *,
+    sheet: str | int | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    name: str | None = None,
+) -> InputTable:
     """Read and validate a transactions table (one row per order line).
 
     Required columns: ``client_id``, ``date``, ``amount``; see
@@ -28,24 +33,37 @@ def read_transactions(source: Any, *, sheet: str | int | None = None,
     return read_table("transactions", source, sheet=sheet, mapping=mapping, name=name)
 
 
-def read_clients(source: Any, *, sheet: str | int | None = None,
-                 mapping: Mapping[str, str | None] | None = None,
-                 name: str | None = None) -> InputTable:
+def read_clients(
+    source: Any,
+    *,
+    sheet: str | int | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    name: str | None = None,
+) -> InputTable:
     """Read and validate a clients table (one row per client; a repeated
     client id is rejected, naming the row where it first appears)."""
     return read_table("clients", source, sheet=sheet, mapping=mapping, name=name)
 
 
-def read_market(source: Any, *, sheet: str | int | None = None,
-                mapping: Mapping[str, str | None] | None = None,
-                name: str | None = None) -> InputTable:
+def read_market(
+    source: Any,
+    *,
+    sheet: str | int | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    name: str | None = None,
+) -> InputTable:
     """Read and validate a market table (client purchases by supplier)."""
     return read_table("market", source, sheet=sheet, mapping=mapping, name=name)
 
 
-def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
-               mapping: Mapping[str, str | None] | None = None,
-               name: str | None = None) -> InputTable:
+def read_table(
+    kind: str,
+    source: Any,
+    *,
+    sheet: str | int | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    name: str | None = None,
+) -> InputTable:
     """Read ``source`` as a table of ``kind`` ("transactions", "clients",
     "market") and validate it.
 
@@ -81,13 +99,12 @@ def read_table(kind: str, source: Any, *, sheet: str | int | None = None,
     try:
         raw, positions, layout = find_layout(raw0, positions0, ctx)
         data = _validate(raw, positions, ctx)
-    except InputError as e:   # refused: what was read so far still goes with the refusal
+    except InputError as e:  # refused: what was read so far still goes with the refusal
         partial(kind, source, raw0, raw, positions, canon_map, ctx, layout)
         e.report = ctx.report
         raise
     columns = {c: raw.headers[p] for c, p in positions.items()}
     reading = describe(kind, source, raw0, raw, positions, canon_map, ctx, data, layout, columns)
-    return InputTable(kind=kind, data=data, report=ctx.report, source=ctx.label, sheet=ctx.sheet,
-                      columns=columns, reading=reading)
-
-
+    return InputTable(
+        kind=kind, data=data, report=ctx.report, source=ctx.label, sheet=ctx.sheet, columns=columns, reading=reading
+    )

@@ -1,4 +1,5 @@
 """The reading report: what was read from an input, from where, how each field was found, and what was left out."""
+
 from __future__ import annotations
 
 import html
@@ -29,50 +30,51 @@ SAMPLE_CELLS = 500
 #: share of those cells that must parse for the column to be named as an alternative
 ALTERNATIVE_MIN_SHARE = 0.9
 #: bytes of a worksheet part scanned for its last row when it records no size
-SIZE_SCAN_BYTES = 32 * 1024 ** 2
+SIZE_SCAN_BYTES = 32 * 1024**2
 
 
 @dataclass
 class FieldSource:
     """One field of the table and the source column it was read from."""
-    name: str                        # the field (canonical column)
-    column: str                      # the source header
-    where: str                       # "column C" / "field 3" / "" (a DataFrame)
-    how: str                         # why this column
-    alternatives: list[tuple[str, str]] = field(default_factory=list)   # (column, why not chosen)
+
+    name: str  # the field (canonical column)
+    column: str  # the source header
+    where: str  # "column C" / "field 3" / "" (a DataFrame)
+    how: str  # why this column
+    alternatives: list[tuple[str, str]] = field(default_factory=list)  # (column, why not chosen)
 
 
 @dataclass
 class Reading:
     """Everything a careful analyst checks before trusting what was read from one input."""
+
     kind: str
     file: str
     sheet: str = ""
-    cells: str = ""                                   # the range read, e.g. "A5:F120"
-    other_sheets: list[tuple[str, str]] = field(default_factory=list)   # (sheet, size) not read
-    header: str = ""                                  # how the header row was found
+    cells: str = ""  # the range read, e.g. "A5:F120"
+    other_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet, size) not read
+    header: str = ""  # how the header row was found
     fields: list[FieldSource] = field(default_factory=list)
     layout: str = FLAT
     layout_evidence: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_accepted: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)     # reason -> rows
-    left_out: dict[str, int] = field(default_factory=dict)     # what -> rows (totals, subtotals, ...)
+    rejected: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    left_out: dict[str, int] = field(default_factory=dict)  # what -> rows (totals, subtotals, ...)
     amount_column: str = ""
     amount_accepted: float | None = None
-    amount_all: float | None = None                   # every number in the amount column
+    amount_all: float | None = None  # every number in the amount column
     amount_left_out: float = 0.0
     amount_rejected: float = 0.0
     date_first: pd.Timestamp | None = None
     date_last: pd.Timestamp | None = None
     reconciliation: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    shown: bool = False                               # printed already (the command line)
+    shown: bool = False  # printed already (the command line)
 
     # ------------------------------------------------------------ views
     def where(self) -> str:
-        parts = [self.file] + ([f"sheet {self.sheet!r}"] if self.sheet else []) + \
-                ([self.cells] if self.cells else [])
+        parts = [self.file] + ([f"sheet {self.sheet!r}"] if self.sheet else []) + ([self.cells] if self.cells else [])
         return ", ".join(p for p in parts if p)
 
     def amounts_line(self) -> str:
@@ -148,7 +150,7 @@ class Reading:
         rec = self.reconciliation
         if rec:
             out.append(f"  reconciliation: {rec[0]}")
-            out.extend(f"    {r}" for r in rec[1:1 + limit])
+            out.extend(f"    {r}" for r in rec[1 : 1 + limit])
             if len(rec) > 1 + limit:
                 out.append(f"    ... and {len(rec) - 1 - limit} more differences")
         for w in self.warnings[:limit]:
@@ -234,8 +236,10 @@ def _part_size(zf: zipfile.ZipFile, part: str) -> str:
             rows = int(d.group(4)) - int(d.group(2)) + 1
             cols = _col_number(d.group(3)) - _col_number(d.group(1)) + 1
             if rows > 1 or cols > 1:
-                return f"{d.group(1).decode()}{d.group(2).decode()}:{d.group(3).decode()}" \
-                       f"{d.group(4).decode()}, {rows:,} row{'s' * (rows != 1)} × {cols:,} column{'s' * (cols != 1)}"
+                return (
+                    f"{d.group(1).decode()}{d.group(2).decode()}:{d.group(3).decode()}"
+                    f"{d.group(4).decode()}, {rows:,} row{'s' * (rows != 1)} × {cols:,} column{'s' * (cols != 1)}"
+                )
         last = None
         blob, seen = head, len(head)
         while True:
@@ -262,8 +266,7 @@ def _how(fld: str, header: str, kind: str, canon_map: dict) -> str:
     if key in _LOOKUP[kind]:
         return "its header is an accepted name for this field"
     if key in _LOOKUP2[kind]:
-        return ("its header is a fallback name for this field, used because no column has an "
-                "accepted name")
+        return "its header is a fallback name for this field, used because no column has an accepted name"
     return "found by its values"
 
 
@@ -278,9 +281,10 @@ def _sample_share(s: pd.Series, ctype: str, raw: _Raw) -> float:
         return 0.0
     sub = sub.iloc[:SAMPLE_CELLS].reset_index(drop=True)
     if ctype == DATE:
-        is_num = sub.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
-                         and not isinstance(v, bool)).to_numpy(dtype=bool)
-        if is_num.all():       # plain numbers are not taken for dates here
+        is_num = sub.map(
+            lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        ).to_numpy(dtype=bool)
+        if is_num.all():  # plain numbers are not taken for dates here
             return 0.0
     p = _parse(ctype, sub, raw)
     return float((~p.empty & ~np.isin(np.arange(len(sub)), p.bad.index.to_numpy())).mean())
@@ -294,7 +298,7 @@ def _alternatives(fld: str, chosen: int, raw: _Raw, taken: dict[int, str], kind:
             continue
         key = _norm_header(h)
         if key in _LOOKUP[kind] and _LOOKUP[kind][key] != fld:
-            continue                  # the accepted name of another field
+            continue  # the accepted name of another field
         tokens = set(key.split())
         hit = next((a for a, w in words if w and w <= tokens), None)
         use = f"; it is read as {taken[p]}" if p in taken else ""
@@ -310,8 +314,13 @@ def _alternatives(fld: str, chosen: int, raw: _Raw, taken: dict[int, str], kind:
         share = _sample_share(raw.frame[p], ctype, raw)
         if share >= ALTERNATIVE_MIN_SHARE:
             what = "dates" if ctype == DATE else "numbers"
-            out.append((repr(h), f"its values are {what} too ({share:.0%} of the cells looked at), but "
-                                 "its header is not a known name for this field"))
+            out.append(
+                (
+                    repr(h),
+                    f"its values are {what} too ({share:.0%} of the cells looked at), but "
+                    "its header is not a known name for this field",
+                )
+            )
     return out
 
 
@@ -319,11 +328,26 @@ def _reason_key(reason: str) -> str:
     return re.sub(r"\s+", " ", reason.split(":")[0]).strip()
 
 
-def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str, int],
-                  canon_map: dict, ctx: _Ctx, data: pd.DataFrame, lay: Layout) -> Reading:
+def build_reading(
+    kind: str,
+    source: Any,
+    raw0: _Raw,
+    raw: _Raw,
+    positions: dict[str, int],
+    canon_map: dict,
+    ctx: _Ctx,
+    data: pd.DataFrame,
+    lay: Layout,
+) -> Reading:
     """The reading report of one input table, after validation."""
-    r = Reading(kind=kind, file=ctx.label, sheet=ctx.sheet, layout=lay.name,
-                layout_evidence=list(lay.evidence), reconciliation=list(lay.reconciliation))
+    r = Reading(
+        kind=kind,
+        file=ctx.label,
+        sheet=ctx.sheet,
+        layout=lay.name,
+        layout_evidence=list(lay.evidence),
+        reconciliation=list(lay.reconciliation),
+    )
     hf = ctx.header
     last_row = int(raw0.rows.max()) if len(raw0.rows) else None
     if hf is not None:
@@ -336,33 +360,34 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
             r.cells = f"rows {hf.row}–{last_row or hf.row}, columns {min(cols) + 1}–{max(cols) + 1}"
         rows_h = f"row {hf.row}" if hf.depth == 1 else f"rows {hf.row}–{hf.row + hf.depth - 1} (joined)"
         if hf.matched:
-            r.header = (f"{rows_h}, the row with the most known column names ({hf.matched}) among the "
-                        f"first {hf.scanned} rows")
+            r.header = (
+                f"{rows_h}, the row with the most known column names ({hf.matched}) among the first {hf.scanned} rows"
+            )
         else:
-            r.header = (f"{rows_h}: no known column name in the first {hf.scanned} rows, so the first "
-                        "row with two or more filled cells")
+            r.header = (
+                f"{rows_h}: no known column name in the first {hf.scanned} rows, so the first "
+                "row with two or more filled cells"
+            )
         if hf.row > 1:
             r.header += "; rows above it were not read"
     else:
         r.cells = f"{len(raw0.frame):,} rows × {raw0.frame.shape[1]:,} columns"
         r.header = "the column labels of the table"
-    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in (".xlsx", ".xlsm", ".xltx",
-                                                                             ".xltm"):
+    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in (".xlsx", ".xlsm", ".xltx", ".xltm"):
         r.other_sheets = [(n, s) for n, s in workbook_sheets(Path(source)) if n != ctx.sheet]
 
     taken = {p: c for c, p in positions.items() if p < len(raw0.headers)}
     for c, p in positions.items():
         h = raw.headers[p]
-        if p >= len(raw0.headers):      # made by the layout step (the grouped report's line texts)
-            r.fields.append(FieldSource(c, h, "", "the texts of the grouped report's lines, read "
-                                                  "from the client column"))
+        if p >= len(raw0.headers):  # made by the layout step (the grouped report's line texts)
+            r.fields.append(
+                FieldSource(c, h, "", "the texts of the grouped report's lines, read from the client column")
+            )
             continue
         where = ""
         if hf is not None and p < len(hf.columns):
-            where = (f"column {column_letter(hf.columns[p])}" if hf.letters
-                     else f"column {hf.columns[p] + 1}")
-        r.fields.append(FieldSource(c, h, where, _how(c, h, kind, canon_map),
-                                    _alternatives(c, p, raw0, taken, kind)))
+            where = f"column {column_letter(hf.columns[p])}" if hf.letters else f"column {hf.columns[p] + 1}"
+        r.fields.append(FieldSource(c, h, where, _how(c, h, kind, canon_map), _alternatives(c, p, raw0, taken, kind)))
 
     # rows
     mine = [q for q in ctx.report.problems if q.row is not None]
@@ -375,8 +400,11 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
         if q.severity == ERROR and q.row not in rejected_rows:
             rejected_rows[q.row] = _reason_key(q.reason)
         elif q.row in sums and q.row not in left_rows:
-            left_rows[q.row] = {"group": "group rows (client and subtotal)", "subtotal": "subtotal rows",
-                                "total": "total rows"}[sums[q.row]]
+            left_rows[q.row] = {
+                "group": "group rows (client and subtotal)",
+                "subtotal": "subtotal rows",
+                "total": "total rows",
+            }[sums[q.row]]
         elif "total line" in q.reason and q.row not in left_rows:
             left_rows[q.row] = "total rows"
     accepted_rows = data["row"].to_numpy() if "row" in data else np.array([], dtype=np.int64)
@@ -393,8 +421,11 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
     if "amount" in data:
         r.amount_column = raw.headers[positions["amount"]]
         r.amount_accepted = float(np.nansum(data["amount"].to_numpy(dtype=np.float64)))
-        other = np.flatnonzero(~np.isin(raw0.rows, accepted_rows)) if len(data) != len(raw0.frame) or \
-            not np.array_equal(raw0.rows, accepted_rows) else np.array([], dtype=np.int64)
+        other = (
+            np.flatnonzero(~np.isin(raw0.rows, accepted_rows))
+            if len(data) != len(raw0.frame) or not np.array_equal(raw0.rows, accepted_rows)
+            else np.array([], dtype=np.int64)
+        )
         if len(other):
             if lay.amounts is not None and len(lay.amounts) == len(raw0.rows):
                 vals = lay.amounts[other]
@@ -413,8 +444,18 @@ def build_reading(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict
     return r
 
 
-def describe(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str, int], canon_map: dict,
-             ctx: _Ctx, data: pd.DataFrame, lay: Layout, columns: dict[str, str]) -> Reading:
+def describe(
+    kind: str,
+    source: Any,
+    raw0: _Raw,
+    raw: _Raw,
+    positions: dict[str, int],
+    canon_map: dict,
+    ctx: _Ctx,
+    data: pd.DataFrame,
+    lay: Layout,
+    columns: dict[str, str],
+) -> Reading:
     """After validation: reconcile the lines with the report's own sums, build the reading report,
     add the plausibility warnings; the report is also put in ``ctx.report.readings``."""
     if "amount" in positions:
@@ -424,15 +465,24 @@ def describe(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str,
     reading.warnings.extend(lay.notes)
     for note in lay.notes:
         ctx.report.problems.append(ctx.problem(note, severity=WARNING))
-    cells = raw0.frame[positions["amount"]] if "amount" in positions and positions["amount"] < len(raw0.headers) \
-        else None
+    cells = (
+        raw0.frame[positions["amount"]] if "amount" in positions and positions["amount"] < len(raw0.headers) else None
+    )
     plausibility.check(data, ctx, columns, reading, cells, raw0.rows)
     ctx.report.readings.append(reading)
     return reading
 
 
-def partial(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str, int], canon_map: dict,
-            ctx: _Ctx, lay: Layout | None) -> Reading | None:
+def partial(
+    kind: str,
+    source: Any,
+    raw0: _Raw,
+    raw: _Raw,
+    positions: dict[str, int],
+    canon_map: dict,
+    ctx: _Ctx,
+    lay: Layout | None,
+) -> Reading | None:
     """The reading report of a table that was refused: where it was read, its header and fields
     (no rows were accepted); put in ``ctx.report.readings``.  None when it cannot be made."""
     try:
@@ -445,6 +495,6 @@ def partial(kind: str, source: Any, raw0: _Raw, raw: _Raw, positions: dict[str, 
     blank = np.ones(len(f), dtype=bool)
     for p in range(f.shape[1]):
         blank &= _blank_mask(f[p])
-    reading.rows_read = int((~blank).sum())     # the table was refused: every non-blank row
+    reading.rows_read = int((~blank).sum())  # the table was refused: every non-blank row
     ctx.report.readings.append(reading)
     return reading

@@ -13,6 +13,7 @@ expressions and CASE before every cast, no engine-specific TRY_CAST), so the
 same validation runs on DuckDB, PostgreSQL and Spark.  Needs the ``scale``
 extra (ibis, DuckDB); nothing here is imported by the core.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -42,7 +43,7 @@ EXAMPLES = 5
 #: DuckDB's memory limit for file inputs (it spills to a temporary folder beyond it)
 DUCKDB_MEMORY_LIMIT = os.environ.get("XLB2B_DUCKDB_MEMORY", "1GB")
 #: files at least this big go through DuckDB when the engine is chosen automatically
-LARGE_FILE_BYTES = 256 * 2 ** 20
+LARGE_FILE_BYTES = 256 * 2**20
 
 _FIRST_REAL_DAY = dt.date(1900, 3, 1)
 _NUMBER_RE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
@@ -57,12 +58,12 @@ class EngineInput:
     """A validated input table that stays in its engine."""
 
     kind: str
-    table: Any                       # ibis table: canonical columns, validated rows only
+    table: Any  # ibis table: canonical columns, validated rows only
     report: Report = field(default_factory=Report)
     source: str = ""
-    sheet: str = ""                  # always empty (files and tables have no sheets); as InputTable
+    sheet: str = ""  # always empty (files and tables have no sheets); as InputTable
     columns: dict[str, str] = field(default_factory=dict)
-    rows: int = 0                    # rows kept
+    rows: int = 0  # rows kept
     rejected: int = 0
     con: Any = None
 
@@ -101,20 +102,26 @@ def duckdb_connection(temp_dir: str | None = None):
     except ImportError:
         raise InputError("large inputs need DuckDB: pip install 'xlb2b[scale]'") from None
     spill = temp_dir or tempfile.mkdtemp(prefix="xlb2b-duckdb-")
-    if temp_dir is None:      # the copy of the lines goes when the process ends
+    if temp_dir is None:  # the copy of the lines goes when the process ends
         atexit.register(shutil.rmtree, spill, True)
     # a database file in the temporary folder: the validated lines are stored there once
     # (DuckDB's compressed columns, on disk), so the aggregation does not parse the files again
-    con = ibis.duckdb.connect(os.path.join(spill, "work.duckdb"), memory_limit=DUCKDB_MEMORY_LIMIT,
-                              temp_directory=os.path.join(spill, "spill"), preserve_insertion_order=False)
+    con = ibis.duckdb.connect(
+        os.path.join(spill, "work.duckdb"),
+        memory_limit=DUCKDB_MEMORY_LIMIT,
+        temp_directory=os.path.join(spill, "spill"),
+        preserve_insertion_order=False,
+    )
     return con
 
 
 def _files(pattern: str, kind: str) -> list[str]:
     p = str(pattern)
     if os.path.isdir(p):
-        files = sorted(glob.glob(os.path.join(p, "**", "*.parquet"), recursive=True)
-                       + glob.glob(os.path.join(p, "**", "*.csv"), recursive=True))
+        files = sorted(
+            glob.glob(os.path.join(p, "**", "*.parquet"), recursive=True)
+            + glob.glob(os.path.join(p, "**", "*.csv"), recursive=True)
+        )
     elif is_pattern(p):
         files = sorted(glob.glob(p, recursive=True))
     else:
@@ -123,13 +130,18 @@ def _files(pattern: str, kind: str) -> list[str]:
         raise InputError(f"{pattern}: no file matches (the {kind} table)")
     suffixes = {Path(f).suffix.lower() for f in files}
     if len(suffixes - {".csv", ".txt"}) and not suffixes <= {".parquet"}:
-        raise InputError(f"{pattern}: mixes {', '.join(sorted(suffixes))} files; give parquet or CSV files, "
-                         "not both")
+        raise InputError(f"{pattern}: mixes {', '.join(sorted(suffixes))} files; give parquet or CSV files, not both")
     return files
 
 
-def open_files(kind: str, pattern: str | os.PathLike, *, mapping: Mapping[str, Any] | None = None,
-               con=None, name: str | None = None) -> EngineInput:
+def open_files(
+    kind: str,
+    pattern: str | os.PathLike,
+    *,
+    mapping: Mapping[str, Any] | None = None,
+    con=None,
+    name: str | None = None,
+) -> EngineInput:
     """Parquet or CSV files (a path, a folder or a glob) through DuckDB, out of core."""
     files = _files(str(pattern), kind)
     con = con or duckdb_connection()
@@ -138,7 +150,7 @@ def open_files(kind: str, pattern: str | os.PathLike, *, mapping: Mapping[str, A
         if Path(files[0]).suffix.lower() == ".parquet":
             t = con.read_parquet(files, union_by_name=True, filename=True, file_row_number=True)
             t = t.rename(_file="filename", _line="file_row_number")
-            t = t.mutate(_line=t._line + 1)          # the n-th data row of the file
+            t = t.mutate(_line=t._line + 1)  # the n-th data row of the file
         else:
             t = con.read_csv(files, all_varchar=True, header=True, filename=True, union_by_name=True)
             t = t.rename(_file="filename")
@@ -150,8 +162,9 @@ def open_files(kind: str, pattern: str | os.PathLike, *, mapping: Mapping[str, A
     return validate(kind, t, mapping=mapping, label=label, con=con, store=f"{kind}_lines")
 
 
-def open_database(kind: str, url: str, *, table: str | None = None, query: str | None = None,
-                  mapping: Mapping[str, Any] | None = None) -> EngineInput:
+def open_database(
+    kind: str, url: str, *, table: str | None = None, query: str | None = None, mapping: Mapping[str, Any] | None = None
+) -> EngineInput:
     """A table or a query of a database that ibis can connect to (``postgres://…``,
     ``duckdb://file.db``, ``clickhouse://…``, ``mssql://…`` …)."""
     ibis = _ibis()
@@ -160,8 +173,9 @@ def open_database(kind: str, url: str, *, table: str | None = None, query: str |
     try:
         con = ibis.connect(url)
     except ImportError as e:
-        raise InputError(f"the driver for {url.split(':', 1)[0]} is not installed ({e.name}); "
-                         "see docs/big-data.md") from None
+        raise InputError(
+            f"the driver for {url.split(':', 1)[0]} is not installed ({e.name}); see docs/big-data.md"
+        ) from None
     except Exception as e:  # noqa: BLE001
         raise InputError(f"cannot connect to the database: {str(e).splitlines()[0]}") from None
     try:
@@ -223,24 +237,37 @@ def _date(col):
     serial_txt = s.re_search(r"^[0-9]{2,7}([.][0-9]+)?$")
     structured = iso | dmy
 
-    def part(i_iso, i_dmy):   # digits only where a pattern matched, so every cast succeeds
+    def part(i_iso, i_dmy):  # digits only where a pattern matched, so every cast succeeds
         # (regular expressions, not split: Spark's split takes its separator as a pattern)
-        txt = ibis.cases((iso, s.re_extract(r"^([0-9]+)-([0-9]+)-([0-9]+)", i_iso)),
-                         (dmy, s.re_extract(r"^([0-9]+)[.]([0-9]+)[.]([0-9]+)", i_dmy)), else_="0")
+        txt = ibis.cases(
+            (iso, s.re_extract(r"^([0-9]+)-([0-9]+)-([0-9]+)", i_iso)),
+            (dmy, s.re_extract(r"^([0-9]+)[.]([0-9]+)[.]([0-9]+)", i_dmy)),
+            else_="0",
+        )
         return txt.cast("int32")
 
     y, m, d = part(1, 3), part(2, 2), part(3, 1)
     real = structured & (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m))
     num = serial_txt.ifelse(s.cast("float64"), ibis.null("float64"))
     serial_ok = serial_txt & (num >= 61) & (num <= 2958465)
-    v = ibis.cases((real, ibis.date(y, m, d)),
-                   (serial_ok, ibis.date(1899, 12, 30) + num.floor().cast("int32").as_interval("D")),
-                   else_=ibis.null("date"))
+    v = ibis.cases(
+        (real, ibis.date(y, m, d)),
+        (serial_ok, ibis.date(1899, 12, 30) + num.floor().cast("int32").as_interval("D")),
+        else_=ibis.null("date"),
+    )
     return v, s.notnull() & v.isnull(), f"not a date ({_DATE_HELP})"
 
 
-def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con=None,
-             today: dt.date | None = None, store: str | None = None) -> EngineInput:
+def validate(
+    kind: str,
+    t,
+    *,
+    mapping: Mapping[str, Any] | None,
+    label: str,
+    con=None,
+    today: dt.date | None = None,
+    store: str | None = None,
+) -> EngineInput:
     """Match the headers, parse and check every canonical column in the engine,
     count the rejected rows per column and reason, fetch the first examples.
     ``store``: a table name in ``con`` to keep the parsed lines in (files: they are
@@ -255,7 +282,7 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
     src = {c: headers[p] for c, p in positions.items()}
 
     parsed: dict[str, Any] = {}
-    checks: list[tuple[str, str, Any]] = []       # (canonical column, reason, bad expression)
+    checks: list[tuple[str, str, Any]] = []  # (canonical column, reason, bad expression)
     empty_row = ibis.literal(True)
     total_row = ibis.literal(False)
     required = ROW_REQUIRED[kind]
@@ -276,15 +303,19 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
             if why:
                 checks.append((c, why, bad))
             tomorrow = today + dt.timedelta(days=1)
-            checks.append((c, f"date before {_FIRST_REAL_DAY:%Y-%m-%d} or after {tomorrow:%Y-%m-%d}: "
-                              "cannot be a real transaction date",
-                           v.notnull() & ((v < ibis.date(1900, 3, 1))
-                                          | (v > ibis.date(tomorrow.year, tomorrow.month, tomorrow.day)))))
+            checks.append(
+                (
+                    c,
+                    f"date before {_FIRST_REAL_DAY:%Y-%m-%d} or after {tomorrow:%Y-%m-%d}: "
+                    "cannot be a real transaction date",
+                    v.notnull()
+                    & ((v < ibis.date(1900, 3, 1)) | (v > ibis.date(tomorrow.year, tomorrow.month, tomorrow.day))),
+                )
+            )
         else:
             raise InputError(f"{label}: column {c!r} ({ctype}) is not supported for database inputs")
         parsed[c] = v
-        raw_empty = v.isnull() if ctype == TEXT else (_text(col).isnull() if col.type().is_string()
-                                                      else col.isnull())
+        raw_empty = v.isnull() if ctype == TEXT else (_text(col).isnull() if col.type().is_string() else col.isnull())
         empty_row = empty_row & raw_empty
         if c in required:
             checks.append((c, f"empty {_WHAT.get(c, c)}", raw_empty))
@@ -296,32 +327,38 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
     for b in bad_cols.values():
         any_bad = any_bad | b
     blank = empty_row.fill_null(False)
-    p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()}, **bad_cols,
-                 _blank=blank, _total=total_row.fill_null(False) & ~blank, _any=any_bad)
+    p = t.mutate(
+        **{f"_v_{c}": v for c, v in parsed.items()},
+        **bad_cols,
+        _blank=blank,
+        _total=total_row.fill_null(False) & ~blank,
+        _any=any_bad,
+    )
     p = p.mutate(_candidate=~p._blank & ~p._total)
-    raw_p = p        # with the source columns, for the examples
+    raw_p = p  # with the source columns, for the examples
     if store is not None:
         # only the parsed values and the flags are kept (the source text is not copied)
-        keep = ["_file", "_line", *(f"_v_{c}" for c in parsed), *bad_cols, "_blank", "_total", "_any",
-                "_candidate"]
+        keep = ["_file", "_line", *(f"_v_{c}" for c in parsed), *bad_cols, "_blank", "_total", "_any", "_candidate"]
         try:
             p = con.create_table(store, p.select(*keep), overwrite=True)
         except Exception as e:  # noqa: BLE001
-            raise InputError(f"{label}: the engine could not read the {kind} table: "
-                             f"{str(e).splitlines()[0]}") from None
+            raise InputError(f"{label}: the engine could not read the {kind} table: {str(e).splitlines()[0]}") from None
 
     def flag(e):
         return e.ifelse(1, 0)
 
-    sums = {"_rows": p.count(), "_blank": flag(p._blank).sum(), "_total": flag(p._total).sum(),
-            "_rejected": flag(p._candidate & p._any).sum()}
+    sums = {
+        "_rows": p.count(),
+        "_blank": flag(p._blank).sum(),
+        "_total": flag(p._total).sum(),
+        "_rejected": flag(p._candidate & p._any).sum(),
+    }
     for i in range(len(checks)):
         sums[f"_c{i}"] = flag(p._candidate & p[f"_b{i}"]).sum()
     try:
         counts = p.aggregate(**sums).to_pandas().iloc[0]
     except Exception as e:  # noqa: BLE001
-        raise InputError(f"{label}: the engine could not read the {kind} table: {str(e).splitlines()[0]}") \
-            from None
+        raise InputError(f"{label}: the engine could not read the {kind} table: {str(e).splitlines()[0]}") from None
     n_rows = int(counts["_rows"]) - int(counts["_blank"] or 0) - int(counts["_total"] or 0)
     n_rejected = int(counts["_rejected"] or 0)
     report = ctx.report
@@ -332,28 +369,47 @@ def validate(kind: str, t, *, mapping: Mapping[str, Any] | None, label: str, con
             continue
         report.add(f"{why}: {k} row(s) rejected", file=label, column=src[c], severity=ERROR)
         ex = raw_p.filter(raw_p._candidate & raw_p[f"_b{i}"]).select(
-            "_file", "_line", *dict.fromkeys(key_cols + [src[c]]))
+            "_file", "_line", *dict.fromkeys(key_cols + [src[c]])
+        )
         for _, r in ex.limit(EXAMPLES).to_pandas().iterrows():
             key = ", ".join(f"{h}={r[h]!r}" for h in key_cols if h != src[c])
             line = None if pd.isna(r["_line"]) else int(r["_line"])
             value = r[src[c]]
-            report.add(f"{why} (example; {key})" if key else f"{why} (example)",
-                       file=os.path.basename(str(r["_file"])), row=line, column=src[c],
-                       value=None if pd.isna(value) else (value if isinstance(value, str) else str(value)),
-                       severity=ERROR)
+            report.add(
+                f"{why} (example; {key})" if key else f"{why} (example)",
+                file=os.path.basename(str(r["_file"])),
+                row=line,
+                column=src[c],
+                value=None if pd.isna(value) else (value if isinstance(value, str) else str(value)),
+                severity=ERROR,
+            )
     if int(counts["_total"] or 0):
-        report.add(f"{int(counts['_total'])} total line(s) (the client column says Total/Итого), not data: "
-                   "left out", file=label, column=src.get("client_id", ""), severity=WARNING)
+        report.add(
+            f"{int(counts['_total'])} total line(s) (the client column says Total/Итого), not data: left out",
+            file=label,
+            column=src.get("client_id", ""),
+            severity=WARNING,
+        )
     if int(counts["_blank"] or 0):
         report.add(f"{int(counts['_blank'])} empty row(s) skipped", file=label, severity=INFO)
     if n_rows <= 0:
         ctx.fatal("no data rows: the table has headers but nothing under them")
     if n_rejected * 2 > n_rows:
-        ctx.fatal(f"{n_rejected} of {n_rows} rows rejected; more than half usually means a wrong column "
-                  "(check the headers or pass a mapping); the counts and first examples are listed above")
+        ctx.fatal(
+            f"{n_rejected} of {n_rows} rows rejected; more than half usually means a wrong column "
+            "(check the headers or pass a mapping); the counts and first examples are listed above"
+        )
     clean = p.filter(p._candidate & ~p._any).select(**{c: p[f"_v_{c}"] for c in positions})
-    return EngineInput(kind=kind, table=clean, report=report, source=label, columns=src,
-                       rows=n_rows - n_rejected, rejected=n_rejected, con=con)
+    return EngineInput(
+        kind=kind,
+        table=clean,
+        report=report,
+        source=label,
+        columns=src,
+        rows=n_rows - n_rejected,
+        rejected=n_rejected,
+        con=con,
+    )
 
 
 def kinds() -> tuple[str, ...]:

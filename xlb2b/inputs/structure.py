@@ -35,6 +35,7 @@ The rules (docs/reading.md states them for users):
   of the lines (and said in a warning); otherwise each is rejected as an empty
   client id.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -68,9 +69,11 @@ FLAT_SUBTOTALS = "flat list with subtotal or total rows"
 GROUPED = "grouped report: client group rows with their subtotals, the lines beneath them"
 FILLED = "flat list whose client cell stands for the rows beneath it"
 
-EXPORT_FLAT = ("export a flat list instead: one row per sale line with the client, date and amount "
-               "in columns of their own (in 1C: report settings → Structure → remove the groupings, "
-               "keep «Detailed records»; or save the list of documents / sales lines)")
+EXPORT_FLAT = (
+    "export a flat list instead: one row per sale line with the client, date and amount "
+    "in columns of their own (in 1C: report settings → Structure → remove the groupings, "
+    "keep «Detailed records»; or save the list of documents / sales lines)"
+)
 
 
 def close(x: float, s: float, lines: int) -> bool:
@@ -81,35 +84,38 @@ def close(x: float, s: float, lines: int) -> bool:
 @dataclass
 class SumRow:
     """A row left out because its amount is the sum of other rows."""
-    row: int                 # row number as the user sees it
-    kind: str                # "subtotal", "total", "group"
+
+    row: int  # row number as the user sees it
+    kind: str  # "subtotal", "total", "group"
     amount: float
-    key: str                 # its client cell
-    covers: np.ndarray       # row numbers of the lines it adds up (all lines above: total)
-    matched: bool = True     # whether the amount equals the sum of its lines as read
+    key: str  # its client cell
+    covers: np.ndarray  # row numbers of the lines it adds up (all lines above: total)
+    matched: bool = True  # whether the amount equals the sum of its lines as read
 
 
 @dataclass
 class Group:
     """A client group of a grouped report."""
+
     client: str
-    row: int                 # the group row
-    subtotal: float          # its amount (NaN when it has none)
-    rows: np.ndarray         # row numbers of its lines
+    row: int  # the group row
+    subtotal: float  # its amount (NaN when it has none)
+    rows: np.ndarray  # row numbers of its lines
 
 
 @dataclass
 class Layout:
     """What the shape and the numbers of the grid say about its layout."""
+
     name: str = FLAT
     evidence: list[str] = field(default_factory=list)
-    sums: list[SumRow] = field(default_factory=list)        # left out: subtotals, totals, group rows
+    sums: list[SumRow] = field(default_factory=list)  # left out: subtotals, totals, group rows
     groups: list[Group] = field(default_factory=list)
-    filled: list[tuple[int, int, int]] = field(default_factory=list)   # (from row, first, last)
-    notes: list[str] = field(default_factory=list)          # warnings for the reading report
+    filled: list[tuple[int, int, int]] = field(default_factory=list)  # (from row, first, last)
+    notes: list[str] = field(default_factory=list)  # warnings for the reading report
     reconciliation: list[str] = field(default_factory=list)
-    amounts: np.ndarray | None = None                       # amount per raw row, when parsed
-    amount_rows: np.ndarray | None = None                   # the row numbers of ``amounts``
+    amounts: np.ndarray | None = None  # amount per raw row, when parsed
+    amount_rows: np.ndarray | None = None  # the row numbers of ``amounts``
 
 
 def _rows_text(row_numbers: np.ndarray, limit: int = 6) -> str:
@@ -119,8 +125,7 @@ def _rows_text(row_numbers: np.ndarray, limit: int = 6) -> str:
     if rows == list(range(rows[0], rows[-1] + 1)) and len(rows) > 2:
         return f"rows {rows[0]}–{rows[-1]}"
     head = ", ".join(map(str, rows[:limit]))
-    return f"row{'s' if len(rows) > 1 else ''} {head}" + (f" and {len(rows) - limit} more"
-                                                          if len(rows) > limit else "")
+    return f"row{'s' if len(rows) > 1 else ''} {head}" + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 def fmt_amount(x: float) -> str:
@@ -139,7 +144,7 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     key_blank = _blank_mask(f[pk])
     date_blank = _blank_mask(f[pdt])
     if not (key_blank | date_blank).any():
-        return raw, positions, lay            # every row has a client and a date: nothing to find
+        return raw, positions, lay  # every row has a client and a date: nothing to find
     blank_row = np.ones(n, dtype=bool)
     for p in range(f.shape[1]):
         blank_row &= key_blank if p == pk else date_blank if p == pdt else _blank_mask(f[p])
@@ -160,11 +165,11 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     a = amt[L]
     detail_amt = np.where(~marker & ~np.isnan(a), a, 0.0)
     P = np.concatenate([[0.0], np.cumsum(detail_amt)])
-    C = np.concatenate([[0], np.cumsum(~marker)])           # lines before position k
+    C = np.concatenate([[0], np.cumsum(~marker)])  # lines before position k
     mpos = np.flatnonzero(marker)
     named = ~key_blank[L] & ~ktotal[L]
 
-    kinds: dict[int, tuple[str, int, int]] = {}    # marker position -> (kind, first, last) positions
+    kinds: dict[int, tuple[str, int, int]] = {}  # marker position -> (kind, first, last) positions
     # the blocks of lines between neighbouring markers, for every marker at once
     prev_m = np.r_[-1, mpos[:-1]]
     next_m = np.r_[mpos[1:], len(L)]
@@ -173,23 +178,31 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     cnt_below, sum_below = C[next_m] - C[mpos + 1], P[next_m] - P[mpos + 1]
 
     def fits(cnt, tot):
-        return (cnt >= 1) & (np.abs(x_all - tot) <= SUM_TOLERANCE_PER_LINE * np.maximum(cnt, 1)
-                             + SUM_TOLERANCE_RELATIVE * np.abs(tot))
+        return (cnt >= 1) & (
+            np.abs(x_all - tot) <= SUM_TOLERANCE_PER_LINE * np.maximum(cnt, 1) + SUM_TOLERANCE_RELATIVE * np.abs(tot)
+        )
 
     hit_above, hit_below = fits(cnt_above, sum_above), fits(cnt_below, sum_below)
     lines_total = int(C[len(L)])
-    sums_before = 0.0                              # amounts of subtotals/groups already found
+    sums_before = 0.0  # amounts of subtotals/groups already found
     sum_lines = 0
     for k, x, pm, nm, ha, hb, ca, cb, nk in zip(
-            mpos.tolist(), x_all.tolist(), prev_m.tolist(), next_m.tolist(),
-            hit_above.tolist(), hit_below.tolist(), cnt_above.tolist(), cnt_below.tolist(),
-            named[mpos].tolist()):
-        if x != x:                                 # no amount
+        mpos.tolist(),
+        x_all.tolist(),
+        prev_m.tolist(),
+        next_m.tolist(),
+        hit_above.tolist(),
+        hit_below.tolist(),
+        cnt_above.tolist(),
+        cnt_below.tolist(),
+        named[mpos].tolist(),
+    ):
+        if x != x:  # no amount
             if nk and nm > k + 1:
                 kinds[k] = ("heading", k + 1, nm - 1)
             continue
         hit = None
-        for side in (("below", "above") if nk else ("above", "below")):
+        for side in ("below", "above") if nk else ("above", "below"):
             if side == "below" and hb:
                 hit = ("below", k + 1, nm - 1, cb)
                 break
@@ -200,7 +213,7 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
             side, lo, hi, cnt = hit
             same = True
             if nk:
-                keys = ktext[L[lo:hi + 1]][named[lo:hi + 1]]
+                keys = ktext[L[lo : hi + 1]][named[lo : hi + 1]]
                 same = bool(np.all(keys == ktext[L[k]]))
             everything = side == "above" and C[lo] == 0 and lines_total == C[k + 1]
             if not nk or same:
@@ -210,9 +223,11 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                 # a name under all the lines with their sum: a total with a label of its own, or the one
                 # client of a report with its name under its lines; taken as the total, and said
                 kind = "total"
-                lay.notes.append(f"row {int(rows[L[k]])} has {ktext[L[k]]!r} in the client column, no date and "
-                                 f"the sum of every line above it: it was taken as a total and left out; if it is "
-                                 f"the client of those lines, {EXPORT_FLAT}")
+                lay.notes.append(
+                    f"row {int(rows[L[k]])} has {ktext[L[k]]!r} in the client column, no date and "
+                    f"the sum of every line above it: it was taken as a total and left out; if it is "
+                    f"the client of those lines, {EXPORT_FLAT}"
+                )
             else:
                 kind = "group" if side == "below" else "footer"
             kinds[k] = (kind, lo, hi)
@@ -228,9 +243,14 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     # a total above every line (some reports put it first): the sum of all lines, or of all subtotals
     if lines_total:
         for k, (kind, _lo, _hi) in list(kinds.items()):
-            if kind == "unmatched" and C[k] == 0 and (
+            if (
+                kind == "unmatched"
+                and C[k] == 0
+                and (
                     close(float(a[k]), float(P[len(L)]), lines_total)
-                    or (sum_lines and close(float(a[k]), sums_before, sum_lines))):
+                    or (sum_lines and close(float(a[k]), sums_before, sum_lines))
+                )
+            ):
                 kinds[k] = ("total", 0, len(L) - 1)
 
     groups = [k for k, v in kinds.items() if v[0] == "group"]
@@ -238,40 +258,50 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     loose = [k for k, v in kinds.items() if v[0] == "unmatched_named"]
     totals = [k for k, v in kinds.items() if v[0] == "total"]
     headings = [k for k, v in kinds.items() if v[0] == "heading"]
-    where = lambda ks: _rows_text(rows[L[np.asarray(sorted(ks), dtype=np.int64)]])   # noqa: E731
+    where = lambda ks: _rows_text(rows[L[np.asarray(sorted(ks), dtype=np.int64)]])  # noqa: E731
 
     if len(footers) >= 2 and len(footers) >= len(groups):
-        ctx.fatal(f"this looks like a grouped report with each client's name under its lines "
-                  f"({where(footers)} hold a client name and the sum of the lines above them); "
-                  f"it cannot be read safely: {EXPORT_FLAT}")
+        ctx.fatal(
+            f"this looks like a grouped report with each client's name under its lines "
+            f"({where(footers)} hold a client name and the sum of the lines above them); "
+            f"it cannot be read safely: {EXPORT_FLAT}"
+        )
     strong = [k for k in groups if kinds[k][2] > kinds[k][1]]
     grouped = bool(groups) and bool(strong) and (len(groups) >= 2 or bool(totals))
     if grouped and len(groups) < GROUPS_MIN_SHARE * (len(groups) + len(loose)):
-        ctx.fatal(f"this looks like a grouped report (rows with a client, no date and an amount, the "
-                  f"lines beneath them), but only {len(groups)} of {len(groups) + len(loose)} such rows "
-                  f"equal the sum of the lines beneath them (those that do not: {where(loose)}); it may "
-                  f"be grouped on more than one level; it cannot be read safely: {EXPORT_FLAT}")
+        ctx.fatal(
+            f"this looks like a grouped report (rows with a client, no date and an amount, the "
+            f"lines beneath them), but only {len(groups)} of {len(groups) + len(loose)} such rows "
+            f"equal the sum of the lines beneath them (those that do not: {where(loose)}); it may "
+            f"be grouped on more than one level; it cannot be read safely: {EXPORT_FLAT}"
+        )
     if not grouped and len(loose) >= 2 and len(groups) >= 1:
-        ctx.fatal(f"rows with a client, no date and an amount ({where(groups + loose)}) look like the "
-                  f"group rows of a grouped report, but most of their amounts do not equal the sum of "
-                  f"the lines beneath them; it cannot be read safely: {EXPORT_FLAT}")
+        ctx.fatal(
+            f"rows with a client, no date and an amount ({where(groups + loose)}) look like the "
+            f"group rows of a grouped report, but most of their amounts do not equal the sum of "
+            f"the lines beneath them; it cannot be read safely: {EXPORT_FLAT}"
+        )
     dateless = len(groups) + len(loose) + len(footers)
-    if (not grouped and ctx.kind == "transactions" and dateless >= 2
-            and dateless >= NOT_LINES_MIN_SHARE * len(L)):
-        ctx.fatal(f"{dateless} of {len(L)} rows have a client and an amount but no date "
-                  f"({where(groups + loose + footers)}): either their dates are missing, or this is a report "
-                  f"with group rows (for example grouped by client and document) that is not one row per "
-                  f"line; it cannot be read safely: fill in the dates, or {EXPORT_FLAT}")
+    if not grouped and ctx.kind == "transactions" and dateless >= 2 and dateless >= NOT_LINES_MIN_SHARE * len(L):
+        ctx.fatal(
+            f"{dateless} of {len(L)} rows have a client and an amount but no date "
+            f"({where(groups + loose + footers)}): either their dates are missing, or this is a report "
+            f"with group rows (for example grouped by client and document) that is not one row per "
+            f"line; it cannot be read safely: fill in the dates, or {EXPORT_FLAT}"
+        )
     if not grouped:
         groups = []
     elif len(headings):
-        ctx.fatal(f"a grouped report with group rows both with and without amounts ({where(headings)} "
-                  f"have none): it cannot be read safely: {EXPORT_FLAT}")
+        ctx.fatal(
+            f"a grouped report with group rows both with and without amounts ({where(headings)} "
+            f"have none): it cannot be read safely: {EXPORT_FLAT}"
+        )
     if len(headings) >= 2 and not grouped:
         lay.notes.append(
             f"{where(headings)} hold only a text in the client column, like the group headings of a "
             f"report; the lines beneath them were read with their own client cells as the client. If "
-            f"those headings are the clients, {EXPORT_FLAT}")
+            f"those headings are the clients, {EXPORT_FLAT}"
+        )
 
     key_col = f[pk].to_numpy(dtype=object, copy=True)
     key_raw = f[pk].to_numpy(dtype=object)
@@ -281,8 +311,8 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     key_header = raw.headers[pk]
 
     def cover(lo: int, hi: int) -> np.ndarray:
-        sel = L[lo:hi + 1]
-        sel = sel[~marker[lo:hi + 1]]
+        sel = L[lo : hi + 1]
+        sel = sel[~marker[lo : hi + 1]]
         return rows[sel]
 
     if grouped:
@@ -292,18 +322,25 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
         first_head = heads[0]
         orphans = [k for k in range(first_head) if not marker[k]]
         for k in orphans:
-            problems.append(ctx.problem("a line above the first client group row: its client is unknown",
-                                        row=int(rows[L[k]]), column=key_header,
-                                        value=ktext[L[k]], severity=ERROR))
+            problems.append(
+                ctx.problem(
+                    "a line above the first client group row: its client is unknown",
+                    row=int(rows[L[k]]),
+                    column=key_header,
+                    value=ktext[L[k]],
+                    severity=ERROR,
+                )
+            )
             drop[L[k]] = True
-        bounds = np.asarray(sorted(m for m, v in kinds.items()
-                                   if v[0] in ("group", "unmatched_named", "total")), dtype=np.int64)
+        bounds = np.asarray(
+            sorted(m for m, v in kinds.items() if v[0] in ("group", "unmatched_named", "total")), dtype=np.int64
+        )
         for k in heads:
             i = L[k]
             nxt = np.searchsorted(bounds, k, side="right")
             end = int(bounds[nxt]) if nxt < len(bounds) else len(L)
             block = np.arange(k + 1, end)
-            ln = L[block[~marker[k + 1:end]]]
+            ln = L[block[~marker[k + 1 : end]]]
             client = str(ktext[i])
             sku_text[ln] = ktext[ln]
             key_col[ln] = key_raw[i]
@@ -311,39 +348,63 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
             lay.groups.append(Group(client, int(rows[i]), float(a[k]), rows[ln]))
             lay.sums.append(SumRow(int(rows[i]), "group", float(a[k]), client, rows[ln], matched))
             drop[i] = True
-            said = (f"its amount {fmt_amount(a[k])} is the sum of its lines, {_rows_text(rows[ln])}"
-                    if matched else f"its amount {fmt_amount(a[k])} differs from the sum of its lines "
-                    f"({_rows_text(rows[ln])}) as given; see the reconciliation")
-            problems.append(ctx.problem(f"group row of client {client!r}: {said}; its lines are read as "
-                                        "this client's, the row itself is left out",
-                                        row=int(rows[i]), column=key_header, value=client,
-                                        severity=INFO if matched else WARNING))
-        lay.evidence.append(f"{len(groups)} of {len(heads)} group rows (a client, no date) equal the sum "
-                            f"of the lines beneath them, whose client cells hold other texts (the "
-                            f"nomenclature); read as a flat list, each line with its group's client")
+            said = (
+                f"its amount {fmt_amount(a[k])} is the sum of its lines, {_rows_text(rows[ln])}"
+                if matched
+                else f"its amount {fmt_amount(a[k])} differs from the sum of its lines "
+                f"({_rows_text(rows[ln])}) as given; see the reconciliation"
+            )
+            problems.append(
+                ctx.problem(
+                    f"group row of client {client!r}: {said}; its lines are read as "
+                    "this client's, the row itself is left out",
+                    row=int(rows[i]),
+                    column=key_header,
+                    value=client,
+                    severity=INFO if matched else WARNING,
+                )
+            )
+        lay.evidence.append(
+            f"{len(groups)} of {len(heads)} group rows (a client, no date) equal the sum "
+            f"of the lines beneath them, whose client cells hold other texts (the "
+            f"nomenclature); read as a flat list, each line with its group's client"
+        )
 
     for k, (kind, lo, hi) in sorted(kinds.items()):
         if kind not in ("subtotal", "total"):
             continue
         i = L[k]
         covered = cover(lo, hi)
-        lay.sums.append(SumRow(int(rows[i]), kind, float(a[k]), "" if key_blank[i] else str(ktext[i]),
-                               covered))
+        lay.sums.append(SumRow(int(rows[i]), kind, float(a[k]), "" if key_blank[i] else str(ktext[i]), covered))
         drop[i] = True
-        what = (f"a subtotal: its amount {fmt_amount(a[k])} is the sum of {_rows_text(covered)}"
-                if kind == "subtotal" else
-                f"a total: its amount {fmt_amount(a[k])} is the sum of the lines (or subtotals) above it")
-        problems.append(ctx.problem(f"{what}; left out", row=int(rows[i]), column=raw.headers[pa],
-                                    value=float(a[k]), severity=WARNING))
+        what = (
+            f"a subtotal: its amount {fmt_amount(a[k])} is the sum of {_rows_text(covered)}"
+            if kind == "subtotal"
+            else f"a total: its amount {fmt_amount(a[k])} is the sum of the lines (or subtotals) above it"
+        )
+        problems.append(
+            ctx.problem(
+                f"{what}; left out", row=int(rows[i]), column=raw.headers[pa], value=float(a[k]), severity=WARNING
+            )
+        )
     if not grouped and any(s.kind in ("subtotal", "total") for s in lay.sums):
         lay.name = FLAT_SUBTOTALS
-        lay.evidence.append(f"{len(lay.sums)} row(s) without a date (or labelled as a total) equal the sum "
-                            "of the lines next to them")
+        lay.evidence.append(
+            f"{len(lay.sums)} row(s) without a date (or labelled as a total) equal the sum of the lines next to them"
+        )
     for k, (kind, _lo, _hi) in sorted(kinds.items()):
         if kind == "unmatched" and ktotal[L[k]] and not np.isnan(a[k]):
             above = ~marker & (np.arange(len(L)) < k)
-            lay.sums.append(SumRow(int(rows[L[k]]), "total", float(a[k]), str(ktext[L[k]]),
-                                   rows[L[above if above.any() else ~marker]], matched=False))
+            lay.sums.append(
+                SumRow(
+                    int(rows[L[k]]),
+                    "total",
+                    float(a[k]),
+                    str(ktext[L[k]]),
+                    rows[L[above if above.any() else ~marker]],
+                    matched=False,
+                )
+            )
 
     # client cells standing for several rows
     if not grouped:
@@ -360,21 +421,31 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
         if len(runs) >= FILL_DOWN_MIN_RUNS and filled >= FILL_DOWN_MIN_SHARE * lines:
             lay.name = FILLED if lay.name == FLAT else f"{lay.name}; client cells stand for several rows"
             for src, s, e in runs:
-                key_col[L[s:e + 1]] = key_raw[L[src]]
+                key_col[L[s : e + 1]] = key_raw[L[src]]
                 lay.filled.append((int(rows[L[src]]), int(rows[L[s]]), int(rows[L[e]])))
-                problems.append(ctx.problem(
-                    f"no client id: taken from row {int(rows[L[src]])} above, whose client cell stands "
-                    f"for the rows beneath it (merged or written once)", row=int(rows[L[s]]),
-                    column=key_header, value=ktext[L[src]], severity=INFO))
-            lay.evidence.append(f"{filled} of {lines} lines have no client, in {len(runs)} runs each under "
-                                "a line with one: the client is filled down")
-            lay.notes.append(f"{filled} line(s) without a client were given the client of the line above them "
-                             f"({len(runs)} runs, listed as info); if those cells were simply left empty, fill "
-                             "them in and read again")
+                problems.append(
+                    ctx.problem(
+                        f"no client id: taken from row {int(rows[L[src]])} above, whose client cell stands "
+                        f"for the rows beneath it (merged or written once)",
+                        row=int(rows[L[s]]),
+                        column=key_header,
+                        value=ktext[L[src]],
+                        severity=INFO,
+                    )
+                )
+            lay.evidence.append(
+                f"{filled} of {lines} lines have no client, in {len(runs)} runs each under "
+                "a line with one: the client is filled down"
+            )
+            lay.notes.append(
+                f"{filled} line(s) without a client were given the client of the line above them "
+                f"({len(runs)} runs, listed as info); if those cells were simply left empty, fill "
+                "them in and read again"
+            )
 
     ctx.report.problems.extend(problems)
     if not drop.any() and not lay.filled and sku_text is None:
-        raw.parsed[pa] = amt_parsed           # validation takes these instead of parsing again
+        raw.parsed[pa] = amt_parsed  # validation takes these instead of parsing again
         raw.parsed[pk] = key
         return raw, positions, lay
     frame = f.copy()
@@ -393,13 +464,22 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     keep = ~drop
     frame = frame.loc[keep].reset_index(drop=True)
     keys, places = raw.keys, raw.places
-    if len(headers) > len(raw.headers):        # the column of the grouped report's line texts
+    if len(headers) > len(raw.headers):  # the column of the grouped report's line texts
         keys = None if keys is None else list(keys) + [(headers[-1],)]
         places = None if places is None else list(places) + [raw.places[pk] if raw.places else ""]
-    out = _Raw(frame, headers, rows[keep], raw.grid, raw.decimal_comma, raw.comma_default,
-               keys=keys, places=places, header_row=raw.header_row)
+    out = _Raw(
+        frame,
+        headers,
+        rows[keep],
+        raw.grid,
+        raw.decimal_comma,
+        raw.comma_default,
+        keys=keys,
+        places=places,
+        header_row=raw.header_row,
+    )
     out.parsed[pa] = _subset(amt_parsed, keep)
-    if not lay.filled and sku_text is None:     # the client cells are as read
+    if not lay.filled and sku_text is None:  # the client cells are as read
         out.parsed[pk] = _subset(key, keep)
     return out, positions, lay
 
@@ -410,8 +490,9 @@ def _subset(p: _Parsed, keep: np.ndarray) -> _Parsed:
     bad_idx = p.bad.index.to_numpy(dtype=np.int64)
     ok = keep[bad_idx] if len(bad_idx) else np.zeros(0, dtype=bool)
     bad = pd.Series(p.bad.to_numpy()[ok], index=pd.Index(new_pos[bad_idx[ok]], dtype=np.int64), dtype=object)
-    return _Parsed(p.values[keep].reset_index(drop=True), p.empty[keep], bad,
-                   None if p.total is None else p.total[keep])
+    return _Parsed(
+        p.values[keep].reset_index(drop=True), p.empty[keep], bad, None if p.total is None else p.total[keep]
+    )
 
 
 def reconcile(lay: Layout, data: pd.DataFrame, ctx: _Ctx, amount_header: str) -> None:
@@ -429,8 +510,9 @@ def reconcile(lay: Layout, data: pd.DataFrame, ctx: _Ctx, amount_header: str) ->
     offsets = np.r_[0, np.cumsum(sizes)]
     pos = np.minimum(np.searchsorted(rows, cov), max(len(rows) - 1, 0))
     found = (rows[pos] == cov) if len(rows) else np.zeros(len(cov), dtype=bool)
-    got = np.bincount(sid, weights=np.where(found, np.nan_to_num(amt[pos] if len(rows) else 0.0), 0.0),
-                      minlength=len(sums))
+    got = np.bincount(
+        sid, weights=np.where(found, np.nan_to_num(amt[pos] if len(rows) else 0.0), 0.0), minlength=len(sums)
+    )
     ok = bad = 0
     for j, x in enumerate(sums):
         total = float(got[j])
@@ -438,14 +520,23 @@ def reconcile(lay: Layout, data: pd.DataFrame, ctx: _Ctx, amount_header: str) ->
             ok += 1
             continue
         bad += 1
-        missing = x.covers[~found[offsets[j]:offsets[j + 1]]]
+        missing = x.covers[~found[offsets[j] : offsets[j + 1]]]
         who = {"group": f"client {x.key!r}", "subtotal": "subtotal", "total": "total"}[x.kind]
-        why = (f"; rejected among its lines: {_rows_text(missing)} (see above)" if len(missing)
-               else "; the report's own figure differs from its lines")
-        text = (f"{who} (row {x.row}): the report says {fmt_amount(x.amount)}, the accepted lines add up "
-                f"to {fmt_amount(total)}, difference {fmt_amount(x.amount - total)}{why}")
+        why = (
+            f"; rejected among its lines: {_rows_text(missing)} (see above)"
+            if len(missing)
+            else "; the report's own figure differs from its lines"
+        )
+        text = (
+            f"{who} (row {x.row}): the report says {fmt_amount(x.amount)}, the accepted lines add up "
+            f"to {fmt_amount(total)}, difference {fmt_amount(x.amount - total)}{why}"
+        )
         lay.reconciliation.append(text)
-        ctx.report.problems.append(ctx.problem(f"does not reconcile: {text}", row=x.row,
-                                               column=amount_header, value=x.amount, severity=WARNING))
-    lay.reconciliation.insert(0, f"{ok} of {ok + bad} subtotal/total rows equal the sum of the "
-                                 "accepted lines they cover")
+        ctx.report.problems.append(
+            ctx.problem(
+                f"does not reconcile: {text}", row=x.row, column=amount_header, value=x.amount, severity=WARNING
+            )
+        )
+    lay.reconciliation.insert(
+        0, f"{ok} of {ok + bad} subtotal/total rows equal the sum of the accepted lines they cover"
+    )

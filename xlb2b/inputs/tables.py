@@ -1,4 +1,5 @@
 """The canonical shape of every input table after reading and validation."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,7 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "clients": (
         ("client_id",),
-        ("name", "industry", "manager", "region", "capacity_units", "overdue_days",
-         "overdue_amount", "overdue_flag"),
+        ("name", "industry", "manager", "region", "capacity_units", "overdue_days", "overdue_amount", "overdue_flag"),
     ),
     "market": (
         ("client_id", "supplier", "amount"),
@@ -33,7 +33,8 @@ class InputTable:
 
     ``data`` has the canonical columns with these dtypes: ``client_id``,
     ``order_id``, ``sku``, ``category``, ``supplier``, text attributes:
-    categorical over cleaned str values (object when built by hand; both work); ``date``: datetime64[ns] (midnight); ``amount``, ``quantity``,
+    categorical over cleaned str values (object when built by hand; both work); ``date``:
+    datetime64[ns] (midnight); ``amount``, ``quantity``,
     ``cost``, ``gross_profit``, ``capacity_units``, ``overdue_*``: float64
     (``overdue_flag``: float 1.0/0.0).  Rows rejected by validation are not in
     ``data``; each is in ``report``.  ``row`` (int column) holds the row number

@@ -1,4 +1,5 @@
 """Validation: parse every column, reject bad rows, report each rejected value."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -32,8 +33,10 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
     kind = ctx.kind
     frame = raw.frame
     n = len(frame)
-    parsed = {c: raw.parsed.pop(p, None) or _parse(COLUMN_TYPES[c], frame[p].reset_index(drop=True), raw)
-              for c, p in positions.items()}       # raw.parsed: columns the layout step parsed already
+    parsed = {
+        c: raw.parsed.pop(p, None) or _parse(COLUMN_TYPES[c], frame[p].reset_index(drop=True), raw)
+        for c, p in positions.items()
+    }  # raw.parsed: columns the layout step parsed already
     extra_pos = [p for p in range(frame.shape[1]) if p not in positions.values()]
     extra_blank = {p: _blank_mask(frame[p]) for p in extra_pos}
 
@@ -49,15 +52,22 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
             total_row |= pr.total
     total_row &= ~blank_row
     candidate = ~blank_row & ~total_row
-    if "client_id" in parsed:   # "ООО Ромашка" and "OOO РОМАШКА" are one client, and we say so
+    if "client_id" in parsed:  # "ООО Ромашка" and "OOO РОМАШКА" are one client, and we say so
         pr = parsed["client_id"]
-        parsed["client_id"] = replace(pr, values=_merge_lookalike_ids(
-            pr.values, candidate & ~pr.empty, raw.rows, raw.headers[positions["client_id"]], ctx))
+        parsed["client_id"] = replace(
+            pr,
+            values=_merge_lookalike_ids(
+                pr.values, candidate & ~pr.empty, raw.rows, raw.headers[positions["client_id"]], ctx
+            ),
+        )
     n_rows = int(candidate.sum())
     if n_rows == 0:
-        ctx.fatal("no data rows" + (" (only total lines)" if total_row.any() else "")
-                  + ": the table has a header but nothing under it; check that this is the "
-                  "right file or sheet")
+        ctx.fatal(
+            "no data rows"
+            + (" (only total lines)" if total_row.any() else "")
+            + ": the table has a header but nothing under it; check that this is the "
+            "right file or sheet"
+        )
 
     # (position, column order, reason, column) for every bad cell
     cells: list[tuple[int, int, str, str]] = []
@@ -69,8 +79,7 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
         if len(bad_idx_c):
             rejected[bad_idx_c] = True
             reasons = pr.bad.loc[bad_idx_c].to_numpy()
-            cells.extend(zip(bad_idx_c.tolist(), [order] * len(bad_idx_c), reasons.tolist(),
-                             [c] * len(bad_idx_c)))
+            cells.extend(zip(bad_idx_c.tolist(), [order] * len(bad_idx_c), reasons.tolist(), [c] * len(bad_idx_c)))
         if c in required:
             miss = np.flatnonzero(pr.empty & candidate)
             if len(miss):
@@ -99,23 +108,31 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
     problems: list[Problem] = []
     for i, _order, why, c in cells[:limit]:
         p = positions[c]
-        problems.append(ctx.problem(why, row=int(rows[i]), column=raw.headers[p],
-                                    value=_py(frame.iat[i, p]), severity=ERROR))
+        problems.append(
+            ctx.problem(why, row=int(rows[i]), column=raw.headers[p], value=_py(frame.iat[i, p]), severity=ERROR)
+        )
     for i, first in dup_items[:limit]:
         p = positions["client_id"]
-        problems.append(ctx.problem(f"client id repeated: first given in row {int(rows[first])}",
-                                    row=int(rows[i]), column=raw.headers[p],
-                                    value=_py(frame.iat[i, p]), severity=ERROR))
+        problems.append(
+            ctx.problem(
+                f"client id repeated: first given in row {int(rows[first])}",
+                row=int(rows[i]),
+                column=raw.headers[p],
+                value=_py(frame.iat[i, p]),
+                severity=ERROR,
+            )
+        )
     problems.sort(key=lambda q: q.row or 0)
     for i in np.flatnonzero(total_row)[:limit]:
-        problems.append(ctx.problem("a total line, not data: left out", row=int(rows[i]),
-                                    severity=WARNING))
+        problems.append(ctx.problem("a total line, not data: left out", row=int(rows[i]), severity=WARNING))
     if refused:
         shown = "; ".join(str(q) for q in problems[:3])
         ctx.report.problems.extend(problems)
-        ctx.fatal(f"{n_rejected} of {n_rows} rows rejected; more than half usually means a "
-                  "wrong column: check the headers, or choose the right one with --map "
-                  f"COLUMN=<header> (mapping= in Python). First problems: {shown}")
+        ctx.fatal(
+            f"{n_rejected} of {n_rows} rows rejected; more than half usually means a "
+            "wrong column: check the headers, or choose the right one with --map "
+            f"COLUMN=<header> (mapping= in Python). First problems: {shown}"
+        )
     ctx.report.problems.extend(sorted(problems, key=lambda q: (q.row or 0, q.severity != ERROR)))
 
     keep = candidate & ~rejected

@@ -1,4 +1,5 @@
 """Vectorised value parsing: cell kinds, text, yes/no flags and extra columns."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,9 +12,25 @@ import pandas as pd
 
 #: what Excel shows for an error; python-calamine returns such cells empty,
 #: so both readers treat these texts as empty cells.
-_EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!",
-                           "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!",
-                           "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
+_EXCEL_ERRORS = frozenset(
+    {
+        "#N/A",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#UNKNOWN!",
+        "#CONNECT!",
+        "#BUSY!",
+    }
+)
 
 _TRUE_WORDS = ("да", "yes", "y", "1", "1.0", "true", "+", "истина")
 _FALSE_WORDS = ("нет", "no", "n", "0", "0.0", "false", "-", "ложь")
@@ -25,10 +42,10 @@ _FLAG_WORDS = {**{w: 1.0 for w in _TRUE_WORDS}, **{w: 0.0 for w in _FALSE_WORDS}
 
 @dataclass
 class _Parsed:
-    values: pd.Series          # canonical dtype, NaN/NaT where empty or bad
-    empty: np.ndarray          # bool: the source cell is empty
-    bad: pd.Series             # reason per bad, non-empty cell (index = positions)
-    total: np.ndarray | None = None   # text columns: the cell says "Итого"/"Total"
+    values: pd.Series  # canonical dtype, NaN/NaT where empty or bad
+    empty: np.ndarray  # bool: the source cell is empty
+    bad: pd.Series  # reason per bad, non-empty cell (index = positions)
+    total: np.ndarray | None = None  # text columns: the cell says "Итого"/"Total"
 
 
 def _no_bad() -> pd.Series:
@@ -100,7 +117,7 @@ def _categorical(codes: np.ndarray, cats: np.ndarray) -> pd.Categorical:
     if fast is not None:
         try:
             return pd.Categorical.from_codes(codes, dtype=fast(index, False), validate=False)
-        except TypeError:   # another pandas: the checked way below
+        except TypeError:  # another pandas: the checked way below
             pass
     return pd.Categorical.from_codes(codes, categories=index)
 
@@ -148,7 +165,7 @@ def _elem_kind(v: Any) -> int:
         return 4
     if isinstance(v, (int, float, np.integer, np.floating, decimal.Decimal)):
         return 0 if isinstance(v, (float, np.floating)) and np.isnan(v) else 2
-    if isinstance(v, (dt.date, np.datetime64)):   # datetime and Timestamp are dates too
+    if isinstance(v, (dt.date, np.datetime64)):  # datetime and Timestamp are dates too
         return 0 if v is pd.NaT or (isinstance(v, np.datetime64) and np.isnat(v)) else 3
     if v is None or v is pd.NA:
         return 0
@@ -156,9 +173,18 @@ def _elem_kind(v: Any) -> int:
 
 
 _KIND_NAMES = {1: "str", 2: "num", 3: "dt", 4: "bool", 5: "other"}
-_INFERRED = {"string": "str", "empty": None, "floating": "num", "integer": "num",
-             "mixed-integer-float": "num", "decimal": "num", "boolean": "bool",
-             "datetime": "dt", "datetime64": "dt", "date": "dt"}
+_INFERRED = {
+    "string": "str",
+    "empty": None,
+    "floating": "num",
+    "integer": "num",
+    "mixed-integer-float": "num",
+    "decimal": "num",
+    "boolean": "bool",
+    "datetime": "dt",
+    "datetime64": "dt",
+    "date": "dt",
+}
 
 
 def _kinds(s: pd.Series) -> dict[str, np.ndarray]:
@@ -174,8 +200,7 @@ def _kinds(s: pd.Series) -> dict[str, np.ndarray]:
         if k is not None:
             out[k] = s.notna().to_numpy()
         return out
-    codes = np.fromiter((_elem_kind(v) for v in s.to_numpy(dtype=object)), dtype=np.int8,
-                        count=n)
+    codes = np.fromiter((_elem_kind(v) for v in s.to_numpy(dtype=object)), dtype=np.int8, count=n)
     for code, k in _KIND_NAMES.items():
         out[k] = codes == code
     return out
@@ -184,12 +209,6 @@ def _kinds(s: pd.Series) -> dict[str, np.ndarray]:
 def _strings(s: pd.Series, mask: np.ndarray) -> pd.Series:
     """The text cells at ``mask``, stripped, as a str Series keeping positions."""
     return s[mask].astype(str).str.strip()
-
-
-
-
-
-
 
 
 # ---- text
@@ -235,11 +254,10 @@ def _parse_text(s: pd.Series) -> _Parsed:
         out[ok] = _float_text(v[ok])
         vals = pd.Series(out, dtype=object)
     elif pd.api.types.is_datetime64_any_dtype(dtype):
-        vals = pd.Series(s.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=np.nan),
-                         dtype=object)
+        vals = pd.Series(s.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=np.nan), dtype=object)
     else:
         k = _kinds(s)
-        if not (k["num"] | k["dt"] | k["bool"] | k["other"]).any():   # text or empty
+        if not (k["num"] | k["dt"] | k["bool"] | k["other"]).any():  # text or empty
             if s.dtype == object:
                 return _strip_objects(s.to_numpy(dtype=object), k["str"])
             if k["str"].any():
@@ -266,8 +284,7 @@ def _strip_objects(arr: np.ndarray, is_str: np.ndarray) -> _Parsed:
     empty[is_str] = out[is_str] == ""
     out[empty] = np.nan
     total = np.zeros(len(arr), dtype=bool)
-    total[is_str] = np.fromiter(map(_TOTAL_VARIANTS.__contains__, out[is_str]), dtype=bool,
-                                count=len(texts))
+    total[is_str] = np.fromiter(map(_TOTAL_VARIANTS.__contains__, out[is_str]), dtype=bool, count=len(texts))
     return _Parsed(pd.Series(out, dtype=object), empty, _no_bad(), total)
 
 
@@ -323,7 +340,7 @@ def _tidy_extra(s: pd.Series, blank: np.ndarray, grid: bool) -> pd.Series:
         except (ValueError, TypeError, OverflowError):
             return s
 
-    def same(v: Any) -> Any:   # the two workbook readers differ in int/float, date/datetime
+    def same(v: Any) -> Any:  # the two workbook readers differ in int/float, date/datetime
         if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
             return float(v)
         if isinstance(v, dt.date) and not isinstance(v, pd.Timestamp):
@@ -341,14 +358,9 @@ def _tidy_extra(s: pd.Series, blank: np.ndarray, grid: bool) -> pd.Series:
 _TOTAL_WORDS = ("итого", "всего", "общий итог", "total", "grand total", "totals")
 
 
-
 _TOTAL_VARIANTS = frozenset(
-    v + suffix
-    for w in _TOTAL_WORDS
-    for v in (w, w.upper(), w.capitalize(), w.title())
-    for suffix in ("", ":")
+    v + suffix for w in _TOTAL_WORDS for v in (w, w.upper(), w.capitalize(), w.title()) for suffix in ("", ":")
 )
-
 
 
 def _cell_text(v: Any) -> str:
@@ -362,4 +374,3 @@ def _cell_text(v: Any) -> str:
     if isinstance(v, dt.date):
         return v.isoformat()
     return str(v).strip()
-

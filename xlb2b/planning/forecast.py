@@ -3,6 +3,7 @@
 The ADP sheet re-expresses these as live formulas; these functions are the
 reference the cell functions and the tests use.
 """
+
 from __future__ import annotations
 
 import numpy as np

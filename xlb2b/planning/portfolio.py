@@ -8,6 +8,7 @@ scores, tiers and the strategy of the matrix.  :func:`bant` qualifies leads.
 Ratings are floats 1..5 (5 = best for us), NaN = not rated.  Every frame has a
 ``client_id`` column and a plain RangeIndex.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,12 +38,31 @@ AUTO_FACTORS: tuple[str, ...] = ("sow", "growth", "margin", "competition", "asso
 #: competition rating from the KML K score: one supplier (K1) is the best case
 K_TO_COMPETITION: dict[int, float] = {1: 5.0, 2: 3.0, 3: 1.0}
 
-BCG_COLUMNS = ["client_id", "relationship", "attractiveness", "relationship_missing",
-               "attractiveness_missing", "relationship_tier", "attractiveness_tier",
-               "strategy_key", "strategy", "policy"]
+BCG_COLUMNS = [
+    "client_id",
+    "relationship",
+    "attractiveness",
+    "relationship_missing",
+    "attractiveness_missing",
+    "relationship_tier",
+    "attractiveness_tier",
+    "strategy_key",
+    "strategy",
+    "policy",
+]
 
-_ID_ALIASES = {"client_id", "client", "client id", "customer", "customer_id", "id",
-               "клиент", "контрагент", "id клиента", "код клиента"}
+_ID_ALIASES = {
+    "client_id",
+    "client",
+    "client id",
+    "customer",
+    "customer_id",
+    "id",
+    "клиент",
+    "контрагент",
+    "id клиента",
+    "код клиента",
+}
 
 #: relative tolerance of the tier comparison (ratings are small numbers)
 _TOL = 1e-9
@@ -50,6 +70,7 @@ _TOL = 1e-9
 
 # ---------------------------------------------------------------------------
 # helpers
+
 
 def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A column as float64 (non-numbers → NaN); all-NaN if the column is absent."""
@@ -102,6 +123,7 @@ def _frame_ratings(ratings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------
 # automatic ratings
 
+
 def auto_ratings(clients: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
     """Ratings 1..5 of the factors the data can rate; the others are NaN.
 
@@ -145,8 +167,7 @@ def auto_ratings(clients: pd.DataFrame, settings: Settings | None = None) -> pd.
     out["margin"] = _rescale(m, k)
 
     kk = _num(clients, "kml_k")
-    out["competition"] = np.select([kk == key for key in K_TO_COMPETITION],
-                                   list(K_TO_COMPETITION.values()), np.nan)
+    out["competition"] = np.select([kk == key for key in K_TO_COMPETITION], list(K_TO_COMPETITION.values()), np.nan)
 
     a, a_cuts = quantile_score(_num(clients, "categories"), k)
     out["assortment"] = _rescale(a, k)
@@ -163,8 +184,10 @@ def auto_ratings(clients: pd.DataFrame, settings: Settings | None = None) -> pd.
 # ---------------------------------------------------------------------------
 # manual ratings
 
-def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str = "",
-                  sheet: str = "") -> tuple[pd.DataFrame, Report]:
+
+def merge_ratings(
+    auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str = "", sheet: str = ""
+) -> tuple[pd.DataFrame, Report]:
     """Lay managers' ratings over the automatic ones.
 
     ``manual`` has a client id column (``client_id`` or Клиент / Контрагент /
@@ -191,12 +214,19 @@ def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str 
 
     id_col = next((c for c in manual.columns if str(c).strip().casefold() in _ID_ALIASES), None)
     if id_col is None:
-        report.add("no client id column (client_id, Клиент, Контрагент, Client, Customer)",
-                   file=file, sheet=sheet, severity=FATAL)
+        report.add(
+            "no client id column (client_id, Клиент, Контрагент, Client, Customer)",
+            file=file,
+            sheet=sheet,
+            severity=FATAL,
+        )
         raise InputError("manual ratings: no client id column", report)
 
-    rows = (pd.to_numeric(manual["row"], errors="coerce").to_numpy() if "row" in manual.columns
-            else np.arange(len(manual)) + 2)
+    rows = (
+        pd.to_numeric(manual["row"], errors="coerce").to_numpy()
+        if "row" in manual.columns
+        else np.arange(len(manual)) + 2
+    )
 
     def where(i: Any = None, column: str = "") -> dict:
         r = None if i is None or rows[i] != rows[i] else int(rows[i])
@@ -211,8 +241,7 @@ def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str 
         if key is None:
             report.add("not a BCG factor; column ignored", **where(None, str(c)), severity=WARNING)
         elif key in factor_cols:
-            report.add(f"second column for factor {key!r}; column ignored",
-                       **where(None, str(c)), severity=ERROR)
+            report.add(f"second column for factor {key!r}; column ignored", **where(None, str(c)), severity=ERROR)
         else:
             factor_cols[key] = c
 
@@ -224,8 +253,10 @@ def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str 
     pos = man_keys.map(pos_of).to_numpy(dtype="float64", na_value=np.nan)
 
     values = {key: manual[c] for key, c in factor_cols.items()}
-    blank = {key: (v.isna() | v.map(lambda x: isinstance(x, str) and not x.strip())).to_numpy(dtype=bool)
-             for key, v in values.items()}
+    blank = {
+        key: (v.isna() | v.map(lambda x: isinstance(x, str) and not x.strip())).to_numpy(dtype=bool)
+        for key, v in values.items()
+    }
     all_blank = np.ones(len(manual), dtype=bool)
     for b in blank.values():
         all_blank &= b
@@ -235,12 +266,15 @@ def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str 
         report.add("ratings without a client id; row ignored", **where(i, str(id_col)))
     unknown = ~no_id & np.isnan(pos)
     for i in np.flatnonzero(unknown):
-        report.add("unknown client id; row ignored", **where(i, str(id_col)),
-                   value=_py(manual[id_col].iloc[i]))
+        report.add("unknown client id; row ignored", **where(i, str(id_col)), value=_py(manual[id_col].iloc[i]))
     dup = ~np.isnan(pos) & pd.Series(pos).duplicated(keep=False).to_numpy()
     for i in np.flatnonzero(dup & pd.Series(pos).duplicated(keep="first").to_numpy()):
-        report.add("client listed more than once; the later ratings win",
-                   **where(i, str(id_col)), value=_py(manual[id_col].iloc[i]), severity=WARNING)
+        report.add(
+            "client listed more than once; the later ratings win",
+            **where(i, str(id_col)),
+            value=_py(manual[id_col].iloc[i]),
+            severity=WARNING,
+        )
 
     ok_row = ~np.isnan(pos)
     for key, v in values.items():
@@ -251,8 +285,9 @@ def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str 
         good = ~np.isnan(num) & (num >= 1) & (num <= 5) & (num == np.round(num))
         bad = ~blank[key] & ~good & ok_row
         for i in np.flatnonzero(bad):
-            report.add("rating must be a whole number 1..5; ignored",
-                       **where(i, str(factor_cols[key])), value=_py(v.iloc[i]))
+            report.add(
+                "rating must be a whole number 1..5; ignored", **where(i, str(factor_cols[key])), value=_py(v.iloc[i])
+            )
         use = good & ok_row
         if use.any():
             last = pd.Series(num[use], index=pos[use].astype(np.int64)).groupby(level=0).last()
@@ -264,6 +299,7 @@ def merge_ratings(auto: pd.DataFrame, manual: pd.DataFrame | None, *, file: str 
 
 # ---------------------------------------------------------------------------
 # axis scores, tiers, strategy
+
 
 def bcg_scores(ratings: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
     """Axis scores, tiers and the strategy of the BCG matrix.
@@ -299,8 +335,7 @@ def bcg_scores(ratings: pd.DataFrame, settings: Settings | None = None) -> pd.Da
             score = np.where(has, num / den, np.nan)
         tol = _TOL * np.maximum(np.abs(num), den)
         top, mid, bottom = TIERS[axis]
-        tier = np.select([~has, num >= hi * den - tol, num >= lo * den - tol],
-                         ["", top, mid], bottom)
+        tier = np.select([~has, num >= hi * den - tol, num >= lo * den - tol], ["", top, mid], bottom)
         out[axis] = score
         out[f"{axis}_missing"] = (~rated & (w > 0)).sum(axis=1).astype(np.int64)
         tiers[axis] = tier
@@ -320,9 +355,6 @@ def bcg_scores(ratings: pd.DataFrame, settings: Settings | None = None) -> pd.Da
 # BANT
 
 
-
-
-
 def bant(budget, account, need, time, threshold: int = 4):
     """BANT qualification (Schiffman): each of Budget, Account (we talk to the
     decision maker), Need, Time is yes/no; score = number of yes; qualified
@@ -340,8 +372,10 @@ def bant(budget, account, need, time, threshold: int = 4):
     qualified = ~np.isnan(score) & (score >= threshold)
     series = next((a for a in args if isinstance(a, pd.Series)), None)
     if series is not None:
-        return (pd.Series(score, index=series.index, name="bant_score"),
-                pd.Series(qualified, index=series.index, name="bant_qualified"))
+        return (
+            pd.Series(score, index=series.index, name="bant_score"),
+            pd.Series(qualified, index=series.index, name="bant_qualified"),
+        )
     if score.ndim == 0:
         return float(score), bool(qualified)
     return score, qualified

@@ -1,4 +1,5 @@
 """Toolkit arithmetic (METHODOLOGY §10), vectorised: TCO calculator and segment-priority plan."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,7 @@ from xlb2b.planning.forecast import _f, _ratio
 # ---------------------------------------------------------------- TCO (§10)
 
 #: the cost items of the TCO calculator, in the sheet's order; the first is the price
-TCO_ITEMS: tuple[str, ...] = ("price", "delivery", "installation", "training", "maintenance",
-                              "downtime", "disposal")
+TCO_ITEMS: tuple[str, ...] = ("price", "delivery", "installation", "training", "maintenance", "downtime", "disposal")
 #: verdicts of :func:`tco_approach` ("" when a price is missing)
 TCO_APPROACHES: tuple[str, ...] = ("healthy", "unhealthy", "neither")
 
@@ -43,9 +43,9 @@ def tco_approach(our_price, competitor_price, our_additional, competitor_additio
     * ``""`` — a price is missing.
 
     Missing additional costs count as 0.  Comparisons are exact."""
-    p1, p2, a1, a2 = np.broadcast_arrays(_f(our_price), _f(competitor_price),
-                                         np.nan_to_num(_f(our_additional)),
-                                         np.nan_to_num(_f(competitor_additional)))
+    p1, p2, a1, a2 = np.broadcast_arrays(
+        _f(our_price), _f(competitor_price), np.nan_to_num(_f(our_additional)), np.nan_to_num(_f(competitor_additional))
+    )
     healthy = (p1 > p2) & (a1 < a2) & (p1 + a1 < p2 + a2)
     unhealthy = (p1 < p2) & (a1 >= a2)
     out = np.where(healthy, "healthy", np.where(unhealthy, "unhealthy", "neither")).astype(object)
@@ -56,11 +56,16 @@ def tco_approach(our_price, competitor_price, our_additional, competitor_additio
 # ---------------------------------------------------------------- segment priority (§10)
 
 #: the criteria of the segment-priority plan (seed 002, step 2), in the seed's order
-PRIORITY_CRITERIA: tuple[str, ...] = ("worked_satisfied", "know_us", "buy_similar", "have_budget",
-                                      "resemble_ab")
+PRIORITY_CRITERIA: tuple[str, ...] = ("worked_satisfied", "know_us", "buy_similar", "have_budget", "resemble_ab")
 #: the six keys to profit (seed 002, step 5)
-PROFIT_KEYS: tuple[str, ...] = ("new_clients", "deals_per_client", "goods_per_client", "higher_prices",
-                                "repeat_sales", "lower_costs")
+PROFIT_KEYS: tuple[str, ...] = (
+    "new_clients",
+    "deals_per_client",
+    "goods_per_client",
+    "higher_prices",
+    "repeat_sales",
+    "lower_costs",
+)
 
 
 def priority_score(ratings, weights=None) -> np.ndarray:

@@ -10,6 +10,7 @@ call them by that name.  Each sends Python only the sheets its script reads
 (``include``, :data:`udfs.scripts.READS`); ``size_message`` is what the ribbon
 runs instead when the transactions sheet is too large to send.
 """
+
 import xlwings as xw
 from xlwings import script
 

@@ -1,4 +1,5 @@
 """Sources: every input (file by format, DataFrame, 2-D list) becomes one raw grid of text and values."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,7 @@ def _load(source: Any, sheet: Any, canon_map: dict[str, str | None], ctx: _Ctx) 
         return _from_rows(list(source), canon_map, ctx)
     if isinstance(source, (str, os.PathLike)):
         return _from_path(Path(source), sheet, canon_map, ctx)
-    raise TypeError(f"cannot read a table from {type(source).__name__}; pass a file path, "
-                    "a DataFrame or a 2-D list")
+    raise TypeError(f"cannot read a table from {type(source).__name__}; pass a file path, a DataFrame or a 2-D list")
 
 
 def _from_path(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
@@ -48,9 +48,8 @@ def _from_path(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     if ext in LEGACY_EXTENSIONS:
         return _read_legacy(path, sheet, canon_map, ctx)
     if ext == ".numbers":
-        ctx.fatal(f"{ext} files are not supported: open the file and save it as .xlsx "
-                  "(Excel Workbook) or .csv")
-    ctx.fatal(f"unsupported file type {ext or '(no extension)'!r}: expected .xlsx, .xlsm, "
-              ".xls, .xlsb, .ods, .csv, .txt or .parquet; save the table in one of these formats")
-
-
+        ctx.fatal(f"{ext} files are not supported: open the file and save it as .xlsx (Excel Workbook) or .csv")
+    ctx.fatal(
+        f"unsupported file type {ext or '(no extension)'!r}: expected .xlsx, .xlsm, "
+        ".xls, .xlsb, .ods, .csv, .txt or .parquet; save the table in one of these formats"
+    )

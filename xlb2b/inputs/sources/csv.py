@@ -1,4 +1,5 @@
 """CSV and text files: encoding, delimiter and quoted multi-line fields (pyarrow's reader when installed)."""
+
 from __future__ import annotations
 
 import csv
@@ -32,29 +33,33 @@ def _read_csv(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
         got = _csv_grid_arrow(head, delim, ctx, data)
     if got is None:
         text, utf8 = _decode_as(data, ctx)
-        if not text or text.isspace():        # (no copy of a big text, unlike strip)
-            ctx.fatal("the file is empty: there is nothing to read; check that this is the "
-                      "right file")
+        if not text or text.isspace():  # (no copy of a big text, unlike strip)
+            ctx.fatal("the file is empty: there is nothing to read; check that this is the right file")
         if "\n" not in text and "\r" in text:
-            text = text.replace("\r", "\n")      # old Mac line ends
+            text = text.replace("\r", "\n")  # old Mac line ends
             utf8 = False
         delim = _delimiter(text)
-        got = (_csv_grid_arrow(text, delim, ctx, data if utf8 else None)
-               if _import_arrow_csv() is not None else None)
+        got = _csv_grid_arrow(text, delim, ctx, data if utf8 else None) if _import_arrow_csv() is not None else None
         del data
         grid, rownums = got if got is not None else _csv_grid(text, delim, ctx)
     else:
         grid, rownums = got
     # ';' files come from Russian-locale Excel/1C: the decimal separator is a comma.
     # In ',' files an ambiguous "1,234" is a thousands separator (it had to be quoted).
-    return _from_grid(grid, rownums, canon_map, ctx, letters=False,
-                      decimal_comma=True if delim == ";" else None,
-                      comma_default=delim != ",")
+    return _from_grid(
+        grid,
+        rownums,
+        canon_map,
+        ctx,
+        letters=False,
+        decimal_comma=True if delim == ";" else None,
+        comma_default=delim != ",",
+    )
 
 
 def _delimiter(text: str) -> str:
     if text[:4].lower() == "sep=" and len(text) > 4 and text[4] not in "\r\n":
-        return text[4]       # Excel's own hint line, e.g. "sep=;"
+        return text[4]  # Excel's own hint line, e.g. "sep=;"
     return _sniff_delimiter(text)
 
 
@@ -73,10 +78,10 @@ def _utf8_head(data: bytes) -> str | None:
         return None
     for cut in range(4):
         try:
-            text = head[:len(head) - cut].decode("utf-8-sig")
+            text = head[: len(head) - cut].decode("utf-8-sig")
         except UnicodeDecodeError as e:
             if e.start < len(head) - 4:
-                return None          # not UTF-8: decided on the whole file as before
+                return None  # not UTF-8: decided on the whole file as before
             continue
         return text if text.strip() else None
     return None
@@ -90,17 +95,20 @@ def _decode_as(data: bytes, ctx: _Ctx) -> tuple[str, bool]:
     """The text of the file, and whether the bytes are UTF-8 (then they go
     to pyarrow as they are, without encoding the text again)."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16"), False        # Excel's "Unicode text"
+        return data.decode("utf-16"), False  # Excel's "Unicode text"
     try:
         return data.decode("utf-8-sig"), True
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1251"), False         # Russian accounting exports
+        return data.decode("cp1251"), False  # Russian accounting exports
     except UnicodeDecodeError:
-        ctx.report.problems.append(ctx.problem(
-            "the file is neither UTF-8 nor Windows-1251; undecodable bytes were replaced "
-            "by \ufffd", severity=WARNING))
+        ctx.report.problems.append(
+            ctx.problem(
+                "the file is neither UTF-8 nor Windows-1251; undecodable bytes were replaced by \ufffd",
+                severity=WARNING,
+            )
+        )
         return data.decode("cp1251", errors="replace"), False
 
 
@@ -127,10 +135,19 @@ def _sniff_delimiter(text: str) -> str:
 def _csv_grid(text: str, delim: str, ctx: _Ctx) -> tuple[pd.DataFrame, np.ndarray]:
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     try:
-        grid = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str,
-                           keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                           engine="c", quotechar='"', doublequote=True)
-        if len(grid) == n_lines:           # one record per line: line number = index + 1
+        grid = pd.read_csv(
+            io.StringIO(text),
+            sep=delim,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+            quotechar='"',
+            doublequote=True,
+        )
+        if len(grid) == n_lines:  # one record per line: line number = index + 1
             return grid, np.arange(1, n_lines + 1)
     except (pd.errors.ParserError, ValueError):
         pass
@@ -145,14 +162,15 @@ def _csv_grid(text: str, delim: str, ctx: _Ctx) -> tuple[pd.DataFrame, np.ndarra
             nums.append(prev + 1)
             prev = reader.line_num
     except csv.Error:
-        ctx.fatal(f"cannot read the CSV file near line {prev + 1}: a field there is not "
-                  "closed (a quote mark without its pair) or is far too long; correct that line "
-                  "in a text editor, or save the file again as CSV from Excel", row=prev + 1)
+        ctx.fatal(
+            f"cannot read the CSV file near line {prev + 1}: a field there is not "
+            "closed (a quote mark without its pair) or is far too long; correct that line "
+            "in a text editor, or save the file again as CSV from Excel",
+            row=prev + 1,
+        )
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     return pd.DataFrame(rows, dtype=object), np.asarray(nums, dtype=np.int64)
-
-
 
 
 # ---- the same grid through pyarrow's CSV reader
@@ -185,7 +203,7 @@ def _head_end(text: str) -> int:
         if nl < 0:
             return len(text)
         pos = nl + 1
-    while text.count('"', 0, pos) % 2:      # inside a quoted cell: take its next line too
+    while text.count('"', 0, pos) % 2:  # inside a quoted cell: take its next line too
         nl = text.find("\n", pos)
         if nl < 0:
             return len(text)
@@ -193,8 +211,9 @@ def _head_end(text: str) -> int:
     return pos
 
 
-def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx,
-                    utf8: bytes | None = None) -> tuple[pd.DataFrame, np.ndarray] | None:
+def _csv_grid_arrow(
+    text: str, delim: str, ctx: _Ctx, utf8: bytes | None = None
+) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The grid of :func:`_csv_grid`, with every cell as text and the same
     line numbers, the bulk of the file parsed by pyarrow.  None when the rest
     of the file is not one record per row of equal width (ragged rows), or the
@@ -220,7 +239,7 @@ def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx,
     if end <= start:
         return None
     # one line end stays: pyarrow cannot read a single unterminated line
-    stop = end + (2 if utf8[end:end + 2] == b"\r\n" else 1 if end < len(utf8) else 0)
+    stop = end + (2 if utf8[end : end + 2] == b"\r\n" else 1 if end < len(utf8) else 0)
     head_grid, head_rows = _csv_grid(text[:cut], delim, ctx)
     invalid: list[int] = []
 
@@ -233,32 +252,42 @@ def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx,
         table = pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
-            parse_options=pa_csv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
-                                              escape_char=False, newlines_in_values=True,
-                                              ignore_empty_lines=False,
-                                              invalid_row_handler=on_invalid),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delim,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
             convert_options=pa_csv.ConvertOptions(
-                column_types=_all_text(data, delim, pa), strings_can_be_null=False,
-                quoted_strings_can_be_null=False, null_values=[]))
+                column_types=_all_text(data, delim, pa),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
         return None
     if invalid or table.num_rows == 0 or not all(pa.types.is_string(c.type) for c in table.columns):
-        return None      # ragged rows, or a column whose type was guessed: not all text
+        return None  # ragged rows, or a column whose type was guessed: not all text
     # a line break inside a quoted cell moves every later record down a line
     extra = np.zeros(table.num_rows, dtype=np.int64)
     breaks = utf8.count(b"\n", start, end)
-    if breaks != table.num_rows - 1:        # (else no cell holds a line break)
+    if breaks != table.num_rows - 1:  # (else no cell holds a line break)
         for col in table.columns:
             if pc.any(pc.match_substring(col, "\n")).as_py():
                 extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
     if breaks != table.num_rows - 1 + int(extra.sum()):
-        return None      # line ends the reader counts differently (a lone CR): let the other reader count
+        return None  # line ends the reader counts differently (a lone CR): let the other reader count
     first = int(text.count("\n", 0, cut)) + 1
     rows = first + np.arange(table.num_rows, dtype=np.int64)
     if extra.any():
         rows += np.concatenate(([0], np.cumsum(extra[:-1])))
-    tail_grid = pd.DataFrame({i: pd.Series(dtype.__from_arrow__(col), copy=False)
-                              for i, col in enumerate(table.columns)})
+    tail_grid = pd.DataFrame(
+        {i: pd.Series(dtype.__from_arrow__(col), copy=False) for i, col in enumerate(table.columns)}
+    )
     del table
     width = max(head_grid.shape[1], tail_grid.shape[1])
     parts = []
@@ -275,6 +304,6 @@ def _all_text(data: memoryview, delim: str, pa) -> dict:
     """Column types that make pyarrow keep every column as text (the names
     it generates, f0, f1, ..., for more columns than the first lines have;
     the caller checks that no column got another type)."""
-    head = bytes(data[:1 << 16]).split(b"\n")[:20]
+    head = bytes(data[: 1 << 16]).split(b"\n")[:20]
     n = max(line.count(delim.encode("utf-8")) for line in head) + 1
     return {f"f{i}": pa.string() for i in range(n)}

@@ -1,4 +1,5 @@
 """.xls, .xlsb and .ods workbooks through python-calamine when installed (else: save as .xlsx)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,11 +31,15 @@ def _import_calamine():
 
 def _refuse_without_reader(ext: str, ctx: _Ctx) -> None:
     if ext in (".xls", ".xlt"):
-        ctx.fatal("this is an old binary Excel file (.xls), which can be read only with the "
-                  "python-calamine package (pip install python-calamine): open it in Excel and "
-                  "save it as .xlsx (Excel Workbook)")
-    ctx.fatal(f"{ext} files can be read only with the python-calamine package (pip install "
-              "python-calamine): open the file and save it as .xlsx (Excel Workbook) or .csv")
+        ctx.fatal(
+            "this is an old binary Excel file (.xls), which can be read only with the "
+            "python-calamine package (pip install python-calamine): open it in Excel and "
+            "save it as .xlsx (Excel Workbook)"
+        )
+    ctx.fatal(
+        f"{ext} files can be read only with the python-calamine package (pip install "
+        "python-calamine): open the file and save it as .xlsx (Excel Workbook) or .csv"
+    )
 
 
 def _read_legacy(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
@@ -53,6 +58,7 @@ def _read_legacy(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
 
             def read(name: str, nrows: int | None = None) -> list:
                 return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+
             rows = read(ctx.sheet)
             rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
         finally:
@@ -62,11 +68,10 @@ def _read_legacy(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
         _unreadable_workbook(e, ctx)
     if not rows:
-        ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with "
-                  "--sheet NAME")
+        ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     width = max(len(r) for r in rows)
     grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
-    for c in grid.columns:   # empty and error cells: None, as for .xlsx
+    for c in grid.columns:  # empty and error cells: None, as for .xlsx
         s = grid[c]
         grid[c] = s.mask(s.isin(_EXCEL_ERRORS) | s.eq(""), None)
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)

@@ -1,4 +1,5 @@
 """Parquet files (through pyarrow, when installed)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,8 @@ def _read_parquet(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
     try:
         df = pd.read_parquet(path, engine="pyarrow")
     except Exception:  # noqa: BLE001 - any reader failure is a bad file
-        ctx.fatal("the parquet file cannot be read: it is damaged or not a parquet file; "
-                  "write it again, or export the data as .csv")
+        ctx.fatal(
+            "the parquet file cannot be read: it is damaged or not a parquet file; "
+            "write it again, or export the data as .csv"
+        )
     return _from_frame(df, canon_map, ctx)
-
-

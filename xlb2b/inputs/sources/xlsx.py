@@ -1,4 +1,5 @@
 """Excel workbooks (.xlsx/.xlsm): fastexcel when installed, else python-calamine, else openpyxl."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,8 +49,10 @@ def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
     if isinstance(sheet, (int, np.integer)) and not isinstance(sheet, bool):
         if 0 <= sheet < len(names):
             return names[sheet]
-        ctx.fatal(f"sheet index {sheet} is out of range: the workbook has {len(names)} "
-                  f"sheet(s) ({listing}); indexes start at 0")
+        ctx.fatal(
+            f"sheet index {sheet} is out of range: the workbook has {len(names)} "
+            f"sheet(s) ({listing}); indexes start at 0"
+        )
     sheet = str(sheet)
     if sheet in names:
         return sheet
@@ -59,13 +62,13 @@ def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
     ctx.fatal(f"no sheet named {sheet!r}; sheets: {listing}; give one of these with --sheet")
 
 
-def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, canon_map: dict,
-                             ctx: _Ctx) -> list:
+def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, canon_map: dict, ctx: _Ctx) -> list:
     """The rows of the sheet to read: the default sheet's, or, when no sheet was
     asked for and the default one has no table with the required columns, those
     of the one other sheet that has it."""
     if sheet is not None or len(names) < 2 or _grid_has_table(rows[:HEADER_SCAN_ROWS], canon_map, ctx):
         return rows
+
     def head(name: str) -> list:
         try:
             return read(name, HEADER_SCAN_ROWS)
@@ -73,6 +76,7 @@ def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, can
             return []
         except Exception:  # noqa: BLE001 - a sheet that cannot be read has no table
             return []
+
     other = _other_sheet(names, ctx.sheet, head, canon_map, ctx)
     return rows if other is None else read(other)
 
@@ -100,14 +104,15 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
                 ctx.sheet = _pick_sheet(names, sheet, ctx)
 
                 def read(name: str, nrows: int | None = None) -> list:
-                    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False,
-                                                                nrows=nrows)
+                    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+
                 rows = read(ctx.sheet)
                 rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
             finally:
                 wb.close()
         else:
             import openpyxl
+
             # openpyxl parses the XML with defusedxml when it is installed (it is a
             # dependency of this package), so entity expansion is refused there too.
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -120,10 +125,13 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
                     if not hasattr(ws, "iter_rows"):
                         if nrows is not None:
                             return []
-                        ctx.fatal(f"sheet {name!r} is a chart, not a worksheet; choose the "
-                                  "sheet that holds the table with --sheet NAME")
-                    ws.reset_dimensions()   # some writers store a wrong used range
+                        ctx.fatal(
+                            f"sheet {name!r} is a chart, not a worksheet; choose the "
+                            "sheet that holds the table with --sheet NAME"
+                        )
+                    ws.reset_dimensions()  # some writers store a wrong used range
                     return [list(r) for r in ws.iter_rows(values_only=True, max_row=nrows)]
+
                 rows = read(ctx.sheet)
                 rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
             finally:
@@ -134,8 +142,7 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         _unreadable_workbook(e, ctx)
     _refuse_formulas_without_values(formulas, ctx)
     if not rows:
-        ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with "
-                  "--sheet NAME")
+        ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid(rows)
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
 
@@ -178,6 +185,7 @@ def _head_rows(path: Path, name: str) -> list[list] | None:
     """The first HEAD_ROWS rows of a worksheet, cell by cell (None: no such
     worksheet, e.g. a chart sheet: the other readers say so)."""
     import openpyxl
+
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         if name not in wb.sheetnames:
@@ -191,8 +199,7 @@ def _head_rows(path: Path, name: str) -> list[list] | None:
         wb.close()
 
 
-def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx,
-               fastexcel) -> pd.DataFrame | None:
+def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, fastexcel) -> pd.DataFrame | None:
     """The sheet as the object grid the other readers give, the rows after the
     first HEAD_ROWS converted column by column from fastexcel's Arrow arrays.
     None when the sheet is small, a column mixes types below the head (then
@@ -204,17 +211,17 @@ def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx,
     head = _head_rows(path, ctx.sheet)
     if head is None or len(head) < HEAD_ROWS:
         return None
-    if sheet is None and len(names) > 1 and not _grid_has_table(head[:HEADER_SCAN_ROWS],
-                                                                canon_map, ctx):
-        return None       # the cell-by-cell readers look for the table on the other sheets
+    if sheet is None and len(names) > 1 and not _grid_has_table(head[:HEADER_SCAN_ROWS], canon_map, ctx):
+        return None  # the cell-by-cell readers look for the table on the other sheets
     used = [(i, j) for i, r in enumerate(head) for j, v in enumerate(r) if not _blank(v)]
     if not used:
         return None
     c0 = min(j for _, j in used)
     start = HEAD_ROWS - OVERLAP_ROWS
     try:
-        batch = reader.load_sheet(ctx.sheet, header_row=None, skip_rows=start,
-                                  dtype_coercion="strict", schema_sample_rows=None, eager=True)
+        batch = reader.load_sheet(
+            ctx.sheet, header_row=None, skip_rows=start, dtype_coercion="strict", schema_sample_rows=None, eager=True
+        )
     except fastexcel.UnsupportedColumnTypeCombinationError:
         return None
     if batch.num_rows <= OVERLAP_ROWS:
@@ -229,8 +236,10 @@ def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx,
             return None
     top = _rows_grid([r + [None] * (width - len(r)) for r in head])
     n = len(cols[0]) - OVERLAP_ROWS if cols else 0
-    bulk = {j: (np.full(n, None, dtype=object) if not (c0 <= j < c0 + len(cols))
-                else cols[j - c0][OVERLAP_ROWS:]) for j in range(width)}
+    bulk = {
+        j: (np.full(n, None, dtype=object) if not (c0 <= j < c0 + len(cols)) else cols[j - c0][OVERLAP_ROWS:])
+        for j in range(width)
+    }
     return pd.concat([top, pd.DataFrame(bulk, dtype=object)], ignore_index=True)
 
 
@@ -264,8 +273,7 @@ def _objects(col) -> np.ndarray:
         return np.full(n, None, dtype=object)
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         out = col.to_numpy(zero_copy_only=False).astype(object, copy=False)
-        bad = pc.is_in(col, value_set=pa.array(sorted(_EXCEL_ERRORS) + [""])).to_numpy(
-            zero_copy_only=False)
+        bad = pc.is_in(col, value_set=pa.array(sorted(_EXCEL_ERRORS) + [""])).to_numpy(zero_copy_only=False)
         if bad.any():
             out = out.copy()
             out[bad] = None
@@ -275,20 +283,20 @@ def _objects(col) -> np.ndarray:
         vals = pc.fill_null(col, 0).to_numpy(zero_copy_only=False).astype("datetime64[us]")
         out = vals.astype(object)
     elif pa.types.is_date(t):
-        out = pc.fill_null(pc.cast(col, pa.date32()), 0).to_numpy(zero_copy_only=False) \
-            .astype("datetime64[D]").astype(object)
-    elif pa.types.is_duration(t):
-        out = pc.fill_null(col, 0).to_numpy(zero_copy_only=False).astype("timedelta64[us]") \
+        out = (
+            pc.fill_null(pc.cast(col, pa.date32()), 0)
+            .to_numpy(zero_copy_only=False)
+            .astype("datetime64[D]")
             .astype(object)
+        )
+    elif pa.types.is_duration(t):
+        out = pc.fill_null(col, 0).to_numpy(zero_copy_only=False).astype("timedelta64[us]").astype(object)
     elif pa.types.is_boolean(t):
         out = np.array(pc.fill_null(col, False).to_numpy(zero_copy_only=False), dtype=object)
     elif pa.types.is_integer(t):
         out = pc.fill_null(col, 0).to_numpy(zero_copy_only=False).astype(np.int64).astype(object)
     else:
-        out = pc.fill_null(col, 0.0).to_numpy(zero_copy_only=False).astype(np.float64) \
-            .astype(object)
+        out = pc.fill_null(col, 0.0).to_numpy(zero_copy_only=False).astype(np.float64).astype(object)
     if nulls.any():
         out[nulls] = None
     return out
-
-
