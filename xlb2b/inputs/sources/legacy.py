@@ -6,15 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from xlb2b.errors import InputError
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.guards import _check_archive, _unreadable_workbook
 from xlb2b.inputs.headers import _from_grid
 from xlb2b.inputs.raw import _Raw
-from xlb2b.inputs.sources.xlsx import _another_sheet_if_needed, _pick_sheet
-from xlb2b.inputs.values import _EXCEL_ERRORS
+from xlb2b.inputs.sources.xlsx import _calamine_rows, _rows_grid
 
 #: the formats python-calamine reads besides .xlsx
 LEGACY_EXTENSIONS = (".xls", ".xlt", ".xlsb", ".ods")
@@ -51,27 +49,12 @@ def _read_legacy(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         _refuse_without_reader(ext, ctx)
     _check_archive(path, ext, ctx)
     try:
-        wb = calamine.from_path(str(path))
-        try:
-            names = list(wb.sheet_names)
-            ctx.sheet = _pick_sheet(names, sheet, ctx)
-
-            def read(name: str, nrows: int | None = None) -> list:
-                return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-
-            rows = read(ctx.sheet)
-            rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
-        finally:
-            wb.close()
+        rows = _calamine_rows(calamine, path, sheet, canon_map, ctx)
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
         _unreadable_workbook(e, ctx)
     if not rows:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
-    width = max(len(r) for r in rows)
-    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
-    for c in grid.columns:  # empty and error cells: None, as for .xlsx
-        s = grid[c]
-        grid[c] = s.mask(s.isin(_EXCEL_ERRORS) | s.eq(""), None)
+    grid = _rows_grid([list(r) for r in rows])  # empty and error cells: None, as for .xlsx
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)

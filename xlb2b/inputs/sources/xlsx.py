@@ -98,18 +98,7 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     calamine = _import_calamine()
     try:
         if calamine is not None:
-            wb = calamine.from_path(str(path))
-            try:
-                names = list(wb.sheet_names)
-                ctx.sheet = _pick_sheet(names, sheet, ctx)
-
-                def read(name: str, nrows: int | None = None) -> list:
-                    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-
-                rows = read(ctx.sheet)
-                rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
-            finally:
-                wb.close()
+            rows = _calamine_rows(calamine, path, sheet, canon_map, ctx)
         else:
             import openpyxl
 
@@ -145,6 +134,23 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid(rows)
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
+
+
+def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> list:
+    """The chosen sheet's rows through python-calamine (any format it reads),
+    another sheet when that one lacks the table; ``ctx.sheet`` names it."""
+    wb = calamine.from_path(str(path))
+    try:
+        names = list(wb.sheet_names)
+        ctx.sheet = _pick_sheet(names, sheet, ctx)
+
+        def read(name: str, nrows: int | None = None) -> list:
+            return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+
+        rows = read(ctx.sheet)
+        return _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
+    finally:
+        wb.close()
 
 
 def _rows_grid(rows: list[list]) -> pd.DataFrame:
