@@ -23,7 +23,7 @@ from xlb2b import planning
 from xlb2b.analysis.metrics import Window, client_metrics
 from xlb2b.excel.labels import _Labels
 from xlb2b.excel.names import BAD_SHEET_CHARS, _q, sheet_names  # noqa: F401
-from xlb2b.excel.rows import _fast_sheet_class
+from xlb2b.excel.rows import _fast_sheet_class, new_workbook
 from xlb2b.io_util import atomic_write
 from xlb2b.locale import label, labels
 from xlb2b.settings import Settings
@@ -167,19 +167,8 @@ class _AdpWriter:
         self.ids = list(client_ids)
         self.buffer = None
         if workbook is None:
-            import xlsxwriter
-
             self.buffer = io.BytesIO()
-            workbook = xlsxwriter.Workbook(
-                self.buffer,
-                {
-                    "in_memory": True,
-                    "strings_to_formulas": False,
-                    "strings_to_urls": False,
-                    "strings_to_numbers": False,
-                    "nan_inf_to_errors": True,
-                },
-            )
+            workbook = new_workbook(self.buffer, in_memory=True)
         self.wb = workbook
         self.sheet_class = _fast_sheet_class() if self.buffer is not None else None
         self.group_tr = _Labels(lang).translator("psc_group")

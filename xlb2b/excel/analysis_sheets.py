@@ -20,11 +20,18 @@ import numpy as np
 import pandas as pd
 
 from xlb2b.analysis.segments import psc_basis
-from xlb2b.analysis.summary import NOT_SEGMENTED, TOTAL, abc_curve_points
+from xlb2b.analysis.summary import (
+    BASE_COLUMNS,
+    KML_COLUMNS,
+    NOT_SEGMENTED,
+    SEGMENT_COLUMNS,
+    TOTAL,
+    abc_curve_points,
+)
 from xlb2b.errors import InputError
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
-from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml
+from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml, new_workbook
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import label
 
@@ -189,19 +196,8 @@ class _Writer:
         self.filename = filename
         self.buffer = None
         if workbook is None:
-            import xlsxwriter
-
             self.buffer = io.BytesIO()
-            workbook = xlsxwriter.Workbook(
-                self.buffer,
-                {
-                    "in_memory": True,
-                    "strings_to_formulas": False,
-                    "strings_to_urls": False,
-                    "strings_to_numbers": False,
-                    "nan_inf_to_errors": True,
-                },
-            )
+            workbook = new_workbook(self.buffer, in_memory=True)
         self.wb = workbook
         self.group_tr = self.t.translator("psc_group")
         self.rfm_tr = self.t.translator("rfm_segment")
@@ -731,40 +727,10 @@ class _Writer:
             (str(k) if not isinstance(k, str) else k): row for k, row in zip(py["segment"], py.to_dict("records"))
         }
         keys = self.segment_keys(name)
-        code_col = {
-            "psc": "psc_code",
-            "psc_group": "psc_group",
-            "spl": "spl_code",
-            "kml": "kml_code",
-            "dsl": "dsl_code",
-            "dsl_level": "dsl_level",
-            "rfm": "rfm_code",
-            "rfm_segment": "rfm_segment",
-            "abc": "abc_class",
-            "xyz": "xyz_class",
-        }[name]
+        code_col = SEGMENT_COLUMNS[name]
         code = self.crange(code_col)
         has_gp = self.c["gross_profit"].notna().any()
-        visible = [
-            "segment",
-            "revenue",
-            "revenue_share",
-            "gross_profit",
-            "gross_profit_share",
-            "clients",
-            "clients_share",
-            "ltv",
-            "avg_check",
-            "avg_price",
-            "depth",
-            "orders_per_client",
-            "diversity",
-            "slots",
-            "capacity_units",
-            "revenue_per_capacity",
-        ]
-        if kml:
-            visible += ["market_spend", "sow", "recency_days", "competitors", "regions"]
+        visible = BASE_COLUMNS + (KML_COLUMNS if kml else [])
         sums = ["orders", "units", "skus", "revenue_cap"]
         cols = visible + sums
         L = {k: column_letter(i + (1 if k in sums else 0)) for i, k in enumerate(cols)}

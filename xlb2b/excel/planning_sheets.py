@@ -22,7 +22,7 @@ import pandas as pd
 from xlb2b.analysis.answers import yes_no
 from xlb2b.analysis.satisfaction import _numbers, csi_by_client, csi_detail, nps_detail, otif_detail
 from xlb2b.excel.labels import _Labels
-from xlb2b.excel.rows import _fast_sheet_class
+from xlb2b.excel.rows import _fast_sheet_class, new_workbook
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import label
 from xlb2b.planning.portfolio import AXES, FACTORS, TIERS, bant
@@ -88,17 +88,7 @@ def _q(text: str) -> str:
 
 
 def _new_workbook(path: str):
-    import xlsxwriter
-
-    return xlsxwriter.Workbook(
-        path,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": True,
-        },
-    )
+    return new_workbook(path)
 
 
 class _Formats:

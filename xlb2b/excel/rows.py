@@ -205,3 +205,20 @@ def _fast_sheet_class():
             return formula[1:] if formula.startswith("=") else formula
 
     return FastFormulaWorksheet
+
+
+def new_workbook(target, *, in_memory: bool = False):
+    """An XlsxWriter workbook as all our writers make it: text stays text (no
+    formulas, links or numbers guessed from strings), NaN/inf become error
+    cells; ``in_memory`` for a BytesIO ``target``."""
+    import xlsxwriter
+
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "nan_inf_to_errors": True,
+    }
+    if in_memory:
+        options["in_memory"] = True
+    return xlsxwriter.Workbook(target, options)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from xlb2b.excel.rows import new_workbook
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import labels
 from xlb2b.planning import (
@@ -122,17 +123,7 @@ def _add_sheet(workbook, name: str):
 
 
 def _new_workbook(path: str):
-    import xlsxwriter
-
-    return xlsxwriter.Workbook(
-        path,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": True,
-        },
-    )
+    return new_workbook(path)
 
 
 class _Formats:
