@@ -47,6 +47,7 @@ import pandas as pd
 from xlb2b import planning
 from xlb2b.errors import FATAL, INFO, WARNING, Report
 from xlb2b.excel import merge as xm
+from xlb2b.excel.adp_sheets import _text
 from xlb2b.io_util import atomic_write_bytes, column_letter
 from xlb2b.locale import label
 
@@ -321,17 +322,6 @@ KEEP = _Keep()
 
 
 # =========================================================================== values
-
-
-def _text(v: Any) -> str:
-    if v is None or v is pd.NA:
-        return ""
-    try:
-        if pd.isna(v):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(v)
 
 
 def _num(v: Any) -> float:
