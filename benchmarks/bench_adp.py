@@ -29,10 +29,10 @@ def main(argv=None) -> int:
 
     from xlb2b import Settings, analyze
     from xlb2b.excel.adp_sheets import add_adp_sheets, write_adp_workbook
-    from xlb2b.excel.live import RecordingWorkbook
-    from xlb2b.sample import generate, write_sample_files
     from xlb2b.excel.analysis_sheets import write_analysis_workbook
+    from xlb2b.excel.live import RecordingWorkbook
     from xlb2b.excel.merge import add_sheets
+    from xlb2b.sample import generate, write_sample_files
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -50,6 +50,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     import pandas as pd
+
     from xlb2b import Settings, analyze
     from xlb2b.excel.analysis_sheets import write_analysis_workbook
     from xlb2b.inputs import read_table
@@ -87,9 +88,9 @@ def main(argv=None) -> int:
                        'pandas.read_csv(engine="pyarrow")', t_pa, 3))
 
         # 2. XLSX
-        t_fx = {p: best(lambda: bare_xlsx(p), a.repeat) for p in (tx_xlsx, mk_xlsx, cl_xlsx)}
+        t_fx = {p: best(lambda p=p: bare_xlsx(p), a.repeat) for p in (tx_xlsx, mk_xlsx, cl_xlsx)}
         for kind, p in (("transactions", tx_xlsx), ("market", mk_xlsx)):
-            t = best(lambda: read_table(kind, p), a.repeat)
+            t = best(lambda kind=kind, p=p: read_table(kind, p), a.repeat)
             ok.append(line(f"XLSX read + validate ({kind})", t, xlsx_floor, t_fx[p], 1.5))
 
         # 3. DataFrames

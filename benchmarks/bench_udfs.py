@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import xlwings as xw  # noqa: E402
+from _timing import best  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
 from udfs import functions as F  # noqa: E402
-from _timing import best  # noqa: E402
 
 
 def body(name: str, args: list) -> dict:

@@ -26,9 +26,10 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     import pandas as pd
+
     from xlb2b import Settings, analyze
-    from xlb2b.sample import generate, write_sample_files
     from xlb2b.excel.analysis_sheets import write_analysis_workbook
+    from xlb2b.sample import generate, write_sample_files
 
     data = generate(a.clients, lines=a.lines, seed=11)
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
             cmd = [sys.executable, "-m", "xlb2b.cli", "analyze", str(src), "--clients", str(files["clients"]),
                    "--market", str(files["market"]), "--our-supplier", data.our_supplier, "-o", str(out),
                    "--quiet", "--force"]
-            t_run, proc = timed(lambda: subprocess.run(cmd, capture_output=True, text=True))
+            t_run, proc = timed(lambda cmd=cmd: subprocess.run(cmd, capture_output=True, text=True))
             if proc.returncode != 0:
                 print(proc.stdout[-2000:], proc.stderr[-2000:])
                 return 1

@@ -136,7 +136,7 @@ def test_dispatch_calls_the_script_of_the_tag_with_the_calling_book(monkeypatch,
     from udfs import ribbon, scripts
 
     calls = []
-    for t, name in BUTTONS.items():
+    for name in BUTTONS.values():
         monkeypatch.setattr(scripts, name, lambda book, _n=name: calls.append((_n, book)), raising=False)
     assert ribbon.dispatch(tag) is None
     assert calls == [(BUTTONS[tag], caller)]

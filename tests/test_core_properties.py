@@ -164,7 +164,7 @@ def test_one_code_per_client_and_summaries_add_up(t):
     assert set(c["abc_class"]) <= {"A", "B", "C"}
     assert set(c["xyz_class"]) <= {"X", "Y", "Z"}
     # codes agree with their scores
-    for cid, x in c.iterrows():
+    for _, x in c.iterrows():
         if pd.notna(x["psc_code"]):
             assert x["psc_code"] == f"P{int(x['psc_p'])}_S{int(x['psc_s'])}_C{int(x['psc_c'])}"
         assert x["rfm_code"] == f"R{int(x['rfm_r'])}F{int(x['rfm_f'])}M{int(x['rfm_m'])}"

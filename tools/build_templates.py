@@ -19,13 +19,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from xlb2b.excel import adp_sheets as adp, planning_sheets as ps  # noqa: E402
+from xlb2b.excel import adp_sheets as adp  # noqa: E402
+from xlb2b.excel import planning_sheets as ps  # noqa: E402
 
 OUT = ROOT / "workbook_templates"
 PNG = ROOT / "docs" / "templates"
