@@ -84,7 +84,24 @@ def _via_uniques(s: pd.Series, fn, *, always: bool = False) -> _Parsed:
     f = None if (not always and _mostly_distinct(s)) else _factorize(s)
     if f is None:
         return fn(s.reset_index(drop=True))
-    codes, u = f
+    return _spread(*f, fn)
+
+
+def _category_codes(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The codes and distinct values of a categorical column in the form
+    :func:`_factorize` gives them (the missing value last)."""
+    cats = np.asarray(s.cat.categories, dtype=object)
+    u = np.empty(len(cats) + 1, dtype=object)
+    u[:-1] = cats
+    u[-1] = None
+    codes = s.cat.codes.to_numpy()
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(cats), codes)
+    return codes, pd.Series(u, dtype=object)
+
+
+def _spread(codes: np.ndarray, u: pd.Series, fn) -> _Parsed:
+    """A parser applied to the distinct values ``u``, spread over ``codes``."""
     pu = fn(u)
     if pu.values.dtype == object:
         # text: keep it categorical (codes into the distinct cleaned values),
@@ -139,6 +156,9 @@ def _distinct_codes(cleaned: pd.Series, raw: pd.Series) -> tuple[np.ndarray, np.
 
 def _blank_mask(s: pd.Series) -> np.ndarray:
     """True where a cell is empty: missing, or text with only spaces."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, u = _category_codes(s)
+        return _blank_direct(u)[codes]
     if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
         f = None if _mostly_distinct(s) else _factorize(s)
         if f is not None:
