@@ -11,13 +11,13 @@ from xlb2b.inputs.numbers import _guess_decimal_comma, _parse_numbers
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.values import (
     _category_codes,
-    _spread,
     _factorize,
     _kinds,
     _mostly_distinct,
     _parse_flags,
     _parse_text,
     _Parsed,
+    _spread,
     _strings,
     _via_uniques,
 )

@@ -15,7 +15,7 @@ from xlb2b.errors import WARNING
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.headers import HEADER_SCAN_ROWS, _find_header, _from_grid, _match_columns, _with_header
 from xlb2b.inputs.raw import _Raw
-from xlb2b.inputs.values import _Parsed
+from xlb2b.inputs.values import _Parsed, _text_codes
 
 #: the first lines of a file go through the line-tracking reader below, which
 #: copes with title lines, ragged rows and blank lines above the header; the
@@ -255,9 +255,7 @@ def _scan(text: str, delim: str, ctx: _Ctx) -> tuple[pd.DataFrame, np.ndarray, i
 _COLUMN_IN_ERROR = re.compile(r"In CSV column #(\d+)")
 
 
-def _csv_grid_arrow(
-    text: str, delim: str, ctx: _Ctx, utf8=None, canon_map: dict | None = None
-) -> _Raw | None:
+def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx, utf8=None, canon_map: dict | None = None) -> _Raw | None:
     """The raw table the line-tracking reader gives, with the same line
     numbers, the data rows parsed by pyarrow.  The header is found in the
     first records (read by :func:`_csv_grid`); pyarrow reads every line under
@@ -476,34 +474,16 @@ def _count_byte(buf, byte: int, start: int, end: int) -> int:
     return n
 
 
-#: the characters ``str.strip`` takes off, as a regular-expression class
-_SPACES = "".join(f"\\x{{{i:04x}}}" for i in range(0x3001) if chr(i).isspace())
-_EDGE_SPACE = f"^[{_SPACES}]|[{_SPACES}]$"
-
-
 def _to_pandas(col, dtype, pa) -> tuple[pd.Series, _Parsed | None]:
     """One Arrow column as the frame's column: text as pandas' arrow-backed
     text, codes as a categorical, numbers as floats, dates as datetime64[ns];
     and, for codes, the column parsed as text when no distinct value needs
     cleaning (no spaces around it, not empty): what :func:`_parse` would give."""
-    import pyarrow.compute as pc
-
-    from xlb2b.inputs.values import _TOTAL_VARIANTS, _categorical, _no_bad
-
     t = col.type
     if pa.types.is_string(t):
         return pd.Series(dtype.__from_arrow__(col), copy=False), None
     if pa.types.is_dictionary(t):
-        d = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        cats = d.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
-        codes = d.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-        s = pd.Series(_categorical(codes, cats), copy=False)
-        if pc.any(pc.equal(d.dictionary, "")).as_py() or pc.any(
-            pc.match_substring_regex(d.dictionary, _EDGE_SPACE)
-        ).as_py():
-            return s, None
-        total = pc.is_in(d.dictionary, value_set=pa.array(sorted(_TOTAL_VARIANTS))).to_numpy(zero_copy_only=False)
-        return s, _Parsed(s, np.zeros(len(s), dtype=bool), _no_bad(), total[codes])
+        return _text_codes(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0), pa)
     if pa.types.is_date(t):
         days = col.to_numpy().astype("datetime64[D]")
         return pd.Series(days.astype("datetime64[ns]"), copy=False), None
