@@ -83,6 +83,8 @@ def _scan_xml(m, name: str, ctx: _Ctx, path: Path, formulas: dict[str, FormulaCe
 
 def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells]) -> None:
     f = formulas.setdefault(name, FormulaCells())
+    if buf.find(b"<f", 0, end) < 0:  # a piece without formulas (the usual case): no regex pass
+        return
     for hit in _FORMULA.finditer(buf, 0, end):
         value = hit.group(1)
         if value is not None and value.strip():
