@@ -234,8 +234,8 @@ class Stages:
         self.tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
         self.bar = None
         self.started = 0.0  # when the current stage began (time.monotonic)
-        self._stop = None
-        self._ticker = None
+        self._stop: Any = None  # threading.Event of the redrawing thread
+        self._ticker: Any = None  # that thread
 
     def __call__(self, name: str) -> None:
         if name in self.seen:
@@ -294,9 +294,9 @@ class Stages:
                         bar.set_postfix_str(f"{took:.0f} s in this stage", refresh=False)
                     bar.refresh()
 
-        self._stop = stop
-        self._ticker = threading.Thread(target=tick, name="xlb2b-progress", daemon=True)
-        self._ticker.start()
+        ticker = threading.Thread(target=tick, name="xlb2b-progress", daemon=True)
+        self._stop, self._ticker = stop, ticker
+        ticker.start()
 
     def close(self, finished: bool) -> None:
         if self._stop is not None:

@@ -61,17 +61,17 @@ def _separators(delim: str) -> dict:
 
 
 def _file_bytes(path: Path):
-    """The file's bytes: memory-mapped when it is big (no copy in memory),
-    else read."""
-    import mmap
-
+    """The file's bytes: memory-mapped when it is big and pyarrow will read
+    it (no copy in memory), else read."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        if size <= HEAD_BYTES:
+        if size <= HEAD_BYTES or _import_arrow_csv() is None:
             return f.read()
         try:
+            import mmap
+
             return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):
+        except (ImportError, OSError, ValueError):
             return f.read()
 
 
