@@ -14,6 +14,7 @@ from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.guards import (
     _check_workbook_zip,
     _refuse_formulas_without_values,
+    _scan_workbook_xml,
     _unreadable_workbook,
 )
 from xlb2b.inputs.headers import (
@@ -85,16 +86,31 @@ def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, can
 
 
 def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
-    formulas = _check_workbook_zip(path, ctx)
     grid = None
     fastexcel = _import_fastexcel()
     if fastexcel is not None:
+        # the archive's directory is checked first (sizes, zip bombs); the search
+        # of every XML member for DTDs and formulas without values, which unpacks
+        # them all, runs beside fastexcel (its XML parser expands no entities), and
+        # its refusal wins over anything the reader found
+        _check_workbook_zip(path, ctx, scan=False)
+        scan = _Beside(lambda c: _scan_workbook_xml(path, c), ctx)
+        failed: BaseException | None = None
+        said, pending = len(ctx.report.problems), ctx.pending_fatal
         try:
             grid = _fast_grid(path, sheet, canon_map, ctx, fastexcel)
-        except InputError:
-            raise
-        except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
-            _unreadable_workbook(e, ctx)
+        except Exception as e:  # noqa: BLE001 - said after the guard has spoken
+            failed = e
+        if scan.refused():  # only the guard's refusal is said, as when it ran first
+            del ctx.report.problems[said:]
+            ctx.pending_fatal = pending
+        formulas = scan.result()
+        if isinstance(failed, InputError):
+            raise failed
+        if failed is not None:
+            _unreadable_workbook(failed, ctx)
+    else:
+        formulas = _check_workbook_zip(path, ctx)
     if grid is not None:
         _refuse_formulas_without_values(formulas, ctx)
         return grid
@@ -137,6 +153,42 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid(rows)
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
+
+
+class _Beside:
+    """A guard run in a thread beside the reader, with a context of its own;
+    :meth:`result` waits for it and passes on its refusal as the reader's."""
+
+    def __init__(self, fn, ctx: _Ctx):
+        import threading
+
+        self.ctx = ctx
+        self.own = _Ctx(kind=ctx.kind, label=ctx.label)
+        self.out: Any = None
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.out = fn(self.own)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+                self.error = e
+
+        self.thread = threading.Thread(target=run, name="xlb2b-workbook-guard", daemon=True)
+        self.thread.start()
+
+    def refused(self) -> bool:
+        self.thread.join()
+        return isinstance(self.error, InputError)
+
+    def result(self) -> Any:
+        self.thread.join()
+        if isinstance(self.error, InputError):
+            self.ctx.report.problems.extend(self.own.report.problems)
+            self.ctx.pending_fatal += self.own.pending_fatal
+            self.ctx.raise_if_fatal()
+        if self.error is not None:
+            raise self.error
+        return self.out
 
 
 def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> list:
