@@ -488,9 +488,11 @@ def analyze(
         step("comparing windows")
         from xlb2b.analysis.dynamics import dynamics as _dynamics
 
-        dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
+        # the per-client table is in the order of the clients' first line in tx, as the day totals
+        # of the dynamics are: the analysed clients go by their position there, not by their ids
+        dyn = _dynamics(tx, window, c, cut_points, attributes, settings, codes=np.flatnonzero(positive.to_numpy()))
         per = dyn.clients
-        pos = pd.Index(per["client_id"].to_numpy(dtype=object)).get_indexer(c["client_id"].to_numpy(dtype=object))
+        pos = dyn._cache.pop("w1_rows")
         for col in DYNAMICS_COLUMNS:
             if col in per:
                 c[col] = per[col].take(pos).to_numpy()  # every analysed client buys in W1, so is in per
