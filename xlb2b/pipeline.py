@@ -495,7 +495,8 @@ def analyze(
         pos = dyn._cache.pop("w1_rows")
         for col in DYNAMICS_COLUMNS:
             if col in per:
-                c[col] = per[col].take(pos).to_numpy()  # every analysed client buys in W1, so is in per
+                # every analysed client buys in W1, so is in per; text columns stay as stored
+                c[col] = per[col].take(pos).set_axis(c.index)
     for col in CLIENT_COLUMNS:
         if col not in c:
             c[col] = np.nan

@@ -789,14 +789,22 @@ def dynamics(
     n = len(days.ids)
     cols, keep = _window_totals(days, w1, w0)
     row_code = np.flatnonzero(keep)  # the client code of each row of the per-client frame
-    d = pd.DataFrame(cols if keep.all() else {k: v[keep] for k, v in cols.items()})
+    if codes is not None and _spot_check(days.ids, attributes["client_id"]):
+        # the attributes hold every client in code order: their id column gives the ids as they
+        # are stored (no conversion of Python strings)
+        ids_col = attributes["client_id"].reset_index(drop=True)
+        cols["client_id"] = ids_col if keep.all() else ids_col.take(row_code).reset_index(drop=True)
+        d = pd.DataFrame({k: v if k == "client_id" or keep.all() else v[keep] for k, v in cols.items()})
+    else:
+        codes = None
+        d = pd.DataFrame(cols if keep.all() else {k: v[keep] for k, v in cols.items()})
     st = client_status(d, settings, w1=w1)
     for k, v in st.columns.items():
         d[k] = v
     if codes is not None:
         codes = np.asarray(codes, dtype=np.int64)
         ok = len(codes) == len(w1_clients) and (not len(codes) or (codes.min() >= 0 and codes.max() < n))
-        if not (ok and _spot_check(days.ids[codes], w1_clients["client_id"]) and _spot_check(days.ids, attributes["client_id"])):
+        if not (ok and _spot_check(days.ids[codes], w1_clients["client_id"])):
             codes = None
     if codes is None:  # look the ids up by text
         index = pd.Index(days.ids)

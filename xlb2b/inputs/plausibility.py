@@ -79,6 +79,31 @@ def _spelling_keys(values) -> np.ndarray:
     return out
 
 
+def _shared_keys(values) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the distinct ``values`` share their :func:`_spelling_key` with
+    another one, and the keys of those (in their order).  With pyarrow and
+    ASCII texts only (the usual ids), the keys are made, hashed and counted
+    inside pyarrow, and only the shared ones become Python objects."""
+    texts = np.asarray(values, dtype=object)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        pa = None
+    if pa is not None and pd.api.types.infer_dtype(texts, skipna=False) == "string":
+        arr = pa.array(texts, type=pa.string())
+        if pc.all(pc.string_is_ascii(arr)).as_py():
+            keys = pc.replace_substring_regex(pc.ascii_lower(arr), r"[^0-9a-z]+", "")
+            codes = keys.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+            dup = np.bincount(codes, minlength=1)[codes] > 1
+            if not dup.any():
+                return dup, np.zeros(0, dtype=object)
+            return dup, keys.filter(pa.array(dup)).to_numpy(zero_copy_only=False).astype(object)
+    keys = pd.Series(_spelling_keys(texts))
+    dup = keys.duplicated(keep=False).to_numpy()
+    return dup, keys[dup].to_numpy()
+
+
 def _rows(rows, limit: int = 5) -> str:
     rows = [int(r) for r in rows]
     s = ", ".join(map(str, rows[:limit]))
@@ -185,12 +210,11 @@ def _spelling(
 ) -> list[tuple[str, int | None, str]]:
     if len(uniq) < 2:
         return []
-    keys = pd.Series(_spelling_keys(uniq))
-    dup = keys.duplicated(keep=False).to_numpy()
+    dup, shared = _shared_keys(uniq)
     if not dup.any():
         return []
     first_row = pd.Series(data["row"].to_numpy()).groupby(codes).min()
-    groups = pd.Series(np.flatnonzero(dup)).groupby(keys[dup].to_numpy(), sort=False)
+    groups = pd.Series(np.flatnonzero(dup)).groupby(shared, sort=False)
     texts = []
     for _k, members in groups:
         m = sorted(members.tolist(), key=lambda j: first_row[j])
@@ -226,11 +250,11 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
             v = _codes(data[c])[0].astype(np.uint64)
         with np.errstate(over="ignore"):
             h = (h ^ v) * np.uint64(0x100000001B3 + 2 * j)
-    if int(pd.Series(h).duplicated().sum()) < COPIES_MIN:
-        return []  # the usual case: no line repeats another
     gid, _u = pd.factorize(h)
-    first = np.full(len(_u), n, dtype=np.int64)
-    np.minimum.at(first, gid, np.arange(n))
+    if n - len(_u) < COPIES_MIN:
+        return []  # the usual case: no line repeats another
+    first = np.empty(len(_u), dtype=np.int64)
+    first[gid[::-1]] = np.arange(n - 1, -1, -1)  # the last write wins: each hash's first line
     orig = first[gid]
     dup = orig != np.arange(n)
     if dup.any():  # a hash shared by different lines is not a copy
