@@ -133,6 +133,20 @@ def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None
             np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
         )
     key = cid * np.int64(span) + (day - d0)
+    if (key[1:] >= key[:-1]).all():  # lines already in client, then date order: no sort
+        new = np.r_[True, key[1:] != key[:-1]]
+        pair = np.cumsum(new) - 1
+        k = int(pair[-1]) + 1
+        uniq = key[new]
+        return DayTotals(
+            ids,
+            uniq // span,
+            uniq % span + d0,
+            np.bincount(pair, weights=amount, minlength=k),
+            np.bincount(pair, weights=units, minlength=k),
+            np.bincount(pair, minlength=k),
+            np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
+        )
     codes, uniq = pd.factorize(key, sort=False)
     order = np.argsort(uniq, kind="stable")
     rank = np.empty_like(order)
@@ -506,6 +520,15 @@ def migration_grid(matrix: pd.DataFrame, value: str = "clients", rows=None, cols
 
 # ---------------------------------------------------------------- cohorts
 def _period_of_days(days: np.ndarray, period: str) -> np.ndarray:
+    days = np.asarray(days)
+    if days.size > 1000:  # through a table of the days spanned: numpy's conversion to months is slow per value
+        lo, hi = int(days.min()), int(days.max())
+        if hi - lo < 400_000:
+            return _months_to_period(np.arange(lo, hi + 1), period)[days - lo]
+    return _months_to_period(days, period)
+
+
+def _months_to_period(days: np.ndarray, period: str) -> np.ndarray:
     m = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
     return m // 12 if period == "year" else m // 3
 
@@ -601,6 +624,8 @@ def typical_gap(tx, end: pd.Timestamp, client_ids, *, codes: np.ndarray | None =
     same = c[1:] == c[:-1]
     gc = c[1:][same]
     gap = (day[1:] - day[:-1])[same]
+    many = ndates[gc] >= 3  # the gaps of clients with fewer dates give no median
+    gc, gap = gc[many], gap[many]
     top = np.int64(gap.max() + 1) if gap.size else np.int64(1)
     key = np.sort(gc * top + gap)  # gaps sorted within each client
     gc, gap = key // top, key % top
