@@ -756,6 +756,20 @@ def _inverse(codes: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _as_text(values: np.ndarray) -> Any:
+    """A column of a few labels (statuses) as the text column pandas would
+    make of it, built from its distinct labels: pandas would otherwise copy
+    every Python string into its text storage one by one.  Other columns
+    are returned as they are."""
+    if values.dtype != object or not len(values) or pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return values
+    codes, uniq = pd.factorize(values, sort=False)
+    if len(uniq) > 64:
+        return values
+    labels = pd.Series(np.asarray(uniq, dtype=object))  # the dtype pandas gives these texts
+    return labels.take(codes).reset_index(drop=True)
+
+
 def _take_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     """``frame``'s rows at ``rows`` (−1: a row of missing values), as a
     reindex by client id would give them (the same fill and dtypes), but
@@ -824,8 +838,7 @@ def dynamics(
         codes = None
         d = pd.DataFrame(cols if keep.all() else {k: v[keep] for k, v in cols.items()})
     st = client_status(d, settings, w1=w1)
-    for k, v in st.columns.items():
-        d[k] = v
+    d = pd.concat([d, pd.DataFrame({k: _as_text(v) for k, v in st.columns.items()})], axis=1)
     if codes is not None:
         codes = np.asarray(codes, dtype=np.int64)
         ok = len(codes) == len(w1_clients) and (not len(codes) or (codes.min() >= 0 and codes.max() < n))
@@ -855,7 +868,7 @@ def dynamics(
         _take_rows(seg0.drop(columns="client_id"), _inverse(seg0_codes, n)[row_code]),
         _take_rows(w1_clients[w1_cols], w1_rows[row_code]),
         _take_rows(attributes[[c for c in ATTRIBUTES if c in attributes]], attr_rows[row_code]),
-        _take_rows(pd.DataFrame(lp.columns), w1_rows[row_code]),
+        _take_rows(pd.DataFrame({k: _as_text(v) for k, v in lp.columns.items()}), w1_rows[row_code]),
     ]
     d = pd.concat([d, *parts], axis=1)
     coh = cohorts(days, w1, settings)
