@@ -566,3 +566,7 @@ def test_shared_spelling_keys_are_found_as_one_by_one():
         assert shared.tolist() == [k for k, d in zip(keys, expected) if d]
     dup, _ = _shared_keys(np.array(["A-1", "A-2", "B 1"], dtype=object))
     assert not dup.any()
+    # one fixed pattern ("00-001"): no two keys can be equal; with capitals or other places they can
+    assert not _shared_keys(np.array(["00-001", "00-002", "01-001"], dtype=object))[0].any()
+    assert _shared_keys(np.array(["ab-01", "AB-01", "cd-02"], dtype=object))[0].tolist() == [True, True, False]
+    assert _shared_keys(np.array(["0-0001", "00-001", "00-002"], dtype=object))[0].tolist() == [True, True, False]

@@ -79,6 +79,32 @@ def _spelling_keys(values) -> np.ndarray:
     return out
 
 
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[48:58] = _ALNUM[97:123] = True  # digits and small letters
+_CAPITAL = np.zeros(256, dtype=bool)
+_CAPITAL[65:91] = True
+
+
+def _one_pattern(arr) -> bool:
+    """Whether distinct ASCII texts are sure to have distinct spelling keys
+    because they all follow one fixed pattern: the same length, no capital
+    letter, and every other character than a letter or digit at the same
+    places ("00-00123", "K/0042"), so removing those characters cannot make
+    two of them equal."""
+    if len(arr) < 2 or arr.null_count or arr.buffers()[2] is None:
+        return False
+    off = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    lens = np.diff(off)
+    width = int(lens[0])
+    if width == 0 or not (lens == width).all():
+        return False
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0] : off[-1]].reshape(len(arr), width)
+    if _CAPITAL[data].any():
+        return False
+    other = ~_ALNUM[data]
+    return bool((other == other[0]).all())
+
+
 def _ascii_keys(arr, pa, pc):
     """The spelling keys of an array of ASCII texts: lowered, and every
     character but letters and digits removed.  When the texts hold only a
@@ -113,6 +139,8 @@ def _shared_keys(values) -> tuple[np.ndarray, np.ndarray]:
     if pa is not None and pd.api.types.infer_dtype(texts, skipna=False) == "string":
         arr = pa.array(texts, type=pa.string())
         if pc.all(pc.string_is_ascii(arr)).as_py():
+            if _one_pattern(arr):
+                return np.zeros(len(texts), dtype=bool), np.zeros(0, dtype=object)
             keys = _ascii_keys(arr, pa, pc)
             codes = keys.dictionary_encode().indices.to_numpy(zero_copy_only=False)
             dup = np.bincount(codes, minlength=1)[codes] > 1
