@@ -226,11 +226,11 @@ def rfm(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
 
 
 # ---------------------------------------------------------------- ABC / XYZ
-def _text_rank(ids) -> np.ndarray | None:
-    """Each id's place in text order, when the ids are a text column stored
-    by pyarrow (sorted there, without making a Python string per id); None
-    otherwise.  pyarrow compares UTF-8 bytes, which orders texts by code
-    point, as numpy's comparison of texts does."""
+def _text_order(ids) -> np.ndarray | None:
+    """The positions of the ids in text order, when the ids are a text column
+    stored by pyarrow (sorted there, without making a Python string per id);
+    None otherwise.  pyarrow compares UTF-8 bytes, which orders texts by
+    code point, as numpy's comparison of texts does."""
     arr = getattr(ids, "array", ids)
     if not (isinstance(getattr(arr, "dtype", None), pd.StringDtype) and arr.dtype.storage == "pyarrow"):
         return None
@@ -242,10 +242,7 @@ def _text_rank(ids) -> np.ndarray | None:
     data = pa.array(arr)
     if data.null_count:
         return None
-    order = pc.sort_indices(data).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank
+    return pc.sort_indices(data).to_numpy().astype(np.int64, copy=False)
 
 
 def abc_share_before(values, ids) -> np.ndarray:
@@ -257,9 +254,10 @@ def abc_share_before(values, ids) -> np.ndarray:
     if not ok.any():
         return out
     idx = np.flatnonzero(ok)
-    rank = _text_rank(ids)
-    if rank is not None:
-        order = idx[np.lexsort((rank[idx], -v[idx]))]
+    text_order = _text_order(ids)
+    if text_order is not None:
+        by_text = text_order[ok[text_order]]  # then a stable sort by value keeps text order among ties
+        order = by_text[np.argsort(-v[by_text], kind="stable")]
     else:
         ids_ok = np.asarray(ids, dtype=object)[idx].astype(str)
         order = idx[np.lexsort((ids_ok, -v[idx]))]
