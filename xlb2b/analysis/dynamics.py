@@ -655,10 +655,8 @@ def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: n
     ndates, gap = typical_gap(tx, w1.end, ids, codes=codes)
     ratio = _col(clients, "recency_days") / gap
     score = threshold_score(ratio, settings.lapse_bounds)
-    names = np.array(LAPSE_STATUSES[:3], dtype=object)
-    status = np.full(len(ids), LAPSE_STATUSES[3], dtype=object)
     ok = ~np.isnan(score)
-    status[ok] = names[score[ok].astype(int) - 1]
+    status = np.array(LAPSE_STATUSES, dtype=object)[np.where(ok, np.nan_to_num(score) - 1, 3).astype(np.int64)]
     return Segmentation(
         {"purchase_dates": ndates.astype(float), "typical_gap": gap, "lapse_ratio": ratio, "lapse_status": status},
         {"lapse": [float(b) for b in settings.lapse_bounds]},
