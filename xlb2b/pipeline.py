@@ -377,11 +377,12 @@ def analyze(
     # who is analysed, who is excluded (and why)
     in_window = table["lines"] > 0
     positive = table["revenue"] > 0
+    out_rows = ~positive.to_numpy()  # the reasons are made for the excluded clients only
     reasons = np.where(
-        ~in_window,
+        ~in_window.to_numpy()[out_rows],
         "no transactions in the window",
         np.where(
-            table["revenue"].to_numpy() == 0,
+            table["revenue"].to_numpy()[out_rows] == 0,
             "net revenue in the window is 0",
             "net revenue in the window is negative (returns exceed purchases)",
         ),
@@ -389,7 +390,7 @@ def analyze(
     excluded = pd.DataFrame(
         {
             "client_id": table.loc[~positive, "client_id"].to_numpy(),
-            "reason": reasons[~positive.to_numpy()],
+            "reason": reasons,
             "revenue": table.loc[~positive, "revenue"].to_numpy(),
         }
     )
