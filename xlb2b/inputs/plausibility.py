@@ -298,12 +298,17 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
             v = _codes(data[c])[0].astype(np.uint64)
         with np.errstate(over="ignore"):
             h = (h ^ v) * np.uint64(0x100000001B3 + 2 * j)
-    gid, _u = pd.factorize(h)
-    if n - len(_u) < COPIES_MIN:
+    # a line can only repeat another, or be repeated, when its hash shares a bucket with another
+    # line's: only those lines are hashed exactly (a quarter or so of them)
+    bucket = (h >> np.uint64(40)).astype(np.int64) & ((1 << 22) - 1)
+    cand = np.flatnonzero(np.bincount(bucket, minlength=1 << 22)[bucket] > 1)
+    gid, _u = pd.factorize(h[cand])
+    if len(cand) - len(_u) < COPIES_MIN:
         return []  # the usual case: no line repeats another
     first = np.empty(len(_u), dtype=np.int64)
-    first[gid[::-1]] = np.arange(n - 1, -1, -1)  # the last write wins: each hash's first line
-    orig = first[gid]
+    first[gid[::-1]] = cand[::-1]  # the last write wins: each hash's first line
+    orig = np.arange(n)
+    orig[cand] = first[gid]
     dup = orig != np.arange(n)
     if dup.any():  # a hash shared by different lines is not a copy
         idx = np.flatnonzero(dup)
