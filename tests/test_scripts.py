@@ -98,6 +98,16 @@ def grids(actions, book_sheets):
     return out
 
 
+def shown(v):
+    """What a cell written with entry ``v`` reads back as, for a second run: a
+    HYPERLINK formula shows its friendly name (Microsoft's HYPERLINK
+    reference), any other formula here 0, a constant itself."""
+    if not (isinstance(v, str) and v.startswith("=")):
+        return v
+    link = re.fullmatch(r'=HYPERLINK\("[^"]*","((?:[^"]|"")*)"\)', v)
+    return link.group(1).replace('""', '"') if link else 0
+
+
 def filled(formula, down):
     """``formula`` as Excel fills it ``down`` rows lower: row numbers without a
     "$" grow, absolute rows, text in quotes, sheet names and names stay."""
@@ -198,7 +208,7 @@ def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):
         m = max(c for _, c in g) + 1
         out = [["" for _ in range(m)] for _ in range(n)]
         for (r, c), v in g.items():
-            out[r][c] = v if not (isinstance(v, str) and v.startswith("=")) else 0
+            out[r][c] = shown(v)
         return out
     settings = values("Settings")
     row = next(i for i, r in enumerate(settings) if r[2] == "abc_a_below")
