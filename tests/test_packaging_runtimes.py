@@ -36,7 +36,7 @@ import pytest  # noqa: E402
 from udfs.lite.build import SHEET, SHEET_BUTTONS, build_lite_workbook, button_binding  # noqa: E402
 
 BUTTONS = {
-    "analyze": "analyze_client_base", "adp": "build_adp", "adp_a": "build_adps_a",
+    "analyze": "analyze_client_base", "dynamics": "analyze_two_windows", "adp": "build_adp", "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring", "checklist": "add_progress_checklist", "refresh": "refresh",
     "settings": "open_settings", "help": "show_help",
     "fill_template": "fill_template_for_client", "refresh_report": "refresh_report_tables",

@@ -161,10 +161,40 @@ def test_every_button_is_a_registered_script():
     assert set(S.BUTTONS.values()) <= meta
 
 
-def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path):
+DYNAMICS = ["Bridge", "Migration PSC groups", "Migration ABC", "Migration RFM segments", "Migration DSL levels",
+            "Migration XYZ", "Cohorts", "Watch list", "Client dynamics"]
+
+
+def test_analyze_leaves_the_two_window_sheets_to_their_own_button(data):
+    d, rows = data
+    book = make_book([("Transactions", rows)])
+    names = added_sheets(run(book, "analyze_client_base"))
+    assert len(names) == 17 and not set(DYNAMICS) & set(names) and "ABC" in names
+    # the Contents sheet lists only the sheets written
+    live = grids(run(make_book([("Transactions", rows)]), "analyze_client_base"), ["Transactions"] + names)
+    listed = {shown(v) for (r, c), v in live["Contents"].items() if c == 0}
+    assert "Bridge" not in listed and "ABC" in listed
+
+
+def test_a_refresh_keeps_the_two_window_sheets_a_previous_run_wrote(data):
+    d, rows = data
+    first = make_book([("Transactions", rows)])
+    acts = run(first, "analyze_two_windows")
+    live = grids(acts, [s.name for s in first.sheets])
+    contents = {}
+    for (r, c), v in live["Contents"].items():
+        contents[(r, c)] = shown(v)
+    n, m = max(r for r, _ in contents) + 1, max(c for _, c in contents) + 1
+    grid = [[contents.get((r, c), "") for c in range(m)] for r in range(n)]
+    names = added_sheets(run(make_book([("Transactions", rows), ("Contents", grid)] +
+                                       [(s, [[""]]) for s in DYNAMICS]), "refresh"))
+    assert set(DYNAMICS) <= set(names) and len(names) == 26
+
+
+def test_analyze_with_two_windows_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path):
     d, rows = data
     book = make_book([("Transactions", rows), ("Notes", [["my note", 1]])])
-    actions = run(book, "analyze_client_base")
+    actions = run(book, "analyze_two_windows")
     names = added_sheets(actions)
     # the analysis' Clients sheet keeps the input sheets' names free (a next run
     # reads, and is sent, only the input sheets); 17 analysis sheets and the 9 of

@@ -37,6 +37,7 @@ from xlb2b.pipeline import analyze
 #: manifest use the same tags)
 BUTTONS: dict[str, str] = {
     "analyze": "analyze_client_base",
+    "dynamics": "analyze_two_windows",
     "adp": "build_adp",
     "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring",
@@ -74,6 +75,7 @@ INPUT_SHEETS: list[str] = [n for names in SHEET_NAMES.values() for n in names]
 ANALYSIS_SHEETS: list[str] = [analysis_sheet_names(lng)[i] for lng in ("en", "ru") for i in (0, 1)]
 READS: dict[str, list[str] | None] = {
     "analyze": INPUT_SHEETS + ANALYSIS_SHEETS,
+    "dynamics": INPUT_SHEETS + ANALYSIS_SHEETS,
     "refresh": INPUT_SHEETS + ANALYSIS_SHEETS,
     "adp": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
     "adp_a": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
@@ -163,10 +165,10 @@ def _script_async(func: Callable) -> Callable:
     """:func:`_script` for a script that awaits (flushes in xlwings Lite)."""
 
     @functools.wraps(func)
-    async def run(book):
+    async def run(book, **options):
         lang = _lang(book)
         try:
-            return await func(book, lang)
+            return await func(book, lang, **options)
         except _Stop as stop:
             _say(book, str(stop), lang)
         except InputError as e:
@@ -358,9 +360,34 @@ async def analyze_client_base(book: xw.Book):
     return await _analyze(book)
 
 
+@xw.script(include=READS["dynamics"])
+async def analyze_two_windows(book: xw.Book):
+    """The analysis with the two-window section: the sheets of Analyze and
+    the nine of the previous window against the analysis window (bridge,
+    migrations, cohorts, watch list, client dynamics); a second run replaces
+    them, keeping the values edited on Settings."""
+    return await _analyze(book, dynamics=True)
+
+
+def _dynamics_sheet_names() -> set[str]:
+    from xlb2b.excel.dynamics_sheets import SHEET_KEYS
+    from xlb2b.excel.labels import sheet_name
+
+    return {sheet_name(k, lng) for k in SHEET_KEYS for lng in ("en", "ru")}
+
+
 @_script_async
-async def _analyze(book, lang: str):
+async def _analyze(book, lang: str, dynamics: bool | None = None):
+    """The analysis sheets; with the two-window section when ``dynamics``
+    (None: as the previous run had it, none on a first run -- nine sheets and
+    about 300 actions fewer for Excel to apply)."""
+    from dataclasses import replace
+
+    from xlb2b.settings import Settings
+
     previous = _previous_analysis(book, lang)
+    if dynamics is None:
+        dynamics = bool(_dynamics_sheet_names() & {_unnumbered(n) for n in previous})
     settings = None
     old_settings = [n for n in previous if _is_settings_sheet(n)]
     if old_settings:
@@ -370,6 +397,7 @@ async def _analyze(book, lang: str):
             )
         except ValueError as e:
             raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+    settings = replace(settings or Settings(), dynamics=dynamics)
     a = _analysis(book, lang, settings=settings, skip=set(previous))
     for name in previous:
         _sheet(book, name).delete()

@@ -26,6 +26,12 @@ async def analyze_client_base(book: xw.Book):
     await _scripts.run_button("analyze", book)
 
 
+@script(button="[xlb2b_dynamics]B2B!B20", show_taskpane=True, include=_scripts.READS["dynamics"])
+async def analyze_two_windows(book: xw.Book):
+    """Analyze with two windows: the analysis and the two-window sheets."""
+    await _scripts.run_button("dynamics", book)
+
+
 @script(include=_scripts.READS["adp"])
 async def build_adp(book: xw.Book):
     """Build ADP for selected client (select the client's row first)."""

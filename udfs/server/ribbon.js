@@ -10,6 +10,7 @@
 // registered here (a handler of the release, when there is one, is kept).
 const XLB2B_BUTTONS = {
   "xlb2b-analyze": "analyze_client_base",
+  "xlb2b-dynamics": "analyze_two_windows",
   "xlb2b-adp": "build_adp",
   "xlb2b-adp-a": "build_adps_a",
   "xlb2b-bcg": "add_bcg_scoring",
@@ -32,6 +33,7 @@ const XLB2B_ANALYSIS_SHEETS = ["Contents", "Settings", "Содержание", "
 const XLB2B_CONTENTS_SHEETS = ["Contents", "Содержание"];
 const XLB2B_READS = {
   analyze_client_base: XLB2B_INPUT_SHEETS.concat(XLB2B_ANALYSIS_SHEETS),
+  analyze_two_windows: XLB2B_INPUT_SHEETS.concat(XLB2B_ANALYSIS_SHEETS),
   refresh: XLB2B_INPUT_SHEETS.concat(XLB2B_ANALYSIS_SHEETS),
   build_adp: XLB2B_INPUT_SHEETS.concat(XLB2B_CONTENTS_SHEETS),
   build_adps_a: XLB2B_INPUT_SHEETS.concat(XLB2B_CONTENTS_SHEETS),

@@ -769,8 +769,9 @@ Copy = tuple[int, int, int, str, int]
 class Laid:
     """What one sheet of a render looks like once laid out: the aspects each
     cell shows (column formats, then cell formats, as applied), and the rows
-    whose formats may be copied elsewhere (no merge, no conditional format:
-    Excel's paste of formats would bring those along)."""
+    whose formats may not be copied elsewhere (merged cells: Excel's paste of
+    formats would merge the copies; conditional formats come after every
+    copy, see :func:`render_steps`)."""
 
     name: str
     shown: dict[tuple[int, int], Aspects]
@@ -831,8 +832,10 @@ def _by_row(cells: dict[tuple[int, int], Aspects]) -> dict[int, dict[int, Aspect
 def copy_plan(rs: RecordingSheet, before: list[Laid]) -> tuple[list[Copy], set[int]]:
     """Bands of rows of ``rs`` whose formats can be copied, each in one action
     (``Range.copy_from(..., copy_type="formats")``), from rows laid out before
-    on an earlier sheet of the same render, and the rows they cover.  Greedy:
-    from each row, the longest band that fits."""
+    on an earlier sheet of the same render, and the rows they cover.  A band
+    is as wide as the formatted cells of its rows here (a wider table's first
+    columns may serve a narrower one).  Greedy: from each row, the longest
+    band that fits."""
     if rs.blocks or rs.tables:
         return [], set()
     nrows, _ = rs.bounds()
@@ -841,9 +844,15 @@ def copy_plan(rs: RecordingSheet, before: list[Laid]) -> tuple[list[Copy], set[i
     for (r, c), cell in rs.cells.items():
         if _full(cell):
             full.setdefault(r, set()).add(c)
-    blocked = {r for r1, _c1, r2, _c2 in rs.merges for r in range(r1, r2 + 1)}
-    blocked |= {r for r1, _c1, r2, _c2, _o in rs.conditional for r in range(r1, r2 + 1)}
+    right = {r: 1 + max(cols) for r, cols in wanted.items() if cols}
     sources = [(laid.name, _by_row(laid.shown), laid.rows, laid.blocked) for laid in before]
+
+    def fits(shown_row: dict[int, Aspects], r: int, first: int, width: int) -> bool:
+        """Row ``r`` here against a laid-out row, on columns first..width-1."""
+        part = {c: a for c, a in shown_row.items() if first <= c < width}
+        want = {c: a for c, a in wanted.get(r, {}).items() if first <= c < width}
+        return _row_fits(part, want, full.get(r, set()))
+
     copies: list[Copy] = []
     covered: set[int] = set()
     r = 0
@@ -851,27 +860,23 @@ def copy_plan(rs: RecordingSheet, before: list[Laid]) -> tuple[list[Copy], set[i
         if not wanted.get(r):
             r += 1
             continue
-        best: tuple[int, str, int] | None = None
+        best: tuple[int, int, str, int] | None = None
         for name, shown, rows, src_blocked in sources:
             for a in range(rows):
-                n = 0
-                while (
-                    r + n < nrows
-                    and a + n < rows
-                    and (a + n) not in src_blocked
-                    and _row_fits(shown.get(a + n, {}), wanted.get(r + n, {}), full.get(r + n, set()))
-                ):
-                    n += 1
+                n = width = 0
+                while r + n < nrows and a + n < rows and (a + n) not in src_blocked:
+                    wider = max(width, right.get(r + n, 0))
+                    if wider > width and not all(fits(shown.get(a + i, {}), r + i, width, wider) for i in range(n)):
+                        break
+                    if not fits(shown.get(a + n, {}), r + n, 0, wider):
+                        break
+                    n, width = n + 1, wider
                 if n and (best is None or n > best[0]):
-                    best = (n, name, a)
+                    best = (n, width, name, a)
         if best is None:
             r += 1
             continue
-        n, name, a = best
-        src = next(s for s in sources if s[0] == name)[1]
-        width = 1 + max(
-            [c for i in range(n) for c in src.get(a + i, {})] + [c for i in range(n) for c in wanted.get(r + i, {})]
-        )
+        n, width, name, a = best
         copies.append((r, n, width, name, a))
         covered.update(range(r, r + n))
         r += n
@@ -932,7 +937,6 @@ def _lay_out_formats(sheet, rs: RecordingSheet, before: list[Laid] | None) -> La
         sheet.range((r + 1, 1), (r + n, width)).copy_from(origin.range((a + 1, 1), (a + n, width)), copy_type="formats")
     own.shown = {rc: a for rc, a in shown.items() if a}
     own.blocked = {r for r1, _c1, r2, _c2 in rs.merges for r in range(r1, r2 + 1)}
-    own.blocked |= {r for r1, _c1, r2, _c2, _o in rs.conditional for r in range(r1, r2 + 1)}
     return own
 
 
@@ -1136,18 +1140,29 @@ def _lay_out_columns_and_rows(sheet, rs: RecordingSheet, points: bool) -> None:
             sheet.range((r1 + 1, 1), (r2 + 1, 1)).row_height = h
 
 
-def _lay_out_cells(sheet, rs: RecordingSheet, before: list[Laid] | None = None) -> Laid | None:
+def _lay_out_cells(
+    sheet, rs: RecordingSheet, before: list[Laid] | None = None, later: list | None = None
+) -> Laid | None:
     """Cell formats (rows that fit rows of the sheets in ``before`` copied
     from them: :func:`_lay_out_formats`), merges, validation and conditional
-    formats.  Returns what the sheet's cells show, when ``before`` is given."""
+    formats -- these appended to ``later`` instead when given (Excel's paste of
+    formats would carry a conditional format along to the copies).  Returns
+    what the sheet's cells show, when ``before`` is given."""
     laid = _lay_out_formats(sheet, rs, before)
     for r1, c1, r2, c2 in rs.merges:
         sheet.range(address(r1, c1, r2, c2)).merge(False)
     for r1, c1, r2, c2, options in rs.validations:
         _validation(sheet.range(address(r1, c1, r2, c2)), options)
+    if later is not None:
+        later.append((sheet, rs))
+        return laid
+    _conditional_formats(sheet, rs)
+    return laid
+
+
+def _conditional_formats(sheet, rs: RecordingSheet) -> None:
     for r1, c1, r2, c2, options in rs.conditional:
         _conditional(sheet.range(address(r1, c1, r2, c2)), options)
-    return laid
 
 
 def _write_cells(sheet, rs: RecordingSheet) -> None:
@@ -1234,14 +1249,16 @@ def render(book, recording: RecordingWorkbook, *, before=None, share_layouts: bo
 def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layouts: bool = False):
     """:func:`render` one sheet at a time: yields each sheet's name once its
     actions are all queued (xlwings Lite flushes there, so a failure leaves
-    whole sheets only and the pane shows the sheets arriving); the book's own
-    names come after the last sheet."""
+    whole sheets only and the pane shows the sheets arriving); the
+    conditional formats (heat maps) of every sheet come with the last sheet,
+    once no more formats are copied, and the book's own names after it."""
     points = _uses_points(book)
     added = []
     done: set[str] = set()
     keys = [layout_key(rs) if share_layouts else None for rs in recording.sheets]
     existing = {s.name for s in book.sheets}
     laid_out: list[Laid] = []
+    later: list = []  # conditional formats, once no more formats are copied
     if len(keys) > 1:  # a layout is shared by two sheets or more, or kept from an earlier run
         keys = [
             k if k is not None and (keys.count(k) > 1 or LAYOUT_SHEET_PREFIX + k in existing) else None for k in keys
@@ -1268,7 +1285,7 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
                 table = sheet.tables.add(source=sheet.range(address(r1, c1, r2, c2)), table_style_name=style)
                 if options.get("name"):
                     table.name = options["name"]
-            laid = _lay_out_cells(sheet, rs, laid_out)
+            laid = _lay_out_cells(sheet, rs, laid_out, later)
             if laid is not None:
                 laid_out.append(laid)
         _finish(book, sheet, rs)
@@ -1278,6 +1295,9 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
         _add_names(book, mine)
         done.update(n for n, _ in mine)
         added.append(rs.name)
+        if rs is recording.sheets[-1]:
+            for sh, r in later:
+                _conditional_formats(sh, r)
         yield rs.name
     _add_names(book, [(n, f) for n, f in recording.names if n not in done])
 
