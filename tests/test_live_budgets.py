@@ -449,3 +449,43 @@ def enumerate_grids(r):
     names = [s.name for s in r.book.sheets]
     for name, g in grids(r.actions, names).items():
         yield names.index(name), g
+
+
+def test_lite_reads_the_input_sheets_in_blocks_and_analyzes(small, monkeypatch):
+    """xlwings Lite, async book: nothing is sent with the request; the input
+    sheets are read a block of rows at a time, every read under 250,000 cells
+    and 4 MB, and the analysis comes out as from a request that held them."""
+    from live_harness import run_lite
+
+    from udfs import scripts
+
+    _, sheets = small
+    eager = run(sheets, "analyze_client_base", selection="A2")     # the whole book in the request
+    monkeypatch.setattr(scripts, "LITE_BLOCK_CELLS", 20_000)     # several blocks on a small book
+    actions, fake = run_lite(sheets, "analyze_client_base", monkeypatch)
+    tx = dict(sheets)["Transactions"]
+    reads = [r for r in fake.reads if r[0] == "Transactions"]
+    assert len(reads) == -(-len(tx) // (20_000 // len(tx[0])))         # ceil(rows / rows a block)
+    assert all(cells <= 20_000 and size < MB4 for _, _, cells, size in fake.reads)
+    assert {r[0] for r in fake.reads} == {"Transactions", "Clients", "Market"}   # not the user's Notes
+    # the sheets were flushed one by one (Lite shows them arriving)
+    assert len(fake.batches) >= 17
+    added = [a["args"][1] for a in actions if a["func"] == "addSheet"]
+    assert added == [a["args"][1] for a in eager.actions if a["func"] == "addSheet"]
+    (done,) = [a["args"][0] for a in actions if a["func"] == "alert"]
+    assert done == eager.alerts()[0]
+    order = [n for n, _ in sheets] + added
+    assert grids(actions, order)["Clients (2)"] == grids(eager.actions, order)["Clients (2)"]
+
+
+def test_lite_stops_above_its_envelope_before_reading_a_cell(small, monkeypatch):
+    from live_harness import run_lite
+
+    from udfs import scripts
+
+    _, sheets = small
+    monkeypatch.setattr(scripts, "MAX_LITE_CELLS", 50_000)
+    actions, fake = run_lite(sheets, "analyze_client_base", monkeypatch)
+    assert fake.reads == []
+    (text,) = [a["args"][0] for a in actions if a["func"] == "alert"]
+    assert "xlwings Lite reads at most 50,000 cells" in text and [a["func"] for a in actions] == ["alert"]

@@ -67,6 +67,17 @@ MAX_OFFICEJS_CELLS = 1_000_000
 MAX_WEB_REQUEST_BYTES = 4_000_000
 BYTES_PER_CELL = 14
 
+#: xlwings Lite (an async book, ``xw.BookAsync``) lets the script read ranges
+#: itself, each read a round trip of its own (``await range.get_value()``,
+#: xlwings 0.35+; xlwings Server has no such reads: its engine raises "only
+#: supported in xlwings Lite").  Analyze there reads its input sheets a block
+#: of rows at a time, each block at most this many cells and about this many
+#: bytes (Excel on the web refuses a response over 5 MB), and at most
+#: :data:`MAX_LITE_CELLS` in all (Lite's Python has 2 GB of memory)
+LITE_BLOCK_CELLS = 250_000
+LITE_BLOCK_BYTES = 3_000_000
+MAX_LITE_CELLS = 15_000_000
+
 #: sheets a script reads, by name, in both languages: xlwings Lite and Server
 #: send only these to Python (``@xw.script(include=...)``); the rest of the
 #: book arrives as names only.  None: every sheet (the script looks for the
@@ -122,7 +133,17 @@ def button_function(tag: str) -> Callable:
 
 
 async def run_button(tag: str, book) -> None:
-    """Run the script behind button ``tag`` on ``book`` (Lite and Server)."""
+    """Run the script behind button ``tag`` on ``book`` (Lite and Server).
+    An async book (xlwings Lite, ``xw.BookAsync``) arrives without cell
+    values: the sheets the button reads are read first, in blocks of rows
+    (:func:`read_in_blocks`)."""
+    if getattr(book.impl, "_lazy", False) and READS.get(tag):
+        lang = _lang(book)
+        try:
+            await read_in_blocks(book, READS[tag] or [], lang)
+        except _Stop as stop:
+            _say(book, str(stop), lang)
+            return
     result = button_function(tag)(book)
     if inspect.isawaitable(result):
         await result
@@ -187,10 +208,68 @@ def _sheet(book, name: str):
     return None
 
 
+def block_rows(columns: int) -> int:
+    """Rows of ``columns`` cells one block read of xlwings Lite takes."""
+    columns = max(int(columns), 1)
+    return max(1, min(LITE_BLOCK_CELLS // columns, LITE_BLOCK_BYTES // (columns * BYTES_PER_CELL)))
+
+
+async def read_in_blocks(book, names: list[str], lang: str = "en") -> dict[str, list]:
+    """Read the sheets of ``book`` named in ``names`` (case ignored) from
+    Excel, a block of rows at a time (:func:`block_rows`; xlwings' own
+    ``range.get_value()``, one round trip a block, raw values), printing the
+    progress to the Lite pane; the scripts then take the rows from there
+    (:func:`_raw`).  Stops, before reading any cell, when the input sheets
+    hold more than :data:`MAX_LITE_CELLS` cells."""
+    wanted = {n.casefold() for n in names}
+    sheets = [s for s in book.sheets if s.name.casefold() in wanted]
+    shapes: dict[str, tuple[int, int]] = {}
+    for s in sheets:
+        used = await s.get_used_range()
+        shapes[s.name] = (used.last_cell.row, used.last_cell.column) if used is not None else (0, 0)
+    inputs = {n.casefold() for n in INPUT_SHEETS}
+    transactions = {n.casefold() for n in SHEET_NAMES["transactions"]}
+    cells = sum(r * c for n, (r, c) in shapes.items() if n.casefold() in inputs)
+    if cells > MAX_LITE_CELLS:
+        tx = next((n for n in shapes if n.casefold() in transactions), sheets[0].name)
+        raise _Stop(
+            label("script.too_large", lang).format(
+                sheet=tx,
+                lines=f"{max(shapes[tx][0] - 1, 0):,}",
+                cells=f"{cells:,}",
+                runtime="xlwings Lite",
+                limit=f"{MAX_LITE_CELLS:,}",
+                book=book.name,
+            )
+        )
+    out: dict[str, list] = {}
+    for s in sheets:
+        nrows, ncols = shapes[s.name]
+        rows: list = []
+        step = block_rows(ncols)
+        for first in range(0, nrows if ncols else 0, step):
+            last = min(first + step, nrows)
+            part = await s.range((first + 1, 1), (last, ncols)).options("raw", chunksize=0).get_value()
+            if not isinstance(part, (list, tuple)):
+                part = [[part]]
+            elif part and not isinstance(part[0], (list, tuple)):
+                part = [part]
+            rows.extend(list(r) for r in part)
+            if nrows > step:
+                print(label("script.reading", lang).format(sheet=s.name, done=f"{last:,}", rows=f"{nrows:,}"))
+        out[s.name] = rows
+    book.impl._xlb2b_rows = out
+    return out
+
+
 def _raw(sheet) -> list:
     """The sheet's used range; under Office.js as the engine holds it, without
     xlwings' per-cell conversion (dates arrive as ISO text, which
-    :func:`xlb2b.inputs.read_table` converts column-wise)."""
+    :func:`xlb2b.inputs.read_table` converts column-wise); the rows
+    :func:`read_in_blocks` read, when it read this sheet."""
+    read = getattr(sheet.book.impl, "_xlb2b_rows", None)
+    if read is not None and sheet.name in read:
+        return read[sheet.name]
     if _officejs(sheet.book) is None:
         # classic COM: xlwings' conversion turns pywin32's dates into plain datetimes
         values = sheet.used_range.options(ndim=2).value
@@ -219,8 +298,8 @@ def _check_size(book, sheets: dict[str, Any], lang: str) -> None:
     """Stop, before reading them, at input sheets above what a button may read
     through Office.js (:data:`MAX_OFFICEJS_CELLS` cells in all)."""
     runtime = _officejs(book)
-    if runtime is None or "transactions" not in sheets:
-        return
+    if runtime is None or "transactions" not in sheets or getattr(book.impl, "_xlb2b_rows", None) is not None:
+        return  # the classic add-in, or read in blocks (checked there)
     shapes = {kind: s.used_range.shape for kind, s in sheets.items()}
     cells = sum(r * c for r, c in shapes.values())
     if cells > MAX_OFFICEJS_CELLS:
