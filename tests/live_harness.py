@@ -55,9 +55,16 @@ def includes(script: str) -> list[str] | None:
     return inc.split(",") if inc else None
 
 
-def request(sheets, include: list[str] | None, *, selection="A1", active=0) -> dict:
+def sheet_name_entry(sheets, sheet: str, name: str, refers_to: str) -> dict:
+    """A sheet-scoped defined name as xlwings' Office.js client lists it."""
+    i = [n for n, _ in sheets].index(sheet)
+    return {"name": f"{sheet}!{name}", "refers_to": refers_to, "book_scope": False, "scope_sheet_index": i,
+            "scope_sheet_name": sheet, "sheet_index": i, "address": "$A$1"}
+
+
+def request(sheets, include: list[str] | None, *, selection="A1", active=0, names=()) -> dict:
     """The request body xlwings' Office.js client sends for a script with
-    ``include`` (None: every sheet)."""
+    ``include`` (None: every sheet) in a book with the defined ``names``."""
     out = []
     for name, values in sheets:
         sent = include is None or name in include
@@ -66,7 +73,7 @@ def request(sheets, include: list[str] | None, *, selection="A1", active=0) -> d
                     "pivot_tables": []})
     return {"client": "Office.js", "version": xw.__version__,
             "book": {"name": "Sales.xlsx", "active_sheet_index": active, "selection": selection},
-            "sheets": out, "names": []}
+            "sheets": out, "names": list(names)}
 
 
 @dataclass
@@ -97,9 +104,9 @@ class Run:
         return [a["args"][0] for a in self.actions if a["func"] == "alert"]
 
 
-def run(sheets, script: str, *, selection="A1", active=0, measure_request=True) -> Run:
+def run(sheets, script: str, *, selection="A1", active=0, measure_request=True, names=()) -> Run:
     include = includes(script)
-    body = request(sheets, include, selection=selection, active=active)
+    body = request(sheets, include, selection=selection, active=active, names=names)
     size = len(json.dumps(body, separators=(",", ":"))) if measure_request else -1
     sent = [s["name"] for s in body["sheets"] if s["values"] != [[]]]
     book = xw.Book(json=body)

@@ -489,3 +489,34 @@ def test_lite_stops_above_its_envelope_before_reading_a_cell(small, monkeypatch)
     assert fake.reads == []
     (text,) = [a["args"][0] for a in actions if a["func"] == "alert"]
     assert "xlwings Lite reads at most 50,000 cells" in text and [a["func"] for a in actions] == ["alert"]
+
+
+def test_our_clients_sheet_keeps_its_name_and_is_never_read_as_input(small):
+    from live_harness import sheet_name_entry
+
+    d, sheets = small
+    tx = [("Transactions", dict(sheets)["Transactions"])]
+    first = run(tx, "analyze_client_base")
+    assert [a["args"][1] for a in first.actions if a["func"] == "addSheet"][:3] == ["Contents", "Settings", "Clients"]
+    (mark,) = [a for a in first.actions if a["func"] == "namesAdd" and a["args"][0] == S.OUTPUT_MARKER]
+    assert mark["sheet_position"] == [s.name for s in first.book.sheets].index("Clients")
+    # a later run, the Contents sheet gone: our Clients sheet (its cells as written) is not taken as input
+    ours = grids(first.actions, [s.name for s in first.book.sheets])["Clients"]
+    n, m = max(r for r, _ in ours) + 1, max(c for _, c in ours) + 1
+    values = [[shown(ours.get((r, c), "")) for c in range(m)] for r in range(n)]
+    book = tx + [("Clients", values)]
+    marker = sheet_name_entry(book, "Clients", S.OUTPUT_MARKER, "='Clients'!$A$1")
+    again = run(book, "analyze_client_base", names=[marker])
+    (text,) = again.alerts()
+    assert "transactions:" in text and "clients:" not in text, text
+    # the same book without the marker: the sheet is taken as the clients table
+    # (and the analysis does not come out as from the transactions alone)
+    unmarked = run(book, "analyze_client_base")
+    assert unmarked.alerts()[0] != text
+
+
+def test_the_server_ribbon_sends_no_sheet_of_ours_as_input():
+    got = node("console.log(JSON.stringify([r.XLB2B_OUTPUT_MARKER,"
+               " r.xlb2bInclude(r.XLB2B_READS.analyze_client_base, ['clients'])]))")
+    assert got[0] == S.OUTPUT_MARKER
+    assert "Clients" not in got[1] and "Transactions" in got[1] and "Клиенты" in got[1]

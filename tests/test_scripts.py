@@ -196,10 +196,10 @@ def test_analyze_with_two_windows_writes_the_analysis_sheets_as_the_file_has_the
     book = make_book([("Transactions", rows), ("Notes", [["my note", 1]])])
     actions = run(book, "analyze_two_windows")
     names = added_sheets(actions)
-    # the analysis' Clients sheet keeps the input sheets' names free (a next run
-    # reads, and is sent, only the input sheets); 17 analysis sheets and the 9 of
-    # the two-window section (bridge, 5 migrations, cohorts, watch list, clients)
-    assert names[:3] == ["Contents", "Settings", "Clients (2)"] and "ABC" in names and len(names) == 26
+    # the analysis' Clients sheet is named Clients when the book has no input sheet
+    # of that name (it is marked as ours); 17 analysis sheets and the 9 of the
+    # two-window section (bridge, 5 migrations, cohorts, watch list, clients)
+    assert names[:3] == ["Contents", "Settings", "Clients"] and "ABC" in names and len(names) == 26
     # nothing was written to the user's two sheets (positions 0 and 1)
     assert not [a for a in actions if a["sheet_position"] in (0, 1)]
     # the same layout written to a file by XlsxWriter holds the same cells
@@ -207,7 +207,7 @@ def test_analyze_with_two_windows_writes_the_analysis_sheets_as_the_file_has_the
     path = write_analysis_workbook(a, tmp_path / "a.xlsx")
     order = [s.name for s in book.sheets]
     live = grids(actions, order)
-    renamed = {"Clients": "Clients (2)"}
+    renamed: dict = {}
     for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML", "Bridge", "Migration ABC", "Cohorts",
                   "Watch list", "Client dynamics"):
         same_cells(live[renamed.get(sheet, sheet)], file_cells(path, sheet, renamed))
@@ -245,7 +245,7 @@ def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):
     assert settings[row][1] == pytest.approx(0.8)
     settings[row][1] = 0.7          # the user edits a yellow cell
     book = make_book([("Transactions", rows), ("Contents", values("Contents")), ("Settings", settings),
-                      ("Clients (2)", values("Clients (2)")), ("My sheet", [["keep me"]])])
+                      ("Clients", values("Clients")), ("My sheet", [["keep me"]])])
     actions = run(book, "refresh")
     deleted = [book_sheet for a in actions if a["func"] == "sheetDelete"
                for book_sheet in [a["sheet_position"]]]
@@ -255,7 +255,7 @@ def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):
     s2 = new["Settings"]
     r2 = next(r for (r, c), v in s2.items() if c == 2 and v == "abc_a_below")
     assert s2[(r2, 1)] == pytest.approx(0.7)
-    assert added_sheets(actions)[:3] == ["Contents", "Settings", "Clients (2)"]
+    assert added_sheets(actions)[:3] == ["Contents", "Settings", "Clients"]
 
 
 def test_build_adp_for_the_selected_client(data, tmp_path):

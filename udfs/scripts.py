@@ -101,6 +101,11 @@ READS: dict[str, list[str] | None] = {
     "help": ["xlb2b: no sheet"],
 }
 
+#: the sheet-scoped name that marks a sheet of ours named like an input sheet
+#: (the analysis' "Clients"): the scripts, and the Server ribbon, never take a
+#: sheet carrying it as input
+OUTPUT_MARKER = "xlb2b_output"
+
 _CYRILLIC = re.compile("[А-Яа-яЁё]")
 _NUMBER_SUFFIX = re.compile(r" \(\d+\)$")
 
@@ -222,7 +227,7 @@ async def read_in_blocks(book, names: list[str], lang: str = "en") -> dict[str, 
     (:func:`_raw`).  Stops, before reading any cell, when the input sheets
     hold more than :data:`MAX_LITE_CELLS` cells."""
     wanted = {n.casefold() for n in names}
-    sheets = [s for s in book.sheets if s.name.casefold() in wanted]
+    sheets = [s for s in book.sheets if s.name.casefold() in wanted and not is_output(s)]
     shapes: dict[str, tuple[int, int]] = {}
     for s in sheets:
         used = await s.get_used_range()
@@ -333,14 +338,32 @@ def _previous_analysis(book, lang: str) -> list[str]:
     return []
 
 
+def is_output(sheet) -> bool:
+    """Whether ``sheet`` is one of ours, marked with :data:`OUTPUT_MARKER`."""
+    try:
+        return any(str(n.name).split("!")[-1].casefold() == OUTPUT_MARKER for n in sheet.names)
+    except Exception:  # an engine that cannot list a sheet's names: not marked
+        return False
+
+
+def _mark_outputs(rec: RecordingWorkbook) -> None:
+    """Mark the recorded sheets named like an input sheet (:func:`is_output`)."""
+    inputs = {n.casefold() for n in INPUT_SHEETS}
+    for rs in rec.sheets:
+        if _unnumbered(rs.name).casefold() in inputs:
+            quoted = "'" + rs.name.replace("'", "''") + "'"
+            rec.define_name(f"{quoted}!{OUTPUT_MARKER}", f"={quoted}!$A$1")
+
+
 def _inputs(book, skip: set[str], lang: str = "en") -> dict[str, Any]:
     """The workbook's own tables: transactions (required), clients, market,
-    found by sheet name (as the command line finds them in files)."""
+    found by sheet name (as the command line finds them in files); a sheet of
+    ours (:func:`is_output`) is never one of them."""
     sheets: dict[str, Any] = {}
     for kind, names in SHEET_NAMES.items():
         for n in names:
             s = _sheet(book, n)
-            if s is not None and s.name not in skip:
+            if s is not None and s.name not in skip and not is_output(s):
                 sheets[kind] = s
                 break
     _check_size(book, sheets, lang)
@@ -363,9 +386,10 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
 
 def _record(book, build: Callable[[RecordingWorkbook, list[str]], Any]) -> RecordingWorkbook:
     rec = RecordingWorkbook()
-    # the input sheets' names stay free: a sheet of ours named like one
-    # ("Clients") would be read as input, and sent to Python, on the next run
-    build(rec, [s.name for s in book.sheets] + INPUT_SHEETS)
+    build(rec, [s.name for s in book.sheets])
+    # a sheet of ours named like an input sheet ("Clients") is marked, so that
+    # no later run takes it as input
+    _mark_outputs(rec)
     existing = {n.name for n in book.names}
     for name, _ in rec.names:
         if "!" not in name and name in existing:

@@ -55,13 +55,40 @@ const XLB2B_MAX_CELLS = 1000000;
 const XLB2B_MAX_REQUEST_BYTES = 4000000;
 const XLB2B_BYTES_PER_CELL = 14;
 
+// A sheet of ours named like an input sheet (the analysis' "Clients") carries
+// this sheet-scoped name (udfs.scripts.OUTPUT_MARKER): it is never sent as input.
+const XLB2B_OUTPUT_MARKER = "xlb2b_output";
+
+function xlb2bInclude(reads, ours) {
+  // the sheets to send: ``reads`` without the sheets of ours (lower-case names)
+  return reads.filter((n) => !ours.includes(n.toLowerCase()));
+}
+
+async function xlb2bOurSheets() {
+  // lower-case names of the sheets that carry XLB2B_OUTPUT_MARKER
+  return await Excel.run(async (context) => {
+    const sheets = context.workbook.worksheets;
+    sheets.load("items/name");
+    await context.sync();
+    const names = sheets.items.map((sheet) => {
+      const n = sheet.names;
+      n.load("items/name");
+      return [sheet.name, n];
+    });
+    await context.sync();
+    return names
+      .filter(([, n]) => n.items.some((item) => item.name.split("!").pop().toLowerCase() === XLB2B_OUTPUT_MARKER))
+      .map(([name]) => name.toLowerCase());
+  });
+}
+
 function xlb2bTooLarge(cells, platform) {
   // true when input sheets of that many cells in all may not be read
   if (cells > XLB2B_MAX_CELLS) return true;
   return platform === "OfficeOnline" && cells * XLB2B_BYTES_PER_CELL > XLB2B_MAX_REQUEST_BYTES;
 }
 
-async function xlb2bSizeProblem(reads) {
+async function xlb2bSizeProblem(reads, ours = []) {
   // [transactions sheet, its rows, cells of the input sheets, platform] when
   // the input sheets among ``reads`` are too large to send, else null
   const platform =
@@ -76,7 +103,7 @@ async function xlb2bSizeProblem(reads) {
     const transactions = XLB2B_TRANSACTION_SHEETS.map((n) => n.toLowerCase());
     const used = [];
     for (const sheet of sheets.items) {
-      if (!inputs.includes(sheet.name.toLowerCase())) continue;
+      if (!inputs.includes(sheet.name.toLowerCase()) || ours.includes(sheet.name.toLowerCase())) continue;
       const range = sheet.getUsedRangeOrNullObject(true);
       range.load("rowCount, columnCount");
       used.push([sheet.name, range]);
@@ -100,9 +127,11 @@ async function xlb2bRun(scriptName) {
       ? await globalThis.getAuth()
       : { token: "", provider: "" };
   const headers = { "Auth-Provider": auth.provider };
-  const reads = XLB2B_READS[scriptName] === undefined ? [] : XLB2B_READS[scriptName];
+  let reads = XLB2B_READS[scriptName] === undefined ? [] : XLB2B_READS[scriptName];
+  const ours = await xlb2bOurSheets();
+  if (reads !== null) reads = xlb2bInclude(reads, ours);
   if (reads === null || reads.some((n) => XLB2B_TRANSACTION_SHEETS.includes(n))) {
-    const problem = await xlb2bSizeProblem(reads === null ? XLB2B_INPUT_SHEETS : reads);
+    const problem = await xlb2bSizeProblem(reads === null ? XLB2B_INPUT_SHEETS : reads, ours);
     if (problem) {
       await xlwings.runPython({
         auth: auth.token,
@@ -356,6 +385,8 @@ if (typeof module !== "undefined" && module.exports) {
     XLB2B_MAX_REQUEST_BYTES,
     XLB2B_BYTES_PER_CELL,
     XLB2B_HANDLERS,
+    XLB2B_OUTPUT_MARKER,
+    xlb2bInclude,
     xlb2bTooLarge,
     xlb2bSizeProblem,
     xlb2bRun,
