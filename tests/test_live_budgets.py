@@ -520,3 +520,53 @@ def test_the_server_ribbon_sends_no_sheet_of_ours_as_input():
                " r.xlb2bInclude(r.XLB2B_READS.analyze_client_base, ['clients'])]))")
     assert got[0] == S.OUTPUT_MARKER
     assert "Clients" not in got[1] and "Transactions" in got[1] and "Клиенты" in got[1]
+
+
+def test_server_desktop_runs_a_button_on_rows_sent_in_blocks(small):
+    """The Server ribbon's route for a book above one read on the desktop:
+    every block of rows goes to ``receive_rows`` in a request of its own (the
+    blocks ribbon.js cuts, each under 250,000 cells and 4 MB), then
+    ``run_received`` runs Analyze on them: as from one request that held them."""
+    import asyncio
+
+    from live_harness import request, xw
+    from xlwings.server import custom_scripts_call
+
+    from udfs.server import custom_scripts
+
+    _, sheets = small
+    eager = run(sheets, "analyze_client_base", selection="A2")
+    inputs = [(n, v) for n, v in sheets if n in ("Transactions", "Clients", "Market")]
+    token = "press-1"
+    sizes = []
+    for name, values in inputs:
+        blocks = node(f"console.log(JSON.stringify(r.xlb2bBlocks({len(values)}, {len(values[0])})))")
+        assert sum(n for _, n in blocks) == len(values)
+        for first, n in blocks:
+            part = json.dumps(values[first:first + n], separators=(",", ":"))
+            sizes.append((n * len(values[0]), len(part)))
+            book = xw.Book(json=request(sheets, ["xlb2b: no sheet"]))
+            asyncio.run(custom_scripts_call(custom_scripts, "receive_rows", typehint_to_value={xw.Book: book},
+                                            args=[token, name, first, part]))
+            assert book.json()["actions"] == []
+    assert all(cells <= 250_000 and size < MB4 for cells, size in sizes)
+    book = xw.Book(json=request(sheets, ["Contents", "Settings"], selection="A2"))
+    asyncio.run(custom_scripts_call(custom_scripts, "run_received", typehint_to_value={xw.Book: book},
+                                    args=[token, "analyze_client_base"]))
+    actions = book.json()["actions"]
+    assert [a["args"][0] for a in actions if a["func"] == "alert"] == eager.alerts()
+    order = [s.name for s in book.sheets]
+    assert grids(actions, order)["Clients (2)"] == grids(eager.actions, order)["Clients (2)"]
+    # the blocks are gone once used: a second run_received says so
+    again = xw.Book(json=request(sheets, ["Contents", "Settings"]))
+    asyncio.run(custom_scripts_call(custom_scripts, "run_received", typehint_to_value={xw.Book: again},
+                                    args=[token, "analyze_client_base"]))
+    (text,) = [a["args"][0] for a in again.json()["actions"] if a["func"] == "alert"]
+    assert "did not reach the Python process" in text
+
+
+def test_the_server_ribbon_reads_in_blocks_only_on_the_desktop_and_within_the_cap():
+    got = node("console.log(JSON.stringify([r.xlb2bInBlocks(10000000, 'PC'), r.xlb2bInBlocks(10000000, 'Mac'),"
+               " r.xlb2bInBlocks(10000000, 'OfficeOnline'), r.xlb2bInBlocks(15000001, 'PC'),"
+               " r.XLB2B_MAX_BLOCK_CELLS]))")
+    assert got == [True, True, False, False, S.MAX_LITE_CELLS]

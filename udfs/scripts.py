@@ -838,6 +838,66 @@ def _show_help(book, lang: str):
     return book
 
 
+#: xlwings Server: the rows the Server ribbon (ribbon.js) sent a block at a
+#: time for a book too large for one read, by the token of that button press,
+#: until :func:`run_received` runs the button on them; a press's blocks are
+#: dropped after ``RECEIVED_SECONDS`` (the app must run in one process, or
+#: route a user's requests to one, for the blocks to meet)
+_RECEIVED: dict[str, dict[str, Any]] = {}
+RECEIVED_SECONDS = 900
+
+
+def receive_rows(book, token: str, sheet: str, first_row: int, rows_json: str) -> None:
+    """Keep one block of rows of ``sheet`` (JSON, 0-based ``first_row``) that
+    the Server ribbon read from Excel, for the button press ``token``."""
+    import json
+    import time
+
+    now = time.monotonic()
+    for old in [t for t, v in _RECEIVED.items() if now - v["at"] > RECEIVED_SECONDS]:
+        del _RECEIVED[old]
+    got = _RECEIVED.setdefault(str(token), {"at": now, "sheets": {}, "cells": 0})
+    rows = json.loads(rows_json)
+    got["cells"] += sum(len(r) for r in rows)
+    if got["cells"] > MAX_LITE_CELLS:
+        got["sheets"] = {}  # too large: run_received says so
+        got["over"] = (str(sheet), int(first_row) + len(rows))
+        return
+    target = got["sheets"].setdefault(str(sheet), [])
+    first_row = int(first_row)
+    if len(target) < first_row:
+        target.extend([[] for _ in range(first_row - len(target))])
+    target[first_row : first_row + len(rows)] = rows
+
+
+async def run_received(book, token: str, script: str) -> None:
+    """Run the button script ``script`` on the rows :func:`receive_rows` kept
+    for ``token`` (the input sheets; the rest of the book came with this
+    request)."""
+    lang = _lang(book)
+    got = _RECEIVED.pop(str(token), None)
+    if got is None:
+        _say(book, label("script.blocks_lost", lang), lang)
+        return
+    if not got["sheets"]:
+        _say(
+            book,
+            label("script.too_large", lang).format(
+                sheet=got.get("over", ("", 0))[0],
+                lines=f"{max(got.get('over', ('', 1))[1] - 1, 0):,}+",
+                cells=f"{got['cells']:,}",
+                runtime="xlwings Server",
+                limit=f"{MAX_LITE_CELLS:,}",
+                book=book.name,
+            ),
+            lang,
+        )
+        return
+    book.impl._xlb2b_rows = got["sheets"]
+    tag = next(t for t, name in BUTTONS.items() if name == script)
+    await run_button(tag, book)
+
+
 def size_message(book, sheet: str, rows: int, cells: int, platform: str = "") -> None:
     """Tell the user that the input sheets are above what a button reads (the
     Server ribbon checks their size before sending the book, and then runs

@@ -16,7 +16,7 @@ from xlwings import script
 
 from udfs import scripts as _scripts
 
-__all__ = list(_scripts.BUTTONS.values()) + ["size_message"]
+__all__ = list(_scripts.BUTTONS.values()) + ["size_message", "receive_rows", "run_received"]
 
 
 @script(include=_scripts.READS["analyze"])
@@ -89,3 +89,15 @@ async def refresh_report_tables(book: xw.Book):
 def size_message(book: xw.Book, sheet: str, rows: int, cells: int, platform: str = ""):
     """Why a button did not run: the input sheets are too large."""
     _scripts.size_message(book, sheet, rows, cells, platform)
+
+
+@script(include=_scripts.READS["help"])
+def receive_rows(book: xw.Book, token: str, sheet: str, first_row: int, rows_json: str):
+    """One block of rows of an input sheet the ribbon read for a large book."""
+    _scripts.receive_rows(book, token, sheet, first_row, rows_json)
+
+
+@script(include=_scripts.ANALYSIS_SHEETS)
+async def run_received(book: xw.Book, token: str, script: str):
+    """A button's script on the rows the ribbon sent in blocks."""
+    await _scripts.run_received(book, token, script)
