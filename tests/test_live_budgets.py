@@ -30,12 +30,12 @@ RIBBON = ROOT / "udfs" / "server" / "ribbon.js"
 READING = ["analyze_client_base", "analyze_two_windows", "refresh", "build_adp", "build_adps_a", "add_bcg_scoring",
            "add_progress_checklist"]
 ALL = list(S.BUTTONS.values())
-#: Analyze: all actions of its 17 sheets (measured 396 on this book; the 26
+#: Analyze: all actions of its 17 sheets (measured 398 on this book; the 26
 #: sheets it wrote before, with the two-window section, took 1,125); what
 #: they buy is listed in docs/install.md
-ANALYZE_BUDGET = 400
+ANALYZE_BUDGET = 410
 #: Analyze with two windows: the 17 sheets and the 9 of the two-window
-#: section (measured 587)
+#: section (measured 591)
 TWO_WINDOWS_BUDGET = 600
 #: laying out the ADP once into its hidden layout sheet (once per workbook)
 ADP_LAYOUT_BUDGET = 700

@@ -845,7 +845,11 @@ def copy_plan(rs: RecordingSheet, before: list[Laid]) -> tuple[list[Copy], set[i
         if _full(cell):
             full.setdefault(r, set()).add(c)
     right = {r: 1 + max(cols) for r, cols in wanted.items() if cols}
-    sources = [(laid.name, _by_row(laid.shown), laid.rows, laid.blocked) for laid in before]
+    sources = []
+    for laid in before:
+        shown = _by_row(laid.shown)
+        same = {a for a in range(1, laid.rows) if a - 1 not in laid.blocked and shown.get(a) == shown.get(a - 1)}
+        sources.append((laid.name, shown, laid.rows, laid.blocked, same))
 
     def fits(shown_row: dict[int, Aspects], r: int, first: int, width: int) -> bool:
         """Row ``r`` here against a laid-out row, on columns first..width-1."""
@@ -861,8 +865,15 @@ def copy_plan(rs: RecordingSheet, before: list[Laid]) -> tuple[list[Copy], set[i
             r += 1
             continue
         best: tuple[int, int, str, int] | None = None
-        for name, shown, rows, src_blocked in sources:
+        first_col = min(wanted[r])
+        first_want = wanted[r][first_col].items()
+        for name, shown, rows, src_blocked, same_as_above in sources:
             for a in range(rows):
+                if a in same_as_above:  # a band from the row above is as long, or longer
+                    continue
+                got = shown.get(a, {}).get(first_col)
+                if got is None or any(got.get(k) != v for k, v in first_want):
+                    continue
                 n = width = 0
                 while r + n < nrows and a + n < rows and (a + n) not in src_blocked:
                     wider = max(width, right.get(r + n, 0))
