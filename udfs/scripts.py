@@ -142,7 +142,7 @@ async def run_button(tag: str, book) -> None:
     An async book (xlwings Lite, ``xw.BookAsync``) arrives without cell
     values: the sheets the button reads are read first, in blocks of rows
     (:func:`read_in_blocks`)."""
-    if getattr(book.impl, "_lazy", False) and READS.get(tag):
+    if getattr(getattr(book, "impl", None), "_lazy", False) and READS.get(tag):
         lang = _lang(book)
         try:
             await read_in_blocks(book, READS[tag] or [], lang)
