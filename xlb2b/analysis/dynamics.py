@@ -645,7 +645,9 @@ def typical_gap(tx, end: pd.Timestamp, client_ids, *, codes: np.ndarray | None =
     return nd, md
 
 
-def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: np.ndarray | None = None) -> Segmentation:
+def lapse(
+    clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: np.ndarray | None = None
+) -> Segmentation:
     """Lapse ratio and status (§12) for the analysed clients: ratio =
     recency_days / typical gap (median days between distinct purchase dates,
     all history up to W1's end; at least 3 dates, else "too_few_purchases");
