@@ -29,6 +29,7 @@ from xlb2b.analysis.summary import (
     abc_curve_points,
 )
 from xlb2b.errors import InputError
+from xlb2b.excel.criteria import is_plain, sum_exact
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
 from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml, new_workbook
@@ -826,6 +827,9 @@ class _Writer:
             "market_spend": "market_spend",
         }
         plain = lambda kind: self.f[kind]
+        # our own codes are safe as SUMIFS criteria; user-named groups and segments are matched
+        # exactly (SUMIFS would read "=Key", "A*" or "~" in them as operators or wildcards)
+        exact = not all(is_plain(k) for k, _ in keys)
         for i, (key, key_formula) in enumerate(keys):
             r = first + i
             er = str(r + 1)
@@ -840,17 +844,32 @@ class _Writer:
             for k, src in sum_src.items():
                 if k not in C or (k == "gross_profit" and not has_gp) or src not in self.col:
                     continue
-                ws.write_formula(r, C[k], f"SUMIFS({rng(src)},{code},{crit})", self.f[fmt[k]], cached(lookup, k))
-            ws.write_formula(r, C["clients"], f"COUNTIFS({code},{crit})", self.f[INT], cached(lookup, "clients"))
+                ws.write_formula(
+                    r,
+                    C[k],
+                    sum_exact(rng(src), [(code, crit)]) if exact else f"SUMIFS({rng(src)},{code},{crit})",
+                    self.f[fmt[k]],
+                    cached(lookup, k),
+                )
+            ws.write_formula(
+                r,
+                C["clients"],
+                sum_exact(None, [(code, crit)]) if exact else f"COUNTIFS({code},{crit})",
+                self.f[INT],
+                cached(lookup, "clients"),
+            )
             if "capacity_units" in self.col:
                 ws.write_formula(
                     r,
                     C["revenue_cap"],
-                    f'SUMIFS({rng("revenue")},{code},{crit},{rng("capacity_units")},">0")',
+                    sum_exact(rng("revenue"), [(code, crit)], (rng("capacity_units"),))
+                    if exact
+                    else f'SUMIFS({rng("revenue")},{code},{crit},{rng("capacity_units")},">0")',
                     self.f[MONEY],
                     cached(lookup, "revenue_cap"),
                 )
             if kml:
+                # KML keys are our codes (K3_M2_L1): AVERAGEIFS matches them exactly
                 for k in ("sow", "recency_days"):
                     if k in self.col:
                         ws.write_formula(
