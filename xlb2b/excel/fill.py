@@ -89,7 +89,7 @@ class Name:
 
 
 def _adp_vocabulary() -> list[Name]:
-    from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS
+    from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS, TRAJECTORY_ROWS
 
     f = lambda n, what, ex: Name(n, "sheet", "field", (1, 1), what, ex)  # noqa: E731
     return [
@@ -112,6 +112,24 @@ def _adp_vocabulary() -> list[Name]:
             (len(FINANCIALS), 2),
             "§6 item 7 for the previous and the current year, one row each: " + ", ".join(k for k, _ in FINANCIALS),
             "revenue row: 118 400 · 131 250",
+        ),
+        Name(
+            "trajectory_windows",
+            "sheet",
+            "table",
+            (1, 2),
+            "the preceding window W0 and the analysis window W1 (headers of the trajectory)",
+            "W0 2024-01-01 – 2024-12-31 · W1 2025-01-01 – 2025-12-31",
+        ),
+        Name(
+            "trajectory",
+            "sheet",
+            "table",
+            (TRAJECTORY_ROWS, 2),
+            "§11–§12 the client from W0 to W1, one row each (W0 · W1): revenue, status, price effect, volume "
+            "effect, PSC group, ABC / XYZ, RFM segment / DSL level, lapse status (ratio); status, effects and "
+            "lapse in the W1 column only; empty when the analysis did not compare two windows",
+            "status row: · Grown; price effect row: · 55",
         ),
         f("psc_group", "PSC group (translated)", "01 Best"),
         f("psc_code", "PSC code", "P3_S3_C2"),
@@ -251,6 +269,7 @@ def _report_vocabulary() -> list[Name]:
                 total=True,
             )
         )
+    out += _bridge_vocabulary()
     out.append(
         Name(
             "abc_curve",
@@ -263,6 +282,41 @@ def _report_vocabulary() -> list[Name]:
         )
     )
     return out
+
+
+def _bridge_vocabulary() -> list[Name]:
+    """The two-window report names (§11): W0's dates, the bridge, by PSC group and manager, retention."""
+    from xlb2b.analysis.dynamics import BRIDGE_ROWS
+
+    rows = ", ".join(BRIDGE_ROWS)
+    by = lambda key, what, ex: Name(  # noqa: E731
+        f"bridge_by_{key}",
+        "workbook",
+        "table",
+        (None, 1 + len(BRIDGE_ROWS)),
+        f"the bridge by {what}: one row per group (its W1 value, else its W0 value; the Bridge sheet's grid "
+        f"turned so a group is a row); columns {key}, {rows}",
+        ex,
+    )
+    field = lambda n, what, ex: Name(n, "workbook", "field", (1, 1), what, ex)  # noqa: E731
+    return [
+        field("previous_start", "first day of the preceding window W0 (a date)", "2024-01-01"),
+        field("previous_end", "last day of the preceding window W0 (a date)", "2024-12-31"),
+        Name(
+            "bridge",
+            "workbook",
+            "table",
+            (len(BRIDGE_ROWS), 3),
+            f"§11 revenue bridge W0 -> W1, one row each: {rows}; columns label, clients, revenue "
+            "(start + the ten contributions = end)",
+            "New clients · 12 · 118 400",
+        ),
+        by("psc_group", "PSC group", "01 Best · 1 250 000 · 80 000 · ..."),
+        by("manager", "manager", "Anna Petrova · 640 000 · 25 000 · ..."),
+        field("logo_retention", "W0 buyers that buy in W1 / W0 buyers (a fraction)", "0.82"),
+        field("nrr", "net revenue retention: Σ max(R1, 0) / Σ R0 over W0's buyers (a fraction)", "1.04"),
+        field("grr", "gross revenue retention: Σ min(max(R1, 0), R0) / Σ R0 over W0's buyers (a fraction)", "0.91"),
+    ]
 
 
 #: the names of our other blank templates (workbook_templates/): known to the
@@ -350,7 +404,7 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
     """{client_id: {name: value or rows}} for the ADP names we write
     (fields: one value; tables: a list of rows, :data:`KEEP` for cells left
     as they are).  Values are the ones our own ADP sheets show."""
-    from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS, _Context
+    from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS, TRAJECTORY_ROWS, _Context, trajectory_rows
     from xlb2b.excel.labels import _Labels
 
     ids = list(dict.fromkeys(client_ids))
@@ -363,6 +417,7 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
         strategy = _text(port.get("strategy_key"))
         prev, cur = ctx.fin[ctx.year - 1].loc[cid], ctx.fin[ctx.year].loc[cid]
         dsl = _num(row.get("dsl_level"))
+        two = ctx.windows is not None and "status" in row
         v = {
             "client_id": cid if isinstance(cid, (int, float, np.integer, np.floating)) else str(cid),
             "company": _text(row.get("name")) or str(cid),
@@ -370,6 +425,13 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
             "industry": _text(row.get("industry")),
             "years": [[float(ctx.year - 1), float(ctx.year)]],
             "financials": [[_num(prev[k]), _num(cur[k])] for k, _ in FINANCIALS],
+            # the trajectory as our ADP sheets show it; empty without two windows
+            "trajectory_windows": [[f"W0 {ctx.windows[0]}", f"W1 {ctx.windows[1]}"]] if two else [[None, None]],
+            "trajectory": (
+                [[v0, v1] for _, v0, v1, _ in trajectory_rows(row, lang, group_tr, rfm_tr)]
+                if two
+                else [[None, None]] * TRAJECTORY_ROWS
+            ),
             "psc_group": group_tr(_text(row.get("psc_group"))),
             "psc_code": _text(row.get("psc_code")),
             "dsl_level": dsl,
@@ -413,6 +475,56 @@ def report_values(analysis, *, lang: str = "en") -> dict[str, Any]:
             )
         out[f"summary_{key}"] = rows
     out["abc_curve"] = [[float(x), float(y)] for x, y in abc_curve_points(analysis.clients["revenue"])]
+    out.update(_bridge_values(analysis, lang))
+    return out
+
+
+def _bridge_values(analysis, lang: str) -> dict[str, Any]:
+    """The two-window report names' values, as the Bridge sheet shows them
+    (empty cells when the analysis did not compare two windows)."""
+    from xlb2b.analysis.dynamics import BRIDGE_ROWS, NOT_SEGMENTED, group_values, revenue_bridge
+    from xlb2b.excel.labels import _Labels
+
+    d = analysis.dynamics
+    n = len(BRIDGE_ROWS)
+    if d is None:
+        return {
+            "previous_start": None,
+            "previous_end": None,
+            "bridge": [[None] * 3] * n,
+            "bridge_by_psc_group": [[None] * (n + 1)],
+            "bridge_by_manager": [[None] * (n + 1)],
+            "logo_retention": None,
+            "nrr": None,
+            "grr": None,
+        }
+    t = _Labels(lang)
+    b = d.bridge().set_index("row")
+    out: dict[str, Any] = {
+        "previous_start": pd.Timestamp(d.w0.start),
+        "previous_end": pd.Timestamp(d.w0.end),
+        "bridge": [[t(f"bridge.{k}", k), _value(b.loc[k, "clients"]), _value(b.loc[k, "amount"])] for k in BRIDGE_ROWS],
+    }
+    c = d.clients
+    special = {NOT_SEGMENTED: t("dynamics.not_segmented", NOT_SEGMENTED)}
+    group_tr = t.translator("psc_group")
+    for key in ("psc_group", "manager"):
+        if key == "psc_group":
+            g = pd.Series(group_values(c, "psc_group"), dtype=object)
+            g = g.map(lambda v: special.get(v) or group_tr(v))
+        else:
+            m = c["manager"] if "manager" in c else pd.Series([None] * len(c), dtype=object)
+            g = m.astype(object).where(m.notna(), special[NOT_SEGMENTED])
+        frame = c.copy()
+        frame["_g"] = g.to_numpy()
+        bt = revenue_bridge(frame, "_g")
+        amount = {(gr, k): a for gr, k, a in zip(bt["group"], bt["row"], bt["amount"])}
+        groups = list(dict.fromkeys(bt["group"]))
+        out[f"bridge_by_{key}"] = [
+            [_value(gr)] + [_value(amount.get((gr, k), 0.0)) for k in BRIDGE_ROWS] for gr in groups
+        ] or [[None] * (n + 1)]
+    ret = d.retention().iloc[0]
+    out.update({k: _value(ret[k]) for k in ("logo_retention", "nrr", "grr")})
     return out
 
 
