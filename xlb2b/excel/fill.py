@@ -417,7 +417,8 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
         strategy = _text(port.get("strategy_key"))
         prev, cur = ctx.fin[ctx.year - 1].loc[cid], ctx.fin[ctx.year].loc[cid]
         dsl = _num(row.get("dsl_level"))
-        two = ctx.windows is not None and "status" in row
+        windows = ctx.windows if ctx.windows is not None and "status" in row else None
+        two = windows is not None
         v = {
             "client_id": cid if isinstance(cid, (int, float, np.integer, np.floating)) else str(cid),
             "company": _text(row.get("name")) or str(cid),
@@ -426,7 +427,7 @@ def adp_values(analysis, client_ids: Sequence[Any], *, lang: str = "en") -> dict
             "years": [[float(ctx.year - 1), float(ctx.year)]],
             "financials": [[_num(prev[k]), _num(cur[k])] for k, _ in FINANCIALS],
             # the trajectory as our ADP sheets show it; empty without two windows
-            "trajectory_windows": [[f"W0 {ctx.windows[0]}", f"W1 {ctx.windows[1]}"]] if two else [[None, None]],
+            "trajectory_windows": [[f"W0 {windows[0]}", f"W1 {windows[1]}"]] if windows else [[None, None]],
             "trajectory": (
                 [[v0, v1] for _, v0, v1, _ in trajectory_rows(row, lang, group_tr, rfm_tr)]
                 if two
