@@ -28,6 +28,7 @@ from xlb2b.analysis.dynamics import (
     stayed_share,
     watch_list,
 )
+from xlb2b.analysis.money import snap_cents
 from xlb2b.excel.criteria import literal, sum_exact, text_constant
 from xlb2b.excel.names import _q
 from xlb2b.excel.rows import Column
@@ -574,7 +575,9 @@ class _Section:
             sel = c["lapse_status"] == key
             crit = literal(label(f"lapse_status.{key}", self.lang))
             ws.write_formula(r, 1, f"COUNTIFS({st},{crit})", self.f[INT], int(sel.sum()))
-            ws.write_formula(r, 2, f"SUMIFS({rev},{st},{crit})", self.f[MONEY], float(c.loc[sel, "revenue"].sum()))
+            at_stake = c.loc[sel, "revenue"]
+            cached = float(snap_cents(at_stake.sum(), at_stake.abs().sum(), len(at_stake)))
+            ws.write_formula(r, 2, f"SUMIFS({rev},{st},{crit})", self.f[MONEY], cached)
         wl = watch_list(c)
         wl["lapse_status"] = [label(f"lapse_status.{v}", self.lang) for v in wl["lapse_status"]]
         r = 10
