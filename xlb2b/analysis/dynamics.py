@@ -143,7 +143,7 @@ def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None
             ids,
             uniq // span,
             uniq % span + d0,
-            np.bincount(pair, weights=amount, minlength=k),
+            money_sum(pair, amount, k),
             np.bincount(pair, weights=units, minlength=k),
             np.bincount(pair, minlength=k),
             np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
@@ -646,7 +646,9 @@ def typical_gap(tx, end: pd.Timestamp, client_ids, *, codes: np.ndarray | None =
     return nd, md
 
 
-def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: np.ndarray | None = None) -> Segmentation:
+def lapse(
+    clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: np.ndarray | None = None
+) -> Segmentation:
     """Lapse ratio and status (§12) for the analysed clients: ratio =
     recency_days / typical gap (median days between distinct purchase dates,
     all history up to W1's end; at least 3 dates, else "too_few_purchases");
