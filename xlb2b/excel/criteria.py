@@ -1,13 +1,13 @@
 """Exact text matches in workbook formulas (SUMIFS/COUNTIFS read some texts as operators or wildcards).
 
-Microsoft's SUMIFS/COUNTIFS documentation: a criterion that starts with an
-operator (``<``, ``>``, ``=``, ``<>``, ``<=``, ``>=``) compares with what
-follows it, and in the text ``?`` matches any one character, ``*`` any run
-of characters, ``~`` makes the next of those literal; the match ignores
-letter case, a text that reads as a number also matches that number (and
-numbers that only differ after the 15th digit), and a criterion longer than
-255 characters gives a wrong result.  A client's manager, a PSC group or an
-RFM segment named by a user may be any text, so:
+Microsoft's SUMIFS documentation
+(https://learn.microsoft.com/en-us/office/vba/api/excel.worksheetfunction.sumifs):
+a criterion is "a number, expression, cell reference, or text" — ``">32"``
+is a comparison, so a text that starts with ``<``, ``>`` or ``=`` is read as
+one — and ``?`` matches any one character, ``*`` any run of characters,
+``~`` before them makes them literal.  The match also ignores letter case,
+and a text that reads as a number is compared as that number.  A client's
+manager, a PSC group or an RFM segment named by a user may be any text, so:
 
 * a criterion cell holding such a name is compared with ``EXACT`` inside
   ``SUMPRODUCT`` (:func:`sum_exact`): text equality, letter case included,
