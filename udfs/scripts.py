@@ -489,17 +489,20 @@ async def _analyze(book, lang: str, dynamics: bool | None = None):
     from xlb2b.settings import Settings
 
     previous = _previous_analysis(book, lang)
-    if dynamics is None:
-        dynamics = bool(_dynamics_sheet_names() & {_unnumbered(n) for n in previous})
     settings = None
+    old_rows: list = []
     old_settings = [n for n in previous if _is_settings_sheet(n)]
     if old_settings:
+        old_rows = _rows(_sheet(book, old_settings[0]))
         try:
-            settings = settings_from_sheet(
-                _rows(_sheet(book, old_settings[0])), where=f"{book.name}, sheet {old_settings[0]}"
-            )
+            settings = settings_from_sheet(old_rows, where=f"{book.name}, sheet {old_settings[0]}")
         except ValueError as e:
             raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+    if dynamics is None:
+        # the previous run had the section: its sheets are here, or its Settings holds the W0 dates
+        dynamics = bool(_dynamics_sheet_names() & {_unnumbered(n) for n in previous}) or any(
+            len(r) > 2 and r[2] == "previous_start" for r in old_rows
+        )
     settings = replace(settings or Settings(), dynamics=dynamics)
     a = _analysis(book, lang, settings=settings, skip=set(previous))
     for name in previous:
