@@ -1,6 +1,6 @@
 """Refresh (the button script through xlwings' Office.js path) runs on the W0 dates, migration cut mode
 and cohort period edited on the Settings sheet."""
-from test_scripts import data, grids, make_book, run  # noqa: F401 (fixture)
+from test_scripts import data, grids, make_book, run, shown  # noqa: F401 (fixture)
 
 import pytest  # noqa: E402
 
@@ -9,14 +9,14 @@ def sheet_values(live, sheet):
     g = live[sheet]
     out = [["" for _ in range(max(c for _, c in g) + 1)] for _ in range(max(r for r, _ in g) + 1)]
     for (r, c), v in g.items():
-        out[r][c] = v if not (isinstance(v, str) and v.startswith("=")) else 0
+        out[r][c] = shown(v)
     return out
 
 
 def test_refresh_uses_the_w0_and_cohort_period_edited_on_settings(data):
     d, rows = data
     first = make_book([("Transactions", rows)])
-    live = grids(run(first, "analyze_client_base"), [s.name for s in first.sheets])
+    live = grids(run(first, "analyze_two_windows"), [s.name for s in first.sheets])
     settings = sheet_values(live, "Settings")
     by_key = {r[2]: r for r in settings}
     assert by_key["previous_start"][1] == 45292            # Office.js sends dates as serials: 2024-01-01
@@ -24,7 +24,7 @@ def test_refresh_uses_the_w0_and_cohort_period_edited_on_settings(data):
     by_key["previous_end"][1] = "2024-05-31T00:00:00.000Z"  # or as ISO text
     by_key["cohort_period"][1] = "year"
     book = make_book([("Transactions", rows), ("Contents", sheet_values(live, "Contents")),
-                      ("Settings", settings), ("Clients (2)", sheet_values(live, "Clients (2)"))])
+                      ("Settings", settings), ("Clients", sheet_values(live, "Clients"))])
     new = grids(run(book, "refresh"), [s.name for s in book.sheets])
     s2 = {new["Settings"][(r, 2)]: new["Settings"].get((r, 1)) for (r, c) in new["Settings"] if c == 2}
     assert (s2["previous_start"], s2["previous_end"], s2["cohort_period"]) == (45352, 45443, "year")
