@@ -363,7 +363,8 @@ def analyze(
         if (col in latest if engine else col in tx) and (col not in attrs or attrs[col].isna().any()):
             ids = attrs["client_id"].to_numpy()
             fill = (latest[col].reindex(ids) if engine else _last_value(tx, col, ids)).to_numpy()
-            attrs[col] = attrs[col].fillna(fill) if col in attrs else fill
+            # blanks of the Clients table take the latest line's value (fillna takes no array)
+            attrs[col] = attrs[col].where(attrs[col].notna(), fill) if col in attrs else fill
     table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)], axis=1)
     if "capacity_units" in table:
         table["revenue_per_capacity"] = np.where(
