@@ -20,6 +20,7 @@ import inspect
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
@@ -168,6 +169,19 @@ def _say(book, text: str, lang: str) -> None:
         print(text)
 
 
+def _unexpected(e: Exception, lang: str) -> str:
+    """The message for a failure of ours: where it happened, not the library's
+    own text; the traceback goes to the log (the console of Lite, the server's
+    log, the classic add-in's console)."""
+    import traceback
+
+    traceback.print_exception(type(e), e, e.__traceback__)
+    frames = traceback.extract_tb(e.__traceback__)
+    ours = [f for f in frames if "xlb2b" in f.filename or "udfs" in f.filename] or frames
+    where = f"{type(e).__name__}, {Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else type(e).__name__
+    return label("script.unexpected", lang).format(where=where)
+
+
 def _script(func: Callable) -> Callable:
     """Turn every failure into a message box (no traceback reaches the user)."""
 
@@ -181,7 +195,7 @@ def _script(func: Callable) -> Callable:
         except InputError as e:
             _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
-            _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
+            _say(book, _unexpected(e, lang), lang)
         return book
 
     return run
@@ -200,7 +214,7 @@ def _script_async(func: Callable) -> Callable:
         except InputError as e:
             _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
-            _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
+            _say(book, _unexpected(e, lang), lang)
         return book
 
     return run
