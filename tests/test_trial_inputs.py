@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from xlb2b.inputs import read_transactions
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,3 +22,29 @@ def test_python_dash_m_runs_the_command_line():
     done = _run_module("--help")
     assert done.returncode == 0
     assert "analyze" in done.stdout and "Traceback" not in done.stderr
+
+
+def _dates(table) -> list[str]:
+    return [d.strftime("%Y-%m-%d") for d in table.data["date"]]
+
+
+def test_us_slash_dates_are_read_month_first_when_a_day_above_12_shows_it(tmp_path):
+    p = tmp_path / "us.csv"
+    p.write_text("Client,Date,Amount\nA,02/01/2025,100\nA,02/13/2025,200\nB,03/05/2025,300\nB,12/31/2024,50\n")
+    t = read_transactions(str(p))
+    # 02/13 and 12/31 only exist month first, so 02/01 is 1 February and 03/05 is 5 March
+    assert _dates(t) == ["2025-02-01", "2025-02-13", "2025-03-05", "2024-12-31"]
+
+
+def test_slash_dates_stay_day_first_when_a_day_above_12_comes_first(tmp_path):
+    p = tmp_path / "eu.csv"
+    p.write_text("Client,Date,Amount\nA,02/01/2025,100\nA,13/02/2025,200\n")
+    t = read_transactions(str(p))
+    assert _dates(t) == ["2025-01-02", "2025-02-13"]
+
+
+def test_dotted_dates_are_always_day_first(tmp_path):
+    p = tmp_path / "ru.csv"
+    p.write_text("Client;Date;Amount\nA;02.01.2025;100\nA;05.02.2025;200\n", encoding="cp1251")
+    t = read_transactions(str(p))
+    assert _dates(t) == ["2025-01-02", "2025-02-05"]
