@@ -48,3 +48,40 @@ def test_dotted_dates_are_always_day_first(tmp_path):
     p.write_text("Client;Date;Amount\nA;02.01.2025;100\nA;05.02.2025;200\n", encoding="cp1251")
     t = read_transactions(str(p))
     assert _dates(t) == ["2025-01-02", "2025-02-05"]
+
+
+def test_ids_differing_only_in_leading_zeros_are_warned_about():
+    t = read_transactions([["Client", "Date", "Amount"], ["000123", "01.02.2025", 10], [123, "02.02.2025", 5]])
+    # two clients stay (nothing is merged), and the warning names both spellings with their rows
+    assert sorted(t.data["client_id"].astype(str).unique()) == ["000123", "123"]
+    texts = [p.reason for p in t.report.problems if "leading zeros" in p.reason]
+    assert len(texts) == 1 and "'000123' (first in row 2)" in texts[0] and "'123' (first in row 3)" in texts[0]
+
+
+def test_a_clients_id_that_lost_its_leading_zeros_joins_the_transactions_id(tmp_path):
+    import openpyxl
+
+    from xlb2b import analyze
+
+    tx = [["Client", "Date", "Amount"], ["000123", "01.02.2025", 100.0], ["000456", "02.02.2025", 200.0],
+          ["000123", "03.02.2025", 50.0]]
+    wb = openpyxl.Workbook()
+    wb.active.append(["Client", "Name"])
+    wb.active.append([123, "Alpha"])       # a number cell: the zeros are gone
+    wb.active.append(["000456", "Beta"])
+    path = tmp_path / "clients.xlsx"
+    wb.save(path)
+    a = analyze(tx, clients=str(path))
+    names = dict(zip(a.clients["client_id"].astype(str), a.clients["name"]))
+    assert names == {"000123": "Alpha", "000456": "Beta"}
+    assert float(a.clients.set_index("client_id").loc["000123", "revenue"]) == 150.0
+    assert any("lost the leading zeros" in p.reason and p.row == 2 for p in a.report.problems)
+
+
+def test_leading_zeros_are_not_aligned_when_two_transaction_ids_fit():
+    from xlb2b import analyze
+
+    tx = [["Client", "Date", "Amount"], ["0123", "01.02.2025", 100.0], ["00123", "02.02.2025", 200.0]]
+    a = analyze(tx, clients=[["Client", "Name"], [123, "Alpha"]])
+    assert a.clients["name"].isna().all()
+    assert not any("lost the leading zeros" in p.reason for p in a.report.problems)

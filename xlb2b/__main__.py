@@ -1,4 +1,5 @@
 """``python -m xlb2b``: the command line, as the ``xlb2b`` script runs it."""
+
 import sys
 
 from xlb2b.cli import main
