@@ -85,3 +85,45 @@ def test_leading_zeros_are_not_aligned_when_two_transaction_ids_fit():
     a = analyze(tx, clients=[["Client", "Name"], [123, "Alpha"]])
     assert a.clients["name"].isna().all()
     assert not any("lost the leading zeros" in p.reason for p in a.report.problems)
+
+
+def _tiny_transactions(tmp_path: Path) -> Path:
+    p = tmp_path / "t.csv"
+    p.write_text("Client,Date,Amount\nA,2025-02-01,100\nB,2025-02-02,50\n")
+    return p
+
+
+def test_a_missing_into_workbook_is_an_input_error_with_status_2(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    tx = _tiny_transactions(tmp_path)
+    assert main(["adp", str(tx), "--top", "1", "--into", str(tmp_path / "none.xlsx"), "-q"]) == 2
+    assert "none.xlsx: no such workbook" in capsys.readouterr().err
+
+
+def test_an_into_workbook_of_another_type_is_an_input_error_with_status_2(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    tx = _tiny_transactions(tmp_path)
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"not read")
+    assert main(["adp", str(tx), "--top", "1", "--into", str(old), "-q"]) == 2
+    assert "--into needs an .xlsx or .xlsm workbook" in capsys.readouterr().err
+
+
+def test_options_that_cannot_go_together_give_status_2(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    tx = _tiny_transactions(tmp_path)
+    assert main(["adp", str(tx), "--top", "1", "--template-sheet", "Plan", "-q"]) == 2
+    assert "give --template too" in capsys.readouterr().err
+
+
+def test_an_existing_output_still_gives_status_1(tmp_path):
+    from xlb2b.cli import main
+
+    tx = _tiny_transactions(tmp_path)
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(b"mine")
+    assert main(["analyze", str(tx), "--all", "-o", str(out), "-q"]) == 1
+    assert out.read_bytes() == b"mine"
