@@ -127,3 +127,18 @@ def test_an_existing_output_still_gives_status_1(tmp_path):
     out.write_bytes(b"mine")
     assert main(["analyze", str(tx), "--all", "-o", str(out), "-q"]) == 1
     assert out.read_bytes() == b"mine"
+
+
+def test_two_columns_with_the_same_header_say_which_mapping_takes_the_second(tmp_path):
+    import pytest
+
+    from xlb2b.errors import InputError
+
+    p = tmp_path / "dup.csv"
+    p.write_text("Client;Date;Amount;Amount\nA;01.02.2025;10;11\nB;02.02.2025;20;21\n")
+    with pytest.raises(InputError) as e:
+        read_transactions(str(p))
+    assert "--map amount='Amount (2)'" in str(e.value.report.problems[0].reason)
+    # and the mapping the message gives does take the second column: 11 + 21
+    t = read_transactions(str(p), mapping={"amount": "Amount (2)"})
+    assert float(t.data["amount"].sum()) == 32.0
