@@ -142,3 +142,16 @@ def test_two_columns_with_the_same_header_say_which_mapping_takes_the_second(tmp
     # and the mapping the message gives does take the second column: 11 + 21
     t = read_transactions(str(p), mapping={"amount": "Amount (2)"})
     assert float(t.data["amount"].sum()) == 32.0
+
+
+def test_an_unknown_our_supplier_names_the_suppliers_of_the_market_table():
+    from xlb2b import Settings, analyze
+
+    tx = [["Client", "Date", "Amount"], ["A", "2025-02-01", 100.0], ["B", "2025-02-02", 50.0]]
+    mk = [["Client", "Supplier", "Amount"], ["A", "Our company", 100.0], ["A", "Rival", 300.0],
+          ["B", "Rival", 70.0], ["B", "Other", 5.0]]
+    a = analyze(tx, market=mk, settings=Settings(our_supplier="Our company LLC", window="all"))
+    text = next(p.reason for p in a.report.problems if "not found in the Market table" in p.reason)
+    # Rival is named twice, the other two once each
+    assert "there: 'Rival', " in text and "'Our company'" in text and "'Other'" in text
+    assert "--our-supplier" in text
