@@ -435,8 +435,7 @@ def analyze(
                         "(our_supplier in the settings)"
                     )
             report.add(
-                f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 for every client"
-                + seen,
+                f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 for every client" + seen,
                 file=mk_t.source,
                 sheet=mk_t.sheet,
                 column="supplier",
