@@ -27,3 +27,30 @@ def test_an_adp_for_a_client_id_with_a_tab_names_the_sheet_its_names_refer_to(tm
     assert "ADP tab in" in sheets and not any("\t" in s for s in sheets)
     referred = {m.replace("''", "'") for m in re.findall(r">'((?:[^']|'')+)'!", book)}
     assert referred and referred <= sheets
+
+
+def _diversity_cells(book: Path, sheet: str) -> list:
+    import openpyxl
+
+    ws = openpyxl.load_workbook(book)[sheet]
+    header = [c.value for c in ws[3]]
+    col = header.index("D - diversity") + 1
+    return [ws.cell(r, col).value for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value is not None]
+
+
+def test_without_an_item_column_the_summaries_leave_diversity_empty_instead_of_a_formula_giving_0(tmp_path):
+    tx = tmp_path / "t.csv"
+    tx.write_text("Client;Date;Amount;Qty\nA;01.02.2025;10;1\nB;02.02.2025;20;2\nB;03.03.2025;20;2\n")
+    out = tmp_path / "a.xlsx"
+    assert main(["analyze", str(tx), "--all", "-o", str(out), "-q"]) == 0
+    # SUMIFS over the empty skus column is 0, so a formula would show D = 0 once Excel recalculates
+    assert set(_diversity_cells(out, "ABC")) == {None}
+
+
+def test_with_an_item_column_the_summaries_compute_diversity(tmp_path):
+    tx = tmp_path / "t.csv"
+    tx.write_text("Client;Date;Amount;Qty;SKU\nA;01.02.2025;10;1;x\nB;02.02.2025;20;2;x\nB;03.03.2025;20;2;y\n")
+    out = tmp_path / "a.xlsx"
+    assert main(["analyze", str(tx), "--all", "-o", str(out), "-q"]) == 0
+    cells = _diversity_cells(out, "ABC")
+    assert cells and all(isinstance(v, str) and v.startswith("=IFERROR(") for v in cells)
