@@ -155,3 +155,35 @@ def test_an_unknown_our_supplier_names_the_suppliers_of_the_market_table():
     # Rival is named twice, the other two once each
     assert "there: 'Rival', " in text and "'Our company'" in text and "'Other'" in text
     assert "--our-supplier" in text
+
+
+def test_the_out_of_core_reader_refuses_a_windows_1251_csv_saying_what_to_do(tmp_path):
+    import pytest
+
+    pytest.importorskip("duckdb")
+    pytest.importorskip("ibis")
+    from xlb2b.errors import InputError
+    from xlb2b.inputs import scan
+
+    p = tmp_path / "1c.csv"
+    p.write_bytes("Клиент;Дата;Сумма\r\nООО Альфа;01.02.2025;1 234,50\r\n".encode("cp1251"))
+    with pytest.raises(InputError) as e:
+        scan.open_files("transactions", str(p))
+    text = str(e.value)
+    assert "Windows-1251" in text and "iconv -f cp1251 -t utf-8" in text and "--engine pandas" in text
+    assert "CSV Error" not in text
+
+
+def test_the_out_of_core_reader_refuses_a_utf16_csv_saying_what_to_do(tmp_path):
+    import pytest
+
+    pytest.importorskip("duckdb")
+    pytest.importorskip("ibis")
+    from xlb2b.errors import InputError
+    from xlb2b.inputs import scan
+
+    p = tmp_path / "u16.csv"
+    p.write_bytes(b"\xff\xfe" + "Client\tDate\tAmount\r\nA\t2025-02-01\t10\r\n".encode("utf-16-le"))
+    with pytest.raises(InputError) as e:
+        scan.open_files("transactions", str(p))
+    assert "UTF-16" in str(e.value) and "iconv -f utf-16 -t utf-8" in str(e.value)
