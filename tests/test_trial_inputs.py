@@ -187,3 +187,40 @@ def test_the_out_of_core_reader_refuses_a_utf16_csv_saying_what_to_do(tmp_path):
     with pytest.raises(InputError) as e:
         scan.open_files("transactions", str(p))
     assert "UTF-16" in str(e.value) and "iconv -f utf-16 -t utf-8" in str(e.value)
+
+
+def _settings_problems(tmp_path, text: str) -> list[tuple[str | None, str]]:
+    import pytest
+
+    from xlb2b.errors import InputError
+    from xlb2b.settings import Settings
+
+    p = tmp_path / "s.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        Settings.load(p)
+    return [(q.column, q.reason) for q in e.value.report.problems]
+
+
+def test_a_class_count_that_is_not_a_whole_number_is_refused_by_name(tmp_path):
+    assert _settings_problems(tmp_path, 'quantile_k = "five"\n') == [
+        ("quantile_k", "must be a whole number of classes (at least 2)")]
+    # 2.5 classes used to become 2 without a word
+    assert _settings_problems(tmp_path, "rfm_k = 2.5\n") == [("rfm_k", "must be a whole number of classes (at least 2)")]
+
+
+def test_settings_of_the_wrong_shape_are_refused_by_name(tmp_path):
+    assert _settings_problems(tmp_path, "psc_groups = 5\n") == [("psc_groups", "must be a list of rules")]
+    assert _settings_problems(tmp_path, 'bcg_weights = "x"\n') == [("bcg_weights", "must be a table of factor = weight")]
+    assert _settings_problems(tmp_path, "rfm_grid = 5\n") == [("rfm_grid", "must be 5 rows of 5 names")]
+
+
+def test_a_bad_setting_on_the_command_line_exits_2_without_an_internal_error(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    tx = _tiny_transactions(tmp_path)
+    s = tmp_path / "bad.toml"
+    s.write_text('window = "all"\nquantile_k = "five"\n', encoding="utf-8")
+    assert main(["analyze", str(tx), "--settings", str(s), "-o", str(tmp_path / "o.xlsx"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "quantile_k" in err and "internal error" not in err
