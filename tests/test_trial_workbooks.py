@@ -54,3 +54,35 @@ def test_with_an_item_column_the_summaries_compute_diversity(tmp_path):
     assert main(["analyze", str(tx), "--all", "-o", str(out), "-q"]) == 0
     cells = _diversity_cells(out, "ABC")
     assert cells and all(isinstance(v, str) and v.startswith("=IFERROR(") for v in cells)
+
+
+def _with_duplicate_format_codes(path: Path) -> None:
+    """A workbook whose styles list one format code under two ids, as LibreOffice saves it."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "mine"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    styles = parts["xl/styles.xml"].decode("utf-8")
+    fmts = '<numFmts count="2"><numFmt numFmtId="164" formatCode="General"/><numFmt numFmtId="165" formatCode="General"/></numFmts>'
+    styles = re.sub(r"<numFmts.*?</numFmts>", "", styles)
+    styles = re.sub(r"(<styleSheet[^>]*>)", r"\1" + fmts, styles, count=1)
+    parts["xl/styles.xml"] = styles.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+
+
+def test_adp_into_a_workbook_listing_a_format_code_twice_gives_every_format_its_own_id(tmp_path: Path):
+    book = tmp_path / "lo.xlsx"
+    _with_duplicate_format_codes(book)
+    tx = tmp_path / "t.csv"
+    tx.write_text("Client;Date;Amount\nA;01.02.2025;10\nB;02.02.2025;20\n", encoding="utf-8")
+    assert main(["adp", str(tx), "--all", "--top", "1", "--into", str(book), "-q"]) == 0
+    styles = zipfile.ZipFile(book).read("xl/styles.xml").decode("utf-8")
+    ids = re.findall(r'<numFmt numFmtId="(\d+)"', styles)
+    assert len(ids) > 2 and len(ids) == len(set(ids))
+    # the user's two ids are kept as they were
+    assert re.findall(r'<numFmt numFmtId="16[45]" formatCode="([^"]*)"', styles) == ["General", "General"]
