@@ -153,6 +153,8 @@ def _shared_keys(values) -> tuple[np.ndarray, np.ndarray]:
             if _one_pattern(arr):
                 return np.zeros(len(texts), dtype=bool), np.zeros(0, dtype=object)
             keys = _ascii_keys(arr, pa, pc)
+            if pc.any(pc.starts_with(keys, "0")).as_py():  # '000123' and '123' (see _spelling_keys)
+                keys = pc.replace_substring_regex(keys, r"^0+([0-9]+)$", r"\1")
             codes = keys.dictionary_encode().indices.to_numpy(zero_copy_only=False)
             dup = np.bincount(codes, minlength=1)[codes] > 1
             if not dup.any():
