@@ -427,8 +427,17 @@ def analyze(
                 severity=WARNING,
             )
         elif not (mm["our_market_amount"] > 0).any():
+            seen = ""
+            if not _is_engine(mk_t) and "supplier" in mk_t.data:
+                top = mk_t.data["supplier"].astype(object).value_counts().index[:5]
+                if len(top):
+                    seen = (
+                        f" (the suppliers named most often there: {', '.join(repr(str(v)) for v in top)}); "
+                        "if one of them is your company, give its name as written with --our-supplier "
+                        "(our_supplier in the settings)"
+                    )
             report.add(
-                f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 for every client",
+                f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 for every client" + seen,
                 file=mk_t.source,
                 sheet=mk_t.sheet,
                 column="supplier",

@@ -744,6 +744,8 @@ class _Writer:
         code_col = SEGMENT_COLUMNS[name]
         code = self.crange(code_col)
         has_gp = self.c["gross_profit"].notna().any()
+        # no sku or category column: D (distinct items per client) is unknown, not 0
+        has_skus = "skus" in self.c and self.c["skus"].notna().any()
         visible = BASE_COLUMNS + (KML_COLUMNS if kml else [])
         sums = ["orders", "units", "skus", "revenue_cap"]
         cols = visible + sums
@@ -826,7 +828,7 @@ class _Writer:
                 "revenue_per_capacity": (f"{L['revenue_cap']}{er}", f"{L['capacity_units']}{er}"),
             }
             for k, (num, den) in spec.items():
-                if k == "gross_profit_share" and not has_gp:
+                if (k == "gross_profit_share" and not has_gp) or (k == "diversity" and not has_skus):
                     continue
                 ws.write_formula(r, C[k], f'IFERROR({num}/{den},"")', f_of(fmt[k]), cached(key, k))
 
@@ -836,9 +838,10 @@ class _Writer:
             "capacity_units": "capacity_units",
             "orders": "orders",
             "units": "units",
-            "skus": "skus",
             "market_spend": "market_spend",
         }
+        if has_skus:
+            sum_src["skus"] = "skus"
         plain = lambda kind: self.f[kind]
         # our own codes are safe as SUMIFS criteria; user-named groups and segments are matched
         # exactly (SUMIFS would read "=Key", "A*" or "~" in them as operators or wildcards)

@@ -105,9 +105,10 @@ class _StyleMerger:
 
     def _map_numfmts(self) -> None:
         taken: dict[str, int] = {}
+        used: set[int] = set()  # every id of the target, also of a format code written twice (LibreOffice)
         for e in _children(self.t, "numFmts"):
             taken.setdefault(e.get("formatCode", ""), int(e.get("numFmtId", "0")))
-        used = set(taken.values())
+            used.add(int(e.get("numFmtId", "0")))
         nxt = max([163, *used]) + 1
         for e in _children(self.s, "numFmts"):
             sid, code = int(e.get("numFmtId", "0")), e.get("formatCode", "")
