@@ -277,6 +277,8 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     if "transactions" not in found:
         raise _Stop(label("script.no_transactions", lang))
     tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}") for kind, (sheet, rows) in found.items()}
+    if callable(settings):  # settings that depend on the data read
+        settings = settings(tables["transactions"])
     return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
 
 
@@ -361,15 +363,21 @@ async def analyze_client_base(book: xw.Book):
 @_script_async
 async def _analyze(book, lang: str):
     previous = _previous_analysis(book, lang)
-    settings = None
     old_settings = [n for n in previous if _is_settings_sheet(n)]
-    if old_settings:
+
+    def settings(transactions):
+        """The settings edited on the previous Settings sheet (an edited window checked against the data)."""
+        if not old_settings:
+            return None
         try:
-            settings = settings_from_sheet(
-                _rows(_sheet(book, old_settings[0])), where=f"{book.name}, sheet {old_settings[0]}"
+            return settings_from_sheet(
+                _rows(_sheet(book, old_settings[0])),
+                where=f"{book.name}, sheet {old_settings[0]}",
+                dates=transactions.data["date"],
             )
         except ValueError as e:
             raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+
     a = _analysis(book, lang, settings=settings, skip=set(previous))
     for name in previous:
         _sheet(book, name).delete()
