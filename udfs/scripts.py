@@ -395,6 +395,8 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     if "transactions" not in found:
         raise _Stop(label("script.no_transactions", lang))
     tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}") for kind, (sheet, rows) in found.items()}
+    if callable(settings):  # settings that depend on the data read
+        settings = settings(tables["transactions"])
     return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
 
 
@@ -503,21 +505,27 @@ async def _analyze(book, lang: str, dynamics: bool | None = None):
     from xlb2b.settings import Settings
 
     previous = _previous_analysis(book, lang)
-    settings = None
-    old_rows: list = []
     old_settings = [n for n in previous if _is_settings_sheet(n)]
-    if old_settings:
-        old_rows = _rows(_sheet(book, old_settings[0]))
-        try:
-            settings = settings_from_sheet(old_rows, where=f"{book.name}, sheet {old_settings[0]}")
-        except ValueError as e:
-            raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+    old_rows: list = _rows(_sheet(book, old_settings[0])) if old_settings else []
     if dynamics is None:
         # the previous run had the section: its sheets are here, or its Settings holds the W0 dates
         dynamics = bool(_dynamics_sheet_names() & {_unnumbered(n) for n in previous}) or any(
             len(r) > 2 and r[2] == "previous_start" for r in old_rows
         )
-    settings = replace(settings or Settings(), dynamics=dynamics)
+
+    def settings(transactions):
+        """The settings edited on the previous Settings sheet (an edited window
+        checked against the data), with or without the two-window section."""
+        edited = None
+        if old_settings:
+            try:
+                edited = settings_from_sheet(
+                    old_rows, where=f"{book.name}, sheet {old_settings[0]}", dates=transactions.data["date"]
+                )
+            except ValueError as e:
+                raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+        return replace(edited or Settings(), dynamics=dynamics)
+
     a = _analysis(book, lang, settings=settings, skip=set(previous))
     for name in previous:
         _sheet(book, name).delete()

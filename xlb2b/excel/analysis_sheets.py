@@ -291,6 +291,7 @@ class _Writer:
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 18)
         ws.set_column(3, 3, 70)
+        ws.set_column(4, 4, 14)
         ws.write_string(0, 0, t("sheet.settings", "Settings"), self.f_title)
         ws.write_string(
             1,
@@ -308,10 +309,11 @@ class _Writer:
             ("column.value", "Value"),
             ("column.name", "Name"),
             ("column.hint", "What it is"),
+            ("column.as_analysed", "As analysed"),
         ):
             ws.write_string(
                 row,
-                ["column.setting", "column.value", "column.name", "column.hint"].index(key),
+                ["column.setting", "column.value", "column.name", "column.hint", "column.as_analysed"].index(key),
                 t(key, txt),
                 self.f_head,
             )
@@ -319,15 +321,16 @@ class _Writer:
         w = self.a.window
         dates = [("window_start", w.start), ("window_end", w.end)]
         if self.a.dynamics is not None:
-            # W0 is read back by Refresh (settings_from_sheet): edited dates make it explicit
             dates += [("previous_start", self.a.dynamics.w0.start), ("previous_end", self.a.dynamics.w0.end)]
+        # the windows are read back by Refresh (settings_from_sheet): an edited date makes its window
+        # explicit; W1's dates as analysed (column E) tell an edit from data that moved the window since
         for key, v in dates:
             ws.write_string(row, 0, t(f"setting.{key}"))
-            ws.write_datetime(
-                row, 1, v.to_pydatetime(), self.f_edit_date if key.startswith("previous") else self.f[DATE]
-            )
+            ws.write_datetime(row, 1, v.to_pydatetime(), self.f_edit_date)
             ws.write_string(row, 2, key)
             ws.write_string(row, 3, t(f"setting_hint.{key}", "Analysis window (metrics are computed for it)"))
+            if key.startswith("window"):
+                ws.write_datetime(row, 4, v.to_pydatetime(), self.f[DATE])
             self.name(key, name, row, 1)
             row += 1
         if self.a.dynamics is not None:
@@ -1200,24 +1203,30 @@ _SHEET_SETTINGS: dict[str, tuple[str, Any]] = {
 }
 
 
-def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
+def settings_from_sheet(rows, base=None, *, where: str = "Settings", dates=None):
     """The settings a Settings sheet of ours holds (its rows as a 2-D list:
-    label, value, name, hint), over ``base`` (default settings): the
-    thresholds, bounds, BCG weights, tiers, SOW bounds, BANT threshold and our
-    supplier name the user may have edited.  Values that are not numbers
-    where numbers belong raise ``ValueError`` naming the row."""
+    label, value, name, hint, as analysed), over ``base`` (default settings):
+    the windows, thresholds, bounds, BCG weights, tiers, SOW bounds, BANT
+    threshold and our supplier name the user may have edited.  ``dates``: the
+    transaction dates, to refuse an edited analysis window outside the data.
+    Bad values raise ``ValueError`` naming the row."""
     from xlb2b.settings import Settings
 
     s = base or Settings()
     d = s.to_dict()
     days: dict[str, dt.date] = {}
+    analysed: dict[str, dt.date] = {}
+    at: dict[str, str] = {}
     for i, row in enumerate(rows or [], 1):
-        row = list(row) + [None] * 3
+        row = list(row) + [None] * 4
         key, value = row[2], row[1]
         if not isinstance(key, str):
             continue
         if key in _SHEET_DATES:
-            days[key] = _sheet_date(value, f"{where}, row {i}, column B ({key})")
+            at[key] = f"{where}, row {i}, column B ({key})"
+            days[key] = _sheet_date(value, at[key])
+            if row[4] not in (None, ""):
+                analysed[key] = _sheet_date(row[4], f"{where}, row {i}, column E ({key})")
             continue
         if key in _SHEET_CHOICES:
             text = "" if value is None else str(value).strip().lower()
@@ -1248,8 +1257,21 @@ def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
             seq = list(d[field_])
             seq[pos] = number
             d[field_] = seq
+    for first, last in (("window_start", "window_end"), ("previous_start", "previous_end")):
+        if first in days and last in days and days[last] < days[first]:
+            raise ValueError(
+                f"{at[last]}: {days[last]:%Y-%m-%d} is before {first} {days[first]:%Y-%m-%d} "
+                "(type a last day on or after the first day)"
+            )
+    w1 = ("window_start", "window_end")
+    edited = all(k in days for k in w1) and any(k in analysed and analysed[k] != days[k] for k in w1)
+    if edited:
+        # an edited analysis window is analysed as typed; left as analysed, it keeps following the data
+        if dates is not None:
+            _check_in_data(days, at, dates)
+        d.update(window="explicit", window_start=days["window_start"], window_end=days["window_end"])
     if "previous_start" in days and "previous_end" in days:
-        d.update(_previous_from_sheet(days))
+        d.update(_previous_from_sheet(days, analysed))
     return Settings.from_dict(d, source=where)
 
 
@@ -1275,15 +1297,36 @@ def _sheet_date(value, where: str) -> dt.date:
     raise ValueError(f"{where}: {value!r} is not a date (type it as a date, e.g. 2024-01-31)")
 
 
-def _previous_from_sheet(days: dict[str, dt.date]) -> dict[str, Any]:
+def _previous_from_sheet(days: dict[str, dt.date], analysed: dict[str, dt.date]) -> dict[str, Any]:
     """W0 from the sheet's dates: the default (None, None) when they are the
-    ones the default rule gives for the sheet's W1 (so W0 keeps following W1
-    when new data moves it), else explicit."""
+    ones the default rule gives for the sheet's W1 or for W1 as analysed (so
+    W0 keeps following W1 when new data or an edit moves it), else explicit."""
     from xlb2b.analysis.metrics import Window
 
     w0 = (days["previous_start"], days["previous_end"])
-    if "window_start" in days and "window_end" in days:
-        default = Window(pd.Timestamp(days["window_start"]), pd.Timestamp(days["window_end"])).preceding()
-        if w0 == (default.start.date(), default.end.date()):
-            return {"previous_start": None, "previous_end": None}
+    for w1 in (days, analysed):
+        if "window_start" in w1 and "window_end" in w1 and w1["window_start"] <= w1["window_end"]:
+            default = Window(pd.Timestamp(w1["window_start"]), pd.Timestamp(w1["window_end"])).preceding()
+            if w0 == (default.start.date(), default.end.date()):
+                return {"previous_start": None, "previous_end": None}
     return {"previous_start": w0[0], "previous_end": w0[1]}
+
+
+def _check_in_data(days: dict[str, dt.date], at: dict[str, str], dates) -> None:
+    """Refuse an analysis window outside the months the data spans (the "all"
+    window of METHODOLOGY §1): an end outside them, or a start after them.  A
+    start before the data is kept, as the default window has when the data
+    holds less than 12 months."""
+    from xlb2b.analysis.metrics import Window
+
+    d = pd.to_datetime(pd.Series(dates), errors="coerce").dropna()
+    if d.empty:
+        return
+    span = Window(d.min().normalize().replace(day=1), d.max().normalize() + pd.offsets.MonthEnd(0))
+    for key, lo in (("window_start", pd.Timestamp.min), ("window_end", span.start)):
+        day = pd.Timestamp(days[key])
+        if not lo <= day <= span.end:
+            raise ValueError(
+                f"{at[key]}: {day:%Y-%m-%d} is outside the data, whose months run {span} "
+                f"(transactions from {d.min():%Y-%m-%d} to {d.max():%Y-%m-%d}); type a date inside them"
+            )
