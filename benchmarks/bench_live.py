@@ -7,12 +7,16 @@ Analyze, Build ADP and Build ADPs for A clients: the book sent to Python
 (MB of JSON, as xlwings' Office.js client sends it), the actions returned (MB
 and count, the three most frequent), the largest single action, the largest
 range written (cells) and the Python time -- once with the code of revision
-REV (default: the commit before the budgets, 0f1b455) and once with this
+REV (default: the commit before the budgets, 0f1b455; give main for the
+state before a branch) and once with this
 checkout, each in its own process in the same run.  ``--large`` adds 20,000
 clients / 1,000,000 lines (minutes, and several GB of memory, for the old code).
 
-A book above the envelope (docs/install.md) is not sent by the Server ribbon
-and stops in Python with a message: its "after" row says so.
+A book above the envelope of one read (docs/install.md) stops in Python with a
+message when sent whole: its "after" row says so; "Analyze in blocks" is the
+route the Server ribbon takes for it on the desktop (the input sheets sent a
+block of rows a request to receive_rows, then run_received; "sent MB" is the
+largest block, the time covers every request).
 """
 from __future__ import annotations
 
@@ -27,8 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "0f1b455"
 LINES = {600: 24_000, 1900: 75_000, 3000: None, 5000: 200_000, 20_000: 1_000_000}
-SCRIPTS = [("Analyze", "analyze_client_base"), ("Build ADP", "build_adp"), ("Build ADPs for A", "build_adps_a"),
-           ("ADP, layout kept", "build_adp (layout kept)")]
+SCRIPTS = [("Analyze", "analyze_client_base"), ("Analyze 2 windows", "analyze_two_windows"),
+           ("Build ADP", "build_adp"), ("Build ADPs for A", "build_adps_a"),
+           ("ADP, layout kept", "build_adp (layout kept)"), ("Analyze in blocks", "analyze (rows in blocks)")]
 
 MEASURE = r"""
 import json, sys
@@ -46,7 +51,39 @@ row = 2 + list(d.transactions.client_id).index(top)
 import udfs.scripts
 out = {"lines": len(d.transactions), "clients": n, "code": udfs.scripts.__file__}
 kept = []
+import asyncio, time
+from live_harness import request, xw
+from xlwings.server import custom_scripts_call
 for label, script in json.loads(sys.argv[4]):
+    if script == "analyze (rows in blocks)":
+        # the Server ribbon's desktop route above one read: blocks to receive_rows, then run_received
+        from udfs.server import custom_scripts as cs
+        if not hasattr(cs, "run_received"):
+            continue
+        import types
+        blocks, sent, t = 0, 0, time.perf_counter()
+        for name, values in sheets:
+            step = udfs.scripts.block_rows(len(values[0]))
+            for first in range(0, len(values), step):
+                part = json.dumps(values[first:first + step], separators=(",", ":"))
+                b = xw.Book(json=request(sheets, ["xlb2b: no sheet"]))
+                asyncio.run(custom_scripts_call(cs, "receive_rows", typehint_to_value={xw.Book: b},
+                                                args=["bench", name, first, part]))
+                blocks, sent = blocks + 1, max(sent, len(part))
+        b = xw.Book(json=request(sheets, ["Contents", "Settings"], selection=f"A{row}"))
+        asyncio.run(custom_scripts_call(cs, "run_received", typehint_to_value={xw.Book: b},
+                                        args=["bench", "analyze_client_base"]))
+        acts = b.json()["actions"]
+        sizes = [len(json.dumps(a, separators=(",", ":"), default=str)) for a in acts]
+        from collections import Counter
+        counts = Counter(a["func"] for a in acts)
+        out[label] = {"request_mb": sent / 1e6, "response_mb": sum(sizes) / 1e6, "count": len(acts),
+                      "largest_kb": max(sizes, default=0) / 1e3, "largest_cells": 0,
+                      "seconds": time.perf_counter() - t, "top": [(f"{blocks} blocks of rows", "sent")]
+                      + counts.most_common(2), "sheets": counts.get("addSheet", 0), "stopped": []}
+        continue
+    if script not in udfs.scripts.BUTTONS.values() and script != "build_adp (layout kept)":
+        continue
     if script == "build_adp (layout kept)":
         layout = [n for n in kept if n.startswith("xlb2b layout ")]
         if not layout:

@@ -22,13 +22,13 @@ from udfs.addin import build as B  # noqa: E402
 
 NS = "http://schemas.microsoft.com/office/2009/07/customui"
 BUTTONS = {  # button tag -> script, as udfs.scripts.BUTTONS must say
-    "analyze": "analyze_client_base", "adp": "build_adp", "adp_a": "build_adps_a",
+    "analyze": "analyze_client_base", "dynamics": "analyze_two_windows", "adp": "build_adp", "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring", "checklist": "add_progress_checklist", "refresh": "refresh",
     "settings": "open_settings", "help": "show_help",
     "fill_template": "fill_template_for_client", "refresh_report": "refresh_report_tables",
 }
 LABELS = {
-    "analyze": "Analyze client base", "adp": "Build ADP for selected client",
+    "analyze": "Analyze client base", "dynamics": "Analyze with two windows", "adp": "Build ADP for selected client",
     "adp_a": "Build ADPs for A clients", "bcg": "Add BCG scoring",
     "checklist": "Add progress checklist", "refresh": "Refresh", "settings": "Settings", "help": "Help",
     "fill_template": "Fill template for selected client", "refresh_report": "Refresh report tables",

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 import zipfile
 from xml.etree import ElementTree as ET
 
@@ -36,7 +37,7 @@ import pytest  # noqa: E402
 from udfs.lite.build import SHEET, SHEET_BUTTONS, build_lite_workbook, button_binding  # noqa: E402
 
 BUTTONS = {
-    "analyze": "analyze_client_base", "adp": "build_adp", "adp_a": "build_adps_a",
+    "analyze": "analyze_client_base", "dynamics": "analyze_two_windows", "adp": "build_adp", "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring", "checklist": "add_progress_checklist", "refresh": "refresh",
     "settings": "open_settings", "help": "show_help",
     "fill_template": "fill_template_for_client", "refresh_report": "refresh_report_tables",
@@ -68,9 +69,11 @@ def test_server_custom_functions_expose_every_function():
 
 def test_server_custom_scripts_expose_every_button_script():
     meta = scripts_meta(custom_scripts)
-    # and the message the Server ribbon shows instead of a button when the book is too large
-    assert set(meta) == set(BUTTONS.values()) | {"size_message"}
-    assert sorted(custom_scripts.__all__) == sorted([*BUTTONS.values(), "size_message"])
+    # and the message the Server ribbon shows instead of a button when the book is too large,
+    # and the two scripts of its block route for a large book on the desktop
+    helpers = {"size_message", "receive_rows", "run_received"}
+    assert set(meta) == set(BUTTONS.values()) | helpers
+    assert sorted(custom_scripts.__all__) == sorted([*BUTTONS.values(), *helpers])
 
 
 @pytest.mark.parametrize("module", ["server", "lite"])
@@ -90,11 +93,22 @@ def test_each_script_runs_the_script_of_udfs_scripts(monkeypatch, module, decora
 
     for name in BUTTONS.values():
         monkeypatch.setattr(scripts, name, fake(name), raising=False)
-    book = object()   # the runtime injects the workbook; the scripts only pass it on
+    read = []
+
+    async def read_in_blocks(book, names, lang="en"):   # Lite's async scripts read their sheets first
+        read.append(book)
+    monkeypatch.setattr(scripts, "read_in_blocks", read_in_blocks)
+    monkeypatch.setattr(scripts, "_lang", lambda book: "en")
+    # the runtime injects the workbook (an async one marks its impl lazy); the scripts only pass it on
+    books = []
     for name in BUTTONS.values():
+        book = types.SimpleNamespace(impl=types.SimpleNamespace())
+        books.append(book)
         got = asyncio.run(custom_scripts_call(mod, name, typehint_to_value={xw.Book: book}))
         assert got is book
-    assert calls == [(name, book) for name in BUTTONS.values()]
+    assert calls == list(zip(BUTTONS.values(), books))
+    # in Lite, Analyze, Analyze with two windows and Refresh take an async book and read in blocks
+    assert len(read) == (3 if module == "lite" else 0)
 
 
 def manifest():

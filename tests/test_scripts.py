@@ -98,6 +98,16 @@ def grids(actions, book_sheets):
     return out
 
 
+def shown(v):
+    """What a cell written with entry ``v`` reads back as, for a second run: a
+    HYPERLINK formula shows its friendly name (Microsoft's HYPERLINK
+    reference), any other formula here 0, a constant itself."""
+    if not (isinstance(v, str) and v.startswith("=")):
+        return v
+    link = re.fullmatch(r'=HYPERLINK\("[^"]*","((?:[^"]|"")*)"\)', v)
+    return link.group(1).replace('""', '"') if link else 0
+
+
 def filled(formula, down):
     """``formula`` as Excel fills it ``down`` rows lower: row numbers without a
     "$" grow, absolute rows, text in quotes, sheet names and names stay."""
@@ -151,15 +161,45 @@ def test_every_button_is_a_registered_script():
     assert set(S.BUTTONS.values()) <= meta
 
 
-def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path):
+DYNAMICS = ["Bridge", "Migration PSC groups", "Migration ABC", "Migration RFM segments", "Migration DSL levels",
+            "Migration XYZ", "Cohorts", "Watch list", "Client dynamics"]
+
+
+def test_analyze_leaves_the_two_window_sheets_to_their_own_button(data):
+    d, rows = data
+    book = make_book([("Transactions", rows)])
+    names = added_sheets(run(book, "analyze_client_base"))
+    assert len(names) == 17 and not set(DYNAMICS) & set(names) and "ABC" in names
+    # the Contents sheet lists only the sheets written
+    live = grids(run(make_book([("Transactions", rows)]), "analyze_client_base"), ["Transactions"] + names)
+    listed = {shown(v) for (r, c), v in live["Contents"].items() if c == 0}
+    assert "Bridge" not in listed and "ABC" in listed
+
+
+def test_a_refresh_keeps_the_two_window_sheets_a_previous_run_wrote(data):
+    d, rows = data
+    first = make_book([("Transactions", rows)])
+    acts = run(first, "analyze_two_windows")
+    live = grids(acts, [s.name for s in first.sheets])
+    contents = {}
+    for (r, c), v in live["Contents"].items():
+        contents[(r, c)] = shown(v)
+    n, m = max(r for r, _ in contents) + 1, max(c for _, c in contents) + 1
+    grid = [[contents.get((r, c), "") for c in range(m)] for r in range(n)]
+    names = added_sheets(run(make_book([("Transactions", rows), ("Contents", grid)] +
+                                       [(s, [[""]]) for s in DYNAMICS]), "refresh"))
+    assert set(DYNAMICS) <= set(names) and len(names) == 26
+
+
+def test_analyze_with_two_windows_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path):
     d, rows = data
     book = make_book([("Transactions", rows), ("Notes", [["my note", 1]])])
-    actions = run(book, "analyze_client_base")
+    actions = run(book, "analyze_two_windows")
     names = added_sheets(actions)
-    # the analysis' Clients sheet keeps the input sheets' names free (a next run
-    # reads, and is sent, only the input sheets); 17 analysis sheets and the 9 of
-    # the two-window section (bridge, 5 migrations, cohorts, watch list, clients)
-    assert names[:3] == ["Contents", "Settings", "Clients (2)"] and "ABC" in names and len(names) == 26
+    # the analysis' Clients sheet is named Clients when the book has no input sheet
+    # of that name (it is marked as ours); 17 analysis sheets and the 9 of the
+    # two-window section (bridge, 5 migrations, cohorts, watch list, clients)
+    assert names[:3] == ["Contents", "Settings", "Clients"] and "ABC" in names and len(names) == 26
     # nothing was written to the user's two sheets (positions 0 and 1)
     assert not [a for a in actions if a["sheet_position"] in (0, 1)]
     # the same layout written to a file by XlsxWriter holds the same cells
@@ -167,7 +207,7 @@ def test_analyze_writes_the_analysis_sheets_as_the_file_has_them(data, tmp_path)
     path = write_analysis_workbook(a, tmp_path / "a.xlsx")
     order = [s.name for s in book.sheets]
     live = grids(actions, order)
-    renamed = {"Clients": "Clients (2)"}
+    renamed: dict = {}
     for sheet in ("Clients", "Settings", "ABC", "PSC groups", "KML", "Bridge", "Migration ABC", "Cohorts",
                   "Watch list", "Client dynamics"):
         same_cells(live[renamed.get(sheet, sheet)], file_cells(path, sheet, renamed))
@@ -198,14 +238,14 @@ def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):
         m = max(c for _, c in g) + 1
         out = [["" for _ in range(m)] for _ in range(n)]
         for (r, c), v in g.items():
-            out[r][c] = v if not (isinstance(v, str) and v.startswith("=")) else 0
+            out[r][c] = shown(v)
         return out
     settings = values("Settings")
     row = next(i for i, r in enumerate(settings) if r[2] == "abc_a_below")
     assert settings[row][1] == pytest.approx(0.8)
     settings[row][1] = 0.7          # the user edits a yellow cell
     book = make_book([("Transactions", rows), ("Contents", values("Contents")), ("Settings", settings),
-                      ("Clients (2)", values("Clients (2)")), ("My sheet", [["keep me"]])])
+                      ("Clients", values("Clients")), ("My sheet", [["keep me"]])])
     actions = run(book, "refresh")
     deleted = [book_sheet for a in actions if a["func"] == "sheetDelete"
                for book_sheet in [a["sheet_position"]]]
@@ -215,7 +255,7 @@ def test_second_analysis_replaces_its_sheets_and_keeps_edited_settings(data):
     s2 = new["Settings"]
     r2 = next(r for (r, c), v in s2.items() if c == 2 and v == "abc_a_below")
     assert s2[(r2, 1)] == pytest.approx(0.7)
-    assert added_sheets(actions)[:3] == ["Contents", "Settings", "Clients (2)"]
+    assert added_sheets(actions)[:3] == ["Contents", "Settings", "Clients"]
 
 
 def test_build_adp_for_the_selected_client(data, tmp_path):

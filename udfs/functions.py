@@ -1082,7 +1082,12 @@ def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None, s
     The analysis workbook names them, so on its Transactions sheet
     ``=B2B_METRICS(Transactions!A1:E5000, window_start, window_end,
     psc_s2_min:psc_s3_min, abc_a_below:abc_b_below)`` gives the numbers of its
-    Clients sheet, also after a setting was edited.
+    Clients sheet, also after a setting was edited.  In xlwings Server every
+    argument cell travels in the request, which Excel on the web refuses over
+    5 MB before the function runs: there about 38,000 lines of 10 columns fit,
+    or 128,000 lines when only client, date, amount and quantity are passed
+    (side by side, or ``CHOOSECOLS(Transactions!A1:J200000, 1, 3, 7, 6)``);
+    beyond that use the Analyze button or ``xlb2b analyze`` (docs/install.md).
 
     Method: METHODOLOGY §1–§2 (window, per-client metrics)
     Example: B2B_METRICS([["client", "date", "amount"], ["A", 45292, 100], ["A", 45323, 50], ["B", 45323, 70]])
@@ -1092,7 +1097,11 @@ def B2B_METRICS(transactions_with_headers, window_start=None, window_end=None, s
     RU note: Необязательные аргументы — значения листа Settings, которые меняют числа. В книге анализа у них
         есть имена, поэтому `=B2B_METRICS(Transactions!A1:E5000; window_start; window_end;
         psc_s2_min:psc_s3_min; abc_a_below:abc_b_below)` даёт числа её листа Clients, в том числе после
-        изменения настройки.
+        изменения настройки. В xlwings Server все ячейки аргументов идут в запросе, а Excel в браузере
+        отклоняет запрос больше 5 МБ ещё до вызова функции: там помещается около 38 000 строк из 10 столбцов
+        или 128 000 строк, если передать только клиента, дату, сумму и количество (рядом или
+        `CHOOSECOLS(Transactions!A1:J200000; 1; 3; 7; 6)`); для большего — кнопка «Анализ» или
+        `xlb2b analyze` (docs/install.md).
     RU transactions_with_headers: Таблица транзакций со строкой заголовков (клиент, дата, сумма, …).
     RU window_start: Необязательно: первый день окна анализа (лист Settings: начало окна).
     RU window_end: Необязательно: последний день окна анализа (лист Settings: конец окна).

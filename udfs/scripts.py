@@ -20,6 +20,7 @@ import inspect
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
@@ -37,6 +38,7 @@ from xlb2b.pipeline import analyze
 #: manifest use the same tags)
 BUTTONS: dict[str, str] = {
     "analyze": "analyze_client_base",
+    "dynamics": "analyze_two_windows",
     "adp": "build_adp",
     "adp_a": "build_adps_a",
     "bcg": "add_bcg_scoring",
@@ -66,6 +68,17 @@ MAX_OFFICEJS_CELLS = 1_000_000
 MAX_WEB_REQUEST_BYTES = 4_000_000
 BYTES_PER_CELL = 14
 
+#: xlwings Lite (an async book, ``xw.BookAsync``) lets the script read ranges
+#: itself, each read a round trip of its own (``await range.get_value()``,
+#: xlwings 0.35+; xlwings Server has no such reads: its engine raises "only
+#: supported in xlwings Lite").  Analyze there reads its input sheets a block
+#: of rows at a time, each block at most this many cells and about this many
+#: bytes (Excel on the web refuses a response over 5 MB), and at most
+#: :data:`MAX_LITE_CELLS` in all (Lite's Python has 2 GB of memory)
+LITE_BLOCK_CELLS = 250_000
+LITE_BLOCK_BYTES = 3_000_000
+MAX_LITE_CELLS = 15_000_000
+
 #: sheets a script reads, by name, in both languages: xlwings Lite and Server
 #: send only these to Python (``@xw.script(include=...)``); the rest of the
 #: book arrives as names only.  None: every sheet (the script looks for the
@@ -74,6 +87,7 @@ INPUT_SHEETS: list[str] = [n for names in SHEET_NAMES.values() for n in names]
 ANALYSIS_SHEETS: list[str] = [analysis_sheet_names(lng)[i] for lng in ("en", "ru") for i in (0, 1)]
 READS: dict[str, list[str] | None] = {
     "analyze": INPUT_SHEETS + ANALYSIS_SHEETS,
+    "dynamics": INPUT_SHEETS + ANALYSIS_SHEETS,
     "refresh": INPUT_SHEETS + ANALYSIS_SHEETS,
     "adp": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
     "adp_a": INPUT_SHEETS + ANALYSIS_SHEETS[::2],
@@ -87,6 +101,11 @@ READS: dict[str, list[str] | None] = {
     # (an empty include list would send them all)
     "help": ["xlb2b: no sheet"],
 }
+
+#: the sheet-scoped name that marks a sheet of ours named like an input sheet
+#: (the analysis' "Clients"): the scripts, and the Server ribbon, never take a
+#: sheet carrying it as input
+OUTPUT_MARKER = "xlb2b_output"
 
 _CYRILLIC = re.compile("[А-Яа-яЁё]")
 _NUMBER_SUFFIX = re.compile(r" \(\d+\)$")
@@ -120,7 +139,17 @@ def button_function(tag: str) -> Callable:
 
 
 async def run_button(tag: str, book) -> None:
-    """Run the script behind button ``tag`` on ``book`` (Lite and Server)."""
+    """Run the script behind button ``tag`` on ``book`` (Lite and Server).
+    An async book (xlwings Lite, ``xw.BookAsync``) arrives without cell
+    values: the sheets the button reads are read first, in blocks of rows
+    (:func:`read_in_blocks`)."""
+    if getattr(getattr(book, "impl", None), "_lazy", False) and READS.get(tag):
+        lang = _lang(book)
+        try:
+            await read_in_blocks(book, READS[tag] or [], lang)
+        except _Stop as stop:
+            _say(book, str(stop), lang)
+            return
     result = button_function(tag)(book)
     if inspect.isawaitable(result):
         await result
@@ -140,6 +169,19 @@ def _say(book, text: str, lang: str) -> None:
         print(text)
 
 
+def _unexpected(e: Exception, lang: str) -> str:
+    """The message for a failure of ours: where it happened, not the library's
+    own text; the traceback goes to the log (the console of Lite, the server's
+    log, the classic add-in's console)."""
+    import traceback
+
+    traceback.print_exception(type(e), e, e.__traceback__)
+    frames = traceback.extract_tb(e.__traceback__)
+    ours = [f for f in frames if "xlb2b" in f.filename or "udfs" in f.filename] or frames
+    where = f"{type(e).__name__}, {Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else type(e).__name__
+    return label("script.unexpected", lang).format(where=where)
+
+
 def _script(func: Callable) -> Callable:
     """Turn every failure into a message box (no traceback reaches the user)."""
 
@@ -153,7 +195,7 @@ def _script(func: Callable) -> Callable:
         except InputError as e:
             _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
-            _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
+            _say(book, _unexpected(e, lang), lang)
         return book
 
     return run
@@ -163,16 +205,16 @@ def _script_async(func: Callable) -> Callable:
     """:func:`_script` for a script that awaits (flushes in xlwings Lite)."""
 
     @functools.wraps(func)
-    async def run(book):
+    async def run(book, **options):
         lang = _lang(book)
         try:
-            return await func(book, lang)
+            return await func(book, lang, **options)
         except _Stop as stop:
             _say(book, str(stop), lang)
         except InputError as e:
             _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
-            _say(book, f"{label('script.unexpected', lang)}: {type(e).__name__}: {e}", lang)
+            _say(book, _unexpected(e, lang), lang)
         return book
 
     return run
@@ -185,10 +227,68 @@ def _sheet(book, name: str):
     return None
 
 
+def block_rows(columns: int) -> int:
+    """Rows of ``columns`` cells one block read of xlwings Lite takes."""
+    columns = max(int(columns), 1)
+    return max(1, min(LITE_BLOCK_CELLS // columns, LITE_BLOCK_BYTES // (columns * BYTES_PER_CELL)))
+
+
+async def read_in_blocks(book, names: list[str], lang: str = "en") -> dict[str, list]:
+    """Read the sheets of ``book`` named in ``names`` (case ignored) from
+    Excel, a block of rows at a time (:func:`block_rows`; xlwings' own
+    ``range.get_value()``, one round trip a block, raw values), printing the
+    progress to the Lite pane; the scripts then take the rows from there
+    (:func:`_raw`).  Stops, before reading any cell, when the input sheets
+    hold more than :data:`MAX_LITE_CELLS` cells."""
+    wanted = {n.casefold() for n in names}
+    sheets = [s for s in book.sheets if s.name.casefold() in wanted and not is_output(s)]
+    shapes: dict[str, tuple[int, int]] = {}
+    for s in sheets:
+        used = await s.get_used_range()
+        shapes[s.name] = (used.last_cell.row, used.last_cell.column) if used is not None else (0, 0)
+    inputs = {n.casefold() for n in INPUT_SHEETS}
+    transactions = {n.casefold() for n in SHEET_NAMES["transactions"]}
+    cells = sum(r * c for n, (r, c) in shapes.items() if n.casefold() in inputs)
+    if cells > MAX_LITE_CELLS:
+        tx = next((n for n in shapes if n.casefold() in transactions), sheets[0].name)
+        raise _Stop(
+            label("script.too_large", lang).format(
+                sheet=tx,
+                lines=f"{max(shapes[tx][0] - 1, 0):,}",
+                cells=f"{cells:,}",
+                runtime="xlwings Lite",
+                limit=f"{MAX_LITE_CELLS:,}",
+                book=book.name,
+            )
+        )
+    out: dict[str, list] = {}
+    for s in sheets:
+        nrows, ncols = shapes[s.name]
+        rows: list = []
+        step = block_rows(ncols)
+        for first in range(0, nrows if ncols else 0, step):
+            last = min(first + step, nrows)
+            part = await s.range((first + 1, 1), (last, ncols)).options("raw", chunksize=0).get_value()
+            if not isinstance(part, (list, tuple)):
+                part = [[part]]
+            elif part and not isinstance(part[0], (list, tuple)):
+                part = [part]
+            rows.extend(list(r) for r in part)
+            if nrows > step:
+                print(label("script.reading", lang).format(sheet=s.name, done=f"{last:,}", rows=f"{nrows:,}"))
+        out[s.name] = rows
+    book.impl._xlb2b_rows = out
+    return out
+
+
 def _raw(sheet) -> list:
     """The sheet's used range; under Office.js as the engine holds it, without
     xlwings' per-cell conversion (dates arrive as ISO text, which
-    :func:`xlb2b.inputs.read_table` converts column-wise)."""
+    :func:`xlb2b.inputs.read_table` converts column-wise); the rows
+    :func:`read_in_blocks` read, when it read this sheet."""
+    read = getattr(sheet.book.impl, "_xlb2b_rows", None)
+    if read is not None and sheet.name in read:
+        return read[sheet.name]
     if _officejs(sheet.book) is None:
         # classic COM: xlwings' conversion turns pywin32's dates into plain datetimes
         values = sheet.used_range.options(ndim=2).value
@@ -217,8 +317,8 @@ def _check_size(book, sheets: dict[str, Any], lang: str) -> None:
     """Stop, before reading them, at input sheets above what a button may read
     through Office.js (:data:`MAX_OFFICEJS_CELLS` cells in all)."""
     runtime = _officejs(book)
-    if runtime is None or "transactions" not in sheets:
-        return
+    if runtime is None or "transactions" not in sheets or getattr(book.impl, "_xlb2b_rows", None) is not None:
+        return  # the classic add-in, or read in blocks (checked there)
     shapes = {kind: s.used_range.shape for kind, s in sheets.items()}
     cells = sum(r * c for r, c in shapes.values())
     if cells > MAX_OFFICEJS_CELLS:
@@ -252,14 +352,32 @@ def _previous_analysis(book, lang: str) -> list[str]:
     return []
 
 
+def is_output(sheet) -> bool:
+    """Whether ``sheet`` is one of ours, marked with :data:`OUTPUT_MARKER`."""
+    try:
+        return any(str(n.name).split("!")[-1].casefold() == OUTPUT_MARKER for n in sheet.names)
+    except Exception:  # an engine that cannot list a sheet's names: not marked
+        return False
+
+
+def _mark_outputs(rec: RecordingWorkbook) -> None:
+    """Mark the recorded sheets named like an input sheet (:func:`is_output`)."""
+    inputs = {n.casefold() for n in INPUT_SHEETS}
+    for rs in rec.sheets:
+        if _unnumbered(rs.name).casefold() in inputs:
+            quoted = "'" + rs.name.replace("'", "''") + "'"
+            rec.define_name(f"{quoted}!{OUTPUT_MARKER}", f"={quoted}!$A$1")
+
+
 def _inputs(book, skip: set[str], lang: str = "en") -> dict[str, Any]:
     """The workbook's own tables: transactions (required), clients, market,
-    found by sheet name (as the command line finds them in files)."""
+    found by sheet name (as the command line finds them in files); a sheet of
+    ours (:func:`is_output`) is never one of them."""
     sheets: dict[str, Any] = {}
     for kind, names in SHEET_NAMES.items():
         for n in names:
             s = _sheet(book, n)
-            if s is not None and s.name not in skip:
+            if s is not None and s.name not in skip and not is_output(s):
                 sheets[kind] = s
                 break
     _check_size(book, sheets, lang)
@@ -277,14 +395,17 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     if "transactions" not in found:
         raise _Stop(label("script.no_transactions", lang))
     tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}") for kind, (sheet, rows) in found.items()}
+    if callable(settings):  # settings that depend on the data read
+        settings = settings(tables["transactions"])
     return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
 
 
 def _record(book, build: Callable[[RecordingWorkbook, list[str]], Any]) -> RecordingWorkbook:
     rec = RecordingWorkbook()
-    # the input sheets' names stay free: a sheet of ours named like one
-    # ("Clients") would be read as input, and sent to Python, on the next run
-    build(rec, [s.name for s in book.sheets] + INPUT_SHEETS)
+    build(rec, [s.name for s in book.sheets])
+    # a sheet of ours named like an input sheet ("Clients") is marked, so that
+    # no later run takes it as input
+    _mark_outputs(rec)
     existing = {n.name for n in book.names}
     for name, _ in rec.names:
         if "!" not in name and name in existing:
@@ -358,18 +479,53 @@ async def analyze_client_base(book: xw.Book):
     return await _analyze(book)
 
 
+@xw.script(include=READS["dynamics"])
+async def analyze_two_windows(book: xw.Book):
+    """The analysis with the two-window section: the sheets of Analyze and
+    the nine of the previous window against the analysis window (bridge,
+    migrations, cohorts, watch list, client dynamics); a second run replaces
+    them, keeping the values edited on Settings."""
+    return await _analyze(book, dynamics=True)
+
+
+def _dynamics_sheet_names() -> set[str]:
+    from xlb2b.excel.dynamics_sheets import SHEET_KEYS
+    from xlb2b.excel.labels import sheet_name
+
+    return {sheet_name(k, lng) for k in SHEET_KEYS for lng in ("en", "ru")}
+
+
 @_script_async
-async def _analyze(book, lang: str):
+async def _analyze(book, lang: str, dynamics: bool | None = None):
+    """The analysis sheets; with the two-window section when ``dynamics``
+    (None: as the previous run had it, none on a first run -- nine sheets and
+    about 300 actions fewer for Excel to apply)."""
+    from dataclasses import replace
+
+    from xlb2b.settings import Settings
+
     previous = _previous_analysis(book, lang)
-    settings = None
     old_settings = [n for n in previous if _is_settings_sheet(n)]
-    if old_settings:
-        try:
-            settings = settings_from_sheet(
-                _rows(_sheet(book, old_settings[0])), where=f"{book.name}, sheet {old_settings[0]}"
-            )
-        except ValueError as e:
-            raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+    old_rows: list = _rows(_sheet(book, old_settings[0])) if old_settings else []
+    if dynamics is None:
+        # the previous run had the section: its sheets are here, or its Settings holds the W0 dates
+        dynamics = bool(_dynamics_sheet_names() & {_unnumbered(n) for n in previous}) or any(
+            len(r) > 2 and r[2] == "previous_start" for r in old_rows
+        )
+
+    def settings(transactions):
+        """The settings edited on the previous Settings sheet (an edited window
+        checked against the data), with or without the two-window section."""
+        edited = None
+        if old_settings:
+            try:
+                edited = settings_from_sheet(
+                    old_rows, where=f"{book.name}, sheet {old_settings[0]}", dates=transactions.data["date"]
+                )
+            except ValueError as e:
+                raise _Stop(f"{label('script.settings_error', lang)}: {e}") from None
+        return replace(edited or Settings(), dynamics=dynamics)
+
     a = _analysis(book, lang, settings=settings, skip=set(previous))
     for name in previous:
         _sheet(book, name).delete()
@@ -705,6 +861,66 @@ def _show_help(book, lang: str):
 
     _render(book, build)
     return book
+
+
+#: xlwings Server: the rows the Server ribbon (ribbon.js) sent a block at a
+#: time for a book too large for one read, by the token of that button press,
+#: until :func:`run_received` runs the button on them; a press's blocks are
+#: dropped after ``RECEIVED_SECONDS`` (the app must run in one process, or
+#: route a user's requests to one, for the blocks to meet)
+_RECEIVED: dict[str, dict[str, Any]] = {}
+RECEIVED_SECONDS = 900
+
+
+def receive_rows(book, token: str, sheet: str, first_row: int, rows_json: str) -> None:
+    """Keep one block of rows of ``sheet`` (JSON, 0-based ``first_row``) that
+    the Server ribbon read from Excel, for the button press ``token``."""
+    import json
+    import time
+
+    now = time.monotonic()
+    for old in [t for t, v in _RECEIVED.items() if now - v["at"] > RECEIVED_SECONDS]:
+        del _RECEIVED[old]
+    got = _RECEIVED.setdefault(str(token), {"at": now, "sheets": {}, "cells": 0})
+    rows = json.loads(rows_json)
+    got["cells"] += sum(len(r) for r in rows)
+    if got["cells"] > MAX_LITE_CELLS:
+        got["sheets"] = {}  # too large: run_received says so
+        got["over"] = (str(sheet), int(first_row) + len(rows))
+        return
+    target = got["sheets"].setdefault(str(sheet), [])
+    first_row = int(first_row)
+    if len(target) < first_row:
+        target.extend([[] for _ in range(first_row - len(target))])
+    target[first_row : first_row + len(rows)] = rows
+
+
+async def run_received(book, token: str, script: str) -> None:
+    """Run the button script ``script`` on the rows :func:`receive_rows` kept
+    for ``token`` (the input sheets; the rest of the book came with this
+    request)."""
+    lang = _lang(book)
+    got = _RECEIVED.pop(str(token), None)
+    if got is None:
+        _say(book, label("script.blocks_lost", lang), lang)
+        return
+    if not got["sheets"]:
+        _say(
+            book,
+            label("script.too_large", lang).format(
+                sheet=got.get("over", ("", 0))[0],
+                lines=f"{max(got.get('over', ('', 1))[1] - 1, 0):,}+",
+                cells=f"{got['cells']:,}",
+                runtime="xlwings Server",
+                limit=f"{MAX_LITE_CELLS:,}",
+                book=book.name,
+            ),
+            lang,
+        )
+        return
+    book.impl._xlb2b_rows = got["sheets"]
+    tag = next(t for t, name in BUTTONS.items() if name == script)
+    await run_button(tag, book)
 
 
 def size_message(book, sheet: str, rows: int, cells: int, platform: str = "") -> None:

@@ -36,6 +36,10 @@ class CliError(Exception):
     """An expected failure: printed as ``error: ...``, exit status 1."""
 
 
+class CliInputError(CliError):
+    """An option or an input workbook that cannot be used: printed as ``error: ...``, exit status 2."""
+
+
 # --------------------------------------------------------------------------
 # small helpers
 
@@ -736,27 +740,27 @@ def cmd_adp(args) -> int:
     template = Path(args.template) if getattr(args, "template", None) else None
     if template is not None:
         if args.split:
-            raise CliError("--template fills copies of one workbook's sheet; it cannot be used with --split")
+            raise CliInputError("--template fills copies of one workbook's sheet; it cannot be used with --split")
         _check_template(template, "--template")
         inputs_in = list(inputs.values()) + settings_in + [template]
     elif getattr(args, "template_sheet", None):
-        raise CliError("--template-sheet names the sheet of --template; give --template too")
+        raise CliInputError("--template-sheet names the sheet of --template; give --template too")
     if template is not None and into is None:
         out = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp{template.suffix.lower()}")
         if out.suffix.lower() != template.suffix.lower():
-            raise CliError(f"{out}: the output must keep the template's type ({template.suffix})")
+            raise CliInputError(f"{out}: the output must keep the template's type ({template.suffix})")
         check_outputs([out], inputs_in, force=args.force)
     elif into is not None:
         if args.split:
-            raise CliError("--into adds the sheets to one workbook; it cannot be used with --split")
+            raise CliInputError("--into adds the sheets to one workbook; it cannot be used with --split")
         if not into.is_file():
-            raise CliError(f"{into}: no such workbook (--into adds the ADP sheets to an existing .xlsx/.xlsm)")
+            raise CliInputError(f"{into}: no such workbook (--into adds the ADP sheets to an existing .xlsx/.xlsm)")
         if into.suffix.lower() not in (".xlsx", ".xlsm"):
-            raise CliError(f"{into}: --into needs an .xlsx or .xlsm workbook")
+            raise CliInputError(f"{into}: --into needs an .xlsx or .xlsm workbook")
         out = Path(args.output) if args.output else into
         if out != into:
             if out.suffix.lower() != into.suffix.lower():
-                raise CliError(f"{out}: the output must keep the workbook's type ({into.suffix})")
+                raise CliInputError(f"{out}: the output must keep the workbook's type ({into.suffix})")
             check_outputs([out], list(inputs.values()) + settings_in, force=args.force)
     elif args.split:
         folder = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp")
@@ -838,9 +842,9 @@ def cmd_adp(args) -> int:
 
 def _check_template(path: Path, option: str) -> None:
     if not path.is_file():
-        raise CliError(f"{path}: no such workbook ({option} needs an existing .xlsx/.xlsm)")
+        raise CliInputError(f"{path}: no such workbook ({option} needs an existing .xlsx/.xlsm)")
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise CliError(f"{path}: {option} needs an .xlsx or .xlsm workbook")
+        raise CliInputError(f"{path}: {option} needs an .xlsx or .xlsm workbook")
 
 
 def _print_fill_info(res) -> None:
@@ -863,7 +867,7 @@ def cmd_report(args) -> int:
     settings_in = [Path(args.settings)] if args.settings else []
     out = Path(args.output) if args.output else template
     if out.suffix.lower() != template.suffix.lower():
-        raise CliError(f"{out}: the output must keep the workbook's type ({template.suffix})")
+        raise CliInputError(f"{out}: the output must keep the workbook's type ({template.suffix})")
     if not _same_file(out, template):
         check_outputs([out], list(inputs.values()) + settings_in + [template], force=args.force)
     else:
@@ -1191,7 +1195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         sys.stdout.flush()
         print(f"error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_INPUT if isinstance(e, CliInputError) else EXIT_ERROR
     except BrokenPipeError:  # e.g. `xlb2b analyze ... | head`: stop quietly
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

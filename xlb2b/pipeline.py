@@ -363,7 +363,8 @@ def analyze(
         if (col in latest if engine else col in tx) and (col not in attrs or attrs[col].isna().any()):
             ids = attrs["client_id"].to_numpy()
             fill = (latest[col].reindex(ids) if engine else _last_value(tx, col, ids)).to_numpy()
-            attrs[col] = attrs[col].fillna(fill) if col in attrs else fill
+            # blanks of the Clients table take the latest line's value (fillna takes no array)
+            attrs[col] = attrs[col].where(attrs[col].notna(), fill) if col in attrs else fill
     table = pd.concat([table.reset_index(drop=True), attrs.drop(columns="client_id").reset_index(drop=True)], axis=1)
     if "capacity_units" in table:
         table["revenue_per_capacity"] = np.where(
@@ -426,8 +427,17 @@ def analyze(
                 severity=WARNING,
             )
         elif not (mm["our_market_amount"] > 0).any():
+            seen = ""
+            if not _is_engine(mk_t) and "supplier" in mk_t.data:
+                top = mk_t.data["supplier"].astype(object).value_counts().index[:5]
+                if len(top):
+                    seen = (
+                        f" (the suppliers named most often there: {', '.join(repr(str(v)) for v in top)}); "
+                        "if one of them is your company, give its name as written with --our-supplier "
+                        "(our_supplier in the settings)"
+                    )
             report.add(
-                f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 for every client",
+                f"supplier {settings.our_supplier!r} not found in the Market table: SOW is 0 for every client" + seen,
                 file=mk_t.source,
                 sheet=mk_t.sheet,
                 column="supplier",

@@ -144,6 +144,16 @@ class Settings:
     def validate(self) -> None:
         """Normalise types and refuse impossible values with a clear message."""
         r = Report()
+        shapes = (
+            ("psc_groups", lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v), "a list of rules"),
+            ("rfm_grid", lambda v: isinstance(v, list) and all(isinstance(x, list) for x in v), "5 rows of 5 names"),
+            ("bcg_weights", lambda v: isinstance(v, dict), "a table of factor = weight"),
+        )
+        for name, fits, what in shapes:
+            if not fits(getattr(self, name)):
+                r.add(f"must be {what}", column=name, value=repr(getattr(self, name)), severity=FATAL)
+        if r.fatal:
+            raise InputError("invalid settings", r)
         for name in (
             "psc_s_bounds",
             "kml_k_bounds",
@@ -217,9 +227,14 @@ class Settings:
         if not isinstance(self.dynamics, bool):
             r.add("must be true or false", column="dynamics", value=self.dynamics, severity=FATAL)
         for name in ("quantile_k", "rfm_k", "bcg_quantile_k"):
-            if int(getattr(self, name)) < 2:
-                r.add("needs at least 2 classes", column=name, value=getattr(self, name), severity=FATAL)
-            setattr(self, name, int(getattr(self, name)))
+            k = getattr(self, name)
+            whole = not isinstance(k, bool) and (isinstance(k, int) or (isinstance(k, float) and k.is_integer()))
+            if not whole:
+                r.add("must be a whole number of classes (at least 2)", column=name, value=k, severity=FATAL)
+                continue
+            if int(k) < 2:
+                r.add("needs at least 2 classes", column=name, value=k, severity=FATAL)
+            setattr(self, name, int(k))
         if self.psc_price_basis not in ("price", "margin"):
             r.add("must be 'price' or 'margin'", column="psc_price_basis", value=self.psc_price_basis, severity=FATAL)
         if self.locale not in ("en", "ru"):

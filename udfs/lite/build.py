@@ -40,6 +40,7 @@ SHEET_BUTTONS: dict[str, tuple[str, str]] = {
     "settings": ("B14", "Settings"),
     "help": ("B16", "Help"),
     "refresh_report": ("B18", "Refresh report tables"),
+    "dynamics": ("B20", "Analyze with two windows"),
 }
 
 
@@ -126,6 +127,7 @@ def build_lite_workbook(path: str | Path, *, n_clients: int = 40, seed: int = 20
             "settings": "Opens the Settings sheet (window, cut points, weights).",
             "help": "What each button does.",
             "refresh_report": "Writes the analysis into this workbook's named report tables (summary_abc...).",
+            "dynamics": "The analysis and the nine two-window sheets (previous window against the analysis window).",
         }
         for tag, (cell, label) in SHEET_BUTTONS.items():
             row = int(cell[1:]) - 1

@@ -11,6 +11,11 @@ named xlb2b_<button> with a link to the cell it covers. "Build ADP for selected
 client" and "Fill template for selected client" have no sheet button: clicking
 a sheet button moves the selection, so run build_adp or fill_template_for_client
 from the task pane after selecting the client's row.
+
+Analyze, Analyze with two windows and Refresh take an async book
+(``xw.BookAsync``): Lite sends them no cell values, and they read their input
+sheets in blocks of rows (udfs.scripts.read_in_blocks), so a workbook of a
+million order lines fits in Lite's reads and Excel on the web's 5 MB limit.
 """
 
 import xlwings as xw
@@ -21,9 +26,15 @@ from udfs.functions import *  # noqa: F401,F403  (every cell function)
 
 
 @script(button="[xlb2b_analyze]B2B!B4", show_taskpane=True, include=_scripts.READS["analyze"])
-async def analyze_client_base(book: xw.Book):
+async def analyze_client_base(book: xw.BookAsync):
     """Analyze client base: metrics, segmentations, summary tables."""
     await _scripts.run_button("analyze", book)
+
+
+@script(button="[xlb2b_dynamics]B2B!B20", show_taskpane=True, include=_scripts.READS["dynamics"])
+async def analyze_two_windows(book: xw.BookAsync):
+    """Analyze with two windows: the analysis and the two-window sheets."""
+    await _scripts.run_button("dynamics", book)
 
 
 @script(include=_scripts.READS["adp"])
@@ -51,7 +62,7 @@ async def add_progress_checklist(book: xw.Book):
 
 
 @script(button="[xlb2b_refresh]B2B!B12", show_taskpane=True, include=_scripts.READS["refresh"])
-async def refresh(book: xw.Book):
+async def refresh(book: xw.BookAsync):
     """Refresh the analysis with the current settings."""
     await _scripts.run_button("refresh", book)
 

@@ -10,6 +10,7 @@
 // registered here (a handler of the release, when there is one, is kept).
 const XLB2B_BUTTONS = {
   "xlb2b-analyze": "analyze_client_base",
+  "xlb2b-dynamics": "analyze_two_windows",
   "xlb2b-adp": "build_adp",
   "xlb2b-adp-a": "build_adps_a",
   "xlb2b-bcg": "add_bcg_scoring",
@@ -32,6 +33,7 @@ const XLB2B_ANALYSIS_SHEETS = ["Contents", "Settings", "Содержание", "
 const XLB2B_CONTENTS_SHEETS = ["Contents", "Содержание"];
 const XLB2B_READS = {
   analyze_client_base: XLB2B_INPUT_SHEETS.concat(XLB2B_ANALYSIS_SHEETS),
+  analyze_two_windows: XLB2B_INPUT_SHEETS.concat(XLB2B_ANALYSIS_SHEETS),
   refresh: XLB2B_INPUT_SHEETS.concat(XLB2B_ANALYSIS_SHEETS),
   build_adp: XLB2B_INPUT_SHEETS.concat(XLB2B_CONTENTS_SHEETS),
   build_adps_a: XLB2B_INPUT_SHEETS.concat(XLB2B_CONTENTS_SHEETS),
@@ -53,13 +55,92 @@ const XLB2B_MAX_CELLS = 1000000;
 const XLB2B_MAX_REQUEST_BYTES = 4000000;
 const XLB2B_BYTES_PER_CELL = 14;
 
+// A sheet of ours named like an input sheet (the analysis' "Clients") carries
+// this sheet-scoped name (udfs.scripts.OUTPUT_MARKER): it is never sent as input.
+const XLB2B_OUTPUT_MARKER = "xlb2b_output";
+
+function xlb2bInclude(reads, ours) {
+  // the sheets to send: ``reads`` without the sheets of ours (lower-case names)
+  return reads.filter((n) => !ours.includes(n.toLowerCase()));
+}
+
+async function xlb2bOurSheets() {
+  // lower-case names of the sheets that carry XLB2B_OUTPUT_MARKER
+  return await Excel.run(async (context) => {
+    const sheets = context.workbook.worksheets;
+    sheets.load("items/name");
+    await context.sync();
+    const names = sheets.items.map((sheet) => {
+      const n = sheet.names;
+      n.load("items/name");
+      return [sheet.name, n];
+    });
+    await context.sync();
+    return names
+      .filter(([, n]) => n.items.some((item) => item.name.split("!").pop().toLowerCase() === XLB2B_OUTPUT_MARKER))
+      .map(([name]) => name.toLowerCase());
+  });
+}
+
+// Desktop Excel: a book above XLB2B_MAX_CELLS is read here a block of rows at a
+// time (each block at most XLB2B_BLOCK_CELLS cells and XLB2B_BLOCK_BYTES of JSON,
+// Microsoft's advice for large ranges), each block sent to Python on its own
+// (script receive_rows), then the button's script runs on them (run_received);
+// up to XLB2B_MAX_BLOCK_CELLS cells in all (udfs.scripts.MAX_LITE_CELLS).
+const XLB2B_BLOCK_CELLS = 250000;
+const XLB2B_BLOCK_BYTES = 3000000;
+const XLB2B_MAX_BLOCK_CELLS = 15000000;
+
+function xlb2bBlockRows(columns) {
+  // rows of ``columns`` cells one block takes (udfs.scripts.block_rows)
+  const c = Math.max(columns, 1);
+  return Math.max(1, Math.min(Math.floor(XLB2B_BLOCK_CELLS / c), Math.floor(XLB2B_BLOCK_BYTES / (c * XLB2B_BYTES_PER_CELL))));
+}
+
+function xlb2bBlocks(rows, columns) {
+  // [first row, rows] of each block of a sheet of ``rows`` x ``columns`` cells
+  const out = [];
+  const step = xlb2bBlockRows(columns);
+  for (let first = 0; first < rows; first += step) out.push([first, Math.min(step, rows - first)]);
+  return out;
+}
+
+function xlb2bInBlocks(cells, platform) {
+  // true when a book too large for one read goes in blocks instead of the message
+  return platform !== "OfficeOnline" && cells <= XLB2B_MAX_BLOCK_CELLS;
+}
+
+async function xlb2bSendInBlocks(auth, headers, shapes) {
+  // read the sheets ``shapes`` ([name, rows, columns] from A1) a block at a time
+  // and send each block to Python; returns the token of this button press
+  const token = String(Date.now()) + "-" + Math.random().toString(36).slice(2);
+  for (const [name, rows, columns] of shapes) {
+    for (const [first, count] of xlb2bBlocks(rows, columns)) {
+      const values = await Excel.run(async (context) => {
+        const range = context.workbook.worksheets.getItem(name).getRangeByIndexes(first, 0, count, columns);
+        range.load("values");
+        await context.sync();
+        return range.values;
+      });
+      await xlwings.runPython({
+        auth: auth.token,
+        scriptName: "receive_rows",
+        include: "xlb2b: no sheet",
+        args: [token, name, first, JSON.stringify(values)],
+        headers: headers,
+      });
+    }
+  }
+  return token;
+}
+
 function xlb2bTooLarge(cells, platform) {
   // true when input sheets of that many cells in all may not be read
   if (cells > XLB2B_MAX_CELLS) return true;
   return platform === "OfficeOnline" && cells * XLB2B_BYTES_PER_CELL > XLB2B_MAX_REQUEST_BYTES;
 }
 
-async function xlb2bSizeProblem(reads) {
+async function xlb2bSizeProblem(reads, ours = []) {
   // [transactions sheet, its rows, cells of the input sheets, platform] when
   // the input sheets among ``reads`` are too large to send, else null
   const platform =
@@ -74,21 +155,26 @@ async function xlb2bSizeProblem(reads) {
     const transactions = XLB2B_TRANSACTION_SHEETS.map((n) => n.toLowerCase());
     const used = [];
     for (const sheet of sheets.items) {
-      if (!inputs.includes(sheet.name.toLowerCase())) continue;
+      if (!inputs.includes(sheet.name.toLowerCase()) || ours.includes(sheet.name.toLowerCase())) continue;
       const range = sheet.getUsedRangeOrNullObject(true);
-      range.load("rowCount, columnCount");
+      range.load("rowIndex, columnIndex, rowCount, columnCount");
       used.push([sheet.name, range]);
     }
     await context.sync();
     let cells = 0;
     let tx = null;
+    const shapes = [];
     for (const [name, range] of used) {
       if (range.isNullObject) continue;
-      cells += range.rowCount * range.columnCount;
-      if (tx === null && transactions.includes(name.toLowerCase())) tx = [name, range.rowCount];
+      // from A1 to the used range's last cell, as the scripts read a sheet
+      const rows = range.rowIndex + range.rowCount;
+      const columns = range.columnIndex + range.columnCount;
+      cells += rows * columns;
+      shapes.push([name, rows, columns]);
+      if (tx === null && transactions.includes(name.toLowerCase())) tx = [name, rows];
     }
     if (tx === null || !xlb2bTooLarge(cells, platform)) return null;
-    return [tx[0], tx[1], cells, platform];
+    return { message: [tx[0], tx[1], cells, platform], shapes: shapes };
   });
 }
 
@@ -98,15 +184,29 @@ async function xlb2bRun(scriptName) {
       ? await globalThis.getAuth()
       : { token: "", provider: "" };
   const headers = { "Auth-Provider": auth.provider };
-  const reads = XLB2B_READS[scriptName] === undefined ? [] : XLB2B_READS[scriptName];
+  let reads = XLB2B_READS[scriptName] === undefined ? [] : XLB2B_READS[scriptName];
+  const ours = await xlb2bOurSheets();
+  if (reads !== null) reads = xlb2bInclude(reads, ours);
   if (reads === null || reads.some((n) => XLB2B_TRANSACTION_SHEETS.includes(n))) {
-    const problem = await xlb2bSizeProblem(reads === null ? XLB2B_INPUT_SHEETS : reads);
+    const problem = await xlb2bSizeProblem(reads === null ? XLB2B_INPUT_SHEETS : reads, ours);
+    if (problem && reads !== null && xlb2bInBlocks(problem.message[2], problem.message[3])) {
+      const token = await xlb2bSendInBlocks(auth, headers, problem.shapes);
+      const sent = problem.shapes.map(([name]) => name.toLowerCase());
+      await xlwings.runPython({
+        auth: auth.token,
+        scriptName: "run_received",
+        include: reads.filter((n) => !sent.includes(n.toLowerCase())).join(","),
+        args: [token, scriptName],
+        headers: headers,
+      });
+      return;
+    }
     if (problem) {
       await xlwings.runPython({
         auth: auth.token,
         scriptName: "size_message",
         include: "xlb2b: no sheet",
-        args: problem,
+        args: problem.message,
         headers: headers,
       });
       return;
@@ -354,6 +454,11 @@ if (typeof module !== "undefined" && module.exports) {
     XLB2B_MAX_REQUEST_BYTES,
     XLB2B_BYTES_PER_CELL,
     XLB2B_HANDLERS,
+    XLB2B_OUTPUT_MARKER,
+    xlb2bInclude,
+    xlb2bBlocks,
+    xlb2bInBlocks,
+    XLB2B_MAX_BLOCK_CELLS,
     xlb2bTooLarge,
     xlb2bSizeProblem,
     xlb2bRun,

@@ -29,6 +29,7 @@ from xlb2b.analysis.summary import (
     abc_curve_points,
 )
 from xlb2b.errors import InputError
+from xlb2b.excel.criteria import is_plain, sum_exact
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
 from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml, new_workbook
@@ -250,6 +251,7 @@ class _Writer:
             k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#FFF2CC", "border": 1})
             for k in (MONEY, INT, SHARE, RATIO, TEXT)
         }
+        self.f_edit_date = wb.add_format({"num_format": self.f[DATE].num_format, "bg_color": "#FFF2CC", "border": 1})
         self.f_calc = {
             k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#E2EFDA", "border": 1})
             for k in (MONEY, INT, SHARE, RATIO)
@@ -289,6 +291,7 @@ class _Writer:
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 18)
         ws.set_column(3, 3, 70)
+        ws.set_column(4, 4, 14)
         ws.write_string(0, 0, t("sheet.settings", "Settings"), self.f_title)
         ws.write_string(
             1,
@@ -306,10 +309,11 @@ class _Writer:
             ("column.value", "Value"),
             ("column.name", "Name"),
             ("column.hint", "What it is"),
+            ("column.as_analysed", "As analysed"),
         ):
             ws.write_string(
                 row,
-                ["column.setting", "column.value", "column.name", "column.hint"].index(key),
+                ["column.setting", "column.value", "column.name", "column.hint", "column.as_analysed"].index(key),
                 t(key, txt),
                 self.f_head,
             )
@@ -318,21 +322,34 @@ class _Writer:
         dates = [("window_start", w.start), ("window_end", w.end)]
         if self.a.dynamics is not None:
             dates += [("previous_start", self.a.dynamics.w0.start), ("previous_end", self.a.dynamics.w0.end)]
+        # the windows are read back by Refresh (settings_from_sheet): an edited date makes its window
+        # explicit; W1's dates as analysed (column E) tell an edit from data that moved the window since
         for key, v in dates:
             ws.write_string(row, 0, t(f"setting.{key}"))
-            ws.write_datetime(row, 1, v.to_pydatetime(), self.f[DATE])
+            ws.write_datetime(row, 1, v.to_pydatetime(), self.f_edit_date)
             ws.write_string(row, 2, key)
             ws.write_string(row, 3, t(f"setting_hint.{key}", "Analysis window (metrics are computed for it)"))
+            if key.startswith("window"):
+                ws.write_datetime(row, 4, v.to_pydatetime(), self.f[DATE])
             self.name(key, name, row, 1)
             row += 1
+        if self.a.dynamics is not None:
+            for key, v, choices in (
+                ("migration_cuts", s.migration_cuts, ["own", "current"]),
+                ("cohort_period", s.cohort_period, ["quarter", "year"]),
+            ):
+                ws.write_string(row, 0, t(f"setting.{key}"))
+                ws.write_string(row, 1, v, self.f_edit[TEXT])
+                ws.data_validation(row, 1, row, 1, {"validate": "list", "source": choices})
+                ws.write_string(row, 2, key)
+                ws.write_string(row, 3, t(f"setting_hint.{key}", ""))
+                row += 1
         fixed = [
             ("quantile_k", s.quantile_k),
             ("rfm_k", s.rfm_k),
             ("psc_price_basis", s.psc_price_basis),
             ("months_observed_floor", s.months_observed_floor),
         ]
-        if self.a.dynamics is not None:
-            fixed += [("migration_cuts", s.migration_cuts), ("cohort_period", s.cohort_period)]
         for key, v in fixed:
             ws.write_string(row, 0, t(f"setting.{key}"))
             self.value(ws, row, 1, v, self.f[INT] if not isinstance(v, str) else self.f[TEXT])
@@ -730,6 +747,8 @@ class _Writer:
         code_col = SEGMENT_COLUMNS[name]
         code = self.crange(code_col)
         has_gp = self.c["gross_profit"].notna().any()
+        # no sku or category column: D (distinct items per client) is unknown, not 0
+        has_skus = "skus" in self.c and self.c["skus"].notna().any()
         visible = BASE_COLUMNS + (KML_COLUMNS if kml else [])
         sums = ["orders", "units", "skus", "revenue_cap"]
         cols = visible + sums
@@ -812,7 +831,7 @@ class _Writer:
                 "revenue_per_capacity": (f"{L['revenue_cap']}{er}", f"{L['capacity_units']}{er}"),
             }
             for k, (num, den) in spec.items():
-                if k == "gross_profit_share" and not has_gp:
+                if (k == "gross_profit_share" and not has_gp) or (k == "diversity" and not has_skus):
                     continue
                 ws.write_formula(r, C[k], f'IFERROR({num}/{den},"")', f_of(fmt[k]), cached(key, k))
 
@@ -822,10 +841,14 @@ class _Writer:
             "capacity_units": "capacity_units",
             "orders": "orders",
             "units": "units",
-            "skus": "skus",
             "market_spend": "market_spend",
         }
+        if has_skus:
+            sum_src["skus"] = "skus"
         plain = lambda kind: self.f[kind]
+        # our own codes are safe as SUMIFS criteria; user-named groups and segments are matched
+        # exactly (SUMIFS would read "=Key", "A*" or "~" in them as operators or wildcards)
+        exact = not all(is_plain(k) for k, _ in keys)
         for i, (key, key_formula) in enumerate(keys):
             r = first + i
             er = str(r + 1)
@@ -840,17 +863,32 @@ class _Writer:
             for k, src in sum_src.items():
                 if k not in C or (k == "gross_profit" and not has_gp) or src not in self.col:
                     continue
-                ws.write_formula(r, C[k], f"SUMIFS({rng(src)},{code},{crit})", self.f[fmt[k]], cached(lookup, k))
-            ws.write_formula(r, C["clients"], f"COUNTIFS({code},{crit})", self.f[INT], cached(lookup, "clients"))
+                ws.write_formula(
+                    r,
+                    C[k],
+                    sum_exact(rng(src), [(code, crit)]) if exact else f"SUMIFS({rng(src)},{code},{crit})",
+                    self.f[fmt[k]],
+                    cached(lookup, k),
+                )
+            ws.write_formula(
+                r,
+                C["clients"],
+                sum_exact(None, [(code, crit)]) if exact else f"COUNTIFS({code},{crit})",
+                self.f[INT],
+                cached(lookup, "clients"),
+            )
             if "capacity_units" in self.col:
                 ws.write_formula(
                     r,
                     C["revenue_cap"],
-                    f'SUMIFS({rng("revenue")},{code},{crit},{rng("capacity_units")},">0")',
+                    sum_exact(rng("revenue"), [(code, crit)], (rng("capacity_units"),))
+                    if exact
+                    else f'SUMIFS({rng("revenue")},{code},{crit},{rng("capacity_units")},">0")',
                     self.f[MONEY],
                     cached(lookup, "revenue_cap"),
                 )
             if kml:
+                # KML keys are our codes (K3_M2_L1): AVERAGEIFS matches them exactly
                 for k in ("sow", "recency_days"):
                     if k in self.col:
                         ws.write_formula(
@@ -1165,20 +1203,38 @@ _SHEET_SETTINGS: dict[str, tuple[str, Any]] = {
 }
 
 
-def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
+def settings_from_sheet(rows, base=None, *, where: str = "Settings", dates=None):
     """The settings a Settings sheet of ours holds (its rows as a 2-D list:
-    label, value, name, hint), over ``base`` (default settings): the
-    thresholds, bounds, BCG weights, tiers, SOW bounds, BANT threshold and our
-    supplier name the user may have edited.  Values that are not numbers
-    where numbers belong raise ``ValueError`` naming the row."""
+    label, value, name, hint, as analysed), over ``base`` (default settings):
+    the windows, thresholds, bounds, BCG weights, tiers, SOW bounds, BANT
+    threshold and our supplier name the user may have edited.  ``dates``: the
+    transaction dates, to refuse an edited analysis window outside the data.
+    Bad values raise ``ValueError`` naming the row."""
     from xlb2b.settings import Settings
 
     s = base or Settings()
     d = s.to_dict()
+    days: dict[str, dt.date] = {}
+    analysed: dict[str, dt.date] = {}
+    at: dict[str, str] = {}
     for i, row in enumerate(rows or [], 1):
-        row = list(row) + [None] * 3
+        row = list(row) + [None] * 4
         key, value = row[2], row[1]
         if not isinstance(key, str):
+            continue
+        if key in _SHEET_DATES:
+            at[key] = f"{where}, row {i}, column B ({key})"
+            days[key] = _sheet_date(value, at[key])
+            if row[4] not in (None, ""):
+                analysed[key] = _sheet_date(row[4], f"{where}, row {i}, column E ({key})")
+            continue
+        if key in _SHEET_CHOICES:
+            text = "" if value is None else str(value).strip().lower()
+            if text not in _SHEET_CHOICES[key]:
+                raise ValueError(
+                    f"{where}, row {i}, column B ({key}): {value!r} is not one of " + ", ".join(_SHEET_CHOICES[key])
+                )
+            d[key] = text
             continue
         if key.startswith("bcg_weight_") and key[len("bcg_weight_") :] in d["bcg_weights"]:
             field_, pos = "bcg_weights", key[len("bcg_weight_") :]
@@ -1201,4 +1257,76 @@ def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
             seq = list(d[field_])
             seq[pos] = number
             d[field_] = seq
+    for first, last in (("window_start", "window_end"), ("previous_start", "previous_end")):
+        if first in days and last in days and days[last] < days[first]:
+            raise ValueError(
+                f"{at[last]}: {days[last]:%Y-%m-%d} is before {first} {days[first]:%Y-%m-%d} "
+                "(type a last day on or after the first day)"
+            )
+    w1 = ("window_start", "window_end")
+    edited = all(k in days for k in w1) and any(k in analysed and analysed[k] != days[k] for k in w1)
+    if edited:
+        # an edited analysis window is analysed as typed; left as analysed, it keeps following the data
+        if dates is not None:
+            _check_in_data(days, at, dates)
+        d.update(window="explicit", window_start=days["window_start"], window_end=days["window_end"])
+    if "previous_start" in days and "previous_end" in days:
+        d.update(_previous_from_sheet(days, analysed))
     return Settings.from_dict(d, source=where)
+
+
+#: Settings-sheet keys read back as dates (the windows) and as one of a few words
+_SHEET_DATES = ("window_start", "window_end", "previous_start", "previous_end")
+_SHEET_CHOICES = {"migration_cuts": ("own", "current"), "cohort_period": ("quarter", "year")}
+
+
+def _sheet_date(value, where: str) -> dt.date:
+    """A date cell as the sheet's reader returns it: a date/datetime (openpyxl,
+    classic COM), ISO text, or an Excel serial number (Office.js)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2958466:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise ValueError(f"{where}: {value!r} is not a date (type it as a date, e.g. 2024-01-31)")
+
+
+def _previous_from_sheet(days: dict[str, dt.date], analysed: dict[str, dt.date]) -> dict[str, Any]:
+    """W0 from the sheet's dates: the default (None, None) when they are the
+    ones the default rule gives for the sheet's W1 or for W1 as analysed (so
+    W0 keeps following W1 when new data or an edit moves it), else explicit."""
+    from xlb2b.analysis.metrics import Window
+
+    w0 = (days["previous_start"], days["previous_end"])
+    for w1 in (days, analysed):
+        if "window_start" in w1 and "window_end" in w1 and w1["window_start"] <= w1["window_end"]:
+            default = Window(pd.Timestamp(w1["window_start"]), pd.Timestamp(w1["window_end"])).preceding()
+            if w0 == (default.start.date(), default.end.date()):
+                return {"previous_start": None, "previous_end": None}
+    return {"previous_start": w0[0], "previous_end": w0[1]}
+
+
+def _check_in_data(days: dict[str, dt.date], at: dict[str, str], dates) -> None:
+    """Refuse an analysis window outside the months the data spans (the "all"
+    window of METHODOLOGY §1): an end outside them, or a start after them.  A
+    start before the data is kept, as the default window has when the data
+    holds less than 12 months."""
+    from xlb2b.analysis.metrics import Window
+
+    d = pd.to_datetime(pd.Series(dates), errors="coerce").dropna()
+    if d.empty:
+        return
+    span = Window(d.min().normalize().replace(day=1), d.max().normalize() + pd.offsets.MonthEnd(0))
+    for key, lo in (("window_start", pd.Timestamp.min), ("window_end", span.start)):
+        day = pd.Timestamp(days[key])
+        if not lo <= day <= span.end:
+            raise ValueError(
+                f"{at[key]}: {day:%Y-%m-%d} is outside the data, whose months run {span} "
+                f"(transactions from {d.min():%Y-%m-%d} to {d.max():%Y-%m-%d}); type a date inside them"
+            )

@@ -384,6 +384,14 @@ def excel_text(text: str) -> str:
     return "'" + text if _COERCED.match(text) else text
 
 
+def internal_link(target: str, text: str) -> str:
+    """A link to a place in the workbook as a formula (written with the
+    sheet's cells, no action of its own): Excel's HYPERLINK with a "#" target
+    jumps within the workbook."""
+    quote = lambda t: t.replace('"', '""')  # noqa: E731
+    return f'=HYPERLINK("#{quote(target)}","{quote(text)}")'
+
+
 def _grid(sheet: RecordingSheet, filled: Iterable[int] = ()) -> list[list[Any]]:
     """The sheet's cells as one 2-D list; the block columns in ``filled`` (one
     formula for the whole column, see :func:`fill_formula`) are left empty."""
@@ -392,6 +400,8 @@ def _grid(sheet: RecordingSheet, filled: Iterable[int] = ()) -> list[list[Any]]:
     for (r, c), cell in sheet.cells.items():
         if cell.formula is not None:
             grid[r][c] = cell.formula
+        elif cell.url and cell.url.startswith("internal:"):
+            grid[r][c] = internal_link(cell.url[len("internal:") :], str(cell.value))
         elif isinstance(cell.value, str):
             grid[r][c] = excel_text(cell.value)
         elif isinstance(cell.value, float) and not math.isfinite(cell.value):
@@ -662,6 +672,14 @@ def _apply_aspect(rng, key: str, value: Any) -> None:
                     rng.borders.set(one, line_style="continuous", color=color)
 
 
+def _aspect_actions(key: str, value: Any, rect: tuple[int, int, int, int]) -> int:
+    """The actions :func:`_apply_aspect` takes for one aspect on a rectangle."""
+    if key != "border":
+        return 1
+    r1, c1, r2, c2 = rect
+    return sum(4 + (r2 > r1) + (c2 > c1) if side == "everything" else 1 for side, _ in value)
+
+
 def _apply_format(rng, props: dict) -> None:
     for key, value in _aspects(props).items():
         _apply_aspect(rng, key, value)
@@ -737,6 +755,200 @@ def format_plan(rs: RecordingSheet) -> list[tuple[str, Any, tuple[int, int, int,
 def _format_cells(sheet, rs: RecordingSheet) -> None:
     for key, value, (r1, c1, r2, c2) in format_plan(rs):
         _apply_aspect(sheet.range(address(r1, c1, r2, c2)), key, value)
+
+
+# ------------------------------------------------------- formats copied from rows laid out before
+
+Aspects = dict[str, Any]
+#: a band of rows whose formats are copied: (first row, rows, width, source
+#: sheet name, source first row); 0-based
+Copy = tuple[int, int, int, str, int]
+
+
+@dataclass
+class Laid:
+    """What one sheet of a render looks like once laid out: the aspects each
+    cell shows (column formats, then cell formats, as applied), and the rows
+    whose formats may not be copied elsewhere (merged cells: Excel's paste of
+    formats would merge the copies; conditional formats come after every
+    copy, see :func:`render_steps`)."""
+
+    name: str
+    shown: dict[tuple[int, int], Aspects]
+    rows: int
+    blocked: set[int]
+
+
+def _column_aspects(rs: RecordingSheet) -> dict[int, Aspects]:
+    out: dict[int, Aspects] = {}
+    for first, last, _width, fmt in rs.columns:
+        if fmt is not None and fmt.props:
+            for c in range(first, last + 1):
+                out.setdefault(c, {}).update(_aspects(fmt.props))
+    return out
+
+
+def _wanted(rs: RecordingSheet) -> dict[tuple[int, int], Aspects]:
+    """The aspects each cell of a recorded sheet should show."""
+    nrows, _ = rs.bounds()
+    out: dict[tuple[int, int], Aspects] = {}
+    for c, aspects in _column_aspects(rs).items():
+        for r in range(nrows):
+            out[(r, c)] = dict(aspects)
+    for rc, cell in rs.cells.items():
+        if cell.fmt is not None and cell.fmt.props:
+            out.setdefault(rc, {}).update(_aspects(cell.fmt.props))
+    return {rc: a for rc, a in out.items() if a}
+
+
+def _full(cell: Cell | None) -> bool:
+    return cell is not None and (cell.formula is not None or cell.value not in (None, "") or bool(cell.url))
+
+
+def _row_fits(shown: dict[int, Aspects], wanted: dict[int, Aspects], full: set[int]) -> bool:
+    """Whether a laid-out row (``shown``, by column) gives a row that wants
+    ``wanted`` exactly what it should: equal aspects, or, on a cell that holds
+    nothing, the wanted ones and more that an empty cell does not show."""
+    for c in shown.keys() | wanted.keys():
+        a, b = shown.get(c, {}), wanted.get(c, {})
+        if a == b:
+            continue
+        if c in full:
+            return False
+        if any(a.get(k) != v for k, v in b.items()):
+            return False
+        if not all(_unseen_when_empty(k, v) for k, v in a.items() if k not in b):
+            return False
+    return True
+
+
+def _by_row(cells: dict[tuple[int, int], Aspects]) -> dict[int, dict[int, Aspects]]:
+    out: dict[int, dict[int, Aspects]] = {}
+    for (r, c), a in cells.items():
+        out.setdefault(r, {})[c] = a
+    return out
+
+
+def copy_plan(rs: RecordingSheet, before: list[Laid]) -> tuple[list[Copy], set[int]]:
+    """Bands of rows of ``rs`` whose formats can be copied, each in one action
+    (``Range.copy_from(..., copy_type="formats")``), from rows laid out before
+    on an earlier sheet of the same render, and the rows they cover.  A band
+    is as wide as the formatted cells of its rows here (a wider table's first
+    columns may serve a narrower one).  Greedy: from each row, the longest
+    band that fits."""
+    if rs.blocks or rs.tables:
+        return [], set()
+    nrows, _ = rs.bounds()
+    wanted = _by_row(_wanted(rs))
+    full: dict[int, set[int]] = {}
+    for (r, c), cell in rs.cells.items():
+        if _full(cell):
+            full.setdefault(r, set()).add(c)
+    right = {r: 1 + max(cols) for r, cols in wanted.items() if cols}
+    sources = []
+    for laid in before:
+        shown = _by_row(laid.shown)
+        same = {a for a in range(1, laid.rows) if a - 1 not in laid.blocked and shown.get(a) == shown.get(a - 1)}
+        sources.append((laid.name, shown, laid.rows, laid.blocked, same))
+
+    def fits(shown_row: dict[int, Aspects], r: int, first: int, width: int) -> bool:
+        """Row ``r`` here against a laid-out row, on columns first..width-1."""
+        part = {c: a for c, a in shown_row.items() if first <= c < width}
+        want = {c: a for c, a in wanted.get(r, {}).items() if first <= c < width}
+        return _row_fits(part, want, full.get(r, set()))
+
+    copies: list[Copy] = []
+    covered: set[int] = set()
+    r = 0
+    while r < nrows:
+        if not wanted.get(r):
+            r += 1
+            continue
+        best: tuple[int, int, str, int] | None = None
+        first_col = min(wanted[r])
+        first_want = wanted[r][first_col].items()
+        for name, shown, rows, src_blocked, same_as_above in sources:
+            for a in range(rows):
+                if a in same_as_above:  # a band from the row above is as long, or longer
+                    continue
+                got = shown.get(a, {}).get(first_col)
+                if got is None or any(got.get(k) != v for k, v in first_want):
+                    continue
+                n = width = 0
+                while r + n < nrows and a + n < rows and (a + n) not in src_blocked:
+                    wider = max(width, right.get(r + n, 0))
+                    if wider > width and not all(fits(shown.get(a + i, {}), r + i, width, wider) for i in range(n)):
+                        break
+                    if not fits(shown.get(a + n, {}), r + n, 0, wider):
+                        break
+                    n, width = n + 1, wider
+                if n and (best is None or n > best[0]):
+                    best = (n, width, name, a)
+        if best is None:
+            r += 1
+            continue
+        n, width, name, a = best
+        copies.append((r, n, width, name, a))
+        covered.update(range(r, r + n))
+        r += n
+    return copies, covered
+
+
+def _lay_out_formats(sheet, rs: RecordingSheet, before: list[Laid] | None) -> Laid | None:
+    """Cell formats: bands of rows that fit rows laid out before are copies of
+    them (one action a band, :func:`copy_plan`); the other rows get the
+    aspects of :func:`format_plan`.  Returns what the sheet then shows, for
+    the sheets after it (None when ``before`` is None: no copies)."""
+    if before is None:
+        _format_cells(sheet, rs)
+        return None
+    name = rs.name
+    own = Laid(name, {}, rs.bounds()[0], set())
+    every, _ = copy_plan(rs, before)
+    # all bands, the bands of two rows or more, or none: whichever takes fewest actions
+    best: tuple[int, list[Copy], list] | None = None
+    for copies in (every, [c for c in every if c[1] > 1], []):
+        if best is not None and copies == best[1]:
+            continue
+        covered = {r for r, n, *_ in copies for r in range(r, r + n)}
+        rest = rs
+        if covered:
+            rest = RecordingSheet(rs.name)
+            rest.merges, rest.conditional, rest.columns = rs.merges, rs.conditional, rs.columns
+            for rc, cell in rs.cells.items():
+                rest.cells[rc] = cell if rc[0] not in covered else Cell(cell.value, cell.formula, None, cell.url)
+        p = format_plan(rest)
+        cost = len(copies) + sum(_aspect_actions(k, v, rect) for k, v, rect in p)
+        if best is None or cost < best[0]:
+            best = (cost, copies, p)
+    assert best is not None
+    _, copies, plan = best
+    for key, value, (r1, c1, r2, c2) in plan:
+        _apply_aspect(sheet.range(address(r1, c1, r2, c2)), key, value)
+    shown: dict[tuple[int, int], Aspects] = {}
+    nrows = own.rows
+    for c, aspects in _column_aspects(rs).items():
+        for r in range(nrows):
+            shown[(r, c)] = dict(aspects)
+    for key, value, (r1, c1, r2, c2) in plan:
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                shown.setdefault((r, c), {})[key] = value
+    laid = {x.name: x for x in before}
+    for r, n, width, src, a in copies:
+        source = laid[src].shown
+        for i in range(n):
+            for c in range(width):
+                got = source.get((a + i, c))
+                if got:
+                    shown[(r + i, c)] = dict(got)
+                else:
+                    shown.pop((r + i, c), None)
+        origin = sheet.book.sheets[src]
+        sheet.range((r + 1, 1), (r + n, width)).copy_from(origin.range((a + 1, 1), (a + n, width)), copy_type="formats")
+    own.shown = {rc: a for rc, a in shown.items() if a}
+    own.blocked = {r for r1, _c1, r2, _c2 in rs.merges for r in range(r1, r2 + 1)}
+    return own
 
 
 def _validation(rng, options: dict) -> None:
@@ -939,13 +1151,27 @@ def _lay_out_columns_and_rows(sheet, rs: RecordingSheet, points: bool) -> None:
             sheet.range((r1 + 1, 1), (r2 + 1, 1)).row_height = h
 
 
-def _lay_out_cells(sheet, rs: RecordingSheet) -> None:
-    """Cell formats, merges, validation and conditional formats."""
-    _format_cells(sheet, rs)
+def _lay_out_cells(
+    sheet, rs: RecordingSheet, before: list[Laid] | None = None, later: list | None = None
+) -> Laid | None:
+    """Cell formats (rows that fit rows of the sheets in ``before`` copied
+    from them: :func:`_lay_out_formats`), merges, validation and conditional
+    formats -- these appended to ``later`` instead when given (Excel's paste of
+    formats would carry a conditional format along to the copies).  Returns
+    what the sheet's cells show, when ``before`` is given."""
+    laid = _lay_out_formats(sheet, rs, before)
     for r1, c1, r2, c2 in rs.merges:
         sheet.range(address(r1, c1, r2, c2)).merge(False)
     for r1, c1, r2, c2, options in rs.validations:
         _validation(sheet.range(address(r1, c1, r2, c2)), options)
+    if later is not None:
+        later.append((sheet, rs))
+        return laid
+    _conditional_formats(sheet, rs)
+    return laid
+
+
+def _conditional_formats(sheet, rs: RecordingSheet) -> None:
     for r1, c1, r2, c2, options in rs.conditional:
         _conditional(sheet.range(address(r1, c1, r2, c2)), options)
 
@@ -989,10 +1215,8 @@ def _write_cells(sheet, rs: RecordingSheet) -> None:
 def _finish(book, sheet, rs: RecordingSheet) -> None:
     """Links, notes, frozen panes and charts."""
     for (r, c), cell in rs.cells.items():
-        if cell.url:
-            target = cell.url[len("internal:") :] if cell.url.startswith("internal:") else cell.url
-            link = "#" + target if cell.url.startswith("internal:") else target
-            sheet.range((r + 1, c + 1)).add_hyperlink(link, str(cell.value))
+        if cell.url and not cell.url.startswith("internal:"):  # internal links are formulas (_grid)
+            sheet.range((r + 1, c + 1)).add_hyperlink(cell.url, str(cell.value))
     for r, c, text in rs.comments:
         try:
             sheet.range((r + 1, c + 1)).add_note(text)
@@ -1036,13 +1260,16 @@ def render(book, recording: RecordingWorkbook, *, before=None, share_layouts: bo
 def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layouts: bool = False):
     """:func:`render` one sheet at a time: yields each sheet's name once its
     actions are all queued (xlwings Lite flushes there, so a failure leaves
-    whole sheets only and the pane shows the sheets arriving); the book's own
-    names come after the last sheet."""
+    whole sheets only and the pane shows the sheets arriving); the
+    conditional formats (heat maps) of every sheet come with the last sheet,
+    once no more formats are copied, and the book's own names after it."""
     points = _uses_points(book)
     added = []
     done: set[str] = set()
     keys = [layout_key(rs) if share_layouts else None for rs in recording.sheets]
     existing = {s.name for s in book.sheets}
+    laid_out: list[Laid] = []
+    later: list = []  # conditional formats, once no more formats are copied
     if len(keys) > 1:  # a layout is shared by two sheets or more, or kept from an earlier run
         keys = [
             k if k is not None and (keys.count(k) > 1 or LAYOUT_SHEET_PREFIX + k in existing) else None for k in keys
@@ -1069,7 +1296,9 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
                 table = sheet.tables.add(source=sheet.range(address(r1, c1, r2, c2)), table_style_name=style)
                 if options.get("name"):
                     table.name = options["name"]
-            _lay_out_cells(sheet, rs)
+            laid = _lay_out_cells(sheet, rs, laid_out, later)
+            if laid is not None:
+                laid_out.append(laid)
         _finish(book, sheet, rs)
         # the sheet's own names now, if they refer to sheets that exist already
         present = {s.name for s in book.sheets}
@@ -1077,6 +1306,9 @@ def render_steps(book, recording: RecordingWorkbook, *, before=None, share_layou
         _add_names(book, mine)
         done.update(n for n, _ in mine)
         added.append(rs.name)
+        if rs is recording.sheets[-1]:
+            for sh, r in later:
+                _conditional_formats(sh, r)
         yield rs.name
     _add_names(book, [(n, f) for n, f in recording.names if n not in done])
 

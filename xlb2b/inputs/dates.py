@@ -126,7 +126,13 @@ def _text_to_days(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     yy = dmy[2].to_numpy()
     two = r.str.extract(_DMY_RE)[2].str.len().eq(2).to_numpy()
     yy = np.where(use & two, np.where(yy < 30, 2000 + yy, 1900 + yy), yy)  # Excel's rule
-    y[use], m[use], d[use] = yy[use], dmy[1].to_numpy()[use], dmy[0].to_numpy()[use]
+    first, second = dmy[0].to_numpy(), dmy[1].to_numpy()
+    # slashes: day first unless the column shows month first (a second part above 12 and
+    # no first part above 12, as in 02/13/2025 of a US export); dots and dashes are day first
+    slash = use & r.str.match(r"^\d{1,2}/").fillna(False).to_numpy(dtype=bool)
+    if slash.any() and not (first[slash] > 12).any() and (second[slash] > 12).any():
+        first, second = np.where(slash, second, first), np.where(slash, first, second)
+    y[use], m[use], d[use] = yy[use], second[use], first[use]
     matched = ~np.isnan(y)
     sub_days = np.full(len(r), np.datetime64("NaT", "D"))
     sub_reasons = np.full(len(r), None, dtype=object)

@@ -393,6 +393,17 @@ def _where(raw: _Raw, pos: int) -> str:
     return f"{_keys(raw, pos)[0]!r}" + (f" ({place})" if place else "")
 
 
+def _later_twin(raw: _Raw, headers: list[str], pos: list[int], c: str) -> str:
+    """When columns carry the very same header, how to take the second one with a mapping
+    (it is known as 'Amount (2)'); else ''."""
+    if len({_keys(raw, p)[0] for p in pos}) != 1 or headers[pos[1]] == _keys(raw, pos[1])[0]:
+        return ""
+    return (
+        f"; or take {_where(raw, pos[1])} with --map {c}={headers[pos[1]]!r} on the command line "
+        f"(mapping={{{c!r}: {headers[pos[1]]!r}}} in Python)"
+    )
+
+
 def _keys(raw: _Raw, pos: int) -> tuple[str, ...]:
     """The texts of a column's header to compare with aliases and mappings."""
     return raw.keys[pos] if raw.keys else (raw.headers[pos],)
@@ -428,7 +439,7 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
             ctx.add_fatal(
                 f"the mapping names header {h!r} for {c!r}, but {len(pos)} columns "
                 f"have that header: {names}; rename one of them in the file so that "
-                "the headers differ",
+                f"the headers differ{_later_twin(raw, headers, pos, c)}",
                 column=h,
             )
             continue
@@ -453,10 +464,15 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
         for c, pos in found.items():
             if len(pos) > 1:
                 names = " and ".join(_where(raw, p) for p in pos)
+                twin = _later_twin(raw, headers, pos, c)
                 ctx.add_fatal(
                     f"several columns can be {c!r}: {names}; remove or rename one of "
-                    f"them, or choose one with --map {c}=<header> on the command "
-                    f"line (mapping={{{c!r}: {headers[pos[0]]!r}}} in Python)",
+                    + (
+                        f"them{twin}"
+                        if twin
+                        else f"them, or choose one with --map {c}=<header> on the command "
+                        f"line (mapping={{{c!r}: {headers[pos[0]]!r}}} in Python)"
+                    ),
                     column=headers[pos[1]],
                 )
             else:

@@ -1,4 +1,4 @@
-"""Client ids that differ only in letter case or look-alike Cyrillic/Latin letters: merged, every merge listed."""
+"""Client ids written two ways (case, look-alike letters; lost leading zeros across tables): merged, each listed."""
 
 from __future__ import annotations
 
@@ -143,6 +143,27 @@ def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray,
     )
 
 
+def _zeros_dropped(own, ref, ref_set: set, taken: dict) -> dict:
+    """Digit-only ids of ``own`` that are no transaction id but equal exactly one of them
+    once its leading zeros are dropped ('123' for '000123'), mapped to that id."""
+    by_digits: dict[str, list[Any]] = {}
+    for v in ref:
+        t = str(v)
+        if t.isdigit() and t.startswith("0"):
+            by_digits.setdefault(t.lstrip("0") or "0", []).append(v)
+    if not by_digits:
+        return {}
+    out = {}
+    for v in own:
+        t = str(v)
+        if v in ref_set or v in taken or not t.isdigit():
+            continue
+        hits = by_digits.get(t.lstrip("0") or "0", [])
+        if len(hits) == 1 and t.lstrip("0") not in ref_set:
+            out[v] = hits[0]
+    return out
+
+
 def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[InputTable | None, list[Problem]]:
     """``table`` (clients or market) with every client id that is written in
     ``reference`` (the transactions) only with another case or look-alike
@@ -157,6 +178,8 @@ def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[I
     col = table.data["client_id"]
     own = pd.unique(col.dropna().astype(object))
     change = {v: by_fold[fold_id(str(v))] for v in own if v not in ref_set and fold_id(str(v)) in by_fold}
+    zeros = _zeros_dropped(own, ref, ref_set, change)
+    change.update(zeros)
     if not change:
         return table, []
     data = table.data.copy()
@@ -169,10 +192,15 @@ def align_client_ids(table: InputTable | None, reference: InputTable) -> tuple[I
             if "row" in data
             else np.array([], dtype=np.int64)
         )
+        why = (
+            "it lost the leading zeros, as Excel does to an id stored as a number; format the id "
+            "column as Text to keep them"
+            if old in zeros
+            else "it differs only in letter case or in look-alike Latin/Cyrillic letters"
+        )
         problems.append(
             Problem(
-                f"client id {old!r} is written {new!r} in the transactions (it differs only in letter "
-                f"case or in look-alike Latin/Cyrillic letters): read as {new!r}"
+                f"client id {old!r} is written {new!r} in the transactions ({why}): read as {new!r}"
                 + (f" ({_row_list(at)})" if len(at) else ""),
                 file=table.source,
                 sheet=table.sheet,

@@ -5,8 +5,9 @@ Each check names what it saw and what the user can do; none changes the data.
 * **far in time**: at most 2 % of the lines (and at most 50) lie more than
   365 days before or after every other line.
 * **spelling variants**: client ids that are equal once spaces, punctuation,
-  quotes and «ё» are set aside (letter case and look-alike Latin/Cyrillic
-  letters are merged by the reader already, see ``ids``).
+  quotes, «ё» and the leading zeros of an id of digits are set aside (letter
+  case and look-alike Latin/Cyrillic letters are merged by the reader already,
+  see ``ids``).
 * **copies**: at least 3 consecutive lines repeat, in the same order, 3
   consecutive earlier lines in every field read (client, date, amount and,
   when present, order, item and quantity), as when a block is pasted twice.
@@ -58,6 +59,16 @@ def _spelling_key(s: str) -> str:
 
 
 def _spelling_keys(values) -> np.ndarray:
+    """:func:`_spelling_keys_raw` with the leading zeros of an id of digits only
+    dropped ('000123' and '123': Excel drops them from an id stored as a number)."""
+    keys = _spelling_keys_raw(values)
+    digits = pd.Series(keys, dtype=object).str.fullmatch(r"0+[0-9]+").fillna(False).to_numpy(dtype=bool)
+    if digits.any():
+        keys[digits] = [k.lstrip("0") or "0" for k in keys[digits]]
+    return keys
+
+
+def _spelling_keys_raw(values) -> np.ndarray:
     """:func:`_spelling_key` of every value, as an object array.  An ASCII text
     only needs lowering and stripping of everything but letters and digits
     (it holds no Cyrillic letter): pyarrow does that for all of them at once
@@ -142,6 +153,8 @@ def _shared_keys(values) -> tuple[np.ndarray, np.ndarray]:
             if _one_pattern(arr):
                 return np.zeros(len(texts), dtype=bool), np.zeros(0, dtype=object)
             keys = _ascii_keys(arr, pa, pc)
+            if pc.any(pc.starts_with(keys, "0")).as_py():  # '000123' and '123' (see _spelling_keys)
+                keys = pc.replace_substring_regex(keys, r"^0+([0-9]+)$", r"\1")
             codes = keys.dictionary_encode().indices.to_numpy(zero_copy_only=False)
             dup = np.bincount(codes, minlength=1)[codes] > 1
             if not dup.any():
@@ -270,10 +283,11 @@ def _spelling(
     more = f"; and {len(texts) - VARIANTS_SHOWN} more such groups" if len(texts) > VARIANTS_SHOWN else ""
     return [
         (
-            f"client ids that differ only in spaces, punctuation or quotes are analysed as different "
-            f"clients (ids differing only in letter case or look-alike letters are merged already): "
+            f"client ids that differ only in spaces, punctuation, quotes or leading zeros are analysed as "
+            f"different clients (ids differing only in letter case or look-alike letters are merged already): "
             f"{'; '.join(texts[:VARIANTS_SHOWN])}{more}. If they are one client, make the ids identical "
-            "in the source (or use a client code column)",
+            "in the source (or use a client code column; Excel drops the leading zeros of an id stored as "
+            "a number: format the id column as Text)",
             None,
             column,
         )

@@ -134,6 +134,32 @@ def _files(pattern: str, kind: str) -> list[str]:
     return files
 
 
+#: bytes at the start of a CSV file looked at for its encoding
+ENCODING_PROBE_BYTES = 1 << 16
+
+
+def _require_utf8(path: str, kind: str) -> None:
+    """Refuse, saying what to do, a CSV file whose start is not UTF-8: DuckDB reads UTF-8 only
+    (the file readers also take Windows-1251 and UTF-16, as Excel and 1C save them)."""
+    with open(path, "rb") as fh:
+        head = fh.read(ENCODING_PROBE_BYTES)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        found, code = 'UTF-16 (Excel\'s "Unicode text")', "utf-16"
+    else:
+        for cut in range(4 if len(head) == ENCODING_PROBE_BYTES else 1):
+            try:
+                head[: len(head) - cut].decode("utf-8")
+                return
+            except UnicodeDecodeError:
+                continue
+        found, code = "Windows-1251 or another single-byte encoding", "cp1251"
+    raise InputError(
+        f"{path}: the {kind} file is in {found}, and the out-of-core reader (DuckDB) reads UTF-8 only; "
+        f"save it as UTF-8 (Excel: Save As → CSV UTF-8; or iconv -f {code} -t utf-8), or, if it fits in "
+        "memory, read it with --engine pandas, which takes this encoding"
+    )
+
+
 def open_files(
     kind: str,
     pattern: str | os.PathLike,
@@ -152,6 +178,8 @@ def open_files(
             t = t.rename(_file="filename", _line="file_row_number")
             t = t.mutate(_line=t._line + 1)  # the n-th data row of the file
         else:
+            for f in files:
+                _require_utf8(f, kind)
             t = con.read_csv(files, all_varchar=True, header=True, filename=True, union_by_name=True)
             t = t.rename(_file="filename")
             t = t.mutate(_line=_ibis().null("int64"))

@@ -16,13 +16,19 @@ from xlwings import script
 
 from udfs import scripts as _scripts
 
-__all__ = list(_scripts.BUTTONS.values()) + ["size_message"]
+__all__ = list(_scripts.BUTTONS.values()) + ["size_message", "receive_rows", "run_received"]
 
 
 @script(include=_scripts.READS["analyze"])
 async def analyze_client_base(book: xw.Book):
     """Analyze client base: metrics, segmentations, summary tables."""
     await _scripts.run_button("analyze", book)
+
+
+@script(include=_scripts.READS["dynamics"])
+async def analyze_two_windows(book: xw.Book):
+    """Analyze with two windows: the analysis and the two-window sheets."""
+    await _scripts.run_button("dynamics", book)
 
 
 @script(include=_scripts.READS["adp"])
@@ -83,3 +89,15 @@ async def refresh_report_tables(book: xw.Book):
 def size_message(book: xw.Book, sheet: str, rows: int, cells: int, platform: str = ""):
     """Why a button did not run: the input sheets are too large."""
     _scripts.size_message(book, sheet, rows, cells, platform)
+
+
+@script(include=_scripts.READS["help"])
+def receive_rows(book: xw.Book, token: str, sheet: str, first_row: int, rows_json: str):
+    """One block of rows of an input sheet the ribbon read for a large book."""
+    _scripts.receive_rows(book, token, sheet, first_row, rows_json)
+
+
+@script(include=_scripts.ANALYSIS_SHEETS)
+async def run_received(book: xw.Book, token: str, script: str):
+    """A button's script on the rows the ribbon sent in blocks."""
+    await _scripts.run_received(book, token, script)
