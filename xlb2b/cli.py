@@ -223,8 +223,13 @@ def format_report(report, limit: int = MAX_REPORT_ROWS) -> str:
 class Stages:
     """Progress over a list of stages, to stderr: it counts finished stages
     and names the current one; no invented percentages.  On a terminal it is
-    a tqdm bar; otherwise (a log file, a pipe) one plain line per stage.  A
+    a tqdm bar, redrawn every half second while a stage runs, so that a stage
+    taking more than a second shows its own time running ("12 s" beside the
+    bar's total); otherwise (a log file, a pipe) one plain line per stage.  A
     stage name not in the list extends it; a name seen before is ignored."""
+
+    #: seconds between redraws of the bar while a stage runs
+    TICK = 0.5
 
     def __init__(self, names: Iterable[str], enabled: bool = True):
         self.names = list(names)
@@ -232,6 +237,9 @@ class Stages:
         self.enabled = enabled
         self.tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
         self.bar = None
+        self.started = 0.0  # when the current stage began (time.monotonic)
+        self._stop: Any = None  # threading.Event of the redrawing thread
+        self._ticker: Any = None  # that thread
 
     def __call__(self, name: str) -> None:
         if name in self.seen:
@@ -245,6 +253,9 @@ class Stages:
         if not self.tty:
             print(f"[{i + 1}/{total}] {name}", file=sys.stderr, flush=True)
             return
+        import time
+
+        self.started = time.monotonic()
         if self.bar is None:
             from tqdm import tqdm
 
@@ -257,20 +268,52 @@ class Stages:
                 leave=True,
                 dynamic_ncols=True,
                 mininterval=0,
-                bar_format="{desc:<22} {n}/{total} |{bar:24}| {elapsed}",
+                bar_format="{desc:<22} {n}/{total} |{bar:24}| {elapsed}{postfix}",
             )
+            self._start_ticker()
         else:
-            self.bar.total = total
-            self.bar.n = i
-            self.bar.set_description_str(name, refresh=False)
-            self.bar.refresh()
+            with self.bar.get_lock():
+                self.bar.total = total
+                self.bar.n = i
+                self.bar.set_description_str(name, refresh=False)
+                self.bar.set_postfix_str("", refresh=False)
+                self.bar.refresh()
+
+    def _start_ticker(self) -> None:
+        """Redraw the bar every TICK seconds from a daemon thread: the elapsed
+        time moves during a long stage, and after a second the stage's own time shows."""
+        import threading
+        import time
+
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(self.TICK):
+                bar = self.bar
+                if bar is None:
+                    return
+                took = time.monotonic() - self.started
+                with bar.get_lock():
+                    if took >= 1:
+                        bar.set_postfix_str(f"{took:.0f} s in this stage", refresh=False)
+                    bar.refresh()
+
+        ticker = threading.Thread(target=tick, name="xlb2b-progress", daemon=True)
+        self._stop, self._ticker = stop, ticker
+        ticker.start()
 
     def close(self, finished: bool) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            if self._ticker is not None:
+                self._ticker.join(timeout=2 * self.TICK)
+            self._stop = self._ticker = None
         if self.bar is None:
             return
         if finished:
             self.bar.n = self.bar.total
             self.bar.set_description_str("done", refresh=False)
+            self.bar.set_postfix_str("", refresh=False)
         self.bar.close()
         self.bar = None
 

@@ -83,6 +83,8 @@ def _scan_xml(m, name: str, ctx: _Ctx, path: Path, formulas: dict[str, FormulaCe
 
 def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells]) -> None:
     f = formulas.setdefault(name, FormulaCells())
+    if buf.find(b"<f", 0, end) < 0:  # a piece without formulas (the usual case): no regex pass
+        return
     for hit in _FORMULA.finditer(buf, 0, end):
         value = hit.group(1)
         if value is not None and value.strip():
@@ -146,10 +148,12 @@ def _check_archive(path: Path, ext: str, ctx: _Ctx) -> None:
         )
 
 
-def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx") -> dict[str, FormulaCells]:
+def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx", scan: bool = True) -> dict[str, FormulaCells]:
     """Refuse files that are not workbook zips, damaged archives, zip bombs and
     XML with DTDs, before any XML parser sees them.  Returns, per sheet name,
-    the formula cells saved without a computed value (.xlsx)."""
+    the formula cells saved without a computed value (.xlsx).  ``scan=False``:
+    only the checks on the archive's directory (no member unpacked); then
+    :func:`_scan_workbook_xml` does the rest."""
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
@@ -192,6 +196,8 @@ def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx") -> dict[st
                         "which is how a zip bomb looks; if the file is genuine, export "
                         "the data as .csv"
                     )
+            if not scan:
+                return {}
             for i in infos:
                 if i.filename.lower().endswith((".xml", ".rels", ".vml")):
                     with zf.open(i) as m:
@@ -209,6 +215,12 @@ def _check_workbook_zip(path: Path, ctx: _Ctx, *, ext: str = ".xlsx") -> dict[st
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError):
         _damaged(ctx, "its compressed contents cannot be unpacked")
     return {parts.get(k, k): v for k, v in formulas.items()}
+
+
+def _scan_workbook_xml(path: Path, ctx: _Ctx) -> dict[str, FormulaCells]:
+    """The XML members of a workbook whose archive passed
+    ``_check_workbook_zip(scan=False)``: DTDs refused, formulas without values counted."""
+    return _check_workbook_zip(path, ctx)
 
 
 def _refuse_formulas_without_values(formulas: dict[str, FormulaCells], ctx: _Ctx) -> None:

@@ -286,6 +286,15 @@ def _header_row(
     return best[0], best[1], best[2]
 
 
+def _find_header(grid: pd.DataFrame, ctx: _Ctx, canon_map: dict) -> tuple[int, int, list[tuple[str, ...]], int]:
+    """(header row index, number of header rows, header texts per column,
+    rows scanned) of a grid with columns 0..n-1 and a RangeIndex."""
+    head = grid.iloc[:HEADER_SCAN_ROWS]
+    texts = [[_cell_text(v) for v in r] for r in head.itertuples(index=False)]
+    h, depth, keys = _header_row(texts, grid, ctx, canon_map)
+    return h, depth, keys, len(head)
+
+
 def _from_grid(
     grid: pd.DataFrame,
     rownums: np.ndarray,
@@ -298,19 +307,47 @@ def _from_grid(
 ) -> _Raw:
     grid = grid.reset_index(drop=True)
     grid.columns = range(grid.shape[1])
-    head = grid.iloc[:HEADER_SCAN_ROWS]
-    texts = [[_cell_text(v) for v in r] for r in head.itertuples(index=False)]
-    h, depth, keys = _header_row(texts, grid, ctx, canon_map)
-    headers = [k[0] for k in keys]
+    h, depth, keys, scanned = _find_header(grid, ctx, canon_map)
     frame = grid.iloc[h + depth :].reset_index(drop=True)
     rows = np.asarray(rownums[h + depth :], dtype=np.int64)
+    return _with_header(
+        frame,
+        rows,
+        keys,
+        int(rownums[h]),
+        depth,
+        scanned,
+        canon_map,
+        ctx,
+        letters=letters,
+        decimal_comma=decimal_comma,
+        comma_default=comma_default,
+    )
+
+
+def _with_header(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    keys: list[tuple[str, ...]],
+    header_row: int,
+    depth: int,
+    scanned: int,
+    canon_map: dict,
+    ctx: _Ctx,
+    *,
+    letters: bool,
+    decimal_comma: bool | None = None,
+    comma_default: bool = True,
+    first_seen: bool = False,
+) -> _Raw:
+    """The raw table of the data rows ``frame`` (columns 0..n-1 by grid
+    position) under a header found by :func:`_find_header`."""
+    headers = [k[0] for k in keys]
     # columns with neither a header nor any value are not columns
     keep = [i for i, t in enumerate(headers) if t or not _blank_mask(frame[i]).all()]
     frame = frame[keep].set_axis(range(len(keep)), axis=1)
     names = _name_columns([headers[i] for i in keep], frame, letters=letters, positions=keep)
-    ctx.header = HeaderFound(
-        int(rownums[h]), keep, _count_matches(keys, ctx.kind, canon_map), len(head), letters, depth
-    )
+    ctx.header = HeaderFound(header_row, keep, _count_matches(keys, ctx.kind, canon_map), scanned, letters, depth)
     places = [f"column {column_letter(p)}" if letters else f"column {p + 1}" for p in keep]
     return _Raw(
         frame,
@@ -321,7 +358,8 @@ def _from_grid(
         comma_default=comma_default,
         keys=[keys[i] for i in keep],
         places=places,
-        header_row=int(rownums[h]) if len(rownums) > h else None,
+        header_row=header_row,
+        first_seen=first_seen,
     )
 
 

@@ -10,12 +10,14 @@ from xlb2b.inputs.dates import _parse_dates
 from xlb2b.inputs.numbers import _guess_decimal_comma, _parse_numbers
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.values import (
+    _category_codes,
     _factorize,
     _kinds,
     _mostly_distinct,
     _parse_flags,
     _parse_text,
     _Parsed,
+    _spread,
     _strings,
     _via_uniques,
 )
@@ -23,6 +25,8 @@ from xlb2b.inputs.values import (
 
 def _parse(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
     if isinstance(s.dtype, pd.CategoricalDtype):
+        if ctype == TEXT and raw.first_seen:  # the codes stand for the distinct values
+            return _spread(*_category_codes(s), lambda u: _parse_direct(ctype, u, raw))
         s = s.astype(object)
     if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
         if ctype == NUMBER and raw.decimal_comma is None:

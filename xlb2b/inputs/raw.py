@@ -25,6 +25,10 @@ class _Raw:
     places: list[str] | None = None
     #: the row number of the header row as the user sees it (None: not from a grid)
     header_row: int | None = None
+    #: categorical columns of ``frame`` have their categories in the order the
+    #: values first appear, each one used (the CSV reader's text columns), so
+    #: parsing may work on the categories instead of every cell
+    first_seen: bool = False
 
 
 @dataclass

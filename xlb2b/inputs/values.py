@@ -84,7 +84,24 @@ def _via_uniques(s: pd.Series, fn, *, always: bool = False) -> _Parsed:
     f = None if (not always and _mostly_distinct(s)) else _factorize(s)
     if f is None:
         return fn(s.reset_index(drop=True))
-    codes, u = f
+    return _spread(*f, fn)
+
+
+def _category_codes(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The codes and distinct values of a categorical column in the form
+    :func:`_factorize` gives them (the missing value last)."""
+    cats = np.asarray(s.cat.categories, dtype=object)
+    u = np.empty(len(cats) + 1, dtype=object)
+    u[:-1] = cats
+    u[-1] = None
+    codes = s.cat.codes.to_numpy()
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(cats), codes)
+    return codes, pd.Series(u, dtype=object)
+
+
+def _spread(codes: np.ndarray, u: pd.Series, fn) -> _Parsed:
+    """A parser applied to the distinct values ``u``, spread over ``codes``."""
     pu = fn(u)
     if pu.values.dtype == object:
         # text: keep it categorical (codes into the distinct cleaned values),
@@ -137,8 +154,39 @@ def _distinct_codes(cleaned: pd.Series, raw: pd.Series) -> tuple[np.ndarray, np.
     return codes, v[filled]
 
 
+#: the characters ``str.strip`` takes off, as a regular-expression class
+_SPACES = "".join(f"\\x{{{i:04x}}}" for i in range(0x3001) if chr(i).isspace())
+_EDGE_SPACE = f"^[{_SPACES}]|[{_SPACES}]$"
+
+
+def _text_codes(d, pa) -> tuple[pd.Series, _Parsed | None]:
+    """An Arrow dictionary array (codes into distinct texts, null where
+    empty) as a categorical column, and the column parsed as text when no
+    distinct value needs cleaning (no spaces around it, not empty): what the
+    text parser gives on the distinct values, spread over the codes."""
+    import pyarrow.compute as pc
+
+    cats = d.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    idx = d.indices
+    if idx.null_count:
+        idx = pc.fill_null(idx, -1)
+    codes = idx.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    s = pd.Series(_categorical(codes, cats), copy=False)
+    if (
+        pc.any(pc.equal(d.dictionary, "")).as_py()
+        or pc.any(pc.match_substring_regex(d.dictionary, _EDGE_SPACE)).as_py()
+    ):
+        return s, None
+    total = pc.is_in(d.dictionary, value_set=pa.array(sorted(_TOTAL_VARIANTS))).to_numpy(zero_copy_only=False)
+    total = np.append(np.asarray(total, dtype=bool), False)  # code -1 (empty): not a total
+    return s, _Parsed(s, codes < 0, _no_bad(), total[codes])
+
+
 def _blank_mask(s: pd.Series) -> np.ndarray:
     """True where a cell is empty: missing, or text with only spaces."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, u = _category_codes(s)
+        return _blank_direct(u)[codes]
     if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
         f = None if _mostly_distinct(s) else _factorize(s)
         if f is not None:

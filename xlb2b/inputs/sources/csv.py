@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +13,9 @@ import pandas as pd
 
 from xlb2b.errors import WARNING
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.headers import HEADER_SCAN_ROWS, _from_grid
+from xlb2b.inputs.headers import HEADER_SCAN_ROWS, _find_header, _from_grid, _match_columns, _with_header
 from xlb2b.inputs.raw import _Raw
+from xlb2b.inputs.values import _Parsed, _text_codes
 
 #: the first lines of a file go through the line-tracking reader below, which
 #: copes with title lines, ragged rows and blank lines above the header; the
@@ -23,38 +26,53 @@ HEAD_LINES = max(100, HEADER_SCAN_ROWS)
 
 
 def _read_csv(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
-    data = path.read_bytes()
+    data = _file_bytes(path)
     got = None
     head = _utf8_head(data) if _import_arrow_csv() is not None else None
     if head is not None:
         # a big UTF-8 file: only its head is decoded here; pyarrow reads the rest
         # as bytes and checks that they are UTF-8 (if not: the whole file below)
         delim = _delimiter(head)
-        got = _csv_grid_arrow(head, delim, ctx, data)
-    if got is None:
-        text, utf8 = _decode_as(data, ctx)
-        if not text or text.isspace():  # (no copy of a big text, unlike strip)
-            ctx.fatal("the file is empty: there is nothing to read; check that this is the right file")
-        if "\n" not in text and "\r" in text:
-            text = text.replace("\r", "\n")  # old Mac line ends
-            utf8 = False
-        delim = _delimiter(text)
-        got = _csv_grid_arrow(text, delim, ctx, data if utf8 else None) if _import_arrow_csv() is not None else None
-        del data
-        grid, rownums = got if got is not None else _csv_grid(text, delim, ctx)
-    else:
-        grid, rownums = got
-    # ';' files come from Russian-locale Excel/1C: the decimal separator is a comma.
-    # In ',' files an ambiguous "1,234" is a thousands separator (it had to be quoted).
-    return _from_grid(
-        grid,
-        rownums,
-        canon_map,
-        ctx,
-        letters=False,
-        decimal_comma=True if delim == ";" else None,
-        comma_default=delim != ",",
-    )
+        got = _csv_grid_arrow(head, delim, ctx, data, canon_map)
+    if got is not None:
+        return got
+    data = bytes(data)
+    text, utf8 = _decode_as(data, ctx)
+    if not text or text.isspace():  # (no copy of a big text, unlike strip)
+        ctx.fatal("the file is empty: there is nothing to read; check that this is the right file")
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")  # old Mac line ends
+        utf8 = False
+    delim = _delimiter(text)
+    if _import_arrow_csv() is not None:
+        got = _csv_grid_arrow(text, delim, ctx, data if utf8 else None, canon_map)
+        if got is not None:
+            return got
+    del data
+    grid, rownums = _csv_grid(text, delim, ctx)
+    return _from_grid(grid, rownums, canon_map, ctx, letters=False, **_separators(delim))
+
+
+def _separators(delim: str) -> dict:
+    """How numbers are written, by the delimiter: ';' files come from
+    Russian-locale Excel/1C, where the decimal separator is a comma; in ','
+    files an ambiguous "1,234" is a thousands separator (it had to be quoted)."""
+    return {"decimal_comma": True if delim == ";" else None, "comma_default": delim != ","}
+
+
+def _file_bytes(path: Path):
+    """The file's bytes: memory-mapped when it is big and pyarrow will read
+    it (no copy in memory), else read."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= HEAD_BYTES or _import_arrow_csv() is None:
+            return f.read()
+        try:
+            import mmap
+
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ImportError, OSError, ValueError):
+            return f.read()
 
 
 def _delimiter(text: str) -> str:
@@ -194,11 +212,11 @@ def _text_dtype():
         return None
 
 
-def _head_end(text: str) -> int:
-    """Where the first HEAD_LINES lines end (after their line break), moved
-    on to the end of a record when a quoted cell runs over that line."""
+def _head_end(text: str, lines: int | None = None) -> int:
+    """Where the first ``lines`` (HEAD_LINES) lines end (after their line
+    break), moved on to the end of a record when a quoted cell runs over that line."""
     pos = 0
-    for _ in range(HEAD_LINES):
+    for _ in range(HEAD_LINES if lines is None else lines):
         nl = text.find("\n", pos)
         if nl < 0:
             return len(text)
@@ -211,28 +229,73 @@ def _head_end(text: str) -> int:
     return pos
 
 
-def _csv_grid_arrow(
-    text: str, delim: str, ctx: _Ctx, utf8: bytes | None = None
-) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """The grid of :func:`_csv_grid`, with every cell as text and the same
-    line numbers, the bulk of the file parsed by pyarrow.  None when the rest
-    of the file is not one record per row of equal width (ragged rows), or the
-    line count does not add up: then the line-tracking reader reads it all.
-    ``utf8``: the file's bytes when ``text`` is their UTF-8 text or the start
-    of it (a BOM allowed); pyarrow checks that the rest is UTF-8 too."""
+def _line_start(text: str, line: int) -> int:
+    """Where line ``line`` (1-based) of ``text`` starts."""
+    pos = 0
+    for _ in range(line - 1):
+        pos = text.index("\n", pos) + 1
+    return pos
+
+
+def _scan(text: str, delim: str, ctx: _Ctx) -> tuple[pd.DataFrame, np.ndarray, int] | None:
+    """The first records of ``text``, enough to find the header as in the
+    whole grid (HEADER_SCAN_ROWS of them, or all), and where they end; None
+    when they are not in ``text`` (a head of a bigger file with long lines)."""
+    lines = max(HEAD_LINES, HEADER_SCAN_ROWS) + 1
+    while True:
+        cut = _head_end(text, lines)
+        grid, rows = _csv_grid(text[:cut], delim, ctx)
+        if len(grid) > HEADER_SCAN_ROWS or cut >= len(text):
+            return grid, rows, cut
+        if lines > 100_000:
+            return None
+        lines *= 4
+
+
+_COLUMN_IN_ERROR = re.compile(r"In CSV column #(\d+)")
+
+
+def _csv_grid_arrow(text: str, delim: str, ctx: _Ctx, utf8=None, canon_map: dict | None = None) -> _Raw | None:
+    """The raw table the line-tracking reader gives, with the same line
+    numbers, the data rows parsed by pyarrow.  The header is found in the
+    first records (read by :func:`_csv_grid`); pyarrow reads every line under
+    it, converting each canonical column that is written plainly: numbers
+    to floats, ISO dates to dates, text columns to codes into their distinct
+    values (a column where any cell is not plain, is empty, is not finite or
+    is not a plausible date is read as text, to be parsed and reported cell by
+    cell as before).  None when the file has no more than HEAD_LINES lines,
+    when the data rows are not one record per row of equal width (ragged
+    rows), or the line count does not add up: then the line-tracking reader
+    reads it all.  ``utf8``: the file's bytes when ``text`` is their UTF-8 text
+    or the start of it (a BOM allowed); pyarrow checks that the rest is UTF-8 too."""
     pa_csv = _import_arrow_csv()
     dtype = _text_dtype()
-    cut = _head_end(text)
-    if pa_csv is None or dtype is None or cut >= len(text):
+    if pa_csv is None or dtype is None or _head_end(text) >= len(text):
         return None
     import pyarrow as pa
-    import pyarrow.compute as pc
 
+    from xlb2b.errors import InputError
+
+    canon_map = canon_map or {}
+    got = _scan(text, delim, ctx)
+    if got is None:
+        return None
+    scan_grid, scan_rows, cut = got
+    trial = _Ctx(kind=ctx.kind, label=ctx.label)
+    try:
+        h, depth, keys, scanned = _find_header(scan_grid, trial, canon_map)
+    except InputError:
+        return None  # the line-tracking reader says why
+    k = h + depth
+    first = int(scan_rows[k]) if k < len(scan_rows) else int(text.count("\n", 0, cut)) + 1
+    pos = _line_start(text, first) if k < len(scan_rows) else cut
+    if pos >= len(text):
+        return None
     if utf8 is None:
         utf8, start = text.encode("utf-8"), 0
     else:
-        start = 3 if utf8.startswith(b"\xef\xbb\xbf") else 0
-    start += len(text[:cut].encode("utf-8"))
+        start = 3 if utf8[:3] == b"\xef\xbb\xbf" else 0
+    start += len(text[:pos].encode("utf-8"))
     end = len(utf8)
     while end > start and utf8[end - 1] in b"\r\n":
         end -= 1
@@ -240,70 +303,188 @@ def _csv_grid_arrow(
         return None
     # one line end stays: pyarrow cannot read a single unterminated line
     stop = end + (2 if utf8[end : end + 2] == b"\r\n" else 1 if end < len(utf8) else 0)
-    head_grid, head_rows = _csv_grid(text[:cut], delim, ctx)
-    invalid: list[int] = []
-
-    def on_invalid(_row) -> str:
-        invalid.append(1)
-        return "skip"
-
     data = memoryview(utf8)[start:stop]
-    try:
-        table = pa_csv.read_csv(
-            pa.py_buffer(data),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delim,
-                quote_char='"',
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=_all_text(data, delim, pa),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                null_values=[],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+    seps = _separators(delim)
+    types = _column_types(scan_grid, scan_rows, canon_map, ctx, seps, pa)
+    table = None
+    for _ in range(len(types) + 2):
+        invalid: list[int] = []
+
+        def on_invalid(_row, invalid=invalid) -> str:
+            invalid.append(1)
+            return "skip"
+
+        try:
+            table = _arrow_read(pa_csv, pa, data, delim, types, seps, on_invalid)
+        except pa.ArrowInvalid as e:
+            m = _COLUMN_IN_ERROR.search(str(e))
+            col = f"f{m.group(1)}" if m else None
+            if col in types and not pa.types.is_string(types[col]):
+                types[col] = pa.string()  # a cell that is not plain: the column as text
+                continue
+            return None
+        except (pa.ArrowTypeError, ValueError):
+            return None
+        if invalid or table.num_rows == 0:
+            return None  # ragged rows
+        redo = [f"f{j}" for j, c in enumerate(table.columns) if not _clean(c, pa)]
+        if not redo:
+            break
+        for name in redo:  # empty, not finite or implausible: the column as text
+            types[name] = pa.string()
+    else:
         return None
-    if invalid or table.num_rows == 0 or not all(pa.types.is_string(c.type) for c in table.columns):
-        return None  # ragged rows, or a column whose type was guessed: not all text
-    # a line break inside a quoted cell moves every later record down a line
-    extra = np.zeros(table.num_rows, dtype=np.int64)
-    breaks = utf8.count(b"\n", start, end)
-    if breaks != table.num_rows - 1:  # (else no cell holds a line break)
+    if table is None or not all(_expected(c.type, types.get(f"f{j}"), pa) for j, c in enumerate(table.columns)):
+        return None  # a column whose type was guessed
+    rows = _record_lines(table, utf8, start, end, first, pa)
+    if rows is None:
+        return None
+    width = max(len(keys), table.num_columns)
+    cols, done = {}, {}
+    for j in range(table.num_columns):
+        cols[j], parsed = _to_pandas(table.column(j), dtype, pa)
+        if parsed is not None:
+            done[j] = parsed
+    del table
+    n = len(rows)
+    for j in range(len(cols), width):
+        cols[j] = pd.Series(pd.array([""] * n, dtype=dtype))
+    frame = pd.DataFrame(cols, copy=False)
+    keys = list(keys) + [("",)] * (width - len(keys))
+    raw = _with_header(
+        frame, rows, keys, int(scan_rows[h]), depth, scanned, canon_map, ctx, letters=False, first_seen=True, **seps
+    )
+    kept = ctx.header.columns if ctx.header is not None else []
+    raw.parsed.update({p: done[j] for p, j in enumerate(kept) if j in done})
+    return raw
+
+
+def _arrow_read(pa_csv, pa, data: memoryview, delim: str, types: dict, seps: dict, on_invalid):
+    return pa_csv.read_csv(
+        pa.py_buffer(data),
+        read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delim,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=on_invalid,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=types,
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=[""],  # only typed columns can be null: text keeps ""
+            decimal_point="," if seps["decimal_comma"] else ".",
+        ),
+    )
+
+
+def _column_types(scan_grid: pd.DataFrame, scan_rows: np.ndarray, canon_map: dict, ctx: _Ctx, seps: dict, pa) -> dict:
+    """The Arrow type to read each grid column as: float64 for a number
+    column, date32 for a date column, codes into distinct values for a text
+    column (by the header the first records hold), text for every other one
+    (the names pyarrow generates, f0, f1, ...; more than the first lines may have)."""
+    from xlb2b.errors import InputError
+    from xlb2b.inputs.columns import COLUMN_TYPES, DATE, NUMBER, TEXT
+
+    types = {f"f{i}": pa.string() for i in range(max(scan_grid.shape[1], 1) + 64)}
+    trial = _Ctx(kind=ctx.kind, label=ctx.label)
+    try:
+        raw = _from_grid(scan_grid, scan_rows, canon_map, trial, letters=False, **seps)
+        positions = _match_columns(raw, canon_map, trial)
+    except InputError:
+        return types
+    cols = trial.header.columns if trial.header is not None else []
+    by = {TEXT: pa.dictionary(pa.int32(), pa.string()), NUMBER: pa.float64(), DATE: pa.date32()}
+    for c, p in positions.items():
+        t = by.get(COLUMN_TYPES[c])
+        if t is not None and p < len(cols):
+            types[f"f{cols[p]}"] = t
+    return types
+
+
+def _expected(got, wanted, pa) -> bool:
+    if wanted is None or pa.types.is_string(wanted):
+        return pa.types.is_string(got)
+    return got.equals(wanted)
+
+
+def _clean(col, pa) -> bool:
+    """Whether a converted column holds only what its text would have given
+    without a problem: no empty cell, finite numbers, plausible dates."""
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_dictionary(t):
+        return True
+    if col.null_count:
+        return False
+    if pa.types.is_floating(t):
+        return bool(pc.all(pc.is_finite(col)).as_py() is not False)
+    if pa.types.is_date(t):
+        from xlb2b.inputs.dates import EARLIEST_DATE, FUTURE_GRACE_DAYS, _run_day
+
+        lo, hi = pc.min_max(col).values()
+        if lo.as_py() is None:
+            return True
+        latest = (_run_day() + np.timedelta64(FUTURE_GRACE_DAYS, "D")).astype(object)
+        return EARLIEST_DATE.astype(object) <= lo.as_py() and hi.as_py() <= latest
+    return False
+
+
+def _record_lines(table, utf8, start: int, end: int, first: int, pa) -> np.ndarray | None:
+    """The line number of each record, ``first`` for the first one; a line
+    break inside a quoted cell moves every later record down a line.  None when
+    the line ends do not add up (a lone CR: the other reader counts them)."""
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    rows = first + np.arange(n, dtype=np.int64)
+    if utf8.find(b'"', start, end) < 0 and utf8.find(b"\r", start, end) < 0:
+        return rows  # no quoted cell, no CR: one line per record
+    extra = np.zeros(n, dtype=np.int64)
+    breaks = _count_byte(utf8, 10, start, end)
+    if breaks != n - 1:  # (else no cell holds a line break)
         for col in table.columns:
-            if pc.any(pc.match_substring(col, "\n")).as_py():
+            if pa.types.is_string(col.type) and pc.any(pc.match_substring(col, "\n")).as_py():
                 extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
-    if breaks != table.num_rows - 1 + int(extra.sum()):
-        return None  # line ends the reader counts differently (a lone CR): let the other reader count
-    first = int(text.count("\n", 0, cut)) + 1
-    rows = first + np.arange(table.num_rows, dtype=np.int64)
+            elif pa.types.is_dictionary(col.type):
+                d = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+                per = pc.count_substring(d.dictionary, "\n").to_numpy(zero_copy_only=False)
+                if per.any():
+                    extra += per[d.indices.to_numpy(zero_copy_only=False)]
+    if breaks != n - 1 + int(extra.sum()):
+        return None
     if extra.any():
         rows += np.concatenate(([0], np.cumsum(extra[:-1])))
-    tail_grid = pd.DataFrame(
-        {i: pd.Series(dtype.__from_arrow__(col), copy=False) for i, col in enumerate(table.columns)}
-    )
-    del table
-    width = max(head_grid.shape[1], tail_grid.shape[1])
-    parts = []
-    for g in (head_grid, tail_grid):
-        g = g.set_axis(range(g.shape[1]), axis=1).astype(dtype)
-        for i in range(g.shape[1], width):
-            g[i] = pd.Series([""] * len(g), dtype=dtype)
-        parts.append(g)
-    grid = pd.concat(parts, ignore_index=True)
-    return grid, np.concatenate([np.asarray(head_rows, dtype=np.int64), rows])
+    return rows
 
 
-def _all_text(data: memoryview, delim: str, pa) -> dict:
-    """Column types that make pyarrow keep every column as text (the names
-    it generates, f0, f1, ..., for more columns than the first lines have;
-    the caller checks that no column got another type)."""
-    head = bytes(data[: 1 << 16]).split(b"\n")[:20]
-    n = max(line.count(delim.encode("utf-8")) for line in head) + 1
-    return {f"f{i}": pa.string() for i in range(n)}
+def _count_byte(buf, byte: int, start: int, end: int) -> int:
+    """How many times ``byte`` occurs in ``buf[start:end]`` (bytes or a memory map)."""
+    if isinstance(buf, bytes):
+        return buf.count(bytes([byte]), start, end)
+    n, step = 0, 1 << 24
+    for a in range(start, end, step):
+        b = min(a + step, end)
+        n += int(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8, count=b - a, offset=a) == byte))
+    return n
+
+
+def _to_pandas(col, dtype, pa) -> tuple[pd.Series, _Parsed | None]:
+    """One Arrow column as the frame's column: text as pandas' arrow-backed
+    text, codes as a categorical, numbers as floats, dates as datetime64[ns];
+    and, for codes, the column parsed as text when no distinct value needs
+    cleaning (no spaces around it, not empty): what :func:`_parse` would give."""
+    t = col.type
+    if pa.types.is_string(t):
+        return pd.Series(dtype.__from_arrow__(col), copy=False), None
+    if pa.types.is_dictionary(t):
+        return _text_codes(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0), pa)
+    if pa.types.is_date(t):
+        days = col.to_numpy().astype("datetime64[D]")
+        return pd.Series(days.astype("datetime64[ns]"), copy=False), None
+    return pd.Series(col.to_numpy(), dtype=np.float64, copy=False), None

@@ -14,15 +14,19 @@ from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.guards import (
     _check_workbook_zip,
     _refuse_formulas_without_values,
+    _scan_workbook_xml,
     _unreadable_workbook,
 )
 from xlb2b.inputs.headers import (
     HEADER_SCAN_ROWS,
     SHEET_NAMES,
+    _find_header,
     _from_grid,
     _grid_has_table,
+    _match_columns,
     _norm_header,
     _other_sheet,
+    _with_header,
 )
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.values import _EXCEL_ERRORS
@@ -82,19 +86,34 @@ def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, can
 
 
 def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
-    formulas = _check_workbook_zip(path, ctx)
     grid = None
     fastexcel = _import_fastexcel()
     if fastexcel is not None:
+        # the archive's directory is checked first (sizes, zip bombs); the search
+        # of every XML member for DTDs and formulas without values, which unpacks
+        # them all, runs beside fastexcel (its XML parser expands no entities), and
+        # its refusal wins over anything the reader found
+        _check_workbook_zip(path, ctx, scan=False)
+        scan = _Beside(lambda c: _scan_workbook_xml(path, c), ctx)
+        failed: BaseException | None = None
+        said, pending = len(ctx.report.problems), ctx.pending_fatal
         try:
             grid = _fast_grid(path, sheet, canon_map, ctx, fastexcel)
-        except InputError:
-            raise
-        except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
-            _unreadable_workbook(e, ctx)
+        except Exception as e:  # noqa: BLE001 - said after the guard has spoken
+            failed = e
+        if scan.refused():  # only the guard's refusal is said, as when it ran first
+            del ctx.report.problems[said:]
+            ctx.pending_fatal = pending
+        formulas = scan.result()
+        if isinstance(failed, InputError):
+            raise failed
+        if failed is not None:
+            _unreadable_workbook(failed, ctx)
+    else:
+        formulas = _check_workbook_zip(path, ctx)
     if grid is not None:
         _refuse_formulas_without_values(formulas, ctx)
-        return _from_grid(grid, np.arange(1, len(grid) + 1), canon_map, ctx, letters=True)
+        return grid
     calamine = _import_calamine()
     try:
         if calamine is not None:
@@ -134,6 +153,42 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid(rows)
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
+
+
+class _Beside:
+    """A guard run in a thread beside the reader, with a context of its own;
+    :meth:`result` waits for it and passes on its refusal as the reader's."""
+
+    def __init__(self, fn, ctx: _Ctx):
+        import threading
+
+        self.ctx = ctx
+        self.own = _Ctx(kind=ctx.kind, label=ctx.label)
+        self.out: Any = None
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.out = fn(self.own)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+                self.error = e
+
+        self.thread = threading.Thread(target=run, name="xlb2b-workbook-guard", daemon=True)
+        self.thread.start()
+
+    def refused(self) -> bool:
+        self.thread.join()
+        return isinstance(self.error, InputError)
+
+    def result(self) -> Any:
+        self.thread.join()
+        if isinstance(self.error, InputError):
+            self.ctx.report.problems.extend(self.own.report.problems)
+            self.ctx.pending_fatal += self.own.pending_fatal
+            self.ctx.raise_if_fatal()
+        if self.error is not None:
+            raise self.error
+        return self.out
 
 
 def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> list:
@@ -205,12 +260,15 @@ def _head_rows(path: Path, name: str) -> list[list] | None:
         wb.close()
 
 
-def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, fastexcel) -> pd.DataFrame | None:
-    """The sheet as the object grid the other readers give, the rows after the
-    first HEAD_ROWS converted column by column from fastexcel's Arrow arrays.
-    None when the sheet is small, a column mixes types below the head (then
-    every cell needs its own type: the cell-by-cell readers read it), or the
-    overlap rows do not agree."""
+def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, fastexcel) -> _Raw | None:
+    """The raw table the other readers give, the header found in the first
+    HEAD_ROWS rows and every row under it read by fastexcel, one Arrow column
+    per sheet column.  A canonical column comes straight from Arrow when its
+    type allows (numbers as floats, dates as datetime64, text as codes into
+    its distinct values); every other column as the Python values the
+    cell-by-cell readers give.  None when the sheet is small, a column mixes
+    types (then every cell needs its own type: the cell-by-cell readers read
+    it), or the overlap rows do not agree."""
     reader = fastexcel.read_excel(str(path))
     names = list(reader.sheet_names)
     ctx.sheet = _pick_sheet(names, sheet, ctx)
@@ -223,7 +281,16 @@ def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, fastexcel) ->
     if not used:
         return None
     c0 = min(j for _, j in used)
-    start = HEAD_ROWS - OVERLAP_ROWS
+    width0 = max(len(r) for r in head)
+    head_grid = _rows_grid([r + [None] * (width0 - len(r)) for r in head])
+    trial = _Ctx(kind=ctx.kind, label=ctx.label)
+    try:
+        h, depth, keys, _scanned = _find_header(head_grid, trial, canon_map)
+        types = _wanted_types(head_grid, canon_map, trial)
+    except InputError:
+        return None  # the cell-by-cell readers say why
+    k = h + depth  # the first data row (0-based)
+    start = min(k, HEAD_ROWS - OVERLAP_ROWS)
     try:
         batch = reader.load_sheet(
             ctx.sheet, header_row=None, skip_rows=start, dtype_coercion="strict", schema_sample_rows=None, eager=True
@@ -232,21 +299,89 @@ def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, fastexcel) ->
         return None
     if batch.num_rows <= OVERLAP_ROWS:
         return None
-    cols = [_objects(c) for c in batch.columns]
+    columns = list(batch.columns)
     del batch
-    width = max(max(len(r) for r in head), c0 + len(cols))
+    width = max(width0, c0 + len(columns))
     for i in range(OVERLAP_ROWS):
         row = head[start + i] + [None] * (width - len(head[start + i]))
-        fast_row = [None] * c0 + [c[i] for c in cols] + [None] * (width - c0 - len(cols))
+        fast_row = [None] * c0 + [_objects(c.slice(i, 1))[0] for c in columns] + [None] * (width - c0 - len(columns))
         if not all(_same_cell(a, b) for a, b in zip(row, fast_row)):
             return None
-    top = _rows_grid([r + [None] * (width - len(r)) for r in head])
-    n = len(cols[0]) - OVERLAP_ROWS if cols else 0
-    bulk = {
-        j: (np.full(n, None, dtype=object) if not (c0 <= j < c0 + len(cols)) else cols[j - c0][OVERLAP_ROWS:])
-        for j in range(width)
-    }
-    return pd.concat([top, pd.DataFrame(bulk, dtype=object)], ignore_index=True)
+    skip = k - start  # header rows at the end of the head that fastexcel read too
+    n = len(columns[0]) - skip if columns else 0
+    cols: dict[int, pd.Series] = {}
+    done: dict[int, Any] = {}
+    for j in range(width):
+        if not (c0 <= j < c0 + len(columns)):
+            cols[j] = pd.Series(np.full(n, None, dtype=object), dtype=object)
+            continue
+        col = columns[j - c0]
+        col = col.slice(skip) if skip else col
+        got = _typed(col, types.get(j))
+        if got is None:
+            cols[j] = pd.Series(_objects(col), dtype=object)
+        else:
+            cols[j], parsed = got
+            if parsed is not None:
+                done[j] = parsed
+        columns[j - c0] = None  # the Arrow memory goes as soon as it is converted
+    frame = pd.DataFrame(cols, copy=False)
+    keys = list(keys) + [("",)] * (width - len(keys))
+    scanned = min(HEADER_SCAN_ROWS, start + n + skip)
+    raw = _with_header(
+        frame, np.arange(k + 1, k + 1 + n), keys, h + 1, depth, scanned, canon_map, ctx, letters=True, first_seen=True
+    )
+    kept = ctx.header.columns if ctx.header is not None else []
+    raw.parsed.update({p: done[j] for p, j in enumerate(kept) if j in done})
+    return raw
+
+
+def _wanted_types(head_grid: pd.DataFrame, canon_map: dict, trial: _Ctx) -> dict[int, str]:
+    """The value type of each canonical column, by grid position, from the
+    header the first rows hold."""
+    from xlb2b.inputs.columns import COLUMN_TYPES
+
+    raw = _from_grid(head_grid, np.arange(1, len(head_grid) + 1), canon_map, trial, letters=True)
+    positions = _match_columns(raw, canon_map, trial)
+    cols = trial.header.columns if trial.header is not None else []
+    return {cols[p]: COLUMN_TYPES[c] for c, p in positions.items() if p < len(cols)}
+
+
+def _typed(col, ctype: str | None) -> tuple[pd.Series, Any] | None:
+    """A column of a canonical field straight from Arrow: numbers as floats,
+    dates as datetime64[ns] (when every one is plausible), text as codes into
+    its distinct values (with the column parsed as text when no distinct value
+    needs cleaning); None: the column goes cell by cell as Python values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from xlb2b.inputs.columns import DATE, NUMBER, TEXT
+    from xlb2b.inputs.values import _text_codes
+
+    t = col.type
+    if ctype == NUMBER and (pa.types.is_floating(t) or pa.types.is_integer(t)):
+        v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        return pd.Series(np.asarray(v, dtype=np.float64), copy=False), None
+    if ctype == DATE and (pa.types.is_timestamp(t) or pa.types.is_date(t)):
+        from xlb2b.inputs.dates import _implausible
+
+        if t.tz is not None if pa.types.is_timestamp(t) else False:
+            return None
+        days = pc.cast(col, pa.date32()) if pa.types.is_timestamp(t) else col
+        lo, hi = pc.min_max(days).values()
+        if lo.as_py() is not None and not (dt.date(1678, 1, 1) <= lo.as_py() and hi.as_py() <= dt.date(2261, 12, 31)):
+            return None
+        v = pc.cast(col, pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+        v = np.asarray(v, dtype="datetime64[ns]")
+        if _implausible(v, np.isnat(v), None) is not None:
+            return None  # such dates are reported with the cell's value as the other readers give it
+        return pd.Series(v, copy=False), None
+    if ctype == TEXT and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        d = pc.dictionary_encode(col)
+        if pc.any(pc.is_in(d.dictionary, value_set=pa.array(sorted(_EXCEL_ERRORS) + [""]))).as_py():
+            return None  # error texts and empty strings are empty cells: cell by cell
+        return _text_codes(d, pa)
+    return None
 
 
 def _blank(v: Any) -> bool:
