@@ -184,3 +184,38 @@ def test_cli_db_needs_a_table_or_a_query(capsys):
     from xlb2b.cli import main
     assert main(["analyze", "--db", "duckdb://x.db"]) == 2
     assert "--table NAME or --query SQL" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- typed parquet: checked once, read as it is
+def test_typed_parquet_is_not_copied(tmp_path):
+    pd.DataFrame({"client_id": ["a", "b"], "date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+                  "amount": [1.0, 2.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    assert not [n for n in e.con.list_tables() if n.endswith("_lines")]
+    assert e.table.to_pandas()["amount"].sum() == 3.0
+
+
+def test_typed_parquet_padded_ids_are_trimmed(tmp_path):
+    pd.DataFrame({"client_id": [" a ", "a", "b"], "date": pd.to_datetime(["2024-01-02"] * 3),
+                  "amount": [1.0, 2.0, 4.0]}).to_parquet(tmp_path / "x.parquet")
+    got = scan.open_files("transactions", tmp_path / "x.parquet").table.to_pandas()
+    assert sorted(got["client_id"]) == ["a", "a", "b"]
+
+
+def test_typed_parquet_bad_rows_left_out_of_the_view(tmp_path):
+    # a NaN amount and a blank client: both rejected, the other rows kept whole
+    pd.DataFrame({"client_id": ["a", " ", "b", "c"], "date": pd.to_datetime(["2024-01-02"] * 4),
+                  "amount": [1.0, 2.0, float("nan"), 8.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    assert (e.rows, e.rejected) == (2, 2)
+    got = e.table.to_pandas().sort_values("client_id")
+    assert list(got["client_id"]) == ["a", "c"] and list(got["amount"]) == [1.0, 8.0]
+
+
+def test_date_range_counted_over_the_rows_kept(tmp_path):
+    tomorrow2 = dt.date.today() + dt.timedelta(days=2)
+    pd.DataFrame({"client_id": ["a", "b", "c", "d"],
+                  "date": pd.to_datetime(["2024-01-02", "2024-03-05", tomorrow2, "1899-12-30"]),
+                  "amount": [1.0, 2.0, 3.0, 4.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    assert e.date_range == (pd.Timestamp("2024-01-02"), pd.Timestamp("2024-03-05"))
