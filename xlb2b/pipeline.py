@@ -205,9 +205,9 @@ def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[st
     from xlb2b.analysis import aggregate
 
     t = tx_e.table
-    window = aggregate.engine_window(t, settings)
+    window = aggregate.engine_window(t, settings, getattr(tx_e, "date_range", None))
     cm = aggregate.client_metrics_engine(t, window, settings)
-    latest = {col: aggregate.last_values(t, col) for col in ("region", "manager") if col in t.columns}
+    latest = aggregate.latest_values(t, [col for col in ("region", "manager") if col in t.columns])
     return window, cm, latest
 
 
