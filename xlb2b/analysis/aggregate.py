@@ -103,7 +103,9 @@ def _between(d, w: Window):
     return (d >= _lit_date(ibis, w.start)) & (d <= _lit_date(ibis, w.end))
 
 
-def client_aggregates(t, window: Window, previous: Window | None = None) -> dict[str, pd.DataFrame]:
+def client_aggregates(
+    t, window: Window, previous: Window | None = None, *, gaps: bool = True
+) -> dict[str, pd.DataFrame]:
     """The engine's part: small pandas tables keyed by ``client_id``.
 
     ``clients``: one row per client seen anywhere in ``t`` with the sums, the
@@ -111,7 +113,9 @@ def client_aggregates(t, window: Window, previous: Window | None = None) -> dict
     the window's end and the median gap in days between them (§12); ``monthly``:
     net revenue and purchase lines per client × window month that has lines.
     ``previous``: the window whose revenue, units and lines are summed as
-    ``prev_*`` (default: :meth:`Window.preceding`).
+    ``prev_*`` (default: :meth:`Window.preceding`); ``gaps=False`` leaves out
+    the purchase dates and gaps (only the two-window view needs them, and they
+    are the costliest part: a window function over every purchase line).
 
     The lines are read a few times, each time for one kind of group: per client
     over all history (sums, first and last purchase: few groups, cheap); per
@@ -164,13 +168,18 @@ def client_aggregates(t, window: Window, previous: Window | None = None) -> dict
         )
         base = base.left_join(top, "client_id").drop("client_id_right")
 
-    # §12: distinct purchase dates up to the window's end and the median gap between them
-    end = _lit_date(ibis, window.end)
-    pd_ = t.filter(pos & (d <= end)).select("client_id", day=t.date.epoch_days()).distinct()
-    gap = pd_.day - pd_.day.lag().over(ibis.window(group_by=pd_.client_id, order_by=pd_.day))
-    g = pd_.mutate(gap=gap)
-    gaps = g.group_by("client_id").aggregate(purchase_dates=g.day.count(), median_gap=g.gap.median())
-    base = base.left_join(gaps, "client_id").drop("client_id_right")
+    if gaps:
+        # §12: distinct purchase dates up to the window's end and the median gap between
+        # them, from the purchase lines in date order: a line dated after the previous
+        # one starts a new purchase date (no distinct (client, date) table first)
+        end = _lit_date(ibis, window.end)
+        pl = t.filter(pos & (d <= end)).select("client_id", day=t.date.epoch_days())
+        g = pl.mutate(gap=pl.day - pl.day.lag().over(ibis.window(group_by=pl.client_id, order_by=pl.day)))
+        new_date = g.gap.isnull() | (g.gap > 0)
+        per = g.group_by("client_id").aggregate(
+            purchase_dates=new_date.ifelse(1, 0).sum(), median_gap=g.gap.median(where=g.gap > 0)
+        )
+        base = base.left_join(per, "client_id").drop("client_id_right")
 
     monthly = w.group_by(["client_id", _month_key(w.date).name("month")]).aggregate(
         revenue=w.amount.sum(), buys=buy.ifelse(1, 0).sum()

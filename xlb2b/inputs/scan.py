@@ -192,8 +192,7 @@ def open_database(
 
 # ---------------------------------------------------------------- parsing in the engine
 def _text(col):
-    s = col.cast("string").strip()
-    return (s == "").ifelse(_ibis().null("string"), s)
+    return col.cast("string").strip().nullif("")
 
 
 def _number(col):
@@ -324,21 +323,17 @@ def validate(
         if c in required:
             checks.append((c, f"empty {_WHAT.get(c, c)}", raw_empty))
 
-    # one projection computes every parsed value and every check once per row; the
-    # counts, the examples and the clean table read its columns
+    # one projection parses every value once per row, the next computes the checks on
+    # its columns and the last their summary flags; the counts, the examples and the
+    # clean table read those columns
     bad_cols = {f"_b{i}": bad.fill_null(False) for i, (_c, _why, bad) in enumerate(checks)}
-    any_bad = ibis.literal(False)
-    for b in bad_cols.values():
-        any_bad = any_bad | b
     blank = empty_row.fill_null(False)
-    p = t.mutate(
-        **{f"_v_{c}": v for c, v in parsed.items()},
-        **bad_cols,
-        _blank=blank,
-        _total=total_row.fill_null(False) & ~blank,
-        _any=any_bad,
-    )
-    p = p.mutate(_candidate=~p._blank & ~p._total)
+    p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()})
+    p = p.mutate(**bad_cols, _blank=blank, _total=total_row.fill_null(False) & ~blank)
+    any_bad = ibis.literal(False)
+    for b in bad_cols:
+        any_bad = any_bad | p[b]
+    p = p.mutate(_any=any_bad, _candidate=~p._blank & ~p._total)
     raw_p = p  # with the source columns, for the examples
     text_to_parse = any(COLUMN_TYPES[c] in (NUMBER, DATE) and t[h].type().is_string() for c, h in src.items())
     stored = store is not None and text_to_parse
