@@ -206,7 +206,7 @@ def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[st
 
     t = tx_e.table
     window = aggregate.engine_window(t, settings, getattr(tx_e, "date_range", None))
-    cm = aggregate.client_metrics_engine(t, window, settings)
+    cm = aggregate.client_metrics_engine(t, window, settings, gaps=settings.dynamics)
     latest = aggregate.latest_values(t, [col for col in ("region", "manager") if col in t.columns])
     return window, cm, latest
 
@@ -477,18 +477,16 @@ def analyze(
         )
 
     dyn = None
-    if settings.dynamics and engine:
-        report.add(
-            "the two-window comparison (bridge, migration, retention, cohorts, lapse risk) is not yet "
-            "computed for database and big-file inputs; run it on a file the pandas path reads",
-            file=tx_t.source,
-            severity=WARNING,
-        )
-    elif settings.dynamics:
+    if settings.dynamics:
         step("comparing windows")
-        from xlb2b.analysis.dynamics import dynamics as _dynamics
+        if engine:
+            from xlb2b.analysis.aggregate import engine_dynamics
 
-        dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
+            dyn = engine_dynamics(tx_t.table, window, cm.table, c, cut_points, attributes, settings)
+        else:
+            from xlb2b.analysis.dynamics import dynamics as _dynamics
+
+            dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
         per = dyn.clients
         pos = pd.Index(per["client_id"].to_numpy(dtype=object)).get_indexer(c["client_id"].to_numpy(dtype=object))
         for col in DYNAMICS_COLUMNS:

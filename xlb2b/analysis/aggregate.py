@@ -176,9 +176,10 @@ def client_aggregates(
         pl = t.filter(pos & (d <= end)).select("client_id", day=t.date.epoch_days())
         g = pl.mutate(gap=pl.day - pl.day.lag().over(ibis.window(group_by=pl.client_id, order_by=pl.day)))
         new_date = g.gap.isnull() | (g.gap > 0)
-        per = g.group_by("client_id").aggregate(
-            purchase_dates=new_date.ifelse(1, 0).sum(), median_gap=g.gap.median(where=g.gap > 0)
-        )
+        # the gaps between distinct dates as a column of their own (nulls elsewhere):
+        # Spark's percentile takes no filter
+        g = g.mutate(_new=new_date.ifelse(1, 0), _gap=(g.gap > 0).ifelse(g.gap, ibis.null("int64")))
+        per = g.group_by("client_id").aggregate(purchase_dates=g._new.sum(), median_gap=g._gap.median())
         base = base.left_join(per, "client_id").drop("client_id_right")
 
     monthly = w.group_by(["client_id", _month_key(w.date).name("month")]).aggregate(
@@ -249,10 +250,13 @@ def client_metrics_from_aggregates(
     return ClientMetrics(table, window, has_gross_profit, has_categories)
 
 
-def client_metrics_engine(t, window: Window, settings: Settings) -> ClientMetrics:
-    """:func:`~xlb2b.analysis.metrics.client_metrics` computed by the engine behind ``t``."""
+def client_metrics_engine(
+    t, window: Window, settings: Settings, previous: Window | None = None, *, gaps: bool = True
+) -> ClientMetrics:
+    """:func:`~xlb2b.analysis.metrics.client_metrics` computed by the engine behind ``t``
+    (``previous``, ``gaps``: as :func:`client_aggregates`)."""
     cols = set(t.columns)
-    agg = client_aggregates(t, window)
+    agg = client_aggregates(t, window, previous, gaps=gaps)
     return client_metrics_from_aggregates(
         agg,
         window,
@@ -333,3 +337,87 @@ def market_metrics_engine(m, window: Window, settings: Settings) -> pd.DataFrame
     cp = _execute(comp.select("client_id", supplier=comp._sup))
     out.attrs["competitor_pairs"] = cp.sort_values(["client_id", "supplier"], kind="stable").reset_index(drop=True)
     return out
+
+
+# ---------------------------------------------------------------- two windows (§11–§12)
+def period_totals(t, w1: Window, settings: Settings):
+    """The lines up to W1's end summed per client × cohort period (quarter, or year
+    with ``cohort_period = "year"``), as the :class:`~xlb2b.analysis.dynamics.DayTotals`
+    that :func:`~xlb2b.analysis.dynamics.cohorts` reads: each period stands at its
+    first day, which puts it and every first purchase in the right period."""
+    from xlb2b.analysis.dynamics import DayTotals
+
+    ibis = require_ibis()
+    cols = set(t.columns)
+    f = t.filter(t.date <= _lit_date(ibis, w1.end))
+    year = f.date.year()
+    key = year if settings.cohort_period == "year" else year * 4 + (f.date.month() - 1) // 3
+    g = f.group_by(["client_id", key.name("period")]).aggregate(
+        amount=f.amount.sum(),
+        units=_units(f, cols).sum(),
+        lines=f.count(),
+        buys=(f.amount > 0).ifelse(1, 0).sum(),
+    )
+    r = _execute(g)
+    cid, ids = pd.factorize(r["client_id"].astype(str).to_numpy(dtype=object), sort=True)
+    period = r["period"].to_numpy(dtype=np.int64)
+    order = np.lexsort((period, cid))
+    cid, period = cid[order].astype(np.int64), period[order]
+    months = period * 12 - 1970 * 12 if settings.cohort_period == "year" else period * 3 - 1970 * 12
+    day = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return DayTotals(
+        np.asarray(ids, dtype=object),
+        cid,
+        day,
+        _sums(r["amount"].to_numpy(dtype="float64")[order]),
+        _sums(r["units"].to_numpy(dtype="float64")[order]),
+        r["lines"].to_numpy(dtype=np.int64)[order],
+        r["buys"].to_numpy(dtype=np.int64)[order],
+    )
+
+
+def engine_dynamics(
+    t,
+    w1: Window,
+    w1_table: pd.DataFrame,
+    w1_clients: pd.DataFrame,
+    w1_cuts: dict[str, list[float]],
+    attributes: pd.DataFrame,
+    settings: Settings,
+):
+    """:func:`~xlb2b.analysis.dynamics.dynamics` for lines that stay in the engine
+    behind ``t``: the engine gives W0's per-client table (one more aggregation,
+    without the gaps), and the per client × period sums for the cohorts; W1's
+    table ``w1_table`` (every client, from :func:`client_metrics_engine` with the
+    gaps) gives W1's sums, the first purchases and the purchase dates and gaps of
+    the lapse ratio.  Status, bridge, migration, cohorts and lapse are then the
+    pandas path's own functions."""
+    from xlb2b.analysis import dynamics as dy
+
+    w0 = dy.previous_window(w1, settings)
+    m0 = client_metrics_engine(t, w0, settings, gaps=False).table
+    a = w1_table.sort_values("client_id", kind="stable").reset_index(drop=True)
+    b = m0.set_index("client_id").reindex(a["client_id"].to_numpy(dtype=object))
+    d = pd.DataFrame(
+        {
+            "client_id": a["client_id"].to_numpy(dtype=object),
+            "revenue_w0": b["revenue"].fillna(0.0).to_numpy(dtype="float64"),
+            "units_w0": b["units"].fillna(0.0).to_numpy(dtype="float64"),
+            "lines_w0": b["lines"].fillna(0).to_numpy(dtype=np.int64),
+            "revenue_w1": a["revenue"].to_numpy(dtype="float64"),
+            "units_w1": a["units"].to_numpy(dtype="float64"),
+            "lines_w1": a["lines"].to_numpy(dtype=np.int64),
+            "first_date": a["first_date"].to_numpy(dtype="datetime64[ns]"),
+        }
+    )
+    d = d.loc[(d["lines_w0"] > 0) | (d["lines_w1"] > 0)].reset_index(drop=True)
+    st = dy.client_status(d, settings, w1=w1)
+    for k, v in st.columns.items():
+        d[k] = v
+    seg0, cuts0 = dy.w0_segments(pd.DataFrame(), w0, w1_clients, w1_cuts, settings, metrics=m0)
+    g = a.set_index("client_id").reindex(w1_clients["client_id"].to_numpy(dtype=object))
+    ndates = g["purchase_dates"].fillna(0).to_numpy(dtype="float64")
+    gap = np.where(ndates >= 3, g["median_gap_days"].to_numpy(dtype="float64"), np.nan)  # §12: at least 3 dates
+    lp = dy.lapse(w1_clients, settings, tx=None, w1=w1, gaps=(ndates.astype(np.int64), gap))
+    coh = dy.cohorts(period_totals(t, w1, settings), w1, settings)
+    return dy.assemble(w0, w1, d, seg0, cuts0, lp, coh, w1_clients, w1_cuts, attributes, settings)

@@ -390,18 +390,25 @@ def w0_segments(
     w1_cuts: dict[str, list[float]],
     settings: Settings,
     first_purchase: pd.Series | None = None,
+    *,
+    metrics: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[float]]]:
     """W0's own metrics and segments (recency from W0's end, months observed
     and tenure up to W0's end) for W0's buyers, with W0's own cut points
     (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
-    frame (client_id + ``<segment column>_w0``) and the cut points used."""
-    if first_purchase is not None:  # only W0's lines (and the columns the segmentations use) are needed
-        dates = tx["date"].to_numpy(dtype="datetime64[ns]")
-        used = ["client_id", "date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
-        if "category" not in tx:
-            used.append("sku")  # the category falls back to the SKU
-        tx = tx.loc[_in_window(dates, w0), [c for c in used if c in tx]]
-    cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
+    frame (client_id + ``<segment column>_w0``) and the cut points used.
+    ``metrics``: W0's per-client table when it was computed elsewhere (by a
+    database engine); ``tx`` is then not read."""
+    if metrics is not None:
+        cm = metrics
+    else:
+        if first_purchase is not None:  # only W0's lines (and the columns the segmentations use) are needed
+            dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+            used = ["client_id", "date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
+            if "category" not in tx:
+                used.append("sku")  # the category falls back to the SKU
+            tx = tx.loc[_in_window(dates, w0), [c for c in used if c in tx]]
+        cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
     c = cm.loc[cm["revenue"].to_numpy() > 0].reset_index(drop=True)
     current = settings.migration_cuts == "current"
     cuts: dict[str, list[float]] = {}
@@ -604,14 +611,16 @@ def typical_gap(tx, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarr
     return nd, md
 
 
-def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window) -> Segmentation:
+def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, gaps=None) -> Segmentation:
     """Lapse ratio and status (§12) for the analysed clients: ratio =
     recency_days / typical gap (median days between distinct purchase dates,
     all history up to W1's end; at least 3 dates, else "too_few_purchases");
     on_track below the first bound, late from it, lapsing from the second
-    (a ratio exactly on a bound goes up)."""
+    (a ratio exactly on a bound goes up).  ``gaps``: (purchase dates, typical
+    gap) per client of ``clients`` when computed elsewhere (by a database
+    engine); ``tx`` is then not read."""
     ids = clients["client_id"].to_numpy()
-    ndates, gap = typical_gap(tx, w1.end, ids)
+    ndates, gap = typical_gap(tx, w1.end, ids) if gaps is None else gaps
     ratio = _col(clients, "recency_days") / gap
     score = threshold_score(ratio, settings.lapse_bounds)
     names = np.array(LAPSE_STATUSES[:3], dtype=object)
@@ -722,8 +731,29 @@ def dynamics(
         settings,
         first_purchase=pd.Series(d["first_date"].to_numpy(), index=d["client_id"].to_numpy()),
     )
-    ids = pd.Index(d["client_id"].to_numpy(dtype=object))
     lp = lapse(w1_clients, settings, tx=days, w1=w1)
+    coh = cohorts(days, w1, settings)
+    return assemble(w0, w1, d, seg0, cuts0, lp, coh, w1_clients, w1_cuts, attributes, settings)
+
+
+def assemble(
+    w0: Window,
+    w1: Window,
+    d: pd.DataFrame,
+    seg0: pd.DataFrame,
+    cuts0: dict[str, list[float]],
+    lp: Segmentation,
+    coh: pd.DataFrame,
+    w1_clients: pd.DataFrame,
+    w1_cuts: dict[str, list[float]],
+    attributes: pd.DataFrame,
+    settings: Settings,
+) -> Dynamics:
+    """The :class:`Dynamics` from its parts: ``d`` the :func:`two_windows` frame
+    with the status columns, ``seg0``/``cuts0`` of :func:`w0_segments`, ``lp`` of
+    :func:`lapse`, ``coh`` of :func:`cohorts` (shared by the pandas path and
+    the engine path, :func:`xlb2b.analysis.aggregate.engine_dynamics`)."""
+    ids = pd.Index(d["client_id"].to_numpy(dtype=object))
     w1_cols = [c for c in W1_COLUMNS if c in w1_clients and c not in ATTRIBUTES]
     parts = [
         seg0.set_index("client_id"),
@@ -736,7 +766,6 @@ def dynamics(
     # one reindex per frame (pandas takes whole blocks; no per-column conversion)
     extra = pd.concat([p.reindex(ids) for p in parts], axis=1)
     d = pd.concat([d, extra.reset_index(drop=True)], axis=1)
-    coh = cohorts(days, w1, settings)
     return Dynamics(
         w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts), "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings
     )
