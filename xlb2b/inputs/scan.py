@@ -104,9 +104,9 @@ def duckdb_connection(temp_dir: str | None = None):
     except ImportError:
         raise InputError("large inputs need DuckDB: pip install 'xlb2b[scale]'") from None
     spill = temp_dir or tempfile.mkdtemp(prefix="xlb2b-duckdb-")
-    if temp_dir is None:  # the copy of the lines goes when the process ends
+    if temp_dir is None:  # the folder (and any copy of CSV lines) goes when the process ends
         atexit.register(shutil.rmtree, spill, True)
-    # a database file in the temporary folder: the validated lines are stored there once
+    # a database file in the temporary folder: parsed CSV lines are stored there once
     # (DuckDB's compressed columns, on disk), so the aggregation does not parse the files again
     con = ibis.duckdb.connect(
         os.path.join(spill, "work.duckdb"),
