@@ -1054,3 +1054,15 @@ def test_integer_columns_are_nullable_int64_with_missing_kept():
         ["2024-01-10", "2024-02-10", "2024-02-11"]), "amount": [10.0, 20.0, 5.0]}))
     assert str(a.clients["orders"].dtype) == "Int64"
     assert a.clients.set_index("client_id")["active_months"].to_dict() == {"A": 2, "B": 1}
+
+
+def test_abc_ties_order_the_same_from_a_pyarrow_text_column_and_from_python_texts():
+    from xlb2b.analysis.segments import abc_share_before
+    ids = ["Я-1", "Ё-1", "10", "9", "a", "B", "é", "e"]
+    v = np.array([5.0, 5.0, 5.0, 5.0, 20.0, 5.0, 5.0, 50.0])
+    by_python = abc_share_before(v, np.array(ids, dtype=object))
+    by_arrow = abc_share_before(v, pd.Series(ids, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    np.testing.assert_array_equal(by_arrow, by_python)
+    # by hand: e 50, a 20, then the 5s in code-point order: "10" < "9" < "B" (66) < "é" (233) < "Ё-1" (1025) < "Я-1"
+    assert by_python[ids.index("10")] == 0.70 and by_python[ids.index("é")] == 0.85
+    assert by_python[ids.index("Я-1")] == 0.95

@@ -939,3 +939,11 @@ def test_bulk_id_folding_equals_fold_id_one_by_one():
     assert _fold_all(["ABC"]).tolist() == ["abc"] and _fold_all(["РОМ"]).tolist() == ["pom"]
     texts = np.array(["a", "b", "a", "c", "b", "d"], dtype=object)
     assert _repeated(texts).tolist() == [True, True, True, False, True, False]
+
+
+def test_ids_without_capitals_stay_distinct_and_capitals_are_checked():
+    from xlb2b.inputs.ids import _all_distinct_folded
+    assert _all_distinct_folded(np.array(["00-001", "00-002", "abc"], dtype=object))
+    assert not _all_distinct_folded(np.array(["abc", "ABC", "x"], dtype=object))   # one id once folded
+    assert _all_distinct_folded(np.array(["abc", "ABD", "x"], dtype=object))       # capitals, still distinct
+    assert not _all_distinct_folded(np.array(["ромашка", "x"], dtype=object))      # not ASCII: the full check

@@ -548,3 +548,25 @@ def test_spelling_keys_of_all_ids_at_once_equal_the_keys_one_by_one():
     assert keys["ABC.def"] == keys["abc-DEF"]
     assert keys["Hb"] == keys["нв"]
     assert keys["ООО Ромашка"] != keys["OOO Romashka"]      # only look-alike letters fold, not transliteration
+
+
+def test_shared_spelling_keys_are_found_as_one_by_one():
+    """The pyarrow path (ASCII ids, a few or many punctuation characters) finds the same shared keys
+    as keying every id with _spelling_key."""
+    import numpy as np
+
+    from xlb2b.inputs.plausibility import _shared_keys, _spelling_key
+    few = ["A-100", "a100", "B-7", "b 8", "C/9", "c9", "D-1", "e-2", "x", "X"]
+    many = few + ["p!1", "p#1", "q$2", "r%3", "s&4", "t*5", "u+6", "v=7", "w?8", "y@9", "z^0", "Z^0!"]
+    for ids in (few, many):
+        dup, shared = _shared_keys(np.array(ids, dtype=object))
+        keys = [_spelling_key(i) for i in ids]
+        expected = [keys.count(k) > 1 for k in keys]
+        assert dup.tolist() == expected
+        assert shared.tolist() == [k for k, d in zip(keys, expected) if d]
+    dup, _ = _shared_keys(np.array(["A-1", "A-2", "B 1"], dtype=object))
+    assert not dup.any()
+    # one fixed pattern ("00-001"): no two keys can be equal; with capitals or other places they can
+    assert not _shared_keys(np.array(["00-001", "00-002", "01-001"], dtype=object))[0].any()
+    assert _shared_keys(np.array(["ab-01", "AB-01", "cd-02"], dtype=object))[0].tolist() == [True, True, False]
+    assert _shared_keys(np.array(["0-0001", "00-001", "00-002"], dtype=object))[0].tolist() == [True, True, False]

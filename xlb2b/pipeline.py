@@ -377,11 +377,12 @@ def analyze(
     # who is analysed, who is excluded (and why)
     in_window = table["lines"] > 0
     positive = table["revenue"] > 0
+    out_rows = ~positive.to_numpy()  # the reasons are made for the excluded clients only
     reasons = np.where(
-        ~in_window,
+        ~in_window.to_numpy()[out_rows],
         "no transactions in the window",
         np.where(
-            table["revenue"].to_numpy() == 0,
+            table["revenue"].to_numpy()[out_rows] == 0,
             "net revenue in the window is 0",
             "net revenue in the window is negative (returns exceed purchases)",
         ),
@@ -389,7 +390,7 @@ def analyze(
     excluded = pd.DataFrame(
         {
             "client_id": table.loc[~positive, "client_id"].to_numpy(),
-            "reason": reasons[~positive.to_numpy()],
+            "reason": reasons,
             "revenue": table.loc[~positive, "revenue"].to_numpy(),
         }
     )
@@ -486,12 +487,15 @@ def analyze(
         else:
             from xlb2b.analysis.dynamics import dynamics as _dynamics
 
-            dyn = _dynamics(tx, window, c, cut_points, attributes, settings)
+            # the per-client table is in the order of the clients' first line in tx, as the day totals
+            # of the dynamics are: the analysed clients go by their position there, not by their ids
+            dyn = _dynamics(tx, window, c, cut_points, attributes, settings, codes=np.flatnonzero(positive.to_numpy()))
         per = dyn.clients
-        pos = pd.Index(per["client_id"].to_numpy(dtype=object)).get_indexer(c["client_id"].to_numpy(dtype=object))
+        pos = dyn._cache.pop("w1_rows")
         for col in DYNAMICS_COLUMNS:
             if col in per:
-                c[col] = per[col].take(pos).to_numpy()  # every analysed client buys in W1, so is in per
+                # every analysed client buys in W1, so is in per; text columns stay as stored
+                c[col] = per[col].take(pos).set_axis(c.index)
     for col in CLIENT_COLUMNS:
         if col not in c:
             c[col] = np.nan

@@ -420,4 +420,22 @@ def engine_dynamics(
     gap = np.where(ndates >= 3, g["median_gap_days"].to_numpy(dtype="float64"), np.nan)  # §12: at least 3 dates
     lp = dy.lapse(w1_clients, settings, tx=None, w1=w1, gaps=(ndates.astype(np.int64), gap))
     coh = dy.cohorts(period_totals(t, w1, settings), w1, settings)
-    return dy.assemble(w0, w1, d, seg0, cuts0, lp, coh, w1_clients, w1_cuts, attributes, settings)
+    # the per-client frame: W0's segments, W1's segments and attributes, the lapse columns, by client id
+    ids = pd.Index(d["client_id"].to_numpy(dtype=object))
+    w1_cols = [c for c in dy.W1_COLUMNS if c in w1_clients and c not in dy.ATTRIBUTES]
+    parts = [
+        seg0.set_index("client_id"),
+        w1_clients[["client_id"] + w1_cols].set_index("client_id"),
+        attributes[["client_id"] + [c for c in dy.ATTRIBUTES if c in attributes]]
+        .drop_duplicates("client_id")
+        .set_index("client_id"),
+        pd.DataFrame(lp.columns, index=w1_clients["client_id"].to_numpy(dtype=object)),
+    ]
+    extra = pd.concat([p.reindex(ids) for p in parts], axis=1)
+    d = pd.concat([d, extra.reset_index(drop=True)], axis=1)
+    out = dy.Dynamics(
+        w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts), "lapse": [float(x) for x in settings.lapse_bounds]}, coh, settings
+    )
+    # the row of each analysed client in the per-client frame (every one buys in W1, so is there)
+    out._cache["w1_rows"] = ids.get_indexer(pd.Index(w1_clients["client_id"].to_numpy(dtype=object)))
+    return out

@@ -95,12 +95,12 @@ class DayTotals:
 RADIX_LIMIT = 65536
 
 
-def day_totals(tx: pd.DataFrame) -> DayTotals:
+def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None) -> DayTotals:
     """Sum the lines of ``tx`` per (client, date).  The lines are put in
     (client, date) order by two stable 16-bit sorts (numpy sorts 16-bit keys
     by radix, in linear time) when client codes and the span of days fit in
     16 bits, else by hashing the pairs and sorting the distinct ones."""
-    cid, ids = pd.factorize(tx["client_id"], sort=False)
+    cid, ids = _codes if _codes is not None else pd.factorize(tx["client_id"], sort=False)
     cid = cid.astype(np.int64, copy=False)
     day = tx["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
     amount = tx["amount"].to_numpy(dtype="float64")
@@ -133,6 +133,20 @@ def day_totals(tx: pd.DataFrame) -> DayTotals:
             np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
         )
     key = cid * np.int64(span) + (day - d0)
+    if (key[1:] >= key[:-1]).all():  # lines already in client, then date order: no sort
+        new = np.r_[True, key[1:] != key[:-1]]
+        pair = np.cumsum(new) - 1
+        k = int(pair[-1]) + 1
+        uniq = key[new]
+        return DayTotals(
+            ids,
+            uniq // span,
+            uniq % span + d0,
+            np.bincount(pair, weights=amount, minlength=k),
+            np.bincount(pair, weights=units, minlength=k),
+            np.bincount(pair, minlength=k),
+            np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
+        )
     codes, uniq = pd.factorize(key, sort=False)
     order = np.argsort(uniq, kind="stable")
     rank = np.empty_like(order)
@@ -174,15 +188,11 @@ def _first_purchase_day(d: DayTotals) -> np.ndarray:
     return out
 
 
-def two_windows(tx, w1: Window, w0: Window) -> pd.DataFrame:
-    """One row per client with a line in W0 or W1: net revenue and units per
-    window (``revenue_w0``, ``units_w0``, ``revenue_w1``, ``units_w1``), the
-    number of lines per window and the first purchase line ever
-    (``first_date``).  ``tx``: transactions or their :func:`day_totals`.
-    Client order: first appearance in ``tx``."""
-    d = _days(tx)
+def _window_totals(d: DayTotals, w1: Window, w0: Window) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The columns of :func:`two_windows` for every client code, and which
+    codes have a line in W0 or W1."""
     n = len(d.ids)
-    out = {"client_id": d.ids}
+    out: dict[str, np.ndarray] = {"client_id": d.ids}
     for tag, w in (("w0", w0), ("w1", w1)):
         sel = (d.day >= _day(w.start)) & (d.day <= _day(w.end))
         c = d.client[sel]
@@ -194,9 +204,20 @@ def two_windows(tx, w1: Window, w0: Window) -> pd.DataFrame:
     fd = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     fd[has] = first[has].astype("datetime64[D]").astype("datetime64[ns]")
     out["first_date"] = fd
-    frame = pd.DataFrame(out)
     keep = (out["lines_w0"] > 0) | (out["lines_w1"] > 0)
-    return frame.loc[keep].reset_index(drop=True)
+    return out, keep
+
+
+def two_windows(tx, w1: Window, w0: Window) -> pd.DataFrame:
+    """One row per client with a line in W0 or W1: net revenue and units per
+    window (``revenue_w0``, ``units_w0``, ``revenue_w1``, ``units_w1``), the
+    number of lines per window and the first purchase line ever
+    (``first_date``).  ``tx``: transactions or their :func:`day_totals`.
+    Client order: first appearance in ``tx``."""
+    out, keep = _window_totals(_days(tx), w1, w0)
+    if keep.all():
+        return pd.DataFrame(out)
+    return pd.DataFrame({k: v[keep] for k, v in out.items()})
 
 
 # ---------------------------------------------------------------- status and bridge
@@ -390,6 +411,7 @@ def w0_segments(
     w1_cuts: dict[str, list[float]],
     settings: Settings,
     first_purchase: pd.Series | None = None,
+    _ids: np.ndarray | None = None,
     *,
     metrics: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[float]]]:
@@ -397,8 +419,10 @@ def w0_segments(
     and tenure up to W0's end) for W0's buyers, with W0's own cut points
     (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
     frame (client_id + ``<segment column>_w0``) and the cut points used.
-    ``metrics``: W0's per-client table when it was computed elsewhere (by a
-    database engine); ``tx`` is then not read."""
+    ``_ids``: when the client ids of ``tx`` are codes, the id of each code
+    (the segmentations break ties by the text of the id).  ``metrics``: W0's
+    per-client table when it was computed elsewhere (by a database engine,
+    :func:`xlb2b.analysis.aggregate.engine_dynamics`); ``tx`` is then not read."""
     if metrics is not None:
         cm = metrics
     else:
@@ -413,6 +437,8 @@ def w0_segments(
     current = settings.migration_cuts == "current"
     cuts: dict[str, list[float]] = {}
     out = pd.DataFrame({"client_id": c["client_id"].to_numpy()})
+    if _ids is not None:
+        c["client_id"] = _ids[c["client_id"].to_numpy(dtype=np.int64)]
     for col, fn in MIGRATIONS.values():
         if fn is seg.abc and current:
             out[col + "_w0"] = _abc_current(
@@ -501,6 +527,15 @@ def migration_grid(matrix: pd.DataFrame, value: str = "clients", rows=None, cols
 
 # ---------------------------------------------------------------- cohorts
 def _period_of_days(days: np.ndarray, period: str) -> np.ndarray:
+    days = np.asarray(days)
+    if days.size > 1000:  # through a table of the days spanned: numpy's conversion to months is slow per value
+        lo, hi = int(days.min()), int(days.max())
+        if hi - lo < 400_000:
+            return _months_to_period(np.arange(lo, hi + 1), period)[days - lo]
+    return _months_to_period(days, period)
+
+
+def _months_to_period(days: np.ndarray, period: str) -> np.ndarray:
     m = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
     return m // 12 if period == "year" else m // 3
 
@@ -581,11 +616,13 @@ def cohorts(tx, w1: Window, settings: Settings) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- lapse
-def typical_gap(tx, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarray]:
+def typical_gap(tx, end: pd.Timestamp, client_ids, *, codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per client of ``client_ids``: number of distinct purchase dates up to
     ``end`` (inclusive) and the median gap in days between consecutive ones
     (NaN with fewer than 3 dates).  ``tx``: transactions or their
-    :func:`day_totals`."""
+    :func:`day_totals`; ``codes``: the client code of each of ``client_ids``
+    in those day totals when the caller knows them (−1: not there), which
+    saves looking the ids up by text."""
     d = _days(tx)
     sel = (d.buys > 0) & (d.day <= _day(end))
     c, day = d.client[sel], d.day[sel]  # sorted by client, then date
@@ -594,8 +631,12 @@ def typical_gap(tx, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarr
     same = c[1:] == c[:-1]
     gc = c[1:][same]
     gap = (day[1:] - day[:-1])[same]
+    many = ndates[gc] >= 3  # the gaps of clients with fewer dates give no median
+    gc, gap = gc[many], gap[many]
     top = np.int64(gap.max() + 1) if gap.size else np.int64(1)
-    key = np.sort(gc * top + gap)  # gaps sorted within each client
+    # gaps sorted within each client: the keys are already in client order, so the stable sort
+    # (timsort, which merges the runs it finds) is close to linear here
+    key = np.sort(gc * top + gap, kind="stable")
     gc, gap = key // top, key % top
     k = np.bincount(gc, minlength=m)
     start = np.concatenate(([0], np.cumsum(k)[:-1]))
@@ -604,29 +645,32 @@ def typical_gap(tx, end: pd.Timestamp, client_ids) -> tuple[np.ndarray, np.ndarr
     kk, ss = k[has], start[has]
     med[has] = (gap[ss + (kk - 1) // 2] + gap[ss + kk // 2]) / 2
     # from client codes to the order of client_ids
-    pos = pd.Index(d.ids).get_indexer(pd.Index(np.asarray(client_ids, dtype=object)))
+    pos = codes if codes is not None else pd.Index(d.ids).get_indexer(pd.Index(np.asarray(client_ids, dtype=object)))
     found = pos >= 0
     nd = np.where(found, ndates[np.maximum(pos, 0)], 0)
     md = np.where(found, med[np.maximum(pos, 0)], np.nan)
     return nd, md
 
 
-def lapse(clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, gaps=None) -> Segmentation:
+def lapse(
+    clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: np.ndarray | None = None, gaps=None
+) -> Segmentation:
     """Lapse ratio and status (§12) for the analysed clients: ratio =
     recency_days / typical gap (median days between distinct purchase dates,
     all history up to W1's end; at least 3 dates, else "too_few_purchases");
     on_track below the first bound, late from it, lapsing from the second
-    (a ratio exactly on a bound goes up).  ``gaps``: (purchase dates, typical
-    gap) per client of ``clients`` when computed elsewhere (by a database
-    engine); ``tx`` is then not read."""
-    ids = clients["client_id"].to_numpy()
-    ndates, gap = typical_gap(tx, w1.end, ids) if gaps is None else gaps
+    (a ratio exactly on a bound goes up).  ``codes``: as for :func:`typical_gap`.
+    ``gaps``: (purchase dates, typical gap) per client of ``clients`` when
+    computed elsewhere (by a database engine); ``tx`` is then not read."""
+    if gaps is not None:
+        ndates, gap = gaps
+    else:
+        ids = clients["client_id"].to_numpy() if codes is None else np.zeros(len(clients))
+        ndates, gap = typical_gap(tx, w1.end, ids, codes=codes)
     ratio = _col(clients, "recency_days") / gap
     score = threshold_score(ratio, settings.lapse_bounds)
-    names = np.array(LAPSE_STATUSES[:3], dtype=object)
-    status = np.full(len(ids), LAPSE_STATUSES[3], dtype=object)
     ok = ~np.isnan(score)
-    status[ok] = names[score[ok].astype(int) - 1]
+    status = np.array(LAPSE_STATUSES, dtype=object)[np.where(ok, np.nan_to_num(score) - 1, 3).astype(np.int64)]
     return Segmentation(
         {"purchase_dates": ndates.astype(float), "typical_gap": gap, "lapse_ratio": ratio, "lapse_status": status},
         {"lapse": [float(b) for b in settings.lapse_bounds]},
@@ -705,6 +749,76 @@ W1_COLUMNS = ("psc_group", "abc_class", "rfm_segment", "dsl_level", "xyz_class",
 ATTRIBUTES = ("manager", "region", "industry", "name")
 
 
+def _spot_check(ids: np.ndarray, values: pd.Series) -> bool:
+    """Whether ``values`` (client ids) equal ``ids`` at a few evenly spaced
+    places and both ends: the cheap check that a caller's client codes
+    belong to these day totals."""
+    if len(values) != len(ids):
+        return False
+    if not len(ids):
+        return True
+    at = np.unique(np.linspace(0, len(ids) - 1, min(len(ids), 65)).astype(np.int64))
+    got = values.iloc[at].to_numpy(dtype=object)
+    return all(a == b for a, b in zip(ids[at], got))
+
+
+def _inverse(codes: np.ndarray, n: int) -> np.ndarray:
+    """For each of ``n`` client codes, the position that holds it in ``codes`` (−1: none)."""
+    out = np.full(n, -1, dtype=np.int64)
+    ok = codes >= 0
+    out[codes[ok]] = np.flatnonzero(ok)
+    return out
+
+
+def _as_text(values: np.ndarray) -> Any:
+    """A column of a few labels (statuses) as the text column pandas would
+    make of it, built from its distinct labels: pandas would otherwise copy
+    every Python string into its text storage one by one.  Other columns
+    are returned as they are."""
+    if values.dtype != object or not len(values) or pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return values
+    codes, uniq = pd.factorize(values, sort=False)
+    if len(uniq) > 64:
+        return values
+    labels = pd.Series(np.asarray(uniq, dtype=object))  # the dtype pandas gives these texts
+    return labels.take(codes).reset_index(drop=True)
+
+
+def _take_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``frame``'s rows at ``rows`` (−1: a row of missing values), as a
+    reindex by client id would give them (the same fill and dtypes), but
+    looked up by position: no hashing of text ids."""
+    return frame.reset_index(drop=True).reindex(rows).reset_index(drop=True)
+
+
+def _w0_by_code(
+    tx: pd.DataFrame,
+    days: DayTotals,
+    line_codes: np.ndarray,
+    w0: Window,
+    w1_clients: pd.DataFrame,
+    w1_cuts: dict[str, list[float]],
+    settings: Settings,
+    first_date: np.ndarray,
+) -> tuple[pd.DataFrame, dict[str, list[float]], np.ndarray]:
+    """:func:`w0_segments` on W0's lines, with the clients as their codes in
+    ``days`` while the metrics are computed (no lookup of text ids); returns
+    the frame, the cut points and the client code of each row."""
+    dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+    inw = _in_window(dates, w0)
+    used = ["date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
+    if "category" not in tx:
+        used.append("sku")
+    sub = tx.loc[inw, [c for c in used if c in tx]]
+    sub.insert(0, "client_id", line_codes[inw])
+    n = len(days.ids)
+    first = pd.Series(first_date, index=pd.RangeIndex(n))
+    seg0, cuts = w0_segments(sub, w0, w1_clients, w1_cuts, settings, first_purchase=first, _ids=days.ids)
+    codes = seg0["client_id"].to_numpy(dtype=np.int64)
+    seg0["client_id"] = days.ids[codes]
+    return seg0, cuts, codes
+
+
 def dynamics(
     tx: pd.DataFrame,
     w1: Window,
@@ -712,60 +826,69 @@ def dynamics(
     w1_cuts: dict[str, list[float]],
     attributes: pd.DataFrame,
     settings: Settings,
+    *,
+    codes: np.ndarray | None = None,
 ) -> Dynamics:
     """Everything of §11–§12 for one analysis.  ``w1_clients``: the analysed
     clients (W1 metrics and segments); ``attributes``: client_id plus
     attributes of every client (manager, region, …), so lost clients keep
-    theirs."""
+    theirs.  ``codes`` (optional): the position of each of ``w1_clients``
+    among the clients of ``tx`` in order of first appearance, when
+    ``attributes`` holds exactly those clients in that order (as the
+    pipeline's per-client table does); then no id is looked up by text."""
     w0 = previous_window(w1, settings)
-    days = day_totals(tx)
-    d = two_windows(days, w1, w0)
+    line_codes, ids = pd.factorize(tx["client_id"], sort=False)
+    days = day_totals(tx, _codes=(line_codes, ids))
+    n = len(days.ids)
+    cols, keep = _window_totals(days, w1, w0)
+    row_code = np.flatnonzero(keep)  # the client code of each row of the per-client frame
+    if codes is not None and _spot_check(days.ids, attributes["client_id"]):
+        # the attributes hold every client in code order: their id column gives the ids as they
+        # are stored (no conversion of Python strings)
+        ids_col = attributes["client_id"].reset_index(drop=True)
+        cols["client_id"] = ids_col if keep.all() else ids_col.take(row_code).reset_index(drop=True)
+        d = pd.DataFrame({k: v if k == "client_id" or keep.all() else v[keep] for k, v in cols.items()})
+    else:
+        codes = None
+        d = pd.DataFrame(cols if keep.all() else {k: v[keep] for k, v in cols.items()})
     st = client_status(d, settings, w1=w1)
-    for k, v in st.columns.items():
-        d[k] = v
-    seg0, cuts0 = w0_segments(
-        tx,
-        w0,
-        w1_clients,
-        w1_cuts,
-        settings,
-        first_purchase=pd.Series(d["first_date"].to_numpy(), index=d["client_id"].to_numpy()),
-    )
-    lp = lapse(w1_clients, settings, tx=days, w1=w1)
-    coh = cohorts(days, w1, settings)
-    return assemble(w0, w1, d, seg0, cuts0, lp, coh, w1_clients, w1_cuts, attributes, settings)
-
-
-def assemble(
-    w0: Window,
-    w1: Window,
-    d: pd.DataFrame,
-    seg0: pd.DataFrame,
-    cuts0: dict[str, list[float]],
-    lp: Segmentation,
-    coh: pd.DataFrame,
-    w1_clients: pd.DataFrame,
-    w1_cuts: dict[str, list[float]],
-    attributes: pd.DataFrame,
-    settings: Settings,
-) -> Dynamics:
-    """The :class:`Dynamics` from its parts: ``d`` the :func:`two_windows` frame
-    with the status columns, ``seg0``/``cuts0`` of :func:`w0_segments`, ``lp`` of
-    :func:`lapse`, ``coh`` of :func:`cohorts` (shared by the pandas path and
-    the engine path, :func:`xlb2b.analysis.aggregate.engine_dynamics`)."""
-    ids = pd.Index(d["client_id"].to_numpy(dtype=object))
+    d = pd.concat([d, pd.DataFrame({k: _as_text(v) for k, v in st.columns.items()})], axis=1)
+    if codes is not None:
+        codes = np.asarray(codes, dtype=np.int64)
+        ok = len(codes) == len(w1_clients) and (not len(codes) or (codes.min() >= 0 and codes.max() < n))
+        if not (ok and _spot_check(days.ids[codes], w1_clients["client_id"])):
+            codes = None
+    if codes is None:  # look the ids up by text
+        index = pd.Index(days.ids)
+        codes = index.get_indexer(pd.Index(w1_clients["client_id"].to_numpy(dtype=object)))
+        attributes = attributes.drop_duplicates("client_id")
+        attr_rows = _inverse(index.get_indexer(pd.Index(attributes["client_id"].to_numpy(dtype=object))), n)
+    else:
+        attr_rows = np.arange(n)
+    w0_day = (days.day >= _day(w0.start)) & (days.day <= _day(w0.end))
+    if w0_day.any():
+        seg0, cuts0, seg0_codes = _w0_by_code(
+            tx, days, line_codes.astype(np.int64, copy=False), w0, w1_clients, w1_cuts, settings, cols["first_date"]
+        )
+    else:  # W0 holds no line: no W0 buyer (the empty frame still gives the columns and cut points)
+        seg0, cuts0 = w0_segments(
+            tx.iloc[:0], w0, w1_clients, w1_cuts, settings, first_purchase=pd.Series([], dtype="datetime64[ns]")
+        )
+        seg0_codes = np.zeros(0, dtype=np.int64)
+    lp = lapse(w1_clients, settings, tx=days, w1=w1, codes=codes)
     w1_cols = [c for c in W1_COLUMNS if c in w1_clients and c not in ATTRIBUTES]
+    w1_rows = _inverse(codes, n)
     parts = [
-        seg0.set_index("client_id"),
-        w1_clients[["client_id"] + w1_cols].set_index("client_id"),
-        attributes[["client_id"] + [c for c in ATTRIBUTES if c in attributes]]
-        .drop_duplicates("client_id")
-        .set_index("client_id"),
-        pd.DataFrame(lp.columns, index=w1_clients["client_id"].to_numpy(dtype=object)),
+        _take_rows(seg0.drop(columns="client_id"), _inverse(seg0_codes, n)[row_code]),
+        _take_rows(w1_clients[w1_cols], w1_rows[row_code]),
+        _take_rows(attributes[[c for c in ATTRIBUTES if c in attributes]], attr_rows[row_code]),
+        _take_rows(pd.DataFrame({k: _as_text(v) for k, v in lp.columns.items()}), w1_rows[row_code]),
     ]
-    # one reindex per frame (pandas takes whole blocks; no per-column conversion)
-    extra = pd.concat([p.reindex(ids) for p in parts], axis=1)
-    d = pd.concat([d, extra.reset_index(drop=True)], axis=1)
-    return Dynamics(
+    d = pd.concat([d, *parts], axis=1)
+    coh = cohorts(days, w1, settings)
+    out = Dynamics(
         w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts), "lapse": [float(b) for b in settings.lapse_bounds]}, coh, settings
     )
+    # the row of each analysed client in the per-client frame (−1: not there)
+    out._cache["w1_rows"] = np.where(codes >= 0, _inverse(row_code, n)[np.maximum(codes, 0)], -1)
+    return out

@@ -20,12 +20,19 @@ def _percentile_sorted(v: np.ndarray, h: np.ndarray) -> np.ndarray:
     PERCENTILE.INC(v, 1/3) on 4 values is exactly the 2nd value (as Excel and
     LibreOffice give it), not a hair below it: a value equal to a cut point
     must stay down."""
+    h, lo, hi = _ranks(h, v.size)
+    frac = h - lo
+    return np.where(frac == 0, v[lo], v[lo] + frac * (v[hi] - v[lo]))
+
+
+def _ranks(h: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks snapped as :func:`_percentile_sorted` takes them, and the two
+    0-based positions each interpolates between."""
     r = np.rint(h)
     h = np.where(np.abs(h - r) < 1e-9, r, h)
     lo = np.floor(h).astype(np.int64)
-    hi = np.minimum(lo + 1, v.size - 1)
-    frac = h - lo
-    return np.where(frac == 0, v[lo], v[lo] + frac * (v[hi] - v[lo]))
+    hi = np.minimum(lo + 1, size - 1)
+    return h, lo, hi
 
 
 def _clean_sorted(values) -> np.ndarray:
@@ -49,14 +56,19 @@ def quantile_cuts(values, k: int = 3, descending: bool = False) -> np.ndarray:
     PERCENTILE.INC(values, 1 − j/k) for descending metrics."""
     if k < 2:
         raise ValueError("k must be at least 2")
-    v = _clean_sorted(values)
+    v = _as_float(values)
+    v = v[~np.isnan(v)]
     if v.size == 0:
         return np.full(k - 1, np.nan)
     j = np.arange(1, k)
     if descending:
         j = k - j
     # rank (n−1)·j/k with the product taken in integers: exact when whole
-    return _percentile_sorted(v, ((v.size - 1) * j) / k)
+    h = ((v.size - 1) * j) / k
+    # only the values at the ranks read are needed: put those in their sorted places (no full sort)
+    _h, lo, hi = _ranks(h, v.size)
+    v = np.partition(v, np.unique(np.concatenate([lo, hi])))
+    return _percentile_sorted(v, h)
 
 
 def quantile_score(values, k: int = 3, *, descending: bool = False, cuts=None):

@@ -226,6 +226,25 @@ def rfm(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
 
 
 # ---------------------------------------------------------------- ABC / XYZ
+def _text_order(ids) -> np.ndarray | None:
+    """The positions of the ids in text order, when the ids are a text column
+    stored by pyarrow (sorted there, without making a Python string per id);
+    None otherwise.  pyarrow compares UTF-8 bytes, which orders texts by
+    code point, as numpy's comparison of texts does."""
+    arr = getattr(ids, "array", ids)
+    if not (isinstance(getattr(arr, "dtype", None), pd.StringDtype) and arr.dtype.storage == "pyarrow"):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    data = pa.array(arr)
+    if data.null_count:
+        return None
+    return pc.sort_indices(data).to_numpy().astype(np.int64, copy=False)
+
+
 def abc_share_before(values, ids) -> np.ndarray:
     """Sort by value descending (ties: id ascending, as text); the share of
     the total held by the clients before each one.  NaN stays NaN."""
@@ -235,8 +254,13 @@ def abc_share_before(values, ids) -> np.ndarray:
     if not ok.any():
         return out
     idx = np.flatnonzero(ok)
-    ids_ok = np.asarray(ids, dtype=object)[idx].astype(str)
-    order = idx[np.lexsort((ids_ok, -v[idx]))]
+    text_order = _text_order(ids)
+    if text_order is not None:
+        by_text = text_order[ok[text_order]]  # then a stable sort by value keeps text order among ties
+        order = by_text[np.argsort(-v[by_text], kind="stable")]
+    else:
+        ids_ok = np.asarray(ids, dtype=object)[idx].astype(str)
+        order = idx[np.lexsort((ids_ok, -v[idx]))]
     sv = v[order]
     total = sv.sum()
     cum_before = np.concatenate(([0.0], np.cumsum(sv)[:-1]))
@@ -260,7 +284,7 @@ def abc_classes(values, ids, cuts=(0.80, 0.95)) -> np.ndarray:
 
 
 def abc(clients: pd.DataFrame, settings: Settings) -> Segmentation:
-    before = abc_share_before(_f(clients, "revenue"), clients["client_id"].to_numpy())
+    before = abc_share_before(_f(clients, "revenue"), clients["client_id"])
     return Segmentation({"share_before": before, "abc_class": abc_from_share(before, settings.abc_cuts)})
 
 

@@ -58,6 +58,27 @@ def _repeated(texts: np.ndarray) -> np.ndarray:
     return np.bincount(codes, minlength=1)[codes] > 1
 
 
+def _all_distinct_folded(texts: np.ndarray) -> bool:
+    """True when the texts are known to stay distinct once folded (ASCII
+    texts whose lowered forms pyarrow counts as all distinct); False when that
+    takes the full check (no pyarrow, other texts, or a shared folded form)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return False
+    if pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        return False
+    arr = pa.array(texts, type=pa.string())
+    if not pc.all(pc.string_is_ascii(arr)).as_py():
+        return False
+    lower = pc.ascii_lower(arr)
+    changed = pc.not_equal(lower, arr)
+    if not pc.any(changed).as_py():
+        return True  # no capital letter: the folded texts are the texts, which are distinct
+    return pc.count_distinct(lower).as_py() == len(arr)
+
+
 def _row_list(rows: np.ndarray) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:ROWS_LISTED])
     more = f" and {len(rows) - ROWS_LISTED} more" if len(rows) > ROWS_LISTED else ""
@@ -74,7 +95,7 @@ def _merge_lookalike_ids(values: pd.Series, alive: np.ndarray, rows: np.ndarray,
     else:
         codes, uniq = pd.factorize(values, use_na_sentinel=True)
         cats = np.asarray(uniq, dtype=object)
-    if len(cats) < 2:
+    if len(cats) < 2 or _all_distinct_folded(cats):
         return values
     folded = pd.Series(_fold_all(cats), dtype=object)
     dup = _repeated(folded.to_numpy())

@@ -79,6 +79,79 @@ def _spelling_keys(values) -> np.ndarray:
     return out
 
 
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[48:58] = _ALNUM[97:123] = True  # digits and small letters
+_CAPITAL = np.zeros(256, dtype=bool)
+_CAPITAL[65:91] = True
+
+
+def _one_pattern(arr) -> bool:
+    """Whether distinct ASCII texts are sure to have distinct spelling keys
+    because they all follow one fixed pattern: the same length, no capital
+    letter, and every other character than a letter or digit at the same
+    places ("00-00123", "K/0042"), so removing those characters cannot make
+    two of them equal."""
+    if len(arr) < 2 or arr.null_count or arr.buffers()[2] is None:
+        return False
+    off = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    lens = np.diff(off)
+    width = int(lens[0])
+    if width == 0 or not (lens == width).all():
+        return False
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0] : off[-1]].reshape(len(arr), width)
+    if _CAPITAL[data].any():
+        return False
+    other = ~_ALNUM[data]
+    return bool((other == other[0]).all())
+
+
+def _ascii_keys(arr, pa, pc):
+    """The spelling keys of an array of ASCII texts: lowered, and every
+    character but letters and digits removed.  When the texts hold only a
+    few such characters (the usual "-", " ", "/"), each is removed as a plain
+    substring, which is much faster than the regular expression."""
+    low = pc.ascii_lower(arr)
+    data = arr.buffers()[2]
+    if data is None:
+        return low
+    counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+    alnum = np.zeros(256, dtype=bool)
+    alnum[48:58] = alnum[65:91] = alnum[97:123] = True
+    other = np.flatnonzero((counts > 0) & ~alnum)
+    if len(other) > 8:
+        return pc.replace_substring_regex(low, r"[^0-9a-z]+", "")
+    for b in other:
+        low = pc.replace_substring(low, chr(int(b)), "")
+    return low
+
+
+def _shared_keys(values) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the distinct ``values`` share their :func:`_spelling_key` with
+    another one, and the keys of those (in their order).  With pyarrow and
+    ASCII texts only (the usual ids), the keys are made, hashed and counted
+    inside pyarrow, and only the shared ones become Python objects."""
+    texts = np.asarray(values, dtype=object)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        pa = None
+    if pa is not None and pd.api.types.infer_dtype(texts, skipna=False) == "string":
+        arr = pa.array(texts, type=pa.string())
+        if pc.all(pc.string_is_ascii(arr)).as_py():
+            if _one_pattern(arr):
+                return np.zeros(len(texts), dtype=bool), np.zeros(0, dtype=object)
+            keys = _ascii_keys(arr, pa, pc)
+            codes = keys.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+            dup = np.bincount(codes, minlength=1)[codes] > 1
+            if not dup.any():
+                return dup, np.zeros(0, dtype=object)
+            return dup, keys.filter(pa.array(dup)).to_numpy(zero_copy_only=False).astype(object)
+    keys = pd.Series(_spelling_keys(texts))
+    dup = keys.duplicated(keep=False).to_numpy()
+    return dup, keys[dup].to_numpy()
+
+
 def _rows(rows, limit: int = 5) -> str:
     rows = [int(r) for r in rows]
     s = ", ".join(map(str, rows[:limit]))
@@ -185,12 +258,11 @@ def _spelling(
 ) -> list[tuple[str, int | None, str]]:
     if len(uniq) < 2:
         return []
-    keys = pd.Series(_spelling_keys(uniq))
-    dup = keys.duplicated(keep=False).to_numpy()
+    dup, shared = _shared_keys(uniq)
     if not dup.any():
         return []
     first_row = pd.Series(data["row"].to_numpy()).groupby(codes).min()
-    groups = pd.Series(np.flatnonzero(dup)).groupby(keys[dup].to_numpy(), sort=False)
+    groups = pd.Series(np.flatnonzero(dup)).groupby(shared, sort=False)
     texts = []
     for _k, members in groups:
         m = sorted(members.tolist(), key=lambda j: first_row[j])
@@ -226,12 +298,17 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
             v = _codes(data[c])[0].astype(np.uint64)
         with np.errstate(over="ignore"):
             h = (h ^ v) * np.uint64(0x100000001B3 + 2 * j)
-    if int(pd.Series(h).duplicated().sum()) < COPIES_MIN:
+    # a line can only repeat another, or be repeated, when its hash shares a bucket with another
+    # line's: only those lines are hashed exactly (a quarter or so of them)
+    bucket = (h >> np.uint64(40)).astype(np.int64) & ((1 << 22) - 1)
+    cand = np.flatnonzero(np.bincount(bucket, minlength=1 << 22)[bucket] > 1)
+    gid, _u = pd.factorize(h[cand])
+    if len(cand) - len(_u) < COPIES_MIN:
         return []  # the usual case: no line repeats another
-    gid, _u = pd.factorize(h)
-    first = np.full(len(_u), n, dtype=np.int64)
-    np.minimum.at(first, gid, np.arange(n))
-    orig = first[gid]
+    first = np.empty(len(_u), dtype=np.int64)
+    first[gid[::-1]] = cand[::-1]  # the last write wins: each hash's first line
+    orig = np.arange(n)
+    orig[cand] = first[gid]
     dup = orig != np.arange(n)
     if dup.any():  # a hash shared by different lines is not a copy
         idx = np.flatnonzero(dup)
