@@ -17,6 +17,7 @@ import pandas as pd
 
 from xlb2b.analysis import segments as seg
 from xlb2b.analysis.metrics import Window, client_metrics
+from xlb2b.analysis.money import money_sum
 from xlb2b.analysis.scores import threshold_score
 from xlb2b.analysis.segments import Segmentation
 from xlb2b.errors import FATAL, InputError, Report
@@ -127,7 +128,7 @@ def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None
             ids,
             c[new],
             d[new],
-            np.bincount(pair, weights=amount, minlength=k),
+            money_sum(pair, amount, k),
             np.bincount(pair, weights=units, minlength=k),
             np.bincount(pair, minlength=k),
             np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
@@ -142,7 +143,7 @@ def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None
             ids,
             uniq // span,
             uniq % span + d0,
-            np.bincount(pair, weights=amount, minlength=k),
+            money_sum(pair, amount, k),
             np.bincount(pair, weights=units, minlength=k),
             np.bincount(pair, minlength=k),
             np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
@@ -158,7 +159,7 @@ def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None
         ids,
         uniq // span,
         uniq % span + d0,
-        np.bincount(codes, weights=amount, minlength=k),
+        money_sum(codes, amount, k),
         np.bincount(codes, weights=units, minlength=k),
         np.bincount(codes, minlength=k),
         np.bincount(codes, weights=buys, minlength=k).astype(np.int64),
@@ -196,7 +197,7 @@ def _window_totals(d: DayTotals, w1: Window, w0: Window) -> tuple[dict[str, np.n
     for tag, w in (("w0", w0), ("w1", w1)):
         sel = (d.day >= _day(w.start)) & (d.day <= _day(w.end))
         c = d.client[sel]
-        out[f"revenue_{tag}"] = np.bincount(c, weights=d.amount[sel], minlength=n)
+        out[f"revenue_{tag}"] = money_sum(c, d.amount[sel], n)  # net zero is 0, not float noise
         out[f"units_{tag}"] = np.bincount(c, weights=d.units[sel], minlength=n)
         out[f"lines_{tag}"] = np.bincount(c, weights=d.lines[sel], minlength=n).astype(np.int64)
     first = _first_purchase_day(d)
@@ -309,18 +310,18 @@ def revenue_bridge(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame
     volume = np.nan_to_num(_col(clients, "volume_effect"))
     change = r1 - r0
     amounts, counts = {}, {}
-    amounts["start"] = np.bincount(g, weights=r0, minlength=ng)
+    amounts["start"] = money_sum(g, r0, ng)
     counts["start"] = np.bincount(g, weights=(r0 > 0).astype(float), minlength=ng)
     for key in ("new", "returned", "lost", "no_unit_data", "other", "flat"):
         m = row == key
-        amounts[key] = np.bincount(g[m], weights=change[m], minlength=ng)
+        amounts[key] = money_sum(g[m], change[m], ng)
         counts[key] = np.bincount(g[m], minlength=ng).astype(float)
     for st in ("grown", "shrunk"):
         m = row == st
         amounts[f"{st}_price"] = np.bincount(g[m], weights=price[m], minlength=ng)
         amounts[f"{st}_volume"] = np.bincount(g[m], weights=volume[m], minlength=ng)
         counts[f"{st}_price"] = counts[f"{st}_volume"] = np.bincount(g[m], minlength=ng).astype(float)
-    amounts["end"] = np.bincount(g, weights=r1, minlength=ng)
+    amounts["end"] = money_sum(g, r1, ng)
     counts["end"] = np.bincount(g, weights=(r1 > 0).astype(float), minlength=ng)
     parts = []
     for key in BRIDGE_ROWS:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xlb2b.analysis.money import money_sum
 from xlb2b.settings import Settings
 
 DAY = np.timedelta64(1, "D")
@@ -124,7 +125,7 @@ def pair_sums(c: np.ndarray, x: np.ndarray, nx: int, weights: np.ndarray):
     """Sums of ``weights`` per distinct (c, x): returns (client of pair, x of pair, sum)."""
     key = c * np.int64(max(nx, 1)) + x
     codes, uniq = pd.factorize(key, sort=False)
-    sums = np.bincount(codes, weights=weights, minlength=len(uniq))
+    sums = money_sum(codes, weights, len(uniq))
     return uniq // max(nx, 1), uniq % max(nx, 1), sums
 
 
@@ -200,7 +201,7 @@ def client_metrics(
     amt = amount[inw]
     buy = amt > 0
 
-    revenue = np.bincount(c, weights=amt, minlength=n)
+    revenue = money_sum(c, amt, n)  # lines netting to zero give 0, not float noise
     lines = np.bincount(c, minlength=n)
     if "quantity" in tx:
         qty = tx["quantity"].to_numpy(dtype="float64")[inw]
@@ -215,7 +216,7 @@ def client_metrics(
         gp_line = amt - tx["cost"].to_numpy(dtype="float64")[inw]
     else:
         gp_line = None
-    gross_profit = np.bincount(c, weights=gp_line, minlength=n) if gp_line is not None else np.full(n, np.nan)
+    gross_profit = money_sum(c, gp_line, n) if gp_line is not None else np.full(n, np.nan)
 
     cb = c[buy]
     # orders: order_id, or one order per (client, date)
@@ -260,7 +261,7 @@ def client_metrics(
     # preceding window revenue (for growth)
     prev = window.preceding()
     pw = (dates >= np.datetime64(prev.start, "ns")) & (dates < np.datetime64(prev.end + pd.Timedelta(days=1), "ns"))
-    prev_revenue = np.bincount(cid_all[pw], weights=amount[pw], minlength=n)
+    prev_revenue = money_sum(cid_all[pw], amount[pw], n)
 
     table = client_table(
         clients,
@@ -403,7 +404,7 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
     pc, ps, psum = pair_sums(c, s, ns, mkt["amount"].to_numpy(dtype="float64"))
     pos = psum > 0
     pc, ps, psum = pc[pos], ps[pos], psum[pos]
-    spend = np.bincount(pc, weights=psum, minlength=n)
+    spend = money_sum(pc, psum, n)
     suppliers = np.bincount(pc, minlength=n)
     share = psum / spend[pc]
     hhi = np.bincount(pc, weights=share * share, minlength=n)
@@ -413,7 +414,7 @@ def market_metrics(mkt: pd.DataFrame, window: Window, settings: Settings) -> pd.
         hit = np.flatnonzero(sup_names == our_key)
         if hit.size:
             sel = ps == int(hit[0])
-            ours = np.bincount(pc[sel], weights=psum[sel], minlength=n)
+            ours = money_sum(pc[sel], psum[sel], n)
     has = spend > 0
     sow = np.where(has, ours / np.where(has, spend, 1), np.nan) if our_key else np.full(n, np.nan)
     out = pd.DataFrame(

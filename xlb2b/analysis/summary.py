@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlb2b.analysis.money import snap_cents
+
 TOTAL = "Total"
 NOT_SEGMENTED = "(not segmented)"
 
@@ -112,13 +114,20 @@ def summary_table(
     sums = ["revenue", "gross_profit", "orders", "units", "skus", "capacity_units", "revenue_cap"]
     means = ["sow", "recency_days"] if kml else []
 
+    money = ("revenue", "gross_profit", "revenue_cap", "market_spend")
+
+    def total(x: pd.Series):
+        """Σ, NaN when every value is; money without float noise (a net-zero segment sums to 0)."""
+        v = x.sum(min_count=1)
+        return float(snap_cents(v, x.abs().sum(), x.count())) if x.name in money and v == v else v
+
     def block(g: pd.DataFrame) -> dict:
-        row = {c: g[c].sum(min_count=1) for c in sums}
+        row = {c: total(g[c]) for c in sums}
         row["clients"] = len(g)
         for c in means:
             row[c] = g[c].mean()
         if kml:
-            row["market_spend"] = g["market_spend"].sum(min_count=1)
+            row["market_spend"] = total(g["market_spend"])
             row["regions"] = g["region"].dropna().nunique()
             if competitors is not None and len(competitors):
                 row["competitors"] = competitors.loc[

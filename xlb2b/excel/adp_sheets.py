@@ -41,6 +41,18 @@ FINANCIALS = [
     ("skus_sold", "units"),
     ("orders", "orders"),
 ]
+#: the trajectory block beside them (§11–§12): (label key, format) per row, W0 and W1 columns
+_TRAJECTORY_FORMATS = [
+    ("traj_revenue", "money"),
+    ("traj_status", "value"),
+    ("traj_price_effect", "money"),
+    ("traj_volume_effect", "money"),
+    ("traj_psc_group", "value"),
+    ("traj_abc_xyz", "value"),
+    ("traj_rfm_dsl", "value"),
+    ("traj_lapse", "value"),
+]
+TRAJECTORY_ROWS = len(_TRAJECTORY_FORMATS)
 ROLES = ["decision_maker", "influencer", "champion", "executive_sponsor", "user"]
 STATUSES = ["unknown", "known_not_met", "met_not_in_contact", "regular_contact"]
 STEPS = [f"step_{i:02d}" for i in range(1, planning.PROGRESS_STEPS + 1)]
@@ -156,6 +168,57 @@ class _Context:
             self.fin = {self.year - 1: nan, self.year: nan}
 
 
+def trajectory_rows(row, lang: str, group_tr, rfm_tr) -> list[tuple[str, Any, Any, str]]:
+    """The ADP trajectory block's eight rows for one client (a Clients row
+    of an analysis that compared two windows): (label key, W0 value, W1
+    value, format); numbers NaN and texts "" when unknown.  ``group_tr`` and
+    ``rfm_tr`` translate PSC group and RFM segment names."""
+    get = row.get
+
+    def text(v) -> str:
+        return _text(v)
+
+    def dsl(v) -> str:
+        x = _num(v)
+        return "" if np.isnan(x) else label(f"dsl_level.{int(x)}", lang)
+
+    def pair(*parts: str) -> str:
+        return " / ".join(x for x in parts if x)
+
+    status = _text(get("status"))
+    lapse = _text(get("lapse_status"))
+    ratio = _num(get("lapse_ratio"))
+    lapse_text = label(f"lapse_status.{lapse}", lang) if lapse else ""
+    if lapse_text and not np.isnan(ratio):
+        lapse_text += f" ({ratio:.2f})"
+    # eight rows, as many as the financials beside them
+    return [
+        ("traj_revenue", _num(get("revenue_w0")), _num(get("revenue")), "money"),
+        ("traj_status", "", label(f"client_status.{status}", lang) if status else "", "value"),
+        ("traj_price_effect", "", _num(get("price_effect")), "money"),
+        ("traj_volume_effect", "", _num(get("volume_effect")), "money"),
+        (
+            "traj_psc_group",
+            group_tr(text(get("psc_group_w0"))),
+            group_tr(text(get("psc_group"))),
+            "value",
+        ),
+        (
+            "traj_abc_xyz",
+            pair(text(get("abc_class_w0")), text(get("xyz_class_w0"))),
+            pair(text(get("abc_class")), text(get("xyz_class"))),
+            "value",
+        ),
+        (
+            "traj_rfm_dsl",
+            pair(rfm_tr(text(get("rfm_segment_w0"))), dsl(get("dsl_level_w0"))),
+            pair(rfm_tr(text(get("rfm_segment"))), dsl(get("dsl_level"))),
+            "value",
+        ),
+        ("traj_lapse", "", lapse_text, "value"),
+    ]
+
+
 class _AdpWriter:
     """Writes ADP sheets and the revenue plan into ``workbook`` (an XlsxWriter
     workbook, or anything with its interface such as the recording workbook
@@ -217,63 +280,31 @@ class _AdpWriter:
         }
 
     # -------------------------------------------------------------- pieces
-    def _trajectory(self, ws, r: int, row, blank: bool) -> int:
+    def _trajectory(self, ws, sheet: str, r: int, row, blank: bool) -> int:
         """Columns F..H beside the financials: the client from the preceding
         window W0 to the analysis window W1 (METHODOLOGY §11–§12): revenue,
-        status, price and volume effects, segments, lapse ratio and status.
-        Returns the row after the block; nothing on a blank sheet."""
+        status, price and volume effects, segments, lapse ratio and status;
+        on the blank sheet named ``trajectory_windows`` (the two headers) and
+        ``trajectory`` (8 rows × W0, W1).  Returns the row after the block; the blank sheet
+        has the block empty (a template's fill writes it), a client's sheet
+        has none when the analysis did not compare two windows."""
         L, F = self.L, self.fmt
-        if blank or self.windows is None or "status" not in row:  # values come from the analysis only
+        if not blank and (self.windows is None or "status" not in row):  # values come from the analysis only
             return r
-        get = row.get
-        w0, w1 = self.windows
+        w0, w1 = ("", "") if blank else self.windows
         ws.write_string(r, 5, L["trajectory"], F["header"])
-        ws.write_string(r, 6, f"W0 {w0}", F["header"])
-        ws.write_string(r, 7, f"W1 {w1}", F["header"])
+        ws.write_string(r, 6, f"W0 {w0}".strip(), F["header"])
+        ws.write_string(r, 7, f"W1 {w1}".strip(), F["header"])
+        if blank:  # the template's names (a client's sheet is filled already; two names more per sheet
+            # would cost two Office.js actions on every ADP the buttons write)
+            self._name(sheet, "trajectory_windows", r, 6, last_col=7)
+            self._name(sheet, "trajectory", r + 1, 6, r + TRAJECTORY_ROWS, 7)
         r += 1
-
-        def text(v) -> str:
-            return _text(v)
-
-        def dsl(v) -> str:
-            x = _num(v)
-            return "" if np.isnan(x) else label(f"dsl_level.{int(x)}", self.lang)
-
-        def pair(*parts: str) -> str:
-            return " / ".join(x for x in parts if x)
-
-        status = _text(get("status"))
-        lapse = _text(get("lapse_status"))
-        ratio = _num(get("lapse_ratio"))
-        lapse_text = label(f"lapse_status.{lapse}", self.lang) if lapse else ""
-        if lapse_text and not np.isnan(ratio):
-            lapse_text += f" ({ratio:.2f})"
-        # eight rows, as many as the financials, so the sheet keeps the blank template's layout
-        items = [
-            ("traj_revenue", _num(get("revenue_w0")), _num(get("revenue")), "money"),
-            ("traj_status", "", label(f"client_status.{status}", self.lang) if status else "", "value"),
-            ("traj_price_effect", "", _num(get("price_effect")), "money"),
-            ("traj_volume_effect", "", _num(get("volume_effect")), "money"),
-            (
-                "traj_psc_group",
-                self.group_tr(text(get("psc_group_w0"))),
-                self.group_tr(text(get("psc_group"))),
-                "value",
-            ),
-            (
-                "traj_abc_xyz",
-                pair(text(get("abc_class_w0")), text(get("xyz_class_w0"))),
-                pair(text(get("abc_class")), text(get("xyz_class"))),
-                "value",
-            ),
-            (
-                "traj_rfm_dsl",
-                pair(self.rfm_tr(text(get("rfm_segment_w0"))), dsl(get("dsl_level_w0"))),
-                pair(self.rfm_tr(text(get("rfm_segment"))), dsl(get("dsl_level"))),
-                "value",
-            ),
-            ("traj_lapse", "", lapse_text, "value"),
-        ]
+        items = (
+            trajectory_rows(row, self.lang, self.group_tr, self.rfm_tr)
+            if not blank
+            else [(key, np.nan, np.nan, kind) for key, kind in _TRAJECTORY_FORMATS]
+        )
         for key, v0, v1, kind in items:
             ws.write_string(r, 5, L[key], F["label"])
             for col, v in ((6, v0), (7, v1)):
@@ -427,7 +458,7 @@ class _AdpWriter:
         r += 4
         # 7 financials, the client's trajectory W0 -> W1 beside them
         r = self._section(ws, r, "s7_financials")
-        trajectory_end = self._trajectory(ws, r, row, blank)
+        trajectory_end = self._trajectory(ws, sheet, r, row, blank)
         ws.write_string(r, 0, L["indicator"], F["header"])
         if blank:
             ws.write_string(r, 1, L["year_prev"], F["header"])

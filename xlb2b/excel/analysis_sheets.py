@@ -29,6 +29,7 @@ from xlb2b.analysis.summary import (
     abc_curve_points,
 )
 from xlb2b.errors import InputError
+from xlb2b.excel.criteria import is_plain, sum_exact
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
 from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml, new_workbook
@@ -250,6 +251,7 @@ class _Writer:
             k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#FFF2CC", "border": 1})
             for k in (MONEY, INT, SHARE, RATIO, TEXT)
         }
+        self.f_edit_date = wb.add_format({"num_format": self.f[DATE].num_format, "bg_color": "#FFF2CC", "border": 1})
         self.f_calc = {
             k: wb.add_format({"num_format": self.f[k].num_format, "bg_color": "#E2EFDA", "border": 1})
             for k in (MONEY, INT, SHARE, RATIO)
@@ -317,22 +319,34 @@ class _Writer:
         w = self.a.window
         dates = [("window_start", w.start), ("window_end", w.end)]
         if self.a.dynamics is not None:
+            # W0 is read back by Refresh (settings_from_sheet): edited dates make it explicit
             dates += [("previous_start", self.a.dynamics.w0.start), ("previous_end", self.a.dynamics.w0.end)]
         for key, v in dates:
             ws.write_string(row, 0, t(f"setting.{key}"))
-            ws.write_datetime(row, 1, v.to_pydatetime(), self.f[DATE])
+            ws.write_datetime(
+                row, 1, v.to_pydatetime(), self.f_edit_date if key.startswith("previous") else self.f[DATE]
+            )
             ws.write_string(row, 2, key)
             ws.write_string(row, 3, t(f"setting_hint.{key}", "Analysis window (metrics are computed for it)"))
             self.name(key, name, row, 1)
             row += 1
+        if self.a.dynamics is not None:
+            for key, v, choices in (
+                ("migration_cuts", s.migration_cuts, ["own", "current"]),
+                ("cohort_period", s.cohort_period, ["quarter", "year"]),
+            ):
+                ws.write_string(row, 0, t(f"setting.{key}"))
+                ws.write_string(row, 1, v, self.f_edit[TEXT])
+                ws.data_validation(row, 1, row, 1, {"validate": "list", "source": choices})
+                ws.write_string(row, 2, key)
+                ws.write_string(row, 3, t(f"setting_hint.{key}", ""))
+                row += 1
         fixed = [
             ("quantile_k", s.quantile_k),
             ("rfm_k", s.rfm_k),
             ("psc_price_basis", s.psc_price_basis),
             ("months_observed_floor", s.months_observed_floor),
         ]
-        if self.a.dynamics is not None:
-            fixed += [("migration_cuts", s.migration_cuts), ("cohort_period", s.cohort_period)]
         for key, v in fixed:
             ws.write_string(row, 0, t(f"setting.{key}"))
             self.value(ws, row, 1, v, self.f[INT] if not isinstance(v, str) else self.f[TEXT])
@@ -826,6 +840,9 @@ class _Writer:
             "market_spend": "market_spend",
         }
         plain = lambda kind: self.f[kind]
+        # our own codes are safe as SUMIFS criteria; user-named groups and segments are matched
+        # exactly (SUMIFS would read "=Key", "A*" or "~" in them as operators or wildcards)
+        exact = not all(is_plain(k) for k, _ in keys)
         for i, (key, key_formula) in enumerate(keys):
             r = first + i
             er = str(r + 1)
@@ -840,17 +857,32 @@ class _Writer:
             for k, src in sum_src.items():
                 if k not in C or (k == "gross_profit" and not has_gp) or src not in self.col:
                     continue
-                ws.write_formula(r, C[k], f"SUMIFS({rng(src)},{code},{crit})", self.f[fmt[k]], cached(lookup, k))
-            ws.write_formula(r, C["clients"], f"COUNTIFS({code},{crit})", self.f[INT], cached(lookup, "clients"))
+                ws.write_formula(
+                    r,
+                    C[k],
+                    sum_exact(rng(src), [(code, crit)]) if exact else f"SUMIFS({rng(src)},{code},{crit})",
+                    self.f[fmt[k]],
+                    cached(lookup, k),
+                )
+            ws.write_formula(
+                r,
+                C["clients"],
+                sum_exact(None, [(code, crit)]) if exact else f"COUNTIFS({code},{crit})",
+                self.f[INT],
+                cached(lookup, "clients"),
+            )
             if "capacity_units" in self.col:
                 ws.write_formula(
                     r,
                     C["revenue_cap"],
-                    f'SUMIFS({rng("revenue")},{code},{crit},{rng("capacity_units")},">0")',
+                    sum_exact(rng("revenue"), [(code, crit)], (rng("capacity_units"),))
+                    if exact
+                    else f'SUMIFS({rng("revenue")},{code},{crit},{rng("capacity_units")},">0")',
                     self.f[MONEY],
                     cached(lookup, "revenue_cap"),
                 )
             if kml:
+                # KML keys are our codes (K3_M2_L1): AVERAGEIFS matches them exactly
                 for k in ("sow", "recency_days"):
                     if k in self.col:
                         ws.write_formula(
@@ -1175,10 +1207,22 @@ def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
 
     s = base or Settings()
     d = s.to_dict()
+    days: dict[str, dt.date] = {}
     for i, row in enumerate(rows or [], 1):
         row = list(row) + [None] * 3
         key, value = row[2], row[1]
         if not isinstance(key, str):
+            continue
+        if key in _SHEET_DATES:
+            days[key] = _sheet_date(value, f"{where}, row {i}, column B ({key})")
+            continue
+        if key in _SHEET_CHOICES:
+            text = "" if value is None else str(value).strip().lower()
+            if text not in _SHEET_CHOICES[key]:
+                raise ValueError(
+                    f"{where}, row {i}, column B ({key}): {value!r} is not one of " + ", ".join(_SHEET_CHOICES[key])
+                )
+            d[key] = text
             continue
         if key.startswith("bcg_weight_") and key[len("bcg_weight_") :] in d["bcg_weights"]:
             field_, pos = "bcg_weights", key[len("bcg_weight_") :]
@@ -1201,4 +1245,42 @@ def settings_from_sheet(rows, base=None, *, where: str = "Settings"):
             seq = list(d[field_])
             seq[pos] = number
             d[field_] = seq
+    if "previous_start" in days and "previous_end" in days:
+        d.update(_previous_from_sheet(days))
     return Settings.from_dict(d, source=where)
+
+
+#: Settings-sheet keys read back as dates (the windows) and as one of a few words
+_SHEET_DATES = ("window_start", "window_end", "previous_start", "previous_end")
+_SHEET_CHOICES = {"migration_cuts": ("own", "current"), "cohort_period": ("quarter", "year")}
+
+
+def _sheet_date(value, where: str) -> dt.date:
+    """A date cell as the sheet's reader returns it: a date/datetime (openpyxl,
+    classic COM), ISO text, or an Excel serial number (Office.js)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2958466:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise ValueError(f"{where}: {value!r} is not a date (type it as a date, e.g. 2024-01-31)")
+
+
+def _previous_from_sheet(days: dict[str, dt.date]) -> dict[str, Any]:
+    """W0 from the sheet's dates: the default (None, None) when they are the
+    ones the default rule gives for the sheet's W1 (so W0 keeps following W1
+    when new data moves it), else explicit."""
+    from xlb2b.analysis.metrics import Window
+
+    w0 = (days["previous_start"], days["previous_end"])
+    if "window_start" in days and "window_end" in days:
+        default = Window(pd.Timestamp(days["window_start"]), pd.Timestamp(days["window_end"])).preceding()
+        if w0 == (default.start.date(), default.end.date()):
+            return {"previous_start": None, "previous_end": None}
+    return {"previous_start": w0[0], "previous_end": w0[1]}

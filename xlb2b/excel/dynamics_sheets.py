@@ -28,6 +28,8 @@ from xlb2b.analysis.dynamics import (
     stayed_share,
     watch_list,
 )
+from xlb2b.analysis.money import snap_cents
+from xlb2b.excel.criteria import literal, sum_exact, text_constant
 from xlb2b.excel.names import _q
 from xlb2b.excel.rows import Column
 from xlb2b.io_util import column_letter
@@ -61,10 +63,6 @@ def _num(v: Any):
     except (TypeError, ValueError):
         return ""
     return "" if f != f else f
-
-
-def _str_literal(text: str) -> str:
-    return '"' + str(text).replace('"', '""') + '"'
 
 
 class _Section:
@@ -177,22 +175,24 @@ class _Section:
 
     # ------------------------------------------------------------------ bridge
     def bridge_formula(self, key: str, group: tuple[str, str] | None = None) -> str:
-        """SUMIFS of one bridge row (optionally within a group: (range key, criterion cell))."""
-        extra = f",{self.rng(group[0])},{group[1]}" if group else ""
-        if key == "start":
-            return f"SUMIFS({self.rng('revenue_w0')}{extra})" if group else f"SUM({self.rng('revenue_w0')})"
-        if key == "end":
-            return f"SUMIFS({self.rng('revenue_w1')}{extra})" if group else f"SUM({self.rng('revenue_w1')})"
+        """SUMIFS of one bridge row; within a group ((range key, criterion
+        cell): a manager or group name, any text) an exact SUMPRODUCT."""
+        if key in ("start", "end"):
+            values = self.rng("revenue_w0" if key == "start" else "revenue_w1")
+            return sum_exact(values, [(self.rng(group[0]), group[1])]) if group else f"SUM({values})"
         col, row_key = _BRIDGE_SOURCE[key]
-        crit = _str_literal(self.row_key_label[row_key])
-        return f"SUMIFS({self.rng(col)},{self.rng('bridge_row')},{crit}{extra})"
+        row_label = self.row_key_label[row_key]
+        if group:
+            exact = [(self.rng("bridge_row"), text_constant(row_label)), (self.rng(group[0]), group[1])]
+            return sum_exact(self.rng(col), exact)
+        return f"SUMIFS({self.rng(col)},{self.rng('bridge_row')},{literal(row_label)})"
 
     def count_formula(self, key: str) -> str:
         if key == "start":
             return f'COUNTIFS({self.rng("revenue_w0")},">0")'
         if key == "end":
             return f'COUNTIFS({self.rng("revenue_w1")},">0")'
-        return f"COUNTIFS({self.rng('bridge_row')},{_str_literal(self.row_key_label[_BRIDGE_SOURCE[key][1]])})"
+        return f"COUNTIFS({self.rng('bridge_row')},{literal(self.row_key_label[_BRIDGE_SOURCE[key][1]])})"
 
     def bridge_sheet(self) -> None:
         w, t = self.w, self.t
@@ -413,9 +413,10 @@ class _Section:
         r0, r1 = self.rng("revenue_w0"), self.rng("revenue_w1")
         r = 3
         blocks = [
-            ("dynamics.matrix_clients", "Clients", 0, INT, lambda a, b: f"COUNTIFS({fc},{a},{tc},{b})"),
-            ("dynamics.matrix_revenue_w0", "W0 revenue", 1, MONEY, lambda a, b: f"SUMIFS({r0},{fc},{a},{tc},{b})"),
-            ("dynamics.matrix_revenue_w1", "W1 revenue", 2, MONEY, lambda a, b: f"SUMIFS({r1},{fc},{a},{tc},{b})"),
+            # segment names may be any text (a user's PSC group or RFM segment): exact matches
+            ("dynamics.matrix_clients", "Clients", 0, INT, lambda a, b: sum_exact(None, [(fc, a), (tc, b)])),
+            ("dynamics.matrix_revenue_w0", "W0 revenue", 1, MONEY, lambda a, b: sum_exact(r0, [(fc, a), (tc, b)])),
+            ("dynamics.matrix_revenue_w1", "W1 revenue", 2, MONEY, lambda a, b: sum_exact(r1, [(fc, a), (tc, b)])),
         ]
         stayed_cells = []
         for bi, (key, default, idx, kind, formula) in enumerate(blocks):
@@ -572,8 +573,11 @@ class _Section:
             r = 4 + i
             ws.write_string(r, 0, label(f"lapse_status.{key}", self.lang), w.f_bold)
             sel = c["lapse_status"] == key
-            ws.write_formula(r, 1, f"COUNTIFS({st},$A{r + 1})", self.f[INT], int(sel.sum()))
-            ws.write_formula(r, 2, f"SUMIFS({rev},{st},$A{r + 1})", self.f[MONEY], float(c.loc[sel, "revenue"].sum()))
+            crit = literal(label(f"lapse_status.{key}", self.lang))
+            ws.write_formula(r, 1, f"COUNTIFS({st},{crit})", self.f[INT], int(sel.sum()))
+            at_stake = c.loc[sel, "revenue"]
+            cached = float(snap_cents(at_stake.sum(), at_stake.abs().sum(), len(at_stake)))
+            ws.write_formula(r, 2, f"SUMIFS({rev},{st},{crit})", self.f[MONEY], cached)
         wl = watch_list(c)
         wl["lapse_status"] = [label(f"lapse_status.{v}", self.lang) for v in wl["lapse_status"]]
         r = 10
