@@ -1,7 +1,7 @@
 """Order lines at scale: the DuckDB path against the pandas path and DuckDB's bare GROUP BY.
 
     python benchmarks/bench_scale.py [--lines 10000000 50000000] [--dir /tmp/xlb2b-scale]
-                                     [--pandas-max-lines 10000000] [--keep]
+                                     [--pandas-max-lines 10000000] [--keep] [--contenders ...]
 
 For each size, generated order lines are written as parquet files (10 files),
 then each contender runs in its own process, so that its peak resident memory
@@ -9,9 +9,15 @@ then each contender runs in its own process, so that its peak resident memory
 
 * ``group by``: DuckDB's bare ``SELECT client_id, sum(amount), count(*) …
   GROUP BY client_id`` over the same files (the floor for one pass);
+* ``distinct``: DuckDB's bare ``GROUP BY client_id`` with the two distinct
+  counts every analysis needs (orders, SKUs) next to the sum: the floor for
+  the per-client work, since a distinct count is a table of (client, value)
+  pairs, millions of them where the plain GROUP BY has one row per client;
 * ``duckdb``: ``xlb2b.inputs.scan.open_files`` (validation in the engine)
   plus ``xlb2b.pipeline.analyze`` on it (window, every per-client figure,
-  latest region/manager, segmentations), no workbook;
+  latest region/manager, segmentations, the two-window view: W0's figures,
+  status, migration, cohorts, lapse), no workbook;
+* ``duckdb W1``: the same without the two-window view (``dynamics = false``);
 * ``pandas``: ``pd.read_parquet`` of the files, ``read_transactions``
   (validation) and ``analyze``: what the package does for a single file.
   Above ``--pandas-max-lines`` it is not run (its memory grows with the
@@ -34,6 +40,7 @@ import time
 import numpy as np
 
 FILES = 10
+CONTENDERS = ("group by", "distinct", "duckdb", "duckdb W1", "pandas")
 GIB = 2 ** 30
 
 
@@ -95,11 +102,22 @@ def run_group_by(pattern: str) -> dict:
     return {"clients": int(n)}
 
 
-def run_duckdb(pattern: str) -> dict:
+def run_distinct(pattern: str) -> dict:
+    import duckdb
+    con = duckdb.connect(config={"memory_limit": os.environ.get("XLB2B_DUCKDB_MEMORY", "1GB"),
+                                 "preserve_insertion_order": False})
+    n = con.execute(f"SELECT count(*), sum(o), sum(s) FROM (SELECT client_id, sum(amount) AS a, "
+                    f"count(DISTINCT order_id) AS o, count(DISTINCT sku) AS s FROM "
+                    f"read_parquet('{pattern}') GROUP BY client_id)").fetchone()[0]
+    return {"clients": int(n)}
+
+
+def run_duckdb(pattern: str, dynamics: bool = True) -> dict:
     from xlb2b.inputs import scan
     from xlb2b.pipeline import analyze
+    from xlb2b.settings import Settings
     e = scan.open_files("transactions", pattern)
-    a = analyze(e)
+    a = analyze(e, settings=Settings(dynamics=dynamics))
     return {"clients": int(len(a.clients) + len(a.excluded)), "revenue": float(a.clients["revenue"].sum())}
 
 
@@ -116,7 +134,8 @@ def run_pandas(pattern: str) -> dict:
 
 
 def child(which: str, pattern: str) -> int:
-    fn = {"group by": run_group_by, "duckdb": run_duckdb, "pandas": run_pandas}[which]
+    fn = {"group by": run_group_by, "distinct": run_distinct, "duckdb": run_duckdb,
+          "duckdb W1": lambda p: run_duckdb(p, dynamics=False), "pandas": run_pandas}[which]
     t = time.perf_counter()
     out = fn(pattern)
     out["seconds"] = time.perf_counter() - t
@@ -147,6 +166,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dir", default="/tmp/xlb2b-scale")
     ap.add_argument("--pandas-max-lines", type=int, default=10_000_000)
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    ap.add_argument("--contenders", nargs="+", default=list(CONTENDERS), choices=CONTENDERS)
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
@@ -163,7 +183,7 @@ def main(argv=None) -> int:
               f"{FILES} parquet files, {size:.2f} GiB, generated or found")
         pattern = os.path.join(folder, "*.parquet")
         results = {}
-        for which in ("group by", "duckdb", "pandas"):
+        for which in a.contenders:
             if which == "pandas" and lines > a.pandas_max_lines:
                 print(f"{lines:>11,} {which:<9} {'-':>8} {'-':>9} {'-':>10}  not run (above --pandas-max-lines; "
                       "its memory grows with the lines, see the smaller size)")
@@ -178,12 +198,15 @@ def main(argv=None) -> int:
             if "revenue" in r:
                 note += f", analysed revenue {r['revenue']:,.2f}"
             print(f"{lines:>11,} {which:<9} {r['seconds']:>8.1f} {r['rss_gib']:>7.2f} G {ratio:>10.2f}  {note}")
-        d, g = results.get("duckdb", {}), results.get("group by", {})
-        if "seconds" in d and "seconds" in g:
-            rss_ok = "yes" if d["rss_gib"] <= 2 else "NO"
-            print(f"{lines:>11,} targets: peak RSS {d['rss_gib']:.2f} GiB (≤ 2: {rss_ok}), "
-                  f"time {d['seconds'] / g['seconds']:.2f}× group by (≤ 3: "
-                  f"{'yes' if d['seconds'] <= 3 * g['seconds'] else 'NO'})")
+        g, dist = results.get("group by", {}), results.get("distinct", {})
+        for name in ("duckdb", "duckdb W1"):
+            d = results.get(name, {})
+            if "seconds" in d and "seconds" in g:
+                rss_ok = "yes" if d["rss_gib"] <= 2 else "NO"
+                extra = f", {d['seconds'] / dist['seconds']:.2f}× distinct" if "seconds" in dist else ""
+                print(f"{lines:>11,} targets ({name}): peak RSS {d['rss_gib']:.2f} GiB (≤ 2: {rss_ok}), "
+                      f"time {d['seconds'] / g['seconds']:.2f}× group by (≤ 3: "
+                      f"{'yes' if d['seconds'] <= 3 * g['seconds'] else 'NO'}){extra}")
         if not a.keep:
             shutil.rmtree(folder, ignore_errors=True)
         sys.stdout.flush()

@@ -184,3 +184,18 @@ def test_floor_of_months_observed_in_cv_matches_pandas(con):
     # N: 120 in one month of three observed: mean 40, std sqrt((80² + 40² + 40²)/3)
     assert got.table.set_index("client_id").loc["N", "monthly_cv"] == pytest.approx(
         np.sqrt((80 ** 2 + 2 * 40 ** 2) / 3) / 40)
+
+
+def test_latest_values_by_hand(con):
+    from xlb2b.analysis import aggregate
+    tx = pd.DataFrame({
+        "client_id": ["A", "A", "A", "A", "B"],
+        "date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-02-01", "2024-03-01", "2024-01-01"]),
+        "amount": [1.0, 1.0, 1.0, 1.0, 1.0],
+        # A: the latest line has no manager; on the latest date with one, "Olga" > "Ivan" in text order
+        "manager": ["Zoe", "Ivan", "Olga", None, None],
+        "region": ["North", "South", None, "East", "West"],
+    })
+    got = aggregate.latest_values(load(con, tx), ["manager", "region"])
+    assert got["manager"].to_dict() == {"A": "Olga"}
+    assert got["region"].sort_index().to_dict() == {"A": "East", "B": "West"}

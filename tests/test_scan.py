@@ -42,6 +42,34 @@ def _compare_analyses(a, b):
     assert a.cut_points.keys() == b.cut_points.keys()
     for k in a.cut_points:
         assert np.allclose(a.cut_points[k], b.cut_points[k], rtol=1e-9), k
+    assert (a.dynamics is None) == (b.dynamics is None)
+    if a.dynamics is not None:
+        _compare_dynamics(a.dynamics, b.dynamics)
+
+
+def _frames_equal(x: pd.DataFrame, y: pd.DataFrame, keys: list[str]) -> None:
+    x = x.sort_values(keys).reset_index(drop=True)
+    y = y.sort_values(keys).reset_index(drop=True)
+    assert list(x.columns) == list(y.columns)
+    for c in x.columns:
+        if pd.api.types.is_numeric_dtype(x[c]) and x[c].dtype != bool:
+            assert np.allclose(x[c].to_numpy(dtype="float64"), y[c].to_numpy(dtype="float64"),
+                               rtol=1e-9, atol=0.005, equal_nan=True), c
+        else:
+            assert list(x[c].astype(str)) == list(y[c].astype(str)), c
+
+
+def _compare_dynamics(a, b):
+    """The two-window view: same windows, per-client frame, bridge, retention, migrations, cohorts."""
+    assert (a.w0, a.w1) == (b.w0, b.w1)
+    x = a.clients.assign(client_id=a.clients["client_id"].astype(str))
+    _frames_equal(x, b.clients[x.columns], ["client_id"])
+    _frames_equal(a.bridge(), b.bridge(), list(a.bridge().columns[:1]))
+    _frames_equal(a.retention(), b.retention(), list(a.retention().columns[:1]))
+    for name in ("psc_group", "abc", "xyz"):
+        m = a.migration(name)
+        _frames_equal(m, b.migration(name), list(m.columns[:2]))
+    _frames_equal(a.cohorts(), b.cohorts(), ["cohort", "period"])
 
 
 def test_whole_analysis_from_a_parquet_glob_matches_pandas(tmp_path, sample):
@@ -51,7 +79,7 @@ def test_whole_analysis_from_a_parquet_glob_matches_pandas(tmp_path, sample):
     tx.iloc[half:].to_parquet(tmp_path / "part-2.parquet")
     mk = tmp_path / "market.parquet"
     sample.market.to_parquet(mk)
-    s = Settings(our_supplier=sample.our_supplier, dynamics=False)  # the engine path has no W0 → W1 section yet
+    s = Settings(our_supplier=sample.our_supplier)
     expected = analyze(tx, sample.clients, sample.market, s)
     e = scan.open_files("transactions", str(tmp_path / "part-*.parquet"))
     assert (e.rows, e.rejected) == (len(tx), 0)
@@ -165,7 +193,7 @@ def test_whole_analysis_from_a_database_table_matches_pandas(con, sample):
     import ibis
     t = t.mutate(_file=ibis.literal("tx"), _line=ibis.null("int64"))
     e = scan.validate("transactions", t, mapping=None, label="tx", con=con)
-    s = Settings(our_supplier=sample.our_supplier, dynamics=False)  # the engine path has no W0 → W1 section yet
+    s = Settings(our_supplier=sample.our_supplier)
     _compare_analyses(analyze(tx, sample.clients, None, s), analyze(e, sample.clients, None, s))
 
 
@@ -184,3 +212,38 @@ def test_cli_db_needs_a_table_or_a_query(capsys):
     from xlb2b.cli import main
     assert main(["analyze", "--db", "duckdb://x.db"]) == 2
     assert "--table NAME or --query SQL" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- typed parquet: checked once, read as it is
+def test_typed_parquet_is_not_copied(tmp_path):
+    pd.DataFrame({"client_id": ["a", "b"], "date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+                  "amount": [1.0, 2.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    assert not [n for n in e.con.list_tables() if n.endswith("_lines")]
+    assert e.table.to_pandas()["amount"].sum() == 3.0
+
+
+def test_typed_parquet_padded_ids_are_trimmed(tmp_path):
+    pd.DataFrame({"client_id": [" a ", "a", "b"], "date": pd.to_datetime(["2024-01-02"] * 3),
+                  "amount": [1.0, 2.0, 4.0]}).to_parquet(tmp_path / "x.parquet")
+    got = scan.open_files("transactions", tmp_path / "x.parquet").table.to_pandas()
+    assert sorted(got["client_id"]) == ["a", "a", "b"]
+
+
+def test_typed_parquet_bad_rows_left_out_of_the_view(tmp_path):
+    # a NaN amount and a blank client: both rejected, the other rows kept whole
+    pd.DataFrame({"client_id": ["a", " ", "b", "c"], "date": pd.to_datetime(["2024-01-02"] * 4),
+                  "amount": [1.0, 2.0, float("nan"), 8.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    assert (e.rows, e.rejected) == (2, 2)
+    got = e.table.to_pandas().sort_values("client_id")
+    assert list(got["client_id"]) == ["a", "c"] and list(got["amount"]) == [1.0, 8.0]
+
+
+def test_date_range_counted_over_the_rows_kept(tmp_path):
+    tomorrow2 = dt.date.today() + dt.timedelta(days=2)
+    pd.DataFrame({"client_id": ["a", "b", "c", "d"],
+                  "date": pd.to_datetime(["2024-01-02", "2024-03-05", tomorrow2, "1899-12-30"]),
+                  "amount": [1.0, 2.0, 3.0, 4.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    assert e.date_range == (pd.Timestamp("2024-01-02"), pd.Timestamp("2024-03-05"))

@@ -205,9 +205,9 @@ def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[st
     from xlb2b.analysis import aggregate
 
     t = tx_e.table
-    window = aggregate.engine_window(t, settings)
-    cm = aggregate.client_metrics_engine(t, window, settings)
-    latest = {col: aggregate.last_values(t, col) for col in ("region", "manager") if col in t.columns}
+    window = aggregate.engine_window(t, settings, getattr(tx_e, "date_range", None))
+    cm = aggregate.client_metrics_engine(t, window, settings, gaps=settings.dynamics)
+    latest = aggregate.latest_values(t, [col for col in ("region", "manager") if col in t.columns])
     return window, cm, latest
 
 
@@ -488,20 +488,18 @@ def analyze(
         )
 
     dyn = None
-    if settings.dynamics and engine:
-        report.add(
-            "the two-window comparison (bridge, migration, retention, cohorts, lapse risk) is not yet "
-            "computed for database and big-file inputs; run it on a file the pandas path reads",
-            file=tx_t.source,
-            severity=WARNING,
-        )
-    elif settings.dynamics:
+    if settings.dynamics:
         step("comparing windows")
-        from xlb2b.analysis.dynamics import dynamics as _dynamics
+        if engine:
+            from xlb2b.analysis.aggregate import engine_dynamics
 
-        # the per-client table is in the order of the clients' first line in tx, as the day totals
-        # of the dynamics are: the analysed clients go by their position there, not by their ids
-        dyn = _dynamics(tx, window, c, cut_points, attributes, settings, codes=np.flatnonzero(positive.to_numpy()))
+            dyn = engine_dynamics(tx_t.table, window, cm.table, c, cut_points, attributes, settings)
+        else:
+            from xlb2b.analysis.dynamics import dynamics as _dynamics
+
+            # the per-client table is in the order of the clients' first line in tx, as the day totals
+            # of the dynamics are: the analysed clients go by their position there, not by their ids
+            dyn = _dynamics(tx, window, c, cut_points, attributes, settings, codes=np.flatnonzero(positive.to_numpy()))
         per = dyn.clients
         pos = dyn._cache.pop("w1_rows")
         for col in DYNAMICS_COLUMNS:

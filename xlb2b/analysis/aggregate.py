@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlb2b.analysis.metrics import ClientMetrics, Window, _div, resolve_window
+from xlb2b.analysis.metrics import ClientMetrics, Window, client_table, resolve_window
 from xlb2b.settings import Settings
 
 #: what to install when ibis or DuckDB is missing
@@ -77,12 +77,16 @@ def _gross_profit(t, cols):
     return None
 
 
-def engine_window(t, settings: Settings) -> Window:
-    """The analysis window (§1), from the earliest and latest dates computed in the engine."""
+def engine_window(t, settings: Settings, known: tuple[Any, Any] | None = None) -> Window:
+    """The analysis window (§1), from the earliest and latest dates: ``known`` when
+    the validation already counted them (:attr:`xlb2b.inputs.scan.EngineInput.date_range`),
+    else computed in the engine."""
     if settings.window == "explicit":
         return resolve_window(np.array([], dtype="datetime64[ns]"), settings)
-    r = _execute(t.aggregate(lo=t.date.min(), hi=t.date.max()))
-    dates = pd.to_datetime([r["lo"].iloc[0], r["hi"].iloc[0]]).to_numpy(dtype="datetime64[ns]")
+    if known is None:
+        r = _execute(t.aggregate(lo=t.date.min(), hi=t.date.max()))
+        known = (r["lo"].iloc[0], r["hi"].iloc[0])
+    dates = pd.to_datetime(list(known)).to_numpy(dtype="datetime64[ns]")
     return resolve_window(dates, settings)
 
 
@@ -94,68 +98,94 @@ def _month_key(d):
     return d.year() * 12 + d.month() - 1
 
 
-def client_aggregates(t, window: Window) -> dict[str, pd.DataFrame]:
+def _between(d, w: Window):
+    ibis = require_ibis()
+    return (d >= _lit_date(ibis, w.start)) & (d <= _lit_date(ibis, w.end))
+
+
+def client_aggregates(
+    t, window: Window, previous: Window | None = None, *, gaps: bool = True
+) -> dict[str, pd.DataFrame]:
     """The engine's part: small pandas tables keyed by ``client_id``.
 
-    ``clients``: one row per client seen anywhere in ``t`` with the sums and
-    distinct counts; ``monthly``: net revenue per client × window month that
-    has lines; ``gaps``: per client the number of distinct purchase dates up
-    to the window's end and the median gap in days between them (§12).
+    ``clients``: one row per client seen anywhere in ``t`` with the sums, the
+    distinct counts and, per client, the number of distinct purchase dates up to
+    the window's end and the median gap in days between them (§12); ``monthly``:
+    net revenue and purchase lines per client × window month that has lines.
+    ``previous``: the window whose revenue, units and lines are summed as
+    ``prev_*`` (default: :meth:`Window.preceding`); ``gaps=False`` leaves out
+    the purchase dates and gaps (only the two-window view needs them, and they
+    are the costliest part: a window function over every purchase line).
+
+    The lines are read a few times, each time for one kind of group: per client
+    over all history (sums, first and last purchase: few groups, cheap); per
+    client over the window's lines only (distinct orders and SKUs; the filter on
+    the date reaches the scan, so files or partitions outside the window are
+    skipped); per client × category and per client × month over the window; per
+    client × purchase date for the gaps.  Distinct categories and active months
+    come out of the category and month groups instead of distinct counts of
+    their own.
     """
     ibis = require_ibis()
     cols = set(t.columns)
-    start, end = _lit_date(ibis, window.start), _lit_date(ibis, window.end)
-    prev = window.preceding()
-    pstart, pend = _lit_date(ibis, prev.start), _lit_date(ibis, prev.end)
+    prev = previous or window.preceding()
     d = t.date
     pos = t.amount > 0
-    inw = (d >= start) & (d <= end)
-    inp = (d >= pstart) & (d <= pend)
-    buy = inw & pos
+    inw = _between(d, window)
+    inp = _between(d, prev)
     units = _units(t, cols)
     gp = _gross_profit(t, cols)
-    cat = t.category if "category" in cols else (t.sku if "sku" in cols else None)
 
     metrics: dict[str, Any] = {
         "first_date": d.min(where=pos),
         "revenue": t.amount.sum(where=inw),
         "lines": inw.ifelse(1, 0).sum(),
         "units": units.sum(where=inw),
-        "orders": (t.order_id if "order_id" in cols else d).nunique(where=buy),
-        "active_months": _month_key(d).nunique(where=buy),
-        "last_date": d.max(where=buy),
+        "last_date": d.max(where=inw & pos),
         "prev_revenue": t.amount.sum(where=inp),
         "prev_units": units.sum(where=inp),
         "prev_lines": inp.ifelse(1, 0).sum(),
     }
     if gp is not None:
         metrics["gross_profit"] = gp.sum(where=inw)
-    if "sku" in cols:
-        metrics["skus"] = t.sku.nunique(where=buy)
-    if cat is not None:
-        metrics["categories"] = cat.nunique(where=buy)
     base = t.group_by("client_id").aggregate(**metrics)
 
-    w = t.filter(inw)
-    out = {"clients": None, "monthly": None, "top": None, "gaps": None}
-    if cat is not None:
+    # the window's lines only, for everything counted over the window
+    w = t.filter(_between(t.date, window))
+    buy = w.amount > 0
+    distinct: dict[str, Any] = {"orders": (w.order_id if "order_id" in cols else w.date).nunique(where=buy)}
+    if "sku" in cols:
+        distinct["skus"] = w.sku.nunique(where=buy)
+    dist = w.group_by("client_id").aggregate(**distinct)
+    base = base.left_join(dist, "client_id").drop("client_id_right")
+
+    if "category" in cols or "sku" in cols:
         wc = w.mutate(_cat=(w.category if "category" in cols else w.sku))
         wc = wc.filter(wc._cat.notnull())
-        pairs = wc.group_by(["client_id", "_cat"]).aggregate(s=wc.amount.sum())
-        top = pairs.group_by("client_id").aggregate(top_category_revenue=pairs.s.max())
+        pairs = wc.group_by(["client_id", "_cat"]).aggregate(s=wc.amount.sum(), b=(wc.amount > 0).ifelse(1, 0).sum())
+        top = pairs.group_by("client_id").aggregate(
+            top_category_revenue=pairs.s.max(), categories=(pairs.b > 0).ifelse(1, 0).sum()
+        )
         base = base.left_join(top, "client_id").drop("client_id_right")
 
-    # §12: distinct purchase dates up to the window's end and the median gap between them
-    pd_ = t.filter(pos & (d <= end)).select("client_id", day=t.date.epoch_days()).distinct()
-    gap = pd_.day - pd_.day.lag().over(ibis.window(group_by=pd_.client_id, order_by=pd_.day))
-    g = pd_.mutate(gap=gap)
-    gaps = g.group_by("client_id").aggregate(purchase_dates=g.day.count(), median_gap=g.gap.median())
-    base = base.left_join(gaps, "client_id").drop("client_id_right")
-    out["clients"] = _execute(base)
+    if gaps:
+        # §12: distinct purchase dates up to the window's end and the median gap between
+        # them, from the purchase lines in date order: a line dated after the previous
+        # one starts a new purchase date (no distinct (client, date) table first)
+        end = _lit_date(ibis, window.end)
+        pl = t.filter(pos & (d <= end)).select("client_id", day=t.date.epoch_days())
+        g = pl.mutate(gap=pl.day - pl.day.lag().over(ibis.window(group_by=pl.client_id, order_by=pl.day)))
+        new_date = g.gap.isnull() | (g.gap > 0)
+        # the gaps between distinct dates as a column of their own (nulls elsewhere):
+        # Spark's percentile takes no filter
+        g = g.mutate(_new=new_date.ifelse(1, 0), _gap=(g.gap > 0).ifelse(g.gap, ibis.null("int64")))
+        per = g.group_by("client_id").aggregate(purchase_dates=g._new.sum(), median_gap=g._gap.median())
+        base = base.left_join(per, "client_id").drop("client_id_right")
 
-    monthly = w.group_by(["client_id", _month_key(w.date).name("month")]).aggregate(revenue=w.amount.sum())
-    out["monthly"] = _execute(monthly)
-    return out
+    monthly = w.group_by(["client_id", _month_key(w.date).name("month")]).aggregate(
+        revenue=w.amount.sum(), buys=buy.ifelse(1, 0).sum()
+    )
+    return {"clients": _execute(base), "monthly": _execute(monthly)}
 
 
 #: engine sums are rounded to this many decimals: every engine adds floats in its own
@@ -178,8 +208,9 @@ def client_metrics_from_aggregates(
     has_skus: bool,
 ) -> ClientMetrics:
     """The per-client table of :func:`~xlb2b.analysis.metrics.client_metrics`
-    (same columns, same rules) from the engine's aggregates, sorted by client id,
-    with ``prev_units``, ``purchase_dates`` and ``median_gap_days`` added."""
+    (same columns, same rules: :func:`~xlb2b.analysis.metrics.client_table`) from
+    the engine's aggregates, sorted by client id, with ``prev_units``,
+    ``prev_lines``, ``purchase_dates`` and ``median_gap_days`` added."""
     b = agg["clients"].sort_values("client_id", kind="stable").reset_index(drop=True)
     n = len(b)
     ids = b["client_id"].astype(str).to_numpy(dtype=object)
@@ -190,84 +221,42 @@ def client_metrics_from_aggregates(
         return pd.to_numeric(b[col], errors="coerce").fillna(fill).to_numpy(dtype="float64")
 
     revenue = _sums(num("revenue"))
-    units = _sums(num("units"))
-    lines = num("lines")
-    orders = num("orders")
-    active = num("active_months")
-    gross_profit = _sums(num("gross_profit")) if has_gross_profit else np.full(n, np.nan)
-    skus = num("skus") if has_skus else np.full(n, np.nan)
-    categories = num("categories") if has_categories else np.full(n, np.nan)
-    if has_categories:
-        top = _sums(pd.to_numeric(b["top_category_revenue"], errors="coerce").to_numpy(dtype="float64"))
-        top_share = _div(top, revenue)
-    else:
-        top_share = np.full(n, np.nan)
-
-    first = pd.to_datetime(b["first_date"]).to_numpy(dtype="datetime64[ns]")
-    last = pd.to_datetime(b["last_date"]).to_numpy(dtype="datetime64[ns]")
-    m0, m1 = window.start_month, window.end_month
-    has_first = ~np.isnat(first)
-    first_m = np.where(has_first, first.astype("datetime64[M]").astype(np.int64) + 1970 * 12, m1 + 1)
-    obs_start = np.maximum(first_m, m0)
-    span = np.clip(m1 - obs_start + 1, 0, None)
-    months_observed = np.maximum(span, settings.months_observed_floor)
-
-    # monthly CV over the observed months, zero months included
     mo = agg["monthly"]
     code = pd.Index(ids).get_indexer(mo["client_id"].astype(str).to_numpy(dtype=object))
     mi = mo["month"].to_numpy(dtype=np.int64)
-    x = _sums(mo["revenue"].to_numpy(dtype="float64"))
-    mean = _div(revenue, months_observed)
-    seen = mi >= obs_start[code]
-    dev = x[seen] - mean[code[seen]]
-    k = np.bincount(code[seen], minlength=n)
-    ss = np.bincount(code[seen], weights=dev * dev, minlength=n) + (months_observed - k) * mean * mean
-    with np.errstate(invalid="ignore"):
-        cv = np.where(mean > 0, np.sqrt(ss / months_observed) / np.where(mean > 0, mean, 1), np.nan)
-
-    end_day = np.datetime64(window.end, "ns")
-    has_last = ~np.isnat(last)
-    recency = np.full(n, np.nan)
-    recency[has_last] = ((end_day - last[has_last]) // np.timedelta64(1, "D")).astype("float64")
-    tenure = np.where(has_first, m1 - first_m + 1, np.nan)
-    units_pos = units > 0
-    table = pd.DataFrame(
-        {
-            "client_id": ids,
-            "revenue": revenue,
-            "gross_profit": gross_profit,
-            "margin": _div(gross_profit, np.where(revenue > 0, revenue, np.nan)),
-            "orders": orders,
-            "units": units,
-            "lines": lines,
-            "avg_unit_price": np.where(units_pos, _div(revenue, units), np.nan),
-            "avg_check": _div(revenue, orders),
-            "depth": _div(units, orders),
-            "skus": skus,
-            "categories": categories,
-            "top_category_share": top_share,
-            "first_date": first,
-            "last_date": last,
-            "recency_days": recency,
-            "tenure_months": tenure,
-            "active_months": active,
-            "months_observed": months_observed.astype("float64"),
-            "regularity": _div(active, months_observed),
-            "monthly_cv": cv,
-            "ltv": revenue,
-            "prev_revenue": _sums(num("prev_revenue")),
-            "prev_units": _sums(num("prev_units")),
-            "purchase_dates": num("purchase_dates"),
-            "median_gap_days": num("median_gap", np.nan),
-        }
+    bought = mo["buys"].to_numpy(dtype="float64") > 0
+    table = client_table(
+        ids,
+        window,
+        settings,
+        revenue=revenue,
+        gross_profit=_sums(num("gross_profit")) if has_gross_profit else np.full(n, np.nan),
+        orders=num("orders"),
+        units=_sums(num("units")),
+        lines=num("lines"),
+        skus=num("skus") if has_skus else np.full(n, np.nan),
+        categories=num("categories") if has_categories else np.full(n, np.nan),
+        top_category_revenue=_sums(num("top_category_revenue", np.nan)) if has_categories else None,
+        first_date=pd.to_datetime(b["first_date"]).to_numpy(dtype="datetime64[ns]"),
+        last_date=pd.to_datetime(b["last_date"]).to_numpy(dtype="datetime64[ns]"),
+        active_months=np.bincount(code[bought], minlength=n),
+        monthly=(code, mi, _sums(mo["revenue"].to_numpy(dtype="float64"))),
+        prev_revenue=_sums(num("prev_revenue")),
     )
+    table["prev_units"] = _sums(num("prev_units"))
+    table["prev_lines"] = num("prev_lines")
+    table["purchase_dates"] = num("purchase_dates")
+    table["median_gap_days"] = num("median_gap", np.nan)
     return ClientMetrics(table, window, has_gross_profit, has_categories)
 
 
-def client_metrics_engine(t, window: Window, settings: Settings) -> ClientMetrics:
-    """:func:`~xlb2b.analysis.metrics.client_metrics` computed by the engine behind ``t``."""
+def client_metrics_engine(
+    t, window: Window, settings: Settings, previous: Window | None = None, *, gaps: bool = True
+) -> ClientMetrics:
+    """:func:`~xlb2b.analysis.metrics.client_metrics` computed by the engine behind ``t``
+    (``previous``, ``gaps``: as :func:`client_aggregates`)."""
     cols = set(t.columns)
-    agg = client_aggregates(t, window)
+    agg = client_aggregates(t, window, previous, gaps=gaps)
     return client_metrics_from_aggregates(
         agg,
         window,
@@ -278,15 +267,34 @@ def client_metrics_engine(t, window: Window, settings: Settings) -> ClientMetric
     )
 
 
+def latest_values(t, columns) -> dict[str, pd.Series]:
+    """Per client and column of ``columns``, the value on the client's latest line
+    that has one; among lines of that date the greatest value in text order (as
+    the pandas path).  One pass for all the columns: the maximum of
+    ``YYYYMMDD|value`` orders by date first, then by the value."""
+    if not columns:
+        return {}
+    d = t.date
+    stamp = (d.year() * 10000 + d.month() * 100 + d.day()).cast("string")
+    aggs = {}
+    for i, col in enumerate(columns):
+        v = t[col].cast("string")
+        aggs[f"v{i}"] = v.notnull().ifelse(stamp.concat("|", v), None).max()
+    r = _execute(t.group_by("client_id").aggregate(**aggs))
+    ids = r["client_id"].astype(str).to_numpy(dtype=object)
+    out = {}
+    for i, col in enumerate(columns):
+        key = r[f"v{i}"]
+        has = key.notna().to_numpy()
+        values = np.full(len(r), None, dtype=object)
+        values[has] = key[has].str.slice(9).to_numpy(dtype=object)
+        out[col] = pd.Series(values[has], index=ids[has])
+    return out
+
+
 def last_values(t, column: str) -> pd.Series:
-    """Per client, the value of ``column`` on its latest line that has one; among
-    lines of that date the greatest value in text order (as the pandas path)."""
-    f = t.filter(t[column].notnull())
-    latest = f.group_by("client_id").aggregate(_latest=f.date.max())
-    j = f.inner_join(latest, "client_id")
-    j = j.filter(j.date == j._latest)
-    r = _execute(j.group_by("client_id").aggregate(value=j[column].cast("string").max()))
-    return pd.Series(r["value"].to_numpy(dtype=object), index=r["client_id"].astype(str).to_numpy(dtype=object))
+    """:func:`latest_values` of one column."""
+    return latest_values(t, [column])[column]
 
 
 def market_metrics_engine(m, window: Window, settings: Settings) -> pd.DataFrame:
@@ -328,4 +336,106 @@ def market_metrics_engine(m, window: Window, settings: Settings) -> pd.DataFrame
     comp = pairs if not found else pairs.filter(pairs._sup != our_key)
     cp = _execute(comp.select("client_id", supplier=comp._sup))
     out.attrs["competitor_pairs"] = cp.sort_values(["client_id", "supplier"], kind="stable").reset_index(drop=True)
+    return out
+
+
+# ---------------------------------------------------------------- two windows (§11–§12)
+def period_totals(t, w1: Window, settings: Settings):
+    """The lines up to W1's end summed per client × cohort period (quarter, or year
+    with ``cohort_period = "year"``), as the :class:`~xlb2b.analysis.dynamics.DayTotals`
+    that :func:`~xlb2b.analysis.dynamics.cohorts` reads: each period stands at its
+    first day, which puts it and every first purchase in the right period."""
+    from xlb2b.analysis.dynamics import DayTotals
+
+    ibis = require_ibis()
+    cols = set(t.columns)
+    f = t.filter(t.date <= _lit_date(ibis, w1.end))
+    year = f.date.year()
+    key = year if settings.cohort_period == "year" else year * 4 + (f.date.month() - 1) // 3
+    g = f.group_by(["client_id", key.name("period")]).aggregate(
+        amount=f.amount.sum(),
+        units=_units(f, cols).sum(),
+        lines=f.count(),
+        buys=(f.amount > 0).ifelse(1, 0).sum(),
+    )
+    r = _execute(g)
+    cid, ids = pd.factorize(r["client_id"].astype(str).to_numpy(dtype=object), sort=True)
+    period = r["period"].to_numpy(dtype=np.int64)
+    order = np.lexsort((period, cid))
+    cid, period = cid[order].astype(np.int64), period[order]
+    months = period * 12 - 1970 * 12 if settings.cohort_period == "year" else period * 3 - 1970 * 12
+    day = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return DayTotals(
+        np.asarray(ids, dtype=object),
+        cid,
+        day,
+        _sums(r["amount"].to_numpy(dtype="float64")[order]),
+        _sums(r["units"].to_numpy(dtype="float64")[order]),
+        r["lines"].to_numpy(dtype=np.int64)[order],
+        r["buys"].to_numpy(dtype=np.int64)[order],
+    )
+
+
+def engine_dynamics(
+    t,
+    w1: Window,
+    w1_table: pd.DataFrame,
+    w1_clients: pd.DataFrame,
+    w1_cuts: dict[str, list[float]],
+    attributes: pd.DataFrame,
+    settings: Settings,
+):
+    """:func:`~xlb2b.analysis.dynamics.dynamics` for lines that stay in the engine
+    behind ``t``: the engine gives W0's per-client table (one more aggregation,
+    without the gaps), and the per client × period sums for the cohorts; W1's
+    table ``w1_table`` (every client, from :func:`client_metrics_engine` with the
+    gaps) gives W1's sums, the first purchases and the purchase dates and gaps of
+    the lapse ratio.  Status, bridge, migration, cohorts and lapse are then the
+    pandas path's own functions."""
+    from xlb2b.analysis import dynamics as dy
+
+    w0 = dy.previous_window(w1, settings)
+    m0 = client_metrics_engine(t, w0, settings, gaps=False).table
+    a = w1_table.sort_values("client_id", kind="stable").reset_index(drop=True)
+    b = m0.set_index("client_id").reindex(a["client_id"].to_numpy(dtype=object))
+    d = pd.DataFrame(
+        {
+            "client_id": a["client_id"].to_numpy(dtype=object),
+            "revenue_w0": b["revenue"].fillna(0.0).to_numpy(dtype="float64"),
+            "units_w0": b["units"].fillna(0.0).to_numpy(dtype="float64"),
+            "lines_w0": b["lines"].fillna(0).to_numpy(dtype=np.int64),
+            "revenue_w1": a["revenue"].to_numpy(dtype="float64"),
+            "units_w1": a["units"].to_numpy(dtype="float64"),
+            "lines_w1": a["lines"].to_numpy(dtype=np.int64),
+            "first_date": a["first_date"].to_numpy(dtype="datetime64[ns]"),
+        }
+    )
+    d = d.loc[(d["lines_w0"] > 0) | (d["lines_w1"] > 0)].reset_index(drop=True)
+    st = dy.client_status(d, settings, w1=w1)
+    for k, v in st.columns.items():
+        d[k] = v
+    seg0, cuts0 = dy.w0_segments(pd.DataFrame(), w0, w1_clients, w1_cuts, settings, metrics=m0)
+    g = a.set_index("client_id").reindex(w1_clients["client_id"].to_numpy(dtype=object))
+    ndates = g["purchase_dates"].fillna(0).to_numpy(dtype="float64")
+    gap = np.where(ndates >= 3, g["median_gap_days"].to_numpy(dtype="float64"), np.nan)  # §12: at least 3 dates
+    lp = dy.lapse(w1_clients, settings, tx=None, w1=w1, gaps=(ndates.astype(np.int64), gap))
+    coh = dy.cohorts(period_totals(t, w1, settings), w1, settings)
+    # the per-client frame: W0's segments, W1's segments and attributes, the lapse columns, by client id
+    ids = pd.Index(d["client_id"].to_numpy(dtype=object))
+    w1_cols = [c for c in dy.W1_COLUMNS if c in w1_clients and c not in dy.ATTRIBUTES]
+    parts = [
+        seg0.set_index("client_id"),
+        w1_clients[["client_id"] + w1_cols].set_index("client_id"),
+        attributes[["client_id"] + [c for c in dy.ATTRIBUTES if c in attributes]]
+        .drop_duplicates("client_id")
+        .set_index("client_id"),
+        pd.DataFrame(lp.columns, index=w1_clients["client_id"].to_numpy(dtype=object)),
+    ]
+    extra = pd.concat([p.reindex(ids) for p in parts], axis=1)
+    d = pd.concat([d, extra.reset_index(drop=True)], axis=1)
+    out = dy.Dynamics(
+        w0, w1, d, {"w0": cuts0, "w1": dict(w1_cuts), "lapse": [float(x) for x in settings.lapse_bounds]}, coh, settings
+    )
+    # the row of each analysed client in the per-client frame (every one buys in W1, so is there)
+    out._cache["w1_rows"] = ids.get_indexer(pd.Index(w1_clients["client_id"].to_numpy(dtype=object)))
     return out

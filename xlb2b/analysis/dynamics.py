@@ -413,20 +413,27 @@ def w0_segments(
     settings: Settings,
     first_purchase: pd.Series | None = None,
     _ids: np.ndarray | None = None,
+    *,
+    metrics: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[float]]]:
     """W0's own metrics and segments (recency from W0's end, months observed
     and tenure up to W0's end) for W0's buyers, with W0's own cut points
     (``migration_cuts = "own"``) or W1's (``"current"``).  Returns the
     frame (client_id + ``<segment column>_w0``) and the cut points used.
     ``_ids``: when the client ids of ``tx`` are codes, the id of each code
-    (the segmentations break ties by the text of the id)."""
-    if first_purchase is not None:  # only W0's lines (and the columns the segmentations use) are needed
-        dates = tx["date"].to_numpy(dtype="datetime64[ns]")
-        used = ["client_id", "date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
-        if "category" not in tx:
-            used.append("sku")  # the category falls back to the SKU
-        tx = tx.loc[_in_window(dates, w0), [c for c in used if c in tx]]
-    cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
+    (the segmentations break ties by the text of the id).  ``metrics``: W0's
+    per-client table when it was computed elsewhere (by a database engine,
+    :func:`xlb2b.analysis.aggregate.engine_dynamics`); ``tx`` is then not read."""
+    if metrics is not None:
+        cm = metrics
+    else:
+        if first_purchase is not None:  # only W0's lines (and the columns the segmentations use) are needed
+            dates = tx["date"].to_numpy(dtype="datetime64[ns]")
+            used = ["client_id", "date", "amount", "quantity", "order_id", "category", "cost", "gross_profit"]
+            if "category" not in tx:
+                used.append("sku")  # the category falls back to the SKU
+            tx = tx.loc[_in_window(dates, w0), [c for c in used if c in tx]]
+        cm = client_metrics(tx, w0, settings, first_purchase=first_purchase).table
     c = cm.loc[cm["revenue"].to_numpy() > 0].reset_index(drop=True)
     current = settings.migration_cuts == "current"
     cuts: dict[str, list[float]] = {}
@@ -647,15 +654,20 @@ def typical_gap(tx, end: pd.Timestamp, client_ids, *, codes: np.ndarray | None =
 
 
 def lapse(
-    clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: np.ndarray | None = None
+    clients: pd.DataFrame, settings: Settings, *, tx, w1: Window, codes: np.ndarray | None = None, gaps=None
 ) -> Segmentation:
     """Lapse ratio and status (§12) for the analysed clients: ratio =
     recency_days / typical gap (median days between distinct purchase dates,
     all history up to W1's end; at least 3 dates, else "too_few_purchases");
     on_track below the first bound, late from it, lapsing from the second
-    (a ratio exactly on a bound goes up).  ``codes``: as for :func:`typical_gap`."""
-    ids = clients["client_id"].to_numpy() if codes is None else np.zeros(len(clients))
-    ndates, gap = typical_gap(tx, w1.end, ids, codes=codes)
+    (a ratio exactly on a bound goes up).  ``codes``: as for :func:`typical_gap`.
+    ``gaps``: (purchase dates, typical gap) per client of ``clients`` when
+    computed elsewhere (by a database engine); ``tx`` is then not read."""
+    if gaps is not None:
+        ndates, gap = gaps
+    else:
+        ids = clients["client_id"].to_numpy() if codes is None else np.zeros(len(clients))
+        ndates, gap = typical_gap(tx, w1.end, ids, codes=codes)
     ratio = _col(clients, "recency_days") / gap
     score = threshold_score(ratio, settings.lapse_bounds)
     ok = ~np.isnan(score)

@@ -244,10 +244,8 @@ def client_metrics(
         pc, _, psum = pair_sums(c[known], k[known], nk, amt[known])
         top = np.full(n, -np.inf)
         np.maximum.at(top, pc, psum)
-        top_share = _div(np.where(np.isfinite(top), top, np.nan), revenue)
     else:
         categories = np.full(n, np.nan)
-        top_share = np.full(n, np.nan)
 
     # months
     m0, m1 = window.start_month, window.end_month
@@ -257,60 +255,127 @@ def client_metrics(
     never = np.datetime64("1678-01-01", "ns")
     last = group_max(cb, d[buy], n, never)
     last = np.where(last == never, np.datetime64("NaT", "ns"), last)
-    first_m = np.where(first < far, month_indices(first), m1 + 1)
-    obs_start = np.maximum(first_m, m0)
-    span = np.clip(m1 - obs_start + 1, 0, None)
-    months_observed = np.maximum(span, settings.months_observed_floor)
-
     # monthly revenue matrix (clients x window months) for the CV
     monthly = np.bincount(c * nm + mi, weights=amt, minlength=n * nm).reshape(n, nm)
-    mean = _div(revenue, months_observed)
-    observed = np.arange(nm)[None, :] >= (obs_start - m0)[:, None]
-    dev = np.where(observed, monthly - mean[:, None], 0.0)
-    ss = (dev * dev).sum(axis=1) + (months_observed - span) * mean * mean
-    with np.errstate(invalid="ignore"):
-        cv = np.where(mean > 0, np.sqrt(ss / months_observed) / np.where(mean > 0, mean, 1), np.nan)
 
     # preceding window revenue (for growth)
     prev = window.preceding()
     pw = (dates >= np.datetime64(prev.start, "ns")) & (dates < np.datetime64(prev.end + pd.Timedelta(days=1), "ns"))
     prev_revenue = money_sum(cid_all[pw], amount[pw], n)
 
-    end_day = np.datetime64(window.end, "ns")
-    seen = ~np.isnat(last)
-    recency = np.full(n, np.nan)
-    recency[seen] = ((end_day - last[seen]) // DAY).astype("float64")
-    tenure = np.where(first < far, m1 - first_m + 1, np.nan)
+    table = client_table(
+        clients,
+        window,
+        settings,
+        revenue=revenue,
+        gross_profit=gross_profit,
+        orders=orders,
+        units=units,
+        lines=lines,
+        skus=skus,
+        categories=categories,
+        top_category_revenue=np.where(np.isfinite(top), top, np.nan) if cat_col is not None else None,
+        first_date=np.where(first < far, first, np.datetime64("NaT", "ns")),
+        last_date=last,
+        active_months=active,
+        monthly=monthly,
+        prev_revenue=prev_revenue,
+    )
+    return ClientMetrics(table, window, gp_line is not None, cat_col is not None)
 
+
+def client_table(
+    ids: np.ndarray,
+    window: Window,
+    settings: Settings,
+    *,
+    revenue: np.ndarray,
+    gross_profit: np.ndarray,
+    orders: np.ndarray,
+    units: np.ndarray,
+    lines: np.ndarray,
+    skus: np.ndarray,
+    categories: np.ndarray,
+    top_category_revenue: np.ndarray | None,
+    first_date: np.ndarray,
+    last_date: np.ndarray,
+    active_months: np.ndarray,
+    monthly,
+    prev_revenue: np.ndarray,
+) -> pd.DataFrame:
+    """The per-client table of §2 from per-client sums and counts (one entry per
+    client of ``ids``), shared by the pandas path and the engine path
+    (:mod:`xlb2b.analysis.aggregate`).
+
+    ``gross_profit``, ``skus``, ``categories``: NaN when unknown;
+    ``top_category_revenue``: the best category's revenue (NaN for a client
+    without categorised lines), None without categories; ``first_date`` (over
+    all history) and ``last_date`` (last purchase in the window): datetime64
+    with NaT for none; ``monthly``: the net revenue per client and window month,
+    either a dense (clients × window months) matrix or a sparse triple
+    (client position, month index year*12+month-1, revenue) of the months
+    that have lines.
+    """
+    n = len(ids)
+    first = np.asarray(first_date, dtype="datetime64[ns]")
+    last = np.asarray(last_date, dtype="datetime64[ns]")
+    m0, m1 = window.start_month, window.end_month
+    nm = m1 - m0 + 1
+    has_first = ~np.isnat(first)
+    first_m = np.where(has_first, month_indices(np.where(has_first, first, np.datetime64(window.start, "ns"))), m1 + 1)
+    obs_start = np.maximum(first_m, m0)
+    span = np.clip(m1 - obs_start + 1, 0, None)
+    months_observed = np.maximum(span, settings.months_observed_floor)
+
+    # monthly CV over the observed months, zero months included
+    mean = _div(revenue, months_observed)
+    if isinstance(monthly, np.ndarray):
+        observed = np.arange(nm)[None, :] >= (obs_start - m0)[:, None]
+        dev = np.where(observed, monthly - mean[:, None], 0.0)
+        ss = (dev * dev).sum(axis=1) + (months_observed - span) * mean * mean
+    else:
+        code, mi, x = monthly
+        seen = mi >= obs_start[code]
+        dev = x[seen] - mean[code[seen]]
+        k = np.bincount(code[seen], minlength=n)
+        ss = np.bincount(code[seen], weights=dev * dev, minlength=n) + (months_observed - k) * mean * mean
+    with np.errstate(invalid="ignore"):
+        cv = np.where(mean > 0, np.sqrt(ss / months_observed) / np.where(mean > 0, mean, 1), np.nan)
+
+    end_day = np.datetime64(window.end, "ns")
+    seen_last = ~np.isnat(last)
+    recency = np.full(n, np.nan)
+    recency[seen_last] = ((end_day - last[seen_last]) // DAY).astype("float64")
+    tenure = np.where(has_first, m1 - first_m + 1, np.nan)
+    top_share = np.full(n, np.nan) if top_category_revenue is None else _div(top_category_revenue, revenue)
     units_pos = units > 0
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "client_id": clients,
+            "client_id": ids,
             "revenue": revenue,
             "gross_profit": gross_profit,
             "margin": _div(gross_profit, np.where(revenue > 0, revenue, np.nan)),
-            "orders": orders.astype("float64"),
+            "orders": np.asarray(orders, dtype="float64"),
             "units": units,
-            "lines": lines.astype("float64"),
+            "lines": np.asarray(lines, dtype="float64"),
             "avg_unit_price": np.where(units_pos, _div(revenue, units), np.nan),
             "avg_check": _div(revenue, orders),
             "depth": _div(units, orders),
             "skus": skus,
             "categories": categories,
             "top_category_share": top_share,
-            "first_date": np.where(first < far, first, np.datetime64("NaT")),
+            "first_date": first,
             "last_date": last,
             "recency_days": recency,
             "tenure_months": tenure,
-            "active_months": active.astype("float64"),
+            "active_months": np.asarray(active_months, dtype="float64"),
             "months_observed": months_observed.astype("float64"),
-            "regularity": _div(active, months_observed),
+            "regularity": _div(active_months, months_observed),
             "monthly_cv": cv,
             "ltv": revenue,
             "prev_revenue": prev_revenue,
         }
     )
-    return ClientMetrics(table, window, gp_line is not None, cat_col is not None)
 
 
 # ---------------------------------------------------------------- market (KML)

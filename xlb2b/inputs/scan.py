@@ -66,6 +66,8 @@ class EngineInput:
     rows: int = 0  # rows kept
     rejected: int = 0
     con: Any = None
+    #: earliest and latest date of the rows kept (from the counting query), or None
+    date_range: tuple[Any, Any] | None = None
 
     def has(self, column: str) -> bool:
         return column in self.table.columns
@@ -102,9 +104,9 @@ def duckdb_connection(temp_dir: str | None = None):
     except ImportError:
         raise InputError("large inputs need DuckDB: pip install 'xlb2b[scale]'") from None
     spill = temp_dir or tempfile.mkdtemp(prefix="xlb2b-duckdb-")
-    if temp_dir is None:  # the copy of the lines goes when the process ends
+    if temp_dir is None:  # the folder (and any copy of CSV lines) goes when the process ends
         atexit.register(shutil.rmtree, spill, True)
-    # a database file in the temporary folder: the validated lines are stored there once
+    # a database file in the temporary folder: parsed CSV lines are stored there once
     # (DuckDB's compressed columns, on disk), so the aggregation does not parse the files again
     con = ibis.duckdb.connect(
         os.path.join(spill, "work.duckdb"),
@@ -218,8 +220,7 @@ def open_database(
 
 # ---------------------------------------------------------------- parsing in the engine
 def _text(col):
-    s = col.cast("string").strip()
-    return (s == "").ifelse(_ibis().null("string"), s)
+    return col.cast("string").strip().nullif("")
 
 
 def _number(col):
@@ -298,9 +299,11 @@ def validate(
 ) -> EngineInput:
     """Match the headers, parse and check every canonical column in the engine,
     count the rejected rows per column and reason, fetch the first examples.
-    ``store``: a table name in ``con`` to keep the parsed lines in (files: they are
-    parsed once, the later queries read the engine's own storage); without it the
-    result stays a view over ``t`` (databases: nothing is copied)."""
+    ``store``: a table name in ``con`` to keep the parsed lines in when some number or
+    date column is text (CSV files: the text is parsed once, the later queries read
+    the engine's own storage); typed columns (parquet, database tables) are checked
+    by the counting query alone and the result stays a view over ``t`` (nothing is
+    copied, and later filters on the date reach the scan)."""
     ibis = _ibis()
     ctx = _Ctx(kind=kind, label=label)
     headers = [c for c in t.columns if c not in _SOURCE_COLUMNS]
@@ -348,23 +351,21 @@ def validate(
         if c in required:
             checks.append((c, f"empty {_WHAT.get(c, c)}", raw_empty))
 
-    # one projection computes every parsed value and every check once per row; the
-    # counts, the examples and the clean table read its columns
+    # one projection parses every value once per row, the next computes the checks on
+    # its columns and the last their summary flags; the counts, the examples and the
+    # clean table read those columns
     bad_cols = {f"_b{i}": bad.fill_null(False) for i, (_c, _why, bad) in enumerate(checks)}
-    any_bad = ibis.literal(False)
-    for b in bad_cols.values():
-        any_bad = any_bad | b
     blank = empty_row.fill_null(False)
-    p = t.mutate(
-        **{f"_v_{c}": v for c, v in parsed.items()},
-        **bad_cols,
-        _blank=blank,
-        _total=total_row.fill_null(False) & ~blank,
-        _any=any_bad,
-    )
-    p = p.mutate(_candidate=~p._blank & ~p._total)
+    p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()})
+    p = p.mutate(**bad_cols, _blank=blank, _total=total_row.fill_null(False) & ~blank)
+    any_bad = ibis.literal(False)
+    for b in bad_cols:
+        any_bad = any_bad | p[b]
+    p = p.mutate(_any=any_bad, _candidate=~p._blank & ~p._total)
     raw_p = p  # with the source columns, for the examples
-    if store is not None:
+    text_to_parse = any(COLUMN_TYPES[c] in (NUMBER, DATE) and t[h].type().is_string() for c, h in src.items())
+    stored = store is not None and text_to_parse
+    if stored:
         # only the parsed values and the flags are kept (the source text is not copied)
         keep = ["_file", "_line", *(f"_v_{c}" for c in parsed), *bad_cols, "_blank", "_total", "_any", "_candidate"]
         try:
@@ -383,6 +384,18 @@ def validate(
     }
     for i in range(len(checks)):
         sums[f"_c{i}"] = flag(p._candidate & p[f"_b{i}"]).sum()
+    kept = p._candidate & ~p._any
+    # text columns whose every value is already clean (no surrounding spaces, no empty
+    # text) are read as they are by the later queries: the trimming is done once, here
+    untrimmed = {}
+    if not stored:
+        for c, h in src.items():
+            if COLUMN_TYPES[c] == TEXT and t[h].type().is_string():
+                untrimmed[c] = f"_n_{c}"
+                sums[f"_n_{c}"] = flag(t[h].notnull() & (parsed[c].isnull() | (parsed[c] != t[h]))).sum()
+    if "date" in parsed:  # the window's ends come with the counts: no pass of their own
+        sums["_lo"] = p._v_date.min(where=kept)
+        sums["_hi"] = p._v_date.max(where=kept)
     try:
         counts = p.aggregate(**sums).to_pandas().iloc[0]
     except Exception as e:  # noqa: BLE001
@@ -427,7 +440,13 @@ def validate(
             f"{n_rejected} of {n_rows} rows rejected; more than half usually means a wrong column "
             "(check the headers or pass a mapping); the counts and first examples are listed above"
         )
-    clean = p.filter(p._candidate & ~p._any).select(**{c: p[f"_v_{c}"] for c in positions})
+    if stored:
+        clean = p.filter(kept).select(**{c: p[f"_v_{c}"] for c in positions})
+    else:
+        clean = _clean_view(t, src, parsed, counts, untrimmed, checks, bad_cols, blank, total_row)
+    date_range = None
+    if "_lo" in counts and not pd.isna(counts["_lo"]):
+        date_range = (pd.Timestamp(counts["_lo"]), pd.Timestamp(counts["_hi"]))
     return EngineInput(
         kind=kind,
         table=clean,
@@ -437,7 +456,38 @@ def validate(
         rows=n_rows - n_rejected,
         rejected=n_rejected,
         con=con,
+        date_range=date_range,
     )
+
+
+def _clean_view(t, src, parsed, counts, untrimmed, checks, bad_cols, blank, total_row):
+    """The rows that passed, as a view over ``t`` that the later queries read: only
+    the checks that rejected some row are repeated (a check that found nothing
+    cannot remove a row), and a text column that needed no trimming is read as it
+    is, so a clean typed source is read at the speed of the source itself."""
+    keep = []
+    if int(counts["_blank"] or 0):
+        keep.append(~blank)
+    if int(counts["_total"] or 0):
+        keep.append(~total_row.fill_null(False))
+    for i in range(len(checks)):
+        if int(counts[f"_c{i}"] or 0):
+            keep.append(~bad_cols[f"_b{i}"])
+    out = t
+    if keep:
+        cond = keep[0]
+        for k in keep[1:]:
+            cond = cond & k
+        out = t.filter(cond)
+    values = {}
+    for c, h in src.items():
+        if c in untrimmed and not int(counts[untrimmed[c]] or 0):
+            values[c] = out[h]
+        elif COLUMN_TYPES[c] == TEXT and not t[h].type().is_string():
+            values[c] = out[h].cast("string")  # a number or date as text: never empty, never padded
+        else:
+            values[c] = parsed[c]
+    return out.select(**values)
 
 
 def kinds() -> tuple[str, ...]:
