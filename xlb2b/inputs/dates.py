@@ -185,7 +185,15 @@ def _one_timestamp(v: Any) -> Any:
         return pd.NaT
 
 
-def _parse_dates(s: pd.Series) -> _Parsed:
+#: days from Excel's 1900-system serial 0 to the 1904 system's: serial 0 of a
+#: 1904 workbook is 1904-01-01, serial 1462 of the 1900 system
+_SHIFT_1904 = 1462
+
+
+def _parse_dates(s: pd.Series, *, date1904: bool = False) -> _Parsed:
+    """Dates of one column; ``date1904``: plain numbers are serials of Excel's
+    1904 date system (their workbook says so), not of the 1900 one."""
+    shift = _SHIFT_1904 if date1904 else 0
     n = len(s)
     dtype = s.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -213,7 +221,7 @@ def _parse_dates(s: pd.Series) -> _Parsed:
     elif pd.api.types.is_numeric_dtype(dtype):
         v = s.to_numpy(dtype=float, na_value=np.nan)
         empty = np.isnan(v)
-        days, reasons = _serial_to_days(np.where(empty, 61, v))
+        days, reasons = _serial_to_days(np.where(empty, 61, v + shift))
         reasons[empty] = None
         vals = _finish_days(days, reasons)
     else:
@@ -226,7 +234,7 @@ def _parse_dates(s: pd.Series) -> _Parsed:
             days[k["dt"]] = _objects_to_days(s[k["dt"]])
         if k["num"].any():
             v = pd.to_numeric(s[k["num"]].astype(object), errors="coerce").to_numpy(dtype=float)
-            d, r = _serial_to_days(np.where(np.isnan(v), 0, v))
+            d, r = _serial_to_days(np.where(np.isnan(v), 0, v + shift))
             days[k["num"]] = d
             reasons[k["num"]] = r
         if k["str"].any():

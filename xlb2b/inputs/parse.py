@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -32,14 +34,7 @@ def _parse(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
         if ctype == NUMBER and raw.decimal_comma is None:
             # the decimal separator is decided from the whole column, before
             # the values are parsed one distinct value at a time
-            raw = _Raw(
-                raw.frame,
-                raw.headers,
-                raw.rows,
-                raw.grid,
-                _column_decimal_comma(s, raw.comma_default),
-                raw.comma_default,
-            )
+            raw = replace(raw, decimal_comma=_column_decimal_comma(s, raw.comma_default))
         if ctype == NUMBER:
             fast = _arrow_numbers(s, raw)
             if fast is not None:
@@ -120,7 +115,7 @@ def _parse_direct(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
     if ctype == TEXT:
         return _parse_text(s)
     if ctype == DATE:
-        return _parse_dates(s)
+        return _parse_dates(s, date1904=raw.date1904)
     if ctype == NUMBER:
         return _parse_numbers(s, raw.decimal_comma, raw.comma_default)
     return _parse_flags(s)

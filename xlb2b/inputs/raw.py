@@ -29,6 +29,9 @@ class _Raw:
     #: values first appear, each one used (the CSV reader's text columns), so
     #: parsing may work on the categories instead of every cell
     first_seen: bool = False
+    #: the workbook counts its date numbers from 1904-01-01 (Excel's 1904 date
+    #: system, old Mac workbooks): a plain number in a date column is such a serial
+    date1904: bool = False
 
 
 @dataclass

@@ -477,6 +477,7 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
         keys=keys,
         places=places,
         header_row=raw.header_row,
+        date1904=raw.date1904,
     )
     out.parsed[pa] = _subset(amt_parsed, keep)
     if not lay.filled and sku_text is None:  # the client cells are as read

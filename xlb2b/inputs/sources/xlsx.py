@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,7 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         formulas = _check_workbook_zip(path, ctx)
     if grid is not None:
         _refuse_formulas_without_values(formulas, ctx)
+        grid.date1904 = _date1904(path)
         return grid
     calamine = _import_calamine()
     try:
@@ -152,7 +154,30 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     if not rows:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid(rows)
-    return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
+    raw = _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
+    raw.date1904 = _date1904(path)
+    return raw
+
+
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def _date1904(path: Path) -> bool:
+    """Whether the workbook uses Excel's 1904 date system (``workbookPr
+    date1904``, ECMA-376 Part 1 §18.2.28): its date numbers count from
+    1904-01-01.  The readers turn cells formatted as dates into dates by that
+    system themselves; plain numbers in a date column need it too."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = next((n for n in z.namelist() if n.lower() == "xl/workbook.xml"), None)
+            if part is None:
+                return False
+            with z.open(part) as f:
+                return _DATE1904.search(f.read(1 << 20)) is not None
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False
 
 
 class _Beside:
