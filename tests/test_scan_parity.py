@@ -2,10 +2,9 @@
 per-client tables: numbers, dates and client ids are read by the same rules on both."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
-
-import numpy as np
 
 from tests.test_aggregate import assert_same_tables
 from xlb2b.pipeline import analyze
@@ -153,3 +152,11 @@ def test_a_trailing_minus_is_refused_on_both_paths(tmp_path):
     e = scan.open_files("transactions", str(p))
     t = read_table("transactions", str(p))
     assert e.rejected == 1 and len(t.data) == 2
+
+
+def test_ids_padded_with_tabs_and_no_break_spaces_are_one_client_on_both_paths(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text(HEADER + "K1;01.02.2025;10;1;o1\n\t\u00a0K1\u00a0\t;02.02.2025;5;1;o2\n", encoding="utf-8")
+    by_pandas, by_engine, _e = _both(p)
+    assert _revenue(by_pandas) == {"K1": 15.0}
+    assert _revenue(by_engine) == {"K1": 15.0}

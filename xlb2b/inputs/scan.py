@@ -260,13 +260,13 @@ _FIRST_TEXT_SERIAL = 10000
 _DATE_HELP = "expected a date, an Excel date number, YYYY-MM-DD or DD.MM.YYYY"
 
 
-def _text(col):
-    return col.cast("string").strip().nullif("")
-
-
 def _stripped(col):
-    """Text with Python's ``str.strip`` (every Unicode space), empty as null."""
+    """Text with Python's ``str.strip`` (every Unicode space, also the no-break one), as
+    the file readers strip a cell; empty as null."""
     return col.cast("string").re_replace(f"^{_S}+|{_S}+$", "").nullif("")
+
+
+_text = _stripped
 
 
 def _without_currency(x):
