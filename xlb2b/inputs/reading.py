@@ -18,10 +18,10 @@ from xlb2b.errors import ERROR, WARNING
 from xlb2b.inputs import plausibility
 from xlb2b.inputs.columns import DATE, NUMBER
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.headers import _LOOKUP, _LOOKUP2, ALIASES, _norm_header
+from xlb2b.inputs.headers import _LOOKUP, _LOOKUP2, ALIASES, _norm_header, is_combined
 from xlb2b.inputs.parse import _parse
 from xlb2b.inputs.raw import _Raw
-from xlb2b.inputs.structure import FLAT, Layout, fmt_amount, reconcile
+from xlb2b.inputs.structure import FLAT, GROUPED, Layout, fmt_amount, reconcile
 from xlb2b.inputs.values import _blank_mask
 from xlb2b.io_util import column_letter
 
@@ -263,6 +263,11 @@ def _how(fld: str, header: str, kind: str, canon_map: dict) -> str:
     key = _norm_header(header)
     if canon_map.get(fld) is not None:
         return "named by the mapping (--map)"
+    if fld == "client_id" and is_combined(header):
+        return (
+            "its header names the client and the product: a grouped report's column "
+            "(the client on the group rows, the product on the lines beneath them)"
+        )
     if key in _LOOKUP[kind]:
         return "its header is an accepted name for this field"
     if key in _LOOKUP2[kind]:
@@ -462,8 +467,17 @@ def describe(
         reconcile(lay, data, ctx, raw.headers[positions["amount"]])
     reading = build_reading(kind, source, raw0, raw, positions, canon_map, ctx, data, lay)
     reading.reconciliation = list(lay.reconciliation)
-    reading.warnings.extend(lay.notes)
-    for note in lay.notes:
+    notes = list(lay.notes)
+    pk = positions.get("client_id")
+    if pk is not None and pk < len(raw0.headers) and lay.name != GROUPED and is_combined(raw0.headers[pk]):
+        notes.append(
+            f"the client column {raw0.headers[pk]!r} is headed as holding the client and the product "
+            "(a grouped report's column), but no client group rows with their subtotals were found: "
+            "every cell of it was read as a client; check that they are clients, or export a flat "
+            "list with the client and the product in columns of their own"
+        )
+    reading.warnings.extend(notes)
+    for note in notes:
         ctx.report.problems.append(ctx.problem(note, severity=WARNING))
     cells = (
         raw0.frame[positions["amount"]] if "amount" in positions and positions["amount"] < len(raw0.headers) else None
