@@ -562,28 +562,43 @@ def _grid_has_table(rows: list[list[Any]], canon_map: dict, ctx: _Ctx) -> bool:
     return True
 
 
+def hidden_sheet_note(name: str) -> str:
+    """What is said when the table was read from a hidden sheet."""
+    return (
+        f"sheet {name!r} is hidden in the workbook; it was read because no visible sheet holds "
+        "the table; use --sheet to choose"
+    )
+
+
 def _other_sheet(
-    names: list[str], first: str, head_of: Callable[[str], list[list[Any]]], canon_map: dict, ctx: _Ctx
+    names: list[str],
+    first: str,
+    head_of: Callable[[str], list[list[Any]]],
+    canon_map: dict,
+    ctx: _Ctx,
+    hidden: frozenset[str] = frozenset(),
 ) -> str | None:
     """The sheet to read when the default sheet ``first`` has no usable table:
     the one other sheet whose first rows name every required column (said in
-    the report), None when no sheet has them; several: refused, naming them."""
+    the report, and that it is hidden when it is one of ``hidden``), None when
+    no sheet has them; several: refused, naming them."""
     found = [n for n in names if n != first and _grid_has_table(head_of(n), canon_map, ctx)]
     if not found:
         return None
     if len(found) > 1:
-        listing = ", ".join(repr(n) for n in found)
+        listing = ", ".join(repr(n) + (" (hidden)" if n in hidden else "") for n in found)
         ctx.fatal(
             f"sheet {first!r} has no table with the required columns, and several other "
             f"sheets have one: {listing}; choose the sheet with --sheet NAME on the command "
             "line (sheet=NAME in Python)"
         )
     ctx.sheet = found[0]
-    ctx.report.problems.append(
-        ctx.problem(
+    if found[0] in hidden:
+        said = f"sheet {first!r} has no table with the required columns; " + hidden_sheet_note(found[0])
+    else:
+        said = (
             f"sheet {first!r} has no table with the required columns: read sheet {found[0]!r} "
-            "instead (choose another with --sheet NAME)",
-            severity=WARNING,
+            "instead (choose another with --sheet NAME)"
         )
-    )
+    ctx.report.problems.append(ctx.problem(said, severity=WARNING))
     return found[0]

@@ -58,3 +58,34 @@ def _read_legacy(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid([list(r) for r in rows])  # empty and error cells: None, as for .xlsx
     return _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
+
+
+def sheet_listing(
+    path: Path, skip: str = "", sizes: bool = True
+) -> list[tuple[str, tuple[int, int, int, int] | None | str, bool]]:
+    """(name, used range, hidden) of every worksheet of a workbook python-calamine reads: the
+    used range as (first row, first column, last row, last column) counted from 1, None when
+    the sheet is empty, "" for sheet ``skip`` (the one read) and when not ``sizes`` (a sheet
+    of an .xlsb is parsed to find its range); the hidden state from the sheet metadata.
+    [] without python-calamine."""
+    from xlb2b.inputs.sources.xlsx import _calamine_hidden
+
+    calamine = _import_calamine()
+    if calamine is None:
+        return []
+    wb = calamine.from_path(str(path))
+    try:
+        hidden = _calamine_hidden(wb)
+        out: list[tuple[str, tuple[int, int, int, int] | None | str, bool]] = []
+        for name in wb.sheet_names:
+            used: tuple[int, int, int, int] | None | str = ""
+            if sizes and name != skip:
+                ws = wb.get_sheet_by_name(name)
+                used = None
+                if ws.height and ws.width and ws.start is not None and ws.end is not None:
+                    (r0, c0), (r1, c1) = ws.start, ws.end
+                    used = (r0 + 1, c0 + 1, r1 + 1, c1 + 1)
+            out.append((str(name), used, name in hidden))
+        return out
+    finally:
+        wb.close()
