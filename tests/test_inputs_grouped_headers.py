@@ -59,6 +59,14 @@ def test_grouping_headings_stacked_over_two_header_rows_are_one_header():
     assert t.data["amount"].sum() == 3750.0
 
 
+def test_combined_header_over_a_repeated_product_heading_stays_the_client_column():
+    t = read_transactions(_report(["Контрагент / Номенклатура", "Дата", "Количество", "Сумма"],
+                                  ["Номенклатура", None, None, None]))
+    assert t.reading.header.startswith("rows 2–3 (joined)")
+    assert t.data["client_id"].astype(str).tolist() == CLIENTS
+    assert t.data["sku"].astype(str).tolist() == SKUS
+
+
 def test_stacked_grouping_headings_from_a_workbook(tmp_path):
     path = tmp_path / "1c.xlsx"
     wb = openpyxl.Workbook()

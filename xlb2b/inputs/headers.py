@@ -274,7 +274,9 @@ def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[A
                 spread[i] = upper[j]
     out: list[tuple[str, ...]] = []
     for own, u, lo in zip(upper, spread, lower):
-        if u and lo:
+        if own and lo and is_combined(u):  # «Контрагент / Номенклатура» over «Номенклатура»
+            out.append((u,))
+        elif u and lo:
             # a group heading spread over a sub-heading never names the column alone
             out.append((f"{u} / {lo}", lo, u) if own else (f"{u} / {lo}", lo))
         else:
