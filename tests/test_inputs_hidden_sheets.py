@@ -116,3 +116,22 @@ def test_xls_and_ods_list_their_visible_sheets_not_read():
         pytest.skip("python-calamine is not installed")
     r = read_transactions(DATA / "legacy.ods").reading
     assert r.other_sheets == [("Параметры", "A1:B2, 2 rows × 2 columns")] and not r.sheet_hidden
+
+
+def test_xls_sheets_are_listed_from_the_one_open_of_the_read(monkeypatch):
+    from xlb2b.inputs.sources import legacy
+    real = legacy._import_calamine()
+    if real is None:
+        pytest.skip("python-calamine is not installed")
+    opened = []
+
+    class Counting:
+        @staticmethod
+        def from_path(p):
+            opened.append(p)
+            return real.from_path(p)
+
+    monkeypatch.setattr(legacy, "_import_calamine", lambda: Counting)
+    r = read_transactions(DATA / "hidden.xls").reading
+    assert len(opened) == 1
+    assert ("Служебный", "hidden; A1:B2, 2 rows × 2 columns") in r.other_sheets

@@ -239,9 +239,10 @@ class _Beside:
         return self.out
 
 
-def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> list:
+def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, on_open=None) -> list:
     """The chosen sheet's rows through python-calamine (any format it reads),
-    another sheet when that one lacks the table; ``ctx.sheet`` names it."""
+    another sheet when that one lacks the table; ``ctx.sheet`` names it.
+    ``on_open(wb)`` is called with the open workbook after the rows are read."""
     wb = calamine.from_path(str(path))
     try:
         names = list(wb.sheet_names)
@@ -252,7 +253,10 @@ def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx)
             return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
 
         rows = read(ctx.sheet)
-        return _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx, hidden)
+        rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx, hidden)
+        if on_open is not None:
+            on_open(wb)
+        return rows
     finally:
         wb.close()
 
