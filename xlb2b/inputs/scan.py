@@ -292,7 +292,29 @@ def _decimal_comma_evidence(col):
     return dec.fill_null(False), thou.fill_null(False)
 
 
-def _number(col, decimal_comma: bool = True):
+def _same(e):
+    return e
+
+
+class _Stager:
+    """Intermediate values of the parsing kept as columns of a projection, one after
+    the other: an expression used several times is then computed once per row, and
+    the SQL stays the size of the rules (written inline, every use would repeat the
+    whole expression it depends on, and the text of the query would grow with each
+    step).  ``stage(e)`` adds ``e`` to :attr:`t` and returns that column."""
+
+    def __init__(self, t):
+        self.t = t
+        self.n = 0
+
+    def __call__(self, e):
+        name = f"_k{self.n}"
+        self.n += 1
+        self.t = self.t.mutate(**{name: e})
+        return self.t[name]
+
+
+def _number(col, decimal_comma: bool = True, stage=_same):
     """(value, bad) for a number column: typed numbers as they are (NaN/inf bad); text
     as the file readers take it: spaces (also no-break and thin ones) or ``'`` between
     thousands, a decimal comma or point (``decimal_comma``: this column's decision for
@@ -303,14 +325,15 @@ def _number(col, decimal_comma: bool = True):
         v = col.cast("float64")
         bad_nonfinite = v.notnull() & (v.isnan() | v.isinf())
         return v, bad_nonfinite, "not a finite number"
-    s = _stripped(col)
-    x = s.re_replace("[\u2212\u2013]", "-")
-    x = _without_currency(x)
-    paren = x.re_search(r"^[(].*[)]$")
-    x = paren.ifelse(_without_currency(x.re_extract(r"^[(](.*)[)]$", 1)), x)
-    x = x.re_replace(f"[{_WS}']", "")
+    s = stage(_stripped(col))
+    x = stage(s.re_replace("[\u2212\u2013]", "-"))
+    x = stage(_without_currency(x))
+    paren = stage(x.re_search(r"^[(].*[)]$"))
+    inner = stage(paren.ifelse(x.re_extract(r"^[(](.*)[)]$", 1), ibis.null("string")))
+    x = stage(paren.ifelse(_without_currency(inner), x))
+    x = stage(x.re_replace(f"[{_WS}']", ""))
     bad = paren & x.re_search("^[+-]")
-    x = paren.ifelse(ibis.literal("-").concat(x), x)
+    x = stage(paren.ifelse(ibis.literal("-").concat(x), x))
 
     has_c, has_d = x.contains(","), x.contains(".")
     comma_last = has_c & has_d & x.re_search(r",[^.]*$")
@@ -324,6 +347,9 @@ def _number(col, decimal_comma: bool = True):
     ok_comma = x.re_search(r"^[+-]?[0-9]{1,3}([.][0-9]{3})+,[0-9]*$")
     ok_dot = x.re_search(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+[.][0-9]*$")
     as_thousands = only_c & thou_c & (many_c | ibis.literal(not decimal_comma))
+    comma_last, dot_last, only_c, only_d = stage(comma_last), stage(dot_last), stage(only_c), stage(only_d)
+    many_c, many_d, thou_d = stage(many_c), stage(many_d), stage(thou_d)
+    ok_comma, ok_dot, as_thousands = stage(ok_comma), stage(ok_dot), stage(as_thousands)
     out = ibis.cases(
         (comma_last & ok_comma, x.replace(".", "").replace(",", ".")),
         (dot_last & ok_dot, x.replace(",", "")),
@@ -339,7 +365,8 @@ def _number(col, decimal_comma: bool = True):
         | (only_c & ~as_thousands & many_c)
         | (only_d & many_d & ~thou_d)
     ).fill_null(False)
-    ok = ~bad & out.re_search(_NUMBER_RE).fill_null(False)
+    out = stage(out)
+    ok = stage(~bad & out.re_search(_NUMBER_RE).fill_null(False))
     v = ok.ifelse(out.cast("float64"), ibis.null("float64"))
     return v, s.notnull() & ~ok, "not a number"
 
@@ -369,7 +396,7 @@ def _serial_date(n):
     return ibis.date(1899, 12, 30) + n.floor().cast("int32").as_interval("D")
 
 
-def _date(col, month_first: bool = False):
+def _date(col, month_first: bool = False, stage=_same):
     """(value, bad) for a date column: dates and timestamps as they are; numbers as
     Excel date numbers; text as the file readers take it: YYYY-MM-DD (also with
     ``/`` or ``.``, a time and a zone), DD.MM.YYYY (also ``/`` and ``-``, two-digit
@@ -386,30 +413,31 @@ def _date(col, month_first: bool = False):
         serial = n.notnull() & (n >= 61) & (n <= 2958465)
         v = serial.ifelse(_serial_date(n), ibis.null("date"))
         return v, n.notnull() & ~serial, f"a number, not a date ({_DATE_HELP})"
-    s = _stripped(col)
-    iso = s.re_search(_ISO_RE).fill_null(False)
-    dmy = (~iso & s.re_search(_DMY_RE)).fill_null(False)
-    swap = (dmy & s.re_search(_SLASH_RE)).fill_null(False) if month_first else ibis.literal(False)
+    s = stage(_stripped(col))
+    iso = stage(s.re_search(_ISO_RE).fill_null(False))
+    dmy = stage((~iso & s.re_search(_DMY_RE)).fill_null(False))
+    swap = stage((dmy & s.re_search(_SLASH_RE)).fill_null(False)) if month_first else ibis.literal(False)
 
     def group(cond, pattern, i):  # digits only where the pattern matched, so every cast succeeds
         return cond.ifelse(s.re_extract(pattern, i), ibis.literal("0")).cast("int32")
 
-    dmy_year = group(dmy, _DMY_RE, 3)
+    dmy_year = stage(group(dmy, _DMY_RE, 3))
     two_digits = dmy & (s.re_extract(_DMY_RE, 3).length().fill_null(0) == 2)
     dmy_year = two_digits.ifelse((dmy_year < 30).ifelse(dmy_year + 2000, dmy_year + 1900), dmy_year)
-    first, second = group(dmy, _DMY_RE, 1), group(dmy, _DMY_RE, 2)
-    y = iso.ifelse(group(iso, _ISO_RE, 1), dmy_year)
-    m = iso.ifelse(group(iso, _ISO_RE, 2), swap.ifelse(first, second))
-    d = iso.ifelse(group(iso, _ISO_RE, 3), swap.ifelse(second, first))
-    real = (iso | dmy) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m))
-    serial_txt = (~iso & ~dmy & s.re_search(_SERIAL_TEXT_RE)).fill_null(False)
-    num = serial_txt.ifelse(s.replace(",", "."), ibis.literal("0")).cast("float64")
+    first, second = stage(group(dmy, _DMY_RE, 1)), stage(group(dmy, _DMY_RE, 2))
+    y = stage(iso.ifelse(group(iso, _ISO_RE, 1), dmy_year))
+    m = stage(iso.ifelse(group(iso, _ISO_RE, 2), swap.ifelse(first, second)))
+    d = stage(iso.ifelse(group(iso, _ISO_RE, 3), swap.ifelse(second, first)))
+    real = stage((iso | dmy) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m)))
+    serial_txt = stage((~iso & ~dmy & s.re_search(_SERIAL_TEXT_RE)).fill_null(False))
+    num = stage(serial_txt.ifelse(s.replace(",", "."), ibis.literal("0")).cast("float64"))
     serial_ok = serial_txt & (num >= _FIRST_TEXT_SERIAL) & (num < 2958466)
     v = ibis.cases(
         (real, ibis.date(y, m, d)),
         (serial_ok, _serial_date(num)),
         else_=ibis.null("date"),
     )
+    v = stage(v)
     return v, s.notnull() & v.isnull(), f"not a date ({_DATE_HELP})"
 
 
@@ -483,6 +511,7 @@ def validate(
     required = ROW_REQUIRED[kind]
     today = today or dt.date.today()
     rules = _column_rules(t, src, decimal_comma, comma_default, label)
+    stage = _Stager(t)
     for c, h in src.items():
         col = t[h]
         ctype = COLUMN_TYPES[c]
@@ -492,10 +521,10 @@ def validate(
                 # spelled-out variants rather than lower(): a database in the C locale lowers ASCII only
                 total_row = v.isin(sorted(_TOTAL_VARIANTS))
         elif ctype == NUMBER:
-            v, bad, why = _number(col, rules[c])
+            v, bad, why = _number(col, rules[c], stage)
             checks.append((c, why, bad))
         elif ctype == DATE:
-            v, bad, why = _date(col, rules[c])
+            v, bad, why = _date(col, rules[c], stage)
             if why:
                 checks.append((c, why, bad))
             tomorrow = today + dt.timedelta(days=1)
@@ -521,6 +550,7 @@ def validate(
     # one projection parses every value once per row, the next computes the checks on
     # its columns and the last their summary flags; the counts, the examples and the
     # clean table read those columns
+    t = stage.t
     bad_cols = {f"_b{i}": bad.fill_null(False) for i, (_c, _why, bad) in enumerate(checks)}
     blank = empty_row.fill_null(False)
     p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()})
