@@ -244,7 +244,7 @@ def open_database(
 # (Spark writes them $1, the others \1).
 _WS = " \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _S = f"[{_WS}]"
-_CUR_PREFIX = f"^[+-]?{_S}*([$€₽]|[рР][уУ][бБ][.]?|[рР][.]){_S}*"
+_CUR_BODY = f"{_S}*([$€₽]|[рР][уУ][бБ][.]?|[рР][.]){_S}*"  # after the sign, if any
 _CUR_SUFFIX = f"{_S}*([$€₽]|[рР][уУ][бБ][.]?|[рР][.]?)$"
 _NUMBER_RE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 _ISO_RE = (
@@ -271,8 +271,8 @@ _text = _stripped
 
 def _without_currency(x):
     """The sign and the number of ``x`` without a currency sign before or after it."""
-    pre = x.re_search(_CUR_PREFIX)
-    x = pre.ifelse(x.re_extract(r"^([+-]?)", 1).concat(x.re_replace(_CUR_PREFIX, "")), x)
+    # one replacement per sign, each reading ``x`` once (no back-reference needed)
+    x = x.re_replace(f"^[+]{_CUR_BODY}", "+").re_replace(f"^-{_CUR_BODY}", "-").re_replace(f"^{_CUR_BODY}", "")
     return x.re_replace(_CUR_SUFFIX, "")
 
 
@@ -329,8 +329,7 @@ def _number(col, decimal_comma: bool = True, stage=_same):
     x = stage(s.re_replace("[\u2212\u2013]", "-"))
     x = stage(_without_currency(x))
     paren = stage(x.re_search(r"^[(].*[)]$"))
-    inner = stage(paren.ifelse(x.re_extract(r"^[(](.*)[)]$", 1), ibis.null("string")))
-    x = stage(paren.ifelse(_without_currency(inner), x))
+    x = stage(paren.ifelse(_without_currency(x.re_replace(r"^[(]|[)]$", "")), x))
     x = stage(x.re_replace(f"[{_WS}']", ""))
     bad = paren & x.re_search("^[+-]")
     x = stage(paren.ifelse(ibis.literal("-").concat(x), x))
