@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlb2b import Settings
+from xlb2b import Settings, analyze
 from xlb2b.analysis import segments as seg
+from xlb2b.excel.analysis_sheets import column_header, sheet_name, write_analysis_workbook
 
 # the same three lines added in two orders: the float sums differ in the last bit
 NOISY = 0.1 + 0.2 + 0.3  # 0.6000000000000001
@@ -44,3 +45,40 @@ def test_rfm_m_of_sums_equal_to_the_cent_does_not_depend_on_summation_order():
         s = seg.rfm(_clients(b), Settings())
         assert s.columns["rfm_m"].tolist() == [3.0, 3.0, 1.0]
         np.testing.assert_allclose(s.cuts["rfm_m"], [0.42, 0.54, 0.6, 0.6], rtol=0, atol=1e-12)
+
+
+def _run(rows):
+    import datetime as dt
+
+    df = pd.DataFrame(rows, columns=["client_id", "date", "amount", "quantity"])
+    df["date"] = pd.to_datetime(df["date"])
+    df["sku"] = "s1"
+    window = dict(window="explicit", window_start=dt.date(2025, 1, 1), window_end=dt.date(2025, 12, 31))
+    return analyze(df, settings=Settings(**window))
+
+
+def _sheet(path, key: str) -> pd.DataFrame:
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(path, data_only=True)[sheet_name(key)].iter_rows(values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0]).set_index(rows[0][0])
+
+
+def test_the_float_difference_of_the_two_windows_is_not_the_cent():
+    assert 0.3 - 0.1 != 0.2  # 0.19999999999999998: the noise being removed
+
+
+def test_change_between_the_windows_is_written_as_the_cent(tmp_path):
+    # g: 0.10 in W0 (2024), 0.30 in W1 (2025): R1 − R0 = 0.20 to the cent
+    a = _run([("g", "2024-03-01", 0.1, 1), ("g", "2025-03-01", 0.3, 1)])
+    assert a.dynamics.clients.set_index("client_id").loc["g", "change"] == 0.2
+    book = write_analysis_workbook(a, tmp_path / "change.xlsx")
+    assert _sheet(book, "dynamics_clients").loc["g", column_header("change")] == 0.2
+
+
+def test_a_clients_revenue_is_written_to_the_cent(tmp_path):
+    # h: 100.004 + 200.003 = 300.007, to the cent 300.01
+    a = _run([("h", "2025-03-01", 100.004, 1), ("h", "2025-04-01", 200.003, 1)])
+    assert a.clients.set_index("client_id").loc["h", "revenue"] == 300.01
+    book = write_analysis_workbook(a, tmp_path / "revenue.xlsx")
+    assert _sheet(book, "clients").loc["h", column_header("revenue")] == 300.01
