@@ -153,7 +153,36 @@ def _build_lookup(kind: str, table: Mapping[str, tuple[str, ...]]) -> dict[str, 
     return out
 
 
+#: a grouped report's column that holds the client on its group rows and the product on
+#: the lines beneath them is headed by both names («Контрагент / Номенклатура»,
+#: «Клиент/Товар»): such a header names the client column (the layout step gives the
+#: lines' texts to ``sku``)
+COMBINED_PARTS: tuple[str, str] = ("client_id", "sku")
+
+
+def _combined_keys() -> dict[str, str]:
+    """Normalised «client / product» headers of the transactions table -> ``client_id``."""
+    first, second = COMBINED_PARTS
+    out = {}
+    for a in ALIASES[first]:
+        for b in ALIASES[second]:
+            out[f"{_norm_header(a)} {_norm_header(b)}"] = first
+    return out
+
+
+_COMBINED = _combined_keys()
+
+
+def is_combined(header: Any) -> bool:
+    """Whether a header names both the client and the product (a grouped report's column)."""
+    return _norm_header(header) in _COMBINED
+
+
 _LOOKUP = {k: _build_lookup(k, ALIASES) for k in SCHEMA}
+for _k, _v in _COMBINED.items():
+    if _LOOKUP["transactions"].get(_k, _v) != _v:  # pragma: no cover - guarded by tests
+        raise AssertionError(f"combined header {_k!r} is also the alias of {_LOOKUP['transactions'][_k]}")
+    _LOOKUP["transactions"][_k] = _v
 _LOOKUP2 = {k: _build_lookup(k, SECONDARY_ALIASES) for k in SCHEMA}
 _ALL_CANONICAL = frozenset(c for k in SCHEMA for c in _columns_of(k))
 
@@ -233,7 +262,7 @@ def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[A
     if sum(1 for u in upper if u) < 2:  # a title line above the header, not a header
         return None
     n = len(upper)
-    if not any(lower[i] and not upper[i] for i in range(n)):
+    if not any(lower[i] and not upper[i] for i in range(n)) and not _stacked_groupings(upper, lower):
         return None
     spread = list(upper)
     for i in range(n):
@@ -245,12 +274,25 @@ def _two_row_header(upper: list[str], lower: list[str], lower_values: Iterable[A
                 spread[i] = upper[j]
     out: list[tuple[str, ...]] = []
     for own, u, lo in zip(upper, spread, lower):
-        if u and lo:
+        if own and lo and is_combined(u):  # «Контрагент / Номенклатура» over «Номенклатура»
+            out.append((u,))
+        elif u and lo:
             # a group heading spread over a sub-heading never names the column alone
             out.append((f"{u} / {lo}", lo, u) if own else (f"{u} / {lo}", lo))
         else:
             out.append((u or lo,))
     return out
+
+
+def _stacked_groupings(upper: list[str], lower: list[str]) -> bool:
+    """Whether the lower row holds only the headings of a grouped report's lower grouping
+    levels under its upper ones, in the same column (1C: «Контрагент» over «Номенклатура»,
+    the other headings merged down over both rows)."""
+    pairs = [(u, lo) for u, lo in zip(upper, lower) if lo]
+    if not pairs or any(not u for u, _lo in pairs):
+        return False
+    sku = {_norm_header(a) for a in ALIASES[COMBINED_PARTS[1]]}
+    return all(is_combined(f"{u} / {lo}") or (is_combined(u) and _norm_header(lo) in sku) for u, lo in pairs)
 
 
 def _header_row(
@@ -281,7 +323,9 @@ def _header_row(
         keys = _two_row_header(texts[top], texts[top + 1], grid.iloc[top + 1].tolist())
         if keys is not None:
             m = _count_matches(keys, ctx.kind, canon_map)
-            if m > best[3]:
+            # the grouping headings stacked in one column name no more fields, but the lower
+            # row is a header row all the same (not a line without a date)
+            if m > best[3] or (m == best[3] and m and _stacked_groupings(texts[top], texts[top + 1])):
                 best = (top, 2, keys, m)
     return best[0], best[1], best[2]
 
@@ -520,28 +564,43 @@ def _grid_has_table(rows: list[list[Any]], canon_map: dict, ctx: _Ctx) -> bool:
     return True
 
 
+def hidden_sheet_note(name: str) -> str:
+    """What is said when the table was read from a hidden sheet."""
+    return (
+        f"sheet {name!r} is hidden in the workbook; it was read because no visible sheet holds "
+        "the table; use --sheet to choose"
+    )
+
+
 def _other_sheet(
-    names: list[str], first: str, head_of: Callable[[str], list[list[Any]]], canon_map: dict, ctx: _Ctx
+    names: list[str],
+    first: str,
+    head_of: Callable[[str], list[list[Any]]],
+    canon_map: dict,
+    ctx: _Ctx,
+    hidden: frozenset[str] = frozenset(),
 ) -> str | None:
     """The sheet to read when the default sheet ``first`` has no usable table:
     the one other sheet whose first rows name every required column (said in
-    the report), None when no sheet has them; several: refused, naming them."""
+    the report, and that it is hidden when it is one of ``hidden``), None when
+    no sheet has them; several: refused, naming them."""
     found = [n for n in names if n != first and _grid_has_table(head_of(n), canon_map, ctx)]
     if not found:
         return None
     if len(found) > 1:
-        listing = ", ".join(repr(n) for n in found)
+        listing = ", ".join(repr(n) + (" (hidden)" if n in hidden else "") for n in found)
         ctx.fatal(
             f"sheet {first!r} has no table with the required columns, and several other "
             f"sheets have one: {listing}; choose the sheet with --sheet NAME on the command "
             "line (sheet=NAME in Python)"
         )
     ctx.sheet = found[0]
-    ctx.report.problems.append(
-        ctx.problem(
+    if found[0] in hidden:
+        said = f"sheet {first!r} has no table with the required columns; " + hidden_sheet_note(found[0])
+    else:
+        said = (
             f"sheet {first!r} has no table with the required columns: read sheet {found[0]!r} "
-            "instead (choose another with --sheet NAME)",
-            severity=WARNING,
+            "instead (choose another with --sheet NAME)"
         )
-    )
+    ctx.report.problems.append(ctx.problem(said, severity=WARNING))
     return found[0]

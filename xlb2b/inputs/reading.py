@@ -18,10 +18,10 @@ from xlb2b.errors import ERROR, WARNING
 from xlb2b.inputs import plausibility
 from xlb2b.inputs.columns import DATE, NUMBER
 from xlb2b.inputs.context import _Ctx
-from xlb2b.inputs.headers import _LOOKUP, _LOOKUP2, ALIASES, _norm_header
+from xlb2b.inputs.headers import _LOOKUP, _LOOKUP2, ALIASES, _norm_header, hidden_sheet_note, is_combined
 from xlb2b.inputs.parse import _parse
 from xlb2b.inputs.raw import _Raw
-from xlb2b.inputs.structure import FLAT, Layout, fmt_amount, reconcile
+from xlb2b.inputs.structure import FLAT, GROUPED, Layout, fmt_amount, reconcile
 from xlb2b.inputs.values import _blank_mask
 from xlb2b.io_util import column_letter
 
@@ -53,6 +53,7 @@ class Reading:
     sheet: str = ""
     cells: str = ""  # the range read, e.g. "A5:F120"
     other_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet, size) not read
+    sheet_hidden: bool = False  # the sheet read is hidden in the workbook
     header: str = ""  # how the header row was found
     fields: list[FieldSource] = field(default_factory=list)
     layout: str = FLAT
@@ -74,7 +75,8 @@ class Reading:
 
     # ------------------------------------------------------------ views
     def where(self) -> str:
-        parts = [self.file] + ([f"sheet {self.sheet!r}"] if self.sheet else []) + ([self.cells] if self.cells else [])
+        sheet = f"sheet {self.sheet!r}" + (" (hidden)" if self.sheet_hidden else "")
+        parts = [self.file] + ([sheet] if self.sheet else []) + ([self.cells] if self.cells else [])
         return ", ".join(p for p in parts if p)
 
     def amounts_line(self) -> str:
@@ -201,9 +203,25 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
+#: what a hidden sheet's size is prefixed with in the list of sheets not read
+HIDDEN = "hidden"
+
+
+def hidden_sheets(path: Path) -> frozenset[str]:
+    """The hidden and very hidden sheets of an .xlsx workbook: the ``state`` attribute of
+    its ``sheet`` elements in xl/workbook.xml (ECMA-376 Part 1, §18.2.19: visible, hidden,
+    veryHidden); none when the part cannot be read."""
+    return frozenset(n for n, _size, hidden in _workbook_sheets(path, sizes=False) if hidden)
+
+
 def workbook_sheets(path: Path) -> list[tuple[str, str]]:
     """(sheet name, size) of every sheet of an .xlsx workbook, from the size each sheet records
-    (or its last row); [] when the parts cannot be read."""
+    (or its last row), a hidden sheet's size after "hidden; "; [] when the parts cannot be read."""
+    return [(n, f"{HIDDEN}; {size}" if hidden else size) for n, size, hidden in _workbook_sheets(path)]
+
+
+def _workbook_sheets(path: Path, sizes: bool = True) -> list[tuple[str, str, bool]]:
+    """(sheet name, size, hidden) of every sheet of an .xlsx workbook."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -218,14 +236,49 @@ def workbook_sheets(path: Path) -> list[tuple[str, str]]:
             for blob in _SHEET_TAG.findall(book):
                 a = _attrs(blob)
                 name = a.get("name", "")
+                hidden = a.get("state", "visible") != "visible"
                 part = target.get(a.get("r:id", ""), "")
                 if "chartsheet" in part:
-                    out.append((name, "a chart sheet"))
+                    out.append((name, "a chart sheet", hidden))
                     continue
-                out.append((name, _part_size(zf, part) if part in names else "size not recorded"))
+                size = "" if not sizes else _part_size(zf, part) if part in names else "size not recorded"
+                out.append((name, size, hidden))
             return out
     except Exception:  # noqa: BLE001 - a listing that cannot be made is left out of the report
         return []
+
+
+def _range_size(r0: int, c0: int, r1: int, c1: int) -> str:
+    """A used range as the list of sheets not read gives it (1-based rows and columns)."""
+    rows, cols = r1 - r0 + 1, c1 - c0 + 1
+    return (
+        f"{column_letter(c0 - 1)}{r0}:{column_letter(c1 - 1)}{r1}, "
+        f"{rows:,} row{'s' * (rows != 1)} × {cols:,} column{'s' * (cols != 1)}"
+    )
+
+
+def _legacy_sheets(path: Path, read: str) -> list[tuple[str, str]]:
+    """(sheet name, size) of every sheet of a .xls/.xlsb/.ods workbook through python-calamine,
+    a hidden sheet's size after "hidden; "; [] when it cannot be listed.  The sheets of an
+    .xls or .ods are in memory once the file is open; those of an .xlsb would each be parsed,
+    so their sizes are not given."""
+    from xlb2b.inputs.sources.legacy import sheet_listing
+
+    sizes = path.suffix.lower() != ".xlsb"
+    try:
+        listing = sheet_listing(path, skip=read, sizes=sizes)
+    except Exception:  # noqa: BLE001 - a listing that cannot be made is left out of the report
+        return []
+    out = []
+    for name, used, hidden in listing:
+        if isinstance(used, tuple):
+            size = _range_size(*used)
+        else:
+            size = "empty" if used is None else "" if sizes else "size not read"
+        if hidden:
+            size = f"{HIDDEN}; {size}" if size else HIDDEN
+        out.append((name, size))
+    return out
 
 
 def _part_size(zf: zipfile.ZipFile, part: str) -> str:
@@ -263,6 +316,11 @@ def _how(fld: str, header: str, kind: str, canon_map: dict) -> str:
     key = _norm_header(header)
     if canon_map.get(fld) is not None:
         return "named by the mapping (--map)"
+    if fld == "client_id" and is_combined(header):
+        return (
+            "its header names the client and the product: a grouped report's column "
+            "(the client on the group rows, the product on the lines beneath them)"
+        )
     if key in _LOOKUP[kind]:
         return "its header is an accepted name for this field"
     if key in _LOOKUP2[kind]:
@@ -373,8 +431,20 @@ def build_reading(
     else:
         r.cells = f"{len(raw0.frame):,} rows × {raw0.frame.shape[1]:,} columns"
         r.header = "the column labels of the table"
-    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in (".xlsx", ".xlsm", ".xltx", ".xltm"):
-        r.other_sheets = [(n, s) for n, s in workbook_sheets(Path(source)) if n != ctx.sheet]
+    if isinstance(source, (str, os.PathLike)) and ctx.sheet:
+        ext = Path(source).suffix.lower()
+        listing = (
+            workbook_sheets(Path(source))
+            if ext in (".xlsx", ".xlsm", ".xltx", ".xltm")
+            else _legacy_sheets(Path(source), ctx.sheet)
+            if ext in (".xls", ".xlt", ".xlsb", ".ods")
+            else []
+        )
+        r.other_sheets = [(n, s) for n, s in listing if n != ctx.sheet]
+        r.sheet_hidden = any(n == ctx.sheet and s.startswith(HIDDEN) for n, s in listing)
+        note = hidden_sheet_note(ctx.sheet)
+        if r.sheet_hidden and any(q.reason.endswith(note) for q in ctx.report.problems):
+            r.warnings.append(note)
 
     taken = {p: c for c, p in positions.items() if p < len(raw0.headers)}
     for c, p in positions.items():
@@ -462,8 +532,17 @@ def describe(
         reconcile(lay, data, ctx, raw.headers[positions["amount"]])
     reading = build_reading(kind, source, raw0, raw, positions, canon_map, ctx, data, lay)
     reading.reconciliation = list(lay.reconciliation)
-    reading.warnings.extend(lay.notes)
-    for note in lay.notes:
+    notes = list(lay.notes)
+    pk = positions.get("client_id")
+    if pk is not None and pk < len(raw0.headers) and lay.name != GROUPED and is_combined(raw0.headers[pk]):
+        notes.append(
+            f"the client column {raw0.headers[pk]!r} is headed as holding the client and the product "
+            "(a grouped report's column), but no client group rows with their subtotals were found: "
+            "every cell of it was read as a client; check that they are clients, or export a flat "
+            "list with the client and the product in columns of their own"
+        )
+    reading.warnings.extend(notes)
+    for note in notes:
         ctx.report.problems.append(ctx.problem(note, severity=WARNING))
     cells = (
         raw0.frame[positions["amount"]] if "amount" in positions and positions["amount"] < len(raw0.headers) else None

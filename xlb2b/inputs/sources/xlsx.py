@@ -44,13 +44,17 @@ def _import_calamine():
     return CalamineWorkbook
 
 
-def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
+def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx, hidden: frozenset[str] = frozenset()) -> str:
+    """The sheet asked for, or by default the first visible sheet named for the table's
+    kind, else the first visible sheet (a hidden sheet is read only when no visible one
+    holds the table, see :func:`_another_sheet_if_needed`)."""
     if not names:
         ctx.fatal("the workbook has no sheets; check that this is the right file")
     listing = ", ".join(repr(n) for n in names)
     if sheet is None:
         wanted = {_norm_header(s) for s in SHEET_NAMES[ctx.kind]}
-        return next((n for n in names if _norm_header(n) in wanted), names[0])
+        visible = [n for n in names if n not in hidden] or names
+        return next((n for n in visible if _norm_header(n) in wanted), visible[0])
     if isinstance(sheet, (int, np.integer)) and not isinstance(sheet, bool):
         if 0 <= sheet < len(names):
             return names[sheet]
@@ -67,10 +71,12 @@ def _pick_sheet(names: list[str], sheet: Any, ctx: _Ctx) -> str:
     ctx.fatal(f"no sheet named {sheet!r}; sheets: {listing}; give one of these with --sheet")
 
 
-def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, canon_map: dict, ctx: _Ctx) -> list:
+def _another_sheet_if_needed(
+    names: list[str], sheet: Any, rows: list, read, canon_map: dict, ctx: _Ctx, hidden: frozenset[str] = frozenset()
+) -> list:
     """The rows of the sheet to read: the default sheet's, or, when no sheet was
     asked for and the default one has no table with the required columns, those
-    of the one other sheet that has it."""
+    of the one other sheet that has it (a hidden one said as such)."""
     if sheet is not None or len(names) < 2 or _grid_has_table(rows[:HEADER_SCAN_ROWS], canon_map, ctx):
         return rows
 
@@ -82,8 +88,24 @@ def _another_sheet_if_needed(names: list[str], sheet: Any, rows: list, read, can
         except Exception:  # noqa: BLE001 - a sheet that cannot be read has no table
             return []
 
-    other = _other_sheet(names, ctx.sheet, head, canon_map, ctx)
+    other = _other_sheet(names, ctx.sheet, head, canon_map, ctx, hidden)
     return rows if other is None else read(other)
+
+
+def _calamine_hidden(wb) -> frozenset[str]:
+    """The hidden (and very hidden) sheets of a python-calamine workbook, from its sheet
+    metadata (``SheetMetadata.visible``; none when this version gives no metadata)."""
+    try:
+        from python_calamine import SheetVisibleEnum
+
+        return frozenset(str(m.name) for m in wb.sheets_metadata if m.visible != SheetVisibleEnum.Visible)
+    except Exception:  # noqa: BLE001 - without the metadata every sheet counts as visible
+        return frozenset()
+
+
+def _openpyxl_hidden(wb) -> frozenset[str]:
+    """The hidden (and very hidden) sheets of an openpyxl workbook (``sheet_state``)."""
+    return frozenset(n for n in wb.sheetnames if getattr(wb[n], "sheet_state", "visible") != "visible")
 
 
 def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
@@ -128,7 +150,8 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
                 names = list(wb.sheetnames)
-                ctx.sheet = _pick_sheet(names, sheet, ctx)
+                hidden = _openpyxl_hidden(wb)
+                ctx.sheet = _pick_sheet(names, sheet, ctx, hidden)
 
                 def read(name: str, nrows: int | None = None) -> list:
                     ws = wb[name]
@@ -143,7 +166,7 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
                     return [list(r) for r in ws.iter_rows(values_only=True, max_row=nrows)]
 
                 rows = read(ctx.sheet)
-                rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
+                rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx, hidden)
             finally:
                 wb.close()
     except InputError:
@@ -216,19 +239,24 @@ class _Beside:
         return self.out
 
 
-def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> list:
+def _calamine_rows(calamine, path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, on_open=None) -> list:
     """The chosen sheet's rows through python-calamine (any format it reads),
-    another sheet when that one lacks the table; ``ctx.sheet`` names it."""
+    another sheet when that one lacks the table; ``ctx.sheet`` names it.
+    ``on_open(wb)`` is called with the open workbook after the rows are read."""
     wb = calamine.from_path(str(path))
     try:
         names = list(wb.sheet_names)
-        ctx.sheet = _pick_sheet(names, sheet, ctx)
+        hidden = _calamine_hidden(wb)
+        ctx.sheet = _pick_sheet(names, sheet, ctx, hidden)
 
         def read(name: str, nrows: int | None = None) -> list:
             return wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
 
         rows = read(ctx.sheet)
-        return _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx)
+        rows = _another_sheet_if_needed(names, sheet, rows, read, canon_map, ctx, hidden)
+        if on_open is not None:
+            on_open(wb)
+        return rows
     finally:
         wb.close()
 
@@ -294,9 +322,11 @@ def _fast_grid(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx, fastexcel) ->
     cell-by-cell readers give.  None when the sheet is small, a column mixes
     types (then every cell needs its own type: the cell-by-cell readers read
     it), or the overlap rows do not agree."""
+    from xlb2b.inputs.reading import hidden_sheets
+
     reader = fastexcel.read_excel(str(path))
     names = list(reader.sheet_names)
-    ctx.sheet = _pick_sheet(names, sheet, ctx)
+    ctx.sheet = _pick_sheet(names, sheet, ctx, hidden_sheets(path))
     head = _head_rows(path, ctx.sheet)
     if head is None or len(head) < HEAD_ROWS:
         return None
