@@ -255,8 +255,10 @@ def client_metrics(
     never = np.datetime64("1678-01-01", "ns")
     last = group_max(cb, d[buy], n, never)
     last = np.where(last == never, np.datetime64("NaT", "ns"), last)
-    # monthly revenue matrix (clients x window months) for the CV
-    monthly = np.bincount(c * nm + mi, weights=amt, minlength=n * nm).reshape(n, nm)
+    # monthly revenue for the CV, as the sparse triple (client, month, revenue) of the months with
+    # lines: a clients x months matrix would hold millions of cells, most of them zero
+    pk, uk = pd.factorize(c * np.int64(nm) + mi, sort=False)
+    monthly = (uk // nm, uk % nm + m0, np.bincount(pk, weights=amt, minlength=len(uk)))
 
     # preceding window revenue (for growth)
     prev = window.preceding()
