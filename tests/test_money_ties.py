@@ -82,3 +82,16 @@ def test_a_clients_revenue_is_written_to_the_cent(tmp_path):
     assert a.clients.set_index("client_id").loc["h", "revenue"] == 300.01
     book = write_analysis_workbook(a, tmp_path / "revenue.xlsx")
     assert _sheet(book, "clients").loc["h", column_header("revenue")] == 300.01
+
+
+def test_change_between_the_windows_is_sent_live_as_the_cent():
+    # the grid Office.js receives for the per-client dynamics sheet holds 0.2, not 0.19999999999999998
+    from xlb2b.excel.analysis_sheets import add_analysis_sheets
+    from xlb2b.excel.live import RecordingWorkbook, _grid
+
+    a = _run([("g", "2024-03-01", 0.1, 1), ("g", "2025-03-01", 0.3, 1)])
+    rec = RecordingWorkbook()
+    add_analysis_sheets(rec, a)
+    grid = _grid(rec.get_worksheet_by_name(sheet_name("dynamics_clients")))
+    col = grid[0].index(column_header("change"))
+    assert [row[col] for row in grid[1:] if row[0] == "g"] == [0.2]
