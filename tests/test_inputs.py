@@ -540,6 +540,59 @@ def test_canonical_dataframe_fast_path_does_no_per_value_work(monkeypatch):
     assert problems(t) == [(7, "date", "empty date", None, ERROR)]
 
 
+def test_microsecond_dates_read_as_whole_days_with_range_checks():
+    # pandas 3 parses dates as datetime64[us]; each cell is judged as a datetime64[ns] one would be
+    df = pd.DataFrame({
+        "client_id": ["A", "B", "C", "D", "E", "F", "G"],
+        "date": np.array(["2024-03-15T23:59", "2024-03-16", "1969-12-31T12:00", "2024-03-17", "1850-01-01",
+                          "1500-01-01", "NaT"], dtype="datetime64[us]"),
+        "amount": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+    })
+    t = read_transactions(df)
+    # the time of day dropped, also before 1970
+    assert t.data["date"].tolist() == [ts("2024-03-15"), ts("2024-03-16"), ts("1969-12-31"), ts("2024-03-17")]
+    assert t.data["date"].dtype == np.dtype("datetime64[ns]")
+    got = [(row, column, severity) for row, column, _reason, _value, severity in problems(t)]
+    assert got == [(6, "date", ERROR), (7, "date", ERROR), (8, "date", ERROR)]
+    reasons = [p.reason for p in t.report]
+    assert reasons[0].startswith("date before 1900-03-01")
+    assert reasons[1] == "date out of the supported range 1677-09-22 .. 2262-04-11"
+    assert reasons[2] == "empty date"
+
+
+def test_pandas_text_and_microsecond_columns_do_no_per_value_work(monkeypatch):
+    n = 200_000
+    df = pd.DataFrame({
+        "client_id": pd.Series([f"C{i % 997}" for i in range(n)], dtype="str"),
+        "date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) % 300, unit="D")).astype("datetime64[us]"),
+        "amount": np.linspace(1, 1000, n),
+    })
+    calls = []
+    from xlb2b.inputs import dates, numbers, values
+    for mod, fn in ((values, "_elem_kind"), (values, "_one_text"), (values, "_strip_objects"),
+                    (dates, "_one_timestamp"), (numbers, "_messy_numbers"), (dates, "_text_to_days")):
+        monkeypatch.setattr(mod, fn, lambda *a, _f=fn, **k: calls.append(_f))
+    t = read_transactions(df)
+    assert calls == []
+    assert len(t.data) == n and t.data["client_id"].iloc[998] == "C1"   # 998 % 997
+    assert t.data["date"].iloc[301] == ts("2024-01-02")                 # 301 % 300 days after
+    assert t.data["client_id"].nunique() == 997
+
+
+def test_text_column_of_str_dtype_reads_like_an_object_column():
+    cells = ["B", "A", None, "B", "Итого"]
+    read = {dtype: read_transactions(pd.DataFrame({
+        "client_id": pd.Series(cells, dtype=dtype),
+        "date": [ts("2024-03-01")] * 5, "amount": [1.0, 2.0, 3.0, 4.0, 7.0]})) for dtype in ("str", object)}
+    for t in read.values():
+        assert t.data["client_id"].astype(object).tolist() == ["B", "A", "B"]
+        assert t.data["row"].tolist() == [2, 3, 5]                       # the empty id and the total row left out
+    assert problems(read["str"]) == problems(read[object])
+    # distinct ids in order of first appearance (the total row's text stays among them, as it was read)
+    for t in read.values():
+        assert list(t.data["client_id"].cat.categories) == ["B", "A", "Итого"]
+
+
 # --------------------------------------------------------------------------
 # values
 

@@ -142,3 +142,26 @@ def test_sheet_without_the_as_analysed_column_keeps_the_window_following_the_dat
     _, rows = written       # a workbook written before W1 was editable has no column E
     s = settings_from_sheet([r[:4] for r in rows])
     assert (s.window, s.window_start, s.window_end) == ("default", None, None)
+
+
+@pytest.mark.parametrize("key", ["window_start", "window_end", "previous_start", "previous_end"])
+@pytest.mark.parametrize("blank", [None, "  "])
+def test_emptied_date_says_it_is_empty_and_what_to_do(written, key, blank):
+    _, rows = written
+    rows = edited(rows, **{key: blank})
+    i = row_of(rows, key)
+    with pytest.raises(ValueError) as e:
+        settings_from_sheet(rows, dates=frame(ROWS)["date"])
+    assert str(e.value) == (
+        f"Settings, row {i}, column B ({key}): the date is empty; enter a date like 2025-01-01, "
+        "or delete the row to use the default"
+    )
+
+
+def test_deleted_window_start_row_keeps_the_default_window(written):
+    _, rows = written
+    rows = [r for r in rows if r[2] != "window_start"]
+    s = settings_from_sheet(rows, dates=frame(ROWS)["date"])
+    a = run(ROWS, s)
+    # the default W1 of ROWS, as by hand above: 2024-07-01 .. 2025-06-30
+    assert (a.window.start, a.window.end) == (pd.Timestamp("2024-07-01"), pd.Timestamp("2025-06-30"))

@@ -194,6 +194,10 @@ class Analysis:
         return portrait(self.clients, attributes, klass=klass)
 
 
+#: the per-client money sums, shown and segmented to the cent (shares and ratios keep their precision)
+MONEY_SUMS = ("revenue", "gross_profit", "ltv", "market_spend", "prev_revenue")
+
+
 def _is_engine(source: Any) -> bool:
     """An input that stays in a database engine (:class:`xlb2b.inputs.scan.EngineInput`)."""
     return type(source).__name__ == "EngineInput" and hasattr(source, "table")
@@ -455,6 +459,12 @@ def analyze(
     else:
         for col in ("suppliers", "hhi", "market_spend", "sow"):
             c[col] = np.nan
+
+    # per-client money sums to the cent: what the sheets show, what the segments rank and score
+    # and what the workbook's formulas recalculate from are then the same numbers
+    for col in MONEY_SUMS:
+        if col in c:
+            c[col] = seg.cents(c[col].to_numpy(dtype="float64"))
 
     step("segmenting")
     cut_points: dict[str, list[float]] = {}

@@ -17,7 +17,7 @@ import pandas as pd
 
 from xlb2b.analysis import segments as seg
 from xlb2b.analysis.metrics import Window, client_metrics
-from xlb2b.analysis.money import money_sum
+from xlb2b.analysis.money import money_sum, snap_cents
 from xlb2b.analysis.scores import threshold_score
 from xlb2b.analysis.segments import Segmentation
 from xlb2b.errors import FATAL, InputError, Report
@@ -265,7 +265,8 @@ def client_status(clients: pd.DataFrame, settings: Settings, *, w1: Window) -> S
     return Segmentation(
         {
             "status": status,
-            "change": r1 - r0,
+            # two sums to the cent differ by a cent amount: R1 − R0 without the float noise of the difference
+            "change": snap_cents(r1 - r0, np.abs(r1) + np.abs(r0), 2),
             "price_w0": p0,
             "price_w1": p1,
             "price_effect": price,

@@ -255,8 +255,10 @@ def client_metrics(
     never = np.datetime64("1678-01-01", "ns")
     last = group_max(cb, d[buy], n, never)
     last = np.where(last == never, np.datetime64("NaT", "ns"), last)
-    # monthly revenue matrix (clients x window months) for the CV
-    monthly = np.bincount(c * nm + mi, weights=amt, minlength=n * nm).reshape(n, nm)
+    # monthly revenue for the CV, as the sparse triple (client, month, revenue) of the months with
+    # lines: a clients x months matrix would hold millions of cells, most of them zero
+    pk, uk = pd.factorize(c * np.int64(nm) + mi, sort=False)
+    monthly = (uk // nm, uk % nm + m0, np.bincount(pk, weights=amt, minlength=len(uk)))
 
     # preceding window revenue (for growth)
     prev = window.preceding()
@@ -311,16 +313,14 @@ def client_table(
     ``top_category_revenue``: the best category's revenue (NaN for a client
     without categorised lines), None without categories; ``first_date`` (over
     all history) and ``last_date`` (last purchase in the window): datetime64
-    with NaT for none; ``monthly``: the net revenue per client and window month,
-    either a dense (clients × window months) matrix or a sparse triple
-    (client position, month index year*12+month-1, revenue) of the months
-    that have lines.
+    with NaT for none; ``monthly``: the net revenue per client and window month
+    as the sparse triple (client position, month index year*12+month-1,
+    revenue) of the months that have lines.
     """
     n = len(ids)
     first = np.asarray(first_date, dtype="datetime64[ns]")
     last = np.asarray(last_date, dtype="datetime64[ns]")
     m0, m1 = window.start_month, window.end_month
-    nm = m1 - m0 + 1
     has_first = ~np.isnat(first)
     first_m = np.where(has_first, month_indices(np.where(has_first, first, np.datetime64(window.start, "ns"))), m1 + 1)
     obs_start = np.maximum(first_m, m0)
@@ -329,16 +329,11 @@ def client_table(
 
     # monthly CV over the observed months, zero months included
     mean = _div(revenue, months_observed)
-    if isinstance(monthly, np.ndarray):
-        observed = np.arange(nm)[None, :] >= (obs_start - m0)[:, None]
-        dev = np.where(observed, monthly - mean[:, None], 0.0)
-        ss = (dev * dev).sum(axis=1) + (months_observed - span) * mean * mean
-    else:
-        code, mi, x = monthly
-        seen = mi >= obs_start[code]
-        dev = x[seen] - mean[code[seen]]
-        k = np.bincount(code[seen], minlength=n)
-        ss = np.bincount(code[seen], weights=dev * dev, minlength=n) + (months_observed - k) * mean * mean
+    code, mi, x = monthly
+    seen = mi >= obs_start[code]
+    dev = x[seen] - mean[code[seen]]
+    k = np.bincount(code[seen], minlength=n)
+    ss = np.bincount(code[seen], weights=dev * dev, minlength=n) + (months_observed - k) * mean * mean
     with np.errstate(invalid="ignore"):
         cv = np.where(mean > 0, np.sqrt(ss / months_observed) / np.where(mean > 0, mean, 1), np.nan)
 

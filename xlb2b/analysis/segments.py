@@ -57,6 +57,13 @@ def join_code(parts: list[tuple[str, np.ndarray]], sep: str = "_") -> np.ndarray
     return out
 
 
+def cents(values) -> np.ndarray:
+    """Money rounded to the cent (NaN stays NaN, -0.0 becomes 0.0): clients are
+    ranked and scored on this, so two sums equal to the cent are equal however
+    their lines were added up."""
+    return np.round(np.asarray(values, dtype="float64"), 2) + 0.0
+
+
 def _qscore(values: np.ndarray, mask: np.ndarray, k: int, descending: bool = False, cuts=None):
     """Quantile score over the values where ``mask`` (the scored clients);
     ``cuts`` given: score on those cut points instead of the values' own."""
@@ -143,7 +150,7 @@ def spl(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     s = threshold_score(_f(clients, "regularity"), settings.psc_s_bounds)
     p = payment_score(clients, settings)
     gp = _f(clients, "gross_profit")
-    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k, cuts=(cuts or {}).get("spl_l"))
+    l, l_cuts = _qscore(cents(gp), ~np.isnan(gp), settings.quantile_k, cuts=(cuts or {}).get("spl_l"))
     msgs = []
     if np.isnan(p).all():
         msgs.append(
@@ -169,7 +176,7 @@ def kml(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     k = threshold_score(_f(clients, "suppliers"), settings.kml_k_bounds)
     m = threshold_score(_f(clients, "hhi"), settings.kml_m_bounds)
     spend = _f(clients, "market_spend")
-    l, l_cuts = _qscore(spend, spend > 0, settings.quantile_k, cuts=(cuts or {}).get("kml_l"))
+    l, l_cuts = _qscore(cents(spend), spend > 0, settings.quantile_k, cuts=(cuts or {}).get("kml_l"))
     code = join_code([("K", k), ("M", m), ("L", l)])
     return Segmentation({"kml_k": k, "kml_m": m, "kml_l": l, "kml_code": code}, {"kml_l": l_cuts})
 
@@ -184,7 +191,7 @@ def dsl(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     d = threshold_score(_f(clients, "categories"), settings.dsl_d_bounds)
     s = threshold_score(_f(clients, "top_category_share"), settings.dsl_s_bounds, descending=True)
     gp = _f(clients, "gross_profit")
-    l, l_cuts = _qscore(gp, ~np.isnan(gp), settings.quantile_k, cuts=(cuts or {}).get("dsl_l"))
+    l, l_cuts = _qscore(cents(gp), ~np.isnan(gp), settings.quantile_k, cuts=(cuts or {}).get("dsl_l"))
     msgs = []
     if np.isnan(gp).all():
         msgs.append("DSL L not computed: gross profit unknown (no cost or gross_profit column)")
@@ -216,7 +223,7 @@ def rfm(clients: pd.DataFrame, settings: Settings, cuts: dict[str, list[float]] 
     rec, orders, rev = _f(clients, "recency_days"), _f(clients, "orders"), _f(clients, "revenue")
     r, r_cuts = _qscore(rec, ~np.isnan(rec), k, descending=True, cuts=cuts.get("rfm_r"))
     f, f_cuts = _qscore(orders, ~np.isnan(orders), k, cuts=cuts.get("rfm_f"))
-    m, m_cuts = _qscore(rev, ~np.isnan(rev), k, cuts=cuts.get("rfm_m"))
+    m, m_cuts = _qscore(cents(rev), ~np.isnan(rev), k, cuts=cuts.get("rfm_m"))
     code = join_code([("R", r), ("F", f), ("M", m)], sep="")
     seg = rfm_segment(r, f, m, settings.rfm_grid) if k == 5 else np.full(len(r), np.nan, dtype=object)
     return Segmentation(
@@ -246,9 +253,11 @@ def _text_order(ids) -> np.ndarray | None:
 
 
 def abc_share_before(values, ids) -> np.ndarray:
-    """Sort by value descending (ties: id ascending, as text); the share of
-    the total held by the clients before each one.  NaN stays NaN."""
-    v = np.asarray(values, dtype="float64")
+    """Sort by value to the cent descending (ties: id ascending, as text); the
+    share of the total held by the clients before each one, added up in whole
+    cents (exact), so neither the order nor the shares depend on float noise
+    below a cent.  NaN stays NaN."""
+    v = cents(values)
     out = np.full(v.shape, np.nan)
     ok = ~np.isnan(v)
     if not ok.any():
@@ -261,7 +270,7 @@ def abc_share_before(values, ids) -> np.ndarray:
     else:
         ids_ok = np.asarray(ids, dtype=object)[idx].astype(str)
         order = idx[np.lexsort((ids_ok, -v[idx]))]
-    sv = v[order]
+    sv = np.rint(v[order] * 100.0)  # whole cents: their sums are exact below 2**53 cents
     total = sv.sum()
     cum_before = np.concatenate(([0.0], np.cumsum(sv)[:-1]))
     out[order] = cum_before / total if total > 0 else 0.0

@@ -1289,6 +1289,10 @@ def _sheet_date(value, where: str) -> dt.date:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2958466:
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(
+            f"{where}: the date is empty; enter a date like 2025-01-01, or delete the row to use the default"
+        )
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value.strip()[:10])

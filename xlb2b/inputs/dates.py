@@ -200,8 +200,15 @@ def _parse_dates(s: pd.Series, *, date1904: bool = False) -> _Parsed:
         empty = s.isna().to_numpy()
         if isinstance(dtype, pd.DatetimeTZDtype):
             s = s.dt.tz_localize(None)
+        whole_days = False
+        if s.dtype != np.dtype("datetime64[ns]"):
+            # another unit (pandas 3 reads and parses dates as datetime64[us] or [s]): to whole days,
+            # then the fast path below when every day fits datetime64[ns]
+            days = s.to_numpy().astype("datetime64[D]")
+            if not (~np.isnat(days) & ((days < _NS_MIN) | (days > _NS_MAX))).any():
+                s, whole_days = pd.Series(days.astype("datetime64[ns]")), True
         if s.dtype == np.dtype("datetime64[ns]"):  # fast path: no per-value work
-            vals = s.dt.normalize().reset_index(drop=True)
+            vals = s if whole_days else s.dt.normalize().reset_index(drop=True)
             why = _implausible(vals.to_numpy(), empty, None)
             if why is None:
                 return _Parsed(vals, empty, _no_bad())

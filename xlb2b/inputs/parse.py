@@ -21,6 +21,7 @@ from xlb2b.inputs.values import (
     _Parsed,
     _spread,
     _strings,
+    _text_codes,
     _via_uniques,
 )
 
@@ -30,6 +31,10 @@ def _parse(ctype: str, s: pd.Series, raw: _Raw) -> _Parsed:
         if ctype == TEXT and raw.first_seen:  # the codes stand for the distinct values
             return _spread(*_category_codes(s), lambda u: _parse_direct(ctype, u, raw))
         s = s.astype(object)
+    if ctype == TEXT:
+        fast = _arrow_text_codes(s)
+        if fast is not None:
+            return fast
     if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
         if ctype == NUMBER and raw.decimal_comma is None:
             # the decimal separator is decided from the whole column, before
@@ -59,6 +64,29 @@ def _arrow_text(s: pd.Series):
     except (AttributeError, TypeError, ImportError):
         return None
     return arr if arr.null_count == 0 else None
+
+
+def _arrow_text_codes(s: pd.Series) -> _Parsed | None:
+    """A text column held by pyarrow (pandas' ``str`` dtype) parsed as text by
+    pyarrow's dictionary encoding, when no distinct value needs cleaning: what
+    :func:`_via_uniques` gives, without a Python string per distinct value.
+    None otherwise (the general path then decides)."""
+    dtype = s.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or not len(s):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = s.array.__arrow_array__()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            return None
+        _col, parsed = _text_codes(pc.dictionary_encode(arr), pa)
+    except (AttributeError, TypeError, ImportError):
+        return None
+    return parsed
 
 
 def _arrow_numbers(s: pd.Series, raw: _Raw) -> _Parsed | None:
