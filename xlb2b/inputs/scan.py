@@ -35,6 +35,7 @@ from xlb2b.inputs.columns import _WHAT, COLUMN_TYPES, DATE, NUMBER, ROW_REQUIRED
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping
 from xlb2b.inputs.raw import _Raw
+from xlb2b.inputs.sources.csv import _delimiter, _separators
 from xlb2b.inputs.tables import SCHEMA
 from xlb2b.inputs.values import _TOTAL_VARIANTS
 
@@ -46,10 +47,6 @@ DUCKDB_MEMORY_LIMIT = os.environ.get("XLB2B_DUCKDB_MEMORY", "1GB")
 LARGE_FILE_BYTES = 256 * 2**20
 
 _FIRST_REAL_DAY = dt.date(1900, 3, 1)
-_NUMBER_RE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
-_ISO_RE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ].*)?$"
-_DMY_RE = r"^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}( .*)?$"
-_DATE_HELP = "expected a date, an Excel date number, YYYY-MM-DD or DD.MM.YYYY"
 _SOURCE_COLUMNS = ("_file", "_line")
 
 
@@ -140,9 +137,10 @@ def _files(pattern: str, kind: str) -> list[str]:
 ENCODING_PROBE_BYTES = 1 << 16
 
 
-def _require_utf8(path: str, kind: str) -> None:
-    """Refuse, saying what to do, a CSV file whose start is not UTF-8: DuckDB reads UTF-8 only
-    (the file readers also take Windows-1251 and UTF-16, as Excel and 1C save them)."""
+def _require_utf8(path: str, kind: str) -> str:
+    """The text of the start of a CSV file; refuse, saying what to do, one whose start is not
+    UTF-8: DuckDB reads UTF-8 only (the file readers also take Windows-1251 and UTF-16, as
+    Excel and 1C save them)."""
     with open(path, "rb") as fh:
         head = fh.read(ENCODING_PROBE_BYTES)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -150,8 +148,7 @@ def _require_utf8(path: str, kind: str) -> None:
     else:
         for cut in range(4 if len(head) == ENCODING_PROBE_BYTES else 1):
             try:
-                head[: len(head) - cut].decode("utf-8")
-                return
+                return head[: len(head) - cut].decode("utf-8-sig")
             except UnicodeDecodeError:
                 continue
         found, code = "Windows-1251 or another single-byte encoding", "cp1251"
@@ -174,22 +171,43 @@ def open_files(
     files = _files(str(pattern), kind)
     con = con or duckdb_connection()
     label = name or str(pattern)
+    seps: dict[str, Any] = {}
     try:
         if Path(files[0]).suffix.lower() == ".parquet":
             t = con.read_parquet(files, union_by_name=True, filename=True, file_row_number=True)
             t = t.rename(_file="filename", _line="file_row_number")
             t = t.mutate(_line=t._line + 1)  # the n-th data row of the file
         else:
-            for f in files:
-                _require_utf8(f, kind)
-            t = con.read_csv(files, all_varchar=True, header=True, filename=True, union_by_name=True)
+            delim, hint_line = _csv_delimiter(files, kind)
+            extra = {"skip": 1} if hint_line else {}
+            t = con.read_csv(
+                files, all_varchar=True, header=True, filename=True, union_by_name=True, delim=delim, **extra
+            )
             t = t.rename(_file="filename")
             t = t.mutate(_line=_ibis().null("int64"))
+            seps = _separators(delim)
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - the engine's own message, shortened
         raise InputError(f"{label}: cannot read the {kind} files: {str(e).splitlines()[0]}") from None
-    return validate(kind, t, mapping=mapping, label=label, con=con, store=f"{kind}_lines")
+    return validate(kind, t, mapping=mapping, label=label, con=con, store=f"{kind}_lines", **seps)
+
+
+def _csv_delimiter(files: list[str], kind: str) -> tuple[str, bool]:
+    """The delimiter of the CSV files, found as the file reader finds it (Excel's
+    ``sep=`` line, else the sniffer), and whether the files start with that line;
+    files written with different delimiters are refused."""
+    found = {}
+    for f in files:
+        head = _require_utf8(f, kind)
+        found[f] = (_delimiter(head), head[:4].lower() == "sep=")
+    if len(set(found.values())) > 1:
+        by = ", ".join(f"{os.path.basename(f)}: {d!r}" for f, (d, _h) in list(found.items())[:5])
+        raise InputError(
+            f"the {kind} files are not all written alike ({by}); save them with one delimiter "
+            "(and all with or all without a sep= line) and run again"
+        )
+    return next(iter(found.values()))
 
 
 def open_database(
@@ -219,25 +237,136 @@ def open_database(
 
 
 # ---------------------------------------------------------------- parsing in the engine
-def _text(col):
-    return col.cast("string").strip().nullif("")
+# The rules below are those of the file readers (xlb2b/inputs/numbers.py and dates.py),
+# written as portable regular expressions: [0-9] for Python's \d, an explicit class for
+# Python's Unicode \s (RE2, PostgreSQL and Java read \s as ASCII whitespace only),
+# spelled-out letter cases for IGNORECASE, and no back-references in replacements
+# (Spark writes them $1, the others \1).
+_WS = " \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_S = f"[{_WS}]"
+_CUR_BODY = f"{_S}*([$€₽]|[рР][уУ][бБ][.]?|[рР][.]){_S}*"  # after the sign, if any
+_CUR_SUFFIX = f"{_S}*([$€₽]|[рР][уУ][бБ][.]?|[рР][.]?)$"
+_NUMBER_RE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_ISO_RE = (
+    r"^([0-9]{4})[-./]([0-9]{1,2})[-./]([0-9]{1,2})"
+    rf"([T ]+[0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}([.,][0-9]+)?)?)?{_S}*(Z|[+-][0-9]{{2}}:?[0-9]{{2}})?$"
+)
+_DMY_RE = r"^([0-9]{1,2})[./-]([0-9]{1,2})[./-]([0-9]{4}|[0-9]{2})([ T]+[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?)?$"
+_SLASH_RE = r"^[0-9]{1,2}/"
+_SERIAL_TEXT_RE = r"^[0-9]+([.,][0-9]+)?$"
+#: a number written as text is an Excel date number from this one on (smaller ones are
+#: years or typing errors), as in the file readers
+_FIRST_TEXT_SERIAL = 10000
+_DATE_HELP = "expected a date, an Excel date number, YYYY-MM-DD or DD.MM.YYYY"
 
 
-def _number(col):
-    """(value, bad) for a number column: typed numbers as they are (NaN/inf bad);
-    text with spaces as thousands separators and a decimal comma is parsed."""
+def _stripped(col):
+    """Text with Python's ``str.strip`` (every Unicode space, also the no-break one), as
+    the file readers strip a cell; empty as null."""
+    return col.cast("string").re_replace(f"^{_S}+|{_S}+$", "").nullif("")
+
+
+_text = _stripped
+
+
+def _without_currency(x):
+    """The sign and the number of ``x`` without a currency sign before or after it."""
+    # one replacement per sign, each reading ``x`` once (no back-reference needed)
+    x = x.re_replace(f"^[+]{_CUR_BODY}", "+").re_replace(f"^-{_CUR_BODY}", "-").re_replace(f"^{_CUR_BODY}", "")
+    return x.re_replace(_CUR_SUFFIX, "")
+
+
+def _decimal_comma_evidence(col):
+    """(decimal, thousands): whether this cell shows a decimal comma (``12,5``,
+    ``1.234,5``, ``1 234,5``) or a thousands comma (``1,234.5``, ``1,234,567``);
+    the column's decision is :func:`xlb2b.inputs.numbers._guess_decimal_comma`'s."""
+    s = _stripped(col)
+    x = s.re_replace(f"[{_WS}']", "")
+    has = s.contains(",")
+    dec = has & (
+        x.re_search(r"[0-9],([0-9]{1,2}|[0-9]{4,})[^0-9]*$")
+        | x.re_search(r"[.][0-9]{3},[0-9]")
+        | s.re_search(f"[0-9]{_S}[0-9]{{3}},[0-9]")
+    )
+    thou = has & (x.re_search(r",[0-9]{3}[.][0-9]") | x.re_search(r"[0-9],[0-9]{3},[0-9]{3}"))
+    return dec.fill_null(False), thou.fill_null(False)
+
+
+def _same(e):
+    return e
+
+
+class _Stager:
+    """Intermediate values of the parsing kept as columns of a projection, one after
+    the other: an expression used several times is then computed once per row, and
+    the SQL stays the size of the rules (written inline, every use would repeat the
+    whole expression it depends on, and the text of the query would grow with each
+    step).  ``stage(e)`` adds ``e`` to :attr:`t` and returns that column."""
+
+    def __init__(self, t):
+        self.t = t
+        self.n = 0
+
+    def __call__(self, e):
+        name = f"_k{self.n}"
+        self.n += 1
+        self.t = self.t.mutate(**{name: e})
+        return self.t[name]
+
+
+def _number(col, decimal_comma: bool = True, stage=_same):
+    """(value, bad) for a number column: typed numbers as they are (NaN/inf bad); text
+    as the file readers take it: spaces (also no-break and thin ones) or ``'`` between
+    thousands, a decimal comma or point (``decimal_comma``: this column's decision for
+    a lone comma such as ``1,234``), a currency sign (``$ € ₽ руб. р.``) before or after,
+    ``(200,00)`` for a negative, the minus signs ``−`` and ``–``."""
     ibis = _ibis()
     if col.type().is_numeric():
         v = col.cast("float64")
         bad_nonfinite = v.notnull() & (v.isnan() | v.isinf())
         return v, bad_nonfinite, "not a finite number"
-    s = _text(col)
-    s = s.re_replace("[ \u00a0\u202f']", "")
-    # 1.234,56 → 1234.56; 1,234.56 → 1234.56; 12,5 → 12.5
-    comma_last = s.re_search(r",[0-9]*$") & ~s.re_search(r"[.][0-9]*,")
-    s = comma_last.ifelse(s.re_replace("[.]", "").re_replace(",", "."), s.re_replace(",", ""))
-    ok = s.re_search(_NUMBER_RE)
-    v = ok.ifelse(s.cast("float64"), ibis.null("float64"))
+    s = stage(_stripped(col))
+    x = stage(s.re_replace("[\u2212\u2013]", "-"))
+    x = stage(_without_currency(x))
+    paren = stage(x.re_search(r"^[(].*[)]$"))
+    x = stage(paren.ifelse(_without_currency(x.re_replace(r"^[(]|[)]$", "")), x))
+    x = stage(x.re_replace(f"[{_WS}']", ""))
+    bad = paren & x.re_search("^[+-]")
+    x = stage(paren.ifelse(ibis.literal("-").concat(x), x))
+
+    has_c, has_d = x.contains(","), x.contains(".")
+    comma_last = has_c & has_d & x.re_search(r",[^.]*$")
+    dot_last = has_c & has_d & x.re_search(r"[.][^,]*$")
+    only_c = has_c & ~has_d
+    only_d = has_d & ~has_c
+    many_c = x.re_search(",.*,")
+    many_d = x.re_search(r"[.].*[.]")
+    thou_c = x.re_search(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+$")
+    thou_d = x.re_search(r"^[+-]?[0-9]{1,3}([.][0-9]{3})+$")
+    ok_comma = x.re_search(r"^[+-]?[0-9]{1,3}([.][0-9]{3})+,[0-9]*$")
+    ok_dot = x.re_search(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+[.][0-9]*$")
+    as_thousands = only_c & thou_c & (many_c | ibis.literal(not decimal_comma))
+    comma_last, dot_last, only_c, only_d = stage(comma_last), stage(dot_last), stage(only_c), stage(only_d)
+    many_c, many_d, thou_d = stage(many_c), stage(many_d), stage(thou_d)
+    ok_comma, ok_dot, as_thousands = stage(ok_comma), stage(ok_dot), stage(as_thousands)
+    out = ibis.cases(
+        (comma_last & ok_comma, x.replace(".", "").replace(",", ".")),
+        (dot_last & ok_dot, x.replace(",", "")),
+        (as_thousands, x.replace(",", "")),
+        (only_c & ~many_c, x.replace(",", ".")),
+        (only_d & many_d & thou_d, x.replace(".", "")),
+        else_=x,
+    )
+    bad = (
+        bad
+        | (comma_last & ~ok_comma)
+        | (dot_last & ~ok_dot)
+        | (only_c & ~as_thousands & many_c)
+        | (only_d & many_d & ~thou_d)
+    ).fill_null(False)
+    out = stage(out)
+    ok = stage(~bad & out.re_search(_NUMBER_RE).fill_null(False))
+    v = ok.ifelse(out.cast("float64"), ibis.null("float64"))
     return v, s.notnull() & ~ok, "not a number"
 
 
@@ -246,9 +375,32 @@ def _days_in_month(y, m):
     return (m == 2).ifelse(leap.ifelse(29, 28), m.isin([4, 6, 9, 11]).ifelse(30, 31))
 
 
-def _date(col):
-    """(value, bad) for a date column: dates and timestamps as they are; text
-    YYYY-MM-DD, DD.MM.YYYY or an Excel date number."""
+def _slash_evidence(col):
+    """(day above 12 first, above 12 second) of a slash date in this cell; a column
+    is read month first when some cell has the second and none the first (02/13/2025),
+    as :func:`xlb2b.inputs.dates._text_to_days` decides it."""
+    ibis = _ibis()
+    s = _stripped(col)
+    slash = ~s.re_search(_ISO_RE) & s.re_search(_DMY_RE) & s.re_search(_SLASH_RE)
+
+    def part(i):
+        return slash.ifelse(s.re_extract(_DMY_RE, i), ibis.literal("0")).cast("int32")
+
+    return (slash & (part(1) > 12)).fill_null(False), (slash & (part(2) > 12)).fill_null(False)
+
+
+def _serial_date(n):
+    """The day of an Excel 1900-system date number from 61 on (the time of day dropped)."""
+    ibis = _ibis()
+    return ibis.date(1899, 12, 30) + n.floor().cast("int32").as_interval("D")
+
+
+def _date(col, month_first: bool = False, stage=_same):
+    """(value, bad) for a date column: dates and timestamps as they are; numbers as
+    Excel date numbers; text as the file readers take it: YYYY-MM-DD (also with
+    ``/`` or ``.``, a time and a zone), DD.MM.YYYY (also ``/`` and ``-``, two-digit
+    years as Excel reads them: below 30 is 20xx), slash dates month first when
+    ``month_first`` (the column's decision), an Excel date number from 10000 on."""
     ibis = _ibis()
     ty = col.type()
     if ty.is_date():
@@ -258,33 +410,69 @@ def _date(col):
     if ty.is_numeric():
         n = col.cast("float64")
         serial = n.notnull() & (n >= 61) & (n <= 2958465)
-        v = serial.ifelse(ibis.date(1899, 12, 30) + n.floor().cast("int32").as_interval("D"), ibis.null("date"))
+        v = serial.ifelse(_serial_date(n), ibis.null("date"))
         return v, n.notnull() & ~serial, f"a number, not a date ({_DATE_HELP})"
-    s = _text(col)
-    iso = s.re_search(_ISO_RE)
-    dmy = s.re_search(_DMY_RE)
-    serial_txt = s.re_search(r"^[0-9]{2,7}([.][0-9]+)?$")
-    structured = iso | dmy
+    s = stage(_stripped(col))
+    iso = stage(s.re_search(_ISO_RE).fill_null(False))
+    dmy = stage((~iso & s.re_search(_DMY_RE)).fill_null(False))
+    swap = stage((dmy & s.re_search(_SLASH_RE)).fill_null(False)) if month_first else ibis.literal(False)
 
-    def part(i_iso, i_dmy):  # digits only where a pattern matched, so every cast succeeds
-        # (regular expressions, not split: Spark's split takes its separator as a pattern)
-        txt = ibis.cases(
-            (iso, s.re_extract(r"^([0-9]+)-([0-9]+)-([0-9]+)", i_iso)),
-            (dmy, s.re_extract(r"^([0-9]+)[.]([0-9]+)[.]([0-9]+)", i_dmy)),
-            else_="0",
-        )
-        return txt.cast("int32")
+    def group(cond, pattern, i):  # digits only where the pattern matched, so every cast succeeds
+        return cond.ifelse(s.re_extract(pattern, i), ibis.literal("0")).cast("int32")
 
-    y, m, d = part(1, 3), part(2, 2), part(3, 1)
-    real = structured & (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m))
-    num = serial_txt.ifelse(s.cast("float64"), ibis.null("float64"))
-    serial_ok = serial_txt & (num >= 61) & (num <= 2958465)
+    dmy_year = stage(group(dmy, _DMY_RE, 3))
+    two_digits = dmy & (s.re_extract(_DMY_RE, 3).length().fill_null(0) == 2)
+    dmy_year = two_digits.ifelse((dmy_year < 30).ifelse(dmy_year + 2000, dmy_year + 1900), dmy_year)
+    first, second = stage(group(dmy, _DMY_RE, 1)), stage(group(dmy, _DMY_RE, 2))
+    y = stage(iso.ifelse(group(iso, _ISO_RE, 1), dmy_year))
+    m = stage(iso.ifelse(group(iso, _ISO_RE, 2), swap.ifelse(first, second)))
+    d = stage(iso.ifelse(group(iso, _ISO_RE, 3), swap.ifelse(second, first)))
+    real = stage((iso | dmy) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m)))
+    serial_txt = stage((~iso & ~dmy & s.re_search(_SERIAL_TEXT_RE)).fill_null(False))
+    num = stage(serial_txt.ifelse(s.replace(",", "."), ibis.literal("0")).cast("float64"))
+    serial_ok = serial_txt & (num >= _FIRST_TEXT_SERIAL) & (num < 2958466)
     v = ibis.cases(
         (real, ibis.date(y, m, d)),
-        (serial_ok, ibis.date(1899, 12, 30) + num.floor().cast("int32").as_interval("D")),
+        (serial_ok, _serial_date(num)),
         else_=ibis.null("date"),
     )
+    v = stage(v)
     return v, s.notnull() & v.isnull(), f"not a date ({_DATE_HELP})"
+
+
+def _column_rules(t, src: Mapping[str, str], decimal_comma: bool | None, comma_default: bool, label: str) -> dict:
+    """Per text column, what the file readers decide from the whole column before
+    reading a cell: the decimal separator of a number column (``decimal_comma`` when
+    the source fixes it, else the evidence of its cells, else ``comma_default``) and
+    whether a date column's slash dates are month first.  One query for all of them."""
+    sums: dict[str, Any] = {}
+    for c, h in src.items():
+        col = t[h]
+        if not col.type().is_string():
+            continue
+        if COLUMN_TYPES[c] == NUMBER and decimal_comma is None:
+            dec, thou = _decimal_comma_evidence(col)
+            sums[f"_dec_{c}"], sums[f"_thou_{c}"] = dec.any(), thou.any()
+        elif COLUMN_TYPES[c] == DATE:
+            big_first, big_second = _slash_evidence(col)
+            sums[f"_sf_{c}"], sums[f"_ss_{c}"] = big_first.any(), big_second.any()
+    rules: dict[str, bool] = {}
+    got: Any = {}
+    if sums:
+        try:
+            got = t.aggregate(**sums).to_pandas().iloc[0]
+        except Exception as e:  # noqa: BLE001
+            raise InputError(f"{label}: the engine could not read the table: {str(e).splitlines()[0]}") from None
+    for c in src:
+        if COLUMN_TYPES[c] == NUMBER:
+            rules[c] = comma_default if decimal_comma is None else decimal_comma
+            if f"_dec_{c}" in got:
+                dec, thou = bool(got[f"_dec_{c}"]), bool(got[f"_thou_{c}"])
+                if dec != thou:
+                    rules[c] = dec
+        elif COLUMN_TYPES[c] == DATE:
+            rules[c] = f"_sf_{c}" in got and not bool(got[f"_sf_{c}"]) and bool(got[f"_ss_{c}"])
+    return rules
 
 
 def validate(
@@ -296,6 +484,8 @@ def validate(
     con=None,
     today: dt.date | None = None,
     store: str | None = None,
+    decimal_comma: bool | None = None,
+    comma_default: bool = True,
 ) -> EngineInput:
     """Match the headers, parse and check every canonical column in the engine,
     count the rejected rows per column and reason, fetch the first examples.
@@ -303,7 +493,8 @@ def validate(
     date column is text (CSV files: the text is parsed once, the later queries read
     the engine's own storage); typed columns (parquet, database tables) are checked
     by the counting query alone and the result stays a view over ``t`` (nothing is
-    copied, and later filters on the date reach the scan)."""
+    copied, and later filters on the date reach the scan).  ``decimal_comma`` and
+    ``comma_default``: as the file readers take them (a CSV file's delimiter decides)."""
     ibis = _ibis()
     ctx = _Ctx(kind=kind, label=label)
     headers = [c for c in t.columns if c not in _SOURCE_COLUMNS]
@@ -318,6 +509,8 @@ def validate(
     total_row = ibis.literal(False)
     required = ROW_REQUIRED[kind]
     today = today or dt.date.today()
+    rules = _column_rules(t, src, decimal_comma, comma_default, label)
+    stage = _Stager(t)
     for c, h in src.items():
         col = t[h]
         ctype = COLUMN_TYPES[c]
@@ -327,10 +520,10 @@ def validate(
                 # spelled-out variants rather than lower(): a database in the C locale lowers ASCII only
                 total_row = v.isin(sorted(_TOTAL_VARIANTS))
         elif ctype == NUMBER:
-            v, bad, why = _number(col)
+            v, bad, why = _number(col, rules[c], stage)
             checks.append((c, why, bad))
         elif ctype == DATE:
-            v, bad, why = _date(col)
+            v, bad, why = _date(col, rules[c], stage)
             if why:
                 checks.append((c, why, bad))
             tomorrow = today + dt.timedelta(days=1)
@@ -346,7 +539,9 @@ def validate(
         else:
             raise InputError(f"{label}: column {c!r} ({ctype}) is not supported for database inputs")
         parsed[c] = v
-        raw_empty = v.isnull() if ctype == TEXT else (_text(col).isnull() if col.type().is_string() else col.isnull())
+        raw_empty = (
+            v.isnull() if ctype == TEXT else (_stripped(col).isnull() if col.type().is_string() else col.isnull())
+        )
         empty_row = empty_row & raw_empty
         if c in required:
             checks.append((c, f"empty {_WHAT.get(c, c)}", raw_empty))
@@ -354,6 +549,7 @@ def validate(
     # one projection parses every value once per row, the next computes the checks on
     # its columns and the last their summary flags; the counts, the examples and the
     # clean table read those columns
+    t = stage.t
     bad_cols = {f"_b{i}": bad.fill_null(False) for i, (_c, _why, bad) in enumerate(checks)}
     blank = empty_row.fill_null(False)
     p = t.mutate(**{f"_v_{c}": v for c, v in parsed.items()})
@@ -444,6 +640,10 @@ def validate(
         clean = p.filter(kept).select(**{c: p[f"_v_{c}"] for c in positions})
     else:
         clean = _clean_view(t, src, parsed, counts, untrimmed, checks, bad_cols, blank, total_row)
+    if "client_id" in parsed:  # "ООО Ромашка" and "OOO РОМАШКА" are one client, and we say so
+        merge = _lookalike_ids(p, label, src["client_id"], report)
+        if merge:
+            clean = clean.mutate(client_id=clean.client_id.substitute(merge))
     date_range = None
     if "_lo" in counts and not pd.isna(counts["_lo"]):
         date_range = (pd.Timestamp(counts["_lo"]), pd.Timestamp(counts["_hi"]))
@@ -458,6 +658,64 @@ def validate(
         con=con,
         date_range=date_range,
     )
+
+
+def _lookalike_ids(p, label: str, header: str, report: Report) -> dict[str, str]:
+    """Spellings of one client id that differ only in case or look-alike letters
+    (:func:`xlb2b.inputs.ids.fold_id`), mapped to the spelling used on most lines, as
+    the file readers merge them: the distinct ids of the lines that count (not empty,
+    not total lines) come back with their line counts and are folded here, in Python,
+    because the engines' ``lower`` differs from ``casefold`` (a database in the C locale
+    lowers ASCII only).  On a tie the file readers keep the spelling seen first; the
+    engine knows the order only from row numbers (parquet files), else it keeps the
+    spelling that sorts first and says so."""
+    from xlb2b.inputs.ids import _fold_all, _repeated
+
+    ids = p.filter(p._candidate & p._v_client_id.notnull())
+    by_id = ids.group_by(id=ids._v_client_id).aggregate(n=ids.count(), file=ids._file.min(), line=ids._line.min())
+    try:
+        got = by_id.to_pandas()
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{label}: the engine could not read the client ids: {str(e).splitlines()[0]}") from None
+    if len(got) < 2:
+        return {}
+    texts = got["id"].astype(object).to_numpy()
+    folded = _fold_all(texts)
+    dup = _repeated(folded)
+    if not dup.any():
+        return {}
+    got = got.assign(fold=folded)[dup]
+    merge: dict[str, str] = {}
+    for _key, group in got.groupby("fold", sort=False):
+        known = group["line"].notna().all() and group["file"].nunique() == 1
+        order = ["n", "line", "id"] if known else ["n", "id"]
+        group = group.sort_values(order, ascending=[False] + [True] * (len(order) - 1), kind="stable")
+        keep = str(group["id"].iloc[0])
+        tie = len(group) > 1 and group["n"].iloc[0] == group["n"].iloc[1]
+        for _, r in group.iloc[1:].iterrows():
+            merge[str(r["id"])] = keep
+            line = None if pd.isna(r["line"]) else int(r["line"])
+            report.add(
+                f"client id {r['id']!r} differs from {keep!r} only in letter case or in look-alike "
+                f"Latin/Cyrillic letters: read as the same client {keep!r} ({int(r['n'])} line(s)); "
+                "if they are different clients, give them different ids",
+                file=os.path.basename(str(r["file"])),
+                row=line,
+                column=header,
+                value=str(r["id"]),
+                severity=WARNING,
+            )
+        if tie and not known:
+            report.add(
+                f"client ids {', '.join(repr(str(v)) for v in group['id'])} are on as many lines each; the "
+                f"out-of-core reader cannot tell which came first and names the client {keep!r} (the in-memory "
+                "reader, --engine pandas, names it by the first line); the figures are the same",
+                file=label,
+                column=header,
+                value=keep,
+                severity=WARNING,
+            )
+    return merge
 
 
 def _clean_view(t, src, parsed, counts, untrimmed, checks, bad_cols, blank, total_row):
