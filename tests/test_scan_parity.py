@@ -160,3 +160,26 @@ def test_ids_padded_with_tabs_and_no_break_spaces_are_one_client_on_both_paths(t
     by_pandas, by_engine, _e = _both(p)
     assert _revenue(by_pandas) == {"K1": 15.0}
     assert _revenue(by_engine) == {"K1": 15.0}
+
+
+def test_a_market_table_read_by_pandas_takes_the_engine_transactions_spelling(tmp_path):
+    """Engine transactions, a small market table given as a DataFrame: its ids in another case and with
+    Cyrillic look-alikes are aligned to the transactions' spelling as on the pandas path, and the market
+    spend lands on the client (here all of it: 300 + 200 of the client's market lines in the window)."""
+    tx = _write(tmp_path / "tx.csv", _day_month)
+    market = pd.DataFrame(
+        {
+            "client_id": ["k9", "К9", "000123"],          # lower-case k9; Cyrillic К9; same spelling
+            "date": pd.to_datetime(["2025-02-15", "2025-03-01", "2025-03-02"]),
+            "supplier": ["Other", "Us", "Us"],
+            "amount": [300.0, 200.0, 50.0],
+        }
+    )
+    s = Settings(our_supplier="Us", window_start="2025-01-01", window_end="2025-12-31")
+    expected = analyze(str(tx), None, market, s)
+    got = analyze(scan.open_files("transactions", tx), None, market, s)
+    for a in (expected, got):
+        spend = a.clients.set_index("client_id")["market_spend"]
+        assert spend["K9"] == pytest.approx(500.0) and spend["000123"] == pytest.approx(50.0)
+    # and the replacement is said, as on the pandas path
+    assert any("'k9' is written 'K9' in the transactions" in p.reason for p in got.report.problems)

@@ -332,6 +332,18 @@ def analyze(
         )
         cl_t, problems = align_client_ids(cl_t, ref)
         report.extend(problems)
+        if mk_t is not None and not _is_engine(mk_t):  # the market table too, as on the pandas path
+            mk_t, problems = align_client_ids(mk_t, ref)
+            report.extend(problems)
+        elif mk_t is not None:
+            report.add(
+                "the market table is read by the engine: its client ids are matched to the transactions' "
+                "exactly (no case, look-alike letter or leading-zero alignment); check that both tables write "
+                "each id the same way, or give the market table as a file the pandas path reads",
+                file=mk_t.source,
+                column="client_id",
+                severity=WARNING,
+            )
     else:
         window = resolve_window(tx["date"].to_numpy(), settings)
         cm = client_metrics(tx, window, settings)
