@@ -185,7 +185,7 @@ def _col(n: int) -> str:
     return out
 
 
-def run_lite(sheets, script: str, monkeypatch, *, selection="A1") -> tuple[list[dict], "FakeLite"]:
+def run_lite(sheets, script: str, monkeypatch, *, selection="A1") -> tuple[list[dict], FakeLite]:
     """Run a script of udfs/lite/main.py the way xlwings Lite does with an
     async book: the request holds the sheet names only; returns every action
     (the flushed batches and the last ones) and the fake client."""

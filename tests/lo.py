@@ -3,7 +3,7 @@ formula cell's recalculated value with the value cached in the file.
 
 Helper module for tests (not a test file)::
 
-    from lo import recalc, compare_recalculated, requires_soffice, soffice  # noqa: F401
+    from lo import compare_recalculated, recalc, requires_soffice  # the soffice fixture: tests/conftest.py
 
     @requires_soffice
     def test_book(tmp_path):
@@ -119,12 +119,12 @@ def need_soffice() -> str:
 def soffice() -> str:
     """Fixture giving soffice's path: skips without LibreOffice locally, fails in CI.
 
-    Import it into the test module (``from lo import soffice``) for pytest to see it.
+    tests/conftest.py makes it visible to every test module.
     """
     return need_soffice()
 
 
-#: Marker for tests that need LibreOffice: ``@requires_soffice`` (import ``soffice`` too).
+#: Marker for tests that need LibreOffice: ``@requires_soffice``.
 requires_soffice = pytest.mark.usefixtures("soffice")
 
 

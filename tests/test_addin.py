@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lo import requires_soffice, soffice  # noqa: E402,F401 (fixture)
+from lo import requires_soffice  # noqa: E402
+
 from udfs.addin import build as B  # noqa: E402
 
 NS = "http://schemas.microsoft.com/office/2009/07/customui"
@@ -521,6 +522,7 @@ def test_the_vba_turns_the_classic_result_of_every_bad_argument_case_into_its_er
     from xml.sax.saxutils import escape
 
     from udf_cases import BAD, xl
+
     from udfs import convert as cv
     from udfs import functions as F
 

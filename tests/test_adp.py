@@ -7,13 +7,13 @@ import math
 import openpyxl
 import pandas as pd
 import pytest
+from lo import compare_recalculated, recalc_many, requires_soffice
 
-from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401
 from xlb2b import planning
-from xlb2b.excel.adp_sheets import STEPS, client_financials, sheet_names, write_adp_workbook
-from xlb2b.pipeline import analyze
 from xlb2b.cli import main
+from xlb2b.excel.adp_sheets import STEPS, client_financials, sheet_names, write_adp_workbook
 from xlb2b.locale import label
+from xlb2b.pipeline import analyze
 from xlb2b.sample import OUR_SUPPLIER, generate, write_sample_files
 from xlb2b.settings import Settings
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from lo import requires_soffice
 
-from lo import requires_soffice, soffice  # noqa: F401
 from xlb2b.cli import DEMO_ADP_CLIENTS, main
 
 

@@ -1,7 +1,7 @@
-"""The two-window section placed by client position (the pipeline's way) gives what looking every id up by text gives."""
+"""The two-window section placed by client position (the pipeline's way) gives what looking every id
+up by text gives."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

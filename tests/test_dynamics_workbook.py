@@ -5,7 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pandas as pd
 import pytest
-from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401 (fixture)
+from lo import compare_recalculated, recalc_many, requires_soffice
 from test_dynamics_hand import STATUS_ROWS, Y2025, lapse_rows
 
 from xlb2b import Settings, analyze

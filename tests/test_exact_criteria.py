@@ -20,7 +20,7 @@ from __future__ import annotations
 import openpyxl
 import pandas as pd
 import pytest
-from lo import compare_recalculated, recalc, requires_soffice, soffice  # noqa: F401 (fixture)
+from lo import compare_recalculated, recalc, requires_soffice
 from test_dynamics_hand import Y2025
 
 from xlb2b import Settings, analyze

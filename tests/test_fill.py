@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-from lo import recalc_many, requires_soffice, soffice  # noqa: F401
+from lo import recalc_many, requires_soffice
 from test_xlsx_merge import _png, _vba_project
 
 from xlb2b.errors import FATAL, INFO, WARNING

@@ -16,14 +16,13 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xlb2b import inputs
-from xlb2b.inputs import headers
+from xlb2b.errors import ERROR, FATAL, WARNING, InputError
+from xlb2b.inputs import headers, read_clients, read_market, read_table, read_transactions
 from xlb2b.inputs.sources import csv as csv_source
 from xlb2b.inputs.sources import xlsx as xlsx_source
-from xlb2b.errors import ERROR, FATAL, WARNING, InputError
-from xlb2b.inputs import read_clients, read_market, read_table, read_transactions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -409,7 +408,7 @@ def test_csv_big_file_decodes_only_its_head_and_keeps_the_encoding_rules(tmp_pat
     text = "Клиент;Дата;Сумма\n" + "".join(f"Ёж{i};2024-03-{i + 1:02d};{i},5\n" for i in range(9))
     path = tmp_path / "utf8.csv"
     path.write_bytes(text.encode("utf-8"))
-    assert text.encode("utf-8")[35:37] == "ж".encode("utf-8")
+    assert text.encode("utf-8")[35:37] == "ж".encode()
     t = read_transactions(path)
     assert seen[0] is not None
     assert t.data["client_id"].tolist() == [f"Ёж{i}" for i in range(9)]

@@ -6,12 +6,18 @@ All workbooks that LibreOffice must recalculate go through one soffice start.
 """
 import datetime as dt
 
+import lo
 import pytest
 import xlsxwriter
-
-import lo
-from lo import (LibreOfficeError, cached_values, compare_recalculated, formula_cells, recalc,
-                recalc_many, requires_soffice, soffice)  # noqa: F401  (soffice: fixture)
+from lo import (
+    LibreOfficeError,
+    cached_values,
+    compare_recalculated,
+    formula_cells,
+    recalc,
+    recalc_many,
+    requires_soffice,
+)
 
 # Data!A2:C6 - client, segment, revenue
 CLIENTS = [("c1", "A", 100), ("c2", "B", 250), ("c3", "A", 50), ("c4", "C", 400), ("c5", "B", 200)]

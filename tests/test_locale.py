@@ -11,12 +11,11 @@ import pytest
 
 from xlb2b import errors
 from xlb2b.analysis import portrait
-from xlb2b.pipeline import CLIENT_COLUMNS, EXTRA_COLUMNS
-from xlb2b.locale import LANGUAGES, label, labels
-from xlb2b.settings import DEFAULT_PSC_GROUPS, DEFAULT_RFM_GRID, Settings
 from xlb2b.analysis.summary import BASE_COLUMNS, KML_COLUMNS, SEGMENT_COLUMNS
-
 from xlb2b.excel.dynamics_sheets import SHEET_KEYS as DYNAMICS_SHEETS  # noqa: E402
+from xlb2b.locale import LANGUAGES, label, labels
+from xlb2b.pipeline import CLIENT_COLUMNS, EXTRA_COLUMNS
+from xlb2b.settings import DEFAULT_PSC_GROUPS, DEFAULT_RFM_GRID, Settings
 
 SHEETS = ["contents", "settings", "clients", "summary_psc", "summary_psc_group", "summary_spl",
           "summary_kml", "summary_dsl", "summary_dsl_level", "summary_rfm", "summary_rfm_segment",

@@ -33,7 +33,8 @@ def test_wheel_contains_the_front_doors_and_their_data_files(tmp_path):
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for pkg in ("xlb2b", "udfs"):
         shutil.copytree(ROOT / pkg, src / pkg, ignore=ignore)
-    out = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(tmp_path / "dist")],
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q",
+                          "-w", str(tmp_path / "dist")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     wheels = list((tmp_path / "dist").glob("xlb2b-*.whl"))

@@ -24,6 +24,7 @@ from officejs import ROOT, server_imports  # noqa: E402
 with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_functions_meta, custom_scripts_meta  # noqa: E402
+
     from udfs import functions as F  # noqa: E402
     from udfs import scripts  # noqa: E402
     from udfs.server import custom_functions, custom_scripts  # noqa: E402

@@ -4,8 +4,16 @@ import math
 import numpy as np
 import pytest
 
-from xlb2b.planning import (PROGRESS_STEPS, adp_forecast, ltv, progress_level, progress_share,
-                            share_of_wallet, slots, whitespace)
+from xlb2b.planning import (
+    PROGRESS_STEPS,
+    adp_forecast,
+    ltv,
+    progress_level,
+    progress_share,
+    share_of_wallet,
+    slots,
+    whitespace,
+)
 
 
 def test_progress_level_seed_example():

@@ -8,12 +8,18 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from lo import compare_recalculated, recalc_many, requires_soffice
 
-from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401
 from xlb2b import sample
+from xlb2b.excel.planning_sheets import (
+    _new_workbook,
+    add_bant_sheet,
+    add_bcg_table,
+    add_satisfaction_sheet,
+    write_bcg_workbook,
+    write_planning_workbook,
+)
 from xlb2b.pipeline import analyze
-from xlb2b.excel.planning_sheets import (_new_workbook, add_bant_sheet, add_bcg_table, add_satisfaction_sheet,
-                                   write_bcg_workbook, write_planning_workbook)
 from xlb2b.planning.portfolio import FACTORS, bcg_scores
 from xlb2b.settings import Settings
 
@@ -44,7 +50,8 @@ HAND_WANT = {  # tiers and strategy (English labels)
 
 SURVEY = pd.DataFrame({"client_id": list("AAABBBCCCCC"), "date": pd.Timestamp("2025-06-01"),
                        "nps": [10, 9, 8, 7, 6, 0, 10, 8.5, "x", None, 11]})   # the last four are not valid
-CSI = pd.DataFrame({"client_id": ["A", "A", "B", "B", "A*"], "attribute": ["Quality", "Price", "Quality", "Price", "Price"],
+CSI = pd.DataFrame({"client_id": ["A", "A", "B", "B", "A*"],
+                    "attribute": ["Quality", "Price", "Quality", "Price", "Price"],
                     "importance": [5, 3, 2, 4, 1], "satisfaction": [4, 5, 1, 7, 5]})   # (4, 7): 7 > 5, not used
 DELIVERIES = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4", "O5"], "client_id": list("AABBC"),
                            "date": pd.Timestamp("2025-06-01"),

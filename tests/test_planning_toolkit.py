@@ -7,8 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from xlb2b.planning import (PRIORITY_CRITERIA, PROFIT_KEYS, TCO_ITEMS, priority_rank, priority_score,
-                            tco_advantage, tco_approach, tco_total)
+from xlb2b.planning import (
+    PRIORITY_CRITERIA,
+    PROFIT_KEYS,
+    TCO_ITEMS,
+    priority_rank,
+    priority_score,
+    tco_advantage,
+    tco_approach,
+    tco_total,
+)
 
 NAN = float("nan")
 

@@ -6,13 +6,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from xlb2b.analysis.answers import yes_no
 from xlb2b.errors import ERROR, WARNING, InputError
 from xlb2b.locale import find_key, label, labels
-from xlb2b.analysis.answers import yes_no
-from xlb2b.planning.portfolio import (AXES, BCG_COLUMNS, FACTORS, auto_ratings, bant, bcg_scores,
-                                      merge_ratings)
+from xlb2b.planning.portfolio import AXES, BCG_COLUMNS, FACTORS, auto_ratings, bant, bcg_scores, merge_ratings
 from xlb2b.settings import STRATEGY_KEYS, Settings
 
 REL = AXES["relationship"]      # sow, price_orientation, dependence, loyalty, decision_makers

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlb2b.errors import InputError
 from xlb2b.analysis.portrait import BLANK, COLUMNS, portrait, size_bands
+from xlb2b.errors import InputError
 
 
 def ten_clients() -> pd.DataFrame:

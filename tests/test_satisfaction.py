@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xlb2b.analysis.satisfaction import csi, csi_by_client, csi_detail, nps, nps_detail, otif, otif_detail
-
 
 # --------------------------------------------------------------------------- NPS
 

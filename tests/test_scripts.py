@@ -44,12 +44,17 @@ def _cell(v):
     return v
 
 
-@pytest.fixture(scope="module")
-def data():
+def sample_rows():
+    """A 40-client sample and its transactions as the rows of a sheet sent by Office.js."""
     d = sample.generate(40, seed=3)
     tx = d.transactions
     rows = [list(tx.columns)] + [[_cell(v) for v in r] for r in tx.itertuples(index=False)]
     return d, rows
+
+
+@pytest.fixture(scope="module")
+def data():
+    return sample_rows()
 
 
 def make_book(sheets, selection="A1", active=0, names=None):

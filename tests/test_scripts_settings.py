@@ -1,8 +1,7 @@
 """Refresh (the button script through xlwings' Office.js path) runs on the W1 and W0 dates, migration cut mode
 and cohort period edited on the Settings sheet."""
-from test_scripts import alerts, data, grids, make_book, run, shown  # noqa: F401 (fixture)
-
-import pytest  # noqa: E402
+import pytest
+from test_scripts import alerts, grids, make_book, run, sample_rows, shown
 
 
 def sheet_values(live, sheet):
@@ -11,6 +10,11 @@ def sheet_values(live, sheet):
     for (r, c), v in g.items():
         out[r][c] = shown(v)
     return out
+
+
+@pytest.fixture(scope="module")
+def data():
+    return sample_rows()
 
 
 def test_refresh_uses_the_w0_and_cohort_period_edited_on_settings(data):

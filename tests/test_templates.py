@@ -10,9 +10,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from lo import compare_recalculated, recalc_many, requires_soffice
 from openpyxl.utils.cell import coordinate_to_tuple
 
-from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401
 from xlb2b.excel.adp_sheets import write_adp_workbook
 from xlb2b.pipeline import analyze
 from xlb2b.sample import generate

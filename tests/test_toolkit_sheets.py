@@ -7,15 +7,20 @@ from __future__ import annotations
 import numpy as np
 import openpyxl
 import pytest
+from lo import cached_values, compare_recalculated, recalc_many, requires_soffice
 
-from lo import cached_values, compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401
 from xlb2b import sample
-from xlb2b.pipeline import analyze
+from xlb2b.excel.toolkit_sheets import (
+    _new_workbook,
+    add_priority_sheet,
+    add_spin_sheet,
+    add_tco_sheet,
+    write_toolkit_workbook,
+)
 from xlb2b.locale import labels
+from xlb2b.pipeline import analyze
 from xlb2b.planning import priority_rank, priority_score, tco_advantage, tco_approach, tco_total
 from xlb2b.settings import Settings
-from xlb2b.excel.toolkit_sheets import (_new_workbook, add_priority_sheet, add_spin_sheet, add_tco_sheet,
-                                  write_toolkit_workbook)
 
 TCO, PRIORITY = "TCO", {"en": "Segment priority", "ru": "Приоритет сегментов"}
 SPIN = {"en": "SPIN", "ru": "СПИН"}

@@ -206,12 +206,16 @@ def test_a_class_count_that_is_not_a_whole_number_is_refused_by_name(tmp_path):
     assert _settings_problems(tmp_path, 'quantile_k = "five"\n') == [
         ("quantile_k", "must be a whole number of classes (at least 2)")]
     # 2.5 classes used to become 2 without a word
-    assert _settings_problems(tmp_path, "rfm_k = 2.5\n") == [("rfm_k", "must be a whole number of classes (at least 2)")]
+    assert _settings_problems(tmp_path, "rfm_k = 2.5\n") == [
+        ("rfm_k", "must be a whole number of classes (at least 2)")
+    ]
 
 
 def test_settings_of_the_wrong_shape_are_refused_by_name(tmp_path):
     assert _settings_problems(tmp_path, "psc_groups = 5\n") == [("psc_groups", "must be a list of rules")]
-    assert _settings_problems(tmp_path, 'bcg_weights = "x"\n') == [("bcg_weights", "must be a table of factor = weight")]
+    assert _settings_problems(tmp_path, 'bcg_weights = "x"\n') == [
+        ("bcg_weights", "must be a table of factor = weight")
+    ]
     assert _settings_problems(tmp_path, "rfm_grid = 5\n") == [("rfm_grid", "must be 5 rows of 5 names")]
 
 

@@ -66,7 +66,8 @@ def _with_duplicate_format_codes(path: Path) -> None:
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     styles = parts["xl/styles.xml"].decode("utf-8")
-    fmts = '<numFmts count="2"><numFmt numFmtId="164" formatCode="General"/><numFmt numFmtId="165" formatCode="General"/></numFmts>'
+    fmts = ('<numFmts count="2"><numFmt numFmtId="164" formatCode="General"/>'
+            '<numFmt numFmtId="165" formatCode="General"/></numFmts>')
     styles = re.sub(r"<numFmts.*?</numFmts>", "", styles)
     styles = re.sub(r"(<styleSheet[^>]*>)", r"\1" + fmts, styles, count=1)
     parts["xl/styles.xml"] = styles.encode("utf-8")

@@ -16,6 +16,7 @@ _saved = {k: os.environ.get(k) for k in ("XLWINGS_LICENSE_KEY", "XLWINGS_ON_SERV
 with server_imports():
     import xlwings as xw  # noqa: E402
     from xlwings.server import custom_functions_call, custom_functions_meta  # noqa: E402
+
     from udfs import convert as cv  # noqa: E402
     from udfs import functions as F  # noqa: E402
 
@@ -26,8 +27,8 @@ import subprocess  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-
 from udf_cases import BAD, xl  # noqa: E402
+
 from xlb2b.analysis import segments as seg  # noqa: E402
 from xlb2b.analysis.satisfaction import nps  # noqa: E402
 from xlb2b.analysis.scores import quantile_score  # noqa: E402
@@ -221,7 +222,8 @@ def test_ten_thousand_rows_equal_the_core(clients):
     c, s = clients, Settings()
     got = col(call("PSC_SEGMENT", c["avg_unit_price"].to_numpy(), c["regularity"].to_numpy(), c["units"].to_numpy()))
     assert got == _core(list(seg.psc(c, s).columns["psc_code"]))
-    got = col(call("SPL_SEGMENT", c["regularity"].to_numpy(), c["overdue_days"].to_numpy(), c["gross_profit"].to_numpy()))
+    got = col(call("SPL_SEGMENT", c["regularity"].to_numpy(), c["overdue_days"].to_numpy(),
+                   c["gross_profit"].to_numpy()))
     assert got == _core(list(seg.spl(c, s).columns["spl_code"]))
     got = col(call("KML_SEGMENT", c["suppliers"].to_numpy(), c["hhi"].to_numpy(), c["market_spend"].to_numpy()))
     assert got == _core(list(seg.kml(c, s).columns["kml_code"]))

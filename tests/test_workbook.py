@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from xlb2b import Settings, analyze
-from xlb2b.sample import generate
 from xlb2b.excel.analysis_sheets import column_header, sheet_name, write_analysis_workbook
+from xlb2b.sample import generate
 
 YEAR = Settings(window="explicit", window_start=dt.date(2024, 1, 1), window_end=dt.date(2024, 12, 31),
                 our_supplier="Us")

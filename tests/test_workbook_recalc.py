@@ -6,12 +6,12 @@ import copy
 import openpyxl
 import pandas as pd
 import pytest
-
-from lo import compare_recalculated, recalc_many, requires_soffice, soffice  # noqa: F401 (fixture)
+from lo import compare_recalculated, recalc_many, requires_soffice
 from test_workbook import YEAR, tiny
+
 from xlb2b import Settings, analyze
-from xlb2b.sample import generate
 from xlb2b.excel.analysis_sheets import column_header, sheet_name, write_analysis_workbook
+from xlb2b.sample import generate
 
 pytestmark = requires_soffice
 

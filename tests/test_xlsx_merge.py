@@ -14,17 +14,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from lo import compare_recalculated, recalc, recalc_many, requires_soffice
 
-import xlb2b.io_util
 import xlb2b.excel.merge as xm
-from lo import compare_recalculated, recalc, recalc_many, requires_soffice, soffice  # noqa: F401
-from xlb2b.excel.adp_sheets import add_adp_sheets
-from xlb2b.pipeline import analyze
+import xlb2b.io_util
 from xlb2b.errors import InputError
+from xlb2b.excel.adp_sheets import add_adp_sheets
+from xlb2b.excel.merge import add_sheets, rename_references
 from xlb2b.excel.planning_sheets import add_bcg_sheet
+from xlb2b.pipeline import analyze
 from xlb2b.sample import generate
 from xlb2b.settings import Settings
-from xlb2b.excel.merge import add_sheets, rename_references
 
 MACRO_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 
