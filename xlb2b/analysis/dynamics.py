@@ -124,30 +124,14 @@ def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None
         pair = np.empty(c.size, dtype=np.int64)
         pair[order] = np.cumsum(new) - 1  # each line's pair, in the lines' own order
         k = int(pair.max()) + 1 if pair.size else 0
-        return DayTotals(
-            ids,
-            c[new],
-            d[new],
-            money_sum(pair, amount, k),
-            np.bincount(pair, weights=units, minlength=k),
-            np.bincount(pair, minlength=k),
-            np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
-        )
+        return _summed(ids, c[new], d[new], pair, k, amount, units, buys)
     key = cid * np.int64(span) + (day - d0)
     if (key[1:] >= key[:-1]).all():  # lines already in client, then date order: no sort
         new = np.r_[True, key[1:] != key[:-1]]
         pair = np.cumsum(new) - 1
         k = int(pair[-1]) + 1
         uniq = key[new]
-        return DayTotals(
-            ids,
-            uniq // span,
-            uniq % span + d0,
-            money_sum(pair, amount, k),
-            np.bincount(pair, weights=units, minlength=k),
-            np.bincount(pair, minlength=k),
-            np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
-        )
+        return _summed(ids, uniq // span, uniq % span + d0, pair, k, amount, units, buys)
     codes, uniq = pd.factorize(key, sort=False)
     order = np.argsort(uniq, kind="stable")
     rank = np.empty_like(order)
@@ -155,14 +139,19 @@ def day_totals(tx: pd.DataFrame, *, _codes: tuple[np.ndarray, Any] | None = None
     codes = rank[codes]
     uniq = uniq[order]
     k = len(uniq)
+    return _summed(ids, uniq // span, uniq % span + d0, codes, k, amount, units, buys)
+
+
+def _summed(ids, client, day, pair, k: int, amount, units, buys) -> DayTotals:
+    """The day totals of ``k`` (client, day) pairs, ``pair`` giving each line's pair."""
     return DayTotals(
         ids,
-        uniq // span,
-        uniq % span + d0,
-        money_sum(codes, amount, k),
-        np.bincount(codes, weights=units, minlength=k),
-        np.bincount(codes, minlength=k),
-        np.bincount(codes, weights=buys, minlength=k).astype(np.int64),
+        client,
+        day,
+        money_sum(pair, amount, k),
+        np.bincount(pair, weights=units, minlength=k),
+        np.bincount(pair, minlength=k),
+        np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
     )
 
 
