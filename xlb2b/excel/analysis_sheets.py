@@ -32,7 +32,15 @@ from xlb2b.errors import InputError
 from xlb2b.excel.criteria import is_plain, sum_exact
 from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
 from xlb2b.excel.names import _q, sheet_names
-from xlb2b.excel.rows import Column, _fast_sheet_class, add_rows, date_serials, escape_xml, new_workbook
+from xlb2b.excel.rows import (
+    Column,
+    _fast_sheet_class,
+    add_rows,
+    client_table_frame,
+    date_serials,
+    escape_xml,
+    new_workbook,
+)
 from xlb2b.io_util import atomic_write, column_letter
 from xlb2b.locale import label
 
@@ -679,19 +687,7 @@ class _Writer:
                 f = f + rows + part
             columns.append(Column("f", f, self.cached_column(c[k], translate.get(k)), escaped=True))
         headers = [self.header(k) for k, _ in self.value_cols] + [self.header(k) for k in self.formula_columns]
-        ws.add_table(
-            0,
-            0,
-            max(self.n, 1),
-            len(headers) - 1,
-            {
-                "name": "Clients",
-                "style": "Table Style Light 9",
-                "columns": [{"header": h, "header_format": self.f_head} for h in headers],
-            },
-        )
-        ws.set_row(0, 45)
-        ws.freeze_panes(1, 1)
+        client_table_frame(ws, "Clients", self.n, headers, self.f_head)
         ws.set_landscape()
         ws.repeat_rows(0)
         self.fast_rows[len(self.wb.worksheets())] = (self.n, columns)

@@ -31,7 +31,7 @@ from xlb2b.analysis.dynamics import (
 from xlb2b.analysis.money import snap_cents
 from xlb2b.excel.criteria import literal, sum_exact, text_constant
 from xlb2b.excel.names import _q
-from xlb2b.excel.rows import Column
+from xlb2b.excel.rows import Column, client_table_frame
 from xlb2b.io_util import column_letter
 from xlb2b.locale import label
 
@@ -158,19 +158,7 @@ class _Section:
             else:
                 columns.append(Column("n", c[k].to_numpy(dtype="float64")))
         headers = [w.header(k) for k in c.columns]
-        ws.add_table(
-            0,
-            0,
-            max(self.n, 1),
-            len(headers) - 1,
-            {
-                "name": "ClientDynamics",
-                "style": "Table Style Light 9",
-                "columns": [{"header": h, "header_format": w.f_head} for h in headers],
-            },
-        )
-        ws.set_row(0, 45)
-        ws.freeze_panes(1, 1)
+        client_table_frame(ws, "ClientDynamics", self.n, headers, w.f_head)
         w.fast_rows[len(w.wb.worksheets())] = (self.n, columns)
 
     # ------------------------------------------------------------------ bridge

@@ -222,3 +222,22 @@ def new_workbook(target, *, in_memory: bool = False):
     if in_memory:
         options["in_memory"] = True
     return xlsxwriter.Workbook(target, options)
+
+
+def client_table_frame(ws, name: str, n: int, headers: list[str], header_format) -> None:
+    """The Excel table of a sheet with one row per client (``n`` rows under
+    ``headers``): a named table in the style of the analysis, a tall header
+    row, the header and the id column frozen."""
+    ws.add_table(
+        0,
+        0,
+        max(n, 1),
+        len(headers) - 1,
+        {
+            "name": name,
+            "style": "Table Style Light 9",
+            "columns": [{"header": h, "header_format": header_format} for h in headers],
+        },
+    )
+    ws.set_row(0, 45)
+    ws.freeze_panes(1, 1)
