@@ -182,6 +182,16 @@ def _unexpected(e: Exception, lang: str) -> str:
     return label("script.unexpected", lang).format(where=where)
 
 
+def _failed(book, e: Exception, lang: str) -> None:
+    """Say a script's failure in a message box (no traceback reaches the user)."""
+    if isinstance(e, _Stop):
+        _say(book, str(e), lang)
+    elif isinstance(e, InputError):
+        _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
+    else:
+        _say(book, _unexpected(e, lang), lang)
+
+
 def _script(func: Callable) -> Callable:
     """Turn every failure into a message box (no traceback reaches the user)."""
 
@@ -190,12 +200,8 @@ def _script(func: Callable) -> Callable:
         lang = _lang(book)
         try:
             return func(book, lang)
-        except _Stop as stop:
-            _say(book, str(stop), lang)
-        except InputError as e:
-            _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
-            _say(book, _unexpected(e, lang), lang)
+            _failed(book, e, lang)
         return book
 
     return run
@@ -209,12 +215,8 @@ def _script_async(func: Callable) -> Callable:
         lang = _lang(book)
         try:
             return await func(book, lang, **options)
-        except _Stop as stop:
-            _say(book, str(stop), lang)
-        except InputError as e:
-            _say(book, f"{label('script.input_error', lang)}:\n{e}", lang)
         except Exception as e:  # noqa: BLE001 - the user gets the reason, not a traceback
-            _say(book, _unexpected(e, lang), lang)
+            _failed(book, e, lang)
         return book
 
     return run
