@@ -210,8 +210,8 @@ def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[st
 
     t = tx_e.table
     window = aggregate.engine_window(t, settings, getattr(tx_e, "date_range", None))
-    cm = aggregate.client_metrics_engine(t, window, settings, gaps=settings.dynamics)
-    latest = aggregate.latest_values(t, [col for col in ("region", "manager") if col in t.columns])
+    cols = [col for col in ("region", "manager") if col in t.columns]
+    cm, latest = aggregate.client_metrics_and_latest(t, window, settings, gaps=settings.dynamics, latest=cols)
     return window, cm, latest
 
 
