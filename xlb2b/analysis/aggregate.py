@@ -135,8 +135,10 @@ def _latest_keys(p, latest) -> dict[str, Any]:
     of that date)."""
     d = p.date
     stamp = (d.year() * 10000 + d.month() * 100 + d.day()).cast("string")
-    return {f"_latest{i}": p[f"v{i}"].notnull().ifelse(stamp.concat("|", p[f"v{i}"]), None).max()
-            for i in range(len(latest))}
+    return {
+        f"_latest{i}": p[f"v{i}"].notnull().ifelse(stamp.concat("|", p[f"v{i}"]), None).max()
+        for i in range(len(latest))
+    }
 
 
 def _latest_series(r: pd.DataFrame, latest) -> dict[str, pd.Series]:
@@ -257,12 +259,17 @@ def _unpivot_months(r: pd.DataFrame, months: list[int]) -> pd.DataFrame:
     revenue, buys) of the months that have lines."""
     ids = r["client_id"].to_numpy(dtype=object)
     rev = np.column_stack([pd.to_numeric(r[f"_r{k}"], errors="coerce").to_numpy(dtype="float64") for k in months])
-    buys = np.column_stack([pd.to_numeric(r[f"_b{k}"], errors="coerce").fillna(0).to_numpy(dtype="float64")
-                            for k in months])
+    buys = np.column_stack(
+        [pd.to_numeric(r[f"_b{k}"], errors="coerce").fillna(0).to_numpy(dtype="float64") for k in months]
+    )
     row, col = np.nonzero(~np.isnan(rev))
     return pd.DataFrame(
-        {"client_id": ids[row], "month": np.asarray(months, dtype=np.int64)[col], "revenue": rev[row, col],
-         "buys": buys[row, col]}
+        {
+            "client_id": ids[row],
+            "month": np.asarray(months, dtype=np.int64)[col],
+            "revenue": rev[row, col],
+            "buys": buys[row, col],
+        }
     )
 
 

@@ -736,8 +736,9 @@ def _survey_text(t, src: Mapping[str, str], label: str) -> _TextSurvey:
         keep = (trimmed != "") & ~is_total
         by = by.assign(id=trimmed)[keep]
         if len(by) and (by["id"].duplicated().any()):  # spellings that differ only in padding
-            by = by.groupby("id", sort=False, as_index=False).agg(n=("n", "sum"), file=("file", "min"),
-                                                                  line=("line", "min"))
+            by = by.groupby("id", sort=False, as_index=False).agg(
+                n=("n", "sum"), file=("file", "min"), line=("line", "min")
+            )
         out.ids = by.reset_index(drop=True)
     return out
 
