@@ -213,7 +213,7 @@ def test_long_window_months_by_their_own_query_match_pandas(con, sample, monkeyp
     assert_same_tables(expected.table, got.table[expected.table.columns])
 
 
-def test_latest_values_come_with_the_client_table(con):
+def test_latest_values_and_a_second_window_come_with_the_client_table(con):
     from xlb2b.analysis import aggregate
     tx = pd.DataFrame({
         "client_id": ["A", "A", "A", "B"],
@@ -223,7 +223,12 @@ def test_latest_values_come_with_the_client_table(con):
     })
     t = load(con, tx)
     w = metrics.Window(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))
-    cm, latest = aggregate.client_metrics_and_latest(t, w, Settings(), latest=["manager"])
+    w0 = metrics.Window(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"))
+    cm, latest, (m0,) = aggregate.client_metrics_and_latest(t, w, Settings(), latest=["manager"], also=[w0])
     assert latest["manager"].to_dict() == {"A": "Olga"}   # of the lines of 2024-02-01, the greatest
     table = cm.table.set_index("client_id")
     assert table.loc["A", "revenue"] == 4.0 and table.loc["B", "revenue"] == 3.0
+    # the second window, from the same query: January only
+    t0 = m0.table.set_index("client_id")
+    assert (t0.loc["A", "revenue"], t0.loc["A", "lines"], t0.loc["A", "orders"]) == (5.0, 1, 1)
+    assert t0.loc["B", "revenue"] == 3.0 and m0.window == w0

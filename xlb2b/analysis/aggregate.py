@@ -153,34 +153,12 @@ def _latest_series(r: pd.DataFrame, latest) -> dict[str, pd.Series]:
     return out
 
 
-def client_aggregates(
-    t, window: Window, previous: Window | None = None, *, gaps: bool = True, latest=()
-) -> dict[str, Any]:
-    """The engine's part: small pandas tables keyed by ``client_id``.
-
-    ``clients``: one row per client seen anywhere in ``t`` with the sums, the
-    distinct counts and, per client, the number of distinct purchase dates up to
-    the window's end and the median gap in days between them (§12); ``monthly``:
-    net revenue and purchase lines per client × window month that has lines.
-    ``previous``: the window whose revenue, units and lines are summed as
-    ``prev_*`` (default: :meth:`Window.preceding`); ``gaps=False`` leaves out
-    the purchase dates and gaps (only the two-window view needs them).
-    ``latest``: columns whose value on each client's latest line is returned as
-    ``latest`` (as :func:`latest_values`).
-
-    One query: the sums, first and last purchase, the monthly figures (as
-    columns, one per window month), the purchase dates and gaps and the latest
-    values all come from the per client × date totals (:func:`daily_totals`);
-    the distinct orders (a GROUP BY client × order first, then a count per client:
-    cheaper than a distinct count), SKUs and categories from the window's lines
-    (the filter on the date reaches the scan, so files or partitions outside
-    the window are skipped).
-    """
-    ibis = require_ibis()
+def _window_parts(t, p, window: Window, prev: Window, sfx: str):
+    """What :func:`client_aggregates` computes for one window: the per-client
+    aggregations over the daily totals ``p`` (names ending in ``sfx``), the
+    per-client tables over the window's lines to join, the window's months and
+    whether they come as columns."""
     cols = set(t.columns)
-    prev = previous or window.preceding()
-    latest = tuple(latest)
-    p = daily_totals(t, latest)
     d = p.date
     buy_day = p.b > 0
     inw = _between(d, window)
@@ -206,48 +184,101 @@ def client_aggregates(
         for k in months:
             metrics[f"_r{k}"] = p.a.sum(where=mk == k)
             metrics[f"_b{k}"] = p.b.sum(where=mk == k)
-    metrics.update(_latest_keys(p, latest))
-    base = p.group_by("client_id").aggregate(**metrics)
 
     # the window's lines only, for everything counted over the window
+    parts = []
     w = t.filter(_between(t.date, window))
     wb = w.filter(w.amount > 0)
     if "order_id" in cols:
         pairs = wb.filter(wb.order_id.notnull()).group_by(["client_id", "order_id"]).aggregate()
-        per_order = pairs.group_by("client_id").aggregate(orders=pairs.count())
-        base = base.left_join(per_order, "client_id").drop("client_id_right")
+        parts.append(pairs.group_by("client_id").aggregate(**{f"orders{sfx}": pairs.count()}))
     if "sku" in cols:
-        per_sku = wb.group_by("client_id").aggregate(skus=wb.sku.nunique())
-        base = base.left_join(per_sku, "client_id").drop("client_id_right")
-
+        parts.append(wb.group_by("client_id").aggregate(**{f"skus{sfx}": wb.sku.nunique()}))
     if "category" in cols or "sku" in cols:
         wc = w.mutate(_cat=(w.category if "category" in cols else w.sku))
         wc = wc.filter(wc._cat.notnull())
         pairs = wc.group_by(["client_id", "_cat"]).aggregate(s=wc.amount.sum(), b=(wc.amount > 0).ifelse(1, 0).sum())
-        top = pairs.group_by("client_id").aggregate(
-            top_category_revenue=pairs.s.max(), categories=(pairs.b > 0).ifelse(1, 0).sum()
+        parts.append(
+            pairs.group_by("client_id").aggregate(
+                **{f"top_category_revenue{sfx}": pairs.s.max(), f"categories{sfx}": (pairs.b > 0).ifelse(1, 0).sum()}
+            )
         )
-        base = base.left_join(top, "client_id").drop("client_id_right")
+    return {f"{k}{sfx}": v for k, v in metrics.items()}, parts, months, pivot
+
+
+def client_aggregates(
+    t, window: Window, previous: Window | None = None, *, gaps: bool = True, latest=(), also=()
+) -> dict[str, Any]:
+    """The engine's part: small pandas tables keyed by ``client_id``.
+
+    ``clients``: one row per client seen anywhere in ``t`` with the sums, the
+    distinct counts and, per client, the number of distinct purchase dates up to
+    the window's end and the median gap in days between them (§12); ``monthly``:
+    net revenue and purchase lines per client × window month that has lines.
+    ``previous``: the window whose revenue, units and lines are summed as
+    ``prev_*`` (default: :meth:`Window.preceding`); ``gaps=False`` leaves out
+    the purchase dates and gaps (only the two-window view needs them).
+    ``latest``: columns whose value on each client's latest line is returned as
+    ``latest`` (as :func:`latest_values`).  ``also``: more windows (W0 of the
+    two-window view), each aggregated like ``window`` (without the gaps and the
+    latest values) in the same query, returned as ``also``: one
+    ``{"clients", "monthly"}`` per window.
+
+    One query: the sums, first and last purchase, the monthly figures (as
+    columns, one per window month), the purchase dates and gaps and the latest
+    values all come from the per client × date totals (:func:`daily_totals`);
+    the distinct orders (a GROUP BY client × order first, then a count per client:
+    cheaper than a distinct count), SKUs and categories from the window's lines
+    (the filter on the date reaches the scan, so files or partitions outside
+    the window are skipped).
+    """
+    ibis = require_ibis()
+    latest = tuple(latest)
+    p = daily_totals(t, latest)
+    windows = [(window, previous or window.preceding(), "")]
+    windows += [(w, w.preceding(), f"__{j}") for j, w in enumerate(also)]
+    metrics: dict[str, Any] = {}
+    parts: list[Any] = []
+    shapes = []
+    for w, prev, sfx in windows:
+        m, pt, months, pivot = _window_parts(t, p, w, prev, sfx)
+        metrics.update(m)
+        parts += pt
+        shapes.append((w, sfx, months, pivot))
+    metrics.update(_latest_keys(p, latest))
+    base = p.group_by("client_id").aggregate(**metrics)
+    for part in parts:
+        base = base.left_join(part, "client_id").drop("client_id_right")
 
     if gaps:
         # §12: distinct purchase dates up to the window's end and the median gap between
         # them: each daily row with a purchase line is one purchase date
         end = _lit_date(ibis, window.end)
-        pl = p.filter(buy_day & (d <= end)).select("client_id", day=p.date.epoch_days())
+        pl = p.filter((p.b > 0) & (p.date <= end)).select("client_id", day=p.date.epoch_days())
         g = pl.mutate(gap=pl.day - pl.day.lag().over(ibis.window(group_by=pl.client_id, order_by=pl.day)))
         per = g.group_by("client_id").aggregate(purchase_dates=g.count(), median_gap=g.gap.median())
         base = base.left_join(per, "client_id").drop("client_id_right")
 
     r = _execute(base)
-    if pivot:
-        monthly = _unpivot_months(r, months)
-        r = r.drop(columns=[c for k in months for c in (f"_r{k}", f"_b{k}")])
-    else:
-        wp = p.filter(inw)
-        monthly = _execute(
-            wp.group_by(["client_id", _month_key(wp.date).name("month")]).aggregate(revenue=wp.a.sum(), buys=wp.b.sum())
-        )
-    out: dict[str, Any] = {"clients": r, "monthly": monthly}
+    results = []
+    for w, sfx, months, pivot in shapes:
+        mine = [c for c in r.columns if c.endswith(sfx)] if sfx else [c for c in r.columns if "__" not in c]
+        x = r[["client_id"] + [c for c in mine if c != "client_id"]]
+        if sfx:
+            x = x.rename(columns={c: c[: -len(sfx)] for c in mine})
+        if pivot:
+            monthly = _unpivot_months(x, months)
+            x = x.drop(columns=[c for k in months for c in (f"_r{k}", f"_b{k}")])
+        else:
+            wp = p.filter(_between(p.date, w))
+            monthly = _execute(
+                wp.group_by(["client_id", _month_key(wp.date).name("month")]).aggregate(
+                    revenue=wp.a.sum(), buys=wp.b.sum()
+                )
+            )
+        results.append({"clients": x, "monthly": monthly})
+    out: dict[str, Any] = dict(results[0])
+    out["also"] = results[1:]
     if latest:
         out["latest"] = _latest_series(r, latest)
     return out
@@ -344,21 +375,28 @@ def client_metrics_engine(
 
 
 def client_metrics_and_latest(
-    t, window: Window, settings: Settings, previous: Window | None = None, *, gaps: bool = True, latest=()
-) -> tuple[ClientMetrics, dict[str, pd.Series]]:
+    t,
+    window: Window,
+    settings: Settings,
+    previous: Window | None = None,
+    *,
+    gaps: bool = True,
+    latest=(),
+    also=(),
+) -> tuple[ClientMetrics, dict[str, pd.Series], list[ClientMetrics]]:
     """:func:`client_metrics_engine` and, from the same query, :func:`latest_values`
-    of the columns ``latest``."""
+    of the columns ``latest`` and the per-client metrics of the windows ``also``
+    (as :func:`client_aggregates`)."""
     cols = set(t.columns)
-    agg = client_aggregates(t, window, previous, gaps=gaps, latest=latest)
-    cm = client_metrics_from_aggregates(
-        agg,
-        window,
-        settings,
-        has_gross_profit=bool(cols & {"gross_profit", "cost"}),
-        has_categories=bool(cols & {"category", "sku"}),
-        has_skus="sku" in cols,
-    )
-    return cm, agg.get("latest", {})
+    agg = client_aggregates(t, window, previous, gaps=gaps, latest=latest, also=also)
+    flags = {
+        "has_gross_profit": bool(cols & {"gross_profit", "cost"}),
+        "has_categories": bool(cols & {"category", "sku"}),
+        "has_skus": "sku" in cols,
+    }
+    cm = client_metrics_from_aggregates(agg, window, settings, **flags)
+    more = [client_metrics_from_aggregates(a, w, settings, **flags) for a, w in zip(agg["also"], also, strict=True)]
+    return cm, agg.get("latest", {}), more
 
 
 def latest_values(t, columns) -> dict[str, pd.Series]:
@@ -467,6 +505,7 @@ def engine_dynamics(
     w1_cuts: dict[str, list[float]],
     attributes: pd.DataFrame,
     settings: Settings,
+    w0_metrics: ClientMetrics | None = None,
 ):
     """:func:`~xlb2b.analysis.dynamics.dynamics` for lines that stay in the engine
     behind ``t``: the engine gives W0's per-client table (one more aggregation,
@@ -474,11 +513,14 @@ def engine_dynamics(
     table ``w1_table`` (every client, from :func:`client_metrics_engine` with the
     gaps) gives W1's sums, the first purchases and the purchase dates and gaps of
     the lapse ratio.  Status, bridge, migration, cohorts and lapse are then the
-    pandas path's own functions."""
+    pandas path's own functions.  ``w0_metrics``: W0's per-client metrics when
+    they were computed already (with W1's, in one query: :func:`client_metrics_and_latest`)."""
     from xlb2b.analysis import dynamics as dy
 
     w0 = dy.previous_window(w1, settings)
-    m0 = client_metrics_engine(t, w0, settings, gaps=False).table
+    if w0_metrics is None or w0_metrics.window != w0:
+        w0_metrics = client_metrics_engine(t, w0, settings, gaps=False)
+    m0 = w0_metrics.table
     a = w1_table.sort_values("client_id", kind="stable").reset_index(drop=True)
     b = m0.set_index("client_id").reindex(a["client_id"].to_numpy(dtype=object))
     d = pd.DataFrame(
