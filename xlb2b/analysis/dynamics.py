@@ -384,7 +384,9 @@ def nrr_grr(r0, r1) -> tuple[float, float]:
 # ---------------------------------------------------------------- W0 segments and migration
 def _abc_current(r0: np.ndarray, w1_revenue: np.ndarray, w1_class: np.ndarray) -> np.ndarray:
     """ABC of W0 on W1's cut points: A when R0 ≥ the smallest W1 revenue of
-    class A, B when ≥ the smallest of class B, else C."""
+    class A, B when ≥ the smallest of class B, else C; both to the cent, so a
+    W0 revenue equal to the cent to that W1 revenue is on it."""
+    r0, w1_revenue = seg.cents(r0), seg.cents(w1_revenue)
     out = np.full(r0.shape, np.nan, dtype=object)
     ok = ~np.isnan(r0)
     a = w1_revenue[w1_class == "A"]
