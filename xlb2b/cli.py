@@ -726,7 +726,11 @@ def cmd_addin_build(args) -> int:
         from udfs.addin.build import main as build_main
     except ImportError as e:
         raise CliError(f"the add-in sources (package udfs) are not installed: {e}") from None
-    return build_main(["-o", args.output, "--soffice", args.soffice])
+    out = Path(args.output)
+    if out.exists() and not out.is_dir() and not args.force:
+        raise CliInputError(f"{out} exists; pass --force to overwrite it, or choose another path with -o")
+    check_outputs([out], force=True)
+    return build_main(["-o", args.output, "--soffice", args.soffice, "--force"])
 
 
 #: ADP sheets the demo writes (the clients with the most revenue)
@@ -1151,6 +1155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default="xlb2b.xlam", metavar="PATH", help="the add-in file (default: xlb2b.xlam)"
     )
     ab.add_argument("--soffice", default="soffice", metavar="PATH", help="LibreOffice's soffice (default: on the PATH)")
+    ab.add_argument("--force", action="store_true", help="overwrite an existing add-in file")
     ab.set_defaults(func=cmd_addin_build, parser=ab)
 
     s = sub.add_parser("settings", help="settings files", description="Settings files.")
