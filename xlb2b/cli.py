@@ -636,7 +636,9 @@ def cmd_analyze(args) -> int:
             write_analysis_workbook(a, out, lang=lang, sources=sources)
         if csv_path:
             stage("writing CSV")
-            write_csv(a.clients, csv_path, lang)
+            from xlb2b.excel.labels import localised_clients
+
+            write_csv(localised_clients(a.clients, lang), csv_path, lang)
     hint = f"; see the '{issues_sheet}' sheet of {out.name}" if len(a.report) else ""
     print_summary(a, lang, outputs, issues_hint=hint)
     return EXIT_OK
@@ -699,13 +701,15 @@ def cmd_demo(args) -> int:
         )
         toolkit = write_toolkit_workbook(out / "toolkit.xlsx", analysis=a, lang=lang)
         stage("writing CSV files")
+        from xlb2b.excel.labels import localised_clients, localised_summary
+
         csvs = [
-            write_csv(a.clients, out / "clients_analysis.csv", lang),
+            write_csv(localised_clients(a.clients, lang), out / "clients_analysis.csv", lang),
             write_csv(a.excluded, out / "excluded.csv", lang),
             write_csv(a.report.to_frame(), out / "input_issues.csv", lang),
         ]
         for name in a.SUMMARIES:
-            write_csv(a.summary(name), out / f"summary_{name}.csv", lang)
+            write_csv(localised_summary(a.summary(name), name, lang), out / f"summary_{name}.csv", lang)
     print_readings(a.report.readings)
     hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {workbook.name}" if len(a.report) else ""
     print_summary(
