@@ -26,7 +26,7 @@ from xlb2b.excel.analysis_clients import _ClientsSheet
 from xlb2b.excel.analysis_contents import _OtherSheets
 from xlb2b.excel.analysis_settings import _SettingsSheet, settings_from_sheet  # noqa: F401 (udfs/scripts, tests)
 from xlb2b.excel.analysis_summaries import _SummarySheets
-from xlb2b.excel.labels import DEFAULT_HEADERS, _Labels, column_header, segment_label, sheet_name  # noqa: F401
+from xlb2b.excel.labels import column_header, sheet_name  # noqa: F401 (column_header: tests)
 from xlb2b.excel.rows import Column, add_rows
 from xlb2b.io_util import atomic_write
 
