@@ -573,6 +573,7 @@ def cmd_analyze(args) -> int:
 
     big = args.db is not None or is_pattern(args.transactions) or Path(args.transactions).is_dir()
     tx_path = Path(args.transactions or "analysis")
+    into = Path(args.into) if args.into else None
     if args.output:
         out = Path(args.output)
     elif big:
@@ -583,8 +584,6 @@ def cmd_analyze(args) -> int:
         )
     else:
         out = tx_path.with_name(f"{tx_path.stem}-analysis.xlsx")
-    if out.suffix.lower() != ".xlsx":
-        raise CliError(f"{out}: the output workbook must be an .xlsx file")
     csv_path = Path(args.csv) if args.csv else None
     inputs = {
         k: Path(v)
@@ -592,8 +591,12 @@ def cmd_analyze(args) -> int:
         if v
     }
     settings_in = [Path(args.settings)] if args.settings else []
+    if into is not None:
+        out = _into_output(into, args.output, "analysis", list(inputs.values()) + settings_in, args.force)
+    elif out.suffix.lower() != ".xlsx":
+        raise CliError(f"{out}: the output workbook must be an .xlsx file")
     outputs = [out] + ([csv_path] if csv_path else [])
-    check_outputs(outputs, list(inputs.values()) + settings_in, force=args.force)
+    check_outputs(outputs[1:] if into is not None else outputs, list(inputs.values()) + settings_in, force=args.force)
 
     settings = _settings(args)
     lang = settings.locale
@@ -618,11 +621,25 @@ def cmd_analyze(args) -> int:
             sources = {k: t.source for k, t in tables.items()}
         a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings, progress=stage)
         stage("writing workbook")
-        write_analysis_workbook(a, out, lang=lang, sources=sources)
+        issues_sheet = sheet_name("input_issues", lang)
+        if into is not None:
+            import tempfile
+
+            from xlb2b.excel.merge import add_sheets, sheet_names_of
+
+            with tempfile.TemporaryDirectory() as tmp:
+                generated = write_analysis_workbook(a, Path(tmp) / "analysis.xlsx", lang=lang, sources=sources)
+                added = add_sheets(into, generated, out)
+                issues_sheet = dict(zip(sheet_names_of(generated), added)).get(issues_sheet, issues_sheet)
+            print(f"Sheets added to {out.name}: {', '.join(added)}")
+        else:
+            write_analysis_workbook(a, out, lang=lang, sources=sources)
         if csv_path:
             stage("writing CSV")
-            write_csv(a.clients, csv_path, lang)
-    hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {out.name}" if len(a.report) else ""
+            from xlb2b.excel.labels import localised_clients
+
+            write_csv(localised_clients(a.clients, lang), csv_path, lang)
+    hint = f"; see the '{issues_sheet}' sheet of {out.name}" if len(a.report) else ""
     print_summary(a, lang, outputs, issues_hint=hint)
     return EXIT_OK
 
@@ -684,13 +701,15 @@ def cmd_demo(args) -> int:
         )
         toolkit = write_toolkit_workbook(out / "toolkit.xlsx", analysis=a, lang=lang)
         stage("writing CSV files")
+        from xlb2b.excel.labels import localised_clients, localised_summary
+
         csvs = [
-            write_csv(a.clients, out / "clients_analysis.csv", lang),
+            write_csv(localised_clients(a.clients, lang), out / "clients_analysis.csv", lang),
             write_csv(a.excluded, out / "excluded.csv", lang),
             write_csv(a.report.to_frame(), out / "input_issues.csv", lang),
         ]
         for name in a.SUMMARIES:
-            write_csv(a.summary(name), out / f"summary_{name}.csv", lang)
+            write_csv(localised_summary(a.summary(name), name, lang), out / f"summary_{name}.csv", lang)
     print_readings(a.report.readings)
     hint = f"; see the '{sheet_name('input_issues', lang)}' sheet of {workbook.name}" if len(a.report) else ""
     print_summary(
@@ -711,7 +730,11 @@ def cmd_addin_build(args) -> int:
         from udfs.addin.build import main as build_main
     except ImportError as e:
         raise CliError(f"the add-in sources (package udfs) are not installed: {e}") from None
-    return build_main(["-o", args.output, "--soffice", args.soffice])
+    out = Path(args.output)
+    if out.exists() and not out.is_dir() and not args.force:
+        raise CliInputError(f"{out} exists; pass --force to overwrite it, or choose another path with -o")
+    check_outputs([out], force=True)
+    return build_main(["-o", args.output, "--soffice", args.soffice, "--force"])
 
 
 #: ADP sheets the demo writes (the clients with the most revenue)
@@ -723,6 +746,21 @@ def _adp_file_name(cid: Any) -> str:
 
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", str(cid)).strip(" .") or "client"
     return f"ADP-{safe}.xlsx"
+
+
+def _into_output(into: Path, output: str | None, what: str, inputs: list[Path], force: bool) -> Path:
+    """The workbook ``--into BOOK`` writes (``-o`` if given, else BOOK itself),
+    after checking BOOK is an existing .xlsx/.xlsm and ``-o`` keeps its type."""
+    if not into.is_file():
+        raise CliInputError(f"{into}: no such workbook (--into adds the {what} sheets to an existing .xlsx/.xlsm)")
+    if into.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise CliInputError(f"{into}: --into needs an .xlsx or .xlsm workbook")
+    out = Path(output) if output else into
+    if out != into:
+        if out.suffix.lower() != into.suffix.lower():
+            raise CliInputError(f"{out}: the output must keep the workbook's type ({into.suffix})")
+        check_outputs([out], inputs, force=force)
+    return out
 
 
 def cmd_adp(args) -> int:
@@ -753,15 +791,7 @@ def cmd_adp(args) -> int:
     elif into is not None:
         if args.split:
             raise CliInputError("--into adds the sheets to one workbook; it cannot be used with --split")
-        if not into.is_file():
-            raise CliInputError(f"{into}: no such workbook (--into adds the ADP sheets to an existing .xlsx/.xlsm)")
-        if into.suffix.lower() not in (".xlsx", ".xlsm"):
-            raise CliInputError(f"{into}: --into needs an .xlsx or .xlsm workbook")
-        out = Path(args.output) if args.output else into
-        if out != into:
-            if out.suffix.lower() != into.suffix.lower():
-                raise CliInputError(f"{out}: the output must keep the workbook's type ({into.suffix})")
-            check_outputs([out], list(inputs.values()) + settings_in, force=args.force)
+        out = _into_output(into, args.output, "ADP", list(inputs.values()) + settings_in, args.force)
     elif args.split:
         folder = Path(args.output) if args.output else tx_path.with_name(f"{tx_path.stem}-adp")
         if folder.exists() and not folder.is_dir():
@@ -1006,7 +1036,15 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="OUT.xlsx",
-        help="analysis workbook (default: TRANSACTIONS-analysis.xlsx beside the transactions)",
+        help="analysis workbook (default: TRANSACTIONS-analysis.xlsx beside the transactions; "
+        "with --into the workbook written, default BOOK itself)",
+    )
+    a.add_argument(
+        "--into",
+        metavar="BOOK",
+        help="add the analysis sheets to this existing .xlsx/.xlsm (its sheets, formulas, names, "
+        "macros and charts are kept; a taken sheet name gets a number); written to -o if given, "
+        "else back to BOOK",
     )
     a.add_argument(
         "--csv",
@@ -1121,6 +1159,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default="xlb2b.xlam", metavar="PATH", help="the add-in file (default: xlb2b.xlam)"
     )
     ab.add_argument("--soffice", default="soffice", metavar="PATH", help="LibreOffice's soffice (default: on the PATH)")
+    ab.add_argument("--force", action="store_true", help="overwrite an existing add-in file")
     ab.set_defaults(func=cmd_addin_build, parser=ab)
 
     s = sub.add_parser("settings", help="settings files", description="Settings files.")
