@@ -563,8 +563,12 @@ def validate(
         else:
             raise InputError(f"{label}: column {c!r} ({ctype}) is not supported for database inputs")
         parsed[c] = v
+        # empty: after trimming for text; a typed value only when missing (a number or a
+        # date read as text is never empty, and its text need not be made to say so)
         raw_empty = (
-            v.isnull() if ctype == TEXT else (_stripped(col).isnull() if col.type().is_string() else col.isnull())
+            v.isnull()
+            if ctype == TEXT and col.type().is_string()
+            else (_stripped(col).isnull() if col.type().is_string() else col.isnull())
         )
         empty_row = empty_row & raw_empty
         if c in required:
