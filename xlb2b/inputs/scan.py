@@ -610,7 +610,7 @@ def validate(
     # text columns whose every value is already clean (no surrounding spaces, no empty
     # text) are read as they are by the later queries: the trimming is done once, here
     untrimmed = {}
-    if not stored:
+    if survey is not None:  # a view (nothing stored)
         for c, h in src.items():
             if COLUMN_TYPES[c] == TEXT and t[h].type().is_string() and c not in survey.clean:
                 untrimmed[c] = f"_n_{c}"
