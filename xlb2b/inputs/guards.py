@@ -30,10 +30,18 @@ XML_CHUNK_BYTES = 1024 * 1024
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 #: a formula element and the value saved after it (group 1: the value text, None: no value)
-_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>([^<]*)</v>)?")
+#: an element name's namespace prefix ("x:" from some writers): the readers go by the
+#: name after it (calamine matches local names, openpyxl namespaces)
+_NS = rb"(?:[A-Za-z_][\w.-]*:)?"
+_FORMULA = re.compile(
+    rb"<" + _NS + rb"f\b[^>]*?(?:/>|>[^<]*</" + _NS + rb"f>)"
+    rb"\s*(?:<" + _NS + rb"v\s*/>|<" + _NS + rb"v>([^<]*)</" + _NS + rb"v>)?"
+)
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _F_START = re.compile(rb"<f")
+_F_PREFIXED = re.compile(rb":f")
 #: a piece with more "f" bytes than this not after "<" is searched for "<f" at once
 _F_TRIES = 64
 
@@ -109,6 +117,7 @@ class _Prolog:
     def __init__(self) -> None:
         self.state = "start"  # then "misc" (between items), "pi" or "comment"
         self.tail = b""
+        self.prefixed = True  # whether the root element's name has a prefix ("x:worksheet")
 
     def feed(self, data: bytes, final: bool = False) -> str:
         """MORE: the prolog goes on; ROOT: the root element starts without a
@@ -149,6 +158,8 @@ class _Prolog:
             elif head.startswith(b"<!"):
                 return self.ODD  # a CDATA section or other markup before the root
             else:
+                name = re.match(rb"<([^\s/>]*)", buf[i : i + 256])
+                self.prefixed = name is None or b":" in name.group(1)
                 return self.ROOT
 
 
@@ -161,20 +172,30 @@ def _refuse_dtd(ctx: _Ctx, path: Path, name: str) -> NoReturn:
 
 
 def _maybe_formula(data: bytes, before: bytes = b"") -> bool:
-    """Whether ``before + data`` may hold a formula element's start ``<f``:
-    the bytes "f" are found with memchr (one-byte searches), most of them
-    ruled out by the byte before them; a piece with many is searched for "<f"."""
+    """Whether ``before + data`` may hold a formula element's start ``<f`` or
+    ``<x:f``: the bytes "f" are found with memchr (one-byte searches), most of
+    them ruled out by the byte before them ("<" or ":" rules them in); a piece
+    with many is searched for "<f" and ":f"."""
     i = data.find(b"f")
     tries = 0
     while i >= 0:
         prev = data[i - 1] if i else (before[-1] if before else 0)
-        if prev == 0x3C:
+        if prev in (0x3C, 0x3A):
             return True
         tries += 1
-        if tries > _F_TRIES:
-            return _F_START.search(data, i) is not None  # (faster than bytes.find here)
+        if tries > _F_TRIES:  # (the regular expressions are faster than bytes.find here)
+            return _F_START.search(data, i) is not None or _F_PREFIXED.search(data, i) is not None
         i = data.find(b"f", i + 1)
     return False
+
+
+def _cell_start(buf: bytes, lo: int, hi: int, prefixed: bool) -> int:
+    """Where the last cell element of ``buf[lo:hi]`` starts (-1: none)."""
+    at = buf.rfind(b"<c", lo, hi)
+    if prefixed:
+        for hit in _PREFIXED_CELL.finditer(buf, max(lo, at + 1), hi):
+            at = hit.start()
+    return at
 
 
 def _scan_xml(
@@ -193,6 +214,7 @@ def _scan_xml(
     carry = b""  # the unfinished cell at the end of the previous piece
     if sheet:
         formulas.setdefault(name, FormulaCells())
+    prefixed = True
     pieces = _utf8_pieces(m)
     while True:
         chunk = next(pieces, b"")
@@ -201,6 +223,7 @@ def _scan_xml(
             if seen == _Prolog.DTD:
                 _refuse_dtd(ctx, path, name)
             if seen != _Prolog.MORE:
+                prefixed = prolog.prefixed
                 prolog = None
                 whole = seen == _Prolog.ODD
                 if not (sheet or whole):
@@ -216,25 +239,25 @@ def _scan_xml(
             continue
         if not chunk:  # the end: the last cells are complete
             if _maybe_formula(carry):
-                _count_formulas(carry, len(carry), name, formulas)
+                _count_formulas(carry, len(carry), name, formulas, prefixed)
             return
         if len(chunk) >= 65536 and not _maybe_formula(carry) and not _maybe_formula(chunk, carry):
             # no formula in this piece (the usual case): nothing to count and no copy
             # of it; the unfinished cell at its end waits for the next piece
-            at = chunk.rfind(b"<c", len(chunk) - 65536)
-            carry = chunk[at:] if at > 0 or at == 0 and carry else chunk[-16:]
+            at = _cell_start(chunk, len(chunk) - 65536, len(chunk), prefixed)
+            carry = chunk[at:] if at >= 0 else chunk[-16:]
             continue
         buf = carry + chunk
         cut = max(len(buf) - 16, 0)
-        at = buf.rfind(b"<c", max(0, len(buf) - 65536))
-        if at > 0:
+        at = _cell_start(buf, max(0, len(buf) - 65536), len(buf), prefixed)
+        if at >= 0:
             cut = at  # an unfinished cell waits for the next piece
-        if _count_formulas(buf, cut, name, formulas) and not whole:
+        if _count_formulas(buf, cut, name, formulas, prefixed) and not whole:
             return  # a formula with its value: the sheet was calculated
         carry = buf[cut:]
 
 
-def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells]) -> int:
+def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells], prefixed: bool) -> int:
     """Count the formula cells of ``buf[:end]``; the number with values so far."""
     f = formulas.setdefault(name, FormulaCells())
     for hit in _FORMULA.finditer(buf, 0, end):
@@ -243,7 +266,7 @@ def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, Formula
             f.with_values += 1
             break
         if not f.count:
-            at = buf.rfind(b"<c", 0, hit.start())
+            at = _cell_start(buf, 0, hit.start(), prefixed)
             ref = _CELL_REF.search(buf, at, hit.start()) if at >= 0 else None
             f.first = ref.group(1).decode() if ref else ""
         f.count += 1
