@@ -170,3 +170,15 @@ def test_formulas_with_a_namespace_prefix_are_counted(tmp_path, monkeypatch, pie
     valued = data.replace(b"<x:v></x:v>", b"<x:v>4</x:v>")
     got = guard(_zip(tmp_path / "v.xlsx", {**SKELETON, SHEET: valued}))
     assert (got[SHEET].count, got[SHEET].with_values) == (1, 1)
+
+
+def test_a_prefixed_f_outside_cells_is_no_formula_cell(tmp_path):
+    # Excel saves a data validation listing another sheet's range in the sheet's extLst as
+    # <x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1>: a formula of no cell
+    ext = (b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"><x14:dataValidations count="1">'
+           b'<x14:dataValidation type="list"><x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1>'
+           b"<xm:sqref>A2:A9</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>")
+    data = (b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>' + ext
+            + b"</worksheet>")
+    got = guard(_zip(tmp_path / "dv.xlsx", {**SKELETON, SHEET: data}))
+    assert (got[SHEET].count, got[SHEET].with_values) == (0, 0)

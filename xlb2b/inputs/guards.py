@@ -39,6 +39,8 @@ _FORMULA = re.compile(
 )
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
+#: a cell's start tag, up to its first child (a cell's formula is its first child, ECMA-376 Part 1 §18.3.1.4)
+_CELL_TAG = re.compile(rb"<" + _NS + rb"c\b[^<>]*>\s*")
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _F_START = re.compile(rb"<f")
 _F_PREFIXED = re.compile(rb":f")
@@ -257,10 +259,18 @@ def _scan_xml(
         carry = buf[cut:]
 
 
+def _first_in_cell(buf: bytes, at: int) -> bool:
+    """Whether the element starting at ``buf[at]`` is the first child of a cell."""
+    tag = buf.rfind(b"<", max(0, at - 4096), at)
+    return tag >= 0 and _CELL_TAG.fullmatch(buf, tag, at) is not None
+
+
 def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells], prefixed: bool) -> int:
     """Count the formula cells of ``buf[:end]``; the number with values so far."""
     f = formulas.setdefault(name, FormulaCells())
     for hit in _FORMULA.finditer(buf, 0, end):
+        if buf[hit.start() + 1] != 0x66 and not _first_in_cell(buf, hit.start()):
+            continue  # a prefixed "f" outside a cell: the <xm:f> of a data validation rule
         value = hit.group(1)
         if value is not None and value.strip():
             f.with_values += 1
