@@ -732,7 +732,7 @@ def cmd_addin_build(args) -> int:
         raise CliError(f"the add-in sources (package udfs) are not installed: {e}") from None
     out = Path(args.output)
     if out.exists() and not out.is_dir() and not args.force:
-        raise CliInputError(f"{out} exists; pass --force to overwrite it, or choose another path with -o")
+        raise CliError(f"{out} exists; pass --force to overwrite it, or choose another path with -o")
     check_outputs([out], force=True)
     return build_main(["-o", args.output, "--soffice", args.soffice, "--force"])
 
