@@ -34,6 +34,7 @@ import pandas as pd
 from xlb2b.errors import WARNING
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.structure import close, fmt_amount
+from xlb2b.inputs.values import _arrow_strings
 
 #: lines "far in time": at most this share of the lines ...
 FAR_MAX_SHARE = 0.02
@@ -148,7 +149,7 @@ def _shared_keys(values) -> tuple[np.ndarray, np.ndarray]:
     except ImportError:
         pa = None
     if pa is not None and pd.api.types.infer_dtype(texts, skipna=False) == "string":
-        arr = pa.array(texts, type=pa.string())
+        arr = _arrow_strings(texts, pa)
         if pc.all(pc.string_is_ascii(arr)).as_py():
             if _one_pattern(arr):
                 return np.zeros(len(texts), dtype=bool), np.zeros(0, dtype=object)
@@ -303,9 +304,9 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
     h = np.zeros(n, dtype=np.uint64)
     for j, c in enumerate(cols):
         if c == "client_id":
-            v = codes.astype(np.uint64)
+            v = codes.astype(np.int64, copy=False).view(np.uint64)  # the same bits, no copy
         elif c == "date":
-            v = data[c].to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.uint64)
+            v = data[c].to_numpy(dtype="datetime64[ns]").view(np.uint64)
         elif pd.api.types.is_float_dtype(data[c].dtype):
             v = np.nan_to_num(data[c].to_numpy(dtype=np.float64), nan=-0.5).view(np.uint64)
         else:
