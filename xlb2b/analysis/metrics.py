@@ -158,6 +158,24 @@ def _div(a, b) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- metrics
+def first_seen_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids, sort=False)`` as (int64 codes, object array of the
+    distinct ids).  A categorical column whose categories all occur, in the
+    order of their first line (as the reader makes them), is that already:
+    its codes are taken as they are, without hashing a million of them."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes = ids.cat.codes.to_numpy()
+        k = len(ids.cat.categories)
+        if len(codes) and k and codes.min() >= 0:
+            seen = np.maximum.accumulate(codes)  # the greatest code so far
+            if seen[0] == 0 and seen[-1] == k - 1 and (np.diff(seen) <= 1).all():
+                # every code is at most one above all those before it: the first lines of the
+                # codes come in the order 0, 1, 2, ..., and all k occur
+                return codes.astype(np.int64), np.asarray(ids.cat.categories, dtype=object).copy()
+    codes, uniq = pd.factorize(ids, sort=False)
+    return codes.astype(np.int64, copy=False), np.asarray(uniq, dtype=object)
+
+
 @dataclass
 class ClientMetrics:
     table: pd.DataFrame  # one row per client seen in transactions (any period)
@@ -177,9 +195,7 @@ def client_metrics(
     (first purchase date per client id, over the whole history) lets ``tx``
     be just the window's lines.
     """
-    cid_all, clients = pd.factorize(tx["client_id"], sort=False)
-    cid_all = cid_all.astype(np.int64, copy=False)
-    clients = np.asarray(clients, dtype=object)
+    cid_all, clients = first_seen_codes(tx["client_id"])
     n = len(clients)
     dates = tx["date"].to_numpy(dtype="datetime64[ns]")
     amount = tx["amount"].to_numpy(dtype="float64")
