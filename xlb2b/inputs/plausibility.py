@@ -322,29 +322,29 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
         return []  # the usual case: no line repeats another
     first = np.empty(len(_u), dtype=np.int64)
     first[gid[::-1]] = cand[::-1]  # the last write wins: each hash's first line
-    orig = np.arange(n)
-    orig[cand] = first[gid]
-    dup = orig != np.arange(n)
-    if dup.any():  # a hash shared by different lines is not a copy
-        idx = np.flatnonzero(dup)
+    # the lines that repeat an earlier one (in line order) and that line; the rest of the check
+    # works on these few lines only
+    orig = first[gid]
+    later = orig != cand
+    idx, orig = cand[later], orig[later]
+    if len(idx):  # a hash shared by different lines is not a copy
         same = np.ones(len(idx), dtype=bool)
         for c in cols:
-            a, b = data[c].iloc[idx].to_numpy(), data[c].iloc[orig[idx]].to_numpy()
+            a, b = data[c].iloc[idx].to_numpy(), data[c].iloc[orig].to_numpy()
             same &= (a == b) | (pd.isna(a) & pd.isna(b))
-        dup[idx[~same]] = False
-    if int(dup.sum()) < COPIES_MIN:
+        idx, orig = idx[same], orig[same]
+    if len(idx) < COPIES_MIN:
         return []
     # a copy continues a block when the line before it is a copy of the line before its original
-    cont = np.r_[False, dup[1:] & dup[:-1] & (orig[1:] == orig[:-1] + 1)]
-    start = dup & ~cont
-    block = np.cumsum(start)
-    sizes = np.bincount(block[dup], minlength=block.max() + 1)
-    in_blocks = dup & (sizes[block] >= COPIES_MIN)
+    cont = np.r_[False, (idx[1:] == idx[:-1] + 1) & (orig[1:] == orig[:-1] + 1)]
+    block = np.cumsum(~cont)
+    sizes = np.bincount(block)
+    in_blocks = sizes[block] >= COPIES_MIN
     k = int(in_blocks.sum())
     if k < COPIES_MIN:
         return []
     rows = data["row"].to_numpy()
-    copies, originals = rows[in_blocks], rows[orig[in_blocks]]
+    copies, originals = rows[idx[in_blocks]], rows[orig[in_blocks]]
     return [
         (
             f"{k:,} lines ({_rows(copies)}) repeat, in the same order, earlier lines ({_rows(originals)}) in "
