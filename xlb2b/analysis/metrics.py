@@ -121,10 +121,27 @@ def count_distinct_pairs(c: np.ndarray, x: np.ndarray, nx: int, n: int) -> np.nd
     return np.bincount(keys // nx, minlength=n)
 
 
+def factorize_keys(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(key, sort=False)`` of int64 keys in ``0 .. size - 1``:
+    codes in the order of each key's first line, and the distinct keys in that
+    order.  When the keys are few enough to index a table (clients x months),
+    each key's first line is found there (``np.minimum.at``), without hashing."""
+    small = size <= max(8 * key.size, 1 << 22) and size <= 1 << 27 and key.size < 2**31 - 1
+    if not small or not key.size or key.min() < 0 or key.max() >= size:
+        codes, uniq = pd.factorize(key, sort=False)
+        return codes, uniq
+    pos = np.arange(key.size, dtype=np.int32)
+    first = np.full(size, key.size, dtype=np.int32)
+    np.minimum.at(first, key, pos)  # each key's first line
+    uniq = key[first[key] == pos]  # the keys, in the order of their first lines
+    first[uniq] = np.arange(len(uniq), dtype=np.int32)  # the table now gives each key's code
+    return first[key].astype(np.intp), uniq
+
+
 def pair_sums(c: np.ndarray, x: np.ndarray, nx: int, weights: np.ndarray):
     """Sums of ``weights`` per distinct (c, x): returns (client of pair, x of pair, sum)."""
     key = c * np.int64(max(nx, 1)) + x
-    codes, uniq = pd.factorize(key, sort=False)
+    codes, uniq = factorize_keys(key, (int(c.max()) + 1 if c.size else 0) * max(nx, 1))
     sums = money_sum(codes, weights, len(uniq))
     return uniq // max(nx, 1), uniq % max(nx, 1), sums
 
@@ -273,7 +290,7 @@ def client_metrics(
     last = np.where(last == never, np.datetime64("NaT", "ns"), last)
     # monthly revenue for the CV, as the sparse triple (client, month, revenue) of the months with
     # lines: a clients x months matrix would hold millions of cells, most of them zero
-    pk, uk = pd.factorize(c * np.int64(nm) + mi, sort=False)
+    pk, uk = factorize_keys(c * np.int64(nm) + mi, n * nm)
     monthly = (uk // nm, uk % nm + m0, np.bincount(pk, weights=amt, minlength=len(uk)))
 
     # preceding window revenue (for growth)
