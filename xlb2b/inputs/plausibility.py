@@ -91,12 +91,6 @@ def _spelling_keys_raw(values) -> np.ndarray:
     return out
 
 
-_ALNUM = np.zeros(256, dtype=bool)
-_ALNUM[48:58] = _ALNUM[97:123] = True  # digits and small letters
-_CAPITAL = np.zeros(256, dtype=bool)
-_CAPITAL[65:91] = True
-
-
 def _one_pattern(arr) -> bool:
     """Whether distinct ASCII texts are sure to have distinct spelling keys
     because they all follow one fixed pattern: the same length, no capital
@@ -111,9 +105,10 @@ def _one_pattern(arr) -> bool:
     if width == 0 or not (lens == width).all():
         return False
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0] : off[-1]].reshape(len(arr), width)
-    if _CAPITAL[data].any():
+    # capital letters (65-90); digits (48-57) and small letters (97-122) are the letters and digits
+    if ((data >= 65) & (data <= 90)).any():
         return False
-    other = ~_ALNUM[data]
+    other = ~(((data >= 48) & (data <= 57)) | ((data >= 97) & (data <= 122)))
     return bool((other == other[0]).all())
 
 
