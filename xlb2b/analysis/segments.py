@@ -262,12 +262,9 @@ def _packed_order(data, pa) -> np.ndarray | None:
     integers.  None for other texts."""
     if isinstance(data, pa.ChunkedArray):
         data = data.combine_chunks()
-    if pa.types.is_large_string(data.type):
-        width = np.int64
-    elif pa.types.is_string(data.type):
-        width = np.int32
-    else:
+    if not (pa.types.is_large_string(data.type) or pa.types.is_string(data.type)):
         return None
+    width = np.int64 if pa.types.is_large_string(data.type) else np.int32
     n = len(data)
     if not n or data.buffers()[2] is None:
         return None

@@ -239,7 +239,11 @@ _ARROW_TEXTS: dict[int, tuple[Any, Any]] = {}
 def _keep_arrow(texts: np.ndarray, arr: Any) -> None:
     """Remember ``arr`` as the pyarrow form of ``texts`` (an Index's object array) while ``texts`` lives."""
     key = id(texts)
-    _ARROW_TEXTS[key] = (weakref.ref(texts, lambda _r, key=key: _ARROW_TEXTS.pop(key, None)), arr)
+
+    def forget(_ref: Any, key: int = key) -> None:
+        _ARROW_TEXTS.pop(key, None)
+
+    _ARROW_TEXTS[key] = (weakref.ref(texts, forget), arr)
 
 
 def _arrow_strings(texts: np.ndarray, pa: Any) -> Any:
