@@ -77,3 +77,12 @@ def test_an_overlapping_previous_window_is_refused_by_analyze_itself(tx):
     )
     with pytest.raises(InputError, match="preceding window"):
         analyze(tx, settings=settings)
+
+
+def test_an_analysis_pickles_with_its_section(tx):
+    import pickle
+
+    a = analyze(tx)
+    b = pickle.loads(pickle.dumps(a))
+    pd.testing.assert_frame_equal(b.clients, analyze(tx).clients, check_exact=True)
+    assert b.dynamics is not None

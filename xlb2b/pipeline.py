@@ -181,6 +181,12 @@ class Analysis:
                 self._clients = pd.concat([base, extra], axis=1)
             self._dynamics = dyn
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickling and copying: the two-window section computed first (the step that
+        computes it is a closure, which cannot be pickled)."""
+        self._settle()
+        return self.__dict__.copy()
+
     @property
     def clients(self) -> pd.DataFrame:
         self._settle()
