@@ -556,3 +556,31 @@ def test_the_vba_turns_the_classic_result_of_every_bad_argument_case_into_its_er
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     assert lines[:-1] == want, lines
     assert lines[-1] == "text 1076 1072 2"            # B2BText("04340430") = "да"
+
+
+def test_addin_build_refuses_an_existing_output_without_force(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    out = tmp_path / "xlb2b.xlam"
+    out.write_bytes(b"the user's own file")
+    assert main(["addin", "build", "-o", str(out), "--soffice", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert "exists" in err and "--force" in err
+    assert out.read_bytes() == b"the user's own file"
+
+
+def test_addin_build_with_force_goes_on_to_build(tmp_path, capsys):
+    # with --force the existing file no longer stops it: the build itself runs and fails on the missing soffice
+    from xlb2b.cli import main
+
+    out = tmp_path / "xlb2b.xlam"
+    out.write_bytes(b"old")
+    assert main(["addin", "build", "-o", str(out), "--soffice", str(tmp_path / "none"), "--force"]) == 1
+    assert "cannot build the add-in" in capsys.readouterr().err
+
+
+def test_build_module_refuses_an_existing_output_without_force(tmp_path, capsys):
+    out = tmp_path / "a.xlam"
+    out.write_bytes(b"keep")
+    assert B.main(["-o", str(out), "--soffice", str(tmp_path / "none")]) == 1
+    assert "--force" in capsys.readouterr().err and out.read_bytes() == b"keep"

@@ -95,3 +95,37 @@ def test_change_between_the_windows_is_sent_live_as_the_cent():
     grid = _grid(rec.get_worksheet_by_name(sheet_name("dynamics_clients")))
     col = grid[0].index(column_header("change"))
     assert [row[col] for row in grid[1:] if row[0] == "g"] == [0.2]
+
+
+def test_w0_abc_on_w1_cut_points_takes_a_revenue_equal_to_the_cent_as_on_the_bound():
+    from xlb2b.analysis.dynamics import _abc_current
+
+    # W1: the smallest A revenue is 0.20, the smallest B 0.10; W0 revenue 0.3 - 0.1 = 0.19999999999999998
+    # is 0.20 to the cent: on the A bound, so A; 0.196 is 0.20 to the cent too; 0.09 is below B: C
+    w1_rev = np.array([0.5, 0.2, 0.1])
+    w1_cls = np.array(["A", "A", "B"], dtype=object)
+    got = _abc_current(np.array([0.3 - 0.1, 0.196, 0.09]), w1_rev, w1_cls)
+    assert got.tolist() == ["A", "A", "C"]
+
+
+def test_clients_that_moved_are_listed_by_w1_revenue_to_the_cent_then_id(tmp_path):
+    import openpyxl
+
+    # W0 (2024): c 100, a 1, b 1 -> c A (share before 0), a and b C (100/102 = 0.98 before)
+    # W1 (2025): a 300.006 and b 300.007, both 300.01 to the cent (a first by id), c 1
+    #   -> a A (0), b A (300.01/601.02 = 0.499), c C (600.02/601.02 = 0.998)
+    # all three move; by W1 revenue to the cent, then id: a, b, c (not b before a)
+    a = _run(
+        [
+            ("c", "2024-03-01", 100.0, 1),
+            ("a", "2024-03-01", 1.0, 1),
+            ("b", "2024-03-01", 1.0, 1),
+            ("a", "2025-03-01", 300.006, 1),
+            ("b", "2025-03-01", 300.007, 1),
+            ("c", "2025-03-01", 1.0, 1),
+        ]
+    )
+    book = write_analysis_workbook(a, tmp_path / "movers.xlsx")
+    rows = list(openpyxl.load_workbook(book, data_only=True)[sheet_name("migration_abc")].iter_rows(values_only=True))
+    start = [i for i, r in enumerate(rows) if r[0] == "Clients that moved"][0] + 2
+    assert [r[0] for r in rows[start : start + 3]] == ["a", "b", "c"]

@@ -420,14 +420,22 @@ def build_addin(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m udfs.addin.build [-o xlb2b.xlam] [--soffice PATH]``; exit status 0 or 1."""
+    """``python -m udfs.addin.build [-o xlb2b.xlam] [--soffice PATH] [--force]``; exit status 0, or 1
+    (the build failed, or the output exists and ``--force`` is not given: the rule of every xlb2b command)."""
     parser = argparse.ArgumentParser(
         prog="xlb2b addin build",
         description="Build xlb2b.xlam (classic xlwings add-in, ribbon tab B2B) with LibreOffice.",
     )
     parser.add_argument("-o", "--output", default="xlb2b.xlam", help="the .xlam to write (default: %(default)s)")
     parser.add_argument("--soffice", default="soffice", help="LibreOffice's soffice program (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
     args = parser.parse_args(argv)
+    if Path(args.output).is_file() and not args.force:
+        print(
+            f"xlb2b: {args.output} exists; pass --force to overwrite it, or choose another path with -o",
+            file=sys.stderr,
+        )
+        return 1
     started = time.perf_counter()
     try:
         path = build_addin(args.output, soffice=args.soffice)

@@ -149,10 +149,17 @@ def _summed(ids, client, day, pair, k: int, amount, units, buys) -> DayTotals:
         client,
         day,
         money_sum(pair, amount, k),
-        np.bincount(pair, weights=units, minlength=k),
+        _wsum(pair, units, k),
         np.bincount(pair, minlength=k),
-        np.bincount(pair, weights=buys, minlength=k).astype(np.int64),
+        _wsum(pair, buys, k).astype(np.int64),
     )
+
+
+def _wsum(codes: np.ndarray, weights, n: int) -> np.ndarray:
+    """``np.bincount(codes, weights, minlength=n)`` as float64 always: numpy
+    gives int64 zeros when there are no codes (an empty window), which would
+    change the dtype of every table built on it."""
+    return np.bincount(codes, weights=weights, minlength=n).astype(np.float64, copy=False)
 
 
 def _in_window(dates: np.ndarray, w: Window) -> np.ndarray:
@@ -187,8 +194,8 @@ def _window_totals(d: DayTotals, w1: Window, w0: Window) -> tuple[dict[str, np.n
         sel = (d.day >= _day(w.start)) & (d.day <= _day(w.end))
         c = d.client[sel]
         out[f"revenue_{tag}"] = money_sum(c, d.amount[sel], n)  # net zero is 0, not float noise
-        out[f"units_{tag}"] = np.bincount(c, weights=d.units[sel], minlength=n)
-        out[f"lines_{tag}"] = np.bincount(c, weights=d.lines[sel], minlength=n).astype(np.int64)
+        out[f"units_{tag}"] = _wsum(c, d.units[sel], n)
+        out[f"lines_{tag}"] = _wsum(c, d.lines[sel], n).astype(np.int64)
     first = _first_purchase_day(d)
     has = first < np.iinfo(np.int64).max
     fd = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -301,18 +308,18 @@ def revenue_bridge(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame
     change = r1 - r0
     amounts, counts = {}, {}
     amounts["start"] = money_sum(g, r0, ng)
-    counts["start"] = np.bincount(g, weights=(r0 > 0).astype(float), minlength=ng)
+    counts["start"] = _wsum(g, (r0 > 0).astype(float), ng)
     for key in ("new", "returned", "lost", "no_unit_data", "other", "flat"):
         m = row == key
         amounts[key] = money_sum(g[m], change[m], ng)
         counts[key] = np.bincount(g[m], minlength=ng).astype(float)
     for st in ("grown", "shrunk"):
         m = row == st
-        amounts[f"{st}_price"] = np.bincount(g[m], weights=price[m], minlength=ng)
-        amounts[f"{st}_volume"] = np.bincount(g[m], weights=volume[m], minlength=ng)
+        amounts[f"{st}_price"] = _wsum(g[m], price[m], ng)
+        amounts[f"{st}_volume"] = _wsum(g[m], volume[m], ng)
         counts[f"{st}_price"] = counts[f"{st}_volume"] = np.bincount(g[m], minlength=ng).astype(float)
     amounts["end"] = money_sum(g, r1, ng)
-    counts["end"] = np.bincount(g, weights=(r1 > 0).astype(float), minlength=ng)
+    counts["end"] = _wsum(g, (r1 > 0).astype(float), ng)
     parts = []
     for key in BRIDGE_ROWS:
         d = {"row": key, "clients": counts[key].astype(np.int64), "amount": amounts[key]}
@@ -347,11 +354,11 @@ def retention(clients: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     ng = len(groups)
     r0, r1 = r0[b0], r1[b0]
     kept = np.maximum(r1, 0)
-    base = np.bincount(g, weights=r0, minlength=ng)
+    base = _wsum(g, r0, ng)
     buyers = np.bincount(g, minlength=ng)
-    ret = np.bincount(g, weights=(r1 > 0).astype(float), minlength=ng)
-    nrr = np.bincount(g, weights=kept, minlength=ng)
-    grr = np.bincount(g, weights=np.minimum(kept, r0), minlength=ng)
+    ret = _wsum(g, (r1 > 0).astype(float), ng)
+    nrr = _wsum(g, kept, ng)
+    grr = _wsum(g, np.minimum(kept, r0), ng)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame(
             {
@@ -384,7 +391,9 @@ def nrr_grr(r0, r1) -> tuple[float, float]:
 # ---------------------------------------------------------------- W0 segments and migration
 def _abc_current(r0: np.ndarray, w1_revenue: np.ndarray, w1_class: np.ndarray) -> np.ndarray:
     """ABC of W0 on W1's cut points: A when R0 ≥ the smallest W1 revenue of
-    class A, B when ≥ the smallest of class B, else C."""
+    class A, B when ≥ the smallest of class B, else C; both to the cent, so a
+    W0 revenue equal to the cent to that W1 revenue is on it."""
+    r0, w1_revenue = seg.cents(r0), seg.cents(w1_revenue)
     out = np.full(r0.shape, np.nan, dtype=object)
     ok = ~np.isnan(r0)
     a = w1_revenue[w1_class == "A"]
@@ -442,7 +451,8 @@ def w0_segments(
         s = fn(c, settings, cuts=given) if fn in (seg.psc, seg.rfm, seg.dsl) else fn(c, settings)
         out[col + "_w0"] = s.columns[col]
         cuts.update(s.cuts)
-    return out, cuts
+    # the label columns as text whether W0 has buyers or not (pandas keeps an empty object column object)
+    return out.astype({k: "str" for k in out.columns if k != "client_id" and out[k].dtype == object}), cuts
 
 
 def _text(values: np.ndarray) -> np.ndarray:
@@ -491,8 +501,8 @@ def migration(clients: pd.DataFrame, name: str) -> pd.DataFrame:
             "from": np.asarray(fu, dtype=object)[ku // len(tu)],
             "to": np.asarray(tu, dtype=object)[ku % len(tu)],
             "clients": np.bincount(kc, minlength=len(ku)),
-            "revenue_w0": np.bincount(kc, weights=r0[m], minlength=len(ku)),
-            "revenue_w1": np.bincount(kc, weights=r1[m], minlength=len(ku)),
+            "revenue_w0": _wsum(kc, r0[m], len(ku)),
+            "revenue_w1": _wsum(kc, r1[m], len(ku)),
         }
     )
     return out
@@ -576,7 +586,7 @@ def cohorts(tx, w1: Window, settings: Settings) -> pd.DataFrame:
     ok = has[c] & (p >= first[c])
     size = np.bincount(first[has] - p0, minlength=ncoh)
     cell = (first[c] - p0) * ncoh + (p - first[c])  # (cohort, age), dense
-    rev = np.bincount(cell[ok], weights=amount[ok], minlength=ncoh * ncoh)
+    rev = _wsum(cell[ok], amount[ok], ncoh * ncoh)
     # active: distinct (client, period) among purchase pairs (sorted by client, then date)
     sel = ok & (buys > 0)
     cs, ps, cells = c[sel], p[sel], cell[sel]

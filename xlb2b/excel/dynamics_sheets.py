@@ -455,7 +455,9 @@ class _Section:
         mv = c.loc[both, [k for k in ("client_id", "name", "manager") if k in c] + ["revenue_w0", "revenue_w1"]].copy()
         mv.insert(len(mv.columns) - 2, "from", f_[both])
         mv.insert(len(mv.columns) - 2, "to", t_[both])
-        mv = mv.sort_values(["revenue_w1", "client_id"], ascending=[False, True], kind="stable")
+        # by W1 revenue to the cent (two equal to the cent are a tie, broken by id)
+        mv = mv.assign(_cents=np.round(mv["revenue_w1"].to_numpy(dtype="float64"), 2))
+        mv = mv.sort_values(["_cents", "client_id"], ascending=[False, True], kind="stable").drop(columns="_cents")
         ws.write_string(r, 0, t("dynamics.movers", "Clients that moved"), w.f_bold)
         if len(mv) > MOVERS_SHOWN:
             # the whole list is on the Client dynamics sheet (filter its W0 and W1 columns)

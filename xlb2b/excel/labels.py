@@ -51,3 +51,46 @@ class _Labels:
         loc = labels(section, self.lang)
         table = {name: loc.get(key, name) for key, name in en.items()}
         return lambda v: table.get(v, v) if isinstance(v, str) else v
+
+
+#: client columns holding names the workbook shows translated: column -> how
+_CLIENT_LABELS = {
+    "psc_group": "psc_group",
+    "psc_group_w0": "psc_group",
+    "rfm_segment": "rfm_segment",
+    "rfm_segment_w0": "rfm_segment",
+    "status": "client_status.",
+    "lapse_status": "lapse_status.",
+}
+
+
+def _keyed(prefix: str, lang: str) -> Callable[[Any], Any]:
+    """Map a key (``grown``) to its ``lang`` label under ``prefix`` (``client_status.``)."""
+    return lambda v: label(f"{prefix}{v}", lang) if isinstance(v, str) else v
+
+
+def localised_clients(frame, lang: str = "en"):
+    """The clients table with its PSC group, RFM segment, client status and
+    lapse status names as the workbook shows them in ``lang`` (a copy; the
+    table itself for ``en``, whose CSV keeps the engine's names)."""
+    if lang == "en":
+        return frame
+    t = _Labels(lang)
+    out = frame.copy()
+    for col, how in _CLIENT_LABELS.items():
+        if col not in out:
+            continue
+        tr: Callable[[Any], Any] = t.translator(how) if not how.endswith(".") else _keyed(how, lang)
+        values = out[col].astype(object)
+        out[col] = values.map(tr, na_action="ignore")
+    return out
+
+
+def localised_summary(frame, summary: str, lang: str = "en"):
+    """A summary table with its segment column as the workbook shows it in
+    ``lang`` (:func:`segment_label`); the table itself for ``en``."""
+    if lang == "en" or "segment" not in frame:
+        return frame
+    out = frame.copy()
+    out["segment"] = [segment_label(summary, v, lang) for v in out["segment"].astype(object)]
+    return out

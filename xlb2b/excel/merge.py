@@ -217,7 +217,9 @@ class _Merge:
         if clash:
             raise _refuse(
                 t.label,
-                "it already has the workbook-level name(s) " + ", ".join(clash) + " that the added sheets define",
+                "it already has the workbook-level name(s) " + ", ".join(clash) + " that the added sheets define "
+                "(sheets added before, e.g. by an earlier run): delete those sheets and names (Formulas > Name "
+                "Manager) first, or add the sheets to another copy of the workbook",
             )
         table_map: dict[str, str] = {}
         table_ids: dict[str, int] = {}

@@ -46,3 +46,29 @@ _WHAT = {
     "overdue_amount": "overdue amount",
     "overdue_flag": "overdue flag",
 }
+
+#: the money columns that are summed (per client, per segment, in total)
+MONEY_COLUMNS = frozenset({"amount", "cost", "gross_profit"})
+
+#: 2**46: below it a 64-bit float is finer than 1/128 of a unit, so every amount
+#: given to the cent reads back as that cent; at and above it the spacing of
+#: floats reaches 1/64 and cents are lost (0.01 reads as 0.016 at 7.5e13)
+MONEY_LIMIT = float(2**46)
+
+#: why a line amount at or above MONEY_LIMIT is rejected (one text, so the
+#: engine path counts these rows under one reason)
+MONEY_TOO_LARGE = (
+    f"amount of {MONEY_LIMIT:,.0f} or more: too large to keep its cents; "
+    "give the amounts in thousands (divide the column by 1000) or check the column"
+)
+
+
+def money_sum_too_large(what: str, total: float) -> str:
+    """The message for a money column whose absolute values add up to
+    MONEY_LIMIT or more: its per-client and total sums could lose cents."""
+    return (
+        f"the {what} values add up to {total:,.0f} (absolute values); sums of "
+        f"{MONEY_LIMIT:,.0f} or more cannot keep their cents, so totals would be wrong: "
+        "give the amounts in thousands (divide the column by 1000), or split the file "
+        "(by period or by client) and analyse the parts"
+    )

@@ -31,7 +31,17 @@ import numpy as np
 import pandas as pd
 
 from xlb2b.errors import ERROR, INFO, WARNING, InputError, Report
-from xlb2b.inputs.columns import _WHAT, COLUMN_TYPES, DATE, NUMBER, ROW_REQUIRED, TEXT
+from xlb2b.inputs.columns import (
+    _WHAT,
+    COLUMN_TYPES,
+    DATE,
+    MONEY_COLUMNS,
+    MONEY_LIMIT,
+    MONEY_TOO_LARGE,
+    NUMBER,
+    ROW_REQUIRED,
+    TEXT,
+)
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.headers import _match_columns, _normalise_mapping
 from xlb2b.inputs.raw import _Raw
@@ -522,6 +532,8 @@ def validate(
         elif ctype == NUMBER:
             v, bad, why = _number(col, rules[c], stage)
             checks.append((c, why, bad))
+            if c in MONEY_COLUMNS:
+                checks.append((c, MONEY_TOO_LARGE, v.notnull() & (v.abs() >= MONEY_LIMIT)))
         elif ctype == DATE:
             v, bad, why = _date(col, rules[c], stage)
             if why:

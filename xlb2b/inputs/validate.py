@@ -9,7 +9,17 @@ import numpy as np
 import pandas as pd
 
 from xlb2b.errors import ERROR, WARNING, Problem
-from xlb2b.inputs.columns import _WHAT, COLUMN_TYPES, DATE, ROW_REQUIRED, TEXT
+from xlb2b.inputs.columns import (
+    _WHAT,
+    COLUMN_TYPES,
+    DATE,
+    MONEY_COLUMNS,
+    MONEY_LIMIT,
+    MONEY_TOO_LARGE,
+    ROW_REQUIRED,
+    TEXT,
+    money_sum_too_large,
+)
 from xlb2b.inputs.context import MAX_PROBLEMS_WHEN_REFUSED, _Ctx
 from xlb2b.inputs.ids import _merge_lookalike_ids
 from xlb2b.inputs.parse import _parse
@@ -80,6 +90,13 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
             rejected[bad_idx_c] = True
             reasons = pr.bad.loc[bad_idx_c].to_numpy()
             cells.extend(zip(bad_idx_c.tolist(), [order] * len(bad_idx_c), reasons.tolist(), [c] * len(bad_idx_c)))
+        if c in MONEY_COLUMNS:  # an amount too large for its cents is not a number we can show
+            with np.errstate(invalid="ignore"):
+                big = np.abs(pd.to_numeric(pr.values, errors="coerce").to_numpy(dtype="float64")) >= MONEY_LIMIT
+            big_idx = np.flatnonzero(big & candidate)
+            if len(big_idx):
+                rejected[big_idx] = True
+                cells.extend((int(i), order, MONEY_TOO_LARGE, c) for i in big_idx)
         if c in required:
             miss = np.flatnonzero(pr.empty & candidate)
             if len(miss):
@@ -136,6 +153,11 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
     ctx.report.problems.extend(sorted(problems, key=lambda q: (q.row or 0, q.severity != ERROR)))
 
     keep = candidate & ~rejected
+    for c in MONEY_COLUMNS & parsed.keys():
+        v = pd.to_numeric(parsed[c].values, errors="coerce").to_numpy(dtype="float64")[keep]
+        total = float(np.nansum(np.abs(v)))
+        if total >= MONEY_LIMIT:
+            ctx.fatal(money_sum_too_large(_WHAT.get(c, c), total), column=raw.headers[positions[c]])
     everything = bool(keep.all())
     out: dict[str, Any] = {}
     for c, pr in parsed.items():

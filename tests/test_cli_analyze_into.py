@@ -1,0 +1,126 @@
+"""`xlb2b analyze --into BOOK`: the analysis sheets added to a user's workbook, nothing of theirs lost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lo import compare_recalculated, recalc, requires_soffice
+
+from xlb2b.cli import main
+
+OOXML_CHECK = Path("/work/shared/tools/ooxml/ooxml_check.py")
+
+
+@pytest.fixture(scope="module")
+def transactions(tmp_path_factory) -> Path:
+    from xlb2b.sample import generate
+
+    p = tmp_path_factory.mktemp("tx") / "tx.csv"
+    generate(40, seed=11).transactions.to_csv(p, index=False)
+    return p
+
+
+def _user_book(path: Path, vba: bytes | None = None) -> None:
+    """A user's workbook: a data sheet with a formula, a defined name and a chart, and a sheet named
+    Clients (the name the analysis' own Clients sheet wants)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Budget")
+    ws.write_column(0, 0, [10, 20, 30])
+    ws.write_formula(3, 0, "=SUM(A1:A3)", None, 60)
+    wb.define_name("budget_total", "=Budget!$A$4")
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "=Budget!$A$1:$A$3"})
+    ws.insert_chart("C2", chart)
+    wb.add_worksheet("Clients").write_string(0, 0, "our own client list")
+    if vba is not None:
+        bin_path = path.with_suffix(".bin")
+        bin_path.write_bytes(vba)
+        wb.add_vba_project(str(bin_path))
+    wb.close()
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+def _ooxml_ok(path: Path) -> None:
+    if not OOXML_CHECK.is_file():
+        pytest.skip("ooxml_check.py is not on this machine")
+    r = subprocess.run([sys.executable, str(OOXML_CHECK), str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_analysis_into_a_workbook_keeps_its_sheets_formulas_names_and_chart(transactions, tmp_path):
+    book = tmp_path / "plan.xlsx"
+    _user_book(book)
+    before = _members(book)
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 0
+    after = _members(book)
+    # the user's chart and its drawing are copied byte for byte (their sheet only loses tabSelected)
+    for part in ("xl/charts/chart1.xml", "xl/drawings/drawing1.xml", "xl/worksheets/sheet2.xml"):
+        assert after[part] == before[part]
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames[:2] == ["Budget", "Clients"]
+    assert wb["Budget"]["A4"].value == "=SUM(A1:A3)"
+    assert wb["Clients"]["A1"].value == "our own client list"
+    assert "budget_total" in wb.defined_names
+    # the analysis' Clients sheet takes the next free name, and its formulas follow it
+    assert "Clients (2)" in wb.sheetnames and "Settings" in wb.sheetnames
+    cut = wb.defined_names["rfm_m_cut1"].attr_text
+    settings_formulas = [
+        c.value for row in wb[cut.split("!")[0].strip("'")].iter_rows() for c in row if isinstance(c.value, str)
+    ]
+    assert any("'Clients (2)'!" in f for f in settings_formulas if f.startswith("="))
+    assert not any("PERCENTILE.INC(Clients!" in f for f in settings_formulas)
+    _ooxml_ok(book)
+
+
+def test_analysis_into_a_macro_workbook_keeps_the_macros(transactions, tmp_path):
+    import xlwings
+
+    with zipfile.ZipFile(Path(xlwings.__file__).parent / "quickstart.xlsm") as z:
+        vba = z.read("xl/vbaProject.bin")
+    book = tmp_path / "plan.xlsm"
+    _user_book(book, vba)
+    out = tmp_path / "plan-analysed.xlsm"
+    assert main(["analyze", str(transactions), "--into", str(book), "-o", str(out), "-q"]) == 0
+    assert _members(out)["xl/vbaProject.bin"] == vba
+    assert openpyxl.load_workbook(out, keep_vba=True).sheetnames[:2] == ["Budget", "Clients"]
+    _ooxml_ok(out)
+
+
+def test_analysis_into_refuses_a_missing_book_and_a_changed_type(transactions, tmp_path, capsys):
+    assert main(["analyze", str(transactions), "--into", str(tmp_path / "none.xlsx"), "-q"]) == 2
+    assert "no such workbook" in capsys.readouterr().err
+    book = tmp_path / "m.xlsm"
+    _user_book(book)
+    assert main(["analyze", str(transactions), "--into", str(book), "-o", str(tmp_path / "m.xlsx"), "-q"]) == 2
+    assert "keep the workbook's type" in capsys.readouterr().err
+
+
+@requires_soffice
+def test_formulas_of_the_merged_workbook_recalculate_to_their_cached_values(transactions, tmp_path):
+    book = tmp_path / "plan.xlsx"
+    _user_book(book)
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 0
+    assert compare_recalculated(book, recalc(book, tmp_path / "lo")) == []
+
+
+def test_a_second_analysis_into_the_same_workbook_is_refused_and_leaves_it_as_it_was(transactions, tmp_path, capsys):
+    book = tmp_path / "plan.xlsx"
+    _user_book(book)
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 0
+    once = book.read_bytes()
+    capsys.readouterr()
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "already has the workbook-level name(s)" in err and "another copy" in err
+    assert book.read_bytes() == once
