@@ -563,7 +563,7 @@ def test_addin_build_refuses_an_existing_output_without_force(tmp_path, capsys):
 
     out = tmp_path / "xlb2b.xlam"
     out.write_bytes(b"the user's own file")
-    assert main(["addin", "build", "-o", str(out), "--soffice", str(tmp_path / "none")]) == 2
+    assert main(["addin", "build", "-o", str(out), "--soffice", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err
     assert "exists" in err and "--force" in err
     assert out.read_bytes() == b"the user's own file"
@@ -582,5 +582,5 @@ def test_addin_build_with_force_goes_on_to_build(tmp_path, capsys):
 def test_build_module_refuses_an_existing_output_without_force(tmp_path, capsys):
     out = tmp_path / "a.xlam"
     out.write_bytes(b"keep")
-    assert B.main(["-o", str(out), "--soffice", str(tmp_path / "none")]) == 2
+    assert B.main(["-o", str(out), "--soffice", str(tmp_path / "none")]) == 1
     assert "--force" in capsys.readouterr().err and out.read_bytes() == b"keep"

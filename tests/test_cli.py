@@ -72,7 +72,7 @@ def test_demo_writes_inputs_and_results(tmp_path, capsys):
 
 
 def test_input_error_exits_2_with_a_readable_report(tmp_path, capsys, monkeypatch):
-    import xlb2b.cli as cli
+    import xlb2b.cli.parser as cli
     from xlb2b import InputError, Report
 
     def broken(args):
@@ -329,7 +329,7 @@ def test_read_only_folder_exit_1(tmp_path, capsys):
 
 
 def test_unwritable_folder_is_found_before_the_work(tmp_path, capsys, monkeypatch):
-    import xlb2b.cli as cli
+    import xlb2b.cli.output as cli
     import xlb2b.pipeline
 
     def never(*a, **k):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import time
 
-from xlb2b import cli
+from xlb2b.cli import output as cli
 
 
 class _Terminal(io.StringIO):

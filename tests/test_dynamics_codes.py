@@ -24,6 +24,7 @@ def _both_ways(monkeypatch, tx, settings, spoil=None):
 
     monkeypatch.setattr(D, "dynamics", spy)
     a = analyze(tx, settings=settings)
+    a.dynamics  # noqa: B018 - computed on first use, while the spy is in place
     return a, seen["by_text"]
 
 

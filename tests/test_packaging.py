@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED = [
-    "xlb2b/cli.py", "xlb2b/locales/en.toml", "xlb2b/inputs/read.py", "xlb2b/inputs/sources/csv.py",
+    "xlb2b/cli/parser.py", "xlb2b/locales/en.toml", "xlb2b/inputs/read.py", "xlb2b/inputs/sources/csv.py",
     "xlb2b/analysis/metrics.py", "xlb2b/planning/forecast.py", "xlb2b/excel/merge.py",
     "udfs/__init__.py", "udfs/functions.py", "udfs/convert.py", "udfs/scripts.py", "udfs/ribbon.py",
     "udfs/addin/__init__.py", "udfs/addin/build.py", "udfs/addin/wrappers.py", "udfs/addin/xlb2b.bas",

@@ -399,7 +399,9 @@ def _analysis(book, lang: str, *, settings=None, skip: set[str] | None = None):
     tables = {kind: read_table(kind, rows, name=f"{book.name}, sheet {sheet}") for kind, (sheet, rows) in found.items()}
     if callable(settings):  # settings that depend on the data read
         settings = settings(tables["transactions"])
-    return analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
+    a = analyze(tables["transactions"], tables.get("clients"), tables.get("market"), settings)
+    a.dynamics  # noqa: B018 - the two-window section now, before any sheet of the previous run is deleted
+    return a
 
 
 def _record(book, build: Callable[[RecordingWorkbook, list[str]], Any]) -> RecordingWorkbook:

@@ -146,7 +146,16 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Analysis:
-    clients: pd.DataFrame
+    """What :func:`analyze` found.  ``clients``: one row per analysed client,
+    the two-window columns (``DYNAMICS_COLUMNS``) last when ``dynamics`` is
+    computed; ``dynamics``: the W0 -> W1 section (:class:`xlb2b.analysis.dynamics.Dynamics`),
+    None with ``Settings(dynamics=False)``.  Without a progress callback,
+    :func:`analyze` leaves the two-window section to the first use of
+    ``clients`` or ``dynamics`` (the summaries, cut points, exclusions and
+    report do not need it); with one (the command line, the buttons) it is
+    computed inside :func:`analyze`, under its own stage."""
+
+    _clients: pd.DataFrame = field(repr=False)
     excluded: pd.DataFrame
     cut_points: dict[str, list[float]]
     report: Report
@@ -154,10 +163,50 @@ class Analysis:
     settings: Settings
     inputs: dict[str, InputTable] = field(default_factory=dict)
     competitors: pd.DataFrame | None = None
-    dynamics: Any = None  # xlb2b.dynamics.Dynamics (W0 -> W1), when settings.dynamics
+    _dynamics: Any = field(default=None, repr=False)
     _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    #: computes the two-window section: (Dynamics, its per-client columns for ``clients``)
+    _pending: Callable[[], tuple[Any, dict[str, pd.Series]]] | None = field(default=None, repr=False)
 
     SUMMARIES = tuple(SEGMENT_COLUMNS)
+
+    def _settle(self) -> None:
+        """Compute the two-window section if it is still to be computed."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            dyn, columns = pending()
+            if columns:
+                base = self._clients
+                extra = pd.DataFrame(columns, index=base.index)
+                self._clients = pd.concat([base, extra], axis=1)
+            self._dynamics = dyn
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickling and copying: the two-window section computed first (the step that
+        computes it is a closure, which cannot be pickled)."""
+        self._settle()
+        return self.__dict__.copy()
+
+    @property
+    def clients(self) -> pd.DataFrame:
+        self._settle()
+        return self._clients
+
+    @clients.setter
+    def clients(self, value: pd.DataFrame) -> None:
+        self._settle()
+        self._clients = value
+
+    @property
+    def dynamics(self) -> Any:
+        """The two-window section (W0 -> W1), or None when ``Settings(dynamics=False)``."""
+        self._settle()
+        return self._dynamics
+
+    @dynamics.setter
+    def dynamics(self, value: Any) -> None:
+        self._pending = None
+        self._dynamics = value
 
     def summary(self, name: str, *, with_sums: bool = False) -> pd.DataFrame:
         """The consulting table of §9 for one segmentation (``with_sums``: also
@@ -166,8 +215,9 @@ class Analysis:
             raise ValueError(f"unknown summary {name!r}; choose from {', '.join(SEGMENT_COLUMNS)}")
         if name not in self._summaries:
             grid_order = list(dict.fromkeys(c for row in self.settings.rfm_grid for c in row))
+            # the one-window columns are all it needs: the two-window section is not computed for it
             self._summaries[name] = summary_table(
-                self.clients, name, competitors=self.competitors, grid_order=grid_order, with_sums=True
+                self._clients, name, competitors=self.competitors, grid_order=grid_order, with_sums=True
             )
         t = self._summaries[name]
         return (t if with_sums else t.drop(columns=SUM_COLUMNS)).copy()
@@ -515,37 +565,48 @@ def analyze(
             severity=INFO,
         )
 
-    dyn = None
-    if settings.dynamics:
-        step("comparing windows")
-        if engine:
-            from xlb2b.analysis.aggregate import engine_dynamics
-
-            dyn = engine_dynamics(
-                tx_t.table, window, cm.table, c, cut_points, attributes, settings, w0_metrics=w0_metrics
-            )
-        else:
-            from xlb2b.analysis.dynamics import dynamics as _dynamics
-
-            # the per-client table is in the order of the clients' first line in tx, as the day totals
-            # of the dynamics are: the analysed clients go by their position there, not by their ids
-            dyn = _dynamics(tx, window, c, cut_points, attributes, settings, codes=np.flatnonzero(positive.to_numpy()))
-        per = dyn.clients
-        pos = dyn._cache.pop("w1_rows")
-        for col in DYNAMICS_COLUMNS:
-            if col in per:
-                # every analysed client buys in W1, so is in per; text columns stay as stored
-                c[col] = per[col].take(pos).set_axis(c.index)
+    # the two-window section works on the per-client table as segmented (before the missing
+    # columns are added, the whole-number ones become Int64 and the columns are put in order)
+    w1_clients = c.copy(deep=False)
     for col in CLIENT_COLUMNS:
         if col not in c:
             c[col] = np.nan
     for col in INT_COLUMNS:
         c[col] = _nullable_int(c[col])
-    order = CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS + (DYNAMICS_COLUMNS if dyn is not None else []) if x in c]
-    c = c[order]
+    c = c[CLIENT_COLUMNS + [x for x in EXTRA_COLUMNS if x in c]]
     inputs = {
         k: (_as_input_table(t) if _is_engine(t) else t)
         for k, t in (("transactions", tx_t), ("clients", cl_t), ("market", mk_t))
         if t is not None
     }
-    return Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors, dynamics=dyn)
+    out = Analysis(c, excluded, cut_points, report, window, settings, inputs, competitors)
+    if settings.dynamics:
+        from xlb2b.analysis.dynamics import previous_window
+
+        previous_window(window, settings)  # a W0 that overlaps W1 is refused here, not on first use
+        analysed = np.flatnonzero(positive.to_numpy())
+
+        def two_windows() -> tuple[Any, dict[str, pd.Series]]:
+            if engine:
+                from xlb2b.analysis.aggregate import engine_dynamics
+
+                dyn = engine_dynamics(
+                    tx_t.table, window, cm.table, w1_clients, cut_points, attributes, settings, w0_metrics=w0_metrics
+                )
+            else:
+                from xlb2b.analysis.dynamics import dynamics as _dynamics
+
+                # the per-client table is in the order of the clients' first line in tx, as the day totals
+                # of the dynamics are: the analysed clients go by their position there, not by their ids
+                dyn = _dynamics(tx, window, w1_clients, cut_points, attributes, settings, codes=analysed)
+            per = dyn.clients
+            pos = dyn._cache.pop("w1_rows")
+            # every analysed client buys in W1, so is in per; text columns stay as stored
+            columns = {col: per[col].take(pos).set_axis(w1_clients.index) for col in DYNAMICS_COLUMNS if col in per}
+            return dyn, columns
+
+        out._pending = two_windows
+        if progress is not None:  # the command line and the buttons show this stage and its errors here
+            step("comparing windows")
+            out._settle()
+    return out

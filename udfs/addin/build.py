@@ -420,8 +420,8 @@ def build_addin(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m udfs.addin.build [-o xlb2b.xlam] [--soffice PATH] [--force]``; exit status 0, 1
-    (the build failed) or 2 (the output exists and ``--force`` is not given)."""
+    """``python -m udfs.addin.build [-o xlb2b.xlam] [--soffice PATH] [--force]``; exit status 0, or 1
+    (the build failed, or the output exists and ``--force`` is not given: the rule of every xlb2b command)."""
     parser = argparse.ArgumentParser(
         prog="xlb2b addin build",
         description="Build xlb2b.xlam (classic xlwings add-in, ribbon tab B2B) with LibreOffice.",
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             f"xlb2b: {args.output} exists; pass --force to overwrite it, or choose another path with -o",
             file=sys.stderr,
         )
-        return 2
+        return 1
     started = time.perf_counter()
     try:
         path = build_addin(args.output, soffice=args.soffice)

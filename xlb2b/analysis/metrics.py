@@ -121,10 +121,27 @@ def count_distinct_pairs(c: np.ndarray, x: np.ndarray, nx: int, n: int) -> np.nd
     return np.bincount(keys // nx, minlength=n)
 
 
+def factorize_keys(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(key, sort=False)`` of int64 keys in ``0 .. size - 1``:
+    codes in the order of each key's first line, and the distinct keys in that
+    order.  When the keys are few enough to index a table (clients x months),
+    each key's first line is found there (``np.minimum.at``), without hashing."""
+    small = size <= max(8 * key.size, 1 << 22) and size <= 1 << 27 and key.size < 2**31 - 1
+    if not small or not key.size or key.min() < 0 or key.max() >= size:
+        codes, uniq = pd.factorize(key, sort=False)
+        return codes, uniq
+    pos = np.arange(key.size, dtype=np.int32)
+    first = np.full(size, key.size, dtype=np.int32)
+    np.minimum.at(first, key, pos)  # each key's first line
+    uniq = key[first[key] == pos]  # the keys, in the order of their first lines
+    first[uniq] = np.arange(len(uniq), dtype=np.int32)  # the table now gives each key's code
+    return first[key].astype(np.intp), uniq
+
+
 def pair_sums(c: np.ndarray, x: np.ndarray, nx: int, weights: np.ndarray):
     """Sums of ``weights`` per distinct (c, x): returns (client of pair, x of pair, sum)."""
     key = c * np.int64(max(nx, 1)) + x
-    codes, uniq = pd.factorize(key, sort=False)
+    codes, uniq = factorize_keys(key, (int(c.max()) + 1 if c.size else 0) * max(nx, 1))
     sums = money_sum(codes, weights, len(uniq))
     return uniq // max(nx, 1), uniq % max(nx, 1), sums
 
@@ -158,6 +175,24 @@ def _div(a, b) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- metrics
+def first_seen_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids, sort=False)`` as (int64 codes, object array of the
+    distinct ids).  A categorical column whose categories all occur, in the
+    order of their first line (as the reader makes them), is that already:
+    its codes are taken as they are, without hashing a million of them."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes = ids.cat.codes.to_numpy()
+        k = len(ids.cat.categories)
+        if len(codes) and k and codes.min() >= 0:
+            seen = np.maximum.accumulate(codes)  # the greatest code so far
+            if seen[0] == 0 and seen[-1] == k - 1 and (np.diff(seen) <= 1).all():
+                # every code is at most one above all those before it: the first lines of the
+                # codes come in the order 0, 1, 2, ..., and all k occur
+                return codes.astype(np.int64), np.asarray(ids.cat.categories, dtype=object).copy()
+    codes, uniq = pd.factorize(ids, sort=False)
+    return codes.astype(np.int64, copy=False), np.asarray(uniq, dtype=object)
+
+
 @dataclass
 class ClientMetrics:
     table: pd.DataFrame  # one row per client seen in transactions (any period)
@@ -177,9 +212,7 @@ def client_metrics(
     (first purchase date per client id, over the whole history) lets ``tx``
     be just the window's lines.
     """
-    cid_all, clients = pd.factorize(tx["client_id"], sort=False)
-    cid_all = cid_all.astype(np.int64, copy=False)
-    clients = np.asarray(clients, dtype=object)
+    cid_all, clients = first_seen_codes(tx["client_id"])
     n = len(clients)
     dates = tx["date"].to_numpy(dtype="datetime64[ns]")
     amount = tx["amount"].to_numpy(dtype="float64")
@@ -257,7 +290,7 @@ def client_metrics(
     last = np.where(last == never, np.datetime64("NaT", "ns"), last)
     # monthly revenue for the CV, as the sparse triple (client, month, revenue) of the months with
     # lines: a clients x months matrix would hold millions of cells, most of them zero
-    pk, uk = pd.factorize(c * np.int64(nm) + mi, sort=False)
+    pk, uk = factorize_keys(c * np.int64(nm) + mi, n * nm)
     monthly = (uk // nm, uk % nm + m0, np.bincount(pk, weights=amt, minlength=len(uk)))
 
     # preceding window revenue (for growth)

@@ -11,6 +11,7 @@ import pandas as pd
 from xlb2b.errors import WARNING, Problem
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.tables import InputTable
+from xlb2b.inputs.values import _arrow_strings
 
 #: Cyrillic letters drawn like Latin ones (after case folding: А/A, В/B, Е/E, К/K, М/M,
 #: Н/H, О/O, Р/P, С/C, Т/T, У/Y, Х/X, and the Ukrainian І/I, Ј/J, Ѕ/S)
@@ -69,7 +70,7 @@ def _all_distinct_folded(texts: np.ndarray) -> bool:
         return False
     if pd.api.types.infer_dtype(texts, skipna=False) != "string":
         return False
-    arr = pa.array(texts, type=pa.string())
+    arr = _arrow_strings(texts, pa)
     if not pc.all(pc.string_is_ascii(arr)).as_py():
         return False
     lower = pc.ascii_lower(arr)

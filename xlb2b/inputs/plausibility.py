@@ -34,6 +34,7 @@ import pandas as pd
 from xlb2b.errors import WARNING
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.structure import close, fmt_amount
+from xlb2b.inputs.values import _arrow_strings
 
 #: lines "far in time": at most this share of the lines ...
 FAR_MAX_SHARE = 0.02
@@ -90,12 +91,6 @@ def _spelling_keys_raw(values) -> np.ndarray:
     return out
 
 
-_ALNUM = np.zeros(256, dtype=bool)
-_ALNUM[48:58] = _ALNUM[97:123] = True  # digits and small letters
-_CAPITAL = np.zeros(256, dtype=bool)
-_CAPITAL[65:91] = True
-
-
 def _one_pattern(arr) -> bool:
     """Whether distinct ASCII texts are sure to have distinct spelling keys
     because they all follow one fixed pattern: the same length, no capital
@@ -110,9 +105,10 @@ def _one_pattern(arr) -> bool:
     if width == 0 or not (lens == width).all():
         return False
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0] : off[-1]].reshape(len(arr), width)
-    if _CAPITAL[data].any():
+    # capital letters (65-90); digits (48-57) and small letters (97-122) are the letters and digits
+    if ((data >= 65) & (data <= 90)).any():
         return False
-    other = ~_ALNUM[data]
+    other = ~(((data >= 48) & (data <= 57)) | ((data >= 97) & (data <= 122)))
     return bool((other == other[0]).all())
 
 
@@ -148,7 +144,7 @@ def _shared_keys(values) -> tuple[np.ndarray, np.ndarray]:
     except ImportError:
         pa = None
     if pa is not None and pd.api.types.infer_dtype(texts, skipna=False) == "string":
-        arr = pa.array(texts, type=pa.string())
+        arr = _arrow_strings(texts, pa)
         if pc.all(pc.string_is_ascii(arr)).as_py():
             if _one_pattern(arr):
                 return np.zeros(len(texts), dtype=bool), np.zeros(0, dtype=object)
@@ -303,9 +299,9 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
     h = np.zeros(n, dtype=np.uint64)
     for j, c in enumerate(cols):
         if c == "client_id":
-            v = codes.astype(np.uint64)
+            v = codes.astype(np.int64, copy=False).view(np.uint64)  # the same bits, no copy
         elif c == "date":
-            v = data[c].to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.uint64)
+            v = data[c].to_numpy(dtype="datetime64[ns]").view(np.uint64)
         elif pd.api.types.is_float_dtype(data[c].dtype):
             v = np.nan_to_num(data[c].to_numpy(dtype=np.float64), nan=-0.5).view(np.uint64)
         else:
@@ -321,29 +317,29 @@ def _copies(data: pd.DataFrame, codes: np.ndarray) -> list[tuple[str, int | None
         return []  # the usual case: no line repeats another
     first = np.empty(len(_u), dtype=np.int64)
     first[gid[::-1]] = cand[::-1]  # the last write wins: each hash's first line
-    orig = np.arange(n)
-    orig[cand] = first[gid]
-    dup = orig != np.arange(n)
-    if dup.any():  # a hash shared by different lines is not a copy
-        idx = np.flatnonzero(dup)
+    # the lines that repeat an earlier one (in line order) and that line; the rest of the check
+    # works on these few lines only
+    orig = first[gid]
+    later = orig != cand
+    idx, orig = cand[later], orig[later]
+    if len(idx):  # a hash shared by different lines is not a copy
         same = np.ones(len(idx), dtype=bool)
         for c in cols:
-            a, b = data[c].iloc[idx].to_numpy(), data[c].iloc[orig[idx]].to_numpy()
+            a, b = data[c].iloc[idx].to_numpy(), data[c].iloc[orig].to_numpy()
             same &= (a == b) | (pd.isna(a) & pd.isna(b))
-        dup[idx[~same]] = False
-    if int(dup.sum()) < COPIES_MIN:
+        idx, orig = idx[same], orig[same]
+    if len(idx) < COPIES_MIN:
         return []
     # a copy continues a block when the line before it is a copy of the line before its original
-    cont = np.r_[False, dup[1:] & dup[:-1] & (orig[1:] == orig[:-1] + 1)]
-    start = dup & ~cont
-    block = np.cumsum(start)
-    sizes = np.bincount(block[dup], minlength=block.max() + 1)
-    in_blocks = dup & (sizes[block] >= COPIES_MIN)
+    cont = np.r_[False, (idx[1:] == idx[:-1] + 1) & (orig[1:] == orig[:-1] + 1)]
+    block = np.cumsum(~cont)
+    sizes = np.bincount(block)
+    in_blocks = sizes[block] >= COPIES_MIN
     k = int(in_blocks.sum())
     if k < COPIES_MIN:
         return []
     rows = data["row"].to_numpy()
-    copies, originals = rows[in_blocks], rows[orig[in_blocks]]
+    copies, originals = rows[idx[in_blocks]], rows[orig[in_blocks]]
     return [
         (
             f"{k:,} lines ({_rows(copies)}) repeat, in the same order, earlier lines ({_rows(originals)}) in "

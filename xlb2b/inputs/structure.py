@@ -141,9 +141,13 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     f = raw.frame
     n = len(f)
     pk, pa, pdt = positions["client_id"], positions["amount"], positions["date"]
-    key_blank = _blank_mask(f[pk])
+    # the client column is parsed once, here: its empty cells are its blank ones, and validation
+    # takes the parsed column instead of parsing it again
+    key = _parse(TEXT, f[pk].reset_index(drop=True), raw)
+    key_blank = key.empty
     date_blank = _blank_mask(f[pdt])
     if not (key_blank | date_blank).any():
+        raw.parsed[pk] = key
         return raw, positions, lay  # every row has a client and a date: nothing to find
     blank_row = np.ones(n, dtype=bool)
     for p in range(f.shape[1]):
@@ -151,7 +155,6 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     live = np.flatnonzero(~blank_row)
     if not len(live):
         return raw, positions, lay
-    key = _parse(TEXT, f[pk].reset_index(drop=True), raw)
     ktext = key.values.astype(object).to_numpy()
     ktotal = key.total if key.total is not None else np.zeros(n, dtype=bool)
     amt_parsed = _parse(NUMBER, f[pa].reset_index(drop=True), raw)

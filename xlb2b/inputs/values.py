@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +160,35 @@ _SPACES = "".join(f"\\x{{{i:04x}}}" for i in range(0x3001) if chr(i).isspace())
 _EDGE_SPACE = f"^[{_SPACES}]|[{_SPACES}]$"
 
 
+#: the bytes ``str.isspace`` is true of, among the ASCII ones
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_ASCII_SPACE[128:] = True  # not ASCII: never looked up (such texts take the regular expression)
+#: the first bytes of the ASCII texts among the total words ("total", "grand total")
+_TOTAL_FIRST = np.zeros(256, dtype=bool)
+_TOTAL_FIRST[[ord(w[0]) for w in ("t", "T", "g", "G")]] = True
+
+
+def _ascii_ends(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(length, first byte, last byte) of every text of a pyarrow string array
+    without nulls or empty texts whose texts are all ASCII, read from its
+    buffers; None for any other array."""
+    import pyarrow as pa
+
+    if not pa.types.is_string(arr.type) or arr.null_count or not len(arr) or arr.buffers()[2] is None:
+        return None
+    off = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    lens = np.diff(off)
+    if not lens.all():
+        return None
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[off[0] : off[-1]]
+    whole = len(data) // 8 * 8  # eight bytes at a time: any byte of 128 or more is not ASCII
+    if (data[:whole].view(np.uint64) & np.uint64(0x8080808080808080)).any() or (data[whole:] >= 128).any():
+        return None
+    start = off[:-1] - off[0]
+    return lens, data[start], data[start + lens - 1]
+
+
 def _text_codes(d, pa) -> tuple[pd.Series, _Parsed | None]:
     """An Arrow dictionary array (codes into distinct texts, null where
     empty) as a categorical column, and the column parsed as text when no
@@ -172,14 +202,57 @@ def _text_codes(d, pa) -> tuple[pd.Series, _Parsed | None]:
         idx = pc.fill_null(idx, -1)
     codes = idx.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
     s = pd.Series(_categorical(codes, cats), copy=False)
-    if (
+    texts = d.dictionary
+    if pa.types.is_large_string(texts.type):  # pandas' str dtype: 64-bit offsets
+        try:
+            texts = texts.cast(pa.string())  # what the checks on the distinct ids expect
+        except pa.ArrowInvalid:  # over 2 GiB of text: the slower general checks
+            pass
+    _keep_arrow(np.asarray(s.cat.categories, dtype=object), texts)
+    ends = _ascii_ends(texts)
+    if ends is not None:  # ASCII texts (the usual ids and codes): their first and last bytes say it
+        _lens, first, last = ends
+        if _ASCII_SPACE[first].any() or _ASCII_SPACE[last].any():
+            return s, None
+        maybe_total = bool(_TOTAL_FIRST[first].any())
+    elif (
         pc.any(pc.equal(d.dictionary, "")).as_py()
         or pc.any(pc.match_substring_regex(d.dictionary, _EDGE_SPACE)).as_py()
     ):
         return s, None
-    total = pc.is_in(d.dictionary, value_set=pa.array(sorted(_TOTAL_VARIANTS))).to_numpy(zero_copy_only=False)
-    total = np.append(np.asarray(total, dtype=bool), False)  # code -1 (empty): not a total
+    else:
+        maybe_total = True
+    if maybe_total:
+        total = pc.is_in(d.dictionary, value_set=pa.array(sorted(_TOTAL_VARIANTS))).to_numpy(zero_copy_only=False)
+        total = np.append(np.asarray(total, dtype=bool), False)  # code -1 (empty): not a total
+    else:
+        total = np.zeros(len(cats) + 1, dtype=bool)
     return s, _Parsed(s, codes < 0, _no_bad(), total[codes])
+
+
+#: the pyarrow texts of object arrays that back a categorical's categories (an Index never
+#: changes), by the array's id while it lives: the checks on the distinct ids that run after
+#: the reading (look-alike letters, spelling variants) then do not convert them again
+_ARROW_TEXTS: dict[int, tuple[Any, Any]] = {}
+
+
+def _keep_arrow(texts: np.ndarray, arr: Any) -> None:
+    """Remember ``arr`` as the pyarrow form of ``texts`` (an Index's object array) while ``texts`` lives."""
+    key = id(texts)
+
+    def forget(_ref: Any, key: int = key) -> None:
+        _ARROW_TEXTS.pop(key, None)
+
+    _ARROW_TEXTS[key] = (weakref.ref(texts, forget), arr)
+
+
+def _arrow_strings(texts: np.ndarray, pa: Any) -> Any:
+    """``texts`` (an object array of str) as a pyarrow string array: the one
+    remembered for it when there is one (see :func:`_keep_arrow`)."""
+    hit = _ARROW_TEXTS.get(id(texts))
+    if hit is not None and hit[0]() is texts and len(hit[1]) == len(texts):
+        return hit[1]
+    return pa.array(texts, type=pa.string())
 
 
 def _blank_mask(s: pd.Series) -> np.ndarray:
