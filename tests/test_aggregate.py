@@ -199,3 +199,36 @@ def test_latest_values_by_hand(con):
     got = aggregate.latest_values(load(con, tx), ["manager", "region"])
     assert got["manager"].to_dict() == {"A": "Olga"}
     assert got["region"].sort_index().to_dict() == {"A": "East", "B": "West"}
+
+
+def test_long_window_months_by_their_own_query_match_pandas(con, sample, monkeypatch):
+    # a window longer than PIVOT_MONTHS: the monthly figures come from a query of their own
+    from xlb2b.analysis import aggregate
+    monkeypatch.setattr(aggregate, "PIVOT_MONTHS", 2)
+    s = Settings(window="all")
+    tx = sample.transactions
+    w = metrics.resolve_window(tx["date"].to_numpy(), s)
+    expected = metrics.client_metrics(tx, w, s)
+    got = engine_metrics(con, tx, s)
+    assert_same_tables(expected.table, got.table[expected.table.columns])
+
+
+def test_latest_values_and_a_second_window_come_with_the_client_table(con):
+    from xlb2b.analysis import aggregate
+    tx = pd.DataFrame({
+        "client_id": ["A", "A", "A", "B"],
+        "date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-02-01", "2024-01-01"]),
+        "amount": [5.0, 1.0, -2.0, 3.0],
+        "manager": ["Zoe", "Ivan", "Olga", None],
+    })
+    t = load(con, tx)
+    w = metrics.Window(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))
+    w0 = metrics.Window(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"))
+    cm, latest, (m0,) = aggregate.client_metrics_and_latest(t, w, Settings(), latest=["manager"], also=[w0])
+    assert latest["manager"].to_dict() == {"A": "Olga"}   # of the lines of 2024-02-01, the greatest
+    table = cm.table.set_index("client_id")
+    assert table.loc["A", "revenue"] == 4.0 and table.loc["B", "revenue"] == 3.0
+    # the second window, from the same query: January only
+    t0 = m0.table.set_index("client_id")
+    assert (t0.loc["A", "revenue"], t0.loc["A", "lines"], t0.loc["A", "orders"]) == (5.0, 1, 1)
+    assert t0.loc["B", "revenue"] == 3.0 and m0.window == w0

@@ -247,3 +247,32 @@ def test_date_range_counted_over_the_rows_kept(tmp_path):
                   "amount": [1.0, 2.0, 3.0, 4.0]}).to_parquet(tmp_path / "x.parquet")
     e = scan.open_files("transactions", tmp_path / "x.parquet")
     assert e.date_range == (pd.Timestamp("2024-01-02"), pd.Timestamp("2024-03-05"))
+
+
+def test_typed_parquet_total_line_left_out(tmp_path):
+    pd.DataFrame({"client_id": ["a", "Итого", "b"], "date": pd.to_datetime(["2024-01-02"] * 3),
+                  "amount": [1.0, 3.0, 2.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    assert (e.rows, e.rejected) == (2, 0)
+    assert e.table.to_pandas()["amount"].sum() == 3.0
+    assert any("1 total line(s)" in p.reason for p in e.report)
+
+
+def test_typed_parquet_padded_or_empty_text_read_as_the_reader_reads_it(tmp_path):
+    # " x " is the SKU "x"; an empty category is no category
+    pd.DataFrame({"client_id": ["a", "a", "a"], "date": pd.to_datetime(["2024-01-02"] * 3),
+                  "amount": [1.0, 2.0, 4.0], "sku": [" x ", "x", "y"],
+                  "category": ["", "G", "G"]}).to_parquet(tmp_path / "x.parquet")
+    got = scan.open_files("transactions", tmp_path / "x.parquet").table.to_pandas()
+    assert sorted(got["sku"]) == ["x", "x", "y"]
+    assert got["category"].isna().sum() == 1 and set(got["category"].dropna()) == {"G"}
+
+
+def test_typed_parquet_padded_spellings_count_together_for_look_alike_ids(tmp_path):
+    # "a" and " a " are one spelling on two lines, so "A" (one line) is read as "a"
+    pd.DataFrame({"client_id": ["a", " a ", "A", "b"], "date": pd.to_datetime(["2024-01-02"] * 4),
+                  "amount": [1.0, 2.0, 4.0, 8.0]}).to_parquet(tmp_path / "x.parquet")
+    e = scan.open_files("transactions", tmp_path / "x.parquet")
+    got = e.table.to_pandas().groupby("client_id")["amount"].sum().to_dict()
+    assert got == {"a": 7.0, "b": 8.0}
+    assert any("'A' differs from 'a'" in p.reason for p in e.report)

@@ -253,16 +253,21 @@ def _is_engine(source: Any) -> bool:
     return type(source).__name__ == "EngineInput" and hasattr(source, "table")
 
 
-def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[str, pd.Series]]:
-    """Window, per-client metrics and each client's latest region/manager, computed
-    by the engine behind ``tx_e`` (xlb2b.analysis.aggregate)."""
+def _engine_metrics(tx_e: Any, settings: Settings) -> tuple[Window, Any, dict[str, pd.Series], Any]:
+    """Window, per-client metrics, each client's latest region/manager and, with the
+    two-window view, W0's per-client metrics, computed by the engine behind ``tx_e``
+    in one query (xlb2b.analysis.aggregate)."""
     from xlb2b.analysis import aggregate
+    from xlb2b.analysis.dynamics import previous_window
 
     t = tx_e.table
     window = aggregate.engine_window(t, settings, getattr(tx_e, "date_range", None))
-    cm = aggregate.client_metrics_engine(t, window, settings, gaps=settings.dynamics)
-    latest = aggregate.latest_values(t, [col for col in ("region", "manager") if col in t.columns])
-    return window, cm, latest
+    cols = [col for col in ("region", "manager") if col in t.columns]
+    also = [previous_window(window, settings)] if settings.dynamics else []
+    cm, latest, more = aggregate.client_metrics_and_latest(
+        t, window, settings, gaps=settings.dynamics, latest=cols, also=also
+    )
+    return window, cm, latest, (more[0] if more else None)
 
 
 def _as_input_table(e: Any) -> InputTable:
@@ -374,8 +379,9 @@ def analyze(
 
     step("computing metrics")
     latest: dict[str, pd.Series] = {}
+    w0_metrics: Any = None
     if engine:
-        window, cm, latest = _engine_metrics(tx_t, settings)
+        window, cm, latest, w0_metrics = _engine_metrics(tx_t, settings)
         # the ids of the engine's per-client table are the reference spelling for the clients table
         ref = InputTable(
             kind="transactions", data=pd.DataFrame({"client_id": cm.table["client_id"]}), source=tx_t.source
@@ -584,7 +590,9 @@ def analyze(
             if engine:
                 from xlb2b.analysis.aggregate import engine_dynamics
 
-                dyn = engine_dynamics(tx_t.table, window, cm.table, w1_clients, cut_points, attributes, settings)
+                dyn = engine_dynamics(
+                    tx_t.table, window, cm.table, w1_clients, cut_points, attributes, settings, w0_metrics=w0_metrics
+                )
             else:
                 from xlb2b.analysis.dynamics import dynamics as _dynamics
 

@@ -103,9 +103,112 @@ def _between(d, w: Window):
     return (d >= _lit_date(ibis, w.start)) & (d <= _lit_date(ibis, w.end))
 
 
+#: at most this many window months are returned as columns of the per-client query
+#: (revenue and purchase lines per month); a longer window has a query of its own
+PIVOT_MONTHS = 60
+
+
+def daily_totals(t, latest=()):
+    """The lines summed per client × date: amount, units, gross profit (when
+    known), lines, purchase lines (amount > 0) and, per column of ``latest``, the
+    greatest value on that date.  Every figure that does not count distinct order
+    ids, SKUs or categories comes out of this table, which has one row per
+    client and date (a few times fewer than the lines), instead of the lines."""
+    cols = set(t.columns)
+    aggs: dict[str, Any] = {
+        "a": t.amount.sum(),
+        "u": _units(t, cols).sum(),
+        "n": t.count(),
+        "b": (t.amount > 0).ifelse(1, 0).sum(),
+    }
+    gp = _gross_profit(t, cols)
+    if gp is not None:
+        aggs["g"] = gp.sum()
+    for i, col in enumerate(latest):
+        aggs[f"v{i}"] = t[col].cast("string").max()
+    return t.group_by(["client_id", "date"]).aggregate(**aggs)
+
+
+def _latest_keys(p, latest) -> dict[str, Any]:
+    """Per column of ``latest``, the greatest ``YYYYMMDD|value`` over the daily
+    totals ``p``: the value of the latest date that has one (the greatest value
+    of that date)."""
+    d = p.date
+    stamp = (d.year() * 10000 + d.month() * 100 + d.day()).cast("string")
+    return {
+        f"_latest{i}": p[f"v{i}"].notnull().ifelse(stamp.concat("|", p[f"v{i}"]), None).max()
+        for i in range(len(latest))
+    }
+
+
+def _latest_series(r: pd.DataFrame, latest) -> dict[str, pd.Series]:
+    ids = r["client_id"].astype(str).to_numpy(dtype=object)
+    out = {}
+    for i, col in enumerate(latest):
+        key = r[f"_latest{i}"]
+        has = key.notna().to_numpy()
+        values = np.full(len(r), None, dtype=object)
+        values[has] = key[has].astype(str).str.slice(9).to_numpy(dtype=object)
+        out[col] = pd.Series(values[has], index=ids[has])
+    return out
+
+
+def _window_parts(t, p, window: Window, prev: Window, sfx: str):
+    """What :func:`client_aggregates` computes for one window: the per-client
+    aggregations over the daily totals ``p`` (names ending in ``sfx``), the
+    per-client tables over the window's lines to join, the window's months and
+    whether they come as columns."""
+    cols = set(t.columns)
+    d = p.date
+    buy_day = p.b > 0
+    inw = _between(d, window)
+    inp = _between(d, prev)
+    metrics: dict[str, Any] = {
+        "first_date": d.min(where=buy_day),
+        "revenue": p.a.sum(where=inw),
+        "lines": p.n.sum(where=inw),
+        "units": p.u.sum(where=inw),
+        "last_date": d.max(where=inw & buy_day),
+        "prev_revenue": p.a.sum(where=inp),
+        "prev_units": p.u.sum(where=inp),
+        "prev_lines": p.n.sum(where=inp),
+    }
+    if "g" in p.columns:
+        metrics["gross_profit"] = p.g.sum(where=inw)
+    if "order_id" not in cols:  # an order is a client's purchase date
+        metrics["orders"] = (inw & buy_day).ifelse(1, 0).sum()
+    months = list(range(window.start_month, window.end_month + 1))
+    pivot = len(months) <= PIVOT_MONTHS
+    if pivot:
+        mk = _month_key(d)
+        for k in months:
+            metrics[f"_r{k}"] = p.a.sum(where=mk == k)
+            metrics[f"_b{k}"] = p.b.sum(where=mk == k)
+
+    # the window's lines only, for everything counted over the window
+    parts = []
+    w = t.filter(_between(t.date, window))
+    wb = w.filter(w.amount > 0)
+    if "order_id" in cols:
+        pairs = wb.filter(wb.order_id.notnull()).group_by(["client_id", "order_id"]).aggregate()
+        parts.append(pairs.group_by("client_id").aggregate(**{f"orders{sfx}": pairs.count()}))
+    if "sku" in cols:
+        parts.append(wb.group_by("client_id").aggregate(**{f"skus{sfx}": wb.sku.nunique()}))
+    if "category" in cols or "sku" in cols:
+        wc = w.mutate(_cat=(w.category if "category" in cols else w.sku))
+        wc = wc.filter(wc._cat.notnull())
+        pairs = wc.group_by(["client_id", "_cat"]).aggregate(s=wc.amount.sum(), b=(wc.amount > 0).ifelse(1, 0).sum())
+        parts.append(
+            pairs.group_by("client_id").aggregate(
+                **{f"top_category_revenue{sfx}": pairs.s.max(), f"categories{sfx}": (pairs.b > 0).ifelse(1, 0).sum()}
+            )
+        )
+    return {f"{k}{sfx}": v for k, v in metrics.items()}, parts, months, pivot
+
+
 def client_aggregates(
-    t, window: Window, previous: Window | None = None, *, gaps: bool = True
-) -> dict[str, pd.DataFrame]:
+    t, window: Window, previous: Window | None = None, *, gaps: bool = True, latest=(), also=()
+) -> dict[str, Any]:
     """The engine's part: small pandas tables keyed by ``client_id``.
 
     ``clients``: one row per client seen anywhere in ``t`` with the sums, the
@@ -114,78 +217,91 @@ def client_aggregates(
     net revenue and purchase lines per client × window month that has lines.
     ``previous``: the window whose revenue, units and lines are summed as
     ``prev_*`` (default: :meth:`Window.preceding`); ``gaps=False`` leaves out
-    the purchase dates and gaps (only the two-window view needs them, and they
-    are the costliest part: a window function over every purchase line).
+    the purchase dates and gaps (only the two-window view needs them).
+    ``latest``: columns whose value on each client's latest line is returned as
+    ``latest`` (as :func:`latest_values`).  ``also``: more windows (W0 of the
+    two-window view), each aggregated like ``window`` (without the gaps and the
+    latest values) in the same query, returned as ``also``: one
+    ``{"clients", "monthly"}`` per window.
 
-    The lines are read a few times, each time for one kind of group: per client
-    over all history (sums, first and last purchase: few groups, cheap); per
-    client over the window's lines only (distinct orders and SKUs; the filter on
-    the date reaches the scan, so files or partitions outside the window are
-    skipped); per client × category and per client × month over the window; per
-    client × purchase date for the gaps.  Distinct categories and active months
-    come out of the category and month groups instead of distinct counts of
-    their own.
+    One query: the sums, first and last purchase, the monthly figures (as
+    columns, one per window month), the purchase dates and gaps and the latest
+    values all come from the per client × date totals (:func:`daily_totals`);
+    the distinct orders (a GROUP BY client × order first, then a count per client:
+    cheaper than a distinct count), SKUs and categories from the window's lines
+    (the filter on the date reaches the scan, so files or partitions outside
+    the window are skipped).
     """
     ibis = require_ibis()
-    cols = set(t.columns)
-    prev = previous or window.preceding()
-    d = t.date
-    pos = t.amount > 0
-    inw = _between(d, window)
-    inp = _between(d, prev)
-    units = _units(t, cols)
-    gp = _gross_profit(t, cols)
-
-    metrics: dict[str, Any] = {
-        "first_date": d.min(where=pos),
-        "revenue": t.amount.sum(where=inw),
-        "lines": inw.ifelse(1, 0).sum(),
-        "units": units.sum(where=inw),
-        "last_date": d.max(where=inw & pos),
-        "prev_revenue": t.amount.sum(where=inp),
-        "prev_units": units.sum(where=inp),
-        "prev_lines": inp.ifelse(1, 0).sum(),
-    }
-    if gp is not None:
-        metrics["gross_profit"] = gp.sum(where=inw)
-    base = t.group_by("client_id").aggregate(**metrics)
-
-    # the window's lines only, for everything counted over the window
-    w = t.filter(_between(t.date, window))
-    buy = w.amount > 0
-    distinct: dict[str, Any] = {"orders": (w.order_id if "order_id" in cols else w.date).nunique(where=buy)}
-    if "sku" in cols:
-        distinct["skus"] = w.sku.nunique(where=buy)
-    dist = w.group_by("client_id").aggregate(**distinct)
-    base = base.left_join(dist, "client_id").drop("client_id_right")
-
-    if "category" in cols or "sku" in cols:
-        wc = w.mutate(_cat=(w.category if "category" in cols else w.sku))
-        wc = wc.filter(wc._cat.notnull())
-        pairs = wc.group_by(["client_id", "_cat"]).aggregate(s=wc.amount.sum(), b=(wc.amount > 0).ifelse(1, 0).sum())
-        top = pairs.group_by("client_id").aggregate(
-            top_category_revenue=pairs.s.max(), categories=(pairs.b > 0).ifelse(1, 0).sum()
-        )
-        base = base.left_join(top, "client_id").drop("client_id_right")
+    latest = tuple(latest)
+    p = daily_totals(t, latest)
+    windows = [(window, previous or window.preceding(), "")]
+    windows += [(w, w.preceding(), f"__{j}") for j, w in enumerate(also)]
+    metrics: dict[str, Any] = {}
+    parts: list[Any] = []
+    shapes = []
+    for w, prev, sfx in windows:
+        m, pt, months, pivot = _window_parts(t, p, w, prev, sfx)
+        metrics.update(m)
+        parts += pt
+        shapes.append((w, sfx, months, pivot))
+    metrics.update(_latest_keys(p, latest))
+    base = p.group_by("client_id").aggregate(**metrics)
+    for part in parts:
+        base = base.left_join(part, "client_id").drop("client_id_right")
 
     if gaps:
         # §12: distinct purchase dates up to the window's end and the median gap between
-        # them, from the purchase lines in date order: a line dated after the previous
-        # one starts a new purchase date (no distinct (client, date) table first)
+        # them: each daily row with a purchase line is one purchase date
         end = _lit_date(ibis, window.end)
-        pl = t.filter(pos & (d <= end)).select("client_id", day=t.date.epoch_days())
+        pl = p.filter((p.b > 0) & (p.date <= end)).select("client_id", day=p.date.epoch_days())
         g = pl.mutate(gap=pl.day - pl.day.lag().over(ibis.window(group_by=pl.client_id, order_by=pl.day)))
-        new_date = g.gap.isnull() | (g.gap > 0)
-        # the gaps between distinct dates as a column of their own (nulls elsewhere):
-        # Spark's percentile takes no filter
-        g = g.mutate(_new=new_date.ifelse(1, 0), _gap=(g.gap > 0).ifelse(g.gap, ibis.null("int64")))
-        per = g.group_by("client_id").aggregate(purchase_dates=g._new.sum(), median_gap=g._gap.median())
+        per = g.group_by("client_id").aggregate(purchase_dates=g.count(), median_gap=g.gap.median())
         base = base.left_join(per, "client_id").drop("client_id_right")
 
-    monthly = w.group_by(["client_id", _month_key(w.date).name("month")]).aggregate(
-        revenue=w.amount.sum(), buys=buy.ifelse(1, 0).sum()
+    r = _execute(base)
+    results = []
+    for w, sfx, months, pivot in shapes:
+        mine = [c for c in r.columns if c.endswith(sfx)] if sfx else [c for c in r.columns if "__" not in c]
+        x = r[["client_id"] + [c for c in mine if c != "client_id"]]
+        if sfx:
+            x = x.rename(columns={c: c[: -len(sfx)] for c in mine})
+        if pivot:
+            monthly = _unpivot_months(x, months)
+            x = x.drop(columns=[c for k in months for c in (f"_r{k}", f"_b{k}")])
+        else:
+            wp = p.filter(_between(p.date, w))
+            monthly = _execute(
+                wp.group_by(["client_id", _month_key(wp.date).name("month")]).aggregate(
+                    revenue=wp.a.sum(), buys=wp.b.sum()
+                )
+            )
+        results.append({"clients": x, "monthly": monthly})
+    out: dict[str, Any] = dict(results[0])
+    out["also"] = results[1:]
+    if latest:
+        out["latest"] = _latest_series(r, latest)
+    return out
+
+
+def _unpivot_months(r: pd.DataFrame, months: list[int]) -> pd.DataFrame:
+    """The monthly columns ``_r<k>`` (revenue, null for a month without lines) and
+    ``_b<k>`` (purchase lines) of the per-client query as rows (client_id, month,
+    revenue, buys) of the months that have lines."""
+    ids = r["client_id"].to_numpy(dtype=object)
+    rev = np.column_stack([pd.to_numeric(r[f"_r{k}"], errors="coerce").to_numpy(dtype="float64") for k in months])
+    buys = np.column_stack(
+        [pd.to_numeric(r[f"_b{k}"], errors="coerce").fillna(0).to_numpy(dtype="float64") for k in months]
     )
-    return {"clients": _execute(base), "monthly": _execute(monthly)}
+    row, col = np.nonzero(~np.isnan(rev))
+    return pd.DataFrame(
+        {
+            "client_id": ids[row],
+            "month": np.asarray(months, dtype=np.int64)[col],
+            "revenue": rev[row, col],
+            "buys": buys[row, col],
+        }
+    )
 
 
 #: engine sums are rounded to this many decimals: every engine adds floats in its own
@@ -255,41 +371,46 @@ def client_metrics_engine(
 ) -> ClientMetrics:
     """:func:`~xlb2b.analysis.metrics.client_metrics` computed by the engine behind ``t``
     (``previous``, ``gaps``: as :func:`client_aggregates`)."""
+    return client_metrics_and_latest(t, window, settings, previous, gaps=gaps)[0]
+
+
+def client_metrics_and_latest(
+    t,
+    window: Window,
+    settings: Settings,
+    previous: Window | None = None,
+    *,
+    gaps: bool = True,
+    latest=(),
+    also=(),
+) -> tuple[ClientMetrics, dict[str, pd.Series], list[ClientMetrics]]:
+    """:func:`client_metrics_engine` and, from the same query, :func:`latest_values`
+    of the columns ``latest`` and the per-client metrics of the windows ``also``
+    (as :func:`client_aggregates`)."""
     cols = set(t.columns)
-    agg = client_aggregates(t, window, previous, gaps=gaps)
-    return client_metrics_from_aggregates(
-        agg,
-        window,
-        settings,
-        has_gross_profit=bool(cols & {"gross_profit", "cost"}),
-        has_categories=bool(cols & {"category", "sku"}),
-        has_skus="sku" in cols,
-    )
+    agg = client_aggregates(t, window, previous, gaps=gaps, latest=latest, also=also)
+    flags = {
+        "has_gross_profit": bool(cols & {"gross_profit", "cost"}),
+        "has_categories": bool(cols & {"category", "sku"}),
+        "has_skus": "sku" in cols,
+    }
+    cm = client_metrics_from_aggregates(agg, window, settings, **flags)
+    more = [client_metrics_from_aggregates(a, w, settings, **flags) for a, w in zip(agg["also"], also, strict=True)]
+    return cm, agg.get("latest", {}), more
 
 
 def latest_values(t, columns) -> dict[str, pd.Series]:
     """Per client and column of ``columns``, the value on the client's latest line
     that has one; among lines of that date the greatest value in text order (as
-    the pandas path).  One pass for all the columns: the maximum of
-    ``YYYYMMDD|value`` orders by date first, then by the value."""
+    the pandas path).  One pass for all the columns over the per client × date
+    greatest values (:func:`daily_totals`): the maximum of ``YYYYMMDD|value``
+    orders by date first, then by the value."""
+    columns = tuple(columns)
     if not columns:
         return {}
-    d = t.date
-    stamp = (d.year() * 10000 + d.month() * 100 + d.day()).cast("string")
-    aggs = {}
-    for i, col in enumerate(columns):
-        v = t[col].cast("string")
-        aggs[f"v{i}"] = v.notnull().ifelse(stamp.concat("|", v), None).max()
-    r = _execute(t.group_by("client_id").aggregate(**aggs))
-    ids = r["client_id"].astype(str).to_numpy(dtype=object)
-    out = {}
-    for i, col in enumerate(columns):
-        key = r[f"v{i}"]
-        has = key.notna().to_numpy()
-        values = np.full(len(r), None, dtype=object)
-        values[has] = key[has].str.slice(9).to_numpy(dtype=object)
-        out[col] = pd.Series(values[has], index=ids[has])
-    return out
+    p = daily_totals(t, columns)
+    r = _execute(p.group_by("client_id").aggregate(**_latest_keys(p, columns)))
+    return _latest_series(r, columns)
 
 
 def last_values(t, column: str) -> pd.Series:
@@ -384,6 +505,7 @@ def engine_dynamics(
     w1_cuts: dict[str, list[float]],
     attributes: pd.DataFrame,
     settings: Settings,
+    w0_metrics: ClientMetrics | None = None,
 ):
     """:func:`~xlb2b.analysis.dynamics.dynamics` for lines that stay in the engine
     behind ``t``: the engine gives W0's per-client table (one more aggregation,
@@ -391,11 +513,14 @@ def engine_dynamics(
     table ``w1_table`` (every client, from :func:`client_metrics_engine` with the
     gaps) gives W1's sums, the first purchases and the purchase dates and gaps of
     the lapse ratio.  Status, bridge, migration, cohorts and lapse are then the
-    pandas path's own functions."""
+    pandas path's own functions.  ``w0_metrics``: W0's per-client metrics when
+    they were computed already (with W1's, in one query: :func:`client_metrics_and_latest`)."""
     from xlb2b.analysis import dynamics as dy
 
     w0 = dy.previous_window(w1, settings)
-    m0 = client_metrics_engine(t, w0, settings, gaps=False).table
+    if w0_metrics is None or w0_metrics.window != w0:
+        w0_metrics = client_metrics_engine(t, w0, settings, gaps=False)
+    m0 = w0_metrics.table
     a = w1_table.sort_values("client_id", kind="stable").reset_index(drop=True)
     b = m0.set_index("client_id").reindex(a["client_id"].to_numpy(dtype=object))
     d = pd.DataFrame(

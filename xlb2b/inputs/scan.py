@@ -20,6 +20,7 @@ import atexit
 import datetime as dt
 import glob
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -520,15 +521,26 @@ def validate(
     required = ROW_REQUIRED[kind]
     today = today or dt.date.today()
     rules = _column_rules(t, src, decimal_comma, comma_default, label)
+    text_to_parse = any(COLUMN_TYPES[c] in (NUMBER, DATE) and t[h].type().is_string() for c, h in src.items())
+    stored = store is not None and text_to_parse
+    # a view (nothing stored): what the text columns hold is surveyed over their distinct
+    # values first, so the per-row checks read a column that needs no trimming as it is
+    survey = None if stored else _survey_text(t, src, label)
     stage = _Stager(t)
     for c, h in src.items():
         col = t[h]
         ctype = COLUMN_TYPES[c]
         if ctype == TEXT:
-            v = _text(col)
+            clean = survey is not None and c in survey.clean
+            # a number or a date read as text is never empty or padded: no trimming
+            v = col if clean else (_text(col) if col.type().is_string() else col.cast("string"))
             if c == "client_id":
                 # spelled-out variants rather than lower(): a database in the C locale lowers ASCII only
-                total_row = v.isin(sorted(_TOTAL_VARIANTS))
+                if survey is not None and survey.ids is not None and clean:
+                    found = sorted(survey.totals)  # the totals among the column's own values
+                    total_row = v.isin(found) if found else ibis.literal(False)
+                else:
+                    total_row = v.isin(sorted(_TOTAL_VARIANTS))
         elif ctype == NUMBER:
             v, bad, why = _number(col, rules[c], stage)
             checks.append((c, why, bad))
@@ -551,8 +563,12 @@ def validate(
         else:
             raise InputError(f"{label}: column {c!r} ({ctype}) is not supported for database inputs")
         parsed[c] = v
+        # empty: after trimming for text; a typed value only when missing (a number or a
+        # date read as text is never empty, and its text need not be made to say so)
         raw_empty = (
-            v.isnull() if ctype == TEXT else (_stripped(col).isnull() if col.type().is_string() else col.isnull())
+            v.isnull()
+            if ctype == TEXT and col.type().is_string()
+            else (_stripped(col).isnull() if col.type().is_string() else col.isnull())
         )
         empty_row = empty_row & raw_empty
         if c in required:
@@ -571,8 +587,6 @@ def validate(
         any_bad = any_bad | p[b]
     p = p.mutate(_any=any_bad, _candidate=~p._blank & ~p._total)
     raw_p = p  # with the source columns, for the examples
-    text_to_parse = any(COLUMN_TYPES[c] in (NUMBER, DATE) and t[h].type().is_string() for c, h in src.items())
-    stored = store is not None and text_to_parse
     if stored:
         # only the parsed values and the flags are kept (the source text is not copied)
         keep = ["_file", "_line", *(f"_v_{c}" for c in parsed), *bad_cols, "_blank", "_total", "_any", "_candidate"]
@@ -596,9 +610,9 @@ def validate(
     # text columns whose every value is already clean (no surrounding spaces, no empty
     # text) are read as they are by the later queries: the trimming is done once, here
     untrimmed = {}
-    if not stored:
+    if survey is not None:  # a view (nothing stored)
         for c, h in src.items():
-            if COLUMN_TYPES[c] == TEXT and t[h].type().is_string():
+            if COLUMN_TYPES[c] == TEXT and t[h].type().is_string() and c not in survey.clean:
                 untrimmed[c] = f"_n_{c}"
                 sums[f"_n_{c}"] = flag(t[h].notnull() & (parsed[c].isnull() | (parsed[c] != t[h]))).sum()
     if "date" in parsed:  # the window's ends come with the counts: no pass of their own
@@ -653,7 +667,8 @@ def validate(
     else:
         clean = _clean_view(t, src, parsed, counts, untrimmed, checks, bad_cols, blank, total_row)
     if "client_id" in parsed:  # "ООО Ромашка" and "OOO РОМАШКА" are one client, and we say so
-        merge = _lookalike_ids(p, label, src["client_id"], report)
+        by_id = survey.ids if survey is not None and survey.ids is not None else _ids_of(p, label)
+        merge = _lookalike_ids(by_id, label, src["client_id"], report)
         if merge:
             clean = clean.mutate(client_id=clean.client_id.substitute(merge))
     date_range = None
@@ -672,7 +687,79 @@ def validate(
     )
 
 
-def _lookalike_ids(p, label: str, header: str, report: Report) -> dict[str, str]:
+def _ids_of(p, label: str) -> pd.DataFrame:
+    """The distinct client ids of the lines that count (not empty, not total lines) in
+    the parsed table ``p``, with their line counts and first file and row."""
+    ids = p.filter(p._candidate & p._v_client_id.notnull())
+    by_id = ids.group_by(id=ids._v_client_id).aggregate(n=ids.count(), file=ids._file.min(), line=ids._line.min())
+    try:
+        return by_id.to_pandas()
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{label}: the engine could not read the client ids: {str(e).splitlines()[0]}") from None
+
+
+_STRIP = re.compile(f"^{_S}+|{_S}+$")
+
+
+@dataclass
+class _TextSurvey:
+    """What the text columns of a view hold, from their distinct values."""
+
+    #: the canonical text columns none of whose values is empty or padded (read as they are)
+    clean: set[str]
+    #: the client ids as :func:`_ids_of` gives them (trimmed, totals left out), or None
+    ids: pd.DataFrame | None = None
+    #: the client column's values that are total lines ("Итого", "Total")
+    totals: set[str] = field(default_factory=set)
+
+
+def _survey_text(t, src: Mapping[str, str], label: str) -> _TextSurvey:
+    """For the text columns of a typed source, whether some value needs trimming or is
+    empty, decided on the distinct values (a per-row trimming of every value is the
+    costliest part of the checks, and almost always finds nothing).  The client
+    column's distinct values come back with their line counts and first file and row
+    (what :func:`_lookalike_ids` needs) and are trimmed here, with the rule of
+    :func:`_stripped`; the other columns are surveyed in the engine, one row each."""
+    ibis = _ibis()
+    out = _TextSurvey(clean=set())
+    checks = []
+    for c, h in src.items():
+        if COLUMN_TYPES[c] != TEXT or not t[h].type().is_string():
+            continue
+        if c == "client_id":
+            continue
+        d = t.select(v=t[h]).filter(t[h].notnull()).distinct()
+        sv = _stripped(d.v)
+        checks.append(d.aggregate(c=ibis.literal(c), k=(sv.isnull() | (sv != d.v)).ifelse(1, 0).sum()))
+    try:
+        if checks:
+            got = (checks[0] if len(checks) == 1 else ibis.union(*checks)).to_pandas()
+            out.clean |= {str(r.c) for r in got.itertuples() if not int(r.k or 0)}
+        if "client_id" in src:
+            col = t[src["client_id"]]
+            key = col if col.type().is_string() else col.cast("string")
+            f = t.filter(col.notnull())
+            by = f.group_by(id=key).aggregate(n=f.count(), file=f._file.min(), line=f._line.min()).to_pandas()
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{label}: the engine could not read the table: {str(e).splitlines()[0]}") from None
+    if "client_id" in src:
+        raw = by["id"].astype(object).to_numpy()
+        trimmed = np.asarray([_STRIP.sub("", str(v)) for v in raw], dtype=object)
+        is_total = np.fromiter(map(_TOTAL_VARIANTS.__contains__, trimmed), dtype=bool, count=len(trimmed))
+        if t[src["client_id"]].type().is_string() and (trimmed == raw).all() and (trimmed != "").all():
+            out.clean.add("client_id")
+            out.totals = {str(v) for v in raw[is_total]}
+        keep = (trimmed != "") & ~is_total
+        by = by.assign(id=trimmed)[keep]
+        if len(by) and (by["id"].duplicated().any()):  # spellings that differ only in padding
+            by = by.groupby("id", sort=False, as_index=False).agg(
+                n=("n", "sum"), file=("file", "min"), line=("line", "min")
+            )
+        out.ids = by.reset_index(drop=True)
+    return out
+
+
+def _lookalike_ids(got: pd.DataFrame, label: str, header: str, report: Report) -> dict[str, str]:
     """Spellings of one client id that differ only in case or look-alike letters
     (:func:`xlb2b.inputs.ids.fold_id`), mapped to the spelling used on most lines, as
     the file readers merge them: the distinct ids of the lines that count (not empty,
@@ -683,12 +770,6 @@ def _lookalike_ids(p, label: str, header: str, report: Report) -> dict[str, str]
     spelling that sorts first and says so."""
     from xlb2b.inputs.ids import _fold_all, _repeated
 
-    ids = p.filter(p._candidate & p._v_client_id.notnull())
-    by_id = ids.group_by(id=ids._v_client_id).aggregate(n=ids.count(), file=ids._file.min(), line=ids._line.min())
-    try:
-        got = by_id.to_pandas()
-    except Exception as e:  # noqa: BLE001
-        raise InputError(f"{label}: the engine could not read the client ids: {str(e).splitlines()[0]}") from None
     if len(got) < 2:
         return {}
     texts = got["id"].astype(object).to_numpy()
