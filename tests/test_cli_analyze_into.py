@@ -124,3 +124,25 @@ def test_a_second_analysis_into_the_same_workbook_is_refused_and_leaves_it_as_it
     err = capsys.readouterr().err
     assert "already has the workbook-level name(s)" in err and "another copy" in err
     assert book.read_bytes() == once
+
+
+@pytest.mark.parametrize("lock", ["~$plan.xlsx", ".~lock.plan.xlsx#"])
+def test_a_workbook_open_in_excel_or_libreoffice_is_refused_and_left_as_it_was(transactions, tmp_path, capsys, lock):
+    book = tmp_path / "plan.xlsx"
+    _user_book(book)
+    before = book.read_bytes()
+    (tmp_path / lock).write_bytes(b"owner")
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"plan.xlsx is open in Excel or LibreOffice (its lock file {lock} is next to it)" in err
+    assert "-o" in err and f"delete {lock}" in err
+    assert book.read_bytes() == before
+
+
+def test_an_open_workbook_can_still_be_read_into_another_file(transactions, tmp_path):
+    book = tmp_path / "plan.xlsx"
+    _user_book(book)
+    (tmp_path / "~$plan.xlsx").write_bytes(b"owner")
+    out = tmp_path / "copy.xlsx"
+    assert main(["analyze", str(transactions), "--into", str(book), "-o", str(out), "-q"]) == 0
+    assert openpyxl.load_workbook(out).sheetnames[:2] == ["Budget", "Clients"]

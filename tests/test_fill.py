@@ -661,3 +661,15 @@ def test_table_renames_reach_bare_table_names():
     assert rename_references('=ROWS(Contacts)+SUM(Contacts[Phone])+LEN("Contacts")+Sheet1!Contacts',
                              {}, {"contacts": "Contacts_1"}) == \
         '=ROWS(Contacts_1)+SUM(Contacts_1[Phone])+LEN("Contacts")+Sheet1!Contacts'
+
+
+def test_report_refresh_in_place_of_a_workbook_open_in_excel_is_refused(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    args = _inputs(tmp_path)
+    report = build_report(tmp_path / "report.xlsx")
+    before = report.read_bytes()
+    (tmp_path / "~$report.xlsx").write_bytes(b"owner")
+    assert main(["report", *args, "--template", str(report)]) == 1
+    assert "report.xlsx is open in Excel or LibreOffice" in capsys.readouterr().err
+    assert report.read_bytes() == before
