@@ -146,3 +146,25 @@ def test_an_open_workbook_can_still_be_read_into_another_file(transactions, tmp_
     out = tmp_path / "copy.xlsx"
     assert main(["analyze", str(transactions), "--into", str(book), "-o", str(out), "-q"]) == 0
     assert openpyxl.load_workbook(out).sheetnames[:2] == ["Budget", "Clients"]
+
+
+def test_a_book_that_cannot_be_replaced_is_named_not_the_temporary_file(transactions, tmp_path, capsys, monkeypatch):
+    import xlb2b.io_util
+
+    book = tmp_path / "plan.xlsx"
+    _user_book(book)
+    before = book.read_bytes()
+
+    real_replace = xlb2b.io_util.os.replace
+
+    def locked(src, dst):  # what Windows does while Excel has the book open
+        if Path(dst) == book:
+            raise PermissionError(13, "Permission denied", src, None, dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(xlb2b.io_util.os, "replace", locked)
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {book}: Permission denied: it could not be replaced" in err and ".tmp" not in err
+    assert book.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]

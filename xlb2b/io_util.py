@@ -23,7 +23,17 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            # name the file the user knows, not our temporary one (a workbook open in Excel
+            # on Windows, a read-only file or folder)
+            raise type(e)(
+                e.errno,
+                f"{e.strerror or e}: it could not be replaced; close it in the program that has it open "
+                "and check that it is not read-only",
+                str(path),
+            ) from None
     except BaseException:
         try:
             os.unlink(tmp)
