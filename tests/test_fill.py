@@ -673,3 +673,37 @@ def test_report_refresh_in_place_of_a_workbook_open_in_excel_is_refused(tmp_path
     assert main(["report", *args, "--template", str(report)]) == 1
     assert "report.xlsx is open in Excel or LibreOffice" in capsys.readouterr().err
     assert report.read_bytes() == before
+
+
+def _vml_blocks(path: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """Each VML drawing's o:idmap blocks and shape ids."""
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        return {
+            n: (re.findall(r'idmap\b[^>]*\sdata="([^"]*)"', z.read(n).decode()),
+                re.findall(r'id="(_x0000_s\d+)"', z.read(n).decode()))
+            for n in z.namelist() if n.lower().endswith(".vml")
+        }
+
+
+def test_every_copy_of_a_sheet_with_a_comment_gets_its_own_comment_shape_ids(analysis, tmp_path):
+    tpl = tmp_path / "noted.xlsx"
+    wb = xlsxwriter.Workbook(str(tpl))
+    wb.add_worksheet("Notes").write_comment("A1", "the workbook's own note")
+    ws = wb.add_worksheet(SHEET)
+    ws.write_comment("B5", "fill me")
+    wb.define_name(f"'{SHEET}'!company", f"='{SHEET}'!$B$5")
+    wb.close()
+    out = tmp_path / "plans.xlsx"
+    fill_adp_template(analysis, ["C1", "C2", "C3"], tpl, out)
+    blocks = _vml_blocks(out)
+    assert len(blocks) == 5  # the two of the template and one per copy
+    idmaps = [b for ids, _ in blocks.values() for b in ids]
+    shapes = [s for _, ids in blocks.values() for s in ids]
+    assert len(idmaps) == 5 and len(set(idmaps)) == 5
+    assert len(shapes) == 5 and len(set(shapes)) == 5
+    # shape n of block k is _x0000_s(1024 k + n), n from 1
+    for ids, sh in blocks.values():
+        assert sh == [f"_x0000_s{1024 * int(ids[0]) + 1}"]
+    ooxml_ok(out)
