@@ -707,3 +707,27 @@ def test_every_copy_of_a_sheet_with_a_comment_gets_its_own_comment_shape_ids(ana
     for ids, sh in blocks.values():
         assert sh == [f"_x0000_s{1024 * int(ids[0]) + 1}"]
     ooxml_ok(out)
+
+
+def test_a_name_left_pointing_at_a_deleted_sheet_is_refused_as_such(analysis, tmp_path):
+    import re
+
+    tpl = build_template(tmp_path / "plan.xlsx")
+    with zipfile.ZipFile(tpl) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    # what Excel leaves in a name when the sheet it pointed at is deleted
+    wb, n = re.subn(r'(<definedName name="company" localSheetId="\d+">)[^<]*', r"\1#REF!$B$5",
+                    parts["xl/workbook.xml"].decode())
+    assert n == 1
+    parts["xl/workbook.xml"] = wb.encode()
+    with zipfile.ZipFile(tpl, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    out = tmp_path / "plans.xlsx"
+    with pytest.raises(FillError) as e:
+        fill_adp_template(analysis, ["C1"], tpl, out)
+    fatal = e.value.report.fatal
+    assert len(fatal) == 1 and fatal[0].sheet == SHEET and fatal[0].column == "#REF!$B$5"
+    assert "name 'company'" in fatal[0].reason and "deleted sheet or deleted cells (#REF!)" in fatal[0].reason
+    assert "Name Manager" in fatal[0].reason and "not a worksheet" not in fatal[0].reason
+    assert not out.exists()

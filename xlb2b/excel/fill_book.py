@@ -318,6 +318,15 @@ def _match_names(
             )
             chk.info(f"name {dn.name!r} is known but must be {want} to be filled; left as it is", where)
             continue
+        if "#REF!" in dn.text.upper():
+            chk.refuse(
+                dn.name,
+                where,
+                dn.text,
+                "the name refers to a deleted sheet or deleted cells (#REF!): point it at its cells again "
+                "(Formulas > Name Manager) or delete it",
+            )
+            continue
         ref = _parse_ref(dn.text)
         if ref is None:
             chk.refuse(dn.name, where, dn.text, "the name does not point at one range of cells")
