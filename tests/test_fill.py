@@ -731,3 +731,55 @@ def test_a_name_left_pointing_at_a_deleted_sheet_is_refused_as_such(analysis, tm
     assert "name 'company'" in fatal[0].reason and "deleted sheet or deleted cells (#REF!)" in fatal[0].reason
     assert "Name Manager" in fatal[0].reason and "not a worksheet" not in fatal[0].reason
     assert not out.exists()
+
+
+def _with_pivot_table_on_the_template_sheet(tpl: Path) -> None:
+    """Hand-add what Excel writes for a pivot table on the template sheet: the pivot table part
+    (related from the sheet), its cache definition (related from the workbook) and content types."""
+    import re
+
+    m = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(tpl) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    wb = parts["xl/workbook.xml"].decode()
+    index = re.findall(r'<sheet name="([^"]*)"', wb).index(SHEET)
+    rels_name = f"xl/worksheets/_rels/sheet{index + 1}.xml.rels"
+    pivot_rel = f'<Relationship Id="rIdP1" Type="{r}/pivotTable" Target="../pivotTables/pivotTable1.xml"/>'
+    rels = parts.get(rels_name, b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                                b"</Relationships>").decode()
+    parts[rels_name] = rels.replace("</Relationships>", pivot_rel + "</Relationships>").encode()
+    parts["xl/pivotTables/pivotTable1.xml"] = (
+        f'<pivotTableDefinition xmlns="{m}" name="PivotTable1" cacheId="1" dataCaption="Values">'
+        '<location ref="H1:I3" firstHeaderRow="1" firstDataRow="1" firstDataCol="1"/>'
+        '<pivotFields count="1"><pivotField showAll="0"/></pivotFields></pivotTableDefinition>').encode()
+    parts["xl/pivotTables/_rels/pivotTable1.xml.rels"] = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{r}/pivotCacheDefinition" Target="../pivotCache/pivotCacheDefinition1.xml"/>'
+        "</Relationships>").encode()
+    parts["xl/pivotCache/pivotCacheDefinition1.xml"] = (
+        f'<pivotCacheDefinition xmlns="{m}"><cacheSource type="worksheet"><worksheetSource ref="A1:A3" '
+        f'sheet="{SHEET}"/></cacheSource><cacheFields count="1"><cacheField name="x" numFmtId="0"><sharedItems/>'
+        "</cacheField></cacheFields></pivotCacheDefinition>").encode()
+    ct = parts["[Content_Types].xml"].decode().replace("</Types>", (
+        '<Override PartName="/xl/pivotTables/pivotTable1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.pivotTable+xml"/><Override PartName='
+        '"/xl/pivotCache/pivotCacheDefinition1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml"/></Types>'))
+    parts["[Content_Types].xml"] = ct.encode()
+    with zipfile.ZipFile(tpl, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_template_sheet_holding_a_pivot_table_is_refused_with_what_to_do(analysis, tmp_path):
+    tpl = build_template(tmp_path / "plan.xlsx")
+    _with_pivot_table_on_the_template_sheet(tpl)
+    out = tmp_path / "plans.xlsx"
+    with pytest.raises(FillError) as e:
+        fill_adp_template(analysis, ["C1", "C2"], tpl, out)
+    fatal = e.value.report.fatal
+    assert len(fatal) == 1 and fatal[0].sheet == SHEET and not fatal[0].column
+    assert fatal[0].reason.startswith("the template sheet holds a pivot table, which cannot be copied once per client")
+    assert "move it to another sheet" in fatal[0].reason
+    assert not out.exists()

@@ -375,6 +375,31 @@ def _client_sheet_titles(values: dict[Any, dict[str, Any]]) -> list[str]:
     return [str(v.get("company") or cid) for cid, v in values.items()]
 
 
+#: parts of a sheet that cannot be copied once per client: Excel wants the pivot table's and the
+#: slicer's or timeline's name unique in the workbook and ties them to workbook-level caches
+_UNCOPYABLE = {
+    "spreadsheetml.pivotTable+xml": "a pivot table",
+    "ms-excel.slicer+xml": "a slicer",
+    "ms-excel.timeline+xml": "a timeline",
+}
+
+
+def _refuse_uncopyable_parts(chk: _Checks, book: _Book, sheet_name: str) -> None:
+    ct = xm._ContentTypes.of(book.pkg)
+    found = []
+    for part in _reachable(book.pkg, book.sheet_part(sheet_name)):
+        ctype = ct.type_of(part) or ""
+        what = next((w for suffix, w in _UNCOPYABLE.items() if ctype.endswith(suffix)), None)
+        if what is not None and what not in found:
+            found.append(what)
+    for what in found:
+        chk.refuse_sheet(
+            sheet_name,
+            f"the template sheet holds {what}, which cannot be copied once per client: move it to another "
+            "sheet of the workbook (it can still read the filled copies) and run again",
+        )
+
+
 def fill_adp_template(
     analysis,
     client_ids: Sequence[Any],
@@ -413,12 +438,10 @@ def fill_adp_template(
             cells = cells[:1]
         _check_cells(chk, base, t, cells, result=t.entry.kind == "result", tables=tables)
     if not any(t.entry.kind in ("field", "table") for t in targets) and not chk.report.fatal:
-        chk.refuse(
-            "(none)",
-            sheet_name,
-            "",
-            "the sheet has no vocabulary name that the fill writes (company, financials, need...)",
+        chk.refuse_sheet(
+            sheet_name, "the sheet has no vocabulary name that the fill writes (company, financials, need...)"
         )
+    _refuse_uncopyable_parts(chk, book, sheet_name)
     chk.raise_if_refused("fill the template")
 
     values = adp_values(analysis, client_ids, lang=lang)
@@ -556,9 +579,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
             targets.append(_Target(entry, None, ref, tb))
             named.add(entry.name)
     if not targets and not chk.report.fatal:
-        chk.refuse(
-            "(none)",
-            "",
+        chk.refuse_sheet(
             "",
             "the workbook has no report name of the fill vocabulary (summary_abc, "
             "summary_psc_group, abc_curve, window_start...); see docs/templates.md",

@@ -227,6 +227,10 @@ class _Checks:
     def refuse(self, name: str, sheet: str, cell: str, reason: str) -> None:
         self.report.add(f"name {name!r} ({cell}): {reason}", file=self.label, sheet=sheet, column=cell, severity=FATAL)
 
+    def refuse_sheet(self, sheet: str, reason: str) -> None:
+        """A refusal about the sheet itself, not about one of its names."""
+        self.report.add(reason, file=self.label, sheet=sheet, severity=FATAL)
+
     def info(self, reason: str, sheet: str = "") -> None:
         self.report.add(reason, file=self.label, sheet=sheet, severity=INFO)
 
