@@ -783,3 +783,69 @@ def test_a_template_sheet_holding_a_pivot_table_is_refused_with_what_to_do(analy
     assert fatal[0].reason.startswith("the template sheet holds a pivot table, which cannot be copied once per client")
     assert "move it to another sheet" in fatal[0].reason
     assert not out.exists()
+
+
+THREAD = "{AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE}"
+PERSON = "{11111111-2222-4333-8444-555555555555}"
+
+
+def _template_with_a_threaded_comment(tpl: Path) -> None:
+    """A template whose sheet has a threaded comment as Excel saves one: the threaded comment part
+    (related from the sheet), the person list (from the workbook) and the legacy comment older
+    versions show, whose author names the thread ("tc={id}")."""
+    import re
+
+    wb = xlsxwriter.Workbook(str(tpl))
+    ws = wb.add_worksheet(SHEET)
+    ws.write_comment("B5", "[Threaded comment] check the name", {"author": f"tc={THREAD}"})
+    wb.define_name(f"'{SHEET}'!company", f"='{SHEET}'!$B$5")
+    wb.close()
+    with zipfile.ZipFile(tpl) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    tc_ns = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"
+    rt = "http://schemas.microsoft.com/office/2017/10/relationships/"
+    parts["xl/threadedComments/threadedComment1.xml"] = (
+        f'<ThreadedComments xmlns="{tc_ns}"><threadedComment ref="B5" dT="2026-01-01T10:00:00.00" '
+        f'personId="{PERSON}" id="{THREAD}"><text>check the name</text></threadedComment></ThreadedComments>'
+    ).encode()
+    parts["xl/persons/person.xml"] = (
+        f'<personList xmlns="{tc_ns}"><person displayName="Ann" id="{PERSON}" userId="Ann" providerId="None"/>'
+        "</personList>").encode()
+    for rels, rel in (("xl/worksheets/_rels/sheet1.xml.rels",
+                       f'<Relationship Id="rIdT" Type="{rt}threadedComment" '
+                       'Target="../threadedComments/threadedComment1.xml"/>'),
+                      ("xl/_rels/workbook.xml.rels",
+                       f'<Relationship Id="rIdP" Type="{rt}person" Target="persons/person.xml"/>')):
+        parts[rels] = parts[rels].decode().replace("</Relationships>", rel + "</Relationships>").encode()
+    parts["[Content_Types].xml"] = re.sub("</Types>", (
+        '<Override PartName="/xl/threadedComments/threadedComment1.xml" '
+        'ContentType="application/vnd.ms-excel.threadedcomments+xml"/>'
+        '<Override PartName="/xl/persons/person.xml" ContentType="application/vnd.ms-excel.person+xml"/></Types>'),
+        parts["[Content_Types].xml"].decode()).encode()
+    with zipfile.ZipFile(tpl, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_every_copy_of_a_threaded_comment_gets_its_own_id_and_its_legacy_comment_follows(analysis, tmp_path):
+    import re
+
+    tpl = tmp_path / "noted.xlsx"
+    _template_with_a_threaded_comment(tpl)
+    out = tmp_path / "plans.xlsx"
+    fill_adp_template(analysis, ["C1", "C2"], tpl, out)
+    with zipfile.ZipFile(out) as z:
+        parts = {n: z.read(n).decode() for n in z.namelist()}
+    threads = {n: t for n, t in parts.items() if n.startswith("xl/threadedComments/")}
+    ids = [i for t in threads.values() for i in re.findall(r'\sid="([^"]*)"', t)]
+    assert len(threads) == 3 and len(ids) == 3 and len(set(ids)) == 3 and THREAD in ids
+    assert all(f'personId="{PERSON}"' in t for t in threads.values())
+    # each sheet's legacy comment names the thread of that sheet
+    for sheet_rels in (n for n in parts if n.startswith("xl/worksheets/_rels/")):
+        targets = re.findall(r'Target="\.\./([^"]*)"', parts[sheet_rels])
+        thread = next(parts["xl/" + t] for t in targets if t.startswith("threadedComments/"))
+        legacy = next(parts["xl/" + t] for t in targets if t.startswith("comments"))
+        (tid,) = re.findall(r'\sid="([^"]*)"', thread)
+        assert f"<author>tc={tid}</author>" in legacy
+    ooxml_ok(out)
+

@@ -207,6 +207,16 @@ def _reachable(pkg: xm._Package, part: str) -> list[str]:
     return seen
 
 
+def _renew_ids(raw: bytes, ids: list[bytes], salt: str) -> bytes:
+    """``raw`` with each GUID of ``ids`` replaced by one derived from it and ``salt``."""
+    import uuid
+
+    for old in ids:
+        fresh = uuid.uuid5(uuid.NAMESPACE_OID, f"{old.decode().upper()}/{salt}")
+        raw = re.sub(re.escape(old), ("{" + str(fresh).upper() + "}").encode(), raw, flags=re.I)
+    return raw
+
+
 def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm._Package:
     """A package holding one copy per ``(sheet name, filled sheet XML)`` of
     the template sheet: each with its own drawing, chart, comment and table
@@ -228,6 +238,16 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
         if (ct.type_of(p) or "").endswith("spreadsheetml.table+xml"):
             root = xm._parse(pkg.data[p], f"{pkg.label} ({p})")
             table_names[p] = root.get("displayName") or root.get("name") or ""
+    # threaded comments: each copy gets its own ids (Excel wants them unique in the workbook); the
+    # legacy comment shown by older versions names its threaded comment by id too ("tc={id}")
+    thread_ids = sorted(
+        {
+            g
+            for p in reach
+            if (ct.type_of(p) or "").endswith("threadedcomments+xml")
+            for g in re.findall(rb'\sid="(\{[0-9A-Fa-f-]{36}\})"', pkg.data[p])
+        }
+    )
     sheet_parts = []
     for k, (new_name, xml) in enumerate(copies, start=1):
 
@@ -261,6 +281,8 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
                 raw = text.encode("utf-8")
             else:
                 raw = pkg.data[p]
+            if thread_ids and ctype.endswith(("threadedcomments+xml", "spreadsheetml.comments+xml")):
+                raw = _renew_ids(raw, thread_ids, f"{new_name}/{k}")
             data[new] = raw
             rels = xm._rels(pkg, p)
             if rels:
