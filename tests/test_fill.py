@@ -849,3 +849,31 @@ def test_every_copy_of_a_threaded_comment_gets_its_own_id_and_its_legacy_comment
         assert f"<author>tc={tid}</author>" in legacy
     ooxml_ok(out)
 
+
+def test_into_another_workbook_references_to_sheets_it_lacks_become_ref_errors(analysis, tmp_path):
+    import re
+
+    tpl = tmp_path / "plan.xlsx"
+    wb = xlsxwriter.Workbook(str(tpl))
+    wb.add_worksheet("Rates").write_number("A1", 0.2)
+    ws = wb.add_worksheet(SHEET)
+    ws.write_formula("C5", "=Rates!A1*2", None, 0.4)
+    ws.write_formula("C6", "='Rates'!$A$1+'Account plan'!C5", None, 0.6)
+    ws.write_formula("C7", '="Rates!A1"', None, "Rates!A1")
+    wb.define_name(f"'{SHEET}'!company", f"='{SHEET}'!$B$5")
+    wb.define_name(f"'{SHEET}'!my_rate", "=Rates!$A$1")
+    wb.close()
+    book = tmp_path / "book.xlsx"
+    other = xlsxwriter.Workbook(str(book))
+    other.add_worksheet("Budget").write_number("A1", 7)
+    other.close()
+    res = fill_adp_template(analysis, ["C2"], tpl, into=book)
+    assert res.sheets == ["Beta"]
+    assert any("sheet 'rates'" in p.reason and "#REF!" in p.reason for p in res.info)
+    with zipfile.ZipFile(book) as z:
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()
+        workbook = z.read("xl/workbook.xml").decode()
+    formulas = re.findall(r"<f>([^<]*)</f>", sheet)
+    assert formulas == ["#REF!A1*2", "#REF!$A$1+'Beta'!C5", '"Rates!A1"']
+    assert '<definedName name="my_rate" localSheetId="1">#REF!$A$1</definedName>' in workbook
+    ooxml_ok(book)

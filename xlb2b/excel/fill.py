@@ -217,13 +217,16 @@ def _renew_ids(raw: bytes, ids: list[bytes], salt: str) -> bytes:
     return raw
 
 
-def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm._Package:
+def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]], gone: Sequence[str] = ()) -> xm._Package:
     """A package holding one copy per ``(sheet name, filled sheet XML)`` of
     the template sheet: each with its own drawing, chart, comment and table
     parts (images are shared), its references to the template sheet and its
     tables renamed to its own, and its own copy of the sheet's names; plus the
     template's styles and shared strings.  :class:`xlsx_merge._Merge` adds it
-    to the target in one pass."""
+    to the target in one pass.  References to the sheets of ``gone`` (sheets
+    of the template workbook that the target lacks) become ``#REF!``, as
+    Excel writes a reference to a deleted sheet: a formula naming a sheet the
+    workbook does not have is one Excel repairs on opening."""
     import posixpath
 
     tpl_name = book.sheets[index][0]
@@ -258,7 +261,7 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
             stem, ext = posixpath.splitext(b)
             return posixpath.join(d, f"{stem.rstrip('0123456789') or stem}{100000 * k + len(stem)}{ext}")
 
-        sheets = {tpl_name.lower(): new_name}
+        sheets = {**{g.lower(): xm.DELETED_SHEET for g in gone}, tpl_name.lower(): new_name}
         tables = {old.lower(): f"{old}_{k}" for old in table_names.values() if old}
         for p in reach:
             new = renamed(p)
@@ -319,7 +322,7 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
     local = [dn for dn in book.names if dn.local == index]
     names = []
     for k, (new_name, _) in enumerate(copies):
-        sheets = {tpl_name.lower(): new_name}
+        sheets = {**{g.lower(): xm.DELETED_SHEET for g in gone}, tpl_name.lower(): new_name}
         tables = {old.lower(): f"{old}_{k + 1}" for old in table_names.values() if old}
         for dn in local:
             names.append(
@@ -385,7 +388,7 @@ def _check_references(chk: _Checks, sheet: _Sheet, source: _Book, target: _Book)
                 seen.add(m)
                 chk.report.add(
                     f"the formula in {_addr(r, c)} refers to {m}, which {target.pkg.label} lacks; "
-                    "the copies show an error there until you add it",
+                    "the copies show an error there (#REF! for a sheet) until you add it",
                     file=chk.label,
                     sheet=sheet.name,
                     column=_addr(r, c),
@@ -487,7 +490,11 @@ def fill_adp_template(
         sheet = book.sheet(sheet_name)
         _fill_sheet(sheet, targets, values[cid], yes)
         copies.append((new_name, _as_copy(sheet.xml(), sheet.p)))
-    source = _copies_source(book, index, copies)
+    gone = []
+    if into is not None:
+        kept = {n.lower() for n, _ in target_book.sheets}
+        gone = [n for n, _ in book.sheets if n.lower() not in kept and n.lower() != sheet_name.lower()]
+    source = _copies_source(book, index, copies, gone)
     try:
         merge = xm._Merge(target_book.pkg, source, True, names=names)
         merge.run()

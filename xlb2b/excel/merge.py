@@ -62,6 +62,7 @@ from typing import Any
 
 # the parts, re-exported here (the fill and the tests use them through this module)
 from xlb2b.excel.merge_formulas import (  # noqa: F401
+    DELETED_SHEET,
     _closing_quote,
     _esc_attr,
     _esc_text,
