@@ -877,3 +877,49 @@ def test_into_another_workbook_references_to_sheets_it_lacks_become_ref_errors(a
     assert formulas == ["#REF!A1*2", "#REF!$A$1+'Beta'!C5", '"Rates!A1"']
     assert '<definedName name="my_rate" localSheetId="1">#REF!$A$1</definedName>' in workbook
     ooxml_ok(book)
+
+
+def _persons_of(path: Path) -> tuple[list[str], str]:
+    """(the person ids of the workbook's person list, its content type) found through the workbook's rels."""
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        (target,) = re.findall(r'Type="[^"]*/relationships/person" Target="([^"]*)"', rels)
+        people = re.findall(r'<person\b[^>]*\sid="([^"]*)"', z.read("xl/" + target).decode())
+        ct = re.findall(rf'PartName="/xl/{re.escape(target)}" ContentType="([^"]*)"',
+                        z.read("[Content_Types].xml").decode())
+    return people, ct[0] if ct else ""
+
+
+def test_into_a_workbook_without_persons_the_threaded_comments_bring_their_authors(analysis, tmp_path):
+    tpl = tmp_path / "noted.xlsx"
+    _template_with_a_threaded_comment(tpl)
+    book = tmp_path / "book.xlsx"
+    other = xlsxwriter.Workbook(str(book))
+    other.add_worksheet("Budget").write_number("A1", 7)
+    other.close()
+    fill_adp_template(analysis, ["C1"], tpl, into=book)
+    assert _persons_of(book) == ([PERSON], "application/vnd.ms-excel.person+xml")
+    ooxml_ok(book)
+
+
+def test_into_a_workbook_with_its_own_persons_the_missing_authors_are_appended(analysis, tmp_path):
+    tpl = tmp_path / "noted.xlsx"
+    _template_with_a_threaded_comment(tpl)
+    book = tmp_path / "book.xlsx"
+    _template_with_a_threaded_comment(book)  # has PERSON already
+    import re
+
+    with zipfile.ZipFile(book) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    theirs = "{99999999-8888-4777-8666-555555555555}"
+    parts["xl/persons/person.xml"] = parts["xl/persons/person.xml"].replace(PERSON.encode(), theirs.encode())
+    parts["xl/threadedComments/threadedComment1.xml"] = re.sub(
+        PERSON.encode(), theirs.encode(), parts["xl/threadedComments/threadedComment1.xml"])
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    fill_adp_template(analysis, ["C1"], tpl, into=book)
+    assert _persons_of(book) == ([theirs, PERSON], "application/vnd.ms-excel.person+xml")
+    ooxml_ok(book)

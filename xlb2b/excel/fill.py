@@ -425,6 +425,70 @@ def _refuse_uncopyable_parts(chk: _Checks, book: _Book, sheet_name: str) -> None
         )
 
 
+RT_PERSON = "http://schemas.microsoft.com/office/2017/10/relationships/person"
+CT_PERSON = "application/vnd.ms-excel.person+xml"
+
+
+def _person_part(book: _Book) -> str | None:
+    return next(
+        (xm._resolve(book.wb_part, r.target) for r in xm._rels(book.pkg, book.wb_part) if r.type == RT_PERSON),
+        None,
+    )
+
+
+def _carry_persons(source: _Book, target: _Book, changed: dict[str, bytes], added: dict[str, bytes]) -> None:
+    """Give ``target`` the authors of the threaded comments the copies brought
+    from ``source`` (a threaded comment's author must be in the workbook's
+    person list): the template's person list when the target has none, else
+    the persons it lacks appended to its own."""
+    copied = " ".join(
+        target.pkg.data[n].decode("utf-8", "replace")
+        for n in target.pkg.data
+        if n.lower().startswith("xl/threadedcomments/")
+    )
+    wanted = set(re.findall(r'\spersonId="([^"]*)"', copied))
+    src_part = _person_part(source)
+    if not wanted or src_part is None or not source.pkg.has(src_part):
+        return
+    src_xml = source.pkg.data_of(src_part).decode("utf-8")
+    people = {}
+    for m in re.finditer(r"<person\b[^>]*?(?:/>|>.*?</person>)", src_xml, re.S):
+        pid = re.search(r'\sid="([^"]*)"', m.group(0))
+        if pid:
+            people[pid.group(1)] = m.group(0)
+    t_part = _person_part(target)
+    if t_part is not None and target.pkg.has(t_part):
+        real = target.pkg.lower[t_part.lower()]
+        xml = target.pkg.data[real].decode("utf-8")
+        have = set(re.findall(r'<(?:\w+:)?person\b[^>]*?\sid="([^"]*)"', xml))
+        extra = [people[p] for p in sorted(wanted - have) if p in people]
+        end = xml.rfind("</personList>")
+        if extra and end >= 0:
+            changed[real] = (xml[:end] + "".join(extra) + xml[end:]).encode("utf-8")
+        return
+    name, k = "xl/persons/person.xml", 1
+    while target.pkg.has(name):
+        k += 1
+        name = f"xl/persons/person{k}.xml"
+    added[name] = src_xml.encode("utf-8")
+    rels_name = xm._rels_name(target.wb_part)
+    rels_real = target.pkg.lower.get(rels_name.lower(), rels_name)
+    rels = target.pkg.text(rels_real)
+    prefix, _ = xm._root_prefixes(rels, rels_name)
+    taken = set(re.findall(r'\sId="([^"]*)"', rels))
+    rid = next(f"rIdP{i}" for i in range(1, len(taken) + 2) if f"rIdP{i}" not in taken)
+    end = rels.rfind(f"</{prefix}Relationships>")
+    line = f'<{prefix}Relationship Id="{rid}" Type="{RT_PERSON}" Target="{xm._relative(target.wb_part, name)}"/>'
+    changed[rels_real] = (rels[:end] + line + rels[end:]).encode("utf-8")
+    ct_real = target.pkg.lower["[content_types].xml"]
+    ct = changed.get(ct_real, target.pkg.data[ct_real]).decode("utf-8")
+    cp, _ = xm._root_prefixes(ct, "[Content_Types].xml")
+    end = ct.rfind(f"</{cp}Types>")
+    changed[ct_real] = (ct[:end] + f'<{cp}Override PartName="/{name}" ContentType="{CT_PERSON}"/>' + ct[end:]).encode(
+        "utf-8"
+    )
+
+
 def fill_adp_template(
     analysis,
     client_ids: Sequence[Any],
@@ -506,7 +570,11 @@ def fill_adp_template(
     t_pkg = xm._Package.read(data, target_path.name)
     final = _Book(t_pkg)
     wb_real = t_pkg.lower[final.wb_part.lower()]
-    data = _write_package(t_pkg, {wb_real: _set_full_calc(final.wb_xml, final.p).encode("utf-8")})
+    changed = {wb_real: _set_full_calc(final.wb_xml, final.p).encode("utf-8")}
+    added: dict[str, bytes] = {}
+    if into is not None:
+        _carry_persons(book, final, changed, added)
+    data = _write_package(t_pkg, changed, added)
     atomic_write_bytes(out, data)
     filled = sorted({t.entry.name for t in targets if t.entry.kind != "input"})
     return FillResult(out, names, filled, chk.report)

@@ -189,9 +189,9 @@ def _set_full_calc(xml: str, p: str) -> str:
     return xml[:end] + f'<{p}calcPr fullCalcOnLoad="1"/>' + xml[end:]
 
 
-def _write_package(pkg: xm._Package, changed: dict[str, bytes]) -> bytes:
-    """The package with ``changed`` members replaced; every other member's
-    compressed bytes copied as they are."""
+def _write_package(pkg: xm._Package, changed: dict[str, bytes], added: dict[str, bytes] | None = None) -> bytes:
+    """The package with ``changed`` members replaced and ``added`` ones
+    appended; every other member's compressed bytes copied as they are."""
     import io
     import zipfile
 
@@ -203,6 +203,10 @@ def _write_package(pkg: xm._Package, changed: dict[str, bytes]) -> bytes:
                 zi.compress_type = info.compress_type
                 zi.external_attr, zi.create_system = info.external_attr, info.create_system
                 zf.writestr(zi, changed.get(info.filename, pkg.data[info.filename]))
+        for name, raw in (added or {}).items():
+            zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(zi, raw)
     return buf.getvalue()
 
 
