@@ -923,3 +923,18 @@ def test_into_a_workbook_with_its_own_persons_the_missing_authors_are_appended(a
     fill_adp_template(analysis, ["C1"], tpl, into=book)
     assert _persons_of(book) == ([theirs, PERSON], "application/vnd.ms-excel.person+xml")
     ooxml_ok(book)
+
+
+@pytest.mark.parametrize("command", ["report", "adp"])
+def test_a_password_protected_template_is_refused_without_talking_of_adding_sheets(tmp_path, capsys, command):
+    from xlb2b.cli import main
+
+    args = _inputs(tmp_path)
+    # an encrypted workbook is an OLE compound file, as an old .xls is
+    locked = tmp_path / "report.xlsx"
+    locked.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(4088))
+    extra = ["--top", "1", "-o", str(tmp_path / "out.xlsx")] if command == "adp" else []
+    assert main([command, *args, "--template", str(locked), *extra]) == 2
+    err = capsys.readouterr().err
+    assert "error: cannot read report.xlsx: " in err and "password-protected" in err and "add sheets" not in err
+    assert "Traceback" not in err

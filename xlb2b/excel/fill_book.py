@@ -161,7 +161,7 @@ class _Book:
 
 
 def _read_book(path: Path) -> _Book:
-    xm._check_target_file(path)
+    xm._check_target_file(path, "read")
     return _Book(xm._Package.read(path.read_bytes(), path.name))
 
 
