@@ -168,3 +168,19 @@ def test_a_book_that_cannot_be_replaced_is_named_not_the_temporary_file(transact
     assert f"error: {book}: Permission denied: it could not be replaced" in err and ".tmp" not in err
     assert book.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def test_a_book_reached_through_a_symbolic_link_gets_the_sheets_and_the_link_stays(transactions, tmp_path):
+    real = tmp_path / "shared" / "plan.xlsx"
+    real.parent.mkdir()
+    _user_book(real)
+    link = tmp_path / "plan.xlsx"
+    try:
+        link.symlink_to(real)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    assert main(["analyze", str(transactions), "--into", str(link), "-q"]) == 0
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    sheets = openpyxl.load_workbook(real).sheetnames
+    assert sheets[:2] == ["Budget", "Clients"] and "Clients (2)" in sheets
+    assert sorted(p.name for p in real.parent.iterdir()) == ["plan.xlsx"]

@@ -11,8 +11,13 @@ from pathlib import Path
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     """Let ``write(tmp_name)`` fill a temporary file in the same folder, sync
     it, then rename it over ``path``: a reader never sees a half-written file
-    and a failed write leaves the old file untouched."""
+    and a failed write leaves the old file untouched.  A symbolic link is
+    followed: the file it points at is replaced and the link kept."""
     path = Path(path)
+    if path.is_symlink():
+        # write the file the link points at: replacing the link itself would leave the
+        # user's file as it was and turn the link into a copy
+        path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     os.close(fd)
     try:
