@@ -184,3 +184,17 @@ def test_a_book_reached_through_a_symbolic_link_gets_the_sheets_and_the_link_sta
     sheets = openpyxl.load_workbook(real).sheetnames
     assert sheets[:2] == ["Budget", "Clients"] and "Clients (2)" in sheets
     assert sorted(p.name for p in real.parent.iterdir()) == ["plan.xlsx"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.parametrize("mode", [0o600, 0o664])
+def test_the_book_keeps_its_file_mode(transactions, tmp_path, mode):
+    import os
+    import stat
+
+    book = tmp_path / "plan.xlsx"
+    _user_book(book)
+    os.chmod(book, mode)
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 0
+    assert stat.S_IMODE(os.stat(book).st_mode) == mode
+    assert "Clients (2)" in openpyxl.load_workbook(book).sheetnames
