@@ -198,3 +198,22 @@ def test_the_book_keeps_its_file_mode(transactions, tmp_path, mode):
     assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 0
     assert stat.S_IMODE(os.stat(book).st_mode) == mode
     assert "Clients (2)" in openpyxl.load_workbook(book).sheetnames
+
+
+def test_a_report_workbook_with_the_window_names_is_refused_naming_them_and_the_report_command(
+    transactions, tmp_path, capsys
+):
+    import xlsxwriter
+
+    book = tmp_path / "report.xlsx"
+    wb = xlsxwriter.Workbook(str(book))
+    wb.add_worksheet("Monthly").write_string(0, 0, "From")
+    wb.define_name("window_start", "=Monthly!$B$1")
+    wb.define_name("window_end", "=Monthly!$B$2")
+    wb.close()
+    before = book.read_bytes()
+    assert main(["analyze", str(transactions), "--into", str(book), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "already has the workbook-level name(s) window_end, window_start" in err
+    assert "a report workbook's window_start, which `xlb2b report --template` fills" in err
+    assert book.read_bytes() == before

@@ -225,8 +225,9 @@ class _Merge:
             raise _refuse(
                 t.label,
                 "it already has the workbook-level name(s) " + ", ".join(clash) + " that the added sheets define "
-                "(sheets added before, e.g. by an earlier run): delete those sheets and names (Formulas > Name "
-                "Manager) first, or add the sheets to another copy of the workbook",
+                "(sheets added before, e.g. by an earlier run, or names of its own, e.g. a report workbook's "
+                "window_start, which `xlb2b report --template` fills): delete or rename those names (Formulas > "
+                "Name Manager) and the sheets added before first, or add the sheets to another copy of the workbook",
             )
         table_map: dict[str, str] = {}
         table_ids: dict[str, int] = {}
