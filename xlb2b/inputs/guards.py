@@ -63,12 +63,15 @@ class FormulaCells:
     """Formula cells of one worksheet part: how many were saved without a
     computed value (the first of them), and how many with one.  An empty saved
     value is what a formula giving "" leaves too, so a sheet counts as never
-    calculated only when none of its formulas has a value (and the counting
-    stops at the first formula with one)."""
+    calculated only when none of its formulas has a value.  A saved 0 is also
+    what a program that cannot calculate leaves as a placeholder (XlsxWriter),
+    so the counting goes on past zeros and stops at the first other value
+    (``calculated``)."""
 
     count: int = 0
     first: str = ""
     with_values: int = 0
+    calculated: bool = False
 
 
 def _utf16_codec(head: bytes) -> str | None:
@@ -255,7 +258,7 @@ def _scan_xml(
         if at >= 0:
             cut = at  # an unfinished cell waits for the next piece
         if _count_formulas(buf, cut, name, formulas, prefixed) and not whole:
-            return  # a formula with its value: the sheet was calculated
+            return  # a formula with a value other than 0: the sheet was calculated
         carry = buf[cut:]
 
 
@@ -265,8 +268,8 @@ def _first_in_cell(buf: bytes, at: int) -> bool:
     return tag >= 0 and _CELL_TAG.fullmatch(buf, tag, at) is not None
 
 
-def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells], prefixed: bool) -> int:
-    """Count the formula cells of ``buf[:end]``; the number with values so far."""
+def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, FormulaCells], prefixed: bool) -> bool:
+    """Count the formula cells of ``buf[:end]``; whether a formula with a value other than 0 was seen."""
     f = formulas.setdefault(name, FormulaCells())
     for hit in _FORMULA.finditer(buf, 0, end):
         if buf[hit.start() + 1] != 0x66 and not _first_in_cell(buf, hit.start()):
@@ -274,13 +277,16 @@ def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, Formula
         value = hit.group(1)
         if value is not None and value.strip():
             f.with_values += 1
-            break
+            if value.strip() != b"0":
+                f.calculated = True
+                break
+            continue
         if not f.count:
             at = _cell_start(buf, 0, hit.start(), prefixed)
             ref = _CELL_REF.search(buf, at, hit.start()) if at >= 0 else None
             f.first = ref.group(1).decode() if ref else ""
         f.count += 1
-    return f.with_values
+    return f.calculated
 
 
 def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlb2b.errors import InputError
+from xlb2b.errors import WARNING, InputError
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.guards import (
     _check_workbook_zip,
@@ -136,6 +136,7 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         formulas = _check_workbook_zip(path, ctx)
     if grid is not None:
         _refuse_formulas_without_values(formulas, ctx)
+        _warn_recalculated_on_open(path, formulas, ctx)
         grid.date1904 = _date1904(path)
         return grid
     calamine = _import_calamine()
@@ -174,6 +175,7 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
         _unreadable_workbook(e, ctx)
     _refuse_formulas_without_values(formulas, ctx)
+    _warn_recalculated_on_open(path, formulas, ctx)
     if not rows:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid(rows)
@@ -185,11 +187,11 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 
 
-def _date1904(path: Path) -> bool:
-    """Whether the workbook uses Excel's 1904 date system (``workbookPr
-    date1904``, ECMA-376 Part 1 §18.2.28): its date numbers count from
-    1904-01-01.  The readers turn cells formatted as dates into dates by that
-    system themselves; plain numbers in a date column need it too."""
+_FULL_CALC_ON_LOAD = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def _workbook_part_matches(path: Path, pattern: re.Pattern) -> bool:
+    """Whether the first MiB of the workbook part (where ``workbookPr`` and ``calcPr`` are) matches ``pattern``."""
     import zipfile
 
     try:
@@ -198,9 +200,38 @@ def _date1904(path: Path) -> bool:
             if part is None:
                 return False
             with z.open(part) as f:
-                return _DATE1904.search(f.read(1 << 20)) is not None
+                return pattern.search(f.read(1 << 20)) is not None
     except (OSError, zipfile.BadZipFile, KeyError):
         return False
+
+
+def _warn_recalculated_on_open(path: Path, formulas: dict, ctx: _Ctx) -> None:
+    """Warn when every formula value saved on the sheet read is 0 and the
+    workbook asks to be fully recalculated when opened (``calcPr
+    fullCalcOnLoad``, ECMA-376 Part 1 §18.2.2): a program that writes formulas
+    without calculating them sets the flag and saves 0 as each value
+    (XlsxWriter's documented default), which reads like data.  Excel clears
+    the flag when it saves the workbook."""
+    f = formulas.get(ctx.sheet)
+    if not f or not f.with_values or f.calculated or not _workbook_part_matches(path, _FULL_CALC_ON_LOAD):
+        return
+    ctx.report.problems.append(
+        ctx.problem(
+            f"sheet {ctx.sheet!r}: every value saved with its {f.with_values:,} formula(s) is 0 and the workbook "
+            "was saved by a program that leaves the calculation to Excel (it asks to be recalculated when "
+            "opened), so these zeros are probably placeholders, not results; open the file in Excel or "
+            "LibreOffice Calc, save it, and run again",
+            severity=WARNING,
+        )
+    )
+
+
+def _date1904(path: Path) -> bool:
+    """Whether the workbook uses Excel's 1904 date system (``workbookPr
+    date1904``, ECMA-376 Part 1 §18.2.28): its date numbers count from
+    1904-01-01.  The readers turn cells formatted as dates into dates by that
+    system themselves; plain numbers in a date column need it too."""
+    return _workbook_part_matches(path, _DATE1904)
 
 
 class _Beside:
