@@ -409,9 +409,45 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                 )
             )
 
+    # a subtotal naming a client over lines below it that name none (1C: the client's group row with
+    # its subtotal, the documents beneath it in a column of their own): the lines are that client's
+    given = np.zeros(len(L), dtype=bool)
+    for k, (kind, lo, hi) in sorted(kinds.items()):
+        if kind != "subtotal" or lo != k + 1 or not named[k]:
+            continue
+        block = np.arange(lo, hi + 1)
+        block = block[~marker[lo : hi + 1] & key_blank[L[lo : hi + 1]]]
+        if not len(block):
+            continue
+        given[block] = True
+        key_col[L[block]] = key_raw[L[k]]
+        lay.filled.append((int(rows[L[k]]), int(rows[L[block[0]]]), int(rows[L[block[-1]]])))
+        problems.append(
+            ctx.problem(
+                f"no client id: taken from the group row {int(rows[L[k]])} above, whose amount "
+                f"{fmt_amount(a[k])} is the sum of {_rows_text(rows[L[block]])}",
+                row=int(rows[L[block[0]]]),
+                column=key_header,
+                value=ktext[L[k]],
+                severity=INFO,
+            )
+        )
+    if given.any():
+        heads_given = sorted({r for r, _s, _e in lay.filled})
+        lay.name = f"{lay.name}; client given by the group row above the lines"
+        lay.evidence.append(
+            f"{int(given.sum())} lines without a client lie under {len(heads_given)} row(s) with a client, "
+            "no date and the sum of those lines: each line takes that client"
+        )
+        lay.notes.append(
+            f"{int(given.sum())} line(s) without a client were given the client of the group row above "
+            f"them ({_rows_text(np.asarray(heads_given))}), whose amount is their sum (listed as info); if "
+            "those rows are not the lines' clients, fill the client cells in and read again"
+        )
+
     # client cells standing for several rows
     if not grouped:
-        keyless = ~marker & key_blank[L]
+        keyless = ~marker & key_blank[L] & ~given
         before = np.r_[False, keyless[:-1]]
         after = np.r_[keyless[1:], False]
         s_pos = np.flatnonzero(keyless & ~before)
