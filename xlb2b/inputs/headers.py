@@ -524,6 +524,13 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                 taken[pos[0]] = c
         ctx.raise_if_fatal()
 
+    if kind == "transactions" and "date" not in result and "date" not in canon_map:
+        from xlb2b.inputs.documents import date_from_documents
+
+        q = date_from_documents(raw, taken)
+        if q is not None:
+            result["date"] = q
+            headers = raw.headers
     for c in SCHEMA[kind][0]:
         if c not in result:
             accepted = ", ".join(dict.fromkeys(ALIASES.get(c, ()) + SECONDARY_ALIASES.get(c, ()) + (c,)))

@@ -440,7 +440,7 @@ def _alternatives(fld: str, chosen: int, raw: _Raw, taken: dict[int, str], kind:
     out = []
     words = _alias_words(fld)
     for p, h in enumerate(raw.headers):
-        if p == chosen:
+        if p == chosen or p in raw.derived:
             continue
         key = _norm_header(h)
         if key in _LOOKUP[kind] and _LOOKUP[kind][key] != fld:
@@ -542,9 +542,13 @@ def build_reading(
                 FieldSource(c, h, "", "the texts of the grouped report's lines, read from the client column")
             )
             continue
+        src, made = raw0.derived.get(p, (p, None))  # a column made by the reader from column ``src``
         where = ""
-        if hf is not None and p < len(hf.columns):
-            where = f"column {column_letter(hf.columns[p])}" if hf.letters else f"column {hf.columns[p] + 1}"
+        if hf is not None and src < len(hf.columns):
+            where = f"column {column_letter(hf.columns[src])}" if hf.letters else f"column {hf.columns[src] + 1}"
+        if made is not None:
+            r.fields.append(FieldSource(c, h, where, made))
+            continue
         r.fields.append(FieldSource(c, h, where, _how(c, h, kind, canon_map), _alternatives(c, p, raw0, taken, kind)))
 
     # rows
@@ -620,7 +624,7 @@ def describe(
         reconcile(lay, data, ctx, raw.headers[positions["amount"]])
     reading = build_reading(kind, source, raw0, raw, positions, canon_map, ctx, data, lay)
     reading.reconciliation = list(lay.reconciliation)
-    notes = list(lay.notes)
+    notes = list(raw0.notes) + list(lay.notes)
     pk = positions.get("client_id")
     if pk is not None and pk < len(raw0.headers) and lay.name != GROUPED and is_combined(raw0.headers[pk]):
         notes.append(
