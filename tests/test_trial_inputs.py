@@ -228,3 +228,8 @@ def test_a_bad_setting_on_the_command_line_exits_2_without_an_internal_error(tmp
     assert main(["analyze", str(tx), "--settings", str(s), "-o", str(tmp_path / "o.xlsx"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "quantile_k" in err and "internal error" not in err
+
+
+def test_a_date_written_after_a_leading_apostrophe_is_read_like_the_amounts_beside_it():
+    t = read_transactions([["Client", "Date", "Amount"], ["A", "'12.04.2025", "'500,00"], ["B", "'2025-03-01", 10]])
+    assert _dates(t) == ["2025-04-12", "2025-03-01"] and t.data["amount"].tolist() == [500.0, 10.0]

@@ -245,7 +245,8 @@ def _parse_dates(s: pd.Series, *, date1904: bool = False) -> _Parsed:
             days[k["num"]] = d
             reasons[k["num"]] = r
         if k["str"].any():
-            t = _strings(s, k["str"])
+            # a leading apostrophe is Excel's mark of a cell kept as text, carried into some exports
+            t = _strings(s, k["str"]).str.replace(r"^'\s*", "", regex=True)
             blank = t.eq("").to_numpy()
             pos = np.flatnonzero(k["str"])
             empty[pos[blank]] = True
