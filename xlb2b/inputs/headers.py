@@ -453,6 +453,26 @@ def _keys(raw: _Raw, pos: int) -> tuple[str, ...]:
     return raw.keys[pos] if raw.keys else (raw.headers[pos],)
 
 
+def _containing(raw: _Raw, c: str, taken: dict[int, str]) -> list[int]:
+    """Positions of the free columns whose header holds every word of one of ``c``'s names
+    (``Сумма с НДС`` for ``amount``), made by the reader or not."""
+    names = [set(_norm_header(a).split()) for a in ALIASES.get(c, ()) + (c,)]
+    out = []
+    for p in range(len(raw.headers)):
+        if p in taken or p in raw.derived:
+            continue
+        words = {w for k in _keys(raw, p) for w in _norm_header(k).split()}
+        if any(n and n <= words for n in names):
+            out.append(p)
+    return out
+
+
+def _vat(raw: _Raw, positions: list[int]) -> bool:
+    """Whether the headers at ``positions`` tell amounts with VAT from amounts without."""
+    words = {w for p in positions for w in _norm_header(raw.headers[p]).split()}
+    return len(positions) >= 2 and bool(words & {"ндс", "vat"})
+
+
 def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> dict[str, int]:
     headers = raw.headers
     kind = ctx.kind
@@ -540,9 +560,18 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                 if raw.header_row is not None
                 else ""
             )
+            near = _containing(raw, c, taken)
+            hint = (
+                f"; {' and '.join(_where(raw, p) for p in near)} contain{'s' * (len(near) == 1)} a name of this "
+                f"field: name the one to use, e.g. --map {c}={' '.join(headers[near[0]].split())!r}"
+                + (" (amounts with and without VAT: take the one your figures are kept in)" if _vat(raw, near) else "")
+                if near
+                else ""
+            )
             ctx.add_fatal(
                 f"required column {c!r} not found; headers found{where}: "
-                f"{', '.join(map(repr, headers)) or '(none)'}; accepted headers for "
+                f"{', '.join(repr(h) for p, h in enumerate(headers) if p not in raw.derived) or '(none)'}{hint}; "
+                f"accepted headers for "
                 f"{c!r}: {accepted} (or name yours: --map {c}=<your header> on the command line, "
                 f"mapping={{{c!r}: '<your header>'}} in Python)",
                 column=c,
