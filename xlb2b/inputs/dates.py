@@ -270,7 +270,7 @@ def _parse_dates(s: pd.Series, *, date1904: bool = False) -> _Parsed:
             reasons[k["num"]] = r
         if k["str"].any():
             # a leading apostrophe is Excel's mark of a cell kept as text, carried into some exports
-            t = _strings(s, k["str"]).str.replace(r"^'\s*", "", regex=True)
+            t = _strings(s, k["str"]).str.replace(r"^[\s']+", "", regex=True)
             blank = t.eq("").to_numpy()
             pos = np.flatnonzero(k["str"])
             empty[pos[blank]] = True
