@@ -31,3 +31,18 @@ def test_a_header_broken_over_two_lines_is_suggested_as_it_can_be_typed():
 def test_no_hint_when_no_header_contains_a_name_of_the_field():
     why = _reason([["Клиент", "Дата", "Итог"], ["A", "01.02.2025", 120]])
     assert "contain" not in why.split("accepted headers")[0]
+
+
+def test_an_amount_in_thousands_is_said_when_suggested_and_when_mapped():
+    rows = [["Клиент", "Дата", "Выручка, тыс. руб."], ["A", "01.02.2025", 1.5]]
+    assert "its amounts are in thousands" in _reason(rows)
+    t = read_transactions(rows, mapping={"amount": "Выручка, тыс. руб."})
+    assert t.data["amount"].tolist() == [1.5]  # taken as written
+    notes = [w for w in t.reading.warnings if "in thousands" in w]
+    assert len(notes) == 1 and notes[0].startswith("amount is read from 'Выручка, тыс. руб.'")
+
+
+def test_a_currency_or_the_word_k_of_another_language_is_no_unit_of_thousands():
+    for header in ("Сумма, USD", "Сумма к оплате", "Amount m"):
+        t = read_transactions([["Клиент", "Дата", header], ["A", "01.02.2025", 2]], mapping={"amount": header})
+        assert not [w for w in t.reading.warnings if "thousands" in w or "millions" in w], header

@@ -565,6 +565,11 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                 f"; {' and '.join(_where(raw, p) for p in near)} contain{'s' * (len(near) == 1)} a name of this "
                 f"field: name the one to use, e.g. --map {c}={' '.join(headers[near[0]].split())!r}"
                 + (" (amounts with and without VAT: take the one your figures are kept in)" if _vat(raw, near) else "")
+                + (
+                    f"; its amounts are in {_scale_of(headers[near[0]])}, and every money figure would be too"
+                    if len(near) == 1 and _scale_of(headers[near[0]])
+                    else ""
+                )
                 if near
                 else ""
             )
@@ -577,7 +582,41 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                 column=c,
             )
     ctx.raise_if_fatal()
+    for c in ("amount", "cost", "gross_profit", "overdue_amount"):
+        scale = _scale_of(headers[result[c]]) if c in result else None
+        if scale is not None:
+            raw.notes.append(
+                f"{c} is read from {headers[result[c]]!r}, whose header gives its amounts in {scale}: they are "
+                f"taken as written, so every money figure of the analysis is in {scale}, and any other table "
+                "given in another unit (the market table's amounts against ours for the share of wallet) is "
+                "compared wrongly; give every table in one unit"
+            )
     return {c: result[c] for c in _columns_of(kind) if c in result}
+
+
+#: header words that give amounts in thousands or millions («Сумма, тыс. руб.», «Revenue, $000», «Sales, $m»)
+_SCALES = {
+    "тыс": "thousands",
+    "тысячах": "thousands",
+    "thousands": "thousands",
+    "000": "thousands",
+    "k$": "thousands",
+    "$k": "thousands",
+    "млн": "millions",
+    "millions": "millions",
+    "mln": "millions",
+    "m$": "millions",
+    "$m": "millions",
+}
+
+
+def _scale_of(header: str) -> str | None:
+    """ "thousands" or "millions" when a money column's header says its unit is such, else None."""
+    for w in _norm_header(header).split()[1:]:
+        w = w if w in _SCALES else w.strip("$")  # «$000»
+        if w in _SCALES:
+            return _SCALES[w]
+    return None
 
 
 # --------------------------------------------------------------------------
