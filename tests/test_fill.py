@@ -661,3 +661,280 @@ def test_table_renames_reach_bare_table_names():
     assert rename_references('=ROWS(Contacts)+SUM(Contacts[Phone])+LEN("Contacts")+Sheet1!Contacts',
                              {}, {"contacts": "Contacts_1"}) == \
         '=ROWS(Contacts_1)+SUM(Contacts_1[Phone])+LEN("Contacts")+Sheet1!Contacts'
+
+
+def test_report_refresh_in_place_of_a_workbook_open_in_excel_is_refused(tmp_path, capsys):
+    from xlb2b.cli import main
+
+    args = _inputs(tmp_path)
+    report = build_report(tmp_path / "report.xlsx")
+    before = report.read_bytes()
+    (tmp_path / "~$report.xlsx").write_bytes(b"owner")
+    assert main(["report", *args, "--template", str(report)]) == 1
+    assert "report.xlsx is open in Excel or LibreOffice" in capsys.readouterr().err
+    assert report.read_bytes() == before
+
+
+def _vml_blocks(path: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """Each VML drawing's o:idmap blocks and shape ids."""
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        return {
+            n: (re.findall(r'idmap\b[^>]*\sdata="([^"]*)"', z.read(n).decode()),
+                re.findall(r'id="(_x0000_s\d+)"', z.read(n).decode()))
+            for n in z.namelist() if n.lower().endswith(".vml")
+        }
+
+
+def test_every_copy_of_a_sheet_with_a_comment_gets_its_own_comment_shape_ids(analysis, tmp_path):
+    tpl = tmp_path / "noted.xlsx"
+    wb = xlsxwriter.Workbook(str(tpl))
+    wb.add_worksheet("Notes").write_comment("A1", "the workbook's own note")
+    ws = wb.add_worksheet(SHEET)
+    ws.write_comment("B5", "fill me")
+    wb.define_name(f"'{SHEET}'!company", f"='{SHEET}'!$B$5")
+    wb.close()
+    out = tmp_path / "plans.xlsx"
+    fill_adp_template(analysis, ["C1", "C2", "C3"], tpl, out)
+    blocks = _vml_blocks(out)
+    assert len(blocks) == 5  # the two of the template and one per copy
+    idmaps = [b for ids, _ in blocks.values() for b in ids]
+    shapes = [s for _, ids in blocks.values() for s in ids]
+    assert len(idmaps) == 5 and len(set(idmaps)) == 5
+    assert len(shapes) == 5 and len(set(shapes)) == 5
+    # shape n of block k is _x0000_s(1024 k + n), n from 1
+    for ids, sh in blocks.values():
+        assert sh == [f"_x0000_s{1024 * int(ids[0]) + 1}"]
+    ooxml_ok(out)
+
+
+def test_a_name_left_pointing_at_a_deleted_sheet_is_refused_as_such(analysis, tmp_path):
+    import re
+
+    tpl = build_template(tmp_path / "plan.xlsx")
+    with zipfile.ZipFile(tpl) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    # what Excel leaves in a name when the sheet it pointed at is deleted
+    wb, n = re.subn(r'(<definedName name="company" localSheetId="\d+">)[^<]*', r"\1#REF!$B$5",
+                    parts["xl/workbook.xml"].decode())
+    assert n == 1
+    parts["xl/workbook.xml"] = wb.encode()
+    with zipfile.ZipFile(tpl, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    out = tmp_path / "plans.xlsx"
+    with pytest.raises(FillError) as e:
+        fill_adp_template(analysis, ["C1"], tpl, out)
+    fatal = e.value.report.fatal
+    assert len(fatal) == 1 and fatal[0].sheet == SHEET and fatal[0].column == "#REF!$B$5"
+    assert "name 'company'" in fatal[0].reason and "deleted sheet or deleted cells (#REF!)" in fatal[0].reason
+    assert "Name Manager" in fatal[0].reason and "not a worksheet" not in fatal[0].reason
+    assert not out.exists()
+
+
+def _with_pivot_table_on_the_template_sheet(tpl: Path) -> None:
+    """Hand-add what Excel writes for a pivot table on the template sheet: the pivot table part
+    (related from the sheet), its cache definition (related from the workbook) and content types."""
+    import re
+
+    m = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(tpl) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    wb = parts["xl/workbook.xml"].decode()
+    index = re.findall(r'<sheet name="([^"]*)"', wb).index(SHEET)
+    rels_name = f"xl/worksheets/_rels/sheet{index + 1}.xml.rels"
+    pivot_rel = f'<Relationship Id="rIdP1" Type="{r}/pivotTable" Target="../pivotTables/pivotTable1.xml"/>'
+    rels = parts.get(rels_name, b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                                b"</Relationships>").decode()
+    parts[rels_name] = rels.replace("</Relationships>", pivot_rel + "</Relationships>").encode()
+    parts["xl/pivotTables/pivotTable1.xml"] = (
+        f'<pivotTableDefinition xmlns="{m}" name="PivotTable1" cacheId="1" dataCaption="Values">'
+        '<location ref="H1:I3" firstHeaderRow="1" firstDataRow="1" firstDataCol="1"/>'
+        '<pivotFields count="1"><pivotField showAll="0"/></pivotFields></pivotTableDefinition>').encode()
+    parts["xl/pivotTables/_rels/pivotTable1.xml.rels"] = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{r}/pivotCacheDefinition" Target="../pivotCache/pivotCacheDefinition1.xml"/>'
+        "</Relationships>").encode()
+    parts["xl/pivotCache/pivotCacheDefinition1.xml"] = (
+        f'<pivotCacheDefinition xmlns="{m}"><cacheSource type="worksheet"><worksheetSource ref="A1:A3" '
+        f'sheet="{SHEET}"/></cacheSource><cacheFields count="1"><cacheField name="x" numFmtId="0"><sharedItems/>'
+        "</cacheField></cacheFields></pivotCacheDefinition>").encode()
+    ct = parts["[Content_Types].xml"].decode().replace("</Types>", (
+        '<Override PartName="/xl/pivotTables/pivotTable1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.pivotTable+xml"/><Override PartName='
+        '"/xl/pivotCache/pivotCacheDefinition1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml"/></Types>'))
+    parts["[Content_Types].xml"] = ct.encode()
+    with zipfile.ZipFile(tpl, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_template_sheet_holding_a_pivot_table_is_refused_with_what_to_do(analysis, tmp_path):
+    tpl = build_template(tmp_path / "plan.xlsx")
+    _with_pivot_table_on_the_template_sheet(tpl)
+    out = tmp_path / "plans.xlsx"
+    with pytest.raises(FillError) as e:
+        fill_adp_template(analysis, ["C1", "C2"], tpl, out)
+    fatal = e.value.report.fatal
+    assert len(fatal) == 1 and fatal[0].sheet == SHEET and not fatal[0].column
+    assert fatal[0].reason.startswith("the template sheet holds a pivot table, which cannot be copied once per client")
+    assert "move it to another sheet" in fatal[0].reason
+    assert not out.exists()
+
+
+THREAD = "{AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE}"
+PERSON = "{11111111-2222-4333-8444-555555555555}"
+
+
+def _template_with_a_threaded_comment(tpl: Path) -> None:
+    """A template whose sheet has a threaded comment as Excel saves one: the threaded comment part
+    (related from the sheet), the person list (from the workbook) and the legacy comment older
+    versions show, whose author names the thread ("tc={id}")."""
+    import re
+
+    wb = xlsxwriter.Workbook(str(tpl))
+    ws = wb.add_worksheet(SHEET)
+    ws.write_comment("B5", "[Threaded comment] check the name", {"author": f"tc={THREAD}"})
+    wb.define_name(f"'{SHEET}'!company", f"='{SHEET}'!$B$5")
+    wb.close()
+    with zipfile.ZipFile(tpl) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    tc_ns = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"
+    rt = "http://schemas.microsoft.com/office/2017/10/relationships/"
+    parts["xl/threadedComments/threadedComment1.xml"] = (
+        f'<ThreadedComments xmlns="{tc_ns}"><threadedComment ref="B5" dT="2026-01-01T10:00:00.00" '
+        f'personId="{PERSON}" id="{THREAD}"><text>check the name</text></threadedComment></ThreadedComments>'
+    ).encode()
+    parts["xl/persons/person.xml"] = (
+        f'<personList xmlns="{tc_ns}"><person displayName="Ann" id="{PERSON}" userId="Ann" providerId="None"/>'
+        "</personList>").encode()
+    for rels, rel in (("xl/worksheets/_rels/sheet1.xml.rels",
+                       f'<Relationship Id="rIdT" Type="{rt}threadedComment" '
+                       'Target="../threadedComments/threadedComment1.xml"/>'),
+                      ("xl/_rels/workbook.xml.rels",
+                       f'<Relationship Id="rIdP" Type="{rt}person" Target="persons/person.xml"/>')):
+        parts[rels] = parts[rels].decode().replace("</Relationships>", rel + "</Relationships>").encode()
+    parts["[Content_Types].xml"] = re.sub("</Types>", (
+        '<Override PartName="/xl/threadedComments/threadedComment1.xml" '
+        'ContentType="application/vnd.ms-excel.threadedcomments+xml"/>'
+        '<Override PartName="/xl/persons/person.xml" ContentType="application/vnd.ms-excel.person+xml"/></Types>'),
+        parts["[Content_Types].xml"].decode()).encode()
+    with zipfile.ZipFile(tpl, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_every_copy_of_a_threaded_comment_gets_its_own_id_and_its_legacy_comment_follows(analysis, tmp_path):
+    import re
+
+    tpl = tmp_path / "noted.xlsx"
+    _template_with_a_threaded_comment(tpl)
+    out = tmp_path / "plans.xlsx"
+    fill_adp_template(analysis, ["C1", "C2"], tpl, out)
+    with zipfile.ZipFile(out) as z:
+        parts = {n: z.read(n).decode() for n in z.namelist()}
+    threads = {n: t for n, t in parts.items() if n.startswith("xl/threadedComments/")}
+    ids = [i for t in threads.values() for i in re.findall(r'\sid="([^"]*)"', t)]
+    assert len(threads) == 3 and len(ids) == 3 and len(set(ids)) == 3 and THREAD in ids
+    assert all(f'personId="{PERSON}"' in t for t in threads.values())
+    # each sheet's legacy comment names the thread of that sheet
+    for sheet_rels in (n for n in parts if n.startswith("xl/worksheets/_rels/")):
+        targets = re.findall(r'Target="\.\./([^"]*)"', parts[sheet_rels])
+        thread = next(parts["xl/" + t] for t in targets if t.startswith("threadedComments/"))
+        legacy = next(parts["xl/" + t] for t in targets if t.startswith("comments"))
+        (tid,) = re.findall(r'\sid="([^"]*)"', thread)
+        assert f"<author>tc={tid}</author>" in legacy
+    ooxml_ok(out)
+
+
+def test_into_another_workbook_references_to_sheets_it_lacks_become_ref_errors(analysis, tmp_path):
+    import re
+
+    tpl = tmp_path / "plan.xlsx"
+    wb = xlsxwriter.Workbook(str(tpl))
+    wb.add_worksheet("Rates").write_number("A1", 0.2)
+    ws = wb.add_worksheet(SHEET)
+    ws.write_formula("C5", "=Rates!A1*2", None, 0.4)
+    ws.write_formula("C6", "='Rates'!$A$1+'Account plan'!C5", None, 0.6)
+    ws.write_formula("C7", '="Rates!A1"', None, "Rates!A1")
+    wb.define_name(f"'{SHEET}'!company", f"='{SHEET}'!$B$5")
+    wb.define_name(f"'{SHEET}'!my_rate", "=Rates!$A$1")
+    wb.close()
+    book = tmp_path / "book.xlsx"
+    other = xlsxwriter.Workbook(str(book))
+    other.add_worksheet("Budget").write_number("A1", 7)
+    other.close()
+    res = fill_adp_template(analysis, ["C2"], tpl, into=book)
+    assert res.sheets == ["Beta"]
+    assert any("sheet 'rates'" in p.reason and "#REF!" in p.reason for p in res.info)
+    with zipfile.ZipFile(book) as z:
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()
+        workbook = z.read("xl/workbook.xml").decode()
+    formulas = re.findall(r"<f>([^<]*)</f>", sheet)
+    assert formulas == ["#REF!A1*2", "#REF!$A$1+'Beta'!C5", '"Rates!A1"']
+    assert '<definedName name="my_rate" localSheetId="1">#REF!$A$1</definedName>' in workbook
+    ooxml_ok(book)
+
+
+def _persons_of(path: Path) -> tuple[list[str], str]:
+    """(the person ids of the workbook's person list, its content type) found through the workbook's rels."""
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        (target,) = re.findall(r'Type="[^"]*/relationships/person" Target="([^"]*)"', rels)
+        people = re.findall(r'<person\b[^>]*\sid="([^"]*)"', z.read("xl/" + target).decode())
+        ct = re.findall(rf'PartName="/xl/{re.escape(target)}" ContentType="([^"]*)"',
+                        z.read("[Content_Types].xml").decode())
+    return people, ct[0] if ct else ""
+
+
+def test_into_a_workbook_without_persons_the_threaded_comments_bring_their_authors(analysis, tmp_path):
+    tpl = tmp_path / "noted.xlsx"
+    _template_with_a_threaded_comment(tpl)
+    book = tmp_path / "book.xlsx"
+    other = xlsxwriter.Workbook(str(book))
+    other.add_worksheet("Budget").write_number("A1", 7)
+    other.close()
+    fill_adp_template(analysis, ["C1"], tpl, into=book)
+    assert _persons_of(book) == ([PERSON], "application/vnd.ms-excel.person+xml")
+    ooxml_ok(book)
+
+
+def test_into_a_workbook_with_its_own_persons_the_missing_authors_are_appended(analysis, tmp_path):
+    tpl = tmp_path / "noted.xlsx"
+    _template_with_a_threaded_comment(tpl)
+    book = tmp_path / "book.xlsx"
+    _template_with_a_threaded_comment(book)  # has PERSON already
+    import re
+
+    with zipfile.ZipFile(book) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    theirs = "{99999999-8888-4777-8666-555555555555}"
+    parts["xl/persons/person.xml"] = parts["xl/persons/person.xml"].replace(PERSON.encode(), theirs.encode())
+    parts["xl/threadedComments/threadedComment1.xml"] = re.sub(
+        PERSON.encode(), theirs.encode(), parts["xl/threadedComments/threadedComment1.xml"])
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    fill_adp_template(analysis, ["C1"], tpl, into=book)
+    assert _persons_of(book) == ([theirs, PERSON], "application/vnd.ms-excel.person+xml")
+    ooxml_ok(book)
+
+
+@pytest.mark.parametrize("command", ["report", "adp"])
+def test_a_password_protected_template_is_refused_without_talking_of_adding_sheets(tmp_path, capsys, command):
+    from xlb2b.cli import main
+
+    args = _inputs(tmp_path)
+    # an encrypted workbook is an OLE compound file, as an old .xls is
+    locked = tmp_path / "report.xlsx"
+    locked.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(4088))
+    extra = ["--top", "1", "-o", str(tmp_path / "out.xlsx")] if command == "adp" else []
+    assert main([command, *args, "--template", str(locked), *extra]) == 2
+    err = capsys.readouterr().err
+    assert "error: cannot read report.xlsx: " in err and "password-protected" in err and "add sheets" not in err
+    assert "Traceback" not in err

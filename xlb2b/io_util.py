@@ -11,19 +11,39 @@ from pathlib import Path
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     """Let ``write(tmp_name)`` fill a temporary file in the same folder, sync
     it, then rename it over ``path``: a reader never sees a half-written file
-    and a failed write leaves the old file untouched."""
+    and a failed write leaves the old file untouched.  A symbolic link is
+    followed: the file it points at is replaced and the link kept."""
     path = Path(path)
+    if path.is_symlink():
+        # write the file the link points at: replacing the link itself would leave the
+        # user's file as it was and turn the link into a copy
+        path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     os.close(fd)
     try:
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        # mkstemp makes the file private; give it the mode a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        # mkstemp makes the file private; give it the mode of the file it replaces (a private
+        # workbook stays private, a shared one shared), else the mode a plain open() would
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            # name the file the user knows, not our temporary one (a workbook open in Excel
+            # on Windows, a read-only file or folder)
+            raise type(e)(
+                e.errno,
+                f"{e.strerror or e}: it could not be replaced; close it in the program that has it open "
+                "and check that it is not read-only",
+                str(path),
+            ) from None
     except BaseException:
         try:
             os.unlink(tmp)

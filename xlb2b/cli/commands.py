@@ -15,6 +15,7 @@ from xlb2b.cli.output import (
     _window_note,
     check_outputs,
     print_summary,
+    refuse_open_workbook,
     write_csv,
 )
 from xlb2b.errors import InputError
@@ -350,6 +351,8 @@ def _into_output(into: Path, output: str | None, what: str, inputs: list[Path], 
         if out.suffix.lower() != into.suffix.lower():
             raise CliInputError(f"{out}: the output must keep the workbook's type ({into.suffix})")
         check_outputs([out], inputs, force=force)
+    else:
+        refuse_open_workbook(out)
     return out
 
 
@@ -492,6 +495,7 @@ def cmd_report(args) -> int:
         check_outputs([out], list(inputs.values()) + settings_in + [template], force=args.force)
     else:
         check_outputs([], list(inputs.values()) + settings_in)
+        refuse_open_workbook(out)
         for inp in list(inputs.values()) + settings_in:
             if _same_file(out, inp):
                 raise CliError(f"{out} is one of the input files; choose another report workbook")

@@ -65,6 +65,30 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+def open_lock_file(path: Path) -> Path | None:
+    """The lock file Excel (``~$NAME``) or LibreOffice (``.~lock.NAME#``) keeps
+    next to a workbook while it is open, when there is one."""
+    path = Path(path)
+    for name in (f"~${path.name}", f".~lock.{path.name}#"):
+        lock = path.with_name(name)
+        if lock.is_file():
+            return lock
+    return None
+
+
+def refuse_open_workbook(path: Path) -> None:
+    """Refuse to write a workbook that is open in Excel or LibreOffice: the
+    program would save its own copy over ours (and the added sheets with it),
+    or on Windows the write fails half-way through the run."""
+    lock = open_lock_file(path)
+    if lock is not None:
+        raise CliError(
+            f"{Path(path).name} is open in Excel or LibreOffice (its lock file {lock.name} is next to it): "
+            "close it there and run again, or write to another file with -o; if it is not open, "
+            f"the lock file was left by a crash: delete {lock.name}"
+        )
+
+
 def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force: bool = False) -> None:
     """Refuse, before any work starts, an output that exists (without
     ``force``), is an input, is named twice, or lands in a missing or
@@ -85,6 +109,8 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path] = (), *, force
             raise CliError(f"{out} is a folder; give a file name")
         if out.exists() and not force:
             raise CliError(f"{out} exists; use --force to overwrite")
+        if out.exists():
+            refuse_open_workbook(out)
         folder = out.parent
         if not folder.is_dir():
             raise CliError(f"cannot write {out}: folder {folder} does not exist")

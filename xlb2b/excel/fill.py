@@ -207,13 +207,26 @@ def _reachable(pkg: xm._Package, part: str) -> list[str]:
     return seen
 
 
-def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm._Package:
+def _renew_ids(raw: bytes, ids: list[bytes], salt: str) -> bytes:
+    """``raw`` with each GUID of ``ids`` replaced by one derived from it and ``salt``."""
+    import uuid
+
+    for old in ids:
+        fresh = uuid.uuid5(uuid.NAMESPACE_OID, f"{old.decode().upper()}/{salt}")
+        raw = re.sub(re.escape(old), ("{" + str(fresh).upper() + "}").encode(), raw, flags=re.I)
+    return raw
+
+
+def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]], gone: Sequence[str] = ()) -> xm._Package:
     """A package holding one copy per ``(sheet name, filled sheet XML)`` of
     the template sheet: each with its own drawing, chart, comment and table
     parts (images are shared), its references to the template sheet and its
     tables renamed to its own, and its own copy of the sheet's names; plus the
     template's styles and shared strings.  :class:`xlsx_merge._Merge` adds it
-    to the target in one pass."""
+    to the target in one pass.  References to the sheets of ``gone`` (sheets
+    of the template workbook that the target lacks) become ``#REF!``, as
+    Excel writes a reference to a deleted sheet: a formula naming a sheet the
+    workbook does not have is one Excel repairs on opening."""
     import posixpath
 
     tpl_name = book.sheets[index][0]
@@ -228,6 +241,16 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
         if (ct.type_of(p) or "").endswith("spreadsheetml.table+xml"):
             root = xm._parse(pkg.data[p], f"{pkg.label} ({p})")
             table_names[p] = root.get("displayName") or root.get("name") or ""
+    # threaded comments: each copy gets its own ids (Excel wants them unique in the workbook); the
+    # legacy comment shown by older versions names its threaded comment by id too ("tc={id}")
+    thread_ids = sorted(
+        {
+            g
+            for p in reach
+            if (ct.type_of(p) or "").endswith("threadedcomments+xml")
+            for g in re.findall(rb'\sid="(\{[0-9A-Fa-f-]{36}\})"', pkg.data[p])
+        }
+    )
     sheet_parts = []
     for k, (new_name, xml) in enumerate(copies, start=1):
 
@@ -238,7 +261,7 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
             stem, ext = posixpath.splitext(b)
             return posixpath.join(d, f"{stem.rstrip('0123456789') or stem}{100000 * k + len(stem)}{ext}")
 
-        sheets = {tpl_name.lower(): new_name}
+        sheets = {**{g.lower(): xm.DELETED_SHEET for g in gone}, tpl_name.lower(): new_name}
         tables = {old.lower(): f"{old}_{k}" for old in table_names.values() if old}
         for p in reach:
             new = renamed(p)
@@ -261,6 +284,8 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
                 raw = text.encode("utf-8")
             else:
                 raw = pkg.data[p]
+            if thread_ids and ctype.endswith(("threadedcomments+xml", "spreadsheetml.comments+xml")):
+                raw = _renew_ids(raw, thread_ids, f"{new_name}/{k}")
             data[new] = raw
             rels = xm._rels(pkg, p)
             if rels:
@@ -297,7 +322,7 @@ def _copies_source(book: _Book, index: int, copies: list[tuple[str, str]]) -> xm
     local = [dn for dn in book.names if dn.local == index]
     names = []
     for k, (new_name, _) in enumerate(copies):
-        sheets = {tpl_name.lower(): new_name}
+        sheets = {**{g.lower(): xm.DELETED_SHEET for g in gone}, tpl_name.lower(): new_name}
         tables = {old.lower(): f"{old}_{k + 1}" for old in table_names.values() if old}
         for dn in local:
             names.append(
@@ -363,7 +388,7 @@ def _check_references(chk: _Checks, sheet: _Sheet, source: _Book, target: _Book)
                 seen.add(m)
                 chk.report.add(
                     f"the formula in {_addr(r, c)} refers to {m}, which {target.pkg.label} lacks; "
-                    "the copies show an error there until you add it",
+                    "the copies show an error there (#REF! for a sheet) until you add it",
                     file=chk.label,
                     sheet=sheet.name,
                     column=_addr(r, c),
@@ -373,6 +398,95 @@ def _check_references(chk: _Checks, sheet: _Sheet, source: _Book, target: _Book)
 
 def _client_sheet_titles(values: dict[Any, dict[str, Any]]) -> list[str]:
     return [str(v.get("company") or cid) for cid, v in values.items()]
+
+
+#: parts of a sheet that cannot be copied once per client: Excel wants the pivot table's and the
+#: slicer's or timeline's name unique in the workbook and ties them to workbook-level caches
+_UNCOPYABLE = {
+    "spreadsheetml.pivotTable+xml": "a pivot table",
+    "ms-excel.slicer+xml": "a slicer",
+    "ms-excel.timeline+xml": "a timeline",
+}
+
+
+def _refuse_uncopyable_parts(chk: _Checks, book: _Book, sheet_name: str) -> None:
+    ct = xm._ContentTypes.of(book.pkg)
+    found = []
+    for part in _reachable(book.pkg, book.sheet_part(sheet_name)):
+        ctype = ct.type_of(part) or ""
+        what = next((w for suffix, w in _UNCOPYABLE.items() if ctype.endswith(suffix)), None)
+        if what is not None and what not in found:
+            found.append(what)
+    for what in found:
+        chk.refuse_sheet(
+            sheet_name,
+            f"the template sheet holds {what}, which cannot be copied once per client: move it to another "
+            "sheet of the workbook (it can still read the filled copies) and run again",
+        )
+
+
+RT_PERSON = "http://schemas.microsoft.com/office/2017/10/relationships/person"
+CT_PERSON = "application/vnd.ms-excel.person+xml"
+
+
+def _person_part(book: _Book) -> str | None:
+    return next(
+        (xm._resolve(book.wb_part, r.target) for r in xm._rels(book.pkg, book.wb_part) if r.type == RT_PERSON),
+        None,
+    )
+
+
+def _carry_persons(source: _Book, target: _Book, changed: dict[str, bytes], added: dict[str, bytes]) -> None:
+    """Give ``target`` the authors of the threaded comments the copies brought
+    from ``source`` (a threaded comment's author must be in the workbook's
+    person list): the template's person list when the target has none, else
+    the persons it lacks appended to its own."""
+    copied = " ".join(
+        target.pkg.data[n].decode("utf-8", "replace")
+        for n in target.pkg.data
+        if n.lower().startswith("xl/threadedcomments/")
+    )
+    wanted = set(re.findall(r'\spersonId="([^"]*)"', copied))
+    src_part = _person_part(source)
+    if not wanted or src_part is None or not source.pkg.has(src_part):
+        return
+    src_xml = source.pkg.data_of(src_part).decode("utf-8")
+    people = {}
+    for m in re.finditer(r"<person\b[^>]*?(?:/>|>.*?</person>)", src_xml, re.S):
+        pid = re.search(r'\sid="([^"]*)"', m.group(0))
+        if pid:
+            people[pid.group(1)] = m.group(0)
+    t_part = _person_part(target)
+    if t_part is not None and target.pkg.has(t_part):
+        real = target.pkg.lower[t_part.lower()]
+        xml = target.pkg.data[real].decode("utf-8")
+        have = set(re.findall(r'<(?:\w+:)?person\b[^>]*?\sid="([^"]*)"', xml))
+        extra = [people[p] for p in sorted(wanted - have) if p in people]
+        end = xml.rfind("</personList>")
+        if extra and end >= 0:
+            changed[real] = (xml[:end] + "".join(extra) + xml[end:]).encode("utf-8")
+        return
+    name, k = "xl/persons/person.xml", 1
+    while target.pkg.has(name):
+        k += 1
+        name = f"xl/persons/person{k}.xml"
+    added[name] = src_xml.encode("utf-8")
+    rels_name = xm._rels_name(target.wb_part)
+    rels_real = target.pkg.lower.get(rels_name.lower(), rels_name)
+    rels = target.pkg.text(rels_real)
+    prefix, _ = xm._root_prefixes(rels, rels_name)
+    taken = set(re.findall(r'\sId="([^"]*)"', rels))
+    rid = next(f"rIdP{i}" for i in range(1, len(taken) + 2) if f"rIdP{i}" not in taken)
+    end = rels.rfind(f"</{prefix}Relationships>")
+    line = f'<{prefix}Relationship Id="{rid}" Type="{RT_PERSON}" Target="{xm._relative(target.wb_part, name)}"/>'
+    changed[rels_real] = (rels[:end] + line + rels[end:]).encode("utf-8")
+    ct_real = target.pkg.lower["[content_types].xml"]
+    ct = changed.get(ct_real, target.pkg.data[ct_real]).decode("utf-8")
+    cp, _ = xm._root_prefixes(ct, "[Content_Types].xml")
+    end = ct.rfind(f"</{cp}Types>")
+    changed[ct_real] = (ct[:end] + f'<{cp}Override PartName="/{name}" ContentType="{CT_PERSON}"/>' + ct[end:]).encode(
+        "utf-8"
+    )
 
 
 def fill_adp_template(
@@ -413,12 +527,10 @@ def fill_adp_template(
             cells = cells[:1]
         _check_cells(chk, base, t, cells, result=t.entry.kind == "result", tables=tables)
     if not any(t.entry.kind in ("field", "table") for t in targets) and not chk.report.fatal:
-        chk.refuse(
-            "(none)",
-            sheet_name,
-            "",
-            "the sheet has no vocabulary name that the fill writes (company, financials, need...)",
+        chk.refuse_sheet(
+            sheet_name, "the sheet has no vocabulary name that the fill writes (company, financials, need...)"
         )
+    _refuse_uncopyable_parts(chk, book, sheet_name)
     chk.raise_if_refused("fill the template")
 
     values = adp_values(analysis, client_ids, lang=lang)
@@ -442,7 +554,11 @@ def fill_adp_template(
         sheet = book.sheet(sheet_name)
         _fill_sheet(sheet, targets, values[cid], yes)
         copies.append((new_name, _as_copy(sheet.xml(), sheet.p)))
-    source = _copies_source(book, index, copies)
+    gone = []
+    if into is not None:
+        kept = {n.lower() for n, _ in target_book.sheets}
+        gone = [n for n, _ in book.sheets if n.lower() not in kept and n.lower() != sheet_name.lower()]
+    source = _copies_source(book, index, copies, gone)
     try:
         merge = xm._Merge(target_book.pkg, source, True, names=names)
         merge.run()
@@ -454,7 +570,11 @@ def fill_adp_template(
     t_pkg = xm._Package.read(data, target_path.name)
     final = _Book(t_pkg)
     wb_real = t_pkg.lower[final.wb_part.lower()]
-    data = _write_package(t_pkg, {wb_real: _set_full_calc(final.wb_xml, final.p).encode("utf-8")})
+    changed = {wb_real: _set_full_calc(final.wb_xml, final.p).encode("utf-8")}
+    added: dict[str, bytes] = {}
+    if into is not None:
+        _carry_persons(book, final, changed, added)
+    data = _write_package(t_pkg, changed, added)
     atomic_write_bytes(out, data)
     filled = sorted({t.entry.name for t in targets if t.entry.kind != "input"})
     return FillResult(out, names, filled, chk.report)
@@ -556,9 +676,7 @@ def fill_report(analysis, template: str | Path, out: str | Path | None = None, *
             targets.append(_Target(entry, None, ref, tb))
             named.add(entry.name)
     if not targets and not chk.report.fatal:
-        chk.refuse(
-            "(none)",
-            "",
+        chk.refuse_sheet(
             "",
             "the workbook has no report name of the fill vocabulary (summary_abc, "
             "summary_psc_group, abc_curve, window_start...); see docs/templates.md",

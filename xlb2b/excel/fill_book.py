@@ -161,7 +161,7 @@ class _Book:
 
 
 def _read_book(path: Path) -> _Book:
-    xm._check_target_file(path)
+    xm._check_target_file(path, "read")
     return _Book(xm._Package.read(path.read_bytes(), path.name))
 
 
@@ -189,9 +189,9 @@ def _set_full_calc(xml: str, p: str) -> str:
     return xml[:end] + f'<{p}calcPr fullCalcOnLoad="1"/>' + xml[end:]
 
 
-def _write_package(pkg: xm._Package, changed: dict[str, bytes]) -> bytes:
-    """The package with ``changed`` members replaced; every other member's
-    compressed bytes copied as they are."""
+def _write_package(pkg: xm._Package, changed: dict[str, bytes], added: dict[str, bytes] | None = None) -> bytes:
+    """The package with ``changed`` members replaced and ``added`` ones
+    appended; every other member's compressed bytes copied as they are."""
     import io
     import zipfile
 
@@ -203,6 +203,10 @@ def _write_package(pkg: xm._Package, changed: dict[str, bytes]) -> bytes:
                 zi.compress_type = info.compress_type
                 zi.external_attr, zi.create_system = info.external_attr, info.create_system
                 zf.writestr(zi, changed.get(info.filename, pkg.data[info.filename]))
+        for name, raw in (added or {}).items():
+            zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(zi, raw)
     return buf.getvalue()
 
 
@@ -226,6 +230,10 @@ class _Checks:
 
     def refuse(self, name: str, sheet: str, cell: str, reason: str) -> None:
         self.report.add(f"name {name!r} ({cell}): {reason}", file=self.label, sheet=sheet, column=cell, severity=FATAL)
+
+    def refuse_sheet(self, sheet: str, reason: str) -> None:
+        """A refusal about the sheet itself, not about one of its names."""
+        self.report.add(reason, file=self.label, sheet=sheet, severity=FATAL)
 
     def info(self, reason: str, sheet: str = "") -> None:
         self.report.add(reason, file=self.label, sheet=sheet, severity=INFO)
@@ -317,6 +325,15 @@ def _match_names(
                 else "a workbook name (Name Manager: Scope = Workbook)"
             )
             chk.info(f"name {dn.name!r} is known but must be {want} to be filled; left as it is", where)
+            continue
+        if "#REF!" in dn.text.upper():
+            chk.refuse(
+                dn.name,
+                where,
+                dn.text,
+                "the name refers to a deleted sheet or deleted cells (#REF!): point it at its cells again "
+                "(Formulas > Name Manager) or delete it",
+            )
             continue
         ref = _parse_ref(dn.text)
         if ref is None:

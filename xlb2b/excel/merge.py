@@ -62,6 +62,7 @@ from typing import Any
 
 # the parts, re-exported here (the fill and the tests use them through this module)
 from xlb2b.excel.merge_formulas import (  # noqa: F401
+    DELETED_SHEET,
     _closing_quote,
     _esc_attr,
     _esc_text,
@@ -101,7 +102,13 @@ from xlb2b.excel.merge_package import (  # noqa: F401
     _root_prefixes,
     _set_attr,
 )
-from xlb2b.excel.merge_sheets import _shared_strings, _sheet_xml, _shift_vml, _vml_idmap_max
+from xlb2b.excel.merge_sheets import (
+    _shared_strings,
+    _sheet_xml,
+    _shift_vml,
+    _vml_idmap_blocks,
+    _vml_idmap_max,
+)
 from xlb2b.excel.merge_styles import _StyleMerger
 from xlb2b.excel.names import sheet_names
 from xlb2b.io_util import atomic_write_bytes
@@ -218,8 +225,9 @@ class _Merge:
             raise _refuse(
                 t.label,
                 "it already has the workbook-level name(s) " + ", ".join(clash) + " that the added sheets define "
-                "(sheets added before, e.g. by an earlier run): delete those sheets and names (Formulas > Name "
-                "Manager) first, or add the sheets to another copy of the workbook",
+                "(sheets added before, e.g. by an earlier run, or names of its own, e.g. a report workbook's "
+                "window_start, which `xlb2b report --template` fills): delete or rename those names (Formulas > "
+                "Name Manager) and the sheets added before first, or add the sheets to another copy of the workbook",
             )
         table_map: dict[str, str] = {}
         table_ids: dict[str, int] = {}
@@ -244,7 +252,7 @@ class _Merge:
         # ---- shared strings of the source
         sst = next((_resolve(s_wb, r.target) for r in s_rels.values() if r.type == RT_SHARED_STRINGS), None)
         self.strings = _shared_strings(s, sst)
-        self.vml_shift = _vml_idmap_max(t)
+        self.vml_shift = self.vml_top = _vml_idmap_max(t)
 
         # ---- copy the sheets and everything they refer to
         self.part_map: dict[str, str] = {}
@@ -405,7 +413,13 @@ class _Merge:
                 )
             return _rename_in_xml(xml, self.sheet_map, self.table_map).encode("utf-8")
         if src.lower().endswith(".vml"):
-            return _shift_vml(raw, self.vml_shift)
+            # blocks above every block used so far: the target's and those of the VML parts
+            # added before (copies of one template sheet bring the same blocks each time)
+            blocks = _vml_idmap_blocks(raw)
+            shift = max(self.vml_shift, self.vml_top - min(blocks) + 1) if blocks else self.vml_shift
+            if blocks:
+                self.vml_top = max(self.vml_top, max(blocks) + shift)
+            return _shift_vml(raw, shift)
         return raw
 
     def add_workbook_rels(self, t_wb: str, sheets: list[tuple[str, str, str]]) -> None:

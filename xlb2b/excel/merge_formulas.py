@@ -21,6 +21,11 @@ def _quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
+#: the "new name" of a sheet that a copied formula cannot follow: the reference becomes ``#REF!``,
+#: as Excel writes a reference to a deleted sheet
+DELETED_SHEET = "\x00#REF"
+
+
 def _map_sheet(name: str, sheets: dict[str, str]) -> str | None:
     """The new name of a sheet reference (``A`` or a 3-D ``A:B``), or None."""
     if name.startswith("["):
@@ -31,7 +36,13 @@ def _map_sheet(name: str, sheets: dict[str, str]) -> str | None:
     mapped = [sheets.get(p.lower()) for p in parts]
     if all(m is None for m in mapped):
         return None
+    if DELETED_SHEET in mapped:
+        return DELETED_SHEET
     return ":".join(m if m is not None else p for m, p in zip(mapped, parts))
+
+
+def _sheet_ref(new: str) -> str:
+    return "#REF" if new == DELETED_SHEET else _quote_sheet(new)
 
 
 def _skip_brackets(f: str, i: int) -> int:
@@ -72,7 +83,7 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
     new name) renamed, in structured references (``Sales[Amount]``) and as
     bare names (``ROWS(Sales)``).  Text constants, external references
     (``[1]Sheet!A1``) and structured-reference brackets are left alone; renamed sheets are
-    quoted (``'ADP Acme (2)'!B5``)."""
+    quoted (``'ADP Acme (2)'!B5``); a sheet mapped to :data:`DELETED_SHEET` becomes ``#REF!``."""
     tables = tables or {}
     out: list[str] = []
     i, n = 0, len(formula)
@@ -89,7 +100,7 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
             if j + 1 < n and formula[j + 1] == "!":
                 new = _map_sheet(formula[i + 1 : j].replace("''", "'"), sheets)
                 if new is not None:
-                    quoted = _quote_sheet(new)
+                    quoted = _sheet_ref(new)
             out.append(quoted)
             i = j + 1
             continue
@@ -111,7 +122,7 @@ def rename_references(formula: str, sheets: dict[str, str], tables: dict[str, st
                     word = formula[i:end]
             if end < n and formula[end] == "!" and prev not in ("]", "#"):
                 new = _map_sheet(word, sheets)
-                out.append(_quote_sheet(new) if new is not None else word)
+                out.append(_sheet_ref(new) if new is not None else word)
             elif word.lower() in tables and prev != "!" and not (end < n and formula[end] == "("):
                 # a table's structured reference: Sales[Amount], or the bare name (its data rows)
                 out.append(tables[word.lower()])

@@ -199,8 +199,9 @@ class _ContentTypes:
         return t
 
 
-def _check_target_file(path: Path) -> None:
-    """The zip-bomb, DTD and not-a-zip checks of the input readers."""
+def _check_target_file(path: Path, doing: str = "add sheets to") -> None:
+    """The zip-bomb, DTD and not-a-zip checks of the input readers; the
+    message starts "cannot {doing} {file}"."""
     from xlb2b.inputs.context import _Ctx
     from xlb2b.inputs.guards import _check_workbook_zip
 
@@ -209,7 +210,7 @@ def _check_target_file(path: Path) -> None:
         _check_workbook_zip(path, ctx)
     except InputError as e:
         reasons = "; ".join(p.reason for p in e.report.fatal) or str(e)
-        raise MergeError(f"cannot add sheets to {path.name}: {reasons}", e.report) from None
+        raise MergeError(f"cannot {doing} {path.name}: {reasons}", e.report) from None
 
 
 def _refuse(label: str, reason: str) -> MergeError:

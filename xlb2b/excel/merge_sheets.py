@@ -72,14 +72,20 @@ def _sheet_xml(
     return re.sub(r"<(?:\w+:)?sheetView\b[^>]*>", selection, xml)
 
 
+def _vml_idmap_blocks(raw: bytes) -> list[int]:
+    """The shape-id blocks (``o:idmap data``) a VML drawing uses."""
+    return [
+        int(v)
+        for m in re.finditer(rb'<(?:\w+:)?idmap\b[^>]*\sdata="([^"]*)"', raw)
+        for v in re.findall(rb"\d+", m.group(1))
+    ]
+
+
 def _vml_idmap_max(pkg: _Package) -> int:
     top = 0
     for name in pkg.data:
         if name.lower().endswith(".vml"):
-            raw = pkg.data[name]
-            for m in re.finditer(rb'<(?:\w+:)?idmap\b[^>]*\sdata="([^"]*)"', raw):
-                for v in re.findall(rb"\d+", m.group(1)):
-                    top = max(top, int(v))
+            top = max([top, *_vml_idmap_blocks(pkg.data[name])])
     return top
 
 
