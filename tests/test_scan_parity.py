@@ -183,3 +183,15 @@ def test_a_market_table_read_by_pandas_takes_the_engine_transactions_spelling(tm
         assert spend["K9"] == pytest.approx(500.0) and spend["000123"] == pytest.approx(50.0)
     # and the replacement is said, as on the pandas path
     assert any("'k9' is written 'K9' in the transactions" in p.reason for p in got.report.problems)
+
+
+def _apostrophe(day, month):
+    """Every date after Excel's text mark, one of them after two and a space (''12.02.2025)."""
+    return ("'' " if (day, month) == (12, 2) else "'") + _day_month(day, month)
+
+
+def test_dates_after_a_leading_apostrophe_are_the_same_days_on_both_paths(tmp_path):
+    by_pandas, by_engine, e = _both(_write(tmp_path / "apostrophe.csv", _apostrophe))
+    assert e.rejected == 0 and e.rows == len(LINES)
+    assert _revenue(by_pandas) == REVENUE and _revenue(by_engine) == REVENUE
+    _same_per_client_tables(by_pandas, by_engine)

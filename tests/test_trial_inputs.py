@@ -228,3 +228,20 @@ def test_a_bad_setting_on_the_command_line_exits_2_without_an_internal_error(tmp
     assert main(["analyze", str(tx), "--settings", str(s), "-o", str(tmp_path / "o.xlsx"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "quantile_k" in err and "internal error" not in err
+
+
+def test_a_date_written_after_a_leading_apostrophe_is_read_like_the_amounts_beside_it():
+    t = read_transactions([["Client", "Date", "Amount"], ["A", "'12.04.2025", "'500,00"], ["B", "'2025-03-01", 10]])
+    assert _dates(t) == ["2025-04-12", "2025-03-01"] and t.data["amount"].tolist() == [500.0, 10.0]
+
+
+def test_dates_in_1c_long_format_and_with_the_year_mark_are_read():
+    rows = [["Клиент", "Дата", "Сумма"], ["A", "12.03.2025 г.", 1], ["A", "12 марта 2025 г.", 2],
+            ["B", "1 Января 2025", 3], ["B", "05.04.2025г", 4]]
+    assert _dates(read_transactions(rows)) == ["2025-03-12", "2025-03-12", "2025-01-01", "2025-04-05"]
+
+
+def test_an_impossible_long_date_is_rejected_as_such():
+    rows = [["Клиент", "Дата", "Сумма"], ["A", "31 февраля 2025 г.", 1]] + [["B", "01.01.2025", 1]] * 3
+    t = read_transactions(rows)
+    assert [(p.row, p.reason) for p in t.report.problems if p.severity == "error"] == [(2, "no such calendar date")]

@@ -68,6 +68,28 @@ _DMY_RE = (
     r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})"
     r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?$"
 )
+#: the year mark 1C writes after a date («12.03.2025 г.», «12 марта 2025 г.»)
+_YEAR_MARK = r"(?<=\d)\s*г\.?$"
+#: a Russian month in the genitive, as 1C's long date format writes it («12 марта 2025»)
+_MONTHS_RU = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+_LONG_RU = r"^(\d{1,2})\s+(" + "|".join(_MONTHS_RU) + r")\s+(\d{4})$"
+
+
+def _long_to_dotted(m) -> str:
+    return f"{m.group(1)}.{_MONTHS_RU.index(m.group(2).lower()) + 1}.{m.group(3)}"
 
 
 def _serial_to_days(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +139,8 @@ def _text_to_days(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return days, reasons
     rest_idx = np.flatnonzero(~done)
     r = t.iloc[rest_idx]
+    if r.str.contains("г", regex=False).any():  # 1C's «12.03.2025 г.» and «12 марта 2025 г.»
+        r = r.str.replace(_YEAR_MARK, "", regex=True).str.replace(_LONG_RU, _long_to_dotted, regex=True, case=False)
     iso = r.str.extract(_ISO_RE).astype(float)
     dmy = r.str.extract(_DMY_RE).astype(float)
     y = iso[0].to_numpy().copy()
@@ -245,7 +269,8 @@ def _parse_dates(s: pd.Series, *, date1904: bool = False) -> _Parsed:
             days[k["num"]] = d
             reasons[k["num"]] = r
         if k["str"].any():
-            t = _strings(s, k["str"])
+            # a leading apostrophe is Excel's mark of a cell kept as text, carried into some exports
+            t = _strings(s, k["str"]).str.replace(r"^[\s']+", "", regex=True)
             blank = t.eq("").to_numpy()
             pos = np.flatnonzero(k["str"])
             empty[pos[blank]] = True

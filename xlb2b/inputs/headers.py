@@ -453,6 +453,26 @@ def _keys(raw: _Raw, pos: int) -> tuple[str, ...]:
     return raw.keys[pos] if raw.keys else (raw.headers[pos],)
 
 
+def _containing(raw: _Raw, c: str, taken: dict[int, str]) -> list[int]:
+    """Positions of the free columns whose header holds every word of one of ``c``'s names
+    (``Сумма с НДС`` for ``amount``), made by the reader or not."""
+    names = [set(_norm_header(a).split()) for a in ALIASES.get(c, ()) + (c,)]
+    out = []
+    for p in range(len(raw.headers)):
+        if p in taken or p in raw.derived:
+            continue
+        words = {w for k in _keys(raw, p) for w in _norm_header(k).split()}
+        if any(n and n <= words for n in names):
+            out.append(p)
+    return out
+
+
+def _vat(raw: _Raw, positions: list[int]) -> bool:
+    """Whether the headers at ``positions`` tell amounts with VAT from amounts without."""
+    words = {w for p in positions for w in _norm_header(raw.headers[p]).split()}
+    return len(positions) >= 2 and bool(words & {"ндс", "vat"})
+
+
 def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> dict[str, int]:
     headers = raw.headers
     kind = ctx.kind
@@ -524,6 +544,13 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                 taken[pos[0]] = c
         ctx.raise_if_fatal()
 
+    if kind == "transactions" and "date" not in result and "date" not in canon_map:
+        from xlb2b.inputs.documents import date_from_documents
+
+        q = date_from_documents(raw, taken)
+        if q is not None:
+            result["date"] = q
+            headers = raw.headers
     for c in SCHEMA[kind][0]:
         if c not in result:
             accepted = ", ".join(dict.fromkeys(ALIASES.get(c, ()) + SECONDARY_ALIASES.get(c, ()) + (c,)))
@@ -533,15 +560,63 @@ def _match_columns(raw: _Raw, canon_map: dict[str, str | None], ctx: _Ctx) -> di
                 if raw.header_row is not None
                 else ""
             )
+            near = _containing(raw, c, taken)
+            hint = (
+                f"; {' and '.join(_where(raw, p) for p in near)} contain{'s' * (len(near) == 1)} a name of this "
+                f"field: name the one to use, e.g. --map {c}={' '.join(headers[near[0]].split())!r}"
+                + (" (amounts with and without VAT: take the one your figures are kept in)" if _vat(raw, near) else "")
+                + (
+                    f"; its amounts are in {_scale_of(headers[near[0]])}, and every money figure would be too"
+                    if len(near) == 1 and _scale_of(headers[near[0]])
+                    else ""
+                )
+                if near
+                else ""
+            )
             ctx.add_fatal(
                 f"required column {c!r} not found; headers found{where}: "
-                f"{', '.join(map(repr, headers)) or '(none)'}; accepted headers for "
+                f"{', '.join(repr(h) for p, h in enumerate(headers) if p not in raw.derived) or '(none)'}{hint}; "
+                f"accepted headers for "
                 f"{c!r}: {accepted} (or name yours: --map {c}=<your header> on the command line, "
                 f"mapping={{{c!r}: '<your header>'}} in Python)",
                 column=c,
             )
     ctx.raise_if_fatal()
+    for c in ("amount", "cost", "gross_profit", "overdue_amount"):
+        scale = _scale_of(headers[result[c]]) if c in result else None
+        if scale is not None:
+            raw.notes.append(
+                f"{c} is read from {headers[result[c]]!r}, whose header gives its amounts in {scale}: they are "
+                f"taken as written, so every money figure of the analysis is in {scale}, and any other table "
+                "given in another unit (the market table's amounts against ours for the share of wallet) is "
+                "compared wrongly; give every table in one unit"
+            )
     return {c: result[c] for c in _columns_of(kind) if c in result}
+
+
+#: header words that give amounts in thousands or millions («Сумма, тыс. руб.», «Revenue, $000», «Sales, $m»)
+_SCALES = {
+    "тыс": "thousands",
+    "тысячах": "thousands",
+    "thousands": "thousands",
+    "000": "thousands",
+    "k$": "thousands",
+    "$k": "thousands",
+    "млн": "millions",
+    "millions": "millions",
+    "mln": "millions",
+    "m$": "millions",
+    "$m": "millions",
+}
+
+
+def _scale_of(header: str) -> str | None:
+    """ "thousands" or "millions" when a money column's header says its unit is such, else None."""
+    for w in _norm_header(header).split()[1:]:
+        w = w if w in _SCALES else w.strip("$")  # «$000»
+        if w in _SCALES:
+            return _SCALES[w]
+    return None
 
 
 # --------------------------------------------------------------------------

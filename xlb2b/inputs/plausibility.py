@@ -185,6 +185,7 @@ def check(
     if len(data) and "client_id" in data:
         codes, uniq = _codes(data["client_id"])
         found += _spelling(data, codes, uniq, columns.get("client_id", "client_id"))
+        found += _scientific(data, codes, uniq, columns.get("client_id", "client_id"))
         if "amount" in data:
             found += _copies(data, codes)
             found += _kept_sums(data, codes, columns.get("amount", "amount"))
@@ -260,6 +261,39 @@ def _far_in_time(data: pd.DataFrame, column: str) -> list[tuple[str, int | None,
             )
         )
     return out
+
+
+#: a client id as Excel shows a long number in a General cell: a mantissa, ``E+`` and an exponent
+#: of 5 or more (``1.23457E+11``, ``1,23457E+11``, ``1E+15``); the digits not shown are lost
+_SCIENTIFIC = re.compile(r"^[+-]?\d(?:[.,]\d+)?[Ee]\+?(?:[5-9]|\d{2,})$")
+
+
+def _scientific(
+    data: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray, column: str
+) -> list[tuple[str, int | None, str]]:
+    """Client ids that are long numbers written in scientific notation: different clients may
+    share one of them, and nothing in the file can tell them apart."""
+    hit = [j for j, u in enumerate(uniq) if isinstance(u, str) and _SCIENTIFIC.match(u.strip())]
+    if not hit:
+        return []
+    rows = data["row"].to_numpy()
+    texts, first = [], None
+    for j in hit[:VARIANTS_SHOWN]:
+        its = np.sort(rows[codes == j])
+        first = int(its[0]) if first is None else min(first, int(its[0]))
+        texts.append(f"{str(uniq[j])!r} ({len(its)} line{'s' * (len(its) != 1)}, {_rows(its)})")
+    more = f"; and {len(hit) - VARIANTS_SHOWN} more such ids" if len(hit) > VARIANTS_SHOWN else ""
+    return [
+        (
+            f"client ids written in scientific notation: {'; '.join(texts)}{more}. Excel shows a long number "
+            "(an INN, a client code) this way in a General cell, and the export kept only the digits shown, so "
+            "different clients may have been merged under one such id and the figures of each are unknown; "
+            "they were read as written. Export again with the id column formatted as Text (or use a client "
+            "code column)",
+            first,
+            column,
+        )
+    ]
 
 
 def _spelling(

@@ -32,6 +32,11 @@ class _Raw:
     #: the workbook counts its date numbers from 1904-01-01 (Excel's 1904 date
     #: system, old Mac workbooks): a plain number in a date column is such a serial
     date1904: bool = False
+    #: columns made by the reader, not read from the file: position -> (the position it was made
+    #: from, how)
+    derived: dict = field(default_factory=dict)
+    #: warnings about how the table was read, for the reading report
+    notes: list = field(default_factory=list)
 
 
 @dataclass

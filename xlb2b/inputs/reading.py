@@ -281,6 +281,94 @@ def _legacy_sheets(path: Path, read: str) -> list[tuple[str, str]]:
     return out
 
 
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_AUTOFILTER = re.compile(rb"<(?:\w+:)?autoFilter\b")
+#: bytes of a worksheet part unpacked at a time when looking for hidden rows
+_CHUNK = 1 << 20
+
+
+def hidden_rows(path: Path, sheet: str) -> tuple[list[int], bool]:
+    """(the hidden rows of a worksheet of an .xlsx workbook, in order; whether the sheet has
+    an AutoFilter): the ``hidden`` attribute of its ``row`` elements and its ``autoFilter``
+    element (ECMA-376 Part 1, §18.3.1.73 and §18.3.1.2).  ([], False) when the parts cannot
+    be read."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            book = zf.read("xl/workbook.xml")
+            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+            target = {}
+            for blob in _REL_TAG.findall(rels):
+                a = _attrs(blob)
+                t = a.get("Target", "")
+                target[a.get("Id", "")] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+            part = next(
+                (
+                    target.get(a.get("r:id", ""), "")
+                    for a in map(_attrs, _SHEET_TAG.findall(book))
+                    if a.get("name") == sheet
+                ),
+                "",
+            )
+            if part not in names:
+                return [], False
+            out: list[int] = []
+            autofilter = False
+            with zf.open(part) as m:
+                rest = b""  # the end of the last piece from its last "<" (a tag cut in two)
+                while True:
+                    chunk = m.read(_CHUNK)
+                    edge = rest + chunk[:16]
+                    if not any(w in chunk or w in edge for w in (b"hidden", b"utoFilter")):
+                        if not chunk:
+                            return out, autofilter
+                        cut = chunk.rfind(b"<")  # nothing to look at: only the cut tag is kept
+                        rest = chunk[cut:] if cut >= 0 else rest + chunk
+                        continue
+                    blob = rest + chunk
+                    cut = blob.rfind(b"<") if chunk else len(blob)
+                    cut = len(blob) if cut < 0 else cut
+                    piece, rest = blob[:cut], blob[cut:]
+                    for tag in _ROW_TAG.findall(piece) if b"hidden" in piece else ():
+                        a = _attrs(tag)
+                        if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
+                            out.append(int(a["r"]))
+                    if b"utoFilter" in piece and _AUTOFILTER.search(piece):
+                        autofilter = True
+                    if not chunk:
+                        return out, autofilter
+    except Exception:  # noqa: BLE001 - a sheet that cannot be looked at is read without the note
+        return [], False
+
+
+def hidden_rows_note(source: Any, sheet: str, data: pd.DataFrame, amount: str | None) -> str | None:
+    """A warning when accepted lines of an .xlsx/.xlsm sheet are in rows hidden in the workbook
+    (filtered out by an AutoFilter, or hidden by hand): they are read like every other row."""
+    if not isinstance(source, (str, os.PathLike)) or "row" not in data or not len(data):
+        return None
+    path = Path(source)
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not sheet:
+        return None
+    rows, autofilter = hidden_rows(path, sheet)
+    if not rows:
+        return None
+    hit = np.isin(data["row"].to_numpy(), np.asarray(rows, dtype=np.int64))
+    n = int(hit.sum())
+    if not n:
+        return None
+    listed = [int(r) for r in data["row"].to_numpy()[hit][:10]]
+    where = ", ".join(map(str, listed)) + (f" and {n - len(listed)} more" if n > len(listed) else "")
+    total = f" (amount {fmt_amount(float(data['amount'][hit].sum()))})" if amount and "amount" in data else ""
+    why = "hidden (filtered out by the sheet's AutoFilter, or hidden by hand)" if autofilter else "hidden"
+    then = "clear the filter to see them" if autofilter else "unhide them to see them"
+    return (
+        f"{n} of the {len(data)} lines accepted {'is' if n == 1 else 'are'} in rows {why} in sheet {sheet!r} "
+        f"({'row' if n == 1 else 'rows'} {where}){total}: {'it was' if n == 1 else 'they were'} read like every "
+        f"other row and count{'s' * (n == 1)} in every figure; to analyse only the rows shown, copy them to a "
+        f"sheet of their own (or delete the hidden rows) and read that; {then}"
+    )
+
+
 def _part_size(zf: zipfile.ZipFile, part: str) -> str:
     with zf.open(part) as m:
         head = m.read(8192)
@@ -352,7 +440,7 @@ def _alternatives(fld: str, chosen: int, raw: _Raw, taken: dict[int, str], kind:
     out = []
     words = _alias_words(fld)
     for p, h in enumerate(raw.headers):
-        if p == chosen:
+        if p == chosen or p in raw.derived:
             continue
         key = _norm_header(h)
         if key in _LOOKUP[kind] and _LOOKUP[kind][key] != fld:
@@ -454,9 +542,13 @@ def build_reading(
                 FieldSource(c, h, "", "the texts of the grouped report's lines, read from the client column")
             )
             continue
+        src, made = raw0.derived.get(p, (p, None))  # a column made by the reader from column ``src``
         where = ""
-        if hf is not None and p < len(hf.columns):
-            where = f"column {column_letter(hf.columns[p])}" if hf.letters else f"column {hf.columns[p] + 1}"
+        if hf is not None and src < len(hf.columns):
+            where = f"column {column_letter(hf.columns[src])}" if hf.letters else f"column {hf.columns[src] + 1}"
+        if made is not None:
+            r.fields.append(FieldSource(c, h, where, made))
+            continue
         r.fields.append(FieldSource(c, h, where, _how(c, h, kind, canon_map), _alternatives(c, p, raw0, taken, kind)))
 
     # rows
@@ -532,7 +624,7 @@ def describe(
         reconcile(lay, data, ctx, raw.headers[positions["amount"]])
     reading = build_reading(kind, source, raw0, raw, positions, canon_map, ctx, data, lay)
     reading.reconciliation = list(lay.reconciliation)
-    notes = list(lay.notes)
+    notes = list(raw0.notes) + list(lay.notes)
     pk = positions.get("client_id")
     if pk is not None and pk < len(raw0.headers) and lay.name != GROUPED and is_combined(raw0.headers[pk]):
         notes.append(
@@ -541,6 +633,9 @@ def describe(
             "every cell of it was read as a client; check that they are clients, or export a flat "
             "list with the client and the product in columns of their own"
         )
+    hidden_note = hidden_rows_note(source, ctx.sheet, data, columns.get("amount"))
+    if hidden_note is not None:
+        notes.append(hidden_note)
     reading.warnings.extend(notes)
     for note in notes:
         ctx.report.problems.append(ctx.problem(note, severity=WARNING))

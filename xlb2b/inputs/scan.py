@@ -423,7 +423,8 @@ def _date(col, month_first: bool = False, stage=_same):
         serial = n.notnull() & (n >= 61) & (n <= 2958465)
         v = serial.ifelse(_serial_date(n), ibis.null("date"))
         return v, n.notnull() & ~serial, f"a number, not a date ({_DATE_HELP})"
-    s = stage(_stripped(col))
+    # stripped as a text, and a leading apostrophe (Excel's mark of a cell kept as text) with it
+    s = stage(col.cast("string").re_replace(f"^[{_WS}']+|{_S}+$", "").nullif(""))
     iso = stage(s.re_search(_ISO_RE).fill_null(False))
     dmy = stage((~iso & s.re_search(_DMY_RE)).fill_null(False))
     swap = stage((dmy & s.re_search(_SLASH_RE)).fill_null(False)) if month_first else ibis.literal(False)

@@ -29,6 +29,10 @@ The rules (docs/reading.md states them for users):
   sum of every line above it and nothing after it, is taken as the total and
   said in a warning (it could be the one client of a report with its name
   under its lines).
+* A row with a date but no client whose amount equals the sum of two or more lines with a
+  client right beneath (or above) it, all of its date, is a **subtotal** too (per day or
+  per document), never a line whose client cell stands for it, when two such rows or more
+  make up at least half of the rows without a client.
 * A **client cell standing for several rows** (merged or written once): lines
   with a date and an amount but no client, right under a line with a client.
   Filled down when such runs occur at least twice and make up at least a fifth
@@ -373,6 +377,10 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
             f"nomenclature); read as a flat list, each line with its group's client"
         )
 
+    if not grouped:  # rows with a date but no client that add up the lines of their date next to them
+        for k, lo, hi in _dated_subtotals(marker, key_blank[L], a, f[pdt].to_numpy(dtype=object)[L]):
+            kinds[k] = ("subtotal", lo, hi)
+
     for k, (kind, lo, hi) in sorted(kinds.items()):
         if kind not in ("subtotal", "total"):
             continue
@@ -393,7 +401,8 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     if not grouped and any(s.kind in ("subtotal", "total") for s in lay.sums):
         lay.name = FLAT_SUBTOTALS
         lay.evidence.append(
-            f"{len(lay.sums)} row(s) without a date (or labelled as a total) equal the sum of the lines next to them"
+            f"{len(lay.sums)} row(s) without a date or a client (or labelled as a total) equal the sum of the "
+            "lines next to them"
         )
     for k, (kind, _lo, _hi) in sorted(kinds.items()):
         if kind == "unmatched" and ktotal[L[k]] and not np.isnan(a[k]):
@@ -409,9 +418,45 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
                 )
             )
 
+    # a subtotal naming a client over lines below it that name none (1C: the client's group row with
+    # its subtotal, the documents beneath it in a column of their own): the lines are that client's
+    given = np.zeros(len(L), dtype=bool)
+    for k, (kind, lo, hi) in sorted(kinds.items()):
+        if kind != "subtotal" or lo != k + 1 or not named[k]:
+            continue
+        block = np.arange(lo, hi + 1)
+        block = block[~marker[lo : hi + 1] & key_blank[L[lo : hi + 1]]]
+        if not len(block):
+            continue
+        given[block] = True
+        key_col[L[block]] = key_raw[L[k]]
+        lay.filled.append((int(rows[L[k]]), int(rows[L[block[0]]]), int(rows[L[block[-1]]])))
+        problems.append(
+            ctx.problem(
+                f"no client id: taken from the group row {int(rows[L[k]])} above, whose amount "
+                f"{fmt_amount(a[k])} is the sum of {_rows_text(rows[L[block]])}",
+                row=int(rows[L[block[0]]]),
+                column=key_header,
+                value=ktext[L[k]],
+                severity=INFO,
+            )
+        )
+    if given.any():
+        heads_given = sorted({r for r, _s, _e in lay.filled})
+        lay.name = f"{lay.name}; client given by the group row above the lines"
+        lay.evidence.append(
+            f"{int(given.sum())} lines without a client lie under {len(heads_given)} row(s) with a client, "
+            "no date and the sum of those lines: each line takes that client"
+        )
+        lay.notes.append(
+            f"{int(given.sum())} line(s) without a client were given the client of the group row above "
+            f"them ({_rows_text(np.asarray(heads_given))}), whose amount is their sum (listed as info); if "
+            "those rows are not the lines' clients, fill the client cells in and read again"
+        )
+
     # client cells standing for several rows
     if not grouped:
-        keyless = ~marker & key_blank[L]
+        keyless = ~marker & key_blank[L] & ~given & ~drop[L]
         before = np.r_[False, keyless[:-1]]
         after = np.r_[keyless[1:], False]
         s_pos = np.flatnonzero(keyless & ~before)
@@ -486,6 +531,55 @@ def find_layout(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> tuple[_Raw, 
     if not lay.filled and sku_text is None:  # the client cells are as read
         out.parsed[pk] = _subset(key, keep)
     return out, positions, lay
+
+
+def _dated_subtotals(
+    marker: np.ndarray, blank: np.ndarray, a: np.ndarray, dates: np.ndarray
+) -> list[tuple[int, int, int]]:
+    """(position, first, last line position) of every row without a client, with a date and an
+    amount, whose amount equals the sum of the two or more lines with a client right beneath it
+    (or right above it), all of the row's date: a report's subtotal per day (or
+    per document), not a line whose client cell stands for it.  Only when at least two such rows
+    are found and they are at least half of the rows without a client; else none (a coincidence
+    among lines whose client cell stands for them).  Positions over the non-blank rows."""
+    n = len(marker)
+    cand = np.flatnonzero(~marker & blank & ~np.isnan(a))
+    if not len(cand):
+        return []
+    named = ~marker & ~blank
+    amt = np.where(named & ~np.isnan(a), a, 0.0)
+    P = np.concatenate([[0.0], np.cumsum(amt)])
+    C = np.concatenate([[0], np.cumsum(named)])
+    codes, _u = pd.factorize(pd.Series(dates, dtype=object), use_na_sentinel=True)
+    change = np.concatenate([[0], np.cumsum(np.r_[False, codes[1:] != codes[:-1]])])  # date changes up to k
+    breaks = np.flatnonzero(~named)
+    nxt = np.searchsorted(breaks, cand, side="right")
+    below_end = np.where(nxt < len(breaks), breaks[np.minimum(nxt, len(breaks) - 1)], n)  # exclusive
+    prv = np.searchsorted(breaks, cand, side="left") - 1
+    above_start = np.where(prv >= 0, breaks[np.maximum(prv, 0)], -1) + 1
+    x = a[cand]
+    ok_date = codes[cand] >= 0
+
+    def side(lo: np.ndarray, hi: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Whether the lines lo..hi (inclusive) are two or more, add up to the row's amount and
+        share its date (no change of date from ``first`` to ``last``)."""
+        cnt = np.where(hi >= lo, C[hi + 1] - C[np.minimum(lo, n)], 0)
+        tot = np.where(hi >= lo, P[hi + 1] - P[np.minimum(lo, n)], 0.0)
+        fit = (cnt >= 2) & (
+            np.abs(x - tot) <= SUM_TOLERANCE_PER_LINE * np.maximum(cnt, 1) + SUM_TOLERANCE_RELATIVE * np.abs(tot)
+        )
+        return fit & ok_date & (change[last + 1] - change[first + 1] == 0)
+
+    lo_b, hi_b = cand + 1, below_end - 1
+    below = side(lo_b, hi_b, cand, np.maximum(hi_b, cand))
+    lo_a, hi_a = above_start, cand - 1
+    above = ~below & side(lo_a, hi_a, np.minimum(lo_a, cand), cand)
+    hit = below | above
+    if hit.sum() < 2 or hit.sum() < GROUPS_MIN_SHARE * len(cand):
+        return []  # a coincidence among lines whose client cell stands for them (merged cells)
+    lo = np.where(below, lo_b, lo_a)[hit]
+    hi = np.where(below, hi_b, hi_a)[hit]
+    return list(zip(cand[hit].tolist(), lo.tolist(), hi.tolist()))
 
 
 def _subset(p: _Parsed, keep: np.ndarray) -> _Parsed:

@@ -15,7 +15,7 @@ from xlb2b.errors import WARNING
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.headers import HEADER_SCAN_ROWS, _find_header, _from_grid, _match_columns, _with_header
 from xlb2b.inputs.raw import _Raw
-from xlb2b.inputs.values import _Parsed, _text_codes
+from xlb2b.inputs.values import _blank_mask, _Parsed, _text_codes
 
 #: the first lines of a file go through the line-tracking reader below, which
 #: copes with title lines, ragged rows and blank lines above the header; the
@@ -50,7 +50,39 @@ def _read_csv(path: Path, canon_map: dict, ctx: _Ctx) -> _Raw:
             return got
     del data
     grid, rownums = _csv_grid(text, delim, ctx)
-    return _from_grid(grid, rownums, canon_map, ctx, letters=False, **_separators(delim))
+    raw = _from_grid(grid, rownums, canon_map, ctx, letters=False, **_separators(delim))
+    _overflow_note(raw, delim)
+    return raw
+
+
+def _overflow_note(raw: _Raw, delim: str) -> None:
+    """A note (``raw.notes``) when some lines, fewer than half, have values in fields to the right
+    of the last header: a value holding the separator not quoted as a whole shifts the cells after
+    it, which are then read in the wrong columns."""
+    keys = raw.keys or [(h,) for h in raw.headers]
+    named = [p for p, k in enumerate(keys) if k and k[0]]
+    if not named:
+        return
+    extra = list(range(named[-1] + 1, len(raw.headers)))
+    if not extra:
+        return
+    over = np.zeros(len(raw.frame), dtype=bool)
+    for p in extra:
+        over |= ~_blank_mask(raw.frame[p])
+    n = int(over.sum())
+    if not n or n * 2 > len(raw.frame):
+        return
+    lines = [int(r) for r in np.asarray(raw.rows)[over][:5]]
+    sep = {"\t": "tab", ";": "';'", ",": "','"}.get(delim, repr(delim))
+    d = delim if delim != "\t" else "<tab>"
+    listed = ", ".join(map(str, lines)) + (f" and {n - len(lines)} more" if n > len(lines) else "")
+    raw.notes.append(
+        f"{n} line{'s' * (n != 1)} ({'line' if n == 1 else 'lines'} {listed}) {'has' if n == 1 else 'have'} more "
+        f"fields than the header: a value holding the separator {sep} that is not quoted as a whole (such as "
+        f'ООО "Ромашка{d} и Ко" instead of "ООО ""Ромашка{d} и Ко""") moves the cells after it to the right, so they '
+        "are read in the wrong columns (and most often rejected); quote such values whole, or save the file "
+        "again from Excel"
+    )
 
 
 def _separators(delim: str) -> dict:
