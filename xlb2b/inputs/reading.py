@@ -220,18 +220,24 @@ def workbook_sheets(path: Path) -> list[tuple[str, str]]:
     return [(n, f"{HIDDEN}; {size}" if hidden else size) for n, size, hidden in _workbook_sheets(path)]
 
 
+def _book_and_targets(zf: zipfile.ZipFile, names: set[str]) -> tuple[bytes, dict[str, str]]:
+    """workbook.xml of an .xlsx archive and its relationships: relationship id → part name."""
+    book = zf.read("xl/workbook.xml")
+    rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+    target = {}
+    for blob in _REL_TAG.findall(rels):
+        a = _attrs(blob)
+        t = a.get("Target", "")
+        target[a.get("Id", "")] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    return book, target
+
+
 def _workbook_sheets(path: Path, sizes: bool = True) -> list[tuple[str, str, bool]]:
     """(sheet name, size, hidden) of every sheet of an .xlsx workbook."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            book = zf.read("xl/workbook.xml")
-            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-            target = {}
-            for blob in _REL_TAG.findall(rels):
-                a = _attrs(blob)
-                t = a.get("Target", "")
-                target[a.get("Id", "")] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+            book, target = _book_and_targets(zf, names)
             out = []
             for blob in _SHEET_TAG.findall(book):
                 a = _attrs(blob)
@@ -295,13 +301,7 @@ def hidden_rows(path: Path, sheet: str) -> tuple[list[int], bool]:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            book = zf.read("xl/workbook.xml")
-            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-            target = {}
-            for blob in _REL_TAG.findall(rels):
-                a = _attrs(blob)
-                t = a.get("Target", "")
-                target[a.get("Id", "")] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+            book, target = _book_and_targets(zf, names)
             part = next(
                 (
                     target.get(a.get("r:id", ""), "")
