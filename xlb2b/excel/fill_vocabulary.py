@@ -29,39 +29,32 @@ def _adp_vocabulary() -> list[Name]:
     from xlb2b.excel.adp_sheets import FINANCIALS, RATINGS, TRAJECTORY_ROWS
 
     f = lambda n, what, ex: Name(n, "sheet", "field", (1, 1), what, ex)  # noqa: E731
+    table = lambda n, shape, what, ex: Name(n, "sheet", "table", shape, what, ex)  # noqa: E731
     return [
         f("client_id", "the client's id", "C0042"),
         f("company", "the client's name (Clients table; the id when it has none)", "Acme Ltd"),
         f("manager", "responsible manager (Clients table, else the last manager in the transactions)", "Anna Petrova"),
         f("industry", "client type / industry (Clients table)", "Dental clinics"),
-        Name(
+        table(
             "years",
-            "sheet",
-            "table",
             (1, 2),
             "the previous and the current calendar year (headers of the financials)",
             "2024 · 2025",
         ),
-        Name(
+        table(
             "financials",
-            "sheet",
-            "table",
             (len(FINANCIALS), 2),
             "§6 item 7 for the previous and the current year, one row each: " + ", ".join(k for k, _ in FINANCIALS),
             "revenue row: 118 400 · 131 250",
         ),
-        Name(
+        table(
             "trajectory_windows",
-            "sheet",
-            "table",
             (1, 2),
             "the preceding window W0 and the analysis window W1 (headers of the trajectory)",
             "W0 2024-01-01 – 2024-12-31 · W1 2025-01-01 – 2025-12-31",
         ),
-        Name(
+        table(
             "trajectory",
-            "sheet",
-            "table",
             (TRAJECTORY_ROWS, 2),
             "§11–§12 the client from W0 to W1, one row each (W0 · W1): revenue, status, price effect, volume "
             "effect, PSC group, ABC / XYZ, RFM segment / DSL level, lapse status (ratio); status, effects and "
@@ -80,10 +73,8 @@ def _adp_vocabulary() -> list[Name]:
         f("bcg_strategy", "BCG strategy", "Invest"),
         f("need", "the client's need: its market spend in the window (empty without a market table)", "250 000"),
         f("our_revenue", "our revenue from the client in the window", "131 250"),
-        Name(
+        table(
             "ratings",
-            "sheet",
-            "table",
             (len(RATINGS), 1),
             "the six 1..5 ratings of the progress level, DSL first: the DSL level is written into the "
             "first cell, the other five are the manager's and are kept",
