@@ -10,6 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from lo import compare_recalculated, recalc, requires_soffice
+from user_books import user_book as _user_book
+from user_books import xlwings_vba
 
 from xlb2b.cli import main
 
@@ -23,27 +25,6 @@ def transactions(tmp_path_factory) -> Path:
     p = tmp_path_factory.mktemp("tx") / "tx.csv"
     generate(40, seed=11).transactions.to_csv(p, index=False)
     return p
-
-
-def _user_book(path: Path, vba: bytes | None = None) -> None:
-    """A user's workbook: a data sheet with a formula, a defined name and a chart, and a sheet named
-    Clients (the name the analysis' own Clients sheet wants)."""
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("Budget")
-    ws.write_column(0, 0, [10, 20, 30])
-    ws.write_formula(3, 0, "=SUM(A1:A3)", None, 60)
-    wb.define_name("budget_total", "=Budget!$A$4")
-    chart = wb.add_chart({"type": "column"})
-    chart.add_series({"values": "=Budget!$A$1:$A$3"})
-    ws.insert_chart("C2", chart)
-    wb.add_worksheet("Clients").write_string(0, 0, "our own client list")
-    if vba is not None:
-        bin_path = path.with_suffix(".bin")
-        bin_path.write_bytes(vba)
-        wb.add_vba_project(str(bin_path))
-    wb.close()
 
 
 def _members(path: Path) -> dict[str, bytes]:
@@ -84,10 +65,7 @@ def test_analysis_into_a_workbook_keeps_its_sheets_formulas_names_and_chart(tran
 
 
 def test_analysis_into_a_macro_workbook_keeps_the_macros(transactions, tmp_path):
-    import xlwings
-
-    with zipfile.ZipFile(Path(xlwings.__file__).parent / "quickstart.xlsm") as z:
-        vba = z.read("xl/vbaProject.bin")
+    vba = xlwings_vba()
     book = tmp_path / "plan.xlsm"
     _user_book(book, vba)
     out = tmp_path / "plan-analysed.xlsm"

@@ -5,6 +5,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from lo import requires_soffice
+from user_books import user_book, xlwings_vba
 
 from xlb2b.cli import DEMO_ADP_CLIENTS, main
 
@@ -26,22 +27,8 @@ def test_demo_writes_adps_planning_and_toolkit(demo):
 
 def _macro_book(path: Path) -> bytes:
     """A user's .xlsm: a VBA project, a formula, a defined name, a chart."""
-    import xlsxwriter
-    import xlwings
-    with zipfile.ZipFile(Path(xlwings.__file__).parent / "quickstart.xlsm") as z:
-        vba = z.read("xl/vbaProject.bin")
-    vba_path = path.with_suffix(".bin")
-    vba_path.write_bytes(vba)
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("Budget")
-    ws.write_column(0, 0, [10, 20, 30])
-    ws.write_formula(3, 0, "=SUM(A1:A3)", None, 60)
-    wb.define_name("budget_total", "=Budget!$A$4")
-    chart = wb.add_chart({"type": "column"})
-    chart.add_series({"values": "=Budget!$A$1:$A$3"})
-    ws.insert_chart("C2", chart)
-    wb.add_vba_project(str(vba_path))
-    wb.close()
+    vba = xlwings_vba()
+    user_book(path, vba, clients_sheet=False)
     return vba
 
 
