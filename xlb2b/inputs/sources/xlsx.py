@@ -136,8 +136,9 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
         formulas = _check_workbook_zip(path, ctx)
     if grid is not None:
         _refuse_formulas_without_values(formulas, ctx)
-        _warn_recalculated_on_open(path, formulas, ctx)
-        grid.date1904 = _date1904(path)
+        head = _workbook_head(path)
+        _warn_recalculated_on_open(head, formulas, ctx)
+        grid.date1904 = _date1904(head)
         return grid
     calamine = _import_calamine()
     try:
@@ -175,12 +176,13 @@ def _read_xlsx(path: Path, sheet: Any, canon_map: dict, ctx: _Ctx) -> _Raw:
     except Exception as e:  # noqa: BLE001 - any reader failure is a bad workbook
         _unreadable_workbook(e, ctx)
     _refuse_formulas_without_values(formulas, ctx)
-    _warn_recalculated_on_open(path, formulas, ctx)
+    head = _workbook_head(path)
+    _warn_recalculated_on_open(head, formulas, ctx)
     if not rows:
         ctx.fatal(f"sheet {ctx.sheet!r} is empty; choose the sheet that holds the table with --sheet NAME")
     grid = _rows_grid(rows)
     raw = _from_grid(grid, np.arange(1, len(rows) + 1), canon_map, ctx, letters=True)
-    raw.date1904 = _date1904(path)
+    raw.date1904 = _date1904(head)
     return raw
 
 
@@ -190,22 +192,22 @@ _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|
 _FULL_CALC_ON_LOAD = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
 
 
-def _workbook_part_matches(path: Path, pattern: re.Pattern) -> bool:
-    """Whether the first MiB of the workbook part (where ``workbookPr`` and ``calcPr`` are) matches ``pattern``."""
+def _workbook_head(path: Path) -> bytes:
+    """The first MiB of the workbook part, where ``workbookPr`` and ``calcPr`` are (empty if unreadable)."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as z:
             part = next((n for n in z.namelist() if n.lower() == "xl/workbook.xml"), None)
             if part is None:
-                return False
+                return b""
             with z.open(part) as f:
-                return pattern.search(f.read(1 << 20)) is not None
+                return f.read(1 << 20)
     except (OSError, zipfile.BadZipFile, KeyError):
-        return False
+        return b""
 
 
-def _warn_recalculated_on_open(path: Path, formulas: dict, ctx: _Ctx) -> None:
+def _warn_recalculated_on_open(head: bytes, formulas: dict, ctx: _Ctx) -> None:
     """Warn when every formula value saved on the sheet read is 0 and the
     workbook asks to be fully recalculated when opened (``calcPr
     fullCalcOnLoad``, ECMA-376 Part 1 §18.2.2): a program that writes formulas
@@ -213,7 +215,7 @@ def _warn_recalculated_on_open(path: Path, formulas: dict, ctx: _Ctx) -> None:
     (XlsxWriter's documented default), which reads like data.  Excel clears
     the flag when it saves the workbook."""
     f = formulas.get(ctx.sheet)
-    if not f or not f.with_values or f.calculated or not _workbook_part_matches(path, _FULL_CALC_ON_LOAD):
+    if not f or not f.with_values or f.calculated or not _FULL_CALC_ON_LOAD.search(head):
         return
     ctx.report.problems.append(
         ctx.problem(
@@ -226,12 +228,12 @@ def _warn_recalculated_on_open(path: Path, formulas: dict, ctx: _Ctx) -> None:
     )
 
 
-def _date1904(path: Path) -> bool:
+def _date1904(head: bytes) -> bool:
     """Whether the workbook uses Excel's 1904 date system (``workbookPr
     date1904``, ECMA-376 Part 1 §18.2.28): its date numbers count from
     1904-01-01.  The readers turn cells formatted as dates into dates by that
     system themselves; plain numbers in a date column need it too."""
-    return _workbook_part_matches(path, _DATE1904)
+    return _DATE1904.search(head) is not None
 
 
 class _Beside:
