@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import html
-import posixpath
 import re
 import zipfile
 import zlib
@@ -15,6 +13,7 @@ from typing import NoReturn
 
 from xlb2b.errors import InputError
 from xlb2b.inputs.context import _Ctx
+from xlb2b.inputs.parts import sheet_parts
 
 # --------------------------------------------------------------------------
 # limits
@@ -290,27 +289,13 @@ def _count_formulas(buf: bytes, end: int, name: str, formulas: dict[str, Formula
 
 
 def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
-    """Worksheet part name → sheet name, from workbook.xml and its relationships."""
-    try:
-        book = zf.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
-        rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+    """Worksheet part name → sheet name, from workbook.xml and its relationships ({} when they cannot be read)."""
+    if "xl/workbook.xml" not in names:
         return {}
-    targets = {}
-    for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
-        rid = re.search(rb'\bId="([^"]*)"', rel.group(0))
-        tgt = re.search(rb'\bTarget="([^"]*)"', rel.group(0))
-        if rid and tgt:
-            t = html.unescape(tgt.group(1).decode("utf-8", "replace"))
-            t = t.lstrip("/") if t.startswith("/") else "xl/" + t
-            targets[rid.group(1)] = posixpath.normpath(t)
-    out = {}
-    for sh in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", book):
-        nm = re.search(rb'\bname="([^"]*)"', sh.group(0))
-        rid = re.search(rb'\b(?:\w+:)?id="([^"]*)"', sh.group(0))
-        if nm and rid and rid.group(1) in targets:
-            out[targets[rid.group(1)]] = html.unescape(nm.group(1).decode("utf-8", "replace"))
-    return out
+    try:
+        return sheet_parts(zf, names)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError):
+        return {}
 
 
 #: the part every workbook of a zip format holds

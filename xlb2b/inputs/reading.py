@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import zipfile
@@ -20,6 +19,7 @@ from xlb2b.inputs.columns import DATE, NUMBER
 from xlb2b.inputs.context import _Ctx
 from xlb2b.inputs.headers import _LOOKUP, _LOOKUP2, ALIASES, _norm_header, hidden_sheet_note, is_combined
 from xlb2b.inputs.parse import _parse
+from xlb2b.inputs.parts import SHEET_TAG, attrs, book_and_targets
 from xlb2b.inputs.raw import _Raw
 from xlb2b.inputs.structure import FLAT, GROUPED, Layout, fmt_amount, reconcile
 from xlb2b.inputs.values import _blank_mask
@@ -179,21 +179,8 @@ class Reading:
 # --------------------------------------------------------------------------
 # the other sheets of a workbook, from its parts (no sheet is parsed)
 
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
-_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
-_ATTR = re.compile(rb"([\w:]+)\s*=\s*\"([^\"]*)\"")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\bref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
 _ROW_NUM = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"")
-
-
-def _attrs(blob: bytes) -> dict[str, str]:
-    """Attributes of a tag by local name; a prefixed ``id`` (the relationship id) as ``r:id``."""
-    out = {}
-    for k, v in _ATTR.findall(blob):
-        name = k.decode()
-        local = name.split(":")[-1]
-        out["r:id" if ":" in name and local == "id" else local] = html.unescape(v.decode("utf-8", "replace"))
-    return out
 
 
 def _col_number(letters: bytes) -> int:
@@ -220,27 +207,15 @@ def workbook_sheets(path: Path) -> list[tuple[str, str]]:
     return [(n, f"{HIDDEN}; {size}" if hidden else size) for n, size, hidden in _workbook_sheets(path)]
 
 
-def _book_and_targets(zf: zipfile.ZipFile, names: set[str]) -> tuple[bytes, dict[str, str]]:
-    """workbook.xml of an .xlsx archive and its relationships: relationship id → part name."""
-    book = zf.read("xl/workbook.xml")
-    rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-    target = {}
-    for blob in _REL_TAG.findall(rels):
-        a = _attrs(blob)
-        t = a.get("Target", "")
-        target[a.get("Id", "")] = t.lstrip("/") if t.startswith("/") else "xl/" + t
-    return book, target
-
-
 def _workbook_sheets(path: Path, sizes: bool = True) -> list[tuple[str, str, bool]]:
     """(sheet name, size, hidden) of every sheet of an .xlsx workbook."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            book, target = _book_and_targets(zf, names)
+            book, target = book_and_targets(zf, names)
             out = []
-            for blob in _SHEET_TAG.findall(book):
-                a = _attrs(blob)
+            for blob in SHEET_TAG.findall(book):
+                a = attrs(blob)
                 name = a.get("name", "")
                 hidden = a.get("state", "visible") != "visible"
                 part = target.get(a.get("r:id", ""), "")
@@ -301,11 +276,11 @@ def hidden_rows(path: Path, sheet: str) -> tuple[list[int], bool]:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            book, target = _book_and_targets(zf, names)
+            book, target = book_and_targets(zf, names)
             part = next(
                 (
                     target.get(a.get("r:id", ""), "")
-                    for a in map(_attrs, _SHEET_TAG.findall(book))
+                    for a in map(attrs, SHEET_TAG.findall(book))
                     if a.get("name") == sheet
                 ),
                 "",
@@ -330,7 +305,7 @@ def hidden_rows(path: Path, sheet: str) -> tuple[list[int], bool]:
                     cut = len(blob) if cut < 0 else cut
                     piece, rest = blob[:cut], blob[cut:]
                     for tag in _ROW_TAG.findall(piece) if b"hidden" in piece else ():
-                        a = _attrs(tag)
+                        a = attrs(tag)
                         if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
                             out.append(int(a["r"]))
                     if b"utoFilter" in piece and _AUTOFILTER.search(piece):
