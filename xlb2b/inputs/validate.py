@@ -83,6 +83,7 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
     cells: list[tuple[int, int, str, str]] = []
     rejected = np.zeros(n, dtype=bool)
     required = ROW_REQUIRED[kind]
+    money: dict[str, np.ndarray] = {}  # absolute values of the money columns
     for order, (c, pr) in enumerate(parsed.items()):
         bad_idx = pr.bad.index.to_numpy(dtype=np.int64)
         bad_idx_c = bad_idx[candidate[bad_idx]] if len(bad_idx) else bad_idx
@@ -91,8 +92,9 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
             reasons = pr.bad.loc[bad_idx_c].to_numpy()
             cells.extend(zip(bad_idx_c.tolist(), [order] * len(bad_idx_c), reasons.tolist(), [c] * len(bad_idx_c)))
         if c in MONEY_COLUMNS:  # an amount too large for its cents is not a number we can show
+            money[c] = np.abs(pd.to_numeric(pr.values, errors="coerce").to_numpy(dtype="float64"))
             with np.errstate(invalid="ignore"):
-                big = np.abs(pd.to_numeric(pr.values, errors="coerce").to_numpy(dtype="float64")) >= MONEY_LIMIT
+                big = money[c] >= MONEY_LIMIT
             big_idx = np.flatnonzero(big & candidate)
             if len(big_idx):
                 rejected[big_idx] = True
@@ -153,9 +155,8 @@ def _validate(raw: _Raw, positions: dict[str, int], ctx: _Ctx) -> pd.DataFrame:
     ctx.report.problems.extend(sorted(problems, key=lambda q: (q.row or 0, q.severity != ERROR)))
 
     keep = candidate & ~rejected
-    for c in MONEY_COLUMNS & parsed.keys():
-        v = pd.to_numeric(parsed[c].values, errors="coerce").to_numpy(dtype="float64")[keep]
-        total = float(np.nansum(np.abs(v)))
+    for c, v in money.items():
+        total = float(np.nansum(v[keep]))
         if total >= MONEY_LIMIT:
             ctx.fatal(money_sum_too_large(_WHAT.get(c, c), total), column=raw.headers[positions[c]])
     everything = bool(keep.all())
